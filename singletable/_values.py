@@ -1,0 +1,403 @@
+"""DynamoDB attribute values in wire shape: validation, numbers, sizes, equality, order.
+
+An *AttributeValue* is the JSON-protocol shape DynamoDB sends and receives: a dict
+with exactly one type key, ``{"S": "text"}``, ``{"N": "1.5"}``, ``{"B": "<base64>"}``,
+``{"BOOL": True}``, ``{"NULL": True}``, ``{"L": [...]}``, ``{"M": {...}}``,
+``{"SS": [...]}``, ``{"NS": [...]}``, ``{"BS": [...]}``. An *Item* maps attribute
+names to AttributeValues.
+
+Values that went through :func:`validate_value` are *canonical*: numbers in
+DynamoDB's output form (``"1.0"`` -> ``"1"``, ``"1E+2"`` -> ``"100"``), binary
+re-encoded in standard padded base64, sets free of duplicates. Equality of two
+canonical scalars is therefore plain string equality.
+
+Everything here is pure and used by the expression evaluator, the local engine
+and (later) the ORM codec. Errors are :class:`InvalidValue`, carrying DynamoDB's
+message text and the error code (``ValidationException`` unless the request
+could not even be deserialized, which DynamoDB reports as
+``SerializationException``).
+
+Rules follow the Developer Guide pages "Supported data types and naming rules"
+(38 significant digits, magnitude 1E-130 to 9.9999999999999999999999999999999999999E+125)
+and "DynamoDB item sizes and formats" (the size formulas in :func:`value_size`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping
+from decimal import Context, Decimal, InvalidOperation
+from typing import Any, TypeAlias
+
+__all__ = [
+    "SCALAR_TYPES",
+    "AttributeValue",
+    "InvalidValue",
+    "Item",
+    "add_numbers",
+    "canonical_number",
+    "compare_values",
+    "copy_item",
+    "copy_value",
+    "decode_binary",
+    "encode_binary",
+    "format_number",
+    "item_size",
+    "subtract_numbers",
+    "to_decimal",
+    "validate_item",
+    "validate_value",
+    "value_size",
+    "value_type",
+    "values_equal",
+]
+
+AttributeValue: TypeAlias = dict[str, Any]
+Item: TypeAlias = dict[str, AttributeValue]
+
+TYPES = ("S", "N", "B", "BOOL", "NULL", "L", "M", "SS", "NS", "BS")
+SCALAR_TYPES = frozenset({"S", "N", "B"})
+_TYPE_SET = frozenset(TYPES)
+
+MAX_DIGITS = 38
+MAX_ADJUSTED_EXPONENT = 125  # largest magnitude 9.99...E+125
+MIN_ADJUSTED_EXPONENT = -130  # smallest magnitude 1E-130
+
+# Arithmetic is done exactly (far more precision than any valid operand needs),
+# then the result is checked against DynamoDB's limits by format_number.
+_EXACT = Context(prec=400, Emax=999_999, Emin=-999_999)
+
+# Java's BigDecimal grammar, which DynamoDB accepts: no whitespace, no underscores,
+# no NaN/Infinity (all of which Python's Decimal would take).
+_NUMBER_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# Already canonical: an integer without leading zeros, short enough to need no checks.
+_PLAIN_INT_RE = re.compile(r"-?[1-9]\d{0,36}|0")
+
+
+class InvalidValue(Exception):
+    """A value DynamoDB would reject; ``message`` is DynamoDB's text."""
+
+    def __init__(self, message: str, code: str = "ValidationException") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _invalid(message: str) -> InvalidValue:
+    return InvalidValue("One or more parameter values were invalid: " + message)
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def to_decimal(text: str) -> Decimal:
+    """The Decimal of a (canonical) number text."""
+    return Decimal(text)
+
+
+def format_number(value: Decimal) -> str:
+    """Canonical text of ``value``; raises InvalidValue outside DynamoDB's limits."""
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):  # NaN or Infinity
+        raise InvalidValue(f"The parameter cannot be converted to a numeric value: {value}")
+    # Strip trailing zeros into the exponent; digits never carry leading zeros.
+    count = len(digits)
+    while count > 1 and digits[count - 1] == 0:
+        count -= 1
+        exponent += 1
+    digits = digits[:count]
+    if digits == (0,):
+        return "0"
+    if count > MAX_DIGITS:
+        raise InvalidValue("Attempting to store more than 38 significant digits in a Number")
+    adjusted = exponent + count - 1
+    if adjusted > MAX_ADJUSTED_EXPONENT:
+        raise InvalidValue(
+            "Number overflow. Attempting to store a number with magnitude larger than "
+            "supported range"
+        )
+    if adjusted < MIN_ADJUSTED_EXPONENT:
+        raise InvalidValue(
+            "Number underflow. Attempting to store a number with magnitude smaller than "
+            "supported range"
+        )
+    text = "".join(map(str, digits))
+    if exponent >= 0:
+        text += "0" * exponent
+    elif -exponent >= count:
+        text = "0." + "0" * (-exponent - count) + text
+    else:
+        text = text[:exponent] + "." + text[exponent:]
+    return "-" + text if sign else text
+
+
+def canonical_number(text: Any) -> str:
+    """Validate a number as sent on the wire and return its canonical text."""
+    if type(text) is not str:
+        raise _serialization(text, "String")
+    if _PLAIN_INT_RE.fullmatch(text):
+        return text
+    if not _NUMBER_RE.fullmatch(text):
+        raise InvalidValue(f"The parameter cannot be converted to a numeric value: {text}")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the regex admits only valid text
+        raise InvalidValue(
+            f"The parameter cannot be converted to a numeric value: {text}"
+        ) from None
+    return format_number(value)
+
+
+def add_numbers(a: str, b: str) -> str:
+    """``a + b`` exactly, as canonical text (limits checked)."""
+    return format_number(_EXACT.add(Decimal(a), Decimal(b)))
+
+
+def subtract_numbers(a: str, b: str) -> str:
+    """``a - b`` exactly, as canonical text (limits checked)."""
+    return format_number(_EXACT.subtract(Decimal(a), Decimal(b)))
+
+
+def _significant_digits(canonical: str) -> int:
+    digits = canonical.lstrip("-").replace(".", "").strip("0")
+    return len(digits)
+
+
+# --------------------------------------------------------------------------- binary
+
+
+def decode_binary(text: str) -> bytes:
+    """Raw bytes of a base64 wire value."""
+    return base64.b64decode(text)
+
+
+def encode_binary(data: bytes) -> str:
+    """Base64 wire text of raw bytes."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def _canonical_binary(text: Any) -> str:
+    if type(text) is not str:
+        raise _serialization(text, "Blob")
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidValue(
+            "Base64 encoded binary value is not valid", "SerializationException"
+        ) from None
+    return base64.b64encode(data).decode("ascii")
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _serialization(value: Any, expected: str) -> InvalidValue:
+    """DynamoDB's deserializer error for a JSON value of the wrong shape."""
+    if isinstance(value, bool):
+        token = "TRUE_VALUE" if value else "FALSE_VALUE"
+        message = f"{token} cannot be converted to {expected}"
+    elif isinstance(value, int | float):
+        message = f"NUMBER_VALUE cannot be converted to {expected}"
+    elif isinstance(value, dict):
+        message = "Start of structure or map found where not expected."
+    elif isinstance(value, list):
+        message = "Start of list found where not expected"
+    else:
+        message = f"VALUE_STRING cannot be converted to {expected}"
+    return InvalidValue(message, "SerializationException")
+
+
+def value_type(value: AttributeValue) -> str:
+    """The type key of a (valid) AttributeValue."""
+    for key in value:
+        return key
+    raise InvalidValue(
+        "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+    )
+
+
+def validate_value(value: Any, path: str = "") -> AttributeValue:
+    """Check one AttributeValue as DynamoDB does and return its canonical form.
+
+    ``path`` names where the value sits (for messages that mention it).
+    """
+    if type(value) is not dict:
+        if value is None:
+            raise InvalidValue(
+                "Supplied AttributeValue is empty, must contain exactly one of the "
+                "supported datatypes"
+            )
+        raise _serialization(value, "AttributeValue")
+    # Unknown members and JSON nulls are dropped by DynamoDB's deserializer.
+    present = [key for key in value if key in _TYPE_SET and value[key] is not None]
+    if len(present) != 1:
+        if not present:
+            raise InvalidValue(
+                "Supplied AttributeValue is empty, must contain exactly one of the "
+                "supported datatypes"
+            )
+        raise InvalidValue(
+            "Supplied AttributeValue has more than one datatypes set, must contain exactly "
+            "one of the supported datatypes"
+        )
+    kind = present[0]
+    raw = value[kind]
+    if kind == "S":
+        if type(raw) is not str:
+            raise _serialization(raw, "String")
+        return {"S": raw}
+    if kind == "N":
+        return {"N": canonical_number(raw)}
+    if kind == "B":
+        return {"B": _canonical_binary(raw)}
+    if kind == "BOOL":
+        if type(raw) is not bool:
+            raise _serialization(raw, "Boolean")
+        return {"BOOL": raw}
+    if kind == "NULL":
+        if type(raw) is not bool:
+            raise _serialization(raw, "Boolean")
+        if not raw:
+            raise _invalid("Null attribute value types must have the value of true")
+        return {"NULL": True}
+    if kind == "L":
+        if type(raw) is not list:
+            raise _serialization(raw, "List")
+        return {"L": [validate_value(member, f"{path}[{i}]") for i, member in enumerate(raw)]}
+    if kind == "M":
+        if type(raw) is not dict:
+            raise _serialization(raw, "Map")
+        return {"M": {key: validate_value(member, f"{path}.{key}") for key, member in raw.items()}}
+    return {kind: _validate_set(kind, raw)}
+
+
+_EMPTY_SET_MESSAGES = {
+    "SS": "An string set  may not be empty",
+    "NS": "An number set  may not be empty",
+    "BS": "Binary sets should not be empty",
+}
+
+
+def _validate_set(kind: str, raw: Any) -> list[str]:
+    if type(raw) is not list:
+        raise _serialization(raw, "List")
+    if not raw:
+        raise _invalid(_EMPTY_SET_MESSAGES[kind])
+    if kind == "SS":
+        members = []
+        for member in raw:
+            if type(member) is not str:
+                raise _serialization(member, "String")
+            members.append(member)
+    elif kind == "NS":
+        members = [canonical_number(member) for member in raw]
+    else:
+        members = [_canonical_binary(member) for member in raw]
+    if len(set(members)) != len(members):
+        shown = ", ".join(str(member) for member in raw)
+        raise _invalid(f"Input collection [{shown}] contains duplicates.")
+    return members
+
+
+def validate_item(item: Any) -> Item:
+    """Validate every attribute of an item; returns the canonical item."""
+    if type(item) is not dict:
+        raise _serialization(item, "Map")
+    return {name: validate_value(value, name) for name, value in item.items()}
+
+
+# --------------------------------------------------------------------------- sizes
+
+
+def value_size(value: AttributeValue) -> int:
+    """Bytes a value counts for, per "DynamoDB item sizes and formats"."""
+    for kind, raw in value.items():
+        if kind == "S":
+            return len(raw.encode("utf-8")) if not raw.isascii() else len(raw)
+        if kind == "N":
+            return (_significant_digits(raw) + 1) // 2 + 1
+        if kind == "B":
+            return len(decode_binary(raw))
+        if kind in ("BOOL", "NULL"):
+            return 1
+        if kind == "L":
+            return 3 + sum(value_size(member) + 1 for member in raw)
+        if kind == "M":
+            return 3 + sum(
+                len(key.encode("utf-8")) + value_size(member) + 1 for key, member in raw.items()
+            )
+        if kind == "SS":
+            return sum(len(member.encode("utf-8")) for member in raw)
+        if kind == "NS":
+            return sum((_significant_digits(member) + 1) // 2 + 1 for member in raw)
+        if kind == "BS":
+            return sum(len(decode_binary(member)) for member in raw)
+    return 0
+
+
+def item_size(item: Mapping[str, AttributeValue]) -> int:
+    """Bytes an item counts for: attribute names plus values."""
+    return sum(len(name.encode("utf-8")) + value_size(value) for name, value in item.items())
+
+
+# --------------------------------------------------------------------------- equality & order
+
+
+def values_equal(a: AttributeValue, b: AttributeValue) -> bool:
+    """DynamoDB equality of two canonical values (sets compare unordered)."""
+    (kind_a, raw_a), = a.items()
+    (kind_b, raw_b), = b.items()
+    if kind_a != kind_b:
+        return False
+    if kind_a in ("SS", "NS", "BS"):
+        return set(raw_a) == set(raw_b)
+    if kind_a == "L":
+        return len(raw_a) == len(raw_b) and all(map(values_equal, raw_a, raw_b))
+    if kind_a == "M":
+        return raw_a.keys() == raw_b.keys() and all(
+            values_equal(member, raw_b[key]) for key, member in raw_a.items()
+        )
+    return bool(raw_a == raw_b)
+
+
+def compare_values(a: AttributeValue, b: AttributeValue) -> int | None:
+    """-1/0/1 ordering of two S, two N or two B values; None for anything else."""
+    (kind_a, raw_a), = a.items()
+    (kind_b, raw_b), = b.items()
+    if kind_a != kind_b:
+        return None
+    if kind_a == "S":
+        # Python compares str by code point, which is the order of their UTF-8 bytes.
+        return (raw_a > raw_b) - (raw_a < raw_b)
+    if kind_a == "N":
+        if raw_a == raw_b:
+            return 0
+        da, db = Decimal(raw_a), Decimal(raw_b)
+        return (da > db) - (da < db)
+    if kind_a == "B":
+        ba, bb = decode_binary(raw_a), decode_binary(raw_b)
+        return (ba > bb) - (ba < bb)
+    return None
+
+
+# --------------------------------------------------------------------------- copies
+
+
+def copy_value(value: AttributeValue) -> AttributeValue:
+    """A deep copy of a value (scalars are immutable and shared)."""
+    for kind, raw in value.items():
+        if kind == "M":
+            return {"M": {key: copy_value(member) for key, member in raw.items()}}
+        if kind == "L":
+            return {"L": [copy_value(member) for member in raw]}
+        if kind in ("SS", "NS", "BS"):
+            return {kind: list(raw)}
+        return {kind: raw}
+    return {}
+
+
+def copy_item(item: Mapping[str, AttributeValue]) -> Item:
+    """A deep copy of an item."""
+    return {name: copy_value(value) for name, value in item.items()}

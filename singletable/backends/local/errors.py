@@ -1,0 +1,50 @@
+"""The error the local engine raises: a DynamoDB error code and DynamoDB's message.
+
+Every failure the engine reports is a :class:`DynamoDBError`. Its ``code`` is the
+exception name DynamoDB uses on the wire (``ValidationException``,
+``ConditionalCheckFailedException``, ...) and ``message`` follows DynamoDB's
+wording, so that assertions written against real DynamoDB hold here too.
+Extra members of the error body (``Item`` for a failed condition with
+``ReturnValuesOnConditionCheckFailure=ALL_OLD``, ``CancellationReasons`` for a
+cancelled transaction) travel in ``extra``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["DynamoDBError", "validation_error"]
+
+_JSON_PREFIX = "com.amazonaws.dynamodb.v20120810#"
+
+# HTTP status DynamoDB answers with, per error code (everything else is 400).
+_STATUS = {
+    "InternalServerError": 500,
+    "ServiceUnavailable": 503,
+}
+
+
+class DynamoDBError(Exception):
+    """A DynamoDB error: ``code`` is the wire exception name, ``message`` its text."""
+
+    def __init__(self, code: str, message: str, **extra: Any) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.extra: dict[str, Any] = extra
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status DynamoDB uses for this error."""
+        return _STATUS.get(self.code, 400)
+
+    def to_response(self) -> dict[str, Any]:
+        """The JSON body DynamoDB sends for this error (JSON 1.0 protocol)."""
+        body: dict[str, Any] = {"__type": _JSON_PREFIX + self.code, "message": self.message}
+        body.update(self.extra)
+        return body
+
+
+def validation_error(message: str) -> DynamoDBError:
+    """A ``ValidationException`` with ``message``."""
+    return DynamoDBError("ValidationException", message)
