@@ -1,0 +1,68 @@
+"""Fixtures of the behaviour suite: one fresh backend per test, on every backend.
+
+``db`` is parametrized over ``local`` (boto3 routed in-process to a fresh
+embedded engine by ``singletable.testing.local_dynamodb()``) and ``moto``
+(``moto.mock_aws``). A test marked ``@pytest.mark.moto_differs(key)`` is
+skipped on moto, with the reason taken from its module's ``MOTO_DIFFERENCES``;
+set ``CONFORMANCE_CHECK_MOTO_DIFFERENCES=1`` to run those tests on moto anyway and
+see whether each recorded difference still holds.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from ddbtest import REGION, Backend
+
+BACKENDS = ["local", "moto"]
+
+
+def _skip_if_moto_differs(request: pytest.FixtureRequest) -> None:
+    if os.environ.get("CONFORMANCE_CHECK_MOTO_DIFFERENCES"):
+        return  # run them anyway, to see whether moto still differs
+    marker = request.node.get_closest_marker("moto_differs")
+    if marker is None:
+        return
+    key = marker.args[0]
+    differences: dict[str, str] = getattr(request.module, "MOTO_DIFFERENCES", {})
+    if key not in differences:
+        pytest.fail(f"moto_differs({key!r}) has no entry in MOTO_DIFFERENCES")
+    pytest.skip(f"moto differs from DynamoDB ({key}): {differences[key]}")
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    """A fresh, empty backend driven through boto3."""
+    if request.param == "moto":
+        _skip_if_moto_differs(request)
+        from moto import mock_aws
+
+        with mock_aws():
+            yield Backend("moto", boto3.client("dynamodb", region_name=REGION))
+        return
+    from singletable.testing import local_dynamodb
+
+    with local_dynamodb() as engine:
+        yield Backend("local", boto3.client("dynamodb", region_name=REGION), engine)
+
+
+@pytest.fixture
+def ddb(db: Backend) -> Any:
+    """The backend's boto3 low-level client."""
+    return db.client
+
+
+@pytest.fixture
+def table(db: Backend) -> str:
+    """A table ``t`` keyed on ``PK`` (S) and ``SK`` (S)."""
+    return db.create_table()
+
+
+@pytest.fixture
+def hash_table(db: Backend) -> str:
+    """A table ``h`` keyed on ``PK`` (S) only."""
+    return db.create_table("h", sk=None)

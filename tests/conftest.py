@@ -1,0 +1,52 @@
+"""Test-suite wide setup: a hermetic AWS environment and the project's markers.
+
+Every test runs with fake credentials and a fixed region, and with every
+variable that could point boto3 at a real endpoint, profile or config file
+removed, so no test can reach AWS by accident (the only network allowed is
+127.0.0.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+REGION = "us-east-1"
+
+_REMOVED = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the markers the suite uses (pytest runs with --strict-markers)."""
+    config.addinivalue_line(
+        "markers",
+        "moto_differs(key): skip on the moto backend; `key` names the entry of the test "
+        "module's MOTO_DIFFERENCES that says what moto does and what DynamoDB does",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fake credentials, a fixed region, and no way to reach a real AWS endpoint."""
+    for name in _REMOVED:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    yield
