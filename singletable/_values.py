@@ -218,10 +218,14 @@ def value_type(value: AttributeValue) -> str:
     )
 
 
-def validate_value(value: Any, path: str = "") -> AttributeValue:
+MAX_NESTING = 32  # "Nested attribute depth: 32" (Developer Guide, quotas)
+
+
+def validate_value(value: Any, path: str = "", depth: int = 0) -> AttributeValue:
     """Check one AttributeValue as DynamoDB does and return its canonical form.
 
-    ``path`` names where the value sits (for messages that mention it).
+    ``path`` names where the value sits (for messages that mention it); ``depth``
+    counts the lists and maps around it.
     """
     if type(value) is not dict:
         if value is None:
@@ -262,14 +266,18 @@ def validate_value(value: Any, path: str = "") -> AttributeValue:
         if not raw:
             raise _invalid("Null attribute value types must have the value of true")
         return {"NULL": True}
-    if kind == "L":
-        if type(raw) is not list:
-            raise _serialization(raw, "List")
-        return {"L": [validate_value(member, f"{path}[{i}]") for i, member in enumerate(raw)]}
-    if kind == "M":
+    if kind in ("L", "M"):
+        if depth >= MAX_NESTING:
+            raise InvalidValue("Nesting Levels have exceeded supported limits")
+        if kind == "L":
+            if type(raw) is not list:
+                raise _serialization(raw, "List")
+            return {"L": [validate_value(member, f"{path}[{i}]", depth + 1)
+                          for i, member in enumerate(raw)]}
         if type(raw) is not dict:
             raise _serialization(raw, "Map")
-        return {"M": {key: validate_value(member, f"{path}.{key}") for key, member in raw.items()}}
+        return {"M": {key: validate_value(member, f"{path}.{key}", depth + 1)
+                      for key, member in raw.items()}}
     return {kind: _validate_set(kind, raw)}
 
 

@@ -1,0 +1,184 @@
+"""Number and type rules of DynamoDB attribute values (singletable._values)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from singletable._values import (
+    InvalidValue,
+    add_numbers,
+    canonical_number,
+    compare_values,
+    copy_item,
+    item_size,
+    subtract_numbers,
+    validate_item,
+    validate_value,
+    value_size,
+    values_equal,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("1", "1"),
+        ("1.0", "1"),
+        ("-0", "0"),
+        ("0.000", "0"),
+        ("+5", "5"),
+        ("1E+2", "100"),
+        ("1e2", "100"),
+        ("0.00100", "0.001"),
+        ("-1.5e-3", "-0.0015"),
+        ("00012", "12"),
+        (".5", "0.5"),
+        ("5.", "5"),
+        ("12345678901234567890123456789012345678", "12345678901234567890123456789012345678"),
+        ("1E-130", "0." + "0" * 129 + "1"),
+        ("9.9999999999999999999999999999999999999E+125", "99999999999999999999999999999999999999" + "0" * 88),
+    ],
+)
+def test_numbers_come_back_canonical(text: str, canonical: str) -> None:
+    assert canonical_number(text) == canonical
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("123456789012345678901234567890123456789", "Attempting to store more than 38 significant digits in a Number"),
+        ("1E+126", "Number overflow. Attempting to store a number with magnitude larger than supported range"),
+        ("-1E+126", "Number overflow. Attempting to store a number with magnitude larger than supported range"),
+        ("1E-131", "Number underflow. Attempting to store a number with magnitude smaller than supported range"),
+        ("NaN", "The parameter cannot be converted to a numeric value: NaN"),
+        ("Infinity", "The parameter cannot be converted to a numeric value: Infinity"),
+        ("1_000", "The parameter cannot be converted to a numeric value: 1_000"),
+        (" 1", "The parameter cannot be converted to a numeric value:  1"),
+        ("", "The parameter cannot be converted to a numeric value: "),
+        ("0x10", "The parameter cannot be converted to a numeric value: 0x10"),
+    ],
+)
+def test_invalid_numbers_are_rejected_with_dynamodbs_message(text: str, message: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        canonical_number(text)
+    assert caught.value.message == message
+    assert caught.value.code == "ValidationException"
+
+
+def test_trailing_zeros_do_not_count_as_significant_digits() -> None:
+    assert canonical_number("1" + "0" * 100) == "1" + "0" * 100
+    assert canonical_number("1.2345678901234567890123456789012345678000") == (
+        "1.2345678901234567890123456789012345678"
+    )
+
+
+def test_arithmetic_is_exact_and_checked() -> None:
+    assert add_numbers("0.1", "0.2") == "0.3"
+    assert subtract_numbers("1", "1.000") == "0"
+    assert add_numbers("99999999999999999999999999999999999999", "1") == "1" + "0" * 38
+    with pytest.raises(InvalidValue, match="38 significant digits"):
+        add_numbers("99999999999999999999999999999999999999", "0.1")
+    with pytest.raises(InvalidValue, match="overflow"):
+        add_numbers("9E+125", "9E+125")
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=None).filter(
+    lambda d: d == 0 or -130 <= d.adjusted() <= 125))
+def test_canonical_form_is_stable_and_numerically_equal(value: Decimal) -> None:
+    try:
+        text = canonical_number(str(value))
+    except InvalidValue as error:
+        assert "38 significant digits" in error.message
+        return
+    assert Decimal(text) == value
+    assert canonical_number(text) == text
+    assert "E" not in text and "e" not in text
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({}, "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"),
+        ({"S": "a", "N": "1"}, "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"),
+        ({"SS": []}, "One or more parameter values were invalid: An string set  may not be empty"),
+        ({"NS": []}, "One or more parameter values were invalid: An number set  may not be empty"),
+        ({"BS": []}, "One or more parameter values were invalid: Binary sets should not be empty"),
+        ({"SS": ["a", "a"]}, "One or more parameter values were invalid: Input collection [a, a] contains duplicates."),
+        ({"NS": ["1", "1.0"]}, "One or more parameter values were invalid: Input collection [1, 1.0] contains duplicates."),
+        ({"NULL": False}, "One or more parameter values were invalid: Null attribute value types must have the value of true"),
+    ],
+)
+def test_invalid_attribute_values(value: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        validate_value(value)
+    assert caught.value.message == message
+
+
+def test_wrong_json_shapes_are_serialization_errors() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        validate_value({"S": 5})
+    assert caught.value.code == "SerializationException"
+    assert caught.value.message == "NUMBER_VALUE cannot be converted to String"
+
+
+def test_all_ten_types_validate_and_canonicalize() -> None:
+    item = validate_item({
+        "s": {"S": ""},
+        "n": {"N": "1.50"},
+        "b": {"B": "AAE="},
+        "bool": {"BOOL": False},
+        "null": {"NULL": True},
+        "l": {"L": [{"N": "2.0"}, {"S": "x"}]},
+        "m": {"M": {"k": {"NS": ["1.0", "2"]}}},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["10", "-1"]},
+        "bs": {"BS": ["AQ==", "Ag=="]},
+    })
+    assert item["n"] == {"N": "1.5"}
+    assert item["l"] == {"L": [{"N": "2"}, {"S": "x"}]}
+    assert item["m"] == {"M": {"k": {"NS": ["1", "2"]}}}
+
+
+def test_sizes_follow_the_developer_guide() -> None:
+    assert value_size({"S": "héllo"}) == 6
+    assert value_size({"N": "123"}) == 3  # 2 bytes for 3 digits + 1
+    assert value_size({"N": "0"}) == 1
+    assert value_size({"B": "AAEC"}) == 3
+    assert value_size({"BOOL": True}) == 1
+    assert value_size({"NULL": True}) == 1
+    assert value_size({"L": []}) == 3
+    assert value_size({"L": [{"S": "ab"}]}) == 3 + 2 + 1
+    assert value_size({"M": {"k": {"S": "ab"}}}) == 3 + 1 + 2 + 1
+    assert value_size({"SS": ["a", "bc"]}) == 3
+    assert item_size({"name": {"S": "abc"}, "n": {"N": "1"}}) == 4 + 3 + 1 + 2
+
+
+def test_equality_and_order() -> None:
+    assert values_equal({"SS": ["a", "b"]}, {"SS": ["b", "a"]})
+    assert not values_equal({"S": "1"}, {"N": "1"})
+    assert values_equal({"M": {"a": {"L": [{"N": "1"}]}}}, {"M": {"a": {"L": [{"N": "1"}]}}})
+    assert compare_values({"N": "-10"}, {"N": "9"}) == -1
+    assert compare_values({"S": "Z"}, {"S": "a"}) == -1
+    assert compare_values({"S": "\uffff"}, {"S": "\U0001f600"}) == -1  # UTF-8 byte order
+    assert compare_values({"B": "/w=="}, {"B": "AQ=="}) == 1  # unsigned bytes
+    assert compare_values({"S": "a"}, {"N": "1"}) is None
+
+
+def test_copies_are_deep() -> None:
+    item = {"m": {"M": {"l": {"L": [{"S": "x"}]}}}}
+    copied = copy_item(item)
+    copied["m"]["M"]["l"]["L"].append({"S": "y"})
+    assert item == {"m": {"M": {"l": {"L": [{"S": "x"}]}}}}
+
+
+def test_nesting_is_limited_to_32_levels() -> None:
+    value: dict[str, object] = {"S": "leaf"}
+    for _ in range(32):
+        value = {"L": [value]}
+    validate_value(value)
+    with pytest.raises(InvalidValue, match="Nesting Levels have exceeded supported limits"):
+        validate_value({"M": {"x": value}})
