@@ -1,0 +1,405 @@
+"""Where the local engine keeps items: one interface, in memory now, on disk later.
+
+A :class:`Storage` holds named :class:`TableStore` objects, one per table (the
+engine may also keep one per index, under a name of its choosing). A table
+store maps a key, ``(pk, sk)`` as bytes from :mod:`keycodec`, to an item, and
+hands items back in the orders DynamoDB reads them:
+
+* **Query** order: one partition, ascending or descending by sort key;
+* **Scan** order: by ``(hash(pk), pk, sk)``, with ``hash`` a stable 64-bit
+  hash, as DynamoDB scans by hashed partition. A parallel-scan segment is then
+  one contiguous hash range, so ``Segment``/``TotalSegments`` put every item in
+  exactly one segment.
+
+Keys are opaque bytes whose byte order is DynamoDB's key order (the codec's
+job); hash-only tables use ``sk=b""``. Paging resumes with ``after``, an
+exclusive start position that may name an item deleted since: iteration
+continues from where that key *would* be, in O(log n).
+
+The store keeps the dicts it is given and returns them as they are: the
+engine copies items on the way in and out, so nothing outside can change a
+stored item. Iterators are lazy and meant to be consumed under the engine's
+lock; a write made while one is suspended never makes it fail or repeat an
+item, but may or may not be seen by it.
+
+Durability (next issue) slots in as another :class:`Storage`: a write-ahead
+log of puts and deletes, grouped by :meth:`Storage.atomic`, plus periodic
+snapshots; the table metadata (the engine's catalog entry) is kept by the
+storage for that reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+from singletable._values import Item
+from singletable.backends.local._sortedlist import DEFAULT_LOAD, SortedKeyList
+
+__all__ = [
+    "MemoryStorage",
+    "MemoryTableStore",
+    "Storage",
+    "TableStore",
+    "scan_hash",
+    "segment_bounds",
+]
+
+_HASH_SPACE = 1 << 64
+
+
+def scan_hash(pk: bytes) -> bytes:
+    """The 8-byte stable hash that orders partitions in a Scan (big-endian)."""
+    return hashlib.blake2b(pk, digest_size=8).digest()
+
+
+def segment_bounds(segment: int, total_segments: int) -> tuple[bytes, bytes | None]:
+    """Hash range ``[lo, hi)`` of a parallel-scan segment (``hi`` None: to the end)."""
+    if not 0 <= segment < total_segments:
+        raise ValueError(f"segment {segment} is not in 0..{total_segments - 1}")
+    lo = segment * _HASH_SPACE // total_segments
+    hi = (segment + 1) * _HASH_SPACE // total_segments
+    return lo.to_bytes(8, "big"), hi.to_bytes(8, "big") if hi < _HASH_SPACE else None
+
+
+# --------------------------------------------------------------------------- interfaces
+
+
+class TableStore(ABC):
+    """The items of one table (or index), addressed by encoded ``(pk, sk)`` keys."""
+
+    @property
+    @abstractmethod
+    def item_count(self) -> int:
+        """Number of items stored."""
+
+    @property
+    @abstractmethod
+    def size_bytes(self) -> int:
+        """Sum of the ``size`` values given to :meth:`put` for the stored items."""
+
+    @abstractmethod
+    def get(self, pk: bytes, sk: bytes) -> Item | None:
+        """The item at ``(pk, sk)``, or None."""
+
+    @abstractmethod
+    def put(self, pk: bytes, sk: bytes, item: Item, size: int) -> Item | None:
+        """Store ``item`` (``size`` bytes by DynamoDB's count); return the item it replaced."""
+
+    @abstractmethod
+    def delete(self, pk: bytes, sk: bytes) -> Item | None:
+        """Remove the item at ``(pk, sk)``; return it, or None if there was none."""
+
+    @abstractmethod
+    def query(
+        self,
+        pk: bytes,
+        *,
+        lo: bytes | None = None,
+        lo_inclusive: bool = True,
+        hi: bytes | None = None,
+        hi_inclusive: bool = True,
+        forward: bool = True,
+        after: bytes | None = None,
+    ) -> Iterator[tuple[bytes, Item]]:
+        """``(sk, item)`` of partition ``pk`` with sort keys between ``lo`` and ``hi``.
+
+        Ascending by sort key, or descending if not ``forward``. ``after`` is an
+        exclusive start: only sort keys past it in the direction of travel come.
+        """
+
+    @abstractmethod
+    def scan(
+        self,
+        *,
+        segment: int = 0,
+        total_segments: int = 1,
+        after: tuple[bytes, bytes] | None = None,
+    ) -> Iterator[tuple[bytes, bytes, Item]]:
+        """``(pk, sk, item)`` of one parallel-scan segment, in scan order.
+
+        ``after`` is an exclusive start ``(pk, sk)``; it may name a deleted item.
+        """
+
+
+class Storage(ABC):
+    """A set of named table stores, plus each one's metadata."""
+
+    @abstractmethod
+    def create_table(self, name: str, meta: dict[str, Any] | None = None) -> TableStore:
+        """Create an empty store ``name``; ValueError if it exists."""
+
+    @abstractmethod
+    def drop_table(self, name: str) -> None:
+        """Delete store ``name`` and its items; KeyError if there is none."""
+
+    @abstractmethod
+    def table(self, name: str) -> TableStore:
+        """The store ``name``; KeyError if there is none."""
+
+    @abstractmethod
+    def table_names(self) -> list[str]:
+        """Names of all stores, sorted."""
+
+    @abstractmethod
+    def get_meta(self, name: str) -> dict[str, Any]:
+        """The metadata kept with store ``name`` (JSON-able; the engine's catalog entry)."""
+
+    @abstractmethod
+    def set_meta(self, name: str, meta: dict[str, Any]) -> None:
+        """Replace the metadata of store ``name``."""
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.table_names()
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """Group the writes made inside the ``with`` block into one atomic unit.
+
+        In memory each write is already atomic and the engine's lock orders
+        them, so this does nothing; a durable storage logs the group as one
+        record, so a crash keeps all of it or none.
+        """
+        return nullcontext()
+
+    def close(self) -> None:  # noqa: B027 - an optional hook, empty by default
+        """Release files and other resources (nothing to do in memory)."""
+
+
+# --------------------------------------------------------------------------- memory
+
+
+class _Partition:
+    """The items sharing one partition key.
+
+    ``items`` maps sort key to ``(item, size)``. ``order`` holds the sort keys
+    sorted; it stays None while the partition has a single item, so the
+    common one-item partition (every hash-only table) costs one small dict.
+    """
+
+    __slots__ = ("items", "order")
+
+    def __init__(self, sk: bytes, item: Item, size: int) -> None:
+        self.items: dict[bytes, tuple[Item, int]] = {sk: (item, size)}
+        self.order: SortedKeyList | None = None
+
+    def keys_between(
+        self,
+        lo: bytes | None,
+        lo_inclusive: bool,
+        hi: bytes | None,
+        hi_inclusive: bool,
+        reverse: bool,
+    ) -> Iterator[bytes]:
+        """Sort keys in ``[lo, hi]`` (bounds per their flags), in the order asked."""
+        if self.order is not None:
+            return self.order.irange(
+                lo, hi, lo_inclusive=lo_inclusive, hi_inclusive=hi_inclusive, reverse=reverse
+            )
+        keys = [
+            sk
+            for sk in self.items
+            if (lo is None or sk > lo or (lo_inclusive and sk == lo))
+            and (hi is None or sk < hi or (hi_inclusive and sk == hi))
+        ]
+        return iter(keys)
+
+
+class MemoryTableStore(TableStore):
+    """A table store in memory: a dict of partitions plus a sorted scan index.
+
+    * ``_partitions`` maps pk to its :class:`_Partition` (GetItem: two dict
+      lookups; Query: one bisect, then one step per item visited).
+    * ``_scan_index`` holds ``scan_hash(pk) + pk`` for every partition, sorted,
+      so a Scan walks partitions in hash order and resumes with one bisect.
+      Adding or removing a partition touches one chunk of it (see
+      :mod:`._sortedlist`), never a Python loop over all partitions.
+    """
+
+    def __init__(self, *, load: int = DEFAULT_LOAD) -> None:
+        self._load = load
+        self._partitions: dict[bytes, _Partition] = {}
+        self._scan_index = SortedKeyList(load=load)
+        self._count = 0
+        self._size = 0
+
+    @property
+    def item_count(self) -> int:
+        """Number of items stored."""
+        return self._count
+
+    @property
+    def size_bytes(self) -> int:
+        """Sum of the sizes given to :meth:`put` for the stored items."""
+        return self._size
+
+    @property
+    def partition_count(self) -> int:
+        """Number of distinct partition keys stored."""
+        return len(self._partitions)
+
+    def get(self, pk: bytes, sk: bytes) -> Item | None:
+        """The item at ``(pk, sk)``, or None."""
+        partition = self._partitions.get(pk)
+        if partition is None:
+            return None
+        entry = partition.items.get(sk)
+        return None if entry is None else entry[0]
+
+    def put(self, pk: bytes, sk: bytes, item: Item, size: int) -> Item | None:
+        """Store ``item``; return the item it replaced, if any."""
+        partition = self._partitions.get(pk)
+        if partition is None:
+            self._partitions[pk] = _Partition(sk, item, size)
+            self._scan_index.add(scan_hash(pk) + pk)
+            self._count += 1
+            self._size += size
+            return None
+        old = partition.items.get(sk)
+        partition.items[sk] = (item, size)
+        if old is not None:
+            self._size += size - old[1]
+            return old[0]
+        if partition.order is None:
+            partition.order = SortedKeyList(partition.items, load=self._load)
+        else:
+            partition.order.add(sk)
+        self._count += 1
+        self._size += size
+        return None
+
+    def delete(self, pk: bytes, sk: bytes) -> Item | None:
+        """Remove the item at ``(pk, sk)``; return it, or None."""
+        partition = self._partitions.get(pk)
+        if partition is None:
+            return None
+        old = partition.items.pop(sk, None)
+        if old is None:
+            return None
+        self._count -= 1
+        self._size -= old[1]
+        if not partition.items:
+            del self._partitions[pk]
+            self._scan_index.discard(scan_hash(pk) + pk)
+        elif partition.order is not None:
+            partition.order.discard(sk)
+        return old[0]
+
+    def query(
+        self,
+        pk: bytes,
+        *,
+        lo: bytes | None = None,
+        lo_inclusive: bool = True,
+        hi: bytes | None = None,
+        hi_inclusive: bool = True,
+        forward: bool = True,
+        after: bytes | None = None,
+    ) -> Iterator[tuple[bytes, Item]]:
+        """``(sk, item)`` of one partition between the bounds (see :class:`TableStore`)."""
+        partition = self._partitions.get(pk)
+        if partition is None:
+            return iter(())
+        # The resume point narrows the bound on the side we start from.
+        if after is not None:
+            if forward and (lo is None or after >= lo):
+                lo, lo_inclusive = after, False
+            elif not forward and (hi is None or after <= hi):
+                hi, hi_inclusive = after, False
+        keys = partition.keys_between(lo, lo_inclusive, hi, hi_inclusive, not forward)
+        return _items_of(partition, keys)
+
+    def scan(
+        self,
+        *,
+        segment: int = 0,
+        total_segments: int = 1,
+        after: tuple[bytes, bytes] | None = None,
+    ) -> Iterator[tuple[bytes, bytes, Item]]:
+        """``(pk, sk, item)`` of one segment in scan order (see :class:`TableStore`)."""
+        seg_lo, seg_hi = segment_bounds(segment, total_segments)
+        return self._scan(seg_lo, seg_hi, after)
+
+    def _scan(
+        self, seg_lo: bytes, seg_hi: bytes | None, after: tuple[bytes, bytes] | None
+    ) -> Iterator[tuple[bytes, bytes, Item]]:
+        start, start_inclusive = seg_lo, True
+        if after is not None:
+            after_pk, after_sk = after
+            position = scan_hash(after_pk) + after_pk
+            if seg_hi is not None and position >= seg_hi:
+                return  # the resume point is past this segment
+            if position >= seg_lo:
+                # Finish the partition we stopped in, then go on after it.
+                partition = self._partitions.get(after_pk)
+                if partition is not None:
+                    keys = partition.keys_between(after_sk, False, None, True, False)
+                    for sk, item in _items_of(partition, keys):
+                        yield after_pk, sk, item
+                start, start_inclusive = position, False
+        positions = self._scan_index.irange(
+            start, seg_hi, lo_inclusive=start_inclusive, hi_inclusive=False
+        )
+        for position in positions:
+            pk = position[8:]
+            partition = self._partitions.get(pk)
+            if partition is None:
+                continue  # removed while this iterator was suspended
+            keys = partition.keys_between(None, True, None, True, False)
+            for sk, item in _items_of(partition, keys):
+                yield pk, sk, item
+
+
+def _items_of(partition: _Partition, keys: Iterator[bytes]) -> Iterator[tuple[bytes, Item]]:
+    """``(sk, item)`` for each sort key still present in ``partition``."""
+    items = partition.items
+    for sk in keys:
+        entry = items.get(sk)
+        if entry is not None:
+            yield sk, entry[0]
+
+
+class MemoryStorage(Storage):
+    """Table stores held in memory; everything is gone when the process ends."""
+
+    def __init__(self, *, load: int = DEFAULT_LOAD) -> None:
+        self._load = load
+        self._tables: dict[str, MemoryTableStore] = {}
+        self._meta: dict[str, dict[str, Any]] = {}
+
+    def create_table(self, name: str, meta: dict[str, Any] | None = None) -> MemoryTableStore:
+        """Create an empty store ``name``; ValueError if it exists."""
+        if name in self._tables:
+            raise ValueError(f"table store {name!r} already exists")
+        store = MemoryTableStore(load=self._load)
+        self._tables[name] = store
+        self._meta[name] = {} if meta is None else meta
+        return store
+
+    def drop_table(self, name: str) -> None:
+        """Delete store ``name``; KeyError if there is none."""
+        del self._tables[name]
+        del self._meta[name]
+
+    def table(self, name: str) -> MemoryTableStore:
+        """The store ``name``; KeyError if there is none."""
+        return self._tables[name]
+
+    def table_names(self) -> list[str]:
+        """Names of all stores, sorted."""
+        return sorted(self._tables)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tables
+
+    def get_meta(self, name: str) -> dict[str, Any]:
+        """The metadata kept with store ``name``."""
+        return self._meta[name]
+
+    def set_meta(self, name: str, meta: dict[str, Any]) -> None:
+        """Replace the metadata of store ``name``; KeyError if there is none."""
+        if name not in self._tables:
+            raise KeyError(name)
+        self._meta[name] = meta
