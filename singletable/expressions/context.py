@@ -1,0 +1,297 @@
+"""The engine-facing API: one request's expressions over shared placeholder maps.
+
+:class:`ExpressionContext` takes a request's ``ExpressionAttributeNames`` and
+``ExpressionAttributeValues``; each expression of the request is added through
+:meth:`~ExpressionContext.condition`, :meth:`~ExpressionContext.key_condition`,
+:meth:`~ExpressionContext.update` or :meth:`~ExpressionContext.projection`, and
+:meth:`~ExpressionContext.check_unused` finally rejects placeholders no expression
+used.
+
+Parsing, the text-only checks and the compilation of conditions into closures
+are cached by expression text (:func:`functools.lru_cache`); per request only the
+placeholder binding and the value-dependent checks run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Generic, TypeVar
+
+from singletable._values import AttributeValue, Item, copy_value
+from singletable.expressions.errors import DetailError, ExpressionError, invalid
+from singletable.expressions.evaluate import Env, PredicateFn, compile_condition
+from singletable.expressions.keycondition import KeyCondition, analyze_key_condition
+from singletable.expressions.nodes import ConditionNode, ProjectionExpression, UpdateExpression
+from singletable.expressions.parser import parse_condition, parse_projection, parse_update
+from singletable.expressions.update import BoundUpdate, bind_update
+from singletable.expressions.validate import (
+    Binder,
+    ResolvedPath,
+    check_condition,
+    check_paths_disjoint,
+    check_update,
+    static_condition,
+    static_projection,
+    static_update,
+)
+
+__all__ = [
+    "MAX_EXPRESSION_BYTES",
+    "Condition",
+    "ExpressionContext",
+    "Projection",
+    "Update",
+]
+
+MAX_EXPRESSION_BYTES = 4096
+_NAME_KEY = re.compile(r"#[A-Za-z0-9_]+")
+_VALUE_KEY = re.compile(r":[A-Za-z0-9_]+")
+
+N = TypeVar("N")
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry(Generic[N]):
+    """A cached parse: the AST (and compiled predicate) or the text-only error."""
+
+    node: N | None
+    error: str | None
+    predicate: PredicateFn | None = None
+
+
+def _prepare(text: str, parse: Callable[[str], N], check: Callable[[N], None]) -> _Entry[N]:
+    if text == "":
+        return _Entry(None, "The expression can not be empty;")
+    size = len(text.encode("utf-8"))
+    if size > MAX_EXPRESSION_BYTES:
+        return _Entry(
+            None,
+            f"Expression size has exceeded the maximum allowed size; expression size: {size}",
+        )
+    try:
+        node = parse(text)
+        check(node)
+    except DetailError as error:
+        return _Entry(None, error.detail)
+    return _Entry(node, None)
+
+
+@lru_cache(maxsize=1024)
+def _condition_entry(text: str) -> _Entry[ConditionNode]:
+    entry = _prepare(text, parse_condition, static_condition)
+    if entry.node is None:
+        return entry
+    return _Entry(entry.node, None, compile_condition(entry.node))
+
+
+@lru_cache(maxsize=1024)
+def _update_entry(text: str) -> _Entry[UpdateExpression]:
+    return _prepare(text, parse_update, static_update)
+
+
+@lru_cache(maxsize=1024)
+def _projection_entry(text: str) -> _Entry[ProjectionExpression]:
+    return _prepare(text, parse_projection, static_projection)
+
+
+def _node(entry: _Entry[N], parameter: str) -> N:
+    if entry.error is not None:
+        raise invalid(parameter, entry.error)
+    assert entry.node is not None
+    return entry.node
+
+
+class Condition:
+    """A bound condition or filter expression."""
+
+    __slots__ = ("_env", "_predicate")
+
+    def __init__(self, predicate: PredicateFn, env: Env) -> None:
+        self._predicate = predicate
+        self._env = env
+
+    def matches(self, item: Item) -> bool:
+        """Whether ``item`` (``{}`` for "no item") satisfies the condition."""
+        return self._predicate(item, self._env)
+
+
+class Update:
+    """A bound update expression."""
+
+    __slots__ = ("_bound", "top_level_names")
+
+    def __init__(self, bound: BoundUpdate) -> None:
+        self._bound = bound
+        self.top_level_names: frozenset[str] = bound.top_level_names
+
+    def apply(self, item: Item) -> Item:
+        """The updated copy of ``item``; raises :class:`ExpressionError` at runtime errors."""
+        return self._bound.apply(item)
+
+
+_Tree = dict[str | int, "_Tree | None"]
+
+
+class Projection:
+    """A bound projection expression."""
+
+    __slots__ = ("_tree", "top_level_names")
+
+    def __init__(self, paths: list[ResolvedPath]) -> None:
+        tree: _Tree = {}
+        for path in paths:
+            node = tree
+            for element in path[:-1]:
+                child = node.setdefault(element, {})
+                assert child is not None  # paths are disjoint
+                node = child
+            node[path[-1]] = None
+        self._tree = tree
+        self.top_level_names: frozenset[str] = frozenset(str(p[0]) for p in paths)
+
+    def apply(self, item: Item) -> Item:
+        """The projected copy of ``item`` (nested paths and list elements kept in place)."""
+        out: Item = {}
+        for name, subtree in self._tree.items():
+            value = item.get(str(name))
+            projected = None if value is None else _project(value, subtree)
+            if projected is not None:
+                out[str(name)] = projected
+        return out
+
+
+def _project(value: AttributeValue, tree: _Tree | None) -> AttributeValue | None:
+    if tree is None:
+        return copy_value(value)
+    if "M" in value:
+        fields = value["M"]
+        kept = {}
+        for key, subtree in tree.items():
+            if isinstance(key, str) and key in fields:
+                projected = _project(fields[key], subtree)
+                if projected is not None:
+                    kept[key] = projected
+        return {"M": kept} if kept else None
+    if "L" in value:
+        members = value["L"]
+        indexes = sorted(k for k in tree if isinstance(k, int) and k < len(members))
+        kept_list = [p for i in indexes if (p := _project(members[i], tree[i])) is not None]
+        return {"L": kept_list} if kept_list else None
+    return None
+
+
+class ExpressionContext:
+    """One request's expressions sharing ExpressionAttributeNames/Values."""
+
+    def __init__(
+        self,
+        names: Mapping[str, str] | None,
+        values: Mapping[str, AttributeValue] | None,
+    ) -> None:
+        if names is not None and not names:
+            raise ExpressionError("ExpressionAttributeNames must not be empty")
+        if values is not None and not values:
+            raise ExpressionError("ExpressionAttributeValues must not be empty")
+        for key in names or {}:
+            if not _NAME_KEY.fullmatch(key):
+                raise ExpressionError(
+                    f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"'
+                )
+        for key in values or {}:
+            if not _VALUE_KEY.fullmatch(key):
+                raise ExpressionError(
+                    f'ExpressionAttributeValues contains invalid key: Syntax error; key: "{key}"'
+                )
+        self._names: Mapping[str, str] = names or {}
+        self._values: Mapping[str, AttributeValue] = values or {}
+        self._used_names: set[str] = set()
+        self._used_values: set[str] = set()
+        self._env = Env(self._names, self._values)
+
+    def _binder(self) -> Binder:
+        return Binder(self._names, self._values, self._used_names, self._used_values)
+
+    def condition(self, text: str, parameter: str) -> Condition:
+        """Bind a ConditionExpression or FilterExpression (``parameter`` names which)."""
+        entry = _condition_entry(text)
+        node = _node(entry, parameter)
+        try:
+            check_condition(node, self._binder())
+        except DetailError as error:
+            raise invalid(parameter, error.detail) from None
+        assert entry.predicate is not None
+        return Condition(entry.predicate, self._env)
+
+    def condition_node(self, node: ConditionNode, parameter: str) -> Condition:
+        """Bind a condition built as an AST (no text, no cache)."""
+        try:
+            static_condition(node)
+            check_condition(node, self._binder())
+        except DetailError as error:
+            raise invalid(parameter, error.detail) from None
+        return Condition(compile_condition(node), self._env)
+
+    def key_condition(
+        self, text: str, hash_keys: Sequence[str], range_keys: Sequence[str]
+    ) -> KeyCondition:
+        """Bind a KeyConditionExpression against the key attribute names."""
+        parameter = "KeyConditionExpression"
+        node = _node(_condition_entry(text), parameter)
+        binder = self._binder()
+        try:
+            check_condition(node, binder)
+        except DetailError as error:
+            raise invalid(parameter, error.detail) from None
+        return analyze_key_condition(node, binder, hash_keys, range_keys)
+
+    def update(self, text: str) -> Update:
+        """Bind an UpdateExpression."""
+        return self.update_node(_node(_update_entry(text), "UpdateExpression"), checked=True)
+
+    def update_node(self, node: UpdateExpression, checked: bool = False) -> Update:
+        """Bind an update expression built as an AST."""
+        binder = self._binder()
+        try:
+            if not checked:
+                static_update(node)
+            paths = check_update(node, binder)
+        except DetailError as error:
+            raise invalid("UpdateExpression", error.detail) from None
+        return Update(bind_update(node, paths, binder))
+
+    def projection(self, text: str) -> Projection:
+        """Bind a ProjectionExpression."""
+        return self.projection_node(
+            _node(_projection_entry(text), "ProjectionExpression"), checked=True
+        )
+
+    def projection_node(self, node: ProjectionExpression, checked: bool = False) -> Projection:
+        """Bind a projection expression built as an AST."""
+        binder = self._binder()
+        try:
+            if not checked:
+                static_projection(node)
+            binder.check_refs(iter(node.paths))
+            paths = [binder.path(path) for path in node.paths]
+            check_paths_disjoint(paths)
+        except DetailError as error:
+            raise invalid("ProjectionExpression", error.detail) from None
+        return Projection(paths)
+
+    def check_unused(self) -> None:
+        """Reject names or values that no expression of the request used."""
+        unused_names = [key for key in self._names if key not in self._used_names]
+        if unused_names:
+            raise ExpressionError(
+                "Value provided in ExpressionAttributeNames unused in expressions: "
+                "keys: {" + ", ".join(unused_names) + "}"
+            )
+        unused_values = [key for key in self._values if key not in self._used_values]
+        if unused_values:
+            raise ExpressionError(
+                "Value provided in ExpressionAttributeValues unused in expressions: "
+                "keys: {" + ", ".join(unused_values) + "}"
+            )

@@ -1,0 +1,272 @@
+"""Compile condition ASTs into Python closures and evaluate them against items.
+
+A compiled condition is ``fn(item, env) -> bool``; ``env`` carries the request's
+``ExpressionAttributeNames`` / ``ExpressionAttributeValues`` so that one compiled
+closure (cached by expression text) serves every request using that text.
+
+DynamoDB's rules live in the small helpers below: an operand that names a missing
+attribute evaluates to "nothing", and every comparison or function involving nothing,
+or values of mismatched types, is false -- except ``<>``, which is the negation of
+``=`` and therefore true when an attribute is missing (Developer Guide, "Comparison
+operator and function reference").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from singletable._values import (
+    AttributeValue,
+    Item,
+    compare_values,
+    decode_binary,
+    value_type,
+    values_equal,
+)
+from singletable.expressions.nodes import (
+    And,
+    Arithmetic,
+    Between,
+    Call,
+    Compare,
+    ConditionNode,
+    In,
+    Literal,
+    Name,
+    NameRef,
+    Not,
+    Operand,
+    Or,
+    Path,
+    ValueRef,
+)
+
+__all__ = [
+    "Env",
+    "OperandFn",
+    "PredicateFn",
+    "begins_with",
+    "compile_condition",
+    "compile_operand",
+    "compile_path",
+    "contains",
+    "get_path",
+    "size_of",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Env:
+    """The placeholder maps of one request."""
+
+    names: Mapping[str, str]
+    values: Mapping[str, AttributeValue]
+
+
+OperandFn = Callable[[Item, Env], AttributeValue | None]
+PredicateFn = Callable[[Item, Env], bool]
+PathFn = Callable[[Env], tuple[str | int, ...]]
+
+
+# --------------------------------------------------------------------------- value helpers
+
+
+def get_path(item: Mapping[str, AttributeValue], path: tuple[str | int, ...]) -> Any:
+    """The value at a resolved document path, or None when it does not exist."""
+    head = path[0]
+    assert isinstance(head, str)
+    current: AttributeValue | None = item.get(head)
+    for element in path[1:]:
+        if current is None:
+            return None
+        if isinstance(element, int):
+            members = current.get("L")
+            if members is None or element >= len(members):
+                return None
+            current = members[element]
+        else:
+            fields = current.get("M")
+            if fields is None:
+                return None
+            current = fields.get(element)
+    return current
+
+
+def size_of(value: AttributeValue) -> AttributeValue | None:
+    """``size()`` of a value: string/binary length, set/list/map member count."""
+    kind, raw = next(iter(value.items()))
+    if kind == "S":
+        count = len(raw)
+    elif kind == "B":
+        count = len(decode_binary(raw))
+    elif kind in ("SS", "NS", "BS", "L", "M"):
+        count = len(raw)
+    else:
+        return None
+    return {"N": str(count)}
+
+
+def begins_with(value: AttributeValue, prefix: AttributeValue) -> bool:
+    """``begins_with``: a string or binary value starts with a prefix of its type."""
+    kind, raw = next(iter(value.items()))
+    prefix_kind, prefix_raw = next(iter(prefix.items()))
+    if kind != prefix_kind:
+        return False
+    if kind == "S":
+        return bool(raw.startswith(prefix_raw))
+    if kind == "B":
+        return decode_binary(raw).startswith(decode_binary(prefix_raw))
+    return False
+
+
+_SET_MEMBER = {"SS": "S", "NS": "N", "BS": "B"}
+
+
+def contains(value: AttributeValue, operand: AttributeValue) -> bool:
+    """``contains``: substring of a string, member of a set, element of a list."""
+    kind, raw = next(iter(value.items()))
+    operand_kind, operand_raw = next(iter(operand.items()))
+    if kind == "S":
+        return operand_kind == "S" and operand_raw in raw
+    if kind in _SET_MEMBER:
+        if operand_kind != _SET_MEMBER[kind]:
+            return False
+        return any(values_equal({operand_kind: member}, operand) for member in raw)
+    if kind == "L":
+        return any(values_equal(member, operand) for member in raw)
+    return False
+
+
+def _ordered(left: AttributeValue | None, right: AttributeValue | None) -> int | None:
+    if left is None or right is None:
+        return None
+    return compare_values(left, right)
+
+
+def _equal(left: AttributeValue | None, right: AttributeValue | None) -> bool:
+    return left is not None and right is not None and values_equal(left, right)
+
+
+_COMPARISONS: dict[str, Callable[[AttributeValue | None, AttributeValue | None], bool]] = {
+    "=": _equal,
+    "<>": lambda a, b: not _equal(a, b),
+    "<": lambda a, b: (c := _ordered(a, b)) is not None and c < 0,
+    "<=": lambda a, b: (c := _ordered(a, b)) is not None and c <= 0,
+    ">": lambda a, b: (c := _ordered(a, b)) is not None and c > 0,
+    ">=": lambda a, b: (c := _ordered(a, b)) is not None and c >= 0,
+}
+
+
+# --------------------------------------------------------------------------- compilation
+
+
+def compile_path(path: Path) -> PathFn:
+    """``fn(env) -> resolved path`` (placeholders looked up in the request's names)."""
+    parts: list[tuple[bool, str | int]] = []
+    for element in path.elements:
+        if isinstance(element, NameRef):
+            parts.append((True, element.ref))
+        elif isinstance(element, Name):
+            parts.append((False, element.name))
+        else:
+            parts.append((False, element.index))
+    if not any(is_ref for is_ref, _ in parts):
+        fixed = tuple(part for _, part in parts)
+        return lambda env: fixed
+
+    def resolve(env: Env) -> tuple[str | int, ...]:
+        return tuple(env.names[str(p)] if is_ref else p for is_ref, p in parts)
+
+    return resolve
+
+
+def compile_operand(operand: Operand) -> OperandFn:
+    """``fn(item, env) -> value | None`` for a condition operand."""
+    if isinstance(operand, Path):
+        resolve = compile_path(operand)
+        return lambda item, env: get_path(item, resolve(env))
+    if isinstance(operand, ValueRef):
+        ref = operand.ref
+        return lambda item, env: env.values[ref]
+    if isinstance(operand, Literal):
+        constant = operand.value
+        return lambda item, env: constant
+    if isinstance(operand, Call) and operand.name == "size":
+        inner = compile_operand(operand.args[0])
+
+        def size(item: Item, env: Env) -> AttributeValue | None:
+            value = inner(item, env)
+            return None if value is None else size_of(value)
+
+        return size
+    raise TypeError(f"not a condition operand: {operand!r}")  # validation excludes it
+
+
+def compile_condition(node: ConditionNode) -> PredicateFn:
+    """Compile a (validated) condition AST into ``fn(item, env) -> bool``."""
+    if isinstance(node, And):
+        parts = [compile_condition(c) for c in node.conditions]
+        return lambda item, env: all(part(item, env) for part in parts)
+    if isinstance(node, Or):
+        parts = [compile_condition(c) for c in node.conditions]
+        return lambda item, env: any(part(item, env) for part in parts)
+    if isinstance(node, Not):
+        inner = compile_condition(node.condition)
+        return lambda item, env: not inner(item, env)
+    if isinstance(node, Compare):
+        return _compile_compare(node)
+    if isinstance(node, Between):
+        return _compile_between(node)
+    if isinstance(node, In):
+        operand = compile_operand(node.operand)
+        choices = [compile_operand(c) for c in node.choices]
+        return lambda item, env: any(_equal(operand(item, env), c(item, env)) for c in choices)
+    return _compile_function(node)
+
+
+def _compile_compare(node: Compare) -> PredicateFn:
+    test = _COMPARISONS[node.op]
+    left, right = compile_operand(node.left), compile_operand(node.right)
+    return lambda item, env: test(left(item, env), right(item, env))
+
+
+def _compile_between(node: Between) -> PredicateFn:
+    operand, low, high = (compile_operand(o) for o in (node.operand, node.low, node.high))
+
+    def between(item: Item, env: Env) -> bool:
+        value = operand(item, env)
+        above = _ordered(value, low(item, env))
+        below = _ordered(value, high(item, env))
+        return above is not None and below is not None and above >= 0 and below <= 0
+
+    return between
+
+
+def _compile_function(node: Call | Arithmetic) -> PredicateFn:
+    assert isinstance(node, Call)
+    args = [compile_operand(a) for a in node.args]
+    if node.name == "attribute_exists":
+        return lambda item, env: args[0](item, env) is not None
+    if node.name == "attribute_not_exists":
+        return lambda item, env: args[0](item, env) is None
+    binary = _BINARY_FUNCTIONS[node.name]
+    first, second = args
+
+    def call(item: Item, env: Env) -> bool:
+        a, b = first(item, env), second(item, env)
+        return a is not None and b is not None and binary(a, b)
+
+    return call
+
+
+def _attribute_type(value: AttributeValue, type_name: AttributeValue) -> bool:
+    return value_type(value) == type_name.get("S")
+
+
+_BINARY_FUNCTIONS: dict[str, Callable[[AttributeValue, AttributeValue], bool]] = {
+    "attribute_type": _attribute_type,
+    "begins_with": begins_with,
+    "contains": contains,
+}

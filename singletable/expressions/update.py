@@ -1,0 +1,255 @@
+"""Update-expression semantics: SET, REMOVE, ADD and DELETE applied to an item.
+
+Rules (Developer Guide, "Using update expressions in DynamoDB"):
+
+* Every SET value is computed from the item as it was *before* the update, so
+  ``SET a = b, b = a`` swaps. Reading a missing attribute is an error, except as
+  the first operand of ``if_not_exists``.
+* ``+``/``-`` need two numbers, ``list_append`` two lists; otherwise "An operand in
+  the update expression has an incorrect data type". Results go through the number
+  limits (38 digits, magnitude range).
+* Setting a nested path needs its parent to exist with the right type; a list
+  index past the end appends.
+* REMOVE of list elements shifts later elements down; several indexes of one list
+  are all taken against the original list (they are applied highest first).
+  Removing something that does not exist does nothing.
+* ADD creates a missing number (starting from 0) or set; DELETE removes members of
+  a set and removes the attribute when the set becomes empty.
+
+Runtime errors have no ``Invalid UpdateExpression:`` prefix, as in DynamoDB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from singletable._values import (
+    AttributeValue,
+    InvalidValue,
+    Item,
+    add_numbers,
+    copy_item,
+    copy_value,
+    subtract_numbers,
+    value_type,
+)
+from singletable.expressions.errors import ExpressionError
+from singletable.expressions.evaluate import get_path
+from singletable.expressions.nodes import (
+    AddAction,
+    Arithmetic,
+    Call,
+    DeleteAction,
+    Literal,
+    Operand,
+    Path,
+    SetAction,
+    UpdateExpression,
+    ValueRef,
+)
+from singletable.expressions.validate import Binder, ResolvedPath
+
+__all__ = [
+    "INCORRECT_DATA_TYPE",
+    "INVALID_PATH",
+    "MISSING_ATTRIBUTE",
+    "BoundUpdate",
+    "bind_update",
+]
+
+MISSING_ATTRIBUTE = "The provided expression refers to an attribute that does not exist in the item"
+INCORRECT_DATA_TYPE = "An operand in the update expression has an incorrect data type"
+INVALID_PATH = "The document path provided in the update expression is invalid for update"
+
+ValueFn = Callable[[Item], AttributeValue]
+_SETS = ("SS", "NS", "BS")
+
+
+@dataclass(frozen=True, slots=True)
+class BoundUpdate:
+    """An update expression with its placeholders resolved, ready to apply."""
+
+    sets: tuple[tuple[ResolvedPath, ValueFn], ...]
+    removes: tuple[ResolvedPath, ...]
+    adds: tuple[tuple[ResolvedPath, AttributeValue], ...]
+    deletes: tuple[tuple[ResolvedPath, AttributeValue], ...]
+
+    @property
+    def top_level_names(self) -> frozenset[str]:
+        """The top-level attributes this update touches."""
+        paths = [p for p, _ in self.sets] + list(self.removes)
+        paths += [p for p, _ in self.adds] + [p for p, _ in self.deletes]
+        return frozenset(str(path[0]) for path in paths)
+
+    def apply(self, item: Item) -> Item:
+        """The updated copy of ``item`` (which is left untouched)."""
+        computed = [(path, copy_value(fn(item))) for path, fn in self.sets]
+        new = copy_item(item)
+        for path, value in computed:
+            _set_at(new, path, value)
+        for path in sorted(self.removes, key=_descending_key, reverse=True):
+            _remove_at(new, path)
+        for path, value in self.adds:
+            _add_at(new, path, value)
+        for path, value in self.deletes:
+            _delete_at(new, path, value)
+        return new
+
+
+def _descending_key(path: ResolvedPath) -> tuple[tuple[int, str, int], ...]:
+    return tuple((1, "", p) if isinstance(p, int) else (0, p, 0) for p in path)
+
+
+# --------------------------------------------------------------------------- binding
+
+
+def bind_update(node: UpdateExpression, paths: list[ResolvedPath], binder: Binder) -> BoundUpdate:
+    """Resolve a checked update expression (``paths`` from ``check_update``)."""
+    sets: list[tuple[ResolvedPath, ValueFn]] = []
+    removes: list[ResolvedPath] = []
+    adds: list[tuple[ResolvedPath, AttributeValue]] = []
+    deletes: list[tuple[ResolvedPath, AttributeValue]] = []
+    position = iter(paths)
+    for section in node.sections:
+        for action in section.actions:
+            path = next(position)
+            if isinstance(action, SetAction):
+                sets.append((path, _value_fn(action.value, binder)))
+            elif isinstance(action, AddAction | DeleteAction):
+                value = binder.constant(action.value)
+                assert value is not None
+                (adds if isinstance(action, AddAction) else deletes).append((path, value))
+            else:
+                removes.append(path)
+    return BoundUpdate(tuple(sets), tuple(removes), tuple(adds), tuple(deletes))
+
+
+def _value_fn(operand: Operand, binder: Binder) -> ValueFn:
+    if isinstance(operand, ValueRef | Literal):
+        constant = binder.constant(operand)
+        assert constant is not None
+        return lambda item: constant
+    if isinstance(operand, Path):
+        path = binder.path(operand)
+        return lambda item: _read(item, path)
+    if isinstance(operand, Arithmetic):
+        left, right = _value_fn(operand.left, binder), _value_fn(operand.right, binder)
+        combine = add_numbers if operand.op == "+" else subtract_numbers
+        return lambda item: _arithmetic(combine, left(item), right(item))
+    assert isinstance(operand, Call)
+    if operand.name == "if_not_exists":
+        first = operand.args[0]
+        assert isinstance(first, Path)
+        path = binder.path(first)
+        fallback = _value_fn(operand.args[1], binder)
+        return lambda item: _if_not_exists(item, path, fallback)
+    left, right = (_value_fn(arg, binder) for arg in operand.args)
+    return lambda item: _list_append(left(item), right(item))
+
+
+def _read(item: Item, path: ResolvedPath) -> AttributeValue:
+    value: AttributeValue | None = get_path(item, path)
+    if value is None:
+        raise ExpressionError(MISSING_ATTRIBUTE)
+    return value
+
+
+def _if_not_exists(item: Item, path: ResolvedPath, fallback: ValueFn) -> AttributeValue:
+    value: AttributeValue | None = get_path(item, path)
+    return fallback(item) if value is None else value
+
+
+def _arithmetic(
+    combine: Callable[[str, str], str], left: AttributeValue, right: AttributeValue
+) -> AttributeValue:
+    if "N" not in left or "N" not in right:
+        raise ExpressionError(INCORRECT_DATA_TYPE)
+    try:
+        return {"N": combine(left["N"], right["N"])}
+    except InvalidValue as error:
+        raise ExpressionError(error.message) from None
+
+
+def _list_append(left: AttributeValue, right: AttributeValue) -> AttributeValue:
+    if "L" not in left or "L" not in right:
+        raise ExpressionError(INCORRECT_DATA_TYPE)
+    return {"L": [*left["L"], *right["L"]]}
+
+
+# --------------------------------------------------------------------------- mutation
+
+
+def _set_at(item: Item, path: ResolvedPath, value: AttributeValue) -> None:
+    if len(path) == 1:
+        item[str(path[0])] = value
+        return
+    parent: AttributeValue | None = get_path(item, path[:-1])
+    last = path[-1]
+    if parent is None:
+        raise ExpressionError(INVALID_PATH)
+    if isinstance(last, int):
+        members = parent.get("L")
+        if members is None:
+            raise ExpressionError(INVALID_PATH)
+        if last < len(members):
+            members[last] = value
+        else:
+            members.append(value)
+        return
+    fields = parent.get("M")
+    if fields is None:
+        raise ExpressionError(INVALID_PATH)
+    fields[last] = value
+
+
+def _remove_at(item: Item, path: ResolvedPath) -> None:
+    if len(path) == 1:
+        item.pop(str(path[0]), None)
+        return
+    parent: AttributeValue | None = get_path(item, path[:-1])
+    if parent is None:
+        return
+    last = path[-1]
+    if isinstance(last, int):
+        members = parent.get("L")
+        if members is not None and last < len(members):
+            del members[last]
+    else:
+        fields = parent.get("M")
+        if fields is not None:
+            fields.pop(last, None)
+
+
+def _add_at(item: Item, path: ResolvedPath, value: AttributeValue) -> None:
+    existing: AttributeValue | None = get_path(item, path)
+    kind = value_type(value)
+    if existing is None:
+        _set_at(item, path, copy_value(value))
+        return
+    if value_type(existing) != kind:
+        raise ExpressionError(INCORRECT_DATA_TYPE)
+    if kind == "N":
+        _set_at(item, path, _arithmetic(add_numbers, existing, value))
+        return
+    members = existing[kind]
+    present = set(members)
+    for member in value[kind]:
+        if member not in present:
+            present.add(member)
+            members.append(member)
+
+
+def _delete_at(item: Item, path: ResolvedPath, value: AttributeValue) -> None:
+    existing: AttributeValue | None = get_path(item, path)
+    if existing is None:
+        return
+    kind = value_type(value)
+    if value_type(existing) != kind:
+        raise ExpressionError(INCORRECT_DATA_TYPE)
+    drop = set(value[kind])
+    remaining = [m for m in existing[kind] if m not in drop]
+    if remaining:
+        existing[kind] = remaining
+    else:
+        _remove_at(item, path)
