@@ -1,0 +1,450 @@
+"""Engine benchmark: the same DynamoDB workload run several ways, printed as tables.
+
+Run ``python bench/engine_bench.py`` (or ``--quick`` for a shorter run). Not a
+test: it prints numbers and compares them with the project's targets.
+
+Ways (table 1), each on a fresh, identically loaded database:
+
+* ``moto``   -- boto3 on moto's ``mock_aws`` (what users would otherwise pick);
+* ``routed`` -- boto3 through ``singletable.testing.local_dynamodb()``;
+* ``direct`` -- the engine's wire API, ``LocalEngine().call(operation, request)``;
+* ``floor``  -- boto3 with the send short-circuited by a ``before-send`` handler
+  returning a canned response (the body the engine returned for that call):
+  nothing reached through boto3 can be cheaper, except that routed requests
+  are unsigned, so ``floor-unsigned`` (same, plus a ``choose-signer`` handler
+  returning UNSIGNED) is printed too, to show the routing's own overhead.
+
+Workloads (items of about 1 KB): put (new items), get, update with a
+condition, query of a 100-item partition with ``begins_with`` and ``Limit`` 25,
+scan of a 100-item table with a filter matching a quarter of it.
+
+Table 2: direct engine cost of get and query as the table grows from 1k to 1M
+items (``--quick`` stops at 100k); moto is measured at small sizes only, since
+its Query and Scan walk the whole table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import itertools
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import botocore
+from botocore.awsrequest import AWSResponse
+
+from singletable.backends.local import LocalEngine
+from singletable.testing import local_dynamodb
+
+REGION = "us-east-1"
+TABLE = "bench"
+PUT_TABLE = "bench_put"
+SCAN_TABLE = "bench_scan"
+PAYLOAD = "x" * 900  # with the other attributes an item is about 1 KB
+WORKLOADS = ("put", "get", "update", "query", "scan")
+
+Call = Callable[[str, dict[str, Any]], dict[str, Any]]
+"""Send one wire request: (operation, request) -> response."""
+
+
+# -- the workload, as wire requests ------------------------------------------------
+
+
+def _table_request(name: str) -> dict[str, Any]:
+    return {
+        "TableName": name,
+        "AttributeDefinitions": [
+            {"AttributeName": "PK", "AttributeType": "S"},
+            {"AttributeName": "SK", "AttributeType": "S"},
+        ],
+        "KeySchema": [
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+def _item(pk: str, sk: str, n: int) -> dict[str, Any]:
+    return {
+        "PK": {"S": pk},
+        "SK": {"S": sk},
+        "status": {"S": ("pending", "shipped", "delivered", "returned")[n % 4]},
+        "total": {"N": f"{n * 7 % 1000}.25"},
+        "count": {"N": "0"},
+        "tags": {"SS": ["a", "b", "c"]},
+        "payload": {"S": PAYLOAD},
+    }
+
+
+def setup(call: Call) -> None:
+    """Create the three tables and load the items the reads need."""
+    for name in (TABLE, PUT_TABLE, SCAN_TABLE):
+        call("CreateTable", _table_request(name))
+    for i in range(100):  # the queried partition
+        call("PutItem", {"TableName": TABLE, "Item": _item("CUSTOMER#q", f"ORDER#{i:05d}", i)})
+    for i in range(100):  # items for get and update, one partition each
+        call("PutItem", {"TableName": TABLE, "Item": _item(f"CUSTOMER#{i}", "PROFILE", i)})
+    for i in range(100):
+        item = _item(f"CUSTOMER#{i}", "PROFILE", i)
+        call("PutItem", {"TableName": SCAN_TABLE, "Item": item})
+
+
+def requests(workload: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """An endless stream of (operation, request) for one workload."""
+    for n in itertools.count():
+        key = {"PK": {"S": f"CUSTOMER#{n % 100}"}, "SK": {"S": "PROFILE"}}
+        if workload == "put":
+            item = _item(f"CUSTOMER#p{n}", "PROFILE", n)
+            yield "PutItem", {"TableName": PUT_TABLE, "Item": item}
+        elif workload == "get":
+            yield "GetItem", {"TableName": TABLE, "Key": key}
+        elif workload == "update":
+            yield (
+                "UpdateItem",
+                {
+                    "TableName": TABLE,
+                    "Key": key,
+                    "UpdateExpression": "SET #c = #c + :one, #s = :s",
+                    "ConditionExpression": "attribute_exists(PK) AND #c < :max",
+                    "ExpressionAttributeNames": {"#c": "count", "#s": "status"},
+                    "ExpressionAttributeValues": {
+                        ":one": {"N": "1"},
+                        ":max": {"N": "1000000000"},
+                        ":s": {"S": "shipped"},
+                    },
+                    "ReturnValues": "UPDATED_NEW",
+                },
+            )
+        elif workload == "query":
+            yield (
+                "Query",
+                {
+                    "TableName": TABLE,
+                    "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
+                    "ExpressionAttributeValues": {
+                        ":pk": {"S": "CUSTOMER#q"},
+                        ":p": {"S": "ORDER#"},
+                    },
+                    "Limit": 25,
+                },
+            )
+        elif workload == "scan":
+            yield (
+                "Scan",
+                {
+                    "TableName": SCAN_TABLE,
+                    "FilterExpression": "#s = :s",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": {":s": {"S": "shipped"}},
+                },
+            )
+        else:
+            raise ValueError(workload)
+
+
+# -- ways of sending a request -----------------------------------------------------
+
+_SNAKE = {
+    "CreateTable": "create_table",
+    "PutItem": "put_item",
+    "GetItem": "get_item",
+    "UpdateItem": "update_item",
+    "Query": "query",
+    "Scan": "scan",
+}
+
+
+def boto3_call(client: Any) -> Call:
+    """A :data:`Call` through a boto3 low-level client (wire shapes == client shapes here)."""
+    methods = {op: getattr(client, name) for op, name in _SNAKE.items()}
+
+    def call(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        return methods[operation](**request)  # type: ignore[no-any-return]
+
+    return call
+
+
+class _Canned:
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        return iter((self._data,))
+
+
+def floor_client(canned: dict[str, bytes], unsigned: bool) -> Any:
+    """A boto3 client whose send returns ``canned[operation]`` (botocore's floor)."""
+    session = boto3.Session(region_name=REGION)
+    client = session.client("dynamodb", aws_access_key_id="k", aws_secret_access_key="s")
+
+    def send(request: Any, event_name: str, **_: Any) -> AWSResponse:
+        body = canned[event_name[event_name.rfind(".") + 1 :]]
+        headers = {"x-amzn-RequestId": "FLOOR", "Content-Type": "application/x-amz-json-1.0"}
+        return AWSResponse(request.url, 200, headers, _Canned(body))
+
+    client.meta.events.register("before-send.dynamodb", send)
+    if unsigned:
+        client.meta.events.register("choose-signer.dynamodb", lambda **_: botocore.UNSIGNED)
+    return client
+
+
+# -- measuring ---------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """Timings of one workload run one way."""
+
+    way: str
+    workload: str
+    seconds: list[float]
+
+    @property
+    def ops(self) -> float:
+        """Operations per second."""
+        return len(self.seconds) / sum(self.seconds)
+
+    def percentile(self, p: float) -> float:
+        """The ``p`` percentile latency, in microseconds."""
+        ordered = sorted(self.seconds)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1e6
+
+
+def measure(way: str, workload: str, call: Call, n: int) -> Result:
+    """Time ``n`` calls of ``workload`` (after a short warm-up)."""
+    stream = requests(workload)
+    for _ in range(min(20, n)):
+        call(*next(stream))
+    batch = [next(stream) for _ in range(n)]
+    timings = []
+    clock = time.perf_counter
+    gc.collect()
+    for operation, request in batch:
+        start = clock()
+        call(operation, request)
+        timings.append(clock() - start)
+    return Result(way, workload, timings)
+
+
+def sample_responses(call: Call) -> dict[str, bytes]:
+    """One response body per operation, for the floor's canned answers."""
+    canned = {}
+    for workload in WORKLOADS:
+        operation, request = next(requests(workload))
+        response = dict(call(operation, request))
+        response.pop("ResponseMetadata", None)
+        canned[operation] = json.dumps(response).encode()
+    return canned
+
+
+def run_ways(counts: dict[str, int], moto_counts: dict[str, int]) -> list[Result]:
+    """Table 1: every workload, every way."""
+    from moto import mock_aws
+
+    results: list[Result] = []
+    with mock_aws():
+        call = boto3_call(boto3.client("dynamodb", region_name=REGION))
+        setup(call)
+        results += [measure("moto", w, call, moto_counts[w]) for w in WORKLOADS]
+
+    engine = LocalEngine()
+    setup(engine.call)
+    canned = sample_responses(engine.call)
+    results += [measure("direct", w, engine.call, counts[w]) for w in WORKLOADS]
+
+    with local_dynamodb():
+        call = boto3_call(boto3.client("dynamodb", region_name=REGION))
+        setup(call)
+        results += [measure("routed", w, call, counts[w]) for w in WORKLOADS]
+
+    for way, unsigned in (("floor", False), ("floor-unsigned", True)):
+        call = boto3_call(floor_client(canned, unsigned))
+        results += [measure(way, w, call, counts[w]) for w in WORKLOADS]
+    return results
+
+
+# -- table 2: cost against table size ----------------------------------------------
+
+
+def _grow(call: Call, start: int, stop: int) -> None:
+    """Add items ``start..stop``: 90% in 100-item partitions, 10% in one big partition."""
+    for i in range(start, stop):
+        if i % 10 == 0:
+            item = _item("BIG", f"ORDER#{i:08d}", i)
+        else:
+            item = _item(f"F#{i // 100}", f"ORDER#{i:08d}", i)
+        call("PutItem", {"TableName": TABLE, "Item": item})
+
+
+def _scale_requests(size: int) -> dict[str, Iterator[tuple[str, dict[str, Any]]]]:
+    middle = f"ORDER#{size // 2:08d}"[:-2]  # a prefix in the middle of the big partition
+
+    def gets() -> Iterator[tuple[str, dict[str, Any]]]:
+        for n in itertools.count():
+            i = (n * 7919) % size
+            pk = "BIG" if i % 10 == 0 else f"F#{i // 100}"
+            key = {"PK": {"S": pk}, "SK": {"S": f"ORDER#{i:08d}"}}
+            yield "GetItem", {"TableName": TABLE, "Key": key}
+
+    def queries(pk: str, prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        request = {
+            "TableName": TABLE,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":p": {"S": prefix}},
+            "Limit": 25,
+        }
+        while True:
+            yield "Query", request
+
+    return {
+        "get": gets(),
+        "query": queries("CUSTOMER#q", "ORDER#"),
+        "query-big": queries("BIG", middle),
+    }
+
+
+def _time_stream(stream: Iterator[tuple[str, dict[str, Any]]], call: Call, n: int) -> Result:
+    for _ in range(min(20, n)):
+        call(*next(stream))
+    batch = [next(stream) for _ in range(n)]
+    timings = []
+    for operation, request in batch:
+        start = time.perf_counter()
+        call(operation, request)
+        timings.append(time.perf_counter() - start)
+    return Result("", "", timings)
+
+
+def run_scaling(
+    sizes: list[int], moto_sizes: list[int], n: int, moto_n: int
+) -> list[tuple[str, int, str, Result]]:
+    """Table 2: get and query cost as the table grows (direct engine; moto at small sizes)."""
+    rows: list[tuple[str, int, str, Result]] = []
+    engine = LocalEngine()
+    setup(engine.call)
+    have = 0
+    for size in sizes:
+        began = time.perf_counter()
+        _grow(engine.call, have, size)
+        have = size
+        print(f"  built {size:>9,} items in {time.perf_counter() - began:6.1f} s", file=sys.stderr)
+        for name, stream in _scale_requests(size).items():
+            rows.append(("direct", size, name, _time_stream(stream, engine.call, n)))
+    if moto_sizes:
+        from moto import mock_aws
+
+        with mock_aws():
+            call = boto3_call(boto3.client("dynamodb", region_name=REGION))
+            setup(call)
+            have = 0
+            for size in moto_sizes:
+                _grow(call, have, size)
+                have = size
+                for name, stream in _scale_requests(size).items():
+                    rows.append(("moto", size, name, _time_stream(stream, call, moto_n)))
+    return rows
+
+
+# -- printing ----------------------------------------------------------------------
+
+
+def _by(results: list[Result]) -> dict[tuple[str, str], Result]:
+    return {(r.way, r.workload): r for r in results}
+
+
+def print_ways(results: list[Result]) -> None:
+    """Table 1 and the ratios against the targets."""
+    print("\nTable 1 -- same workload, every way (~1 KB items)")
+    print(f"{'workload':<8} {'way':<15} {'n':>6} {'ops/s':>10} {'p50 us':>9} {'p99 us':>9}")
+    for workload in WORKLOADS:
+        for r in results:
+            if r.workload == workload:
+                print(
+                    f"{workload:<8} {r.way:<15} {len(r.seconds):>6} {r.ops:>10,.0f} "
+                    f"{r.percentile(50):>9.1f} {r.percentile(99):>9.1f}"
+                )
+    table = _by(results)
+    print("\nRatios (targets: routed <= +25% over floor; direct >= 80x moto on put/get/update,")
+    print("        >= 300x on query)")
+    header = f"{'workload':<8} {'routed/floor':>13} {'routed/unsigned':>16} {'direct vs moto':>15}"
+    print(header)
+    for workload in WORKLOADS:
+        routed = table[("routed", workload)].ops
+        floor = table[("floor", workload)].ops
+        unsigned = table[("floor-unsigned", workload)].ops
+        speedup = table[("direct", workload)].ops / table[("moto", workload)].ops
+        target = {"query": 300, "scan": None}.get(workload, 80)
+        over, over_unsigned = (floor / routed - 1) * 100, (unsigned / routed - 1) * 100
+        verdict = "" if target is None else ("  ok" if speedup >= target else "  MISSED")
+        verdict += "" if over <= 25 else "  (routed MISSED +25%)"
+        print(f"{workload:<8} {over:>+12.1f}% {over_unsigned:>+15.1f}% {speedup:>14,.0f}x{verdict}")
+
+
+def print_scaling(rows: list[tuple[str, int, str, Result]], moto_note: str) -> None:
+    """Table 2: p50 per size, and the growth from the smallest to the largest size."""
+    print("\nTable 2 -- cost against table size (p50 / p99 in microseconds)")
+    print(f"{'way':<7} {'items':>10} {'get':>17} {'query':>17} {'query-big':>17}")
+    sizes = sorted({(way, size) for way, size, _, _ in rows})
+    cell = {(way, size, name): r for way, size, name, r in rows}
+    for way, size in sizes:
+        parts = []
+        for name in ("get", "query", "query-big"):
+            r = cell[(way, size, name)]
+            parts.append(f"{r.percentile(50):>8.1f}/{r.percentile(99):<8.1f}")
+        print(f"{way:<7} {size:>10,} " + " ".join(parts))
+    direct = sorted(size for way, size in sizes if way == "direct")
+    if len(direct) > 1:
+        lo, hi = direct[0], direct[-1]
+        print(f"growth {lo:,} -> {hi:,} items (p50; target <= 1.5x):", end="")
+        for name in ("get", "query", "query-big"):
+            ratio = cell[("direct", hi, name)].percentile(50) / cell[
+                ("direct", lo, name)
+            ].percentile(50)
+            print(f"  {name} {ratio:.2f}x", end="")
+        print()
+    print(moto_note)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the options, run both tables, print them."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer calls; sizes up to 100k")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+    n = 1000 if args.quick else 5000
+    counts = dict.fromkeys(WORKLOADS, n)
+    moto_n = 100 if args.quick else 300
+    moto_counts = {**dict.fromkeys(WORKLOADS, moto_n), "query": moto_n // 2, "scan": moto_n // 2}
+    sizes = [1_000, 10_000, 100_000] + ([] if args.quick else [1_000_000])
+    moto_sizes = [1_000] if args.quick else [1_000, 10_000]
+
+    print(
+        f"singletable engine benchmark -- Python {platform.python_version()}, "
+        f"boto3 {boto3.__version__}, {os.cpu_count()} CPUs, {'quick' if args.quick else 'full'}"
+    )
+    print_ways(run_ways(counts, moto_counts))
+    rows = run_scaling(sizes, moto_sizes, n=2000 if args.quick else 5000, moto_n=50)
+    note = (
+        f"moto is measured at {', '.join(f'{s:,}' for s in moto_sizes)} items only: its Query "
+        "walks the whole table, and loading it through moto costs about a millisecond an item."
+    )
+    print_scaling(rows, note)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Quick start: plain boto3 code, answered by singletable's embedded DynamoDB engine.
+
+Run it with ``python examples/quickstart.py``. Nothing leaves the process: no
+AWS account, no credentials, no network. Inside ``local_dynamodb()`` every
+boto3 DynamoDB client talks to a fresh in-process engine that behaves like
+DynamoDB, down to its error codes and messages.
+
+The table is a small single-table e-commerce design: a customer and its orders
+share the partition ``CUSTOMER#<id>``; the sort key tells them apart
+(``PROFILE`` for the customer, ``ORDER#<date>#<id>`` for each order).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from singletable.testing import local_dynamodb
+
+
+def show(title: str, items: list[dict[str, Any]]) -> None:
+    """Print items one a line, attribute values unwrapped from their type tags."""
+    print(f"\n{title}")
+    for item in items:
+        plain = {name: next(iter(value.values())) for name, value in sorted(item.items())}
+        print("  ", plain)
+
+
+def main() -> None:
+    """Create a table, write a customer and its orders, query, update, fail a condition."""
+    with local_dynamodb():
+        ddb = boto3.client("dynamodb")  # no credentials or region needed
+        ddb.create_table(
+            TableName="shop",
+            KeySchema=[
+                {"AttributeName": "PK", "KeyType": "HASH"},
+                {"AttributeName": "SK", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "PK", "AttributeType": "S"},
+                {"AttributeName": "SK", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        print("tables:", ddb.list_tables()["TableNames"])
+
+        customer = {"PK": {"S": "CUSTOMER#c1"}, "SK": {"S": "PROFILE"}, "name": {"S": "Ada"}}
+        ddb.put_item(TableName="shop", Item=customer)
+        orders = [
+            ("2024-05-01", "o1", "30.00"),
+            ("2024-05-03", "o2", "12.50"),
+            ("2024-06-11", "o3", "99.90"),
+        ]
+        for date, order_id, total in orders:
+            ddb.put_item(
+                TableName="shop",
+                Item={
+                    "PK": {"S": "CUSTOMER#c1"},
+                    "SK": {"S": f"ORDER#{date}#{order_id}"},
+                    "status": {"S": "pending"},
+                    "total": {"N": total},  # stored canonically: "30.00" comes back as "30"
+                },
+            )
+
+        # One partition, one request: the customer's orders, newest first.
+        # `status` and `total` are reserved words, hence the #names.
+        result = ddb.query(
+            TableName="shop",
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :orders)",
+            ExpressionAttributeValues={":pk": {"S": "CUSTOMER#c1"}, ":orders": {"S": "ORDER#"}},
+            ScanIndexForward=False,
+        )
+        show(f"orders of c1 ({result['Count']}), newest first:", result["Items"])
+
+        # Ship an order, but only if it is still pending.
+        key = {"PK": {"S": "CUSTOMER#c1"}, "SK": {"S": "ORDER#2024-05-01#o1"}}
+        shipped = ddb.update_item(
+            TableName="shop",
+            Key=key,
+            UpdateExpression="SET #s = :shipped",
+            ConditionExpression="#s = :pending",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":shipped": {"S": "shipped"}, ":pending": {"S": "pending"}},
+            ReturnValues="ALL_NEW",
+        )
+        show("after shipping o1:", [shipped["Attributes"]])
+
+        # The same conditional update again fails, exactly as DynamoDB fails it.
+        try:
+            ddb.update_item(
+                TableName="shop",
+                Key=key,
+                UpdateExpression="SET #s = :shipped",
+                ConditionExpression="#s = :pending",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":shipped": {"S": "shipped"},
+                    ":pending": {"S": "pending"},
+                },
+            )
+        except ClientError as error:
+            code, message = error.response["Error"]["Code"], error.response["Error"]["Message"]
+            print(f"\nshipping o1 twice -> {code}: {message}")
+
+        # Orders over 20, with a filter applied after the key condition.
+        big = ddb.query(
+            TableName="shop",
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :orders)",
+            FilterExpression="#t > :min",
+            ExpressionAttributeNames={"#t": "total"},
+            ExpressionAttributeValues={
+                ":pk": {"S": "CUSTOMER#c1"},
+                ":orders": {"S": "ORDER#"},
+                ":min": {"N": "20"},
+            },
+        )
+        show(f"orders over 20 ({big['Count']} of {big['ScannedCount']} read):", big["Items"])
+
+
+if __name__ == "__main__":
+    main()
