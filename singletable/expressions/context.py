@@ -55,11 +55,10 @@ N = TypeVar("N")
 
 @dataclass(frozen=True, slots=True)
 class _Entry(Generic[N]):
-    """A cached parse: the AST (and compiled predicate) or the text-only error."""
+    """A cached parse: the AST or the text-only error."""
 
     node: N | None
     error: str | None
-    predicate: PredicateFn | None = None
 
 
 def _prepare(text: str, parse: Callable[[str], N], check: Callable[[N], None]) -> _Entry[N]:
@@ -81,10 +80,15 @@ def _prepare(text: str, parse: Callable[[str], N], check: Callable[[N], None]) -
 
 @lru_cache(maxsize=1024)
 def _condition_entry(text: str) -> _Entry[ConditionNode]:
-    entry = _prepare(text, parse_condition, static_condition)
-    if entry.node is None:
-        return entry
-    return _Entry(entry.node, None, compile_condition(entry.node))
+    return _prepare(text, parse_condition, static_condition)
+
+
+@lru_cache(maxsize=1024)
+def _compiled_condition(text: str) -> PredicateFn:
+    """The closure of a condition text (only called once a binding has validated it)."""
+    node = _condition_entry(text).node
+    assert node is not None
+    return compile_condition(node)
 
 
 @lru_cache(maxsize=1024)
@@ -222,8 +226,7 @@ class ExpressionContext:
             check_condition(node, self._binder())
         except DetailError as error:
             raise invalid(parameter, error.detail) from None
-        assert entry.predicate is not None
-        return Condition(entry.predicate, self._env)
+        return Condition(_compiled_condition(text), self._env)
 
     def condition_node(self, node: ConditionNode, parameter: str) -> Condition:
         """Bind a condition built as an AST (no text, no cache)."""
