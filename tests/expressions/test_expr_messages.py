@@ -27,8 +27,7 @@ CONDITION_ERRORS = [
     ("a.Size = :s", COND + "Attribute name is a reserved keyword; reserved keyword: Size"),
     (
         "#zz = :s",
-        COND
-        + "An expression attribute name used in the document path is not defined; "
+        COND + "An expression attribute name used in the document path is not defined; "
         "attribute name: #zz",
     ),
     (
@@ -37,20 +36,24 @@ CONDITION_ERRORS = [
         + "An expression attribute value used in expression is not defined; attribute value: :zz",
     ),
     ("foo(a)", COND + "Invalid function name; function: foo"),
-    ("size(a)", COND + "The function is not allowed to be used this way in an expression; function: size"),
+    (
+        "size(a)",
+        COND + "The function is not allowed to be used this way in an expression; function: size",
+    ),
     (
         "contains(a, :s) = :bool",
-        COND + "The function is not allowed to be used this way in an expression; function: contains",
+        COND
+        + "The function is not allowed to be used this way in an expression; function: contains",
     ),
     (
         "begins_with(attribute_type(a, :s), :s)",
         COND
-        + "The function is not allowed to be used this way in an expression; function: attribute_type",
+        + "The function is not allowed to be used this way in an expression; "
+        "function: attribute_type",
     ),
     (
         "begins_with(a)",
-        COND
-        + "Incorrect number of operands for operator or function; operator or function: "
+        COND + "Incorrect number of operands for operator or function; operator or function: "
         "begins_with, number of operands: 1",
     ),
     (
@@ -83,8 +86,7 @@ CONDITION_ERRORS = [
     ),
     (
         "size(:n) = :n",
-        COND
-        + "Incorrect operand type for operator or function; operator or function: size, "
+        COND + "Incorrect operand type for operator or function; operator or function: size, "
         "operand type: N",
     ),
     (
@@ -107,8 +109,7 @@ CONDITION_ERRORS = [
     ),
     (
         "a BETWEEN :s AND :n",
-        COND
-        + "The BETWEEN operator requires same data type for lower and upper bounds; "
+        COND + "The BETWEEN operator requires same data type for lower and upper bounds; "
         "lower bound operand: AttributeValue: {S:x}, upper bound operand: AttributeValue: {N:1}",
     ),
     (
@@ -156,8 +157,14 @@ def test_limits_are_inclusive() -> None:
 UPD = "Invalid UpdateExpression: "
 
 UPDATE_ERRORS = [
-    ("SET a = :s SET b = :s", UPD + 'The "SET" section can only be used once in an update expression;'),
-    ("REMOVE a REMOVE b", UPD + 'The "REMOVE" section can only be used once in an update expression;'),
+    (
+        "SET a = :s SET b = :s",
+        UPD + 'The "SET" section can only be used once in an update expression;',
+    ),
+    (
+        "REMOVE a REMOVE b",
+        UPD + 'The "REMOVE" section can only be used once in an update expression;',
+    ),
     ("SET name = :s", UPD + "Attribute name is a reserved keyword; reserved keyword: name"),
     (
         "SET a = :s, a.b = :s",
@@ -179,7 +186,8 @@ UPDATE_ERRORS = [
     ),
     (
         "ADD a :s",
-        UPD + "Incorrect operand type for operator or function; operator: ADD, operand type: STRING",
+        UPD
+        + "Incorrect operand type for operator or function; operator: ADD, operand type: STRING",
     ),
     (
         "ADD a :l",
@@ -187,16 +195,18 @@ UPDATE_ERRORS = [
     ),
     (
         "DELETE a :n",
-        UPD + "Incorrect operand type for operator or function; operator: DELETE, operand type: NUMBER",
+        UPD
+        + "Incorrect operand type for operator or function; operator: DELETE, operand type: NUMBER",
     ),
     (
         "SET a = b + :s",
-        UPD + "Incorrect operand type for operator or function; operator or function: +, operand type: S",
+        UPD
+        + "Incorrect operand type for operator or function; operator or function: +, "
+        "operand type: S",
     ),
     (
         "SET a = list_append(b, :n)",
-        UPD
-        + "Incorrect operand type for operator or function; operator or function: list_append, "
+        UPD + "Incorrect operand type for operator or function; operator or function: list_append, "
         "operand type: N",
     ),
     (
@@ -205,8 +215,7 @@ UPDATE_ERRORS = [
     ),
     (
         "SET a = if_not_exists(b)",
-        UPD
-        + "Incorrect number of operands for operator or function; operator or function: "
+        UPD + "Incorrect number of operands for operator or function; operator or function: "
         "if_not_exists, number of operands: 1",
     ),
     ("SET a = foo(b)", UPD + "Invalid function name; function: foo"),
@@ -216,8 +225,7 @@ UPDATE_ERRORS = [
     ),
     (
         "SET #zz = :s",
-        UPD
-        + "An expression attribute name used in the document path is not defined; "
+        UPD + "An expression attribute name used in the document path is not defined; "
         "attribute name: #zz",
     ),
     (
@@ -242,15 +250,27 @@ PROJ = "Invalid ProjectionExpression: "
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("a, b, a", PROJ + "Two document paths overlap with each other; must remove or rewrite "
-         "one of these paths; path one: [a], path two: [a]"),
-        ("a.b, #a", PROJ + "Two document paths overlap with each other; must remove or rewrite "
-         "one of these paths; path one: [a, b], path two: [a]"),
-        ("a[0], a.b", PROJ + "Two document paths conflict with each other; must remove or "
-         "rewrite one of these paths; path one: [a, [0]], path two: [a, b]"),
+        (
+            "a, b, a",
+            PROJ + "Two document paths overlap with each other; must remove or rewrite "
+            "one of these paths; path one: [a], path two: [a]",
+        ),
+        (
+            "a.b, #a",
+            PROJ + "Two document paths overlap with each other; must remove or rewrite "
+            "one of these paths; path one: [a, b], path two: [a]",
+        ),
+        (
+            "a[0], a.b",
+            PROJ + "Two document paths conflict with each other; must remove or "
+            "rewrite one of these paths; path one: [a, [0]], path two: [a, b]",
+        ),
         ("year", PROJ + "Attribute name is a reserved keyword; reserved keyword: year"),
-        ("#c", PROJ + "An expression attribute name used in the document path is not defined; "
-         "attribute name: #c"),
+        (
+            "#c",
+            PROJ + "An expression attribute name used in the document path is not defined; "
+            "attribute name: #c",
+        ),
     ],
 )
 def test_projection_errors(text: str, message: str) -> None:

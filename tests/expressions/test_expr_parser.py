@@ -63,11 +63,21 @@ CONDITIONS = [
     ("(begins_with(a, :p))", Call("begins_with", (p("a"), V(":p")))),
     (
         "a = :x OR b = :y AND c = :z",
-        Or((Compare("=", p("a"), V(":x")), And((Compare("=", p("b"), V(":y")), Compare("=", p("c"), V(":z")))))),
+        Or(
+            (
+                Compare("=", p("a"), V(":x")),
+                And((Compare("=", p("b"), V(":y")), Compare("=", p("c"), V(":z")))),
+            )
+        ),
     ),
     (
         "(a = :x OR b = :y) AND c = :z",
-        And((Or((Compare("=", p("a"), V(":x")), Compare("=", p("b"), V(":y")))), Compare("=", p("c"), V(":z")))),
+        And(
+            (
+                Or((Compare("=", p("a"), V(":x")), Compare("=", p("b"), V(":y")))),
+                Compare("=", p("c"), V(":z")),
+            )
+        ),
     ),
     (
         "NOT a = :x AND b = :y",
@@ -80,7 +90,12 @@ CONDITIONS = [
     ),
     (
         "a = :x AND (b = :y AND c = :z)",
-        And((Compare("=", p("a"), V(":x")), And((Compare("=", p("b"), V(":y")), Compare("=", p("c"), V(":z")))))),
+        And(
+            (
+                Compare("=", p("a"), V(":x")),
+                And((Compare("=", p("b"), V(":y")), Compare("=", p("c"), V(":z")))),
+            )
+        ),
     ),
     ("\ta\n=\r\n:v ", Compare("=", p("a"), V(":v"))),
 ]
@@ -112,7 +127,9 @@ UPDATES = [
     ),
     (
         "SET a = (list_append(a, :l))",
-        UpdateExpression((Section("SET", (SetAction(p("a"), Call("list_append", (p("a"), V(":l")))),)),)),
+        UpdateExpression(
+            (Section("SET", (SetAction(p("a"), Call("list_append", (p("a"), V(":l")))),)),)
+        ),
     ),
     (
         "SET a = (b) - (:c)",
@@ -172,7 +189,9 @@ def test_syntax_errors(grammar: str, text: str, detail: str) -> None:
 def test_syntax_error_message_names_the_parameter() -> None:
     with pytest.raises(ExpressionError) as info:
         ExpressionContext(None, None).condition("a = ", "FilterExpression")
-    assert info.value.message == 'Invalid FilterExpression: Syntax error; token: "<EOF>", near: "= "'
+    assert (
+        info.value.message == 'Invalid FilterExpression: Syntax error; token: "<EOF>", near: "= "'
+    )
     with pytest.raises(ExpressionError) as info:
         ExpressionContext(None, {":incr": {"N": "1"}}).update("ADD hits : incr")
     assert info.value.message == (
@@ -191,6 +210,8 @@ def test_redundant_parentheses(text: str) -> None:
     )
 
 
-@pytest.mark.parametrize("text", ["(a = :v)", "((a = :v) AND b = :v)", "(a) = (:v)", "NOT (a = :v)"])
+@pytest.mark.parametrize(
+    "text", ["(a = :v)", "((a = :v) AND b = :v)", "(a) = (:v)", "NOT (a = :v)"]
+)
 def test_single_parentheses_are_fine(text: str) -> None:
     ExpressionContext(None, {":v": {"S": "x"}}).condition(text, "ConditionExpression")

@@ -92,9 +92,15 @@ UPDATES = [
     ("DELETE ss :ss", {"ss": {"SS": ["a"]}}),
     ("DELETE ns :ns", {"ns": {"NS": ["2"]}}),
     ("DELETE x :ss", {}),
-    ("SET s = :s REMOVE n ADD ss :ss DELETE ns :ns", {
-        "s": {"S": "new"}, "n": None, "ss": {"SS": ["a", "b", "c"]}, "ns": {"NS": ["2"]},
-    }),
+    (
+        "SET s = :s REMOVE n ADD ss :ss DELETE ns :ns",
+        {
+            "s": {"S": "new"},
+            "n": None,
+            "ss": {"SS": ["a", "b", "c"]},
+            "ns": {"NS": ["2"]},
+        },
+    ),
 ]
 
 
@@ -116,19 +122,37 @@ def test_top_level_names() -> None:
 
 
 RUNTIME_ERRORS = [
-    ("SET x = nope", "The provided expression refers to an attribute that does not exist in the item"),
-    ("SET x = nope + :one", "The provided expression refers to an attribute that does not exist in the item"),
+    (
+        "SET x = nope",
+        "The provided expression refers to an attribute that does not exist in the item",
+    ),
+    (
+        "SET x = nope + :one",
+        "The provided expression refers to an attribute that does not exist in the item",
+    ),
     ("SET x = s + :one", "An operand in the update expression has an incorrect data type"),
-    ("SET x = list_append(s, :l)", "An operand in the update expression has an incorrect data type"),
-    ("SET nope.a = :s", "The document path provided in the update expression is invalid for update"),
+    (
+        "SET x = list_append(s, :l)",
+        "An operand in the update expression has an incorrect data type",
+    ),
+    (
+        "SET nope.a = :s",
+        "The document path provided in the update expression is invalid for update",
+    ),
     ("SET s.a = :s", "The document path provided in the update expression is invalid for update"),
     ("SET m[0] = :s", "The document path provided in the update expression is invalid for update"),
-    ("SET nope[0] = :s", "The document path provided in the update expression is invalid for update"),
+    (
+        "SET nope[0] = :s",
+        "The document path provided in the update expression is invalid for update",
+    ),
     ("ADD s :one", "An operand in the update expression has an incorrect data type"),
     ("ADD ss :ns", "An operand in the update expression has an incorrect data type"),
     ("ADD n :ss", "An operand in the update expression has an incorrect data type"),
     ("DELETE ss :ns", "An operand in the update expression has an incorrect data type"),
-    ("ADD nope.x :one", "The document path provided in the update expression is invalid for update"),
+    (
+        "ADD nope.x :one",
+        "The document path provided in the update expression is invalid for update",
+    ),
 ]
 
 
@@ -185,7 +209,9 @@ def test_projection_top_level_names() -> None:
 KEY_VALUES: dict[str, Any] = {":p": {"S": "p"}, ":a": {"S": "a"}, ":b": {"S": "b"}}
 
 
-def key(text: str, hash_keys: tuple[str, ...] = ("PK",), range_keys: tuple[str, ...] = ("SK",)) -> Any:
+def key(
+    text: str, hash_keys: tuple[str, ...] = ("PK",), range_keys: tuple[str, ...] = ("SK",)
+) -> Any:
     values = {k: v for k, v in KEY_VALUES.items() if uses(text, k)}
     names = {"#k": "SK"} if "#k" in text else None
     return ExpressionContext(names, values or None).key_condition(text, hash_keys, range_keys)
@@ -198,7 +224,10 @@ def key(text: str, hash_keys: tuple[str, ...] = ("PK",), range_keys: tuple[str, 
         ("PK = :p AND SK = :a", [KeyTerm("SK", "=", ({"S": "a"},))]),
         (":a < #k AND :p = PK", [KeyTerm("SK", ">", ({"S": "a"},))]),
         ("PK = :p AND SK <= :a", [KeyTerm("SK", "<=", ({"S": "a"},))]),
-        ("(PK = :p) AND (SK BETWEEN :a AND :b)", [KeyTerm("SK", "BETWEEN", ({"S": "a"}, {"S": "b"}))]),
+        (
+            "(PK = :p) AND (SK BETWEEN :a AND :b)",
+            [KeyTerm("SK", "BETWEEN", ({"S": "a"}, {"S": "b"}))],
+        ),
         ("begins_with(SK, :a) AND PK = :p", [KeyTerm("SK", "begins_with", ({"S": "a"},))]),
     ],
 )
@@ -215,10 +244,20 @@ def test_key_condition(text: str, terms: list[KeyTerm]) -> None:
         ("NOT PK = :p", "Invalid operator used in KeyConditionExpression: NOT"),
         ("PK IN (:p)", "Invalid operator used in KeyConditionExpression: IN"),
         ("PK <> :p", "Invalid operator used in KeyConditionExpression: <>"),
-        ("PK = :p AND contains(SK, :a)", "Invalid operator used in KeyConditionExpression: contains"),
-        ("attribute_exists(PK)", "Invalid operator used in KeyConditionExpression: attribute_exists"),
+        (
+            "PK = :p AND contains(SK, :a)",
+            "Invalid operator used in KeyConditionExpression: contains",
+        ),
+        (
+            "attribute_exists(PK)",
+            "Invalid operator used in KeyConditionExpression: attribute_exists",
+        ),
         ("PK = :p AND size(SK) = :a", "KeyConditionExpressions cannot contain nested operations"),
-        ("PK = SK", "Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition"),
+        (
+            "PK = SK",
+            "Invalid condition in KeyConditionExpression: Multiple attribute names used in "
+            "one condition",
+        ),
         (":p = :a", "Invalid condition in KeyConditionExpression: No key attribute specified"),
         ("PK.x = :p", "KeyConditionExpressions cannot have conditions on nested attributes"),
         ("PK = :p AND PK = :a", "KeyConditionExpressions must only contain one condition per key"),
@@ -236,9 +275,15 @@ def test_key_condition(text: str, terms: list[KeyTerm]) -> None:
             "Invalid condition in KeyConditionExpression: begins_with operator must have the key "
             "attribute as its first operand",
         ),
-        ("PK = :p AND SK = :zz", "Invalid KeyConditionExpression: An expression attribute value "
-         "used in expression is not defined; attribute value: :zz"),
-        ("PK = :p AND SK = ", 'Invalid KeyConditionExpression: Syntax error; token: "<EOF>", near: "= "'),
+        (
+            "PK = :p AND SK = :zz",
+            "Invalid KeyConditionExpression: An expression attribute value "
+            "used in expression is not defined; attribute value: :zz",
+        ),
+        (
+            "PK = :p AND SK = ",
+            'Invalid KeyConditionExpression: Syntax error; token: "<EOF>", near: "= "',
+        ),
     ],
 )
 def test_key_condition_errors(text: str, message: str) -> None:
@@ -271,7 +316,5 @@ def test_multi_attribute_keys() -> None:
         )
     assert info.value.message == "Query key condition not supported"
     with pytest.raises(ExpressionError) as info:
-        ExpressionContext(None, values).key_condition(
-            "h1 = :1 AND r2 = :4", ("h1",), ("r1", "r2")
-        )
+        ExpressionContext(None, values).key_condition("h1 = :1 AND r2 = :4", ("h1",), ("r1", "r2"))
     assert info.value.message.startswith("RANGE key attributes r1 must have equality conditions")
