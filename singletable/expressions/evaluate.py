@@ -95,10 +95,15 @@ def get_path(item: Mapping[str, AttributeValue], path: tuple[str | int, ...]) ->
 
 
 def size_of(value: AttributeValue) -> AttributeValue | None:
-    """``size()`` of a value: string/binary length, set/list/map member count."""
+    """``size()`` of a value: string/binary length, set/list/map member count.
+
+    Strings count in UTF-8 bytes: the PartiQL ``size`` page says the function "returns
+    a number that represents the size of an attribute in bytes" and DynamoDB measures
+    every string in UTF-8 bytes (not confirmed for non-ASCII text on DynamoDB itself).
+    """
     kind, raw = next(iter(value.items()))
     if kind == "S":
-        count = len(raw)
+        count = len(raw.encode("utf-8"))
     elif kind == "B":
         count = len(decode_binary(raw))
     elif kind in ("SS", "NS", "BS", "L", "M"):

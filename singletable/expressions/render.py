@@ -201,8 +201,7 @@ class _Placeholders:
         if isinstance(node, UpdateExpression):
             return UpdateExpression(
                 tuple(
-                    Section(s.kind, tuple(self.action(a) for a in s.actions))
-                    for s in node.sections
+                    Section(s.kind, tuple(self.action(a) for a in s.actions)) for s in node.sections
                 )
             )
         if isinstance(node, ProjectionExpression):
@@ -219,4 +218,3 @@ def render(node: Node, name_prefix: str = "#n", value_prefix: str = ":v") -> Ren
     placeholders = _Placeholders(name_prefix, value_prefix)
     text = to_text(placeholders.node(node))
     return Rendered(text, placeholders.names, placeholders.values)
-

@@ -175,8 +175,7 @@ def _check_path_static(path: Path, problems: _Problems) -> None:
     if len(path.elements) > MAX_NESTING:
         problems.add(
             "nesting",
-            "The document path has too many nesting levels; "
-            f"nesting levels: {len(path.elements)}",
+            f"The document path has too many nesting levels; nesting levels: {len(path.elements)}",
         )
 
 
@@ -396,8 +395,7 @@ class _ConditionChecker:
         if not isinstance(call.args[0], Path):
             self.problems.add(
                 "function",
-                "Operator or function requires a document path; "
-                f"operator or function: {call.name}",
+                f"Operator or function requires a document path; operator or function: {call.name}",
             )
 
     fn_attribute_not_exists = fn_attribute_exists

@@ -28,6 +28,7 @@ ITEM: dict[str, Any] = {
     "l": {"L": [{"S": "x"}, {"N": "3"}, {"M": {"k": {"S": "v"}}}]},
     "m": {"M": {"inn": {"M": {"deep": {"N": "7"}}}, "list": {"L": [{"S": "q"}]}}},
     "blank": {"S": ""},
+    "accent": {"S": "\u00e9t\u00e9"},
 }
 
 VALUES: dict[str, Any] = {
@@ -150,6 +151,7 @@ CASES = [
     ("size(s) = :n5", True),
     ("size(blank) = :n5", False),
     ("size(b) = :n3", True),
+    ("size(accent) = :n5", True),
     ("size(ss) < :n3", True),
     ("size(ns) = :n2", True),
     ("size(l) = :n3", True),

@@ -154,7 +154,7 @@ PLACEHOLDER_NAMES = {"#a": "a", "#b1": "b", "#c_": "Foo"}
 @settings(deadline=None, max_examples=150)
 @given(st.data())
 def test_structured_conditions_and_updates(data: st.DataObject) -> None:
-    values = data.draw(bindings)
+    values: dict[str, Any] = data.draw(bindings)
     item = data.draw(items)
     condition_text = to_text(data.draw(conditions))
     condition = _try(

@@ -47,8 +47,7 @@ CONDITION_ERRORS = [
     ),
     (
         "begins_with(attribute_type(a, :s), :s)",
-        COND
-        + "The function is not allowed to be used this way in an expression; "
+        COND + "The function is not allowed to be used this way in an expression; "
         "function: attribute_type",
     ),
     (
@@ -200,8 +199,7 @@ UPDATE_ERRORS = [
     ),
     (
         "SET a = b + :s",
-        UPD
-        + "Incorrect operand type for operator or function; operator or function: +, "
+        UPD + "Incorrect operand type for operator or function; operator or function: +, "
         "operand type: S",
     ),
     (
@@ -324,3 +322,12 @@ def test_unused_lists_every_key() -> None:
     assert info.value.message == (
         "Value provided in ExpressionAttributeNames unused in expressions: keys: {#a, #b}"
     )
+
+
+def test_reserved_word_list() -> None:
+    from singletable.expressions import RESERVED_WORDS, is_reserved
+
+    # The Developer Guide's "Reserved words in DynamoDB" page lists 573 words.
+    assert len(RESERVED_WORDS) == 573
+    assert is_reserved("Status") and is_reserved("size") and is_reserved("TTL")
+    assert not is_reserved("pk") and not is_reserved("statuses")
