@@ -288,12 +288,12 @@ def _condition_error(ddb: Any, message: str | re.Pattern[str], **request: Any) -
 def test_syntax_error_names_the_token(ddb: Any, one_item: None) -> None:
     _condition_error(
         ddb,
-        'Invalid ConditionExpression: Syntax error; token: "<EOF>", near: "= "',
+        'Invalid ConditionExpression: Syntax error; token: "<EOF>", near: "="',
         ConditionExpression="s = ",
     )
     _condition_error(
         ddb,
-        'Invalid ConditionExpression: Syntax error; token: "=", near: "= ="',
+        'Invalid ConditionExpression: Syntax error; token: "=", near: "= = :x"',
         ConditionExpression="s = = :x",
         ExpressionAttributeValues={":x": {"S": "x"}},
     )
