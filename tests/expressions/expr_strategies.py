@@ -30,7 +30,7 @@ from singletable.expressions.nodes import (
     ValueRef,
 )
 
-FAST = settings(deadline=None, max_examples=150)
+FAST = settings(deadline=None, max_examples=100)
 
 names = st.sampled_from(["a", "b", "c1", "d_x", "Foo"]).map(Name)
 name_refs = st.sampled_from(["#a", "#b1", "#c_"]).map(NameRef)

@@ -83,7 +83,7 @@ token_text = st.lists(st.sampled_from(TOKENS), max_size=14).map(" ".join)
 raw_text = st.text(max_size=30)
 texts = st.one_of(token_text, raw_text, token_text.map(lambda t: t.replace(" ", "")))
 
-FUZZ = settings(deadline=None, max_examples=400)
+FUZZ = settings(deadline=None, max_examples=250)
 
 
 def _try(action: Any) -> Any:
