@@ -15,8 +15,12 @@ from boto3.dynamodb.conditions import Attr, Key
 from ddbtest import Backend, raises
 
 MOTO_DIFFERENCES = {
-    "create-validation": "moto words several CreateTable validation errors differently (or "
-    "accepts the request) where DynamoDB answers with the messages asserted here.",
+    "create-validation": "moto accepts a KeySchema whose first element is RANGE; DynamoDB: "
+    "'Invalid KeySchema: The first KeySchemaElement is not a HASH key type'.",
+    "on-demand-throughput": "PAY_PER_REQUEST with ProvisionedThroughput: moto says "
+    "'ProvisionedThroughput cannot be specified when BillingMode is PAY_PER_REQUEST'; DynamoDB "
+    "says '... Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
+    "BillingMode is PAY_PER_REQUEST'.",
     "no-throughput": "CreateTable without BillingMode and without ProvisionedThroughput: moto "
     "says 'One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits "
     "must both be specified when BillingMode is PROVISIONED'; DynamoDB says 'No provisioned "
@@ -88,7 +92,6 @@ def test_duplicate_table_is_resource_in_use(ddb: Any, db: Backend) -> None:
         _create(ddb, "t", **PPR)
 
 
-@pytest.mark.moto_differs("create-validation")
 def test_key_attribute_without_definition_is_rejected(ddb: Any, db: Backend) -> None:
     with raises(
         "ValidationException",
@@ -100,7 +103,6 @@ def test_key_attribute_without_definition_is_rejected(ddb: Any, db: Backend) -> 
     assert ddb.list_tables()["TableNames"] == []
 
 
-@pytest.mark.moto_differs("create-validation")
 def test_unused_attribute_definition_is_rejected(ddb: Any, db: Backend) -> None:
     with raises(
         "ValidationException",
@@ -118,7 +120,6 @@ def test_unused_attribute_definition_is_rejected(ddb: Any, db: Backend) -> None:
         )
 
 
-@pytest.mark.moto_differs("create-validation")
 def test_range_key_without_definition_is_rejected(ddb: Any, db: Backend) -> None:
     with raises("ValidationException", "Invalid KeySchema: Some index key attribute have no definition"):
         _create(
@@ -169,7 +170,7 @@ def test_provisioned_without_throughput_is_rejected(ddb: Any, db: Backend) -> No
         _create(ddb, "t", BillingMode="PROVISIONED")
 
 
-@pytest.mark.moto_differs("create-validation")
+@pytest.mark.moto_differs("on-demand-throughput")
 def test_on_demand_with_throughput_is_rejected(ddb: Any, db: Backend) -> None:
     # The "One or more parameter values were invalid: " prefix is unconfirmed.
     with raises(

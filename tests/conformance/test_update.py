@@ -23,7 +23,6 @@ MOTO_DIFFERENCES = {
     "updated-list-element": "moto returns the whole list for UPDATED_NEW after SET l[1]; "
     "DynamoDB projects the updated element (as it does for map paths, where moto agrees).",
     "overlap-list": "moto accepts 'SET l[0] = :v REMOVE l'; DynamoDB rejects overlapping paths.",
-    "list-index-past-end": "moto raises for SET l[10] past the end of a list; DynamoDB appends.",
 }
 
 KEY = {"PK": {"S": "p"}, "SK": {"S": "s"}}
@@ -113,7 +112,6 @@ def test_remove_list_index_past_the_end_is_a_no_op(db: Backend, ddb: Any, item: 
     assert len(_get(db)["l"]["L"]) == 4
 
 
-@pytest.mark.moto_differs("list-index-past-end")
 def test_set_list_index_past_the_end_appends(db: Backend, ddb: Any, item: Any) -> None:
     _update(ddb, "SET l[10] = :z", {":z": {"S": "z"}})
     assert [v["S"] for v in _get(db)["l"]["L"]] == ["a", "b", "c", "d", "z"]
