@@ -272,12 +272,20 @@ def validate_value(value: Any, path: str = "", depth: int = 0) -> AttributeValue
         if kind == "L":
             if type(raw) is not list:
                 raise _serialization(raw, "List")
-            return {"L": [validate_value(member, f"{path}[{i}]", depth + 1)
-                          for i, member in enumerate(raw)]}
+            return {
+                "L": [
+                    validate_value(member, f"{path}[{i}]", depth + 1)
+                    for i, member in enumerate(raw)
+                ]
+            }
         if type(raw) is not dict:
             raise _serialization(raw, "Map")
-        return {"M": {key: validate_value(member, f"{path}.{key}", depth + 1)
-                      for key, member in raw.items()}}
+        return {
+            "M": {
+                key: validate_value(member, f"{path}.{key}", depth + 1)
+                for key, member in raw.items()
+            }
+        }
     return {kind: _validate_set(kind, raw)}
 
 
@@ -355,8 +363,8 @@ def item_size(item: Mapping[str, AttributeValue]) -> int:
 
 def values_equal(a: AttributeValue, b: AttributeValue) -> bool:
     """DynamoDB equality of two canonical values (sets compare unordered)."""
-    (kind_a, raw_a), = a.items()
-    (kind_b, raw_b), = b.items()
+    ((kind_a, raw_a),) = a.items()
+    ((kind_b, raw_b),) = b.items()
     if kind_a != kind_b:
         return False
     if kind_a in ("SS", "NS", "BS"):
@@ -372,13 +380,13 @@ def values_equal(a: AttributeValue, b: AttributeValue) -> bool:
 
 def compare_values(a: AttributeValue, b: AttributeValue) -> int | None:
     """-1/0/1 ordering of two S, two N or two B values; None for anything else."""
-    (kind_a, raw_a), = a.items()
-    (kind_b, raw_b), = b.items()
+    ((kind_a, raw_a),) = a.items()
+    ((kind_b, raw_b),) = b.items()
     if kind_a != kind_b:
         return None
     if kind_a == "S":
         # Python compares str by code point, which is the order of their UTF-8 bytes.
-        return (raw_a > raw_b) - (raw_a < raw_b)
+        return int(raw_a > raw_b) - int(raw_a < raw_b)
     if kind_a == "N":
         if raw_a == raw_b:
             return 0

@@ -33,6 +33,7 @@ from singletable.expressions.validate import (
     check_condition,
     check_paths_disjoint,
     check_update,
+    condition_paths,
     static_condition,
     static_projection,
     static_update,
@@ -111,11 +112,20 @@ def _node(entry: _Entry[N], parameter: str) -> N:
 class Condition:
     """A bound condition or filter expression."""
 
-    __slots__ = ("_env", "_predicate")
+    __slots__ = ("_env", "_paths", "_predicate")
 
-    def __init__(self, predicate: PredicateFn, env: Env) -> None:
+    def __init__(
+        self, predicate: PredicateFn, env: Env, paths: Callable[[], list[ResolvedPath]]
+    ) -> None:
         self._predicate = predicate
         self._env = env
+        self._paths = paths
+
+    @property
+    def top_level_names(self) -> frozenset[str]:
+        """The top-level attributes the condition reads (Query rejects key attributes
+        in a filter)."""
+        return frozenset(str(path[0]) for path in self._paths())
 
     def matches(self, item: Item) -> bool:
         """Whether ``item`` (``{}`` for "no item") satisfies the condition."""
@@ -134,6 +144,13 @@ class Update:
     def apply(self, item: Item) -> Item:
         """The updated copy of ``item``; raises :class:`ExpressionError` at runtime errors."""
         return self._bound.apply(item)
+
+    def updated_attributes(self, item: Item) -> Item:
+        """The parts of ``item`` at the paths this update writes (ReturnValues UPDATED_*)."""
+        bound = self._bound
+        paths = [p for p, _ in bound.sets] + list(bound.removes)
+        paths += [p for p, _ in bound.adds] + [p for p, _ in bound.deletes]
+        return Projection(paths).apply(item)
 
 
 _Tree = dict[str | int, "_Tree | None"]
@@ -223,19 +240,21 @@ class ExpressionContext:
         entry = _condition_entry(text)
         node = _node(entry, parameter)
         try:
-            check_condition(node, self._binder())
+            check_condition(node, binder := self._binder())
         except DetailError as error:
             raise invalid(parameter, error.detail) from None
-        return Condition(_compiled_condition(text), self._env)
+        return Condition(
+            _compiled_condition(text), self._env, lambda: condition_paths(node, binder)
+        )
 
     def condition_node(self, node: ConditionNode, parameter: str) -> Condition:
         """Bind a condition built as an AST (no text, no cache)."""
         try:
             static_condition(node)
-            check_condition(node, self._binder())
+            check_condition(node, binder := self._binder())
         except DetailError as error:
             raise invalid(parameter, error.detail) from None
-        return Condition(compile_condition(node), self._env)
+        return Condition(compile_condition(node), self._env, lambda: condition_paths(node, binder))
 
     def key_condition(
         self, text: str, hash_keys: Sequence[str], range_keys: Sequence[str]

@@ -468,6 +468,11 @@ def check_condition(node: ConditionNode, binder: Binder) -> None:
     _ConditionChecker(binder).run(node)
 
 
+def condition_paths(node: ConditionNode, binder: Binder) -> list[ResolvedPath]:
+    """Every document path a (checked) condition reads, placeholders resolved."""
+    return [binder.path(op) for op in _condition_operands(node) if isinstance(op, Path)]
+
+
 def check_paths_disjoint(paths: list[ResolvedPath]) -> None:
     """No path may equal, contain or conflict with another (updates, projections)."""
     problems = _Problems()

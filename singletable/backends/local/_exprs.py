@@ -1,0 +1,170 @@
+"""Turn a request's expression members (or their legacy equivalents) into compiled objects.
+
+One :class:`RequestExpressions` per request: it validates
+``ExpressionAttributeValues`` (DynamoDB reports a bad value as
+``ExpressionAttributeValues contains invalid value: <reason> for key :v``),
+compiles each expression through :mod:`singletable.expressions` (parsed once
+per text, cached there), checks that every name and value was used, and maps
+expression errors to ``ValidationException``. Legacy parameters are rewritten
+into expressions by :mod:`._legacy` and go through the very same path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from singletable._values import AttributeValue, InvalidValue, validate_value
+from singletable.backends.local import _legacy
+from singletable.backends.local._params import reject_unknown_mix
+from singletable.backends.local.errors import DynamoDBError, validation_error
+from singletable.expressions import (
+    Condition,
+    ExpressionContext,
+    ExpressionError,
+    KeyCondition,
+    Projection,
+    Update,
+)
+
+__all__ = ["RequestExpressions", "invalid_value"]
+
+T = TypeVar("T")
+
+
+def invalid_value(error: InvalidValue) -> DynamoDBError:
+    """The DynamoDBError for a value DynamoDB rejects."""
+    return DynamoDBError(error.code, error.message)
+
+
+def _values(raw: Any) -> dict[str, AttributeValue] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise DynamoDBError("SerializationException", "Start of list found where not expected")
+    values: dict[str, AttributeValue] = {}
+    for key, value in raw.items():
+        try:
+            values[key] = validate_value(value, key)
+        except InvalidValue as error:
+            if error.code != "ValidationException":
+                raise invalid_value(error) from None
+            raise validation_error(
+                f"ExpressionAttributeValues contains invalid value: {error.message} for key {key}"
+            ) from None
+    return values
+
+
+def _names(raw: Any) -> dict[str, str] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise DynamoDBError("SerializationException", "Unexpected value type in payload")
+    return raw
+
+
+class RequestExpressions:
+    """The compiled expressions of one request.
+
+    Legacy members (Expected, QueryFilter, ...) are translated up front into
+    expression text with generated placeholders, so both styles share one path.
+    """
+
+    def __init__(self, request: dict[str, Any]) -> None:
+        self.request = request
+        self.legacy = reject_unknown_mix(request)
+        texts: dict[str, Any] = {}
+        if self.legacy:
+            translation = _legacy.Translation()
+            operator = request.get("ConditionalOperator")
+            texts = {
+                "ConditionExpression": translation.conditions(
+                    request.get("Expected"), operator, "Expected"
+                ),
+                "FilterExpression": translation.conditions(
+                    request.get("QueryFilter", request.get("ScanFilter")),
+                    operator,
+                    "QueryFilter" if "QueryFilter" in request else "ScanFilter",
+                ),
+                "ProjectionExpression": translation.attributes_to_get(
+                    request.get("AttributesToGet")
+                ),
+                "UpdateExpression": translation.attribute_updates(request.get("AttributeUpdates")),
+                "KeyConditionExpression": translation.key_conditions(request.get("KeyConditions")),
+            }
+            names, values = translation.names or None, translation.values or None
+        else:
+            texts = {member: request.get(member) for member in _MEMBERS}
+            names = _names(request.get("ExpressionAttributeNames"))
+            values = _values(request.get("ExpressionAttributeValues"))
+        self._texts = texts
+        self.context = _guard(lambda: ExpressionContext(names, values))
+
+    def _text(self, member: str) -> str | None:
+        value = self._texts.get(member)
+        if value is None or isinstance(value, str):
+            return value
+        raise DynamoDBError(
+            "SerializationException", f"Unexpected value type in payload for {member}"
+        )
+
+    def condition(self) -> Condition | None:
+        """ConditionExpression, or Expected (+ ConditionalOperator)."""
+        text = self._text("ConditionExpression")
+        return (
+            None
+            if text is None
+            else _guard(lambda: self.context.condition(text, "ConditionExpression"))
+        )
+
+    def filter(self) -> Condition | None:
+        """FilterExpression, or QueryFilter/ScanFilter (+ ConditionalOperator)."""
+        text = self._text("FilterExpression")
+        return (
+            None
+            if text is None
+            else _guard(lambda: self.context.condition(text, "FilterExpression"))
+        )
+
+    def projection(self) -> Projection | None:
+        """ProjectionExpression, or AttributesToGet."""
+        text = self._text("ProjectionExpression")
+        return None if text is None else _guard(lambda: self.context.projection(text))
+
+    def update(self) -> Update | None:
+        """UpdateExpression, or AttributeUpdates."""
+        text = self._text("UpdateExpression")
+        return None if text is None else _guard(lambda: self.context.update(text))
+
+    def key_condition(self, hash_keys: Sequence[str], range_keys: Sequence[str]) -> KeyCondition:
+        """KeyConditionExpression, or KeyConditions; one of them is required."""
+        text = self._text("KeyConditionExpression")
+        if text is None:
+            raise validation_error(
+                "Either the KeyConditions or KeyConditionExpression parameter must be specified "
+                "in the request."
+            )
+        return _guard(lambda: self.context.key_condition(text, hash_keys, range_keys))
+
+    def finish(self) -> None:
+        """Reject names and values that no expression of the request used."""
+        _guard(self.context.check_unused)
+
+
+_MEMBERS = (
+    "ConditionExpression",
+    "FilterExpression",
+    "ProjectionExpression",
+    "UpdateExpression",
+    "KeyConditionExpression",
+)
+
+
+def _guard(action: Callable[[], T]) -> T:
+    """Run ``action``; expression and value errors become DynamoDB errors."""
+    try:
+        return action()
+    except ExpressionError as error:
+        raise validation_error(error.message) from None
+    except InvalidValue as error:
+        raise invalid_value(error) from None

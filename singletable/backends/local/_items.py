@@ -1,0 +1,199 @@
+"""Single-item operations: PutItem, GetItem, UpdateItem, DeleteItem.
+
+Every write follows the same steps, all under the engine lock so that a
+conditional write is linearizable: validate the whole request (values, key,
+expressions, sizes) before touching anything, read the current item, evaluate
+the condition, compute the new item, check its size, then store it. A request
+that fails at any step leaves the table unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from singletable._values import InvalidValue, Item, copy_item, item_size, validate_item
+from singletable.backends.local._capacity import consumed, read_units, write_units
+from singletable.backends.local._exprs import RequestExpressions, invalid_value
+from singletable.backends.local._params import Checks
+from singletable.backends.local._schema import TableDef
+from singletable.backends.local.errors import DynamoDBError, validation_error
+from singletable.expressions import Condition, Update
+
+if TYPE_CHECKING:
+    from singletable.backends.local.engine import LocalEngine
+
+__all__ = ["delete_item", "get_item", "put_item", "update_item"]
+
+MAX_ITEM_BYTES = 400 * 1024
+
+_CAPACITY_MODES = ("INDEXES", "TOTAL", "NONE")
+_RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
+
+
+class WriteOptions:
+    """The members every write request shares."""
+
+    def __init__(self, checks: Checks, allowed_returns: tuple[str, ...]) -> None:
+        self.capacity = checks.enum("ReturnConsumedCapacity", _CAPACITY_MODES, "NONE")
+        self.returns = checks.enum("ReturnValues", _RETURN_VALUES, "NONE") or "NONE"
+        self.on_failure = checks.enum(
+            "ReturnValuesOnConditionCheckFailure", ("ALL_OLD", "NONE"), "NONE"
+        )
+        checks.enum("ReturnItemCollectionMetrics", ("SIZE", "NONE"), "NONE")
+        if self.returns not in allowed_returns:
+            checks.raise_if_any()
+            raise validation_error("ReturnValues can only be ALL_OLD or NONE")
+
+
+def table_for(engine: LocalEngine, checks: Checks) -> TableDef:
+    """The table a data-plane request names (after its shape checks passed)."""
+    name = checks.table_name()
+    checks.raise_if_any()
+    assert name is not None
+    table = engine.tables.get(name)
+    if table is None:
+        raise DynamoDBError("ResourceNotFoundException", "Requested resource not found")
+    return table
+
+
+def check_condition(condition: Condition | None, old: Item | None, on_failure: str | None) -> None:
+    """Raise ConditionalCheckFailedException unless ``condition`` holds for ``old``."""
+    if condition is None or condition.matches(old or {}):
+        return
+    extra: dict[str, Any] = {}
+    if on_failure == "ALL_OLD" and old is not None:
+        extra["Item"] = copy_item(old)
+    raise DynamoDBError(
+        "ConditionalCheckFailedException", "The conditional request failed", **extra
+    )
+
+
+def _respond(
+    table: TableDef, options: WriteOptions, units: float, attributes: Item | None
+) -> dict[str, Any]:
+    response: dict[str, Any] = {}
+    if attributes:
+        response["Attributes"] = copy_item(attributes)
+    capacity = consumed(options.capacity, table.name, units, write=True)
+    if capacity is not None:
+        response["ConsumedCapacity"] = capacity
+    return response
+
+
+def put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """PutItem: create or replace a whole item."""
+    checks = Checks(request)
+    raw_item = checks.required("Item")
+    options = WriteOptions(checks, ("NONE", "ALL_OLD"))
+    table = table_for(engine, checks)
+    try:
+        item = validate_item(raw_item)
+    except InvalidValue as error:
+        raise invalid_value(error) from None
+    pk, sk = table.key_from_item(item)
+    expressions = RequestExpressions(request)
+    condition = expressions.condition()
+    expressions.finish()
+    size = item_size(item)
+    if size > MAX_ITEM_BYTES:
+        raise validation_error("Item size has exceeded the maximum allowed size")
+    with engine.lock:
+        store = table.store
+        old = store.get(pk, sk)
+        check_condition(condition, old, options.on_failure)
+        store.put(pk, sk, item, size)
+    units = write_units(max(size, item_size(old) if old else 0))
+    return _respond(table, options, units, old if options.returns == "ALL_OLD" else None)
+
+
+def delete_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """DeleteItem."""
+    checks = Checks(request)
+    key = checks.required("Key")
+    options = WriteOptions(checks, ("NONE", "ALL_OLD"))
+    table = table_for(engine, checks)
+    pk, sk = table.key_from_request(key)
+    expressions = RequestExpressions(request)
+    condition = expressions.condition()
+    expressions.finish()
+    with engine.lock:
+        old = table.store.get(pk, sk)
+        check_condition(condition, old, options.on_failure)
+        if old is not None:
+            table.store.delete(pk, sk)
+    units = write_units(item_size(old) if old else 0)
+    return _respond(table, options, units, old if options.returns == "ALL_OLD" else None)
+
+
+def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """UpdateItem: apply an update expression to an item, creating it if needed."""
+    checks = Checks(request)
+    key = checks.required("Key")
+    options = WriteOptions(checks, _RETURN_VALUES)
+    table = table_for(engine, checks)
+    pk, sk = table.key_from_request(key)
+    expressions = RequestExpressions(request)
+    update = expressions.update()
+    condition = expressions.condition()
+    expressions.finish()
+    if update is not None:
+        for name in table.key_names:
+            if name in update.top_level_names:
+                raise validation_error(
+                    "One or more parameter values were invalid: Cannot update attribute "
+                    f"{name}. This attribute is part of the key"
+                )
+    with engine.lock:
+        old = table.store.get(pk, sk)
+        check_condition(condition, old, options.on_failure)
+        base = old if old is not None else {name: key[name] for name in table.key_names}
+        try:
+            new = update.apply(base) if update is not None else dict(base)
+        except InvalidValue as error:
+            raise invalid_value(error) from None
+        size = item_size(new)
+        if size > MAX_ITEM_BYTES:
+            raise validation_error("Item size to update has exceeded the maximum allowed size")
+        table.store.put(pk, sk, new, size)
+    units = write_units(max(size, item_size(old) if old else 0))
+    return _respond(table, options, units, _returned(options.returns, old, new, update))
+
+
+def _returned(mode: str, old: Item | None, new: Item, update: Update | None) -> Item | None:
+    if mode == "ALL_OLD":
+        return old
+    if mode == "ALL_NEW":
+        return new
+    if mode in ("UPDATED_OLD", "UPDATED_NEW") and update is not None:
+        source = old if mode == "UPDATED_OLD" else new
+        if source is None:
+            return None
+        return update.updated_attributes(source)
+    return None
+
+
+def get_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """GetItem."""
+    checks = Checks(request)
+    key = checks.required("Key")
+    capacity_mode = checks.enum("ReturnConsumedCapacity", _CAPACITY_MODES, "NONE")
+    consistent = checks.boolean("ConsistentRead")
+    table = table_for(engine, checks)
+    pk, sk = table.key_from_request(key)
+    expressions = RequestExpressions(request)
+    projection = expressions.projection()
+    expressions.finish()
+    with engine.lock:
+        item = table.store.get(pk, sk)
+    response: dict[str, Any] = {}
+    if item is not None:
+        response["Item"] = projection.apply(item) if projection is not None else copy_item(item)
+    capacity = consumed(
+        capacity_mode,
+        table.name,
+        read_units(item_size(item) if item else 0, consistent),
+        write=False,
+    )
+    if capacity is not None:
+        response["ConsumedCapacity"] = capacity
+    return response

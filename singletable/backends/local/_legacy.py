@@ -1,0 +1,187 @@
+"""Legacy conditional parameters, translated into expressions.
+
+Older code still sends ``Expected``, ``AttributeUpdates``, ``KeyConditions``,
+``QueryFilter``, ``ScanFilter``, ``AttributesToGet`` and ``ConditionalOperator``
+(API Reference, "Legacy conditional parameters"). Rather than evaluate a second
+language, each is rewritten into the equivalent expression text with generated
+placeholders (``#l0``, ``:l0``) and compiled by the one expression engine. Mixing
+them with expression parameters is refused in :mod:`._params`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from singletable._values import AttributeValue, InvalidValue, validate_value
+from singletable.backends.local.errors import DynamoDBError, validation_error
+
+__all__ = ["Translation"]
+
+# operator -> (number of values, template); {a} is the attribute, {v0}.. the values.
+_OPERATORS: dict[str, tuple[int | None, str]] = {
+    "EQ": (1, "{a} = {v0}"),
+    "NE": (1, "{a} <> {v0}"),
+    "LE": (1, "{a} <= {v0}"),
+    "LT": (1, "{a} < {v0}"),
+    "GE": (1, "{a} >= {v0}"),
+    "GT": (1, "{a} > {v0}"),
+    "NOT_NULL": (0, "attribute_exists({a})"),
+    "NULL": (0, "attribute_not_exists({a})"),
+    "CONTAINS": (1, "contains({a}, {v0})"),
+    "NOT_CONTAINS": (1, "NOT contains({a}, {v0})"),
+    "BEGINS_WITH": (1, "begins_with({a}, {v0})"),
+    "BETWEEN": (2, "{a} BETWEEN {v0} AND {v1}"),
+    "IN": (None, "{a} IN ({vs})"),
+}
+
+
+def _invalid(message: str) -> DynamoDBError:
+    return validation_error("One or more parameter values were invalid: " + message)
+
+
+class Translation:
+    """Accumulates the placeholders of one request's translated legacy members."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.values: dict[str, AttributeValue] = {}
+
+    def _name(self, attribute: str) -> str:
+        placeholder = f"#l{len(self.names)}"
+        self.names[placeholder] = attribute
+        return placeholder
+
+    def _value(self, value: Any) -> str:
+        try:
+            checked = validate_value(value)
+        except InvalidValue as error:
+            raise DynamoDBError(error.code, error.message) from None
+        placeholder = f":l{len(self.values)}"
+        self.values[placeholder] = checked
+        return placeholder
+
+    def _comparison(self, attribute: str, spec: Any) -> str:
+        if not isinstance(spec, dict):
+            raise DynamoDBError("SerializationException", "Unexpected value type in payload")
+        operator = spec.get("ComparisonOperator")
+        if operator not in _OPERATORS:
+            raise validation_error(
+                f"1 validation error detected: Value '{operator}' at 'comparisonOperator' failed "
+                "to satisfy constraint: Member must satisfy enum value set: [IN, NULL, BETWEEN, "
+                "LT, NOT_CONTAINS, EQ, GT, NOT_NULL, NE, LE, BEGINS_WITH, GE, CONTAINS]"
+            )
+        count, template = _OPERATORS[operator]
+        values = spec.get("AttributeValueList") or []
+        if (count is not None and len(values) != count) or (count is None and not values):
+            raise _invalid(f"Invalid number of argument(s) for the {operator} ComparisonOperator")
+        placeholders = [self._value(value) for value in values]
+        return template.format(
+            a=self._name(attribute),
+            vs=", ".join(placeholders),
+            **{f"v{i}": p for i, p in enumerate(placeholders)},
+        )
+
+    def conditions(self, spec: Any, operator: Any, member: str) -> str | None:
+        """Expected / QueryFilter / ScanFilter (joined by ConditionalOperator) as a condition."""
+        if spec is None:
+            return None
+        if not isinstance(spec, dict):
+            raise DynamoDBError("SerializationException", "Unexpected value type in payload")
+        if operator not in (None, "AND", "OR"):
+            raise validation_error(
+                f"1 validation error detected: Value '{operator}' at 'conditionalOperator' failed "
+                "to satisfy constraint: Member must satisfy enum value set: [OR, AND]"
+            )
+        parts = []
+        for attribute, condition in spec.items():
+            if (
+                member == "Expected"
+                and isinstance(condition, dict)
+                and ("Exists" in condition or "Value" in condition)
+                and "ComparisonOperator" not in condition
+            ):
+                parts.append(self._expected(attribute, condition))
+            else:
+                parts.append(self._comparison(attribute, condition))
+        if not parts:
+            return None
+        return f" {operator or 'AND'} ".join(f"({part})" for part in parts)
+
+    def _expected(self, attribute: str, condition: dict[str, Any]) -> str:
+        exists = condition.get("Exists", True)
+        value = condition.get("Value")
+        if exists is False:
+            if value is not None:
+                raise _invalid(
+                    f"Value cannot be used when Exists is false for Attribute: {attribute}"
+                )
+            return f"attribute_not_exists({self._name(attribute)})"
+        if value is None:
+            raise _invalid(f"Value must be provided when Exists is true for Attribute: {attribute}")
+        return f"{self._name(attribute)} = {self._value(value)}"
+
+    def key_conditions(self, spec: Any) -> str | None:
+        """KeyConditions as a key condition expression."""
+        if spec is None:
+            return None
+        if not isinstance(spec, dict):
+            raise DynamoDBError("SerializationException", "Unexpected value type in payload")
+        return (
+            " AND ".join(
+                self._comparison(attribute, condition) for attribute, condition in spec.items()
+            )
+            or None
+        )
+
+    def attributes_to_get(self, spec: Any) -> str | None:
+        """AttributesToGet as a projection expression."""
+        if spec is None:
+            return None
+        if not isinstance(spec, list) or not all(isinstance(name, str) for name in spec):
+            raise DynamoDBError("SerializationException", "Unexpected value type in payload")
+        if len(set(spec)) != len(spec):
+            raise _invalid(f"Duplicate value in attribute name: {spec}")
+        return ", ".join(self._name(name) for name in spec) or None
+
+    def attribute_updates(self, spec: Any) -> str | None:
+        """AttributeUpdates as an update expression."""
+        if spec is None:
+            return None
+        if not isinstance(spec, dict):
+            raise DynamoDBError("SerializationException", "Unexpected value type in payload")
+        clauses: dict[str, list[str]] = {"SET": [], "REMOVE": [], "ADD": [], "DELETE": []}
+        for attribute, update in spec.items():
+            update = update if isinstance(update, dict) else {}
+            action = update.get("Action", "PUT")
+            value = update.get("Value")
+            if action not in ("PUT", "DELETE", "ADD"):
+                raise validation_error(
+                    f"1 validation error detected: Value '{action}' at "
+                    f"'attributeUpdates.{attribute}.member.action' failed to satisfy constraint: "
+                    "Member must satisfy enum value set: [ADD, PUT, DELETE]"
+                )
+            if value is None and action != "DELETE":
+                raise _invalid(
+                    "Only DELETE action is allowed when no attribute value is "
+                    f"specified: {attribute}"
+                )
+            name = self._name(attribute)
+            if action == "PUT":
+                clauses["SET"].append(f"{name} = {self._value(value)}")
+            elif action == "DELETE":
+                if value is None:
+                    clauses["REMOVE"].append(name)
+                else:
+                    clauses["DELETE"].append(f"{name} {self._value(value)}")
+            elif isinstance(value, dict) and "L" in value:
+                # Legacy ADD appends to a list, which the ADD clause cannot express.
+                empty = self._value({"L": []})
+                clauses["SET"].append(
+                    f"{name} = list_append(if_not_exists({name}, {empty}), {self._value(value)})"
+                )
+            else:
+                clauses["ADD"].append(f"{name} {self._value(value)}")
+        text = " ".join(
+            f"{clause} {', '.join(parts)}" for clause, parts in clauses.items() if parts
+        )
+        return text or None

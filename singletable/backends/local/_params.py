@@ -1,0 +1,198 @@
+"""Request-parameter checks shared by every operation, with DynamoDB's messages.
+
+DynamoDB validates the shape of a request (types, lengths, enums, required
+members) before it looks at any table, and reports every violation of that kind
+in one message: ``1 validation error detected: Value 'x' at 'tableName' failed
+to satisfy constraint: ...``. :class:`Checks` collects them in the same form.
+boto3 catches most of these on the client; other SDKs and raw HTTP callers do not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from singletable.backends.local.errors import DynamoDBError, validation_error
+
+__all__ = ["Checks", "member_name", "reject_unknown_mix"]
+
+_TABLE_NAME_RE = re.compile(r"[a-zA-Z0-9_.-]+")
+
+
+def member_name(name: str) -> str:
+    """The camelCase name DynamoDB uses in messages (``TableName`` -> ``tableName``)."""
+    return name[:1].lower() + name[1:]
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class Checks:
+    """Collects constraint violations; :meth:`raise_if_any` reports them all at once."""
+
+    def __init__(self, request: Mapping[str, Any]) -> None:
+        self.request = request
+        self.errors: list[str] = []
+
+    def fail(self, member: str, value: Any, constraint: str) -> None:
+        """Record that ``member`` (holding ``value``) broke ``constraint``."""
+        self.errors.append(
+            f"Value '{_show(value)}' at '{member}' failed to satisfy constraint: {constraint}"
+            if value is not None
+            else f"Value null at '{member}' failed to satisfy constraint: {constraint}"
+        )
+
+    def required(self, name: str) -> Any:
+        """The request member ``name``; records a violation when it is absent."""
+        value = self.request.get(name)
+        if value is None:
+            self.fail(member_name(name), None, "Member must not be null")
+        return value
+
+    def table_name(self, name: str = "TableName", *, required: bool = True) -> str | None:
+        """Check a table name's type, length and characters."""
+        value = self.required(name) if required else self.request.get(name)
+        if value is None:
+            return None
+        member = member_name(name)
+        if not isinstance(value, str):
+            raise DynamoDBError(
+                "SerializationException", f"Unexpected value type in payload for {name}"
+            )
+        if len(value) < 3:
+            self.fail(member, value, "Member must have length greater than or equal to 3")
+        if len(value) > 255:
+            self.fail(member, value, "Member must have length less than or equal to 255")
+        if not _TABLE_NAME_RE.fullmatch(value):
+            self.fail(
+                member, value, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+            )
+        return value
+
+    def enum(self, name: str, allowed: Iterable[str], default: str | None = None) -> str | None:
+        """A member restricted to ``allowed`` values (``default`` when absent)."""
+        value = self.request.get(name)
+        if value is None:
+            return default
+        options = list(allowed)
+        if value not in options:
+            self.fail(
+                member_name(name),
+                value,
+                f"Member must satisfy enum value set: [{', '.join(options)}]",
+            )
+            return default
+        return str(value)
+
+    def integer(self, name: str, low: int, high: int | None = None) -> int | None:
+        """An integer member within ``[low, high]``."""
+        value = self.request.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise DynamoDBError(
+                "SerializationException", f"Unexpected value type in payload for {name}"
+            )
+        if value < low:
+            self.fail(
+                member_name(name), value, f"Member must have value greater than or equal to {low}"
+            )
+        elif high is not None and value > high:
+            self.fail(
+                member_name(name), value, f"Member must have value less than or equal to {high}"
+            )
+        return value
+
+    def boolean(self, name: str, default: bool = False) -> bool:
+        """A boolean member."""
+        value = self.request.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise DynamoDBError(
+                "SerializationException", f"Unexpected value type in payload for {name}"
+            )
+        return value
+
+    def mapping(self, name: str) -> dict[str, Any] | None:
+        """A JSON object member."""
+        value = self.request.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise DynamoDBError(
+                "SerializationException",
+                "Start of list found where not expected"
+                if isinstance(value, list)
+                else f"Unexpected value type in payload for {name}",
+            )
+        return value
+
+    def string(self, name: str) -> str | None:
+        """A string member."""
+        value = self.request.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise DynamoDBError(
+                "SerializationException", f"Unexpected value type in payload for {name}"
+            )
+        return value
+
+    def raise_if_any(self) -> None:
+        """Raise one ValidationException listing every recorded violation."""
+        if not self.errors:
+            return
+        count = len(self.errors)
+        noun = "error" if count == 1 else "errors"
+        raise validation_error(f"{count} validation {noun} detected: " + "; ".join(self.errors))
+
+
+_EXPRESSION_PARAMS = (
+    "ProjectionExpression",
+    "ConditionExpression",
+    "FilterExpression",
+    "KeyConditionExpression",
+    "UpdateExpression",
+)
+_LEGACY_PARAMS = (
+    "AttributesToGet",
+    "Expected",
+    "QueryFilter",
+    "ScanFilter",
+    "KeyConditions",
+    "AttributeUpdates",
+    "ConditionalOperator",
+)
+
+
+def reject_unknown_mix(request: Mapping[str, Any]) -> bool:
+    """Reject requests mixing expression and legacy parameters; True if legacy ones are used.
+
+    DynamoDB refuses the mix, and refuses ExpressionAttributeNames/Values in a
+    request that has no expression (API Reference, "Legacy conditional parameters").
+    """
+    legacy = [name for name in _LEGACY_PARAMS if request.get(name) is not None]
+    modern = [name for name in _EXPRESSION_PARAMS if request.get(name) is not None]
+    if legacy and modern:
+        raise validation_error(
+            "Can not use both expression and non-expression parameters in the same request: "
+            f"Non-expression parameters: {{{', '.join(legacy)}}} "
+            f"Expression parameters: {{{', '.join(modern)}}}"
+        )
+    if not modern:
+        if request.get("ExpressionAttributeNames") is not None:
+            raise validation_error(
+                "ExpressionAttributeNames can only be specified when using expressions"
+            )
+        if request.get("ExpressionAttributeValues") is not None:
+            raise validation_error(
+                "ExpressionAttributeValues can only be specified when using expressions"
+            )
+    return bool(legacy)

@@ -1,0 +1,252 @@
+"""Query and Scan: key conditions, pages of at most 1 MB, filters, projections, counts.
+
+A page reads items in key order until ``Limit`` items were *read* (filters apply
+after the read and do not extend the page) or the items read add up to 1 MB;
+the item that crosses 1 MB is the last one of the page (API Reference, Query:
+"Limit" and "the 1 MB limit"). ``LastEvaluatedKey`` is returned whenever the
+page stopped early for either reason, even if no item follows, as DynamoDB does.
+Capacity is the sum of the sizes of the items read, rounded up to 4 KB once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from singletable._values import AttributeValue, Item, copy_item, item_size
+from singletable.backends.local._capacity import consumed, read_units
+from singletable.backends.local._exprs import RequestExpressions
+from singletable.backends.local._items import table_for
+from singletable.backends.local._params import Checks
+from singletable.backends.local._schema import TableDef
+from singletable.backends.local.errors import DynamoDBError, validation_error
+from singletable.backends.local.keycodec import prefix_bounds
+from singletable.expressions import Condition, KeyCondition, Projection
+
+if TYPE_CHECKING:
+    from singletable.backends.local.engine import LocalEngine
+
+__all__ = ["query", "scan"]
+
+PAGE_BYTES = 1024 * 1024
+_SELECT = ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT")
+
+
+class _ReadRequest:
+    """Members Query and Scan share, checked the same way."""
+
+    def __init__(self, engine: LocalEngine, request: dict[str, Any]) -> None:
+        checks = Checks(request)
+        self.limit = checks.integer("Limit", 1)
+        self.select = checks.enum("Select", _SELECT)
+        self.capacity_mode = checks.enum("ReturnConsumedCapacity", ("INDEXES", "TOTAL", "NONE"))
+        self.consistent = checks.boolean("ConsistentRead")
+        self.forward = checks.boolean("ScanIndexForward", True)
+        self.start = checks.mapping("ExclusiveStartKey")
+        self.segment = checks.integer("Segment", 0, 999_999)
+        self.total_segments = checks.integer("TotalSegments", 1, 1_000_000)
+        self.index_name = checks.string("IndexName")
+        self.table: TableDef = table_for(engine, checks)
+        if self.index_name is not None:
+            raise validation_error(
+                f"The table does not have the specified index: {self.index_name}"
+            )
+        self.expressions = RequestExpressions(request)
+        self.projection: Projection | None = None
+
+    def finish(self, filter_: Condition | None) -> None:
+        """Projection/Select rules, then the unused-placeholder check."""
+        self.projection = self.expressions.projection()
+        self.expressions.finish()
+        self.filter = filter_
+        if self.select == "SPECIFIC_ATTRIBUTES" and self.projection is None:
+            raise validation_error(
+                "Must specify the AttributesToGet or ProjectionExpression when choosing to get "
+                "SPECIFIC_ATTRIBUTES"
+            )
+        if self.select in ("ALL_ATTRIBUTES", "COUNT") and self.projection is not None:
+            what = "ALL_ATTRIBUTES" if self.select == "ALL_ATTRIBUTES" else "only the Count"
+            raise validation_error(
+                "Cannot specify the AttributesToGet or ProjectionExpression when choosing to get "
+                f"{what}"
+                if self.select == "ALL_ATTRIBUTES"
+                else "Cannot specify the AttributesToGet when choosing to get only the Count"
+            )
+        if self.select == "ALL_PROJECTED_ATTRIBUTES":
+            raise validation_error(
+                "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
+            )
+
+    def start_key(self) -> tuple[bytes, bytes] | None:
+        """The encoded ExclusiveStartKey, checked against the table's key schema."""
+        if self.start is None:
+            return None
+        table = self.table
+        names = table.key_names
+        if set(self.start) != set(names):
+            raise validation_error(
+                "The provided starting key is invalid: The provided key element does not match "
+                "the schema"
+            )
+        try:
+            return table.key_from_request(self.start)
+        except DynamoDBError as error:
+            raise validation_error(
+                f"The provided starting key is invalid: {error.message}"
+            ) from None
+
+    def page(self, rows: Iterator[tuple[bytes, bytes, Item]]) -> dict[str, Any]:
+        """Read one page from ``rows`` and build the response."""
+        limit = self.limit
+        filter_ = self.filter
+        projection = self.projection
+        counting = self.select == "COUNT"
+        items: list[Item] = []
+        scanned = 0
+        size = 0
+        last: Item | None = None
+        for _pk, _sk, item in rows:
+            scanned += 1
+            size += item_size(item)
+            if filter_ is None or filter_.matches(item):
+                if not counting:
+                    items.append(
+                        projection.apply(item) if projection is not None else copy_item(item)
+                    )
+                else:
+                    items.append(item)
+            if scanned == limit or size >= PAGE_BYTES:
+                last = item
+                break
+        response: dict[str, Any] = {"Count": len(items), "ScannedCount": scanned}
+        if not counting:
+            response["Items"] = items
+        if last is not None:
+            response["LastEvaluatedKey"] = copy_item(self.table.key_of(last))
+        capacity = consumed(
+            self.capacity_mode, self.table.name, read_units(size, self.consistent), write=False
+        )
+        if capacity is not None:
+            response["ConsumedCapacity"] = capacity
+        return response
+
+
+def query(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """Query one partition, in sort-key order."""
+    read = _ReadRequest(engine, request)
+    table = read.table
+    hash_keys = (table.hash.name,)
+    range_keys = (table.range.name,) if table.range is not None else ()
+    condition = read.expressions.key_condition(hash_keys, range_keys)
+    filter_ = read.expressions.filter()
+    if filter_ is not None:
+        for name in table.key_names:
+            if name in filter_.top_level_names:
+                raise validation_error(
+                    "Filter Expression can only contain non-primary key attributes: "
+                    f"Primary key attribute: {name}"
+                )
+    read.finish(filter_)
+    pk, bounds = _key_range(table, condition)
+    start = read.start_key()
+    after: bytes | None = None
+    if start is not None:
+        if start[0] != pk or not _within(start[1], bounds):
+            raise validation_error(
+                "The provided starting key is outside query boundaries based on provided conditions"
+            )
+        after = start[1]
+    lo, lo_inclusive, hi, hi_inclusive = bounds
+    with engine.lock:
+        rows = (
+            (pk, sk, item)
+            for sk, item in table.store.query(
+                pk,
+                lo=lo,
+                lo_inclusive=lo_inclusive,
+                hi=hi,
+                hi_inclusive=hi_inclusive,
+                forward=read.forward,
+                after=after,
+            )
+        )
+        return read.page(rows)
+
+
+_Bounds = tuple[bytes | None, bool, bytes | None, bool]
+
+
+def _key_range(table: TableDef, condition: KeyCondition) -> tuple[bytes, _Bounds]:
+    """Encode a key condition into a partition key and sort-key bounds."""
+    hash_value = condition.hash_values[table.hash.name]
+    _check_type(hash_value, table.hash.type)
+    pk = table.encode_value(table.hash, hash_value)
+    if not condition.range_terms:
+        return pk, (None, True, None, True)
+    assert table.range is not None
+    term = condition.range_terms[-1]
+    for value in term.values:
+        _check_type(value, table.range.type)
+    encoded = [table.encode_value(table.range, value) for value in term.values]
+    op = term.op
+    if op == "=":
+        return pk, (encoded[0], True, encoded[0], True)
+    if op == "<":
+        return pk, (None, True, encoded[0], False)
+    if op == "<=":
+        return pk, (None, True, encoded[0], True)
+    if op == ">":
+        return pk, (encoded[0], False, None, True)
+    if op == ">=":
+        return pk, (encoded[0], True, None, True)
+    if op == "BETWEEN":
+        return pk, (encoded[0], True, encoded[1], True)
+    # begins_with
+    if table.range.type == "N":
+        raise validation_error(
+            "Invalid KeyConditionExpression: Incorrect operand type for operator or function; "
+            "operator or function: begins_with, operand type: N"
+        )
+    lo, hi = prefix_bounds(term.values[0])
+    return pk, (lo, True, hi, False)
+
+
+def _check_type(value: AttributeValue, expected: str) -> None:
+    if next(iter(value)) != expected:
+        raise validation_error(
+            "One or more parameter values were invalid: Condition parameter type does not match "
+            "schema type"
+        )
+
+
+def _within(sk: bytes, bounds: _Bounds) -> bool:
+    lo, lo_inclusive, hi, hi_inclusive = bounds
+    if lo is not None and (sk < lo or (sk == lo and not lo_inclusive)):
+        return False
+    return not (hi is not None and (sk > hi or (sk == hi and not hi_inclusive)))
+
+
+def scan(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """Scan the table (or one segment of a parallel scan)."""
+    read = _ReadRequest(engine, request)
+    if read.total_segments is not None and read.segment is None:
+        raise validation_error(
+            "The Segment parameter is required but was not present in the request when "
+            "parameter TotalSegments is present"
+        )
+    if read.segment is not None and read.total_segments is None:
+        raise validation_error(
+            "The TotalSegments parameter is required but was not present in the request when "
+            "Segment parameter is present"
+        )
+    segment, total = read.segment or 0, read.total_segments or 1
+    if segment >= total:
+        raise validation_error(
+            "The Segment parameter is zero-based and must be less than parameter TotalSegments: "
+            f"Segment: {segment} is not less than TotalSegments: {total}"
+        )
+    read.finish(read.expressions.filter())
+    after = read.start_key()
+    with engine.lock:
+        rows = read.table.store.scan(segment=segment, total_segments=total, after=after)
+        return read.page(rows)

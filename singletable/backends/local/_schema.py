@@ -1,0 +1,212 @@
+"""Table definitions: key schema, key extraction and encoding, the catalog entry.
+
+A :class:`TableDef` holds what CreateTable declared and the table's store. Keys
+are turned into the order-preserving bytes of :mod:`keycodec` here, after the
+checks DynamoDB makes on every keyed request: the right attributes, the right
+types, no empty strings or binaries, and the partition (2048 bytes) and sort
+(1024 bytes) key size limits.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from singletable._values import (
+    AttributeValue,
+    InvalidValue,
+    Item,
+    decode_binary,
+    validate_value,
+    value_size,
+)
+from singletable.backends.local.errors import DynamoDBError, validation_error
+from singletable.backends.local.keycodec import encode_key
+from singletable.backends.local.storage import TableStore
+
+__all__ = ["KeyAttr", "TableDef", "key_error"]
+
+MAX_HASH_KEY_BYTES = 2048
+MAX_RANGE_KEY_BYTES = 1024
+
+ACCOUNT = "000000000000"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyAttr:
+    """One key attribute: its name and scalar type (S, N or B)."""
+
+    name: str
+    type: str
+
+
+_Missing = Callable[[KeyAttr], DynamoDBError]
+_Mismatch = Callable[[KeyAttr, str], DynamoDBError]
+
+
+def key_error() -> DynamoDBError:
+    """DynamoDB's answer to a Key that does not match the table's key schema."""
+    return validation_error("The provided key element does not match the schema")
+
+
+def _key_bytes(value: AttributeValue) -> int:
+    """Size of a key value as the key-size limits count it."""
+    if "B" in value:
+        return len(decode_binary(value["B"]))
+    return value_size(value)
+
+
+@dataclass(slots=True)
+class TableDef:
+    """A table in the catalog."""
+
+    name: str
+    hash: KeyAttr
+    range: KeyAttr | None
+    attribute_definitions: list[dict[str, str]]
+    billing_mode: str
+    read_units: int
+    write_units: int
+    store: TableStore
+    region: str = "us-east-1"
+    created: float = field(default_factory=time.time)
+    table_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    last_increase: float | None = None
+    last_decrease: float | None = None
+    decreases_today: int = 0
+    billing_changed: float | None = None
+    deletion_protection: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def arn(self) -> str:
+        """The table's ARN (in a fixed local account)."""
+        return f"arn:aws:dynamodb:{self.region}:{ACCOUNT}:table/{self.name}"
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        """The names of the table's key attributes, hash first."""
+        if self.range is None:
+            return (self.hash.name,)
+        return (self.hash.name, self.range.name)
+
+    # ----------------------------------------------------------------- keys
+
+    def key_from_request(self, key: Any) -> tuple[bytes, bytes]:
+        """Encode a request's ``Key`` member: exactly the key attributes, right types."""
+        if not isinstance(key, dict):
+            raise key_error()
+        names = self.key_names
+        if len(key) != len(names) or any(name not in key for name in names):
+            raise key_error()
+        try:
+            key = {name: validate_value(value, name) for name, value in key.items()}
+        except InvalidValue as error:
+            raise DynamoDBError(error.code, error.message) from None
+        return self._encode(
+            key, missing=lambda attr: key_error(), mismatch=lambda attr, actual: key_error()
+        )
+
+    def key_from_item(self, item: Mapping[str, AttributeValue]) -> tuple[bytes, bytes]:
+        """Encode the key attributes of a whole item (PutItem)."""
+
+        def missing_in_item(attr: KeyAttr) -> DynamoDBError:
+            return validation_error(
+                f"One or more parameter values were invalid: Missing the key {attr.name} "
+                "in the item"
+            )
+
+        def mismatch(attr: KeyAttr, actual: str) -> DynamoDBError:
+            return validation_error(
+                "One or more parameter values were invalid: Type mismatch for key "
+                f"{attr.name} expected: {attr.type} actual: {actual}"
+            )
+
+        return self._encode(item, missing=missing_in_item, mismatch=mismatch)
+
+    def _encode(
+        self, source: Mapping[str, AttributeValue], *, missing: _Missing, mismatch: _Mismatch
+    ) -> tuple[bytes, bytes]:
+        pk = self._encode_one(self.hash, source, missing, mismatch)
+        if self.range is None:
+            return pk, b""
+        return pk, self._encode_one(self.range, source, missing, mismatch)
+
+    def _encode_one(
+        self,
+        attr: KeyAttr,
+        source: Mapping[str, AttributeValue],
+        missing: _Missing,
+        mismatch: _Mismatch,
+    ) -> bytes:
+        value = source.get(attr.name)
+        if value is None:
+            raise missing(attr)
+        kind = next(iter(value))
+        if kind != attr.type:
+            raise mismatch(attr, kind)
+        return self.encode_value(attr, value)
+
+    def encode_value(self, attr: KeyAttr, value: AttributeValue) -> bytes:
+        """Encode one key value of ``attr``'s (already checked) type, enforcing key rules."""
+        kind = attr.type
+        if value[kind] == "":
+            what = "binary" if kind == "B" else "string"
+            raise validation_error(
+                "One or more parameter values are not valid. The AttributeValue for a key "
+                f"attribute cannot contain an empty {what} value. Key: {attr.name}"
+            )
+        is_hash = attr is self.hash
+        if _key_bytes(value) > (MAX_HASH_KEY_BYTES if is_hash else MAX_RANGE_KEY_BYTES):
+            if is_hash:
+                raise validation_error(
+                    "One or more parameter values were invalid: Size of hashkey has exceeded "
+                    "the maximum size limit of2048 bytes"
+                )
+            raise validation_error(
+                "One or more parameter values were invalid: Aggregated size of all range keys "
+                "has exceeded the size limit of 1024 bytes"
+            )
+        return encode_key(value)
+
+    def key_of(self, item: Mapping[str, AttributeValue]) -> Item:
+        """The key attributes of a stored item (for LastEvaluatedKey and errors)."""
+        return {name: item[name] for name in self.key_names}
+
+    # ----------------------------------------------------------------- describe
+
+    def describe(self, status: str = "ACTIVE") -> dict[str, Any]:
+        """The TableDescription DynamoDB returns for this table."""
+        schema = [{"AttributeName": self.hash.name, "KeyType": "HASH"}]
+        if self.range is not None:
+            schema.append({"AttributeName": self.range.name, "KeyType": "RANGE"})
+        throughput: dict[str, Any] = {
+            "NumberOfDecreasesToday": self.decreases_today,
+            "ReadCapacityUnits": self.read_units,
+            "WriteCapacityUnits": self.write_units,
+        }
+        if self.last_increase is not None:
+            throughput["LastIncreaseDateTime"] = self.last_increase
+        if self.last_decrease is not None:
+            throughput["LastDecreaseDateTime"] = self.last_decrease
+        description: dict[str, Any] = {
+            "AttributeDefinitions": [dict(d) for d in self.attribute_definitions],
+            "TableName": self.name,
+            "KeySchema": schema,
+            "TableStatus": status,
+            "CreationDateTime": self.created,
+            "ProvisionedThroughput": throughput,
+            "TableSizeBytes": self.store.size_bytes,
+            "ItemCount": self.store.item_count,
+            "TableArn": self.arn,
+            "TableId": self.table_id,
+            "DeletionProtectionEnabled": self.deletion_protection,
+        }
+        if self.billing_mode == "PAY_PER_REQUEST" or self.billing_changed is not None:
+            summary: dict[str, Any] = {"BillingMode": self.billing_mode}
+            summary["LastUpdateToPayPerRequestDateTime"] = self.billing_changed or self.created
+            description["BillingModeSummary"] = summary
+        return description
