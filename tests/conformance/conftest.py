@@ -58,11 +58,11 @@ def ddb(db: Backend) -> Any:
 
 @pytest.fixture
 def table(db: Backend) -> str:
-    """A table ``t`` keyed on ``PK`` (S) and ``SK`` (S)."""
+    """A table ``tbl`` keyed on ``PK`` (S) and ``SK`` (S)."""
     return db.create_table()
 
 
 @pytest.fixture
 def hash_table(db: Backend) -> str:
-    """A table ``h`` keyed on ``PK`` (S) only."""
-    return db.create_table("h", sk=None)
+    """A table ``hash`` keyed on ``PK`` (S) only."""
+    return db.create_table("hash", sk=None)

@@ -87,7 +87,7 @@ class Backend:
 
     def create_table(
         self,
-        name: str = "t",
+        name: str = "tbl",
         pk: tuple[str, str] = ("PK", "S"),
         sk: tuple[str, str] | None = ("SK", "S"),
         **extra: Any,
@@ -109,18 +109,18 @@ class Backend:
         self._tables[name] = (pk[0],) if sk is None else (pk[0], sk[0])
         return name
 
-    def put(self, *items: Item, table: str = "t") -> None:
+    def put(self, *items: Item, table: str = "tbl") -> None:
         """Put ``items`` (wire shape) into ``table``."""
         for item in items:
             self.client.put_item(TableName=table, Item=item)
 
-    def get(self, key: Item, table: str = "t", **extra: Any) -> Item | None:
+    def get(self, key: Item, table: str = "tbl", **extra: Any) -> Item | None:
         """GetItem with a strongly consistent read; the item or None."""
         response = self.client.get_item(TableName=table, Key=key, ConsistentRead=True, **extra)
         item: Item | None = response.get("Item")
         return item
 
-    def scan_all(self, table: str = "t") -> list[Item]:
+    def scan_all(self, table: str = "tbl") -> list[Item]:
         """Every item of ``table`` (all pages), in a stable order."""
         items: list[Item] = []
         request: dict[str, Any] = {"TableName": table}

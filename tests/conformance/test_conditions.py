@@ -220,7 +220,7 @@ def one_item(db: Backend, table: str) -> None:
 
 @pytest.mark.parametrize(("expression", "expected"), _params(CASES))
 def test_filter_expression(ddb: Any, one_item: None, expression: str, expected: bool) -> None:
-    response = ddb.scan(TableName="t", FilterExpression=expression, **_used(expression))
+    response = ddb.scan(TableName="tbl", FilterExpression=expression, **_used(expression))
     assert response["Count"] == int(expected)
     assert response["ScannedCount"] == 1
 
@@ -229,7 +229,7 @@ def test_filter_expression(ddb: Any, one_item: None, expression: str, expected: 
 def test_condition_expression(
     db: Backend, ddb: Any, one_item: None, expression: str, expected: bool
 ) -> None:
-    request = {"TableName": "t", "Key": KEY, "ConditionExpression": expression}
+    request = {"TableName": "tbl", "Key": KEY, "ConditionExpression": expression}
     request.update(_used(expression))
     if expected:
         ddb.delete_item(**request)
@@ -242,13 +242,13 @@ def test_condition_expression(
 
 def test_condition_on_missing_item(db: Backend, ddb: Any, table: str) -> None:
     with raises("ConditionalCheckFailedException", "The conditional request failed"):
-        ddb.put_item(TableName="t", Item={**KEY, "v": {"N": "1"}},
+        ddb.put_item(TableName="tbl", Item={**KEY, "v": {"N": "1"}},
                      ConditionExpression="attribute_exists(PK)")
     assert db.scan_all() == []
-    ddb.put_item(TableName="t", Item={**KEY, "v": {"N": "1"}},
+    ddb.put_item(TableName="tbl", Item={**KEY, "v": {"N": "1"}},
                  ConditionExpression="attribute_not_exists(PK)")
     with raises("ConditionalCheckFailedException", "The conditional request failed"):
-        ddb.put_item(TableName="t", Item={**KEY, "v": {"N": "2"}},
+        ddb.put_item(TableName="tbl", Item={**KEY, "v": {"N": "2"}},
                      ConditionExpression="attribute_not_exists(PK)")
     assert db.get(KEY) == {**KEY, "v": {"N": "1"}}
 
@@ -256,7 +256,7 @@ def test_condition_on_missing_item(db: Backend, ddb: Any, table: str) -> None:
 def test_return_values_on_condition_check_failure(db: Backend, ddb: Any, one_item: None) -> None:
     with raises("ConditionalCheckFailedException", "The conditional request failed") as info:
         ddb.put_item(
-            TableName="t",
+            TableName="tbl",
             Item={**KEY, "new": {"S": "x"}},
             ConditionExpression="attribute_not_exists(PK)",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -266,7 +266,7 @@ def test_return_values_on_condition_check_failure(db: Backend, ddb: Any, one_ite
     assert set(old) == set(ITEM)
     with raises("ConditionalCheckFailedException", "The conditional request failed") as info:
         ddb.update_item(
-            TableName="t",
+            TableName="tbl",
             Key=KEY,
             UpdateExpression="SET s = :x",
             ConditionExpression="s = :x",
@@ -275,14 +275,14 @@ def test_return_values_on_condition_check_failure(db: Backend, ddb: Any, one_ite
         )
     assert info.response["Item"]["s"] == {"S": "hello"}
     with raises("ConditionalCheckFailedException", "The conditional request failed") as info:
-        ddb.delete_item(TableName="t", Key=KEY, ConditionExpression="attribute_not_exists(s)")
+        ddb.delete_item(TableName="tbl", Key=KEY, ConditionExpression="attribute_not_exists(s)")
     assert "Item" not in info.response
     assert db.get(KEY) is not None
 
 
 def _condition_error(ddb: Any, message: str | re.Pattern[str], **request: Any) -> None:
     with raises("ValidationException", message):
-        ddb.delete_item(TableName="t", Key=KEY, **request)
+        ddb.delete_item(TableName="tbl", Key=KEY, **request)
 
 
 @pytest.mark.moto_differs("syntax-messages")
@@ -347,7 +347,7 @@ def test_reserved_words_rejected_bare(ddb: Any, one_item: None, word: str) -> No
 
 def test_reserved_word_allowed_through_a_name_placeholder(ddb: Any, one_item: None) -> None:
     ddb.delete_item(
-        TableName="t",
+        TableName="tbl",
         Key=KEY,
         ConditionExpression="attribute_not_exists(#status)",
         ExpressionAttributeNames={"#status": "status"},
@@ -435,4 +435,4 @@ def test_filter_errors_name_the_filter_expression(ddb: Any, one_item: None) -> N
         "ValidationException",
         "Invalid FilterExpression: Attribute name is a reserved keyword; reserved keyword: name",
     ):
-        ddb.scan(TableName="t", FilterExpression="attribute_exists(name)")
+        ddb.scan(TableName="tbl", FilterExpression="attribute_exists(name)")

@@ -45,13 +45,13 @@ def filled(db: Backend, table: str) -> None:
 
 def test_expected_exists_and_value(db: Backend, ddb: Any, table: str) -> None:
     item = {**KEY, "v": {"N": "1"}}
-    ddb.put_item(TableName="t", Item=item, Expected={"PK": {"Exists": False}})
+    ddb.put_item(TableName="tbl", Item=item, Expected={"PK": {"Exists": False}})
     with raises("ConditionalCheckFailedException", "The conditional request failed"):
-        ddb.put_item(TableName="t", Item=item, Expected={"PK": {"Exists": False}})
-    ddb.put_item(TableName="t", Item={**KEY, "v": {"N": "2"}},
+        ddb.put_item(TableName="tbl", Item=item, Expected={"PK": {"Exists": False}})
+    ddb.put_item(TableName="tbl", Item={**KEY, "v": {"N": "2"}},
                  Expected={"v": {"Value": {"N": "1"}}})
     with raises("ConditionalCheckFailedException", "The conditional request failed"):
-        ddb.put_item(TableName="t", Item={**KEY, "v": {"N": "3"}},
+        ddb.put_item(TableName="tbl", Item={**KEY, "v": {"N": "3"}},
                      Expected={"v": {"Value": {"N": "1"}}})
     assert db.get(KEY) == {**KEY, "v": {"N": "2"}}
 
@@ -59,7 +59,7 @@ def test_expected_exists_and_value(db: Backend, ddb: Any, table: str) -> None:
 def test_expected_comparison_operators_and_or(db: Backend, ddb: Any, table: str) -> None:
     db.put({**KEY, "v": {"N": "5"}, "s": {"S": "hello"}})
     ddb.delete_item(
-        TableName="t",
+        TableName="tbl",
         Key=KEY,
         Expected={
             "v": {"ComparisonOperator": "GT", "AttributeValueList": [{"N": "10"}]},
@@ -75,7 +75,7 @@ def test_expected_between_and_and(db: Backend, ddb: Any, table: str) -> None:
     db.put({**KEY, "v": {"N": "5"}})
     with raises("ConditionalCheckFailedException", "The conditional request failed"):
         ddb.delete_item(
-            TableName="t",
+            TableName="tbl",
             Key=KEY,
             Expected={
                 "v": {"ComparisonOperator": "BETWEEN",
@@ -83,7 +83,7 @@ def test_expected_between_and_and(db: Backend, ddb: Any, table: str) -> None:
             },
         )
     ddb.delete_item(
-        TableName="t",
+        TableName="tbl",
         Key=KEY,
         Expected={
             "v": {"ComparisonOperator": "BETWEEN", "AttributeValueList": [{"N": "1"}, {"N": "5"}]},
@@ -96,7 +96,7 @@ def test_expected_between_and_and(db: Backend, ddb: Any, table: str) -> None:
 def test_attribute_updates(db: Backend, ddb: Any, table: str) -> None:
     db.put({**KEY, "gone": {"S": "x"}, "n": {"N": "1"}, "ss": {"SS": ["a", "b"]}})
     response = ddb.update_item(
-        TableName="t",
+        TableName="tbl",
         Key=KEY,
         AttributeUpdates={
             "put": {"Action": "PUT", "Value": {"S": "v"}},
@@ -114,7 +114,7 @@ def test_attribute_updates(db: Backend, ddb: Any, table: str) -> None:
 @pytest.mark.moto_differs("legacy-results")
 def test_key_conditions_query_filter_attributes_to_get(ddb: Any, filled: None) -> None:
     response = ddb.query(
-        TableName="t",
+        TableName="tbl",
         KeyConditions={
             "PK": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "p"}]},
             "SK": {"ComparisonOperator": "BETWEEN",
@@ -132,7 +132,7 @@ def test_key_conditions_query_filter_attributes_to_get(ddb: Any, filled: None) -
 
 def test_key_conditions_begins_with(ddb: Any, filled: None) -> None:
     response = ddb.query(
-        TableName="t",
+        TableName="tbl",
         KeyConditions={
             "PK": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "p"}]},
             "SK": {"ComparisonOperator": "BEGINS_WITH", "AttributeValueList": [{"S": "s3"}]},
@@ -144,7 +144,7 @@ def test_key_conditions_begins_with(ddb: Any, filled: None) -> None:
 @pytest.mark.moto_differs("legacy-results")
 def test_scan_filter_with_conditional_operator(ddb: Any, filled: None) -> None:
     response = ddb.scan(
-        TableName="t",
+        TableName="tbl",
         ScanFilter={
             "n": {"ComparisonOperator": "LT", "AttributeValueList": [{"N": "2"}]},
             "tag": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "odd"}]},
@@ -170,14 +170,14 @@ def test_scan_filter_with_conditional_operator(ddb: Any, filled: None) -> None:
 def test_scan_filter_operators(
     ddb: Any, filled: None, condition: dict[str, Any], expected: list[int]
 ) -> None:
-    response = ddb.scan(TableName="t", ScanFilter={"tag": condition})
+    response = ddb.scan(TableName="tbl", ScanFilter={"tag": condition})
     assert sorted(int(i["n"]["N"]) for i in response["Items"]) == expected
 
 
 @pytest.mark.moto_differs("legacy-results")
 def test_get_item_attributes_to_get(db: Backend, ddb: Any, table: str) -> None:
     db.put({**KEY, "a": {"S": "1"}, "b": {"S": "2"}})
-    response = ddb.get_item(TableName="t", Key=KEY, AttributesToGet=["a", "nothere"])
+    response = ddb.get_item(TableName="tbl", Key=KEY, AttributesToGet=["a", "nothere"])
     assert response["Item"] == {"a": {"S": "1"}}
 
 
@@ -252,5 +252,5 @@ def test_mixing_legacy_and_expression_parameters_is_rejected(
     expression: str,
 ) -> None:
     with raises("ValidationException", _mixed(non_expression, expression)):
-        getattr(ddb, operation)(TableName="t", **request_)
+        getattr(ddb, operation)(TableName="tbl", **request_)
     assert db.scan_all() == []

@@ -31,7 +31,7 @@ MOTO_DIFFERENCES = {
 
 def _q(ddb: Any, expr: str, values: dict[str, Any], **extra: Any) -> Any:
     return ddb.query(
-        TableName=extra.pop("TableName", "t"),
+        TableName=extra.pop("TableName", "tbl"),
         KeyConditionExpression=expr,
         ExpressionAttributeValues=values,
         **extra,
@@ -77,7 +77,7 @@ def test_binary_sort_keys_order_as_unsigned_bytes(db: Backend, ddb: Any) -> None
 
 @pytest.fixture
 def numbered(db: Backend) -> None:
-    """Table t with PK S / SK N: partition p holds SK 1..10, partition q holds SK 1."""
+    """Table tbl with PK S / SK N: partition p holds SK 1..10, partition q holds SK 1."""
     db.create_table(sk=("SK", "N"))
     for n in range(1, 11):
         db.put({"PK": {"S": "p"}, "SK": {"N": str(n)}, "even": {"BOOL": n % 2 == 0}})
@@ -138,7 +138,7 @@ def test_names_placeholders_and_parentheses_in_key_condition(
     ddb: Any, numbered: None
 ) -> None:
     response = ddb.query(
-        TableName="t",
+        TableName="tbl",
         KeyConditionExpression="(#pk = :p) AND (#sk BETWEEN :a AND :b)",
         ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
         ExpressionAttributeValues={":p": {"S": "p"}, ":a": {"N": "9"}, ":b": {"N": "20"}},
@@ -278,7 +278,7 @@ def test_paginator_collects_every_item_once(db: Backend, ddb: Any, table: str) -
         db.put({"PK": {"S": "p"}, "SK": {"S": f"{i:03d}"}})
     db.put({"PK": {"S": "other"}, "SK": {"S": "x"}})
     pages = ddb.get_paginator("query").paginate(
-        TableName="t",
+        TableName="tbl",
         KeyConditionExpression="PK = :p",
         ExpressionAttributeValues={":p": {"S": "p"}},
         PaginationConfig={"PageSize": 4},

@@ -23,7 +23,7 @@ MOTO_DIFFERENCES = {
 
 @pytest.fixture
 def filled(db: Backend) -> list[str]:
-    """Table t with 40 items spread over 8 partitions; returns their 'id's."""
+    """Table tbl with 40 items spread over 8 partitions; returns their 'id's."""
     db.create_table()
     ids = []
     for i in range(40):
@@ -45,7 +45,7 @@ def _ids(items: list[Any]) -> list[str]:
 
 
 def test_scan_returns_everything(ddb: Any, filled: list[str]) -> None:
-    response = ddb.scan(TableName="t")
+    response = ddb.scan(TableName="tbl")
     assert sorted(_ids(response["Items"])) == filled
     assert response["Count"] == response["ScannedCount"] == 40
     assert "LastEvaluatedKey" not in response
@@ -53,7 +53,7 @@ def test_scan_returns_everything(ddb: Any, filled: list[str]) -> None:
 
 def test_scan_pagination_with_limit(ddb: Any, filled: list[str]) -> None:
     seen: list[str] = []
-    request: dict[str, Any] = {"TableName": "t", "Limit": 7}
+    request: dict[str, Any] = {"TableName": "tbl", "Limit": 7}
     while True:
         page = ddb.scan(**request)
         assert len(page["Items"]) <= 7
@@ -68,7 +68,7 @@ def test_scan_pagination_with_limit(ddb: Any, filled: list[str]) -> None:
 
 
 def test_scan_paginator(ddb: Any, filled: list[str]) -> None:
-    pages = ddb.get_paginator("scan").paginate(TableName="t", PaginationConfig={"PageSize": 6})
+    pages = ddb.get_paginator("scan").paginate(TableName="tbl", PaginationConfig={"PageSize": 6})
     seen = [i for page in pages for i in _ids(page["Items"])]
     assert sorted(seen) == filled
     assert len(seen) == 40
@@ -76,7 +76,7 @@ def test_scan_paginator(ddb: Any, filled: list[str]) -> None:
 
 def test_scan_filter_and_counts(ddb: Any, filled: list[str]) -> None:
     response = ddb.scan(
-        TableName="t",
+        TableName="tbl",
         FilterExpression="n >= :lo AND n < :hi",
         ExpressionAttributeValues={":lo": {"N": "10"}, ":hi": {"N": "15"}},
     )
@@ -86,7 +86,7 @@ def test_scan_filter_and_counts(ddb: Any, filled: list[str]) -> None:
 
 def test_scan_limit_counts_before_filter(ddb: Any, filled: list[str]) -> None:
     response = ddb.scan(
-        TableName="t",
+        TableName="tbl",
         Limit=10,
         FilterExpression="n < :zero",
         ExpressionAttributeValues={":zero": {"N": "0"}},
@@ -98,10 +98,10 @@ def test_scan_limit_counts_before_filter(ddb: Any, filled: list[str]) -> None:
 
 @pytest.mark.moto_differs("scan-count")
 def test_scan_select_count_and_projection(ddb: Any, filled: list[str]) -> None:
-    counted = ddb.scan(TableName="t", Select="COUNT")
+    counted = ddb.scan(TableName="tbl", Select="COUNT")
     assert "Items" not in counted
     assert counted["Count"] == 40
-    projected = ddb.scan(TableName="t", ProjectionExpression="id")
+    projected = ddb.scan(TableName="tbl", ProjectionExpression="id")
     assert all(set(item) == {"id"} for item in projected["Items"])
 
 
@@ -112,7 +112,7 @@ def test_parallel_scan_covers_each_item_exactly_once(
     seen: list[str] = []
     for segment in range(total):
         request: dict[str, Any] = {
-            "TableName": "t", "Segment": segment, "TotalSegments": total, "Limit": 5,
+            "TableName": "tbl", "Segment": segment, "TotalSegments": total, "Limit": 5,
         }
         while True:
             page = ddb.scan(**request)
@@ -126,7 +126,7 @@ def test_parallel_scan_covers_each_item_exactly_once(
 def test_parallel_scan_keeps_a_partition_in_one_segment(ddb: Any, filled: list[str]) -> None:
     owners: dict[str, set[int]] = {}
     for segment in range(4):
-        page = ddb.scan(TableName="t", Segment=segment, TotalSegments=4)
+        page = ddb.scan(TableName="tbl", Segment=segment, TotalSegments=4)
         for item in page["Items"]:
             owners.setdefault(item["PK"]["S"], set()).add(segment)
     assert all(len(segments) == 1 for segments in owners.values())
@@ -162,7 +162,7 @@ def test_invalid_segments_are_rejected(
     ddb: Any, filled: list[str], params: dict[str, int], message: str
 ) -> None:
     with raises("ValidationException", message):
-        ddb.scan(TableName="t", **params)
+        ddb.scan(TableName="tbl", **params)
 
 
 @pytest.mark.moto_differs("one-mb-page")
@@ -171,14 +171,14 @@ def test_scan_page_stops_at_one_megabyte(db: Backend, ddb: Any) -> None:
     blob = "x" * (100 * 1024)
     for i in range(25):
         db.put({"PK": {"S": f"p{i}"}, "SK": {"S": "s"}, "d": {"S": blob}})
-    first = ddb.scan(TableName="t", ProjectionExpression="PK")
+    first = ddb.scan(TableName="tbl", ProjectionExpression="PK")
     assert 10 <= first["Count"] <= 11
     assert "LastEvaluatedKey" in first
-    rest = ddb.scan(TableName="t", ProjectionExpression="PK",
+    rest = ddb.scan(TableName="tbl", ProjectionExpression="PK",
                     ExclusiveStartKey=first["LastEvaluatedKey"])
     seen = [i["PK"]["S"] for i in first["Items"] + rest["Items"]]
     while "LastEvaluatedKey" in rest:
-        rest = ddb.scan(TableName="t", ProjectionExpression="PK",
+        rest = ddb.scan(TableName="tbl", ProjectionExpression="PK",
                         ExclusiveStartKey=rest["LastEvaluatedKey"])
         seen.extend(i["PK"]["S"] for i in rest["Items"])
     assert sorted(seen) == sorted(f"p{i}" for i in range(25))
@@ -190,5 +190,5 @@ def test_scan_missing_table(ddb: Any, db: Backend) -> None:
 
 
 def test_scan_empty_table(ddb: Any, table: str) -> None:
-    response = ddb.scan(TableName="t")
+    response = ddb.scan(TableName="tbl")
     assert (response["Items"], response["Count"], response["ScannedCount"]) == ([], 0, 0)

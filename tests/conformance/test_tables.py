@@ -47,9 +47,9 @@ def _create(ddb: Any, name: str, **extra: Any) -> Any:
 
 def test_create_and_describe_on_demand_table(db: Backend, ddb: Any) -> None:
     created = db.create_table()
-    assert created == "t"
-    table = ddb.describe_table(TableName="t")["Table"]
-    assert table["TableName"] == "t"
+    assert created == "tbl"
+    table = ddb.describe_table(TableName="tbl")["Table"]
+    assert table["TableName"] == "tbl"
     assert table["TableStatus"] == "ACTIVE"
     assert table["KeySchema"] == [
         {"AttributeName": "PK", "KeyType": "HASH"},
@@ -62,24 +62,24 @@ def test_create_and_describe_on_demand_table(db: Backend, ddb: Any) -> None:
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert table["ItemCount"] == 0
     assert table["TableSizeBytes"] == 0
-    assert re.fullmatch(r"arn:aws:dynamodb:us-east-1:\d{12}:table/t", table["TableArn"])
+    assert re.fullmatch(r"arn:aws:dynamodb:us-east-1:\d{12}:table/tbl", table["TableArn"])
     assert table["CreationDateTime"] is not None
     assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 0
     assert table["ProvisionedThroughput"]["WriteCapacityUnits"] == 0
 
 
 def test_create_returns_the_description(ddb: Any, db: Backend) -> None:
-    response = _create(ddb, "t", **PPR)
+    response = _create(ddb, "tbl", **PPR)
     description = response["TableDescription"]
-    assert description["TableName"] == "t"
+    assert description["TableName"] == "tbl"
     # DynamoDB answers CREATING and turns ACTIVE later; an emulator may be ACTIVE at once.
     assert description["TableStatus"] in ("CREATING", "ACTIVE")
     assert description["KeySchema"] == [{"AttributeName": "PK", "KeyType": "HASH"}]
 
 
 def test_create_provisioned_table(ddb: Any, db: Backend) -> None:
-    _create(ddb, "t", ProvisionedThroughput=THROUGHPUT)
-    table = ddb.describe_table(TableName="t")["Table"]
+    _create(ddb, "tbl", ProvisionedThroughput=THROUGHPUT)
+    table = ddb.describe_table(TableName="tbl")["Table"]
     assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 5
     assert table["ProvisionedThroughput"]["WriteCapacityUnits"] == 7
     summary = table.get("BillingModeSummary", {"BillingMode": "PROVISIONED"})
@@ -87,9 +87,9 @@ def test_create_provisioned_table(ddb: Any, db: Backend) -> None:
 
 
 def test_duplicate_table_is_resource_in_use(ddb: Any, db: Backend) -> None:
-    _create(ddb, "t", **PPR)
+    _create(ddb, "tbl", **PPR)
     with raises("ResourceInUseException", "Table already exists: t"):
-        _create(ddb, "t", **PPR)
+        _create(ddb, "tbl", **PPR)
 
 
 def test_key_attribute_without_definition_is_rejected(ddb: Any, db: Backend) -> None:
@@ -98,7 +98,7 @@ def test_key_attribute_without_definition_is_rejected(ddb: Any, db: Backend) -> 
         "One or more parameter values were invalid: Some index key attributes are not defined "
         "in AttributeDefinitions. Keys: [PK], AttributeDefinitions: [X]",
     ):
-        _create(ddb, "t", AttributeDefinitions=[{"AttributeName": "X", "AttributeType": "S"}],
+        _create(ddb, "tbl", AttributeDefinitions=[{"AttributeName": "X", "AttributeType": "S"}],
                 **PPR)
     assert ddb.list_tables()["TableNames"] == []
 
@@ -111,7 +111,7 @@ def test_unused_attribute_definition_is_rejected(ddb: Any, db: Backend) -> None:
     ):
         _create(
             ddb,
-            "t",
+            "tbl",
             AttributeDefinitions=[
                 {"AttributeName": "PK", "AttributeType": "S"},
                 {"AttributeName": "extra", "AttributeType": "N"},
@@ -124,7 +124,7 @@ def test_range_key_without_definition_is_rejected(ddb: Any, db: Backend) -> None
     with raises("ValidationException", "Invalid KeySchema: Some index key attribute have no definition"):
         _create(
             ddb,
-            "t",
+            "tbl",
             KeySchema=[
                 {"AttributeName": "PK", "KeyType": "HASH"},
                 {"AttributeName": "SK", "KeyType": "RANGE"},
@@ -140,7 +140,7 @@ def test_first_key_must_be_hash(ddb: Any, db: Backend) -> None:
     ):
         _create(
             ddb,
-            "t",
+            "tbl",
             KeySchema=[
                 {"AttributeName": "SK", "KeyType": "RANGE"},
                 {"AttributeName": "PK", "KeyType": "HASH"},
@@ -157,7 +157,7 @@ def test_first_key_must_be_hash(ddb: Any, db: Backend) -> None:
 def test_default_billing_without_throughput_is_rejected(ddb: Any, db: Backend) -> None:
     # Seen from real DynamoDB (aws-sdk-go issue 3140, quoted by several emulators).
     with raises("ValidationException", "No provisioned throughput specified for the table"):
-        _create(ddb, "t")
+        _create(ddb, "tbl")
 
 
 def test_provisioned_without_throughput_is_rejected(ddb: Any, db: Backend) -> None:
@@ -167,7 +167,7 @@ def test_provisioned_without_throughput_is_rejected(ddb: Any, db: Backend) -> No
         "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits "
         "must both be specified when BillingMode is PROVISIONED",
     ):
-        _create(ddb, "t", BillingMode="PROVISIONED")
+        _create(ddb, "tbl", BillingMode="PROVISIONED")
 
 
 @pytest.mark.moto_differs("on-demand-throughput")
@@ -180,7 +180,7 @@ def test_on_demand_with_throughput_is_rejected(ddb: Any, db: Backend) -> None:
             r"WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"
         ),
     ):
-        _create(ddb, "t", ProvisionedThroughput=THROUGHPUT, **PPR)
+        _create(ddb, "tbl", ProvisionedThroughput=THROUGHPUT, **PPR)
 
 
 def test_describe_missing_table(ddb: Any, db: Backend) -> None:
@@ -191,13 +191,13 @@ def test_describe_missing_table(ddb: Any, db: Backend) -> None:
 def test_delete_table(ddb: Any, db: Backend) -> None:
     db.create_table()
     db.put({"PK": {"S": "p"}, "SK": {"S": "s"}})
-    description = ddb.delete_table(TableName="t")["TableDescription"]
-    assert description["TableName"] == "t"
+    description = ddb.delete_table(TableName="tbl")["TableDescription"]
+    assert description["TableName"] == "tbl"
     assert description["TableStatus"] in ("DELETING", "ACTIVE")
-    with raises("ResourceNotFoundException", "Requested resource not found: Table: t not found"):
-        ddb.describe_table(TableName="t")
+    with raises("ResourceNotFoundException", "Requested resource not found: Table: tbl not found"):
+        ddb.describe_table(TableName="tbl")
     with raises("ResourceNotFoundException", "Requested resource not found"):
-        ddb.get_item(TableName="t", Key={"PK": {"S": "p"}, "SK": {"S": "s"}})
+        ddb.get_item(TableName="tbl", Key={"PK": {"S": "p"}, "SK": {"S": "s"}})
     assert ddb.list_tables()["TableNames"] == []
 
 
@@ -214,7 +214,7 @@ def test_delete_missing_table(ddb: Any, db: Backend) -> None:
 def test_recreate_after_delete_starts_empty(ddb: Any, db: Backend) -> None:
     db.create_table()
     db.put({"PK": {"S": "p"}, "SK": {"S": "s"}})
-    ddb.delete_table(TableName="t")
+    ddb.delete_table(TableName="tbl")
     db.create_table()
     assert db.scan_all() == []
 
@@ -252,31 +252,31 @@ def test_list_tables_paginator(ddb: Any, db: Backend) -> None:
 def test_update_billing_mode_to_provisioned_and_back(ddb: Any, db: Backend) -> None:
     db.create_table()
     response = ddb.update_table(
-        TableName="t", BillingMode="PROVISIONED", ProvisionedThroughput=THROUGHPUT
+        TableName="tbl", BillingMode="PROVISIONED", ProvisionedThroughput=THROUGHPUT
     )
-    assert response["TableDescription"]["TableName"] == "t"
-    table = ddb.describe_table(TableName="t")["Table"]
+    assert response["TableDescription"]["TableName"] == "tbl"
+    table = ddb.describe_table(TableName="tbl")["Table"]
     assert table["BillingModeSummary"]["BillingMode"] == "PROVISIONED"
     assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 5
     assert table["ProvisionedThroughput"]["WriteCapacityUnits"] == 7
-    ddb.update_table(TableName="t", BillingMode="PAY_PER_REQUEST")
-    table = ddb.describe_table(TableName="t")["Table"]
+    ddb.update_table(TableName="tbl", BillingMode="PAY_PER_REQUEST")
+    table = ddb.describe_table(TableName="tbl")["Table"]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
 
 
 def test_update_provisioned_throughput(ddb: Any, db: Backend) -> None:
-    _create(ddb, "t", ProvisionedThroughput=THROUGHPUT)
+    _create(ddb, "tbl", ProvisionedThroughput=THROUGHPUT)
     ddb.update_table(
-        TableName="t", ProvisionedThroughput={"ReadCapacityUnits": 10, "WriteCapacityUnits": 20}
+        TableName="tbl", ProvisionedThroughput={"ReadCapacityUnits": 10, "WriteCapacityUnits": 20}
     )
-    throughput = ddb.describe_table(TableName="t")["Table"]["ProvisionedThroughput"]
+    throughput = ddb.describe_table(TableName="tbl")["Table"]["ProvisionedThroughput"]
     assert (throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"]) == (10, 20)
 
 
 @pytest.mark.moto_differs("update-same-throughput")
 def test_update_to_the_same_throughput_is_rejected(ddb: Any, db: Backend) -> None:
     # dynalite's wording; the tail after "Requested WriteCapacityUnits: 7." is unconfirmed.
-    _create(ddb, "t", ProvisionedThroughput=THROUGHPUT)
+    _create(ddb, "tbl", ProvisionedThroughput=THROUGHPUT)
     with raises(
         "ValidationException",
         re.compile(
@@ -286,7 +286,7 @@ def test_update_to_the_same_throughput_is_rejected(ddb: Any, db: Backend) -> Non
             r"table: 7\. Requested WriteCapacityUnits: 7\..*"
         ),
     ):
-        ddb.update_table(TableName="t", ProvisionedThroughput=THROUGHPUT)
+        ddb.update_table(TableName="tbl", ProvisionedThroughput=THROUGHPUT)
 
 
 def test_update_missing_table(ddb: Any, db: Backend) -> None:
@@ -295,17 +295,17 @@ def test_update_missing_table(ddb: Any, db: Backend) -> None:
 
 
 def test_waiters(ddb: Any, db: Backend) -> None:
-    _create(ddb, "t", **PPR)
+    _create(ddb, "tbl", **PPR)
     fast = {"Delay": 1, "MaxAttempts": 3}
-    ddb.get_waiter("table_exists").wait(TableName="t", WaiterConfig=fast)
-    ddb.delete_table(TableName="t")
-    ddb.get_waiter("table_not_exists").wait(TableName="t", WaiterConfig=fast)
+    ddb.get_waiter("table_exists").wait(TableName="tbl", WaiterConfig=fast)
+    ddb.delete_table(TableName="tbl")
+    ddb.get_waiter("table_not_exists").wait(TableName="tbl", WaiterConfig=fast)
 
 
 def test_resource_api_round_trip(db: Backend) -> None:
     resource = db.resource()
     table = resource.create_table(
-        TableName="r",
+        TableName="res",
         KeySchema=[
             {"AttributeName": "PK", "KeyType": "HASH"},
             {"AttributeName": "SK", "KeyType": "RANGE"},
@@ -332,4 +332,4 @@ def test_resource_api_round_trip(db: Backend) -> None:
         for i in range(5, 30):
             batch.put_item(Item={"PK": "q", "SK": i})
     assert table.query(KeyConditionExpression=Key("PK").eq("q"), Select="COUNT")["Count"] == 25
-    assert [t.name for t in resource.tables.all()] == ["r"]
+    assert [t.name for t in resource.tables.all()] == ["res"]

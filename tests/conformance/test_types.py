@@ -83,7 +83,7 @@ def test_all_ten_types_round_trip(db: Backend, table: str) -> None:
 
 
 def test_get_missing_item_returns_no_item(db: Backend, table: str) -> None:
-    response = db.client.get_item(TableName="t", Key={"PK": {"S": "x"}, "SK": {"S": "y"}})
+    response = db.client.get_item(TableName="tbl", Key={"PK": {"S": "x"}, "SK": {"S": "y"}})
     assert "Item" not in response
 
 
@@ -248,14 +248,14 @@ def test_empty_string_key_is_rejected(db: Backend, table: str, item: Any, key: s
     with raises("ValidationException", empty_key("string", key)):
         db.put(item)
     with raises("ValidationException", empty_key("string", key)):
-        db.client.get_item(TableName="t", Key=item)
+        db.client.get_item(TableName="tbl", Key=item)
 
 
 @pytest.mark.moto_differs("empty-key-message")
 def test_empty_binary_key_is_rejected(db: Backend) -> None:
-    db.create_table("bt", pk=("PK", "B"), sk=None)
+    db.create_table("bin", pk=("PK", "B"), sk=None)
     with raises("ValidationException", empty_key("binary", "PK")):
-        db.put({"PK": {"B": b""}}, table="bt")
+        db.put({"PK": {"B": b""}}, table="bin")
 
 
 @pytest.mark.parametrize(
@@ -304,15 +304,15 @@ KEY_SCHEMA = "The provided key element does not match the schema"
 def test_get_with_key_not_matching_schema_is_rejected(db: Backend, table: str, key: Any) -> None:
     db.put({"PK": {"S": "p"}, "SK": {"S": "s"}})
     with raises("ValidationException", KEY_SCHEMA):
-        db.client.get_item(TableName="t", Key=key)
+        db.client.get_item(TableName="tbl", Key=key)
     with raises("ValidationException", KEY_SCHEMA):
-        db.client.delete_item(TableName="t", Key=key)
+        db.client.delete_item(TableName="tbl", Key=key)
 
 
 def test_number_and_binary_keys(db: Backend) -> None:
-    db.create_table("nb", pk=("PK", "N"), sk=("SK", "B"))
-    db.put({"PK": {"N": "1.50"}, "SK": {"B": b"\x00\x01"}, "v": {"S": "x"}}, table="nb")
-    got = db.get({"PK": {"N": "1.5"}, "SK": {"B": b"\x00\x01"}}, table="nb")
+    db.create_table("numbin", pk=("PK", "N"), sk=("SK", "B"))
+    db.put({"PK": {"N": "1.50"}, "SK": {"B": b"\x00\x01"}, "v": {"S": "x"}}, table="numbin")
+    got = db.get({"PK": {"N": "1.5"}, "SK": {"B": b"\x00\x01"}}, table="numbin")
     assert got is not None
     assert got["v"] == {"S": "x"}
     assert Decimal(got["PK"]["N"]) == Decimal("1.5")
@@ -350,7 +350,7 @@ def test_sort_key_size_limit(db: Backend, table: str) -> None:
 @pytest.mark.moto_differs("key-size-get")
 def test_key_size_limit_applies_to_get_key(db: Backend, table: str) -> None:
     with raises("ValidationException", HASH_TOO_BIG):
-        db.client.get_item(TableName="t", Key={"PK": {"S": "a" * 2049}, "SK": {"S": "s"}})
+        db.client.get_item(TableName="tbl", Key={"PK": {"S": "a" * 2049}, "SK": {"S": "s"}})
 
 
 ITEM_TOO_BIG = "Item size has exceeded the maximum allowed size"

@@ -29,7 +29,7 @@ KEY = {"PK": {"S": "p"}, "SK": {"S": "s"}}
 
 
 def _update(ddb: Any, expression: str, values: dict[str, Any] | None = None, **extra: Any) -> Any:
-    request: dict[str, Any] = {"TableName": "t", "Key": KEY, "UpdateExpression": expression}
+    request: dict[str, Any] = {"TableName": "tbl", "Key": KEY, "UpdateExpression": expression}
     if values:
         request["ExpressionAttributeValues"] = values
     request.update(extra)
@@ -214,11 +214,11 @@ def test_updated_new_returns_the_list_element_only(db: Backend, ddb: Any, item: 
 
 
 def test_put_and_delete_return_values(db: Backend, ddb: Any, item: Any) -> None:
-    put = ddb.put_item(TableName="t", Item={**KEY, "z": {"S": "z"}}, ReturnValues="ALL_OLD")
+    put = ddb.put_item(TableName="tbl", Item={**KEY, "z": {"S": "z"}}, ReturnValues="ALL_OLD")
     assert put["Attributes"] == item
-    deleted = ddb.delete_item(TableName="t", Key=KEY, ReturnValues="ALL_OLD")
+    deleted = ddb.delete_item(TableName="tbl", Key=KEY, ReturnValues="ALL_OLD")
     assert deleted["Attributes"] == {**KEY, "z": {"S": "z"}}
-    again = ddb.delete_item(TableName="t", Key=KEY, ReturnValues="ALL_OLD")
+    again = ddb.delete_item(TableName="tbl", Key=KEY, ReturnValues="ALL_OLD")
     assert "Attributes" not in again
 
 
