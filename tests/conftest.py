@@ -8,6 +8,8 @@ removed, so no test can reach AWS by accident (the only network allowed is
 
 from __future__ import annotations
 
+import importlib
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -29,7 +31,19 @@ _REMOVED = (
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the markers the suite uses (pytest runs with --strict-markers)."""
+    """Register the markers the suite uses (pytest runs with --strict-markers).
+
+    Also pre-imports hypothesis's failure-patch writer: it imports libcst, which triggers
+    a DeprecationWarning from mypy_extensions at import time; imported lazily while a
+    failure is being reported, that warning (an error under ``filterwarnings = error``)
+    turns a hypothesis failure into a pytest INTERNALERROR that hides the real failure.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            importlib.import_module("hypothesis.extra._patching")
+        except ImportError:  # hypothesis or libcst not installed: nothing to pre-import
+            pass
     config.addinivalue_line(
         "markers",
         "moto_differs(key): skip on the moto backend; `key` names the entry of the test "
