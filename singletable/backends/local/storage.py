@@ -338,7 +338,7 @@ class MemoryTableStore(TableStore):
                     keys = partition.keys_between(after_sk, False, None, True, False)
                     for sk, item in _items_of(partition, keys):
                         yield after_pk, sk, item
-                start, start_inclusive = position, True
+                start, start_inclusive = position, False
         positions = self._scan_index.irange(
             start, seg_hi, lo_inclusive=start_inclusive, hi_inclusive=False
         )
