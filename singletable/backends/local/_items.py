@@ -17,7 +17,7 @@ from singletable.backends.local._exprs import RequestExpressions, invalid_value
 from singletable.backends.local._params import Checks
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local.errors import DynamoDBError, validation_error
-from singletable.expressions import Condition, Update
+from singletable.expressions import Condition, ExpressionError, Update
 
 if TYPE_CHECKING:
     from singletable.backends.local.engine import LocalEngine
@@ -151,6 +151,8 @@ def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
             new = update.apply(base) if update is not None else dict(base)
         except InvalidValue as error:
             raise invalid_value(error) from None
+        except ExpressionError as error:
+            raise validation_error(error.message) from None
         size = item_size(new)
         if size > MAX_ITEM_BYTES:
             raise validation_error("Item size to update has exceeded the maximum allowed size")
