@@ -190,12 +190,13 @@ def floor_client(canned: dict[str, bytes], unsigned: bool) -> Any:
 
     def send(request: Any, event_name: str, **_: Any) -> AWSResponse:
         body = canned[event_name[event_name.rfind(".") + 1 :]]
-        headers = {"x-amzn-RequestId": "FLOOR", "Content-Type": "application/x-amz-json-1.0"}
+        headers: Any = {"x-amzn-RequestId": "FLOOR", "Content-Type": "application/x-amz-json-1.0"}
         return AWSResponse(request.url, 200, headers, _Canned(body))
 
-    client.meta.events.register("before-send.dynamodb", send)
+    events: Any = client.meta.events
+    events.register("before-send.dynamodb", send)
     if unsigned:
-        client.meta.events.register("choose-signer.dynamodb", lambda **_: botocore.UNSIGNED)
+        events.register("choose-signer.dynamodb", lambda **_: botocore.UNSIGNED)
     return client
 
 

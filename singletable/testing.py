@@ -153,7 +153,7 @@ def _send(request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse
     except IndexError:  # no active context: let botocore send it
         return None
     operation = event_name[event_name.rfind(".") + 1 :]
-    body = request.body
+    body: Any = request.body  # the JSON protocol always sends bytes
     try:
         result = engine.call(operation, json.loads(body) if body else {})
         status = 200
@@ -161,7 +161,7 @@ def _send(request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse
         result = error.to_response()
         status = error.status_code
     payload = _encode(result).encode()
-    headers = {
+    headers: Any = {  # AWSResponse wraps it in a HeadersDict (the stubs say HTTPHeaders)
         "x-amzn-RequestId": f"{_request_prefix}{next(_request_numbers):020d}",
         "x-amz-crc32": str(zlib.crc32(payload)),
         "Content-Type": _JSON_CONTENT_TYPE,
@@ -271,9 +271,13 @@ class LocalDynamoDB(ContextDecorator, Generic[E]):
     def _recreate_cm(self) -> LocalDynamoDB[E]:
         return LocalDynamoDB(self._engine, self._factory)
 
-    def __call__(self, func: F) -> F:  # type: ignore[override]
+    def __call__(self, func: F) -> F:
         """Decorate a sync function (a test): it runs inside a fresh context."""
-        if inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func):
+        if (
+            isinstance(func, type)
+            or inspect.iscoroutinefunction(func)
+            or inspect.isasyncgenfunction(func)
+        ):
             raise TypeError("local_dynamodb() decorates sync functions only; use `with` inside")
         return super().__call__(func)
 
