@@ -31,7 +31,7 @@ def write_units(size: int) -> float:
 
 
 def consumed(
-    mode: str | None, table: str, units: float, *, write: bool, index: str | None = None
+    mode: str | None, table: str, units: float, *, index: str | None = None
 ) -> dict[str, Any] | None:
     """The ``ConsumedCapacity`` member for ``ReturnConsumedCapacity=mode`` (None for NONE).
 
@@ -40,12 +40,11 @@ def consumed(
     """
     if mode not in ("TOTAL", "INDEXES"):
         return None
-    kind = "WriteCapacityUnits" if write else "ReadCapacityUnits"
-    result: dict[str, Any] = {"TableName": table, "CapacityUnits": units, kind: units}
+    result: dict[str, Any] = {"TableName": table, "CapacityUnits": units}
     if mode == "INDEXES":
         if index is None:
-            result["Table"] = {"CapacityUnits": units, kind: units}
+            result["Table"] = {"CapacityUnits": units}
         else:
-            result["Table"] = {"CapacityUnits": 0.0, kind: 0.0}
-            result["GlobalSecondaryIndexes"] = {index: {"CapacityUnits": units, kind: units}}
+            result["Table"] = {"CapacityUnits": 0.0}
+            result["GlobalSecondaryIndexes"] = {index: {"CapacityUnits": units}}
     return result

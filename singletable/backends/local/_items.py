@@ -74,10 +74,23 @@ def _respond(
     response: dict[str, Any] = {}
     if attributes:
         response["Attributes"] = copy_item(attributes)
-    capacity = consumed(options.capacity, table.name, units, write=True)
+    capacity = consumed(options.capacity, table.name, units)
     if capacity is not None:
         response["ConsumedCapacity"] = capacity
     return response
+
+
+def prepare_item(table: TableDef, raw_item: Any) -> tuple[bytes, bytes, Item, int]:
+    """Validate a whole item for ``table``: its encoded key, canonical form and size."""
+    try:
+        item = validate_item(raw_item)
+    except InvalidValue as error:
+        raise invalid_value(error) from None
+    pk, sk = table.key_from_item(item)
+    size = item_size(item)
+    if size > MAX_ITEM_BYTES:
+        raise validation_error("Item size has exceeded the maximum allowed size")
+    return pk, sk, item, size
 
 
 def put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
@@ -86,17 +99,10 @@ def put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     raw_item = checks.required("Item")
     options = WriteOptions(checks, ("NONE", "ALL_OLD"))
     table = table_for(engine, checks)
-    try:
-        item = validate_item(raw_item)
-    except InvalidValue as error:
-        raise invalid_value(error) from None
-    pk, sk = table.key_from_item(item)
+    pk, sk, item, size = prepare_item(table, raw_item)
     expressions = RequestExpressions(request)
     condition = expressions.condition()
     expressions.finish()
-    size = item_size(item)
-    if size > MAX_ITEM_BYTES:
-        raise validation_error("Item size has exceeded the maximum allowed size")
     with engine.lock:
         store = table.store
         old = store.get(pk, sk)
@@ -194,7 +200,6 @@ def get_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
         capacity_mode,
         table.name,
         read_units(item_size(item) if item else 0, consistent),
-        write=False,
     )
     if capacity is not None:
         response["ConsumedCapacity"] = capacity

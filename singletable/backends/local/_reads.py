@@ -124,7 +124,7 @@ class _ReadRequest:
         if last is not None:
             response["LastEvaluatedKey"] = copy_item(self.table.key_of(last))
         capacity = consumed(
-            self.capacity_mode, self.table.name, read_units(size, self.consistent), write=False
+            self.capacity_mode, self.table.name, read_units(size, self.consistent)
         )
         if capacity is not None:
             response["ConsumedCapacity"] = capacity

@@ -128,6 +128,9 @@ def create_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
             "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode "
             "is PAY_PER_REQUEST"
         )
+    if request.get("BillingMode") is None and throughput is None:
+        # What DynamoDB answers when neither a billing mode nor throughput is given.
+        raise validation_error("No provisioned throughput specified for the table")
     if billing == "PROVISIONED" and throughput is None:
         raise _invalid(
             "ReadCapacityUnits and WriteCapacityUnits must both be specified when "

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from singletable.backends.local import _items, _reads, _tables
+from singletable.backends.local import _batch, _items, _reads, _tables
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local.errors import DynamoDBError
 from singletable.backends.local.storage import MemoryStorage, Storage
@@ -39,6 +39,8 @@ _OPERATIONS: dict[str, _Handler] = {
     "DeleteItem": _items.delete_item,
     "Query": _reads.query,
     "Scan": _reads.scan,
+    "BatchGetItem": _batch.batch_get_item,
+    "BatchWriteItem": _batch.batch_write_item,
 }
 
 

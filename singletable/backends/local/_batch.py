@@ -1,0 +1,179 @@
+"""BatchGetItem and BatchWriteItem.
+
+Both validate every request of the batch before acting on any (a bad key, an
+unknown table or a duplicate key rejects the whole batch and writes nothing),
+as DynamoDB does (API Reference, BatchWriteItem: "If one or more of the
+following is true, DynamoDB rejects the entire batch write operation").
+The local engine never throttles, so ``UnprocessedItems`` is always empty;
+``UnprocessedKeys`` holds the keys left over once a BatchGetItem response
+reaches 16 MB.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from singletable._values import Item, copy_item, item_size
+from singletable.backends.local._capacity import consumed, read_units, write_units
+from singletable.backends.local._exprs import RequestExpressions
+from singletable.backends.local._items import prepare_item
+from singletable.backends.local._params import Checks
+from singletable.backends.local._schema import TableDef
+from singletable.backends.local.errors import DynamoDBError, validation_error
+from singletable.expressions import Projection
+
+if TYPE_CHECKING:
+    from singletable.backends.local.engine import LocalEngine
+
+__all__ = ["batch_get_item", "batch_write_item"]
+
+MAX_WRITES = 25
+MAX_GETS = 100
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+
+
+def _request_items(checks: Checks) -> dict[str, Any]:
+    items = checks.required("RequestItems")
+    if items is not None and not isinstance(items, dict):
+        raise DynamoDBError("SerializationException", "Start of list found where not expected")
+    if items == {}:
+        checks.fail("requestItems", "{}", "Member must have length greater than or equal to 1")
+    checks.raise_if_any()
+    assert isinstance(items, dict)
+    return items
+
+
+def _table(engine: LocalEngine, name: Any) -> TableDef:
+    table = engine.tables.get(name) if isinstance(name, str) else None
+    if table is None:
+        raise DynamoDBError("ResourceNotFoundException", "Requested resource not found")
+    return table
+
+
+def _duplicates() -> DynamoDBError:
+    return validation_error("Provided list of item keys contains duplicates")
+
+
+def batch_write_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """BatchWriteItem: up to 25 puts and deletes across tables, validated as one."""
+    checks = Checks(request)
+    capacity_mode = checks.enum("ReturnConsumedCapacity", ("INDEXES", "TOTAL", "NONE"))
+    checks.enum("ReturnItemCollectionMetrics", ("SIZE", "NONE"))
+    request_items = _request_items(checks)
+    total = sum(len(reqs) if isinstance(reqs, list) else 1 for reqs in request_items.values())
+    if total > MAX_WRITES:
+        raise validation_error("Too many items requested for the BatchWriteItem call")
+    # (table, pk, sk, item or None for a delete, size)
+    planned: list[tuple[TableDef, bytes, bytes, Item | None, int]] = []
+    with engine.lock:
+        for name, requests in request_items.items():
+            table = _table(engine, name)
+            if not isinstance(requests, list) or not requests:
+                raise validation_error(
+                    "1 validation error detected: Value null at 'requestItems' failed to "
+                    "satisfy constraint: Map value must satisfy constraint: [Member must have "
+                    "length less than or equal to 25, Member must have length greater than or "
+                    "equal to 1]"
+                )
+            seen: set[tuple[bytes, bytes]] = set()
+            for write in requests:
+                write = write if isinstance(write, dict) else {}
+                put, delete = write.get("PutRequest"), write.get("DeleteRequest")
+                if (put is None) == (delete is None):
+                    raise validation_error(
+                        "Supplied AttributeValue has more than one datatypes set, must contain "
+                        "exactly one of the supported datatypes"
+                    )
+                if put is not None:
+                    pk, sk, item, size = prepare_item(table, (put or {}).get("Item"))
+                    planned.append((table, pk, sk, item, size))
+                else:
+                    pk, sk = table.key_from_request((delete or {}).get("Key"))
+                    planned.append((table, pk, sk, None, 0))
+                if (pk, sk) in seen:
+                    raise _duplicates()
+                seen.add((pk, sk))
+        units: dict[str, float] = {}
+        for table, pk, sk, new, size in planned:
+            if new is None:
+                old = table.store.delete(pk, sk)
+                cost = write_units(item_size(old) if old else 0)
+            else:
+                old = table.store.put(pk, sk, new, size)
+                cost = write_units(max(size, item_size(old) if old else 0))
+            units[table.name] = units.get(table.name, 0.0) + cost
+    response: dict[str, Any] = {"UnprocessedItems": {}}
+    capacity = [consumed(capacity_mode, name, value) for name, value in units.items()]
+    if capacity_mode in ("TOTAL", "INDEXES"):
+        response["ConsumedCapacity"] = capacity
+    return response
+
+
+def batch_get_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """BatchGetItem: up to 100 keys across tables, each table with its own projection."""
+    checks = Checks(request)
+    capacity_mode = checks.enum("ReturnConsumedCapacity", ("INDEXES", "TOTAL", "NONE"))
+    request_items = _request_items(checks)
+    total = sum(
+        len(spec.get("Keys") or []) if isinstance(spec, dict) else 0
+        for spec in request_items.values()
+    )
+    if total > MAX_GETS:
+        raise validation_error("Too many items requested for the BatchGetItem call")
+    # (table name, table, spec, [(pk, sk, raw key)], projection, consistent)
+    plans: list[
+        tuple[TableDef, dict[str, Any], list[tuple[bytes, bytes, Any]], Projection | None, bool]
+    ] = []
+    with engine.lock:
+        for name, spec in request_items.items():
+            table = _table(engine, name)
+            if not isinstance(spec, dict):
+                raise DynamoDBError("SerializationException", "Unexpected value type in payload")
+            keys = spec.get("Keys")
+            if not isinstance(keys, list) or not keys:
+                raise validation_error(
+                    "1 validation error detected: Value null at 'requestItems."
+                    + name
+                    + ".member.keys' failed to satisfy constraint: Member must have length "
+                    "greater than or equal to 1"
+                )
+            spec_checks = Checks(spec)
+            consistent = spec_checks.boolean("ConsistentRead")
+            expressions = RequestExpressions(spec)
+            projection = expressions.projection()
+            expressions.finish()
+            encoded: list[tuple[bytes, bytes, Any]] = []
+            seen: set[tuple[bytes, bytes]] = set()
+            for key in keys:
+                pk, sk = table.key_from_request(key)
+                if (pk, sk) in seen:
+                    raise _duplicates()
+                seen.add((pk, sk))
+                encoded.append((pk, sk, key))
+            plans.append((table, spec, encoded, projection, consistent))
+        responses: dict[str, list[Item]] = {}
+        unprocessed: dict[str, Any] = {}
+        units: dict[str, float] = {}
+        size = 0
+        for table, spec, encoded, projection, consistent in plans:
+            found = responses.setdefault(table.name, [])
+            for position, (pk, sk, _key) in enumerate(encoded):
+                if size >= MAX_RESPONSE_BYTES:
+                    rest = dict(spec)
+                    rest["Keys"] = [raw for _, _, raw in encoded[position:]]
+                    unprocessed[table.name] = rest
+                    break
+                item = table.store.get(pk, sk)
+                read = item_size(item) if item else 0
+                units[table.name] = units.get(table.name, 0.0) + read_units(read, consistent)
+                if item is not None:
+                    size += read
+                    found.append(
+                        projection.apply(item) if projection is not None else copy_item(item)
+                    )
+    response: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": unprocessed}
+    if capacity_mode in ("TOTAL", "INDEXES"):
+        response["ConsumedCapacity"] = [
+            consumed(capacity_mode, name, value) for name, value in units.items()
+        ]
+    return response
