@@ -24,7 +24,10 @@ How requests are caught
     (``before-send.dynamodb.PutItem``), which botocore builds from the same
     operation model as the ``X-Amz-Target`` header, so no header parsing is
     needed. A ``choose-signer`` handler returns ``botocore.UNSIGNED`` so no
-    request is signed (no credentials are needed, and no signing cost is paid).
+    request is signed (no credentials are needed, and no signing cost is paid),
+    and a ``before-endpoint-resolution`` handler keeps endpoint resolution from
+    asking the credentials for an account id (which, for refreshable
+    credentials such as SSO or an assumed role, would fetch them: network).
 
 Which clients are reached (the choice, and why)
     botocore copies a session's event emitter into each client when the client
@@ -114,6 +117,7 @@ _SERVICES = ("dynamodb", "dynamodb-streams")
 _PROBE_EVENT = "singletable-routing-probe"
 _PROBE_ANSWER = "singletable.testing"
 _UNIQUE_ID = "singletable.testing."
+_ACCOUNT_ID_BUILTIN = "AWS::Auth::AccountId"
 
 _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "singletable-local",
@@ -175,6 +179,17 @@ def _choose_signer(**_: Any) -> object | None:
     return botocore.UNSIGNED if _ACTIVE else None
 
 
+def _no_account_id(builtins: dict[str, Any], **_: Any) -> None:
+    """``before-endpoint-resolution`` handler: don't ask the credentials for an account id.
+
+    DynamoDB's endpoint rules take the account id from the credentials;
+    for refreshable credentials (SSO, assumed roles) reading it would fetch
+    them over the network. Routed requests never use the endpoint anyway.
+    """
+    if _ACTIVE:
+        builtins[_ACCOUNT_ID_BUILTIN] = None
+
+
 def _probe(**_: Any) -> str:
     """Answers the probe event: tells that an emitter already carries the handlers."""
     return _PROBE_ANSWER
@@ -185,6 +200,7 @@ def _handlers() -> list[tuple[str, Callable[..., Any]]]:
     for service in _SERVICES:
         specs.append((f"before-send.{service}", _send))
         specs.append((f"choose-signer.{service}", _choose_signer))
+        specs.append((f"before-endpoint-resolution.{service}", _no_account_id))
     return specs
 
 

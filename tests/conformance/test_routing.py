@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 import botocore
+import botocore.credentials
 import botocore.handlers
 import botocore.session
 import pytest
@@ -300,6 +301,23 @@ def test_no_credentials_or_region_needed(monkeypatch: pytest.MonkeyPatch) -> Non
     assert len(engine.calls) == 1
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
         assert name not in os.environ
+
+
+def test_credentials_are_never_consulted(fake: FakeEngine) -> None:
+    def fetch() -> dict[str, Any]:
+        raise AssertionError("credentials were fetched (SSO or STS: network)")
+
+    class Deferred(botocore.credentials.CredentialProvider):
+        """Like an SSO profile: credentials fetched on first use."""
+
+        METHOD = "test-deferred"
+
+        def load(self) -> botocore.credentials.Credentials:
+            return botocore.credentials.DeferredRefreshableCredentials(fetch, self.METHOD)
+
+    session = botocore.session.get_session()
+    session.get_component("credential_provider").insert_before("env", Deferred())
+    assert _described(session.create_client("dynamodb", REGION)) == "tbl"
 
 
 def test_existing_credentials_and_region_are_left_alone() -> None:
