@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from singletable._values import Item, copy_item, item_size
+from singletable._values import Item, item_size
 from singletable.backends.local._capacity import consumed, read_units, write_units
 from singletable.backends.local._exprs import RequestExpressions
 from singletable.backends.local._items import prepare_item
@@ -168,9 +168,7 @@ def batch_get_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, An
                 units[table.name] = units.get(table.name, 0.0) + read_units(read, consistent)
                 if item is not None:
                     size += read
-                    found.append(
-                        projection.apply(item) if projection is not None else copy_item(item)
-                    )
+                    found.append(projection.apply(item) if projection is not None else item)
     response: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": unprocessed}
     if capacity_mode in ("TOTAL", "INDEXES"):
         response["ConsumedCapacity"] = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from singletable._values import InvalidValue, Item, copy_item, item_size, validate_item
+from singletable._values import InvalidValue, Item, item_size, validate_item
 from singletable.backends.local._capacity import consumed, read_units, write_units
 from singletable.backends.local._exprs import RequestExpressions, invalid_value
 from singletable.backends.local._params import Checks
@@ -62,7 +62,7 @@ def check_condition(condition: Condition | None, old: Item | None, on_failure: s
         return
     extra: dict[str, Any] = {}
     if on_failure == "ALL_OLD" and old is not None:
-        extra["Item"] = copy_item(old)
+        extra["Item"] = old
     raise DynamoDBError(
         "ConditionalCheckFailedException", "The conditional request failed", **extra
     )
@@ -73,7 +73,7 @@ def _respond(
 ) -> dict[str, Any]:
     response: dict[str, Any] = {}
     if attributes:
-        response["Attributes"] = copy_item(attributes)
+        response["Attributes"] = attributes
     capacity = consumed(options.capacity, table.name, units)
     if capacity is not None:
         response["ConsumedCapacity"] = capacity
@@ -195,7 +195,7 @@ def get_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
         item = table.store.get(pk, sk)
     response: dict[str, Any] = {}
     if item is not None:
-        response["Item"] = projection.apply(item) if projection is not None else copy_item(item)
+        response["Item"] = projection.apply(item) if projection is not None else item
     capacity = consumed(
         capacity_mode,
         table.name,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from singletable._values import AttributeValue, Item, copy_item, item_size
+from singletable._values import AttributeValue, Item, item_size
 from singletable.backends.local._capacity import consumed, read_units
 from singletable.backends.local._exprs import RequestExpressions
 from singletable.backends.local._items import table_for
@@ -110,9 +110,7 @@ class _ReadRequest:
             size += item_size(item)
             if filter_ is None or filter_.matches(item):
                 if not counting:
-                    items.append(
-                        projection.apply(item) if projection is not None else copy_item(item)
-                    )
+                    items.append(projection.apply(item) if projection is not None else item)
                 else:
                     items.append(item)
             if scanned == limit or size >= PAGE_BYTES:
@@ -122,10 +120,8 @@ class _ReadRequest:
         if not counting:
             response["Items"] = items
         if last is not None:
-            response["LastEvaluatedKey"] = copy_item(self.table.key_of(last))
-        capacity = consumed(
-            self.capacity_mode, self.table.name, read_units(size, self.consistent)
-        )
+            response["LastEvaluatedKey"] = self.table.key_of(last)
+        capacity = consumed(self.capacity_mode, self.table.name, read_units(size, self.consistent))
         if capacity is not None:
             response["ConsumedCapacity"] = capacity
         return response

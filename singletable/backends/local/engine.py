@@ -6,6 +6,10 @@ Query and Scan in :mod:`._reads`. Every request is validated completely before
 it changes anything; writes run under one re-entrant lock, which makes every
 conditional write and ADD linearizable and lets any thread use the engine.
 
+Stored items are never modified in place (an update builds a new item), so
+responses may share them; :meth:`LocalEngine.call` hands out a deep copy,
+:meth:`LocalEngine.call_json` serializes them directly.
+
 Items live in a :class:`~singletable.backends.local.storage.Storage` (in memory
 by default) keyed by the order-preserving bytes of :mod:`.keycodec`, so GetItem
 costs O(1) and Query O(log n + page), independent of the table's size.
@@ -13,6 +17,7 @@ costs O(1) and Query O(log n + page), independent of the table's size.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -74,9 +79,39 @@ class LocalEngine:
     def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
         """Run one DynamoDB operation on a wire-shaped request; returns the wire response.
 
+        The response is the caller's own: nothing in it is shared with the stored data.
+
         Raises:
             DynamoDBError: with DynamoDB's error code and message.
         """
+        try:
+            response: dict[str, Any] = _copy(self._dispatch(operation, request))
+            return response
+        except DynamoDBError as error:
+            if error.extra:
+                error.extra = _copy(error.extra)
+            raise
+
+    def call_json(self, operation: str, body: bytes | str) -> tuple[int, bytes]:
+        """Run one operation on a JSON request body; returns the HTTP status and JSON body.
+
+        This is the path of the HTTP server and of the boto3 routing: the response
+        is serialized straight from the engine's (read-only) data, without the copy
+        :meth:`call` makes, and errors come back as DynamoDB's JSON error body.
+        """
+        try:
+            try:
+                request = json.loads(body) if body else {}
+            except (ValueError, UnicodeDecodeError):
+                raise DynamoDBError(
+                    "SerializationException", "Start of structure or map found where not expected."
+                ) from None
+            response = self._dispatch(operation, request)
+        except DynamoDBError as error:
+            return error.status_code, _dumps(error.to_response())
+        return 200, _dumps(response)
+
+    def _dispatch(self, operation: str, request: Any) -> dict[str, Any]:
         handler = _OPERATIONS.get(operation)
         if handler is None:
             raise DynamoDBError("UnknownOperationException", f"Unknown operation: {operation}")
@@ -84,9 +119,20 @@ class LocalEngine:
             raise DynamoDBError("SerializationException", "Start of list found where not expected")
         try:
             return handler(self, request)
-        except DynamoDBError:
-            raise
         except RecursionError:
             raise DynamoDBError(
                 "ValidationException", "Nesting Levels have exceeded supported limits"
             ) from None
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (strings, numbers and booleans are shared)."""
+    if type(value) is dict:
+        return {key: _copy(member) for key, member in value.items()}
+    if type(value) is list:
+        return [_copy(member) for member in value]
+    return value
+
+
+def _dumps(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
