@@ -48,6 +48,7 @@ __all__ = [
     "subtract_numbers",
     "to_decimal",
     "validate_item",
+    "validate_item_sized",
     "validate_value",
     "value_size",
     "value_type",
@@ -319,9 +320,37 @@ def _validate_set(kind: str, raw: Any) -> list[str]:
 
 def validate_item(item: Any) -> Item:
     """Validate every attribute of an item; returns the canonical item."""
+    return validate_item_sized(item)[0]
+
+
+def validate_item_sized(item: Any) -> tuple[Item, int]:
+    """Validate an item and measure it in one pass: (canonical item, item_size).
+
+    Strings and numbers, most of any item, take a fast path; everything else goes
+    through :func:`validate_value` and :func:`value_size`.
+    """
     if type(item) is not dict:
         raise _serialization(item, "Map")
-    return {name: validate_value(value, name) for name, value in item.items()}
+    out: Item = {}
+    total = 0
+    for name, value in item.items():
+        total += len(name) if name.isascii() else len(name.encode("utf-8"))
+        if type(value) is dict and len(value) == 1:
+            raw = value.get("S")
+            if type(raw) is str:
+                out[name] = {"S": raw}
+                total += len(raw) if raw.isascii() else len(raw.encode("utf-8"))
+                continue
+            raw = value.get("N")
+            if type(raw) is str:
+                number = canonical_number(raw)
+                out[name] = {"N": number}
+                total += (_significant_digits(number) + 1) // 2 + 1
+                continue
+        checked = validate_value(value, name)
+        out[name] = checked
+        total += value_size(checked)
+    return out, total
 
 
 # --------------------------------------------------------------------------- sizes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -17,6 +18,7 @@ from singletable._values import (
     item_size,
     subtract_numbers,
     validate_item,
+    validate_item_sized,
     validate_value,
     value_size,
     values_equal,
@@ -182,3 +184,22 @@ def test_nesting_is_limited_to_32_levels() -> None:
     validate_value(value)
     with pytest.raises(InvalidValue, match="Nesting Levels have exceeded supported limits"):
         validate_value({"M": {"x": value}})
+
+
+@given(st.dictionaries(
+    st.text(min_size=1, max_size=5),
+    st.one_of(
+        st.builds(lambda s: {"S": s}, st.text(max_size=20)),
+        st.builds(lambda n: {"N": str(n)}, st.integers(-10**20, 10**20)),
+        st.builds(lambda n: {"N": str(n)}, st.decimals(allow_nan=False, allow_infinity=False,
+                                                       min_value=-10**6, max_value=10**6, places=4)),
+        st.just({"BOOL": True}),
+        st.builds(lambda xs: {"L": [{"S": x} for x in xs]}, st.lists(st.text(max_size=3), max_size=3)),
+        st.builds(lambda xs: {"SS": sorted(xs)}, st.sets(st.text(max_size=3), min_size=1, max_size=3)),
+    ),
+    max_size=6,
+))
+def test_the_one_pass_validator_agrees_with_the_general_one(item: dict[str, Any]) -> None:
+    checked, size = validate_item_sized(item)
+    assert checked == {name: validate_value(value) for name, value in item.items()}
+    assert size == item_size(checked)

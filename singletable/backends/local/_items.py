@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from singletable._values import InvalidValue, Item, item_size, validate_item
+from singletable._values import InvalidValue, Item, item_size, validate_item_sized
 from singletable.backends.local._capacity import consumed, read_units, write_units
 from singletable.backends.local._exprs import RequestExpressions, invalid_value
 from singletable.backends.local._params import Checks
@@ -83,11 +83,10 @@ def _respond(
 def prepare_item(table: TableDef, raw_item: Any) -> tuple[bytes, bytes, Item, int]:
     """Validate a whole item for ``table``: its encoded key, canonical form and size."""
     try:
-        item = validate_item(raw_item)
+        item, size = validate_item_sized(raw_item)
     except InvalidValue as error:
         raise invalid_value(error) from None
     pk, sk = table.key_from_item(item)
-    size = item_size(item)
     if size > MAX_ITEM_BYTES:
         raise validation_error("Item size has exceeded the maximum allowed size")
     return pk, sk, item, size
@@ -196,11 +195,7 @@ def get_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     response: dict[str, Any] = {}
     if item is not None:
         response["Item"] = projection.apply(item) if projection is not None else item
-    capacity = consumed(
-        capacity_mode,
-        table.name,
-        read_units(item_size(item) if item else 0, consistent),
-    )
-    if capacity is not None:
-        response["ConsumedCapacity"] = capacity
+    if capacity_mode in ("TOTAL", "INDEXES"):
+        units = read_units(item_size(item) if item else 0, consistent)
+        response["ConsumedCapacity"] = consumed(capacity_mode, table.name, units)
     return response
