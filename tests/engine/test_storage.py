@@ -254,7 +254,7 @@ class TableStoreMachine(RuleBasedStateMachine):
         seen: list[tuple[bytes, bytes]] = []
         after: tuple[bytes, bytes] | None = None
         toggled = False
-        while True:
+        for _ in range(len(before) + 2):  # bounded: a resume bug must not loop forever
             rows = list(_take(self.store.scan(after=after), page))
             seen.extend((p, s) for p, s, _ in rows)
             if len(rows) < page:
@@ -266,6 +266,8 @@ class TableStoreMachine(RuleBasedStateMachine):
                     self.delete_any(pk, sk)
                 else:
                     self.put(pk, sk, 1)
+        else:
+            pytest.fail("paging did not come to an end")
         assert len(seen) == len(set(seen))
         after_write = set(self.model)
         assert before & after_write <= set(seen) <= before | after_write
