@@ -1,9 +1,10 @@
 """Order-preserving, self-delimiting byte encoding of key values (S, N, B).
 
 Storage keeps items ordered by the bytes this module produces, so the byte order
-of two encodings must be DynamoDB's order of the two values (Developer Guide,
-"Query" / "Key condition expressions": strings by UTF-8 bytes, numbers by numeric
-value, binary by unsigned bytes). Encodings are also *self-delimiting* (no
+of two encodings must be DynamoDB's order of the two values: numbers by numeric
+value, strings "in order of UTF-8 bytes", binary with "each byte ... as
+unsigned" (API Reference, Query, ``ScanIndexForward``; Developer Guide, "Key
+condition expressions for the Query operation"). Encodings are also *self-delimiting* (no
 encoding is a proper prefix of another), so a concatenation of encodings
 compares like the tuple of its values::
 
