@@ -18,6 +18,11 @@ Workloads (items of about 1 KB): put (new items), get, update with a
 condition, query of a 100-item partition with ``begins_with`` and ``Limit`` 25,
 scan of a 100-item table with a filter matching a quarter of it.
 
+Latencies are the benchmark thread's CPU time (``time.thread_time``, minus
+the clock's own cost), and the engine and boto3 ways run interleaved in
+rounds: on a shared machine, wall time and back-to-back runs mostly measure
+the neighbours. ops/s is 1 / mean CPU time per call.
+
 Table 2: direct engine cost of get and query as the table grows from 1k to 1M
 items (``--quick`` stops at 100k); moto is measured at small sizes only, since
 its Query and Scan walk the whole table.

@@ -64,6 +64,9 @@ def main() -> None:
                 },
             )
 
+        profile = ddb.get_item(TableName="shop", Key={"PK": customer["PK"], "SK": customer["SK"]})
+        show("customer c1:", [profile["Item"]])
+
         # One partition, one request: the customer's orders, newest first.
         # `status` and `total` are reserved words, hence the #names.
         result = ddb.query(

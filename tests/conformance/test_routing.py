@@ -11,9 +11,11 @@ boto3's client API, resource API, conditions, paginators, waiters and
 from __future__ import annotations
 
 import os
+import runpy
 import threading
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -570,3 +572,14 @@ def test_batch_writer(local: LocalEngine) -> None:
             batch.put_item(Item={"PK": "CUSTOMER#c1", "SK": f"ORDER#{i:03d}"})
         batch.delete_item(Key={"PK": "CUSTOMER#c1", "SK": "ORDER#000"})
     assert table.scan(Select="COUNT")["Count"] == 59
+
+
+def test_quickstart_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's first command runs this file; it must work and show each step."""
+    example = Path(__file__).parents[2] / "examples" / "quickstart.py"
+    runpy.run_path(str(example), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "tables: ['shop']" in out
+    assert "'SK': 'ORDER#2024-06-11#o3'" in out.split("after shipping")[0]
+    assert "ConditionalCheckFailedException: The conditional request failed" in out
+    assert "orders over 20 (2 of 3 read)" in out
