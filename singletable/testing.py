@@ -45,7 +45,9 @@ Which clients are reached (the choice, and why)
     return ``None`` and botocore sends the request as usual. Requests of other
     services never reach them (they are registered on DynamoDB's events only).
     Inside the context *every* DynamoDB client is routed, whatever its
-    ``endpoint_url``. aiobotocore clients are not supported.
+    ``endpoint_url``. aiobotocore clients are not supported. Don't nest it with
+    moto's ``mock_aws``: botocore calls every ``before-send`` handler, so both
+    would execute the request (the first registered answers).
 
 Nesting and threads
     The routing is process-wide, as with moto: code under test often calls
@@ -58,8 +60,9 @@ Credentials and region
     While any context is active, if ``AWS_ACCESS_KEY_ID`` and
     ``AWS_SECRET_ACCESS_KEY`` are not both set, fake ones are placed in the
     environment, so that creating a client never walks the credential chain to
-    the EC2 metadata endpoint (network); if neither ``AWS_DEFAULT_REGION`` nor
-    ``AWS_REGION`` is set, ``AWS_DEFAULT_REGION`` is set to ``us-east-1``.
+    the EC2 metadata endpoint (network); if ``AWS_DEFAULT_REGION`` is not set,
+    it is set to ``us-east-1`` (a region named only in a config file is
+    shadowed meanwhile; the engine has no regions).
     Exactly those variables are restored when the outermost context exits.
     Real credentials, when present, are left alone and never used for
     DynamoDB (requests are unsigned).
@@ -255,7 +258,7 @@ def _fake_environment() -> None:
         for name, value in _FAKE_CREDENTIALS.items():
             _saved_env[name] = env.get(name)
             env[name] = value
-    if "AWS_DEFAULT_REGION" not in env and "AWS_REGION" not in env:
+    if "AWS_DEFAULT_REGION" not in env:  # the variable botocore reads (not AWS_REGION)
         _saved_env["AWS_DEFAULT_REGION"] = None
         env["AWS_DEFAULT_REGION"] = _FAKE_REGION
 
