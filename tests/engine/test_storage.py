@@ -395,3 +395,16 @@ def test_storage_creates_and_drops_named_stores(storage: Storage) -> None:
         storage.table("a").put(b"k", b"", {"x": {"S": "1"}}, 3)
     assert storage.table("a").item_count == 1
     storage.close()
+
+
+def test_size_of_reports_the_stored_size() -> None:
+    store = MemoryTableStore()
+    assert store.size_of(b"p", b"s") == 0
+    store.put(b"p", b"s", {"a": {"S": "x"}}, 17)
+    store.put(b"p", b"t", {"a": {"S": "y"}}, 5)
+    assert store.size_of(b"p", b"s") == 17
+    store.put(b"p", b"s", {"a": {"S": "xx"}}, 20)
+    assert store.size_of(b"p", b"s") == 20
+    store.delete(b"p", b"s")
+    assert store.size_of(b"p", b"s") == 0
+    assert store.size_bytes == 5

@@ -172,12 +172,21 @@ _LEGACY_PARAMS = (
 )
 
 
+_ALL_PARAMS = frozenset(
+    _EXPRESSION_PARAMS
+    + _LEGACY_PARAMS
+    + ("ExpressionAttributeNames", "ExpressionAttributeValues")
+)
+
+
 def reject_unknown_mix(request: Mapping[str, Any]) -> bool:
     """Reject requests mixing expression and legacy parameters; True if legacy ones are used.
 
     DynamoDB refuses the mix, and refuses ExpressionAttributeNames/Values in a
     request that has no expression (API Reference, "Legacy conditional parameters").
     """
+    if request.keys().isdisjoint(_ALL_PARAMS):  # the common case: a plain request
+        return False
     legacy = [name for name in _LEGACY_PARAMS if request.get(name) is not None]
     modern = [name for name in _EXPRESSION_PARAMS if request.get(name) is not None]
     if legacy and modern:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from singletable._values import AttributeValue, Item, item_size
+from singletable._values import AttributeValue, Item
 from singletable.backends.local._capacity import consumed, read_units
 from singletable.backends.local._exprs import RequestExpressions
 from singletable.backends.local._items import table_for
@@ -105,9 +105,10 @@ class _ReadRequest:
         scanned = 0
         size = 0
         last: Item | None = None
-        for _pk, _sk, item in rows:
+        size_of = self.table.store.size_of
+        for pk, sk, item in rows:
             scanned += 1
-            size += item_size(item)
+            size += size_of(pk, sk)
             if filter_ is None or filter_.matches(item):
                 if not counting:
                     items.append(projection.apply(item) if projection is not None else item)

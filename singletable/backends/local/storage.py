@@ -94,6 +94,14 @@ class TableStore(ABC):
         """Remove the item at ``(pk, sk)``; return it, or None if there was none."""
 
     @abstractmethod
+    def size_of(self, pk: bytes, sk: bytes) -> int:
+        """The size given to :meth:`put` for the item at ``(pk, sk)`` (0 if absent).
+
+        Query and Scan pages are measured in item sizes; keeping them avoids
+        measuring every item again on each read.
+        """
+
+    @abstractmethod
     def query(
         self,
         pk: bytes,
@@ -247,6 +255,12 @@ class MemoryTableStore(TableStore):
             return None
         entry = partition.items.get(sk)
         return None if entry is None else entry[0]
+
+    def size_of(self, pk: bytes, sk: bytes) -> int:
+        """The stored size of the item at ``(pk, sk)``, 0 if absent."""
+        partition = self._partitions.get(pk)
+        entry = None if partition is None else partition.items.get(sk)
+        return 0 if entry is None else entry[1]
 
     def put(self, pk: bytes, sk: bytes, item: Item, size: int) -> Item | None:
         """Store ``item``; return the item it replaced, if any."""
