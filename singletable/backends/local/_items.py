@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from singletable._values import InvalidValue, Item, item_size, validate_item_sized
+from singletable._values import (
+    InvalidValue,
+    Item,
+    item_size,
+    validate_item_sized,
+    validate_value,
+)
 from singletable.backends.local._capacity import consumed, read_units, write_units
 from singletable.backends.local._exprs import RequestExpressions, invalid_value
 from singletable.backends.local._params import Checks
@@ -106,8 +112,9 @@ def put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
         store = table.store
         old = store.get(pk, sk)
         check_condition(condition, old, options.on_failure)
+        old_size = store.size_of(pk, sk)
         store.put(pk, sk, item, size)
-    units = write_units(max(size, item_size(old) if old else 0))
+    units = write_units(max(size, old_size))
     return _respond(table, options, units, old if options.returns == "ALL_OLD" else None)
 
 
@@ -124,9 +131,10 @@ def delete_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     with engine.lock:
         old = table.store.get(pk, sk)
         check_condition(condition, old, options.on_failure)
+        old_size = table.store.size_of(pk, sk)
         if old is not None:
             table.store.delete(pk, sk)
-    units = write_units(item_size(old) if old else 0)
+    units = write_units(old_size)
     return _respond(table, options, units, old if options.returns == "ALL_OLD" else None)
 
 
@@ -149,21 +157,35 @@ def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
                     f"{name}. This attribute is part of the key"
                 )
     with engine.lock:
-        old = table.store.get(pk, sk)
+        store = table.store
+        old = store.get(pk, sk)
         check_condition(condition, old, options.on_failure)
-        base = old if old is not None else {name: key[name] for name in table.key_names}
+        if old is not None:
+            base, base_size = old, store.size_of(pk, sk)
+        else:
+            base = {name: validate_value(key[name], name) for name in table.key_names}
+            base_size = item_size(base)
         try:
             new = update.apply(base) if update is not None else dict(base)
         except InvalidValue as error:
             raise invalid_value(error) from None
         except ExpressionError as error:
             raise validation_error(error.message) from None
-        size = item_size(new)
+        size = base_size
+        if update is not None:
+            # Only the attributes the update touches can change size.
+            for name in update.top_level_names:
+                size += _attribute_size(new, name) - _attribute_size(base, name)
         if size > MAX_ITEM_BYTES:
             raise validation_error("Item size to update has exceeded the maximum allowed size")
-        table.store.put(pk, sk, new, size)
-    units = write_units(max(size, item_size(old) if old else 0))
+        store.put(pk, sk, new, size)
+    units = write_units(max(size, base_size if old is not None else 0))
     return _respond(table, options, units, _returned(options.returns, old, new, update))
+
+
+def _attribute_size(item: Item, name: str) -> int:
+    value = item.get(name)
+    return 0 if value is None else item_size({name: value})
 
 
 def _returned(mode: str, old: Item | None, new: Item, update: Update | None) -> Item | None:
