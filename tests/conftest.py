@@ -8,6 +8,7 @@ removed, so no test can reach AWS by accident (the only network allowed is
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import warnings
 from collections.abc import Iterator
@@ -38,12 +39,10 @@ def pytest_configure(config: pytest.Config) -> None:
     failure is being reported, that warning (an error under ``filterwarnings = error``)
     turns a hypothesis failure into a pytest INTERNALERROR that hides the real failure.
     """
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), contextlib.suppress(ImportError):
+        # (ImportError: hypothesis or libcst not installed, nothing to pre-import)
         warnings.simplefilter("ignore", DeprecationWarning)
-        try:
-            importlib.import_module("hypothesis.extra._patching")
-        except ImportError:  # hypothesis or libcst not installed: nothing to pre-import
-            pass
+        importlib.import_module("hypothesis.extra._patching")
     config.addinivalue_line(
         "markers",
         "moto_differs(key): skip on the moto backend; `key` names the entry of the test "

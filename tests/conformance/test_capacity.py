@@ -136,7 +136,7 @@ def test_query_capacity_counts_items_read_before_the_filter(
     response = ddb.query(
         TableName="tbl",
         KeyConditionExpression="PK = :p",
-        FilterExpression="SK = :none",
+        FilterExpression="d = :none",
         ExpressionAttributeValues={":p": {"S": "p"}, ":none": {"S": "none"}},
         ConsistentRead=True,
         ReturnConsumedCapacity="TOTAL",

@@ -290,7 +290,7 @@ def test_syntax_error_names_the_token(ddb: Any, one_item: None) -> None:
     _condition_error(
         ddb,
         'Invalid ConditionExpression: Syntax error; token: "<EOF>", near: "="',
-        ConditionExpression="s = ",
+        ConditionExpression="s =",
     )
     _condition_error(
         ddb,
@@ -378,8 +378,8 @@ def test_between_bounds_out_of_order(ddb: Any, one_item: None) -> None:
     _condition_error(
         ddb,
         "Invalid ConditionExpression: The BETWEEN operator requires upper bound to be greater "
-        "than or equal to lower bound; lower operand: AttributeValue: {N:10}, upper operand: "
-        "AttributeValue: {N:3}",
+        "than or equal to lower bound; lower bound operand: AttributeValue: {N:10}, upper bound "
+        "operand: AttributeValue: {N:3}",
         ConditionExpression="n BETWEEN :ten AND :three",
         ExpressionAttributeValues={":ten": {"N": "10"}, ":three": {"N": "3"}},
     )

@@ -57,7 +57,7 @@ def test_number_sort_keys_order_numerically(db: Backend, ddb: Any) -> None:
         db.put({"PK": {"S": "p"}, "SK": {"N": n}})
     from decimal import Decimal
 
-    expected = sorted((Decimal(n) for n in numbers))
+    expected = sorted(Decimal(n) for n in numbers)
     forward = _q(ddb, "PK = :p", {":p": {"S": "p"}})
     assert [Decimal(i["SK"]["N"]) for i in forward["Items"]] == expected
     backward = _q(ddb, "PK = :p", {":p": {"S": "p"}}, ScanIndexForward=False)
@@ -121,7 +121,9 @@ def test_sort_key_operators(
     ],
 )
 def test_sort_key_condition_may_come_first(ddb: Any, numbered: None, condition: str) -> None:
-    values = {":p": {"S": "p"}, ":a": {"N": "9"}, ":b": {"N": "12"}}
+    values = {":p": {"S": "p"}, ":a": {"N": "9"}}
+    if ":b" in condition:
+        values[":b"] = {"N": "12"}
     assert _sks(_q(ddb, f"{condition} AND PK = :p", values)) == [9, 10]
 
 
@@ -150,7 +152,7 @@ def test_limit_and_exclusive_start_key_round_trip(ddb: Any, numbered: None) -> N
     seen: list[int] = []
     request: dict[str, Any] = {"Limit": 3}
     pages = 0
-    while True:
+    for _ in range(1000):  # a pagination bug fails the test, not hangs it
         page = _q(ddb, "PK = :p", {":p": {"S": "p"}}, **request)
         pages += 1
         seen.extend(_sks(page))
@@ -300,7 +302,9 @@ def test_page_stops_at_one_megabyte(db: Backend, ddb: Any, table: str) -> None:
     assert first["LastEvaluatedKey"] == {"PK": {"S": "p"}, "SK": first["Items"][-1]["SK"]}
     seen = [i["SK"]["S"] for i in first["Items"]]
     start = first["LastEvaluatedKey"]
-    while start:
+    for _ in range(100):
+        if not start:
+            break
         page = _q(ddb, "PK = :p", {":p": {"S": "p"}}, ExclusiveStartKey=start)
         seen.extend(i["SK"]["S"] for i in page["Items"])
         start = page.get("LastEvaluatedKey")

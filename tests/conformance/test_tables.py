@@ -88,7 +88,7 @@ def test_create_provisioned_table(ddb: Any, db: Backend) -> None:
 
 def test_duplicate_table_is_resource_in_use(ddb: Any, db: Backend) -> None:
     _create(ddb, "tbl", **PPR)
-    with raises("ResourceInUseException", "Table already exists: t"):
+    with raises("ResourceInUseException", "Table already exists: tbl"):
         _create(ddb, "tbl", **PPR)
 
 
@@ -235,7 +235,7 @@ def test_list_tables_sorted_and_paginated(ddb: Any, db: Backend) -> None:
     assert third["TableNames"] == ["echo"]
     assert "LastEvaluatedTableName" not in third
     # ExclusiveStartTableName need not name an existing table.
-    assert ddb.list_tables(ExclusiveStartTableName="c")["TableNames"] == [
+    assert ddb.list_tables(ExclusiveStartTableName="cat")["TableNames"] == [
         "charlie", "delta", "echo",
     ]
 

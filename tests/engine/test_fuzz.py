@@ -57,12 +57,13 @@ def contents(engine: LocalEngine) -> list[Any]:
     """Every item of table ``tbl``, in a stable order."""
     items: list[Any] = []
     request: dict[str, Any] = {"TableName": "tbl"}
-    while True:
+    for _ in range(100):
         page = engine.call("Scan", request)
         items.extend(page["Items"])
         if "LastEvaluatedKey" not in page:
             return sorted(items, key=repr)
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    raise AssertionError("Scan kept returning LastEvaluatedKey")
 
 
 # --- strategies -------------------------------------------------------------------------
@@ -333,13 +334,16 @@ def grammatical_updates(draw: st.DrawFn) -> dict[str, Any]:
         if verb == "SET":
             shape = draw(st.integers(0, 4))
             other = draw(st.sampled_from(PATHS))
-            operand = [
-                lambda: value(),
-                lambda: f"{other} + {value()}",
-                lambda: f"{value()} - {other}",
-                lambda: f"if_not_exists({other}, {value()})",
-                lambda: f"list_append({other}, {value()})",
-            ][shape]()
+            if shape == 0:
+                operand = value()
+            elif shape == 1:
+                operand = f"{other} + {value()}"
+            elif shape == 2:
+                operand = f"{value()} - {other}"
+            elif shape == 3:
+                operand = f"if_not_exists({other}, {value()})"
+            else:
+                operand = f"list_append({other}, {value()})"
             action = f"{path} = {operand}"
         elif verb == "REMOVE":
             action = path
