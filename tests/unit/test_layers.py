@@ -1,0 +1,67 @@
+"""Architecture guards: layers import downward only, and the public surface stays small."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import singletable
+
+PACKAGE = Path(singletable.__file__).parent
+
+# module prefix -> prefixes it must never import
+FORBIDDEN = {
+    "singletable._values": ("singletable.expressions", "singletable.backends", "singletable.testing"),
+    "singletable.expressions": ("singletable.backends", "singletable.testing"),
+    "singletable.backends.local": ("singletable.testing",),
+}
+
+
+def _modules() -> list[tuple[str, Path]]:
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found.append((name, path))
+    return sorted(found)
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize(("name", "path"), _modules(), ids=lambda v: str(v))
+def test_layers_import_downward_only(name: str, path: Path) -> None:
+    for layer, forbidden in FORBIDDEN.items():
+        if name == layer or name.startswith(layer + "."):
+            bad = {i for i in _imports(path) if i.startswith(forbidden)}
+            assert not bad, f"{name} imports {sorted(bad)} (a higher layer)"
+
+
+def test_every_module_imports_cleanly() -> None:
+    for info in pkgutil.walk_packages(singletable.__path__, "singletable."):
+        importlib.import_module(info.name)
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["singletable", "singletable.backends.local", "singletable.expressions", "singletable.testing"],
+)
+def test_public_modules_declare_a_sorted_all_without_private_names(module: str) -> None:
+    imported = importlib.import_module(module)
+    exported = list(imported.__all__)
+    # isort-style order, as ruff's RUF022 keeps it: CONSTANTS, Classes, functions.
+    assert exported == sorted(exported, key=lambda n: (not n.isupper(), not n[:1].isupper(), n))
+    assert not [name for name in exported if name.startswith("_")]
+    for name in exported:
+        assert hasattr(imported, name), f"{module}.__all__ names missing {name}"
