@@ -129,7 +129,8 @@ _FAKE_CREDENTIALS = {
 _FAKE_REGION = "us-east-1"
 _saved_env: dict[str, str | None] = {}
 
-_encode = json.JSONEncoder(separators=(",", ":")).encode
+# Engine responses are trees of fresh dicts and lists: no cycle check (~20% faster).
+_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 _request_prefix = secrets.token_hex(16).upper()
 _request_numbers = itertools.count(1)
 _JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
