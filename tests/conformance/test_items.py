@@ -69,7 +69,7 @@ def test_get_projection_of_missing_attributes_returns_empty_item(
 
 
 def test_returned_items_are_copies(db: Backend, ddb: Any, table: str) -> None:
-    item = {**KEY, "l": {"L": [{"S": "a"}]}}
+    item: dict[str, Any] = {**KEY, "l": {"L": [{"S": "a"}]}}
     ddb.put_item(TableName="tbl", Item=item)
     item["l"]["L"].append({"S": "changed after the put"})
     first = db.get(KEY)
