@@ -48,7 +48,7 @@ class WriteOptions:
         checks.enum("ReturnItemCollectionMetrics", ("SIZE", "NONE"), "NONE")
         if self.returns not in allowed_returns:
             checks.raise_if_any()
-            raise validation_error("ReturnValues can only be ALL_OLD or NONE")
+            raise validation_error("Return values set to invalid value")
 
 
 def table_for(engine: LocalEngine, checks: Checks) -> TableDef:
