@@ -15,9 +15,9 @@ wraps a client) used inside the context sends its requests to the engine.
 How requests are caught
     Only botocore's public event system. A ``before-send.dynamodb`` (and
     ``before-send.dynamodb-streams``) handler receives the prepared request,
-    calls ``engine.call(operation, json.loads(body))`` and returns a
+    calls ``engine.call_json(operation, body)`` and returns a
     ``botocore.awsrequest.AWSResponse`` carrying the JSON body DynamoDB would
-    send (errors: :meth:`DynamoDBError.to_response` with its HTTP status), an
+    send (errors: DynamoDB's JSON error body with its HTTP status), an
     ``x-amzn-RequestId`` and a correct ``x-amz-crc32``. botocore then parses,
     retries and raises ``ClientError`` exactly as it does for real responses.
     The operation name is taken from the event name
@@ -68,16 +68,16 @@ Credentials and region
     DynamoDB (requests are unsigned).
 
 Cost
-    Per request: one list lookup, ``json.loads``, the engine call, one JSON
-    encode, ``zlib.crc32`` and the response object; nothing is set up per
-    call, and the body is handed to botocore without copies.
+    Per request: one list lookup, the engine's JSON call (``json.loads``, the
+    operation, one JSON encode of the engine's read-only data, with no defensive
+    copy), ``zlib.crc32`` and the response object; nothing is set up per call,
+    and the body is handed to botocore without copies.
 """
 
 from __future__ import annotations
 
 import inspect
 import itertools
-import json
 import os
 import secrets
 import threading
@@ -94,16 +94,15 @@ import botocore.session
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
 from singletable.backends.local import LocalEngine
-from singletable.backends.local.errors import DynamoDBError
 
 __all__ = ["Engine", "LocalDynamoDB", "local_dynamodb", "route"]
 
 
 class Engine(Protocol):
-    """What ``local_dynamodb`` routes to: anything with the engine's ``call``."""
+    """What ``local_dynamodb`` routes to: anything with the engine's ``call_json``."""
 
-    def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
-        """Run ``operation`` on a wire-shaped ``request``; raise ``DynamoDBError``."""
+    def call_json(self, operation: str, body: bytes | str) -> tuple[int, bytes]:
+        """Run ``operation`` on a JSON request body; return the HTTP status and JSON body."""
         ...
 
 
@@ -130,7 +129,6 @@ _FAKE_REGION = "us-east-1"
 _saved_env: dict[str, str | None] = {}
 
 # Engine responses are trees of fresh dicts and lists: no cycle check (~20% faster).
-_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 _request_prefix = secrets.token_hex(16).upper()
 _request_numbers = itertools.count(1)
 _JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
@@ -162,13 +160,7 @@ def _send(request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse
         return None
     operation = event_name[event_name.rfind(".") + 1 :]
     body: Any = request.body  # the JSON protocol always sends bytes
-    try:
-        result = engine.call(operation, json.loads(body) if body else {})
-        status = 200
-    except DynamoDBError as error:
-        result = error.to_response()
-        status = error.status_code
-    payload = _encode(result).encode()
+    status, payload = engine.call_json(operation, body or b"")
     headers: Any = {  # AWSResponse wraps it in a HeadersDict (the stubs say HTTPHeaders)
         "x-amzn-RequestId": f"{_request_prefix}{next(_request_numbers):020d}",
         "x-amz-crc32": str(zlib.crc32(payload)),

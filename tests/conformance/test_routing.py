@@ -10,6 +10,7 @@ boto3's client API, resource API, conditions, paginators, waiters and
 
 from __future__ import annotations
 
+import json
 import os
 import runpy
 import threading
@@ -41,6 +42,13 @@ class FakeEngine:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.error: Exception | None = None
+
+    def call_json(self, operation: str, body: bytes | str) -> tuple[int, bytes]:
+        try:
+            response = self.call(operation, json.loads(body) if body else {})
+        except DynamoDBError as error:
+            return error.status_code, json.dumps(error.to_response()).encode()
+        return 200, json.dumps(response).encode()
 
     def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
         self.calls.append((operation, request))
