@@ -29,7 +29,6 @@ from singletable._values import (
     InvalidValue,
     Item,
     add_numbers,
-    copy_item,
     copy_value,
     subtract_numbers,
     value_type,
@@ -85,7 +84,9 @@ class BoundUpdate:
     def apply(self, item: Item) -> Item:
         """The updated copy of ``item`` (which is left untouched)."""
         computed = [(path, copy_value(fn(item))) for path, fn in self.sets]
-        new = copy_item(item)
+        # Copy on write: the new item shares every value the update does not touch;
+        # containers on a modified path are copied first (see _own).
+        new = dict(item)
         for path, value in computed:
             _set_at(new, path, value)
         for path in sorted(self.removes, key=_descending_key, reverse=True):
@@ -180,11 +181,50 @@ def _list_append(left: AttributeValue, right: AttributeValue) -> AttributeValue:
 # --------------------------------------------------------------------------- mutation
 
 
+def _shallow(value: AttributeValue) -> AttributeValue:
+    """A copy of ``value`` whose own list or map (or set members) may be modified."""
+    ((kind, raw),) = value.items()
+    if kind == "M":
+        return {"M": dict(raw)}
+    if kind in ("L", "SS", "NS", "BS"):
+        return {kind: list(raw)}
+    return {kind: raw}
+
+
+def _own(item: Item, path: ResolvedPath) -> AttributeValue | None:
+    """The value at ``path`` (None if absent), made safe to modify in place.
+
+    Stored items are shared, never modified: every container from the top-level
+    attribute down to the value is replaced by a shallow copy on the way.
+    """
+    head = str(path[0])
+    value = item.get(head)
+    if value is None:
+        return None
+    value = _shallow(value)
+    item[head] = value
+    for step in path[1:]:
+        if isinstance(step, int):
+            members = value.get("L")
+            if members is None or step >= len(members):
+                return None
+            child = _shallow(members[step])
+            members[step] = child
+        else:
+            fields = value.get("M")
+            if fields is None or step not in fields:
+                return None
+            child = _shallow(fields[step])
+            fields[step] = child
+        value = child
+    return value
+
+
 def _set_at(item: Item, path: ResolvedPath, value: AttributeValue) -> None:
     if len(path) == 1:
         item[str(path[0])] = value
         return
-    parent: AttributeValue | None = get_path(item, path[:-1])
+    parent = _own(item, path[:-1])
     last = path[-1]
     if parent is None:
         raise ExpressionError(INVALID_PATH)
@@ -207,7 +247,9 @@ def _remove_at(item: Item, path: ResolvedPath) -> None:
     if len(path) == 1:
         item.pop(str(path[0]), None)
         return
-    parent: AttributeValue | None = get_path(item, path[:-1])
+    if get_path(item, path) is None:
+        return  # nothing to remove: leave the shared containers alone
+    parent = _own(item, path[:-1])
     if parent is None:
         return
     last = path[-1]
@@ -232,7 +274,9 @@ def _add_at(item: Item, path: ResolvedPath, value: AttributeValue) -> None:
     if kind == "N":
         _set_at(item, path, _arithmetic(add_numbers, existing, value))
         return
-    members = existing[kind]
+    owned = _own(item, path)
+    assert owned is not None
+    members = owned[kind]
     present = set(members)
     for member in value[kind]:
         if member not in present:
@@ -250,6 +294,6 @@ def _delete_at(item: Item, path: ResolvedPath, value: AttributeValue) -> None:
     drop = set(value[kind])
     remaining = [m for m in existing[kind] if m not in drop]
     if remaining:
-        existing[kind] = remaining
+        _set_at(item, path, {kind: remaining})
     else:
         _remove_at(item, path)
