@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from singletable._values import AttributeValue, InvalidValue, validate_value
 from singletable.backends.local import _legacy
-from singletable.backends.local._params import reject_unknown_mix
+from singletable.backends.local._params import EXPRESSION_RELATED, reject_unknown_mix
 from singletable.backends.local.errors import DynamoDBError, validation_error
 from singletable.expressions import (
     Condition,
@@ -72,8 +72,14 @@ class RequestExpressions:
 
     def __init__(self, request: dict[str, Any]) -> None:
         self.request = request
+        if request.keys().isdisjoint(EXPRESSION_RELATED):
+            # The common plain request: nothing to translate, bind or check.
+            self.legacy = False
+            self._texts: dict[str, Any] = {}
+            self.context = _NO_EXPRESSIONS
+            return
         self.legacy = reject_unknown_mix(request)
-        texts: dict[str, Any] = {}
+        texts: dict[str, Any]
         if self.legacy:
             translation = _legacy.Translation()
             operator = request.get("ConditionalOperator")
@@ -150,6 +156,9 @@ class RequestExpressions:
         """Reject names and values that no expression of the request used."""
         _guard(self.context.check_unused)
 
+
+# Binds nothing and records nothing: shared by every request without expressions.
+_NO_EXPRESSIONS = ExpressionContext(None, None)
 
 _MEMBERS = (
     "ConditionExpression",

@@ -15,7 +15,7 @@ from typing import Any
 
 from singletable.backends.local.errors import DynamoDBError, validation_error
 
-__all__ = ["Checks", "member_name", "reject_unknown_mix"]
+__all__ = ["EXPRESSION_RELATED", "Checks", "member_name", "reject_unknown_mix"]
 
 _TABLE_NAME_RE = re.compile(r"[a-zA-Z0-9_.-]+")
 
@@ -172,10 +172,8 @@ _LEGACY_PARAMS = (
 )
 
 
-_ALL_PARAMS = frozenset(
-    _EXPRESSION_PARAMS
-    + _LEGACY_PARAMS
-    + ("ExpressionAttributeNames", "ExpressionAttributeValues")
+EXPRESSION_RELATED = frozenset(
+    _EXPRESSION_PARAMS + _LEGACY_PARAMS + ("ExpressionAttributeNames", "ExpressionAttributeValues")
 )
 
 
@@ -185,7 +183,7 @@ def reject_unknown_mix(request: Mapping[str, Any]) -> bool:
     DynamoDB refuses the mix, and refuses ExpressionAttributeNames/Values in a
     request that has no expression (API Reference, "Legacy conditional parameters").
     """
-    if request.keys().isdisjoint(_ALL_PARAMS):  # the common case: a plain request
+    if request.keys().isdisjoint(EXPRESSION_RELATED):  # the common case: a plain request
         return False
     legacy = [name for name in _LEGACY_PARAMS if request.get(name) is not None]
     modern = [name for name in _EXPRESSION_PARAMS if request.get(name) is not None]
