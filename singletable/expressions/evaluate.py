@@ -181,8 +181,19 @@ def compile_path(path: Path) -> PathFn:
         fixed = tuple(part for _, part in parts)
         return lambda env: fixed
 
+    # A filter resolves the same path for every item a Scan reads: remember the
+    # last (env, path) pair. One tuple is read and written whole, so threads
+    # sharing this cached closure never see a path of another request's env
+    # (and holding the env keeps its id from being reused).
+    last: list[tuple[Env | None, tuple[str | int, ...]]] = [(None, ())]
+
     def resolve(env: Env) -> tuple[str | int, ...]:
-        return tuple(env.names[str(p)] if is_ref else p for is_ref, p in parts)
+        seen_env, resolved = last[0]
+        if seen_env is env:
+            return resolved
+        resolved = tuple(env.names[str(p)] if is_ref else p for is_ref, p in parts)
+        last[0] = (env, resolved)
+        return resolved
 
     return resolve
 

@@ -361,6 +361,10 @@ class MemoryTableStore(TableStore):
             partition = self._partitions.get(pk)
             if partition is None:
                 continue  # removed while this iterator was suspended
+            if partition.order is None:  # one item (every hash-only table): no sorting
+                for sk, (item, _size) in list(partition.items.items()):
+                    yield pk, sk, item
+                continue
             keys = partition.keys_between(None, True, None, True, False)
             for sk, item in _items_of(partition, keys):
                 yield pk, sk, item
