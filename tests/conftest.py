@@ -14,8 +14,14 @@ import warnings
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 REGION = "us-east-1"
+
+# Property tests judge behaviour, never speed: no per-example deadline, so a
+# busy CI machine cannot turn a slow example into a failure.
+settings.register_profile("singletable", deadline=None)
+settings.load_profile("singletable")
 
 _REMOVED = (
     "AWS_PROFILE",
