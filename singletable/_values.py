@@ -80,14 +80,21 @@ _PLAIN_INT_RE = re.compile(r"-?[1-9]\d{0,36}|0")
 class InvalidValue(Exception):
     """A value DynamoDB would reject; ``message`` is DynamoDB's text."""
 
-    def __init__(self, message: str, code: str = "ValidationException") -> None:
+    def __init__(
+        self, message: str, code: str = "ValidationException", family: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.family = family
+        """``"null"`` ({"NULL": false}), ``"set"`` (empty or duplicate set) or None.
+
+        The engine uses it to tell which errors DynamoDB wraps in its
+        request-validation envelope on PutItem/UpdateItem."""
 
 
-def _invalid(message: str) -> InvalidValue:
-    return InvalidValue("One or more parameter values were invalid: " + message)
+def _invalid(message: str, family: str) -> InvalidValue:
+    return InvalidValue("One or more parameter values were invalid: " + message, family=family)
 
 
 # --------------------------------------------------------------------------- numbers
@@ -265,7 +272,7 @@ def validate_value(value: Any, path: str = "", depth: int = 0) -> AttributeValue
         if type(raw) is not bool:
             raise _serialization(raw, "Boolean")
         if not raw:
-            raise _invalid("Null attribute value types must have the value of true")
+            raise _invalid("Null attribute value types must have the value of true", "null")
         return {"NULL": True}
     if kind in ("L", "M"):
         if depth >= MAX_NESTING:
@@ -301,7 +308,7 @@ def _validate_set(kind: str, raw: Any) -> list[str]:
     if type(raw) is not list:
         raise _serialization(raw, "List")
     if not raw:
-        raise _invalid(_EMPTY_SET_MESSAGES[kind])
+        raise _invalid(_EMPTY_SET_MESSAGES[kind], "set")
     if kind == "SS":
         members = []
         for member in raw:
@@ -314,7 +321,7 @@ def _validate_set(kind: str, raw: Any) -> list[str]:
         members = [_canonical_binary(member) for member in raw]
     if len(set(members)) != len(members):
         shown = ", ".join(str(member) for member in raw)
-        raise _invalid(f"Input collection [{shown}] contains duplicates.")
+        raise _invalid(f"Input collection [{shown}] contains duplicates.", "set")
     return members
 
 

@@ -23,12 +23,23 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-__all__ = ["Backend", "Item", "key_of", "raises"]
+__all__ = ["ENVELOPE", "Backend", "Item", "enveloped", "key_of", "raises"]
 
 Item = dict[str, Any]
 """An item in the wire shape: attribute name -> AttributeValue."""
 
 REGION = "us-east-1"
+
+ENVELOPE = "1 validation error detected: "
+"""DynamoDB's request-validation envelope: since 2026, PutItem and UpdateItem wrap their
+request-validation errors in it (https://github.com/nubo-db/dynoxide/pull/152)."""
+
+
+def enveloped(message: str | re.Pattern[str]) -> str | re.Pattern[str]:
+    """``message`` inside :data:`ENVELOPE` (an exact text or a whole-message pattern)."""
+    if isinstance(message, re.Pattern):
+        return re.compile(re.escape(ENVELOPE) + message.pattern)
+    return ENVELOPE + message
 
 
 @dataclass

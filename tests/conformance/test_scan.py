@@ -12,6 +12,10 @@ import pytest
 from ddbtest import Backend, raises
 
 MOTO_DIFFERENCES = {
+    "segment-message": "moto 5.2.5 drops the tail of the Segment >= TotalSegments message "
+    "('...must be less than parameter TotalSegments'); DynamoDB adds ': Segment: 4 is not "
+    "less than TotalSegments: 4' (dynalite's recording; other emulators' 2026 conformance "
+    "tests pin the same text).",
     "segments-max": "moto accepts TotalSegments=1000001; DynamoDB's limit is 1000000 "
     "(API_Scan: TotalSegments 'Maximum value of 1000000').",
     "scan-count": "moto's Scan with Select=COUNT still returns Items; DynamoDB returns only "
@@ -135,10 +139,11 @@ def test_parallel_scan_keeps_a_partition_in_one_segment(ddb: Any, filled: list[s
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        (
+        pytest.param(
             {"Segment": 4, "TotalSegments": 4},
             "The Segment parameter is zero-based and must be less than parameter TotalSegments: "
             "Segment: 4 is not less than TotalSegments: 4",
+            marks=pytest.mark.moto_differs("segment-message"),
         ),
         (
             {"Segment": 1},

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 import pytest
-from ddbtest import Backend, raises
+from ddbtest import Backend, enveloped, raises
 
 MOTO_DIFFERENCES = {
     "update-messages": "moto crashes (KeyError -> 500) on an undefined #name in an "
@@ -23,6 +23,16 @@ MOTO_DIFFERENCES = {
     "updated-list-element": "moto returns the whole list for UPDATED_NEW after SET l[1]; "
     "DynamoDB projects the updated element (as it does for map paths, where moto agrees).",
     "overlap-list": "moto accepts 'SET l[0] = :v REMOVE l'; DynamoDB rejects overlapping paths.",
+    "unused-envelope": "moto 5.2.5 wraps 'Value provided in ExpressionAttribute... unused in "
+    "expressions' in the '1 validation error detected: ' envelope on UpdateItem; the family "
+    "matrix captured against DynamoDB (nubo-db/dynoxide PR #152, eu-west-2) reports it bare.",
+    "parse-envelope": "moto 5.2.5 envelopes only some UpdateExpression parse errors "
+    "(overlapping paths, a section used twice); it reports syntax errors, reserved words and "
+    "undefined :values bare. DynamoDB wraps UpdateExpression parse errors in the envelope "
+    "(nubo-db/dynoxide PR #152 pins 'Syntax error' enveloped, captured in eu-west-2).",
+    "empty-update-envelope": "moto 5.2.5 wraps 'Invalid UpdateExpression: The expression can "
+    "not be empty;' in the envelope; dynoxide (PR #152) raises it bare ahead of the parse "
+    "(this case is not pinned by a capture there, so it is unconfirmed either way).",
 }
 
 KEY = {"PK": {"S": "p"}, "SK": {"S": "s"}}
@@ -273,12 +283,12 @@ def test_overlapping_paths_are_rejected(
     ddb: Any, item: Any, expression: str, one: str, two: str
 ) -> None:
     values = {k: {"N": "1"} for k in re.findall(r":\w+", expression)}
-    _update_error(ddb, _paths(one, two), expression, values)
+    _update_error(ddb, enveloped(_paths(one, two)), expression, values)
 
 
 @pytest.mark.moto_differs("overlap-messages")
 def test_conflicting_paths_are_rejected(ddb: Any, item: Any) -> None:
-    _update_error(ddb, _paths("[l, [0]]", "[l, a]", kind="conflict"),
+    _update_error(ddb, enveloped(_paths("[l, [0]]", "[l, a]", kind="conflict")),
                   "SET l[0] = :v, l.a = :v", {":v": {"N": "1"}})
 
 
@@ -336,19 +346,13 @@ def test_set_below_a_missing_map_is_rejected(db: Backend, ddb: Any, item: Any) -
     assert _get(db) == item
 
 
-def test_unused_and_undefined_placeholders(ddb: Any, item: Any) -> None:
+@pytest.mark.moto_differs("unused-envelope")
+def test_unused_placeholders_are_rejected_bare(ddb: Any, item: Any) -> None:
     _update_error(
         ddb,
         "Value provided in ExpressionAttributeValues unused in expressions: keys: {:unused}",
         "SET a = :v",
         {":v": {"N": "1"}, ":unused": {"N": "2"}},
-    )
-    _update_error(
-        ddb,
-        "Invalid UpdateExpression: An expression attribute value used in expression is not "
-        "defined; attribute value: :nope",
-        "SET a = :nope, b = :v",
-        {":v": {"N": "1"}},
     )
     _update_error(
         ddb,
@@ -359,22 +363,41 @@ def test_unused_and_undefined_placeholders(ddb: Any, item: Any) -> None:
     )
 
 
+@pytest.mark.moto_differs("parse-envelope")
+def test_undefined_value_is_rejected_in_the_envelope(ddb: Any, item: Any) -> None:
+    _update_error(
+        ddb,
+        enveloped(
+            "Invalid UpdateExpression: An expression attribute value used in expression is not "
+            "defined; attribute value: :nope"
+        ),
+        "SET a = :nope, b = :v",
+        {":v": {"N": "1"}},
+    )
+
+
 @pytest.mark.moto_differs("update-messages")
 def test_undefined_name(ddb: Any, item: Any) -> None:
     _update_error(
         ddb,
-        "Invalid UpdateExpression: An expression attribute name used in the document path is "
-        "not defined; attribute name: #nope",
+        enveloped(
+            "Invalid UpdateExpression: An expression attribute name used in the document path "
+            "is not defined; attribute name: #nope"
+        ),
         "SET #nope = :v",
         {":v": {"N": "1"}},
     )
 
 
+@pytest.mark.moto_differs("parse-envelope")
 @pytest.mark.parametrize("word", ["location", "name", "status", "total"])
-def test_reserved_words_rejected_bare(ddb: Any, item: Any, word: str) -> None:
+def test_reserved_words_rejected_without_placeholders(ddb: Any, item: Any, word: str) -> None:
     _update_error(
         ddb,
-        f"Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: {word}",
+        enveloped(
+            "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: "
+            f"{word}"
+        ),
         f"SET {word} = :v",
         {":v": {"N": "1"}},
     )
@@ -393,27 +416,35 @@ def test_reserved_words_through_placeholders(db: Backend, ddb: Any, item: Any) -
     assert all(got[k] == {"N": "1"} for k in ("location", "name", "status", "total"))
 
 
+_PARSE = pytest.mark.moto_differs("parse-envelope")
+
+
 @pytest.mark.parametrize(
     ("expression", "message"),
     [
-        ("SET a", 'Invalid UpdateExpression: Syntax error; token: "<EOF>", near: "a"'),
-        ("SET", 'Invalid UpdateExpression: Syntax error; token: "<EOF>", near: "SET"'),
-        ("SET a = :v +", 'Invalid UpdateExpression: Syntax error; token: "<EOF>", near: "+"'),
-        ("SET a = = :v", 'Invalid UpdateExpression: Syntax error; token: "=", near: "= = :v"'),
-        ("UPSERT a = :v", 'Invalid UpdateExpression: Syntax error; token: "UPSERT", near: '
-                          '"UPSERT a"'),
+        pytest.param("SET a", 'Invalid UpdateExpression: Syntax error; token: "<EOF>", near: "a"',
+                     marks=_PARSE),
+        pytest.param("SET", 'Invalid UpdateExpression: Syntax error; token: "<EOF>", near: '
+                     '"SET"', marks=_PARSE),
+        pytest.param("SET a = :v +", 'Invalid UpdateExpression: Syntax error; token: "<EOF>", '
+                     'near: "+"', marks=_PARSE),
+        pytest.param("SET a = = :v", 'Invalid UpdateExpression: Syntax error; token: "=", '
+                     'near: "= = :v"', marks=_PARSE),
+        pytest.param("UPSERT a = :v", 'Invalid UpdateExpression: Syntax error; token: '
+                     '"UPSERT", near: "UPSERT a"', marks=_PARSE),
         (
             "SET a = :v SET b = :v",
             'Invalid UpdateExpression: The "SET" section can only be used once in an update '
             "expression;",
         ),
-        (
+        pytest.param(
             # moto: a syntax error at "("; dynalite: "Invalid function name" (unconfirmed).
             "SET a = nofunc(:v)",
             re.compile(
                 r"Invalid UpdateExpression: (Invalid function name; function: nofunc|Syntax "
                 r'error; token: "\(", near: "nofunc\(:v")'
             ),
+            marks=_PARSE,
         ),
     ],
 )
@@ -421,8 +452,11 @@ def test_syntax_errors(
     ddb: Any, item: Any, expression: str, message: str | re.Pattern[str]
 ) -> None:
     values = {":v": {"N": "1"}} if ":v" in expression else None
-    _update_error(ddb, message, expression, values)
+    # UpdateExpression parse errors come in the request-validation envelope (PR #152 pins
+    # "1 validation error detected: Invalid UpdateExpression: Syntax error; ...").
+    _update_error(ddb, enveloped(message), expression, values)
 
 
+@pytest.mark.moto_differs("empty-update-envelope")
 def test_empty_update_expression(ddb: Any, item: Any) -> None:
     _update_error(ddb, "Invalid UpdateExpression: The expression can not be empty;", "")

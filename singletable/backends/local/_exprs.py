@@ -33,8 +33,14 @@ T = TypeVar("T")
 
 
 def invalid_value(error: InvalidValue) -> DynamoDBError:
-    """The DynamoDBError for a value DynamoDB rejects."""
-    return DynamoDBError(error.code, error.message)
+    """The DynamoDBError for a value DynamoDB rejects.
+
+    {"NULL": false} and empty or duplicate sets are request-validation errors
+    (enveloped on PutItem/UpdateItem); number, nesting and type errors stay bare.
+    """
+    result = DynamoDBError(error.code, error.message)
+    result.request_validation = error.family is not None
+    return result
 
 
 def _values(raw: Any) -> dict[str, AttributeValue] | None:
@@ -49,8 +55,9 @@ def _values(raw: Any) -> dict[str, AttributeValue] | None:
         except InvalidValue as error:
             if error.code != "ValidationException":
                 raise invalid_value(error) from None
-            raise validation_error(
-                f"ExpressionAttributeValues contains invalid value: {error.message} for key {key}"
+            raise _classified(
+                f"ExpressionAttributeValues contains invalid value: {error.message} for key {key}",
+                request_validation=error.family is not None,
             ) from None
     return values
 
@@ -120,7 +127,7 @@ class RequestExpressions:
         return (
             None
             if text is None
-            else _guard(lambda: self.context.condition(text, "ConditionExpression"))
+            else _bind(text, lambda: self.context.condition(text, "ConditionExpression"))
         )
 
     def filter(self) -> Condition | None:
@@ -129,18 +136,18 @@ class RequestExpressions:
         return (
             None
             if text is None
-            else _guard(lambda: self.context.condition(text, "FilterExpression"))
+            else _bind(text, lambda: self.context.condition(text, "FilterExpression"))
         )
 
     def projection(self) -> Projection | None:
         """ProjectionExpression, or AttributesToGet."""
         text = self._text("ProjectionExpression")
-        return None if text is None else _guard(lambda: self.context.projection(text))
+        return None if text is None else _bind(text, lambda: self.context.projection(text))
 
     def update(self) -> Update | None:
         """UpdateExpression, or AttributeUpdates."""
         text = self._text("UpdateExpression")
-        return None if text is None else _guard(lambda: self.context.update(text))
+        return None if text is None else _bind(text, lambda: self.context.update(text))
 
     def key_condition(self, hash_keys: Sequence[str], range_keys: Sequence[str]) -> KeyCondition:
         """KeyConditionExpression, or KeyConditions; one of them is required."""
@@ -150,7 +157,7 @@ class RequestExpressions:
                 "Either the KeyConditions or KeyConditionExpression parameter must be specified "
                 "in the request."
             )
-        return _guard(lambda: self.context.key_condition(text, hash_keys, range_keys))
+        return _bind(text, lambda: self.context.key_condition(text, hash_keys, range_keys))
 
     def finish(self) -> None:
         """Reject names and values that no expression of the request used."""
@@ -169,11 +176,34 @@ _MEMBERS = (
 )
 
 
-def _guard(action: Callable[[], T]) -> T:
-    """Run ``action``; expression and value errors become DynamoDB errors."""
+def _classified(message: str, *, request_validation: bool) -> DynamoDBError:
+    error = validation_error(message)
+    error.request_validation = request_validation
+    return error
+
+
+def _guard(action: Callable[[], T], *, request_validation: bool = False) -> T:
+    """Run ``action``; expression and value errors become DynamoDB errors.
+
+    ``request_validation`` classifies the expression errors (see errors.in_envelope).
+    Without it they stay bare: ExpressionAttributeNames/Values that are empty,
+    have a bad key or go unused are reported bare on every operation
+    (nubo-db/dynoxide PR #152, captured against DynamoDB in eu-west-2).
+    """
     try:
         return action()
     except ExpressionError as error:
-        raise validation_error(error.message) from None
+        raise _classified(error.message, request_validation=request_validation) from None
     except InvalidValue as error:
         raise invalid_value(error) from None
+
+
+def _bind(text: str, action: Callable[[], T]) -> T:
+    """Compile and bind one expression member.
+
+    Its parse-time errors (syntax, size limit, overlapping paths, undefined
+    #names/:values, ...) are request-validation errors; an empty expression
+    ("The expression can not be empty;") is raised bare, as dynoxide (PR #152)
+    raises it ahead of the parse.
+    """
+    return _guard(action, request_validation=text != "")

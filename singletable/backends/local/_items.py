@@ -168,7 +168,8 @@ def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
         try:
             new = update.apply(base) if update is not None else dict(base)
         except InvalidValue as error:
-            raise invalid_value(error) from None
+            # Errors found while applying the update are data-plane errors: bare.
+            raise DynamoDBError(error.code, error.message) from None
         except ExpressionError as error:
             raise validation_error(error.message) from None
         size = base_size

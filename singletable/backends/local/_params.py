@@ -13,7 +13,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from singletable.backends.local.errors import DynamoDBError, validation_error
+from singletable.backends.local.errors import (
+    DynamoDBError,
+    request_validation_error,
+    validation_error,
+)
 
 __all__ = ["EXPRESSION_RELATED", "Checks", "member_name", "reject_unknown_mix"]
 
@@ -182,13 +186,16 @@ def reject_unknown_mix(request: Mapping[str, Any]) -> bool:
 
     DynamoDB refuses the mix, and refuses ExpressionAttributeNames/Values in a
     request that has no expression (API Reference, "Legacy conditional parameters").
+    The mix and stray ExpressionAttributeValues are request-validation errors
+    (enveloped on PutItem/UpdateItem); stray ExpressionAttributeNames stay bare
+    (nubo-db/dynoxide PR #152, captured in eu-west-2).
     """
     if request.keys().isdisjoint(EXPRESSION_RELATED):  # the common case: a plain request
         return False
     legacy = [name for name in _LEGACY_PARAMS if request.get(name) is not None]
     modern = [name for name in _EXPRESSION_PARAMS if request.get(name) is not None]
     if legacy and modern:
-        raise validation_error(
+        raise request_validation_error(
             "Can not use both expression and non-expression parameters in the same request: "
             f"Non-expression parameters: {{{', '.join(legacy)}}} "
             f"Expression parameters: {{{', '.join(modern)}}}"
@@ -199,7 +206,7 @@ def reject_unknown_mix(request: Mapping[str, Any]) -> bool:
                 "ExpressionAttributeNames can only be specified when using expressions"
             )
         if request.get("ExpressionAttributeValues") is not None:
-            raise validation_error(
+            raise request_validation_error(
                 "ExpressionAttributeValues can only be specified when using expressions"
             )
     return bool(legacy)

@@ -105,7 +105,11 @@ class TableDef:
         try:
             key = {name: validate_value(value, name) for name, value in key.items()}
         except InvalidValue as error:
-            raise DynamoDBError(error.code, error.message) from None
+            bad_key = DynamoDBError(error.code, error.message)
+            # {"NULL": false} in a Key is a request-validation error (enveloped on
+            # UpdateItem); an empty set there stays bare (nubo-db/dynoxide PR #152).
+            bad_key.request_validation = error.family == "null"
+            raise bad_key from None
         return self._encode(
             key, missing=lambda attr: key_error(), mismatch=lambda attr, actual: key_error()
         )

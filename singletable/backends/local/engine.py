@@ -26,7 +26,7 @@ from typing import Any
 
 from singletable.backends.local import _batch, _items, _reads, _tables
 from singletable.backends.local._schema import TableDef
-from singletable.backends.local.errors import DynamoDBError
+from singletable.backends.local.errors import DynamoDBError, in_envelope
 from singletable.backends.local.storage import MemoryStorage, Storage
 
 __all__ = ["LocalEngine"]
@@ -48,6 +48,19 @@ _OPERATIONS: dict[str, _Handler] = {
     "BatchGetItem": _batch.batch_get_item,
     "BatchWriteItem": _batch.batch_write_item,
 }
+
+
+# The operations on which DynamoDB wraps request-validation errors in the
+# "1 validation error detected: " envelope (2026 behaviour); data-plane, structural
+# and limit errors stay bare, and every other operation reports the same families
+# bare. Each error is classified where it is raised (DynamoDBError.request_validation),
+# never by its text; the envelope is applied once, here, at the operation boundary.
+# Evidence, captured against real DynamoDB (eu-west-2):
+#   https://github.com/nubo-db/dynoxide/pull/152 (PutItem/UpdateItem family matrix)
+#   https://github.com/ministackorg/ministack/issues/1038 (UpdateItem, empty SS)
+# moto 5.2.5 also envelopes DeleteItem and the unused/empty ExpressionAttribute*
+# errors; that is not in the capture (see tests/conformance MOTO_DIFFERENCES).
+_ENVELOPED_OPERATIONS = frozenset({"PutItem", "UpdateItem"})
 
 
 class LocalEngine:
@@ -120,6 +133,10 @@ class LocalEngine:
             raise DynamoDBError("SerializationException", "Start of list found where not expected")
         try:
             return handler(self, request)
+        except DynamoDBError as error:
+            if error.request_validation and operation in _ENVELOPED_OPERATIONS:
+                raise in_envelope(error) from None
+            raise
         except RecursionError:
             raise DynamoDBError(
                 "ValidationException", "Nesting Levels have exceeded supported limits"

@@ -13,7 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DynamoDBError", "validation_error"]
+__all__ = [
+    "ENVELOPE",
+    "DynamoDBError",
+    "in_envelope",
+    "request_validation_error",
+    "validation_error",
+]
 
 _JSON_PREFIX = "com.amazonaws.dynamodb.v20120810#"
 
@@ -26,6 +32,10 @@ _STATUS = {
 
 class DynamoDBError(Exception):
     """A DynamoDB error: ``code`` is the wire exception name, ``message`` its text."""
+
+    request_validation = False
+    """True for the request-validation families DynamoDB wraps in :data:`ENVELOPE` on
+    the operations that use it (set at the raising site, never read from the text)."""
 
     def __init__(self, code: str, message: str, **extra: Any) -> None:
         super().__init__(f"{code}: {message}")
@@ -48,3 +58,27 @@ class DynamoDBError(Exception):
 def validation_error(message: str) -> DynamoDBError:
     """A ``ValidationException`` with ``message``."""
     return DynamoDBError("ValidationException", message)
+
+
+ENVELOPE = "1 validation error detected: "
+"""The prefix of DynamoDB's request-validation envelope for a single error."""
+
+
+def request_validation_error(message: str) -> DynamoDBError:
+    """A ``ValidationException`` of a request-validation family (see :func:`in_envelope`)."""
+    error = DynamoDBError("ValidationException", message)
+    error.request_validation = True
+    return error
+
+
+def in_envelope(error: DynamoDBError) -> DynamoDBError:
+    """``error`` as an operation that uses the envelope reports it.
+
+    A request-validation error comes back with DynamoDB's ``1 validation error
+    detected: `` prefix; every other error (data-plane, structural, limit errors,
+    and the constraint errors that already carry their "N validation errors
+    detected" text) comes back unchanged.
+    """
+    if not error.request_validation:
+        return error
+    return DynamoDBError(error.code, ENVELOPE + error.message, **error.extra)
