@@ -32,6 +32,14 @@ PAGE_BYTES = 1024 * 1024
 _SELECT = ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT")
 
 
+# Select values that exclude a projection, as DynamoDB names them in its message.
+_NO_PROJECTION = {
+    "ALL_ATTRIBUTES": "ALL_ATTRIBUTES",
+    "ALL_PROJECTED_ATTRIBUTES": "ALL_PROJECTED_ATTRIBUTES",
+    "COUNT": "only the Count",
+}
+
+
 class _ReadRequest:
     """Members Query and Scan share, checked the same way."""
 
@@ -64,13 +72,10 @@ class _ReadRequest:
                 "Must specify the AttributesToGet or ProjectionExpression when choosing to get "
                 "SPECIFIC_ATTRIBUTES"
             )
-        if self.select in ("ALL_ATTRIBUTES", "COUNT") and self.projection is not None:
-            what = "ALL_ATTRIBUTES" if self.select == "ALL_ATTRIBUTES" else "only the Count"
+        if self.select in _NO_PROJECTION and self.projection is not None:
+            given = "AttributesToGet" if self.expressions.legacy else "ProjectionExpression"
             raise validation_error(
-                "Cannot specify the AttributesToGet or ProjectionExpression when choosing to get "
-                f"{what}"
-                if self.select == "ALL_ATTRIBUTES"
-                else "Cannot specify the AttributesToGet when choosing to get only the Count"
+                f"Cannot specify the {given} when choosing to get {_NO_PROJECTION[self.select]}"
             )
         if self.select == "ALL_PROJECTED_ATTRIBUTES":
             raise validation_error(
