@@ -7,7 +7,6 @@ first, all reported together, then the key-schema rules one at a time.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from singletable.backends.local._params import Checks
@@ -89,6 +88,15 @@ def _throughput(checks: Checks, value: Any) -> tuple[int, int] | None:
     return units[0], units[1]
 
 
+def _check_bounds(throughput: tuple[int, int] | None) -> None:
+    """DynamoDB's upper bound on provisioned capacity units."""
+    if throughput is None:
+        return
+    for units, label in zip(throughput, ("ReadCapacityUnits", "WriteCapacityUnits"), strict=True):
+        if units > MAX_CAPACITY_UNITS:
+            raise validation_error(f"Given value {units} for {label} is out of bounds")
+
+
 def create_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     """CreateTable."""
     checks = Checks(request)
@@ -136,11 +144,7 @@ def create_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
             "ReadCapacityUnits and WriteCapacityUnits must both be specified when "
             "BillingMode is PROVISIONED"
         )
-    for units, label in zip(
-        throughput or (), ("ReadCapacityUnits", "WriteCapacityUnits"), strict=False
-    ):
-        if units > MAX_CAPACITY_UNITS:
-            raise validation_error(f"Given value {units} for {label} is out of bounds")
+    _check_bounds(throughput)
 
     keys = [key for key, _ in schema]
     if any(key not in defs for key in keys):
@@ -271,10 +275,8 @@ def update_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
             )
         now = engine.clock()
         if throughput is not None:
+            _check_bounds(throughput)
             read, write = throughput
-            for units, label in ((read, "ReadCapacityUnits"), (write, "WriteCapacityUnits")):
-                if units > MAX_CAPACITY_UNITS:
-                    raise validation_error(f"Given value {units} for {label} is out of bounds")
             if (
                 (read, write) == (table.read_units, table.write_units)
                 and billing in (None, mode)
@@ -303,7 +305,3 @@ def update_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
         if protection is not None:
             table.deletion_protection = bool(protection)
         return {"TableDescription": table.describe()}
-
-
-def _now() -> float:
-    return time.time()
