@@ -7,6 +7,7 @@ must leave the table exactly as it was (compared with a full Scan before and aft
 
 from __future__ import annotations
 
+import os
 import string
 from typing import Any
 
@@ -16,7 +17,8 @@ from hypothesis import strategies as st
 from singletable.backends.local import DynamoDBError, LocalEngine
 
 FUZZ = settings(
-    max_examples=150,
+    # SINGLETABLE_FUZZ_EXAMPLES=3000 for a longer run by hand; CI keeps the suite fast.
+    max_examples=int(os.environ.get("SINGLETABLE_FUZZ_EXAMPLES", "150")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
