@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hypothesis import given, settings
@@ -97,3 +98,30 @@ def test_call_json_matches_call() -> None:
     assert b"ValidationException" in body or b"ResourceNotFoundException" in body
     status, body = engine.call_json("GetItem", b"{not json")
     assert status == 400 and b"SerializationException" in body
+
+
+def test_call_json_pages_match_call_and_follow_updates() -> None:
+    engine = _engine()
+    for i in range(5):
+        engine.call("PutItem", {"TableName": TABLE, "Item": {
+            "PK": {"S": "p"}, "SK": {"S": f"s{i}"}, "n": {"N": str(i)}, "t": {"S": "é\"\\"}}})
+    requests: list[tuple[str, dict[str, Any]]] = [
+        ("Query", {"TableName": TABLE, "KeyConditionExpression": "PK = :p",
+                   "ExpressionAttributeValues": {":p": {"S": "p"}}, "Limit": 3}),
+        ("Query", {"TableName": TABLE, "KeyConditionExpression": "PK = :p",
+                   "ExpressionAttributeValues": {":p": {"S": "p"}}, "ProjectionExpression": "n"}),
+        ("Scan", {"TableName": TABLE, "FilterExpression": "n > :z",
+                  "ExpressionAttributeValues": {":z": {"N": "1"}}}),
+        ("Scan", {"TableName": TABLE, "Select": "COUNT"}),
+    ]
+    for round_ in range(2):
+        for operation, request in requests:
+            status, body = engine.call_json(operation, json.dumps(request).encode())
+            assert status == 200
+            assert json.loads(body) == engine.call(operation, request)
+        # A changed item must never be answered from the old item's cached text.
+        engine.call("UpdateItem", {"TableName": TABLE, "Key": {"PK": {"S": "p"}, "SK": {"S": "s0"}},
+                                   "UpdateExpression": "SET n = :v",
+                                   "ExpressionAttributeValues": {":v": {"N": str(100 + round_)}}})
+        status, body = engine.call_json("Query", json.dumps(requests[0][1]).encode())
+        assert json.loads(body)["Items"][0]["n"] == {"N": str(100 + round_)}
