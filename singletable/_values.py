@@ -168,6 +168,11 @@ def subtract_numbers(a: str, b: str) -> str:
     return format_number(_EXACT.subtract(Decimal(a), Decimal(b)))
 
 
+def _number_size(canonical: str) -> int:
+    """Bytes a number counts for: one per two significant digits, plus one."""
+    return (_significant_digits(canonical) + 1) // 2 + 1
+
+
 def _significant_digits(canonical: str) -> int:
     digits = canonical.lstrip("-").replace(".", "").strip("0")
     return len(digits)
@@ -352,7 +357,7 @@ def validate_item_sized(item: Any) -> tuple[Item, int]:
             if type(raw) is str:
                 number = canonical_number(raw)
                 out[name] = {"N": number}
-                total += (_significant_digits(number) + 1) // 2 + 1
+                total += _number_size(number)
                 continue
         checked = validate_value(value, name)
         out[name] = checked
@@ -369,7 +374,7 @@ def value_size(value: AttributeValue) -> int:
         if kind == "S":
             return len(raw.encode("utf-8")) if not raw.isascii() else len(raw)
         if kind == "N":
-            return (_significant_digits(raw) + 1) // 2 + 1
+            return _number_size(raw)
         if kind == "B":
             return len(decode_binary(raw))
         if kind in ("BOOL", "NULL"):
@@ -383,7 +388,7 @@ def value_size(value: AttributeValue) -> int:
         if kind == "SS":
             return sum(len(member.encode("utf-8")) for member in raw)
         if kind == "NS":
-            return sum((_significant_digits(member) + 1) // 2 + 1 for member in raw)
+            return sum(map(_number_size, raw))
         if kind == "BS":
             return sum(len(decode_binary(member)) for member in raw)
     return 0
