@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from singletable._values import Item, item_size
 from singletable.backends.local._capacity import consumed, read_units, write_units
 from singletable.backends.local._exprs import RequestExpressions
-from singletable.backends.local._items import prepare_item
+from singletable.backends.local._items import find_table, prepare_item
 from singletable.backends.local._params import Checks
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local.errors import DynamoDBError, validation_error
@@ -51,13 +51,6 @@ def _request_items(checks: Checks, operation: str) -> dict[str, Any]:
     return items
 
 
-def _table(engine: LocalEngine, name: Any) -> TableDef:
-    table = engine.tables.get(name) if isinstance(name, str) else None
-    if table is None:
-        raise DynamoDBError("ResourceNotFoundException", "Requested resource not found")
-    return table
-
-
 def _duplicates() -> DynamoDBError:
     return validation_error("Provided list of item keys contains duplicates")
 
@@ -75,7 +68,7 @@ def batch_write_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, 
     planned: list[tuple[TableDef, bytes, bytes, Item | None, int]] = []
     with engine.lock:
         for name, requests in request_items.items():
-            table = _table(engine, name)
+            table = find_table(engine, name)
             if not isinstance(requests, list) or not requests:
                 raise validation_error(
                     "1 validation error detected: Value null at 'requestItems' failed to "
@@ -134,7 +127,7 @@ def batch_get_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, An
     ] = []
     with engine.lock:
         for name, spec in request_items.items():
-            table = _table(engine, name)
+            table = find_table(engine, name)
             if not isinstance(spec, dict):
                 raise DynamoDBError("SerializationException", "Unexpected value type in payload")
             keys = spec.get("Keys")

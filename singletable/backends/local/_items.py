@@ -28,7 +28,7 @@ from singletable.expressions import Condition, ExpressionError, Update
 if TYPE_CHECKING:
     from singletable.backends.local.engine import LocalEngine
 
-__all__ = ["delete_item", "get_item", "put_item", "update_item"]
+__all__ = ["delete_item", "find_table", "get_item", "put_item", "update_item"]
 
 MAX_ITEM_BYTES = 400 * 1024
 
@@ -55,8 +55,12 @@ def table_for(engine: LocalEngine, checks: Checks) -> TableDef:
     """The table a data-plane request names (after its shape checks passed)."""
     name = checks.table_name()
     checks.raise_if_any()
-    assert name is not None
-    table = engine.tables.get(name)
+    return find_table(engine, name)
+
+
+def find_table(engine: LocalEngine, name: Any) -> TableDef:
+    """The table ``name``, or DynamoDB's data-plane ResourceNotFoundException."""
+    table = engine.tables.get(name) if isinstance(name, str) else None
     if table is None:
         raise DynamoDBError("ResourceNotFoundException", "Requested resource not found")
     return table
