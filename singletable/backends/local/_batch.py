@@ -19,6 +19,7 @@ from singletable.backends.local._exprs import RequestExpressions
 from singletable.backends.local._items import find_table, prepare_item
 from singletable.backends.local._params import Checks
 from singletable.backends.local._schema import TableDef
+from singletable.backends.local._write import Change, commit
 from singletable.backends.local.errors import DynamoDBError, validation_error
 from singletable.expressions import Projection
 
@@ -87,6 +88,7 @@ def batch_write_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, 
                     )
                 if put is not None:
                     pk, sk, item, size = prepare_item(table, (put or {}).get("Item"))
+                    table.check_index_keys(item)
                     planned.append((table, pk, sk, item, size))
                 else:
                     pk, sk = table.key_from_request((delete or {}).get("Key"))
@@ -95,14 +97,14 @@ def batch_write_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, 
                     raise _duplicates()
                 seen.add((pk, sk))
         units: dict[str, float] = {}
+        changes: list[Change] = []
         for table, pk, sk, new, size in planned:
-            if new is None:
-                old = table.store.delete(pk, sk)
-                cost = write_units(item_size(old) if old else 0)
-            else:
-                old = table.store.put(pk, sk, new, size)
-                cost = write_units(max(size, item_size(old) if old else 0))
+            old = table.store.get(pk, sk)
+            old_size = table.store.size_of(pk, sk)
+            changes.append(Change(table, pk, sk, old, new, size))
+            cost = write_units(max(size, old_size))
             units[table.name] = units.get(table.name, 0.0) + cost
+        commit(engine, changes)
     response: dict[str, Any] = {"UnprocessedItems": {}}
     capacity = [consumed(capacity_mode, name, value) for name, value in units.items()]
     if capacity_mode in ("TOTAL", "INDEXES"):

@@ -22,6 +22,7 @@ from singletable.backends.local._capacity import consumed, read_units, write_uni
 from singletable.backends.local._exprs import RequestExpressions, invalid_value
 from singletable.backends.local._params import Checks
 from singletable.backends.local._schema import TableDef
+from singletable.backends.local._write import Change, commit
 from singletable.backends.local.errors import DynamoDBError, validation_error
 from singletable.expressions import Condition, ExpressionError, Update
 
@@ -117,7 +118,8 @@ def put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
         old = store.get(pk, sk)
         check_condition(condition, old, options.on_failure)
         old_size = store.size_of(pk, sk)
-        store.put(pk, sk, item, size)
+        table.check_index_keys(item)
+        commit(engine, [Change(table, pk, sk, old, item, size)])
     units = write_units(max(size, old_size))
     return _respond(table, options, units, old if options.returns == "ALL_OLD" else None)
 
@@ -136,8 +138,7 @@ def delete_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
         old = table.store.get(pk, sk)
         check_condition(condition, old, options.on_failure)
         old_size = table.store.size_of(pk, sk)
-        if old is not None:
-            table.store.delete(pk, sk)
+        commit(engine, [Change(table, pk, sk, old, None)])
     units = write_units(old_size)
     return _respond(table, options, units, old if options.returns == "ALL_OLD" else None)
 
@@ -183,7 +184,8 @@ def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
                 size += _attribute_size(new, name) - _attribute_size(base, name)
         if size > MAX_ITEM_BYTES:
             raise validation_error("Item size to update has exceeded the maximum allowed size")
-        store.put(pk, sk, new, size)
+        table.check_index_keys(new)
+        commit(engine, [Change(table, pk, sk, old, new, size)])
     units = write_units(max(size, base_size if old is not None else 0))
     return _respond(table, options, units, _returned(options.returns, old, new, update))
 

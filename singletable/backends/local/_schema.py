@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from singletable._values import (
     AttributeValue,
@@ -26,6 +26,9 @@ from singletable._values import (
 from singletable.backends.local.errors import DynamoDBError, validation_error
 from singletable.backends.local.keycodec import encode_key
 from singletable.backends.local.storage import TableStore
+
+if TYPE_CHECKING:
+    from singletable.backends.local._indexes import IndexDef
 
 __all__ = ["KeyAttr", "TableDef", "key_error"]
 
@@ -80,6 +83,11 @@ class TableDef:
     billing_changed: float | None = None
     deletion_protection: bool = False
     tags: dict[str, str] = field(default_factory=dict)
+    # The secondary indexes, GSIs and LSIs in declaration order (see ._indexes).
+    indexes: list[IndexDef] = field(default_factory=list)
+    # JSON-able settings owned by other modules, kept in the catalog (and on disk):
+    # "stream" (._streams), "ttl" (._ttl), "continuous_backups" (._backups).
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def arn(self) -> str:
@@ -92,6 +100,29 @@ class TableDef:
         if self.range is None:
             return (self.hash.name,)
         return (self.hash.name, self.range.name)
+
+    # ----------------------------------------------------------------- indexes
+
+    def index(self, name: str) -> IndexDef | None:
+        """The secondary index called ``name``, or None."""
+        for index in self.indexes:
+            if index.name == name:
+                return index
+        return None
+
+    def check_index_keys(self, item: Mapping[str, AttributeValue]) -> None:
+        """Reject an item whose index key attributes have the wrong type or size.
+
+        Called on every write before anything changes, so that :func:`._write.commit`
+        never fails half-way.
+        """
+        for index in self.indexes:
+            index.check_item(item)
+
+    def update_indexes(self, pk: bytes, sk: bytes, old: Item | None, new: Item | None) -> None:
+        """Move the item at table key ``(pk, sk)`` from ``old`` to ``new`` in every index."""
+        for index in self.indexes:
+            index.replace(pk, sk, old, new)
 
     # ----------------------------------------------------------------- keys
 

@@ -27,6 +27,7 @@ from typing import Any
 from singletable.backends.local import _batch, _items, _reads, _tables
 from singletable.backends.local._encoding import ItemJsonCache, dumps, encode_response
 from singletable.backends.local._schema import TableDef
+from singletable.backends.local._write import ChangeListener
 from singletable.backends.local.errors import DynamoDBError, in_envelope
 from singletable.backends.local.storage import MemoryStorage, Storage
 
@@ -85,6 +86,8 @@ class LocalEngine:
         self.clock = clock
         self.lock = threading.RLock()
         self.tables: dict[str, TableDef] = {}
+        # Called with every committed group of changes, under the lock (see ._write).
+        self.change_listeners: list[ChangeListener] = []
         self._item_json = ItemJsonCache()
 
     @property

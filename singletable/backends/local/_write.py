@@ -1,0 +1,81 @@
+"""The one place where items change: :func:`commit`.
+
+Every write the engine makes (PutItem, UpdateItem, DeleteItem, BatchWriteItem,
+TransactWriteItems, TTL deletions, restores) is first computed as a list of
+:class:`Change` objects, fully validated, and only then handed to :func:`commit`,
+which applies them as one atomic step:
+
+1. the table stores and every secondary index of each changed table are updated,
+   inside :meth:`Storage.atomic` (so a durable storage logs them as one record
+   and a crash keeps all of them or none);
+2. then the engine's change listeners (stream writers, in-process subscribers)
+   see the changes, in order.
+
+The caller holds ``engine.lock`` for the whole read-check-commit sequence; that
+is what makes conditional writes and transactions linearizable and keeps readers
+from ever seeing half of a transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from singletable._values import Item
+
+if TYPE_CHECKING:
+    from singletable.backends.local._schema import TableDef
+    from singletable.backends.local.engine import LocalEngine
+
+__all__ = ["SERVICE_IDENTITY", "Change", "ChangeListener", "commit"]
+
+# The userIdentity DynamoDB puts on stream records of items that TTL deleted
+# (Developer Guide, "DynamoDB Streams and Time to Live").
+SERVICE_IDENTITY: dict[str, str] = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
+
+
+@dataclass(slots=True)
+class Change:
+    """One item's change: ``old`` (None: it did not exist) becomes ``new`` (None: deleted).
+
+    ``size`` is the DynamoDB size of ``new`` (0 for a deletion). ``pk``/``sk`` are
+    the encoded table key. A change with ``old is None and new is None`` (deleting
+    a missing item) is a no-op that listeners never see.
+    """
+
+    table: TableDef
+    pk: bytes
+    sk: bytes
+    old: Item | None
+    new: Item | None
+    size: int = 0
+
+
+# A listener receives the committed changes of one atomic step (no-ops left out)
+# and the identity that made them (None for a user's request; SERVICE_IDENTITY for TTL).
+ChangeListener = Callable[[Sequence[Change], "dict[str, Any] | None"], None]
+
+
+def commit(
+    engine: LocalEngine, changes: Sequence[Change], identity: dict[str, Any] | None = None
+) -> None:
+    """Apply ``changes`` atomically (tables and indexes), then notify the listeners.
+
+    The caller must hold ``engine.lock`` and must have validated every change
+    (index key types included): nothing here raises on account of the data.
+    """
+    effective = [change for change in changes if change.old is not None or change.new is not None]
+    if not effective:
+        return
+    with engine.storage.atomic():
+        for change in effective:
+            table = change.table
+            if change.new is None:
+                table.store.delete(change.pk, change.sk)
+            else:
+                table.store.put(change.pk, change.sk, change.new, change.size)
+            if table.indexes:
+                table.update_indexes(change.pk, change.sk, change.old, change.new)
+    for listener in engine.change_listeners:
+        listener(effective, identity)
