@@ -198,6 +198,32 @@ def test_extras_are_kept_in_groups(path: Path) -> None:
     again.close()
 
 
+def test_copied_stores_stay_on_disk_until_used(path: Path) -> None:
+    storage = DurableStorage(path)
+    source = storage.create_table("src")
+    for n in range(20):
+        source.put(b"p%d" % n, b"", _item(n), n)
+    with storage.atomic():
+        source.put(b"late", b"", _item(99), 5)  # pending in the group: copied too
+        storage.copy_store("src", "copy", {"kind": "backup"})
+    with pytest.raises(ValueError):
+        storage.copy_store("src", "copy", {})
+    source.delete(b"p0", b"")  # the copy is independent of later writes
+    assert not storage.is_loaded("copy")
+    assert "copy" in storage
+    copy = storage.table("copy")
+    assert storage.is_loaded("copy")
+    assert (copy.item_count, copy.size_bytes) == (21, sum(range(20)) + 5)
+    assert copy.get(b"p0", b"") == _item(0)
+    storage.close()
+    again = DurableStorage(path)
+    assert not again.is_loaded("src")
+    assert again.get_meta("copy") == {"kind": "backup"}
+    assert again.table("src").item_count == 20
+    assert again.table("copy").item_count == 21
+    again.close()
+
+
 def test_sync_full_is_accepted_and_other_modes_are_not(path: Path) -> None:
     DurableStorage(path, sync="full").close()
     with pytest.raises(ValueError):
@@ -238,9 +264,21 @@ def _populated(path: Path, items: int = 300) -> None:
     storage.close()
 
 
+def _open_and_load(path: Path) -> DurableStorage:
+    """Open and load every store (items are loaded on first use); closed if that fails."""
+    storage = DurableStorage(path)
+    try:
+        for name in storage.table_names():
+            storage.table(name)
+    except BaseException:
+        storage.close()
+        raise
+    return storage
+
+
 def _open_fails(path: Path, problem: str) -> DurableStorageError:
     with pytest.raises(DurableStorageError) as caught:
-        DurableStorage(path)
+        _open_and_load(path)
     assert str(path) in str(caught.value)
     assert problem in caught.value.problem, caught.value.problem
     return caught.value
@@ -303,7 +341,7 @@ def test_random_damage_never_opens_silently_different(path: Path, seed: int) -> 
     data[start : start + 512] = bytes(rng.randrange(256) for _ in range(512))
     path.write_bytes(bytes(data))
     try:
-        storage = DurableStorage(path)
+        storage = _open_and_load(path)
     except DurableStorageError as error:
         assert str(path) in str(error)
         return

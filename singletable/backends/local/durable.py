@@ -20,8 +20,10 @@ Design (and why)
       :func:`._write.commit` wraps each request's changes (one item, a batch, a
       transaction) in one block and returns (acknowledges) only after it exits,
       i.e. after the COMMIT: a crash keeps a whole group or none of it.
-    * **Memory as the read path**, loaded at open in key order (one SELECT per
-      store). Secondary indexes are not stored: the engine rebuilds them.
+    * **Memory as the read path**, a store loaded in key order (one SELECT) when
+      it is first used: the engine uses every table at open, while stores it keeps
+      aside (backups) stay on disk until needed. Secondary indexes are not stored:
+      the engine rebuilds them.
     * **Checked at open**: ``PRAGMA quick_check`` (the structure of every page)
       before loading, so damage to the b-tree is an error rather than missing rows.
     * **Items as compact JSON** (portable across Python versions, unlike marshal),
@@ -292,43 +294,43 @@ class DurableStorage(Storage):
         conn.execute("COMMIT")
 
     def _load_all(self) -> None:
-        conn = self._conn
-        stores = conn.execute("SELECT id, name, meta FROM stores ORDER BY id").fetchall()
+        """Read the catalog; the stores' items are loaded on first use (:meth:`table`)."""
+        stores = self._conn.execute("SELECT id, name, meta FROM stores ORDER BY id").fetchall()
+        for store_id, name, meta_text in stores:
+            try:
+                meta = json.loads(meta_text)
+            except ValueError:
+                raise _damaged(self.path, f"the metadata of store {name!r} is damaged") from None
+            self._meta[name] = meta
+            self._ids[name] = store_id
+            self._next_id = max(self._next_id, store_id + 1)
+
+    def _load_store(self, name: str) -> DurableTableStore:
+        store = DurableTableStore(self, self._ids[name], load=self._load_factor)
         gc_was_enabled = gc.isenabled()
-        gc.disable()  # millions of new dicts: the cyclic GC would only slow the load down
+        gc.disable()  # many new dicts: the cyclic GC would only slow the load down
         try:
-            for store_id, name, meta_text in stores:
+            rows = self._conn.execute(
+                "SELECT pk, sk, size, item, crc FROM items WHERE store = ? ORDER BY pk, sk",
+                (store._id,),
+            )
+            loads = json.loads
+            put = store._load_item
+            for pk, sk, size, blob, crc in rows:
+                if row_crc(pk, sk, size, blob) != crc:
+                    raise _damaged(self.path, f"an item of store {name!r} fails its checksum")
                 try:
-                    meta = json.loads(meta_text)
+                    item = loads(blob)
                 except ValueError:
-                    raise _damaged(
-                        self.path, f"the metadata of store {name!r} is damaged"
-                    ) from None
-                store = DurableTableStore(self, store_id, load=self._load_factor)
-                self._load_items(name, store)
-                self._tables[name] = store
-                self._meta[name] = meta
-                self._ids[name] = store_id
-                self._next_id = max(self._next_id, store_id + 1)
+                    raise _damaged(self.path, f"an item of store {name!r} is damaged") from None
+                put(pk, sk, item, size)
+        except sqlite3.DatabaseError as error:
+            raise _damaged(self.path, error) from None
         finally:
             if gc_was_enabled:
                 gc.enable()
-
-    def _load_items(self, name: str, store: DurableTableStore) -> None:
-        rows = self._conn.execute(
-            "SELECT pk, sk, size, item, crc FROM items WHERE store = ? ORDER BY pk, sk",
-            (store._id,),
-        )
-        loads = json.loads
-        put = store._load_item
-        for pk, sk, size, blob, crc in rows:
-            if row_crc(pk, sk, size, blob) != crc:
-                raise _damaged(self.path, f"an item of store {name!r} fails its checksum")
-            try:
-                item = loads(blob)
-            except ValueError:
-                raise _damaged(self.path, f"an item of store {name!r} is damaged") from None
-            put(pk, sk, item, size)
+        self._tables[name] = store
+        return store
 
     # ----------------------------------------------------------------- groups
 
@@ -420,7 +422,7 @@ class DurableStorage(Storage):
     def create_table(self, name: str, meta: dict[str, Any] | None = None) -> DurableTableStore:
         """Create an empty store ``name``; ValueError if it exists."""
         with self.atomic():
-            if name in self._tables:
+            if name in self._ids:
                 raise ValueError(f"table store {name!r} already exists")
             meta = {} if meta is None else meta
             store_id = self._next_id
@@ -443,18 +445,54 @@ class DurableStorage(Storage):
             self._execute("DELETE FROM items WHERE store = ?", (store_id,))
             self._execute("DELETE FROM stores WHERE id = ?", (store_id,))
             self._dirty = True
-            del self._tables[name], self._meta[name], self._ids[name]
+            self._tables.pop(name, None)
+            del self._meta[name], self._ids[name]
 
     def table(self, name: str) -> DurableTableStore:
-        """The store ``name``; KeyError if there is none."""
-        return self._tables[name]
+        """The store ``name`` (its items loaded on first use); KeyError if there is none."""
+        store = self._tables.get(name)
+        if store is not None:
+            return store
+        with self._lock:
+            if name not in self._ids:
+                raise KeyError(name)
+            self._check_open()
+            return self._tables.get(name) or self._load_store(name)
+
+    def is_loaded(self, name: str) -> bool:
+        """Whether store ``name``'s items are in memory yet."""
+        return name in self._tables
+
+    def copy_store(self, source: str, target: str, meta: dict[str, Any]) -> None:
+        """Create store ``target`` holding a copy of ``source``'s items, in SQLite only.
+
+        The copy is made by one ``INSERT ... SELECT`` in the current group (no item
+        passes through Python) and is loaded into memory only if it is used.
+        """
+        with self.atomic():
+            if target in self._ids:
+                raise ValueError(f"table store {target!r} already exists")
+            source_id = self._ids[source]
+            store_id = self._next_id
+            self._execute(
+                "INSERT INTO stores (id, name, meta) VALUES (?, ?, ?)",
+                (store_id, target, _encode(meta)),
+            )
+            self._execute(
+                "INSERT INTO items SELECT ?, pk, sk, size, item, crc FROM items WHERE store = ?",
+                (store_id, source_id),
+            )
+            self._dirty = True
+            self._next_id += 1
+            self._meta[target] = meta
+            self._ids[target] = store_id
 
     def table_names(self) -> list[str]:
         """Names of all stores, sorted."""
-        return sorted(self._tables)
+        return sorted(self._ids)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._tables
+        return name in self._ids
 
     def get_meta(self, name: str) -> dict[str, Any]:
         """The metadata kept with store ``name``."""
