@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from singletable.backends.local import _batch, _items, _reads, _tables
+from singletable.backends.local import _batch, _items, _reads, _tables, _transactions
 from singletable.backends.local._encoding import ItemJsonCache, dumps, encode_response
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local._write import ChangeListener
@@ -49,6 +49,8 @@ _OPERATIONS: dict[str, _Handler] = {
     "Scan": _reads.scan,
     "BatchGetItem": _batch.batch_get_item,
     "BatchWriteItem": _batch.batch_write_item,
+    "TransactWriteItems": _transactions.transact_write_items,
+    "TransactGetItems": _transactions.transact_get_items,
 }
 
 
