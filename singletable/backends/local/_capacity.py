@@ -31,12 +31,12 @@ def write_units(size: int) -> float:
 
 
 def consumed(
-    mode: str | None, table: str, units: float, *, index: str | None = None
+    mode: str | None, table: str, units: float, *, index: str | None = None, local: bool = False
 ) -> dict[str, Any] | None:
     """The ``ConsumedCapacity`` member for ``ReturnConsumedCapacity=mode`` (None for NONE).
 
     With ``index`` set the units were spent on that secondary index (Query/Scan of
-    an index), which INDEXES mode reports separately.
+    an index; ``local`` for an LSI), which INDEXES mode reports separately.
     """
     if mode not in ("TOTAL", "INDEXES"):
         return None
@@ -46,5 +46,6 @@ def consumed(
             result["Table"] = {"CapacityUnits": units}
         else:
             result["Table"] = {"CapacityUnits": 0.0}
-            result["GlobalSecondaryIndexes"] = {index: {"CapacityUnits": units}}
+            key = "LocalSecondaryIndexes" if local else "GlobalSecondaryIndexes"
+            result[key] = {index: {"CapacityUnits": units}}
     return result

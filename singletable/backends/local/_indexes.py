@@ -1,28 +1,362 @@
-"""Secondary indexes (GSIs and LSIs): definitions, entries, maintenance. (In progress.)"""
+"""Secondary indexes: definitions, entries, maintenance and key ranges.
+
+An index is a :class:`TableStore` of *entries*, one per table item that has every
+index key attribute (indexes are sparse: an item missing any of them is not in
+the index). An entry is stored under
+
+* partition ``ipk``: the concatenated key encodings of the index's partition
+  attributes (one for a classic index, up to four for a multi-attribute GSI);
+* sort ``isk``: the concatenated encodings of its sort attributes (zero to
+  four), followed by the item's table key ``pk + sk``.
+
+Key encodings are self-delimiting and compare like tuples (:mod:`.keycodec`),
+so entries sort by the index sort attributes in order, then by table key; the
+table-key suffix makes entries unique when several items share one index key,
+and lets a page resume exactly after the last entry it returned. Every key
+condition becomes one contiguous byte range of ``isk`` (:func:`sort_bounds`).
+
+The entry's item is the projection of the table item (the item itself for
+``ALL``: stored items are immutable, so it is shared, not copied).
+
+Multi-attribute keys (GSIs only, November 2025; Developer Guide, "Multi-attribute
+keys pattern"): a KeySchema lists one to four HASH elements, then zero to four
+RANGE elements. A Query names every partition attribute with ``=`` and the sort
+attributes left to right, ``=`` on all but the last one used
+(:func:`singletable.expressions.keycondition.analyze_key_condition`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from singletable._values import AttributeValue, Item
+from singletable._values import AttributeValue, Item, item_size
+from singletable.backends.local.errors import validation_error
+from singletable.backends.local.keycodec import encode_key, prefix_bounds
+from singletable.backends.local.storage import MemoryTableStore, TableStore
+from singletable.expressions import KeyTerm
 
-__all__ = ["IndexDef"]
+__all__ = ["IndexDef", "SortBounds", "sort_bounds"]
+
+# (lo, lo_inclusive, hi, hi_inclusive) for TableStore.query; None: unbounded.
+SortBounds = tuple[bytes | None, bool, bytes | None, bool]
 
 
+@dataclass(frozen=True, slots=True)
+class _Attr:
+    name: str
+    type: str
+
+
+@dataclass(slots=True)
 class IndexDef:
-    """A secondary index of a table."""
+    """A GSI or LSI of a table, with its store of entries."""
 
     name: str
+    is_global: bool
+    hash: tuple[_Attr, ...]
+    range: tuple[_Attr, ...]
+    projection_type: str
+    non_key: tuple[str, ...]
+    table_keys: tuple[str, ...]
+    store: TableStore = field(default_factory=MemoryTableStore)
+    read_units: int = 0
+    write_units: int = 0
+    # Names kept in an entry (None: ALL attributes).
+    projected: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.projection_type != "ALL":
+            names = set(self.table_keys) | set(self.key_names)
+            if self.projection_type == "INCLUDE":
+                names |= set(self.non_key)
+            self.projected = frozenset(names)
+
+    @classmethod
+    def build(
+        cls,
+        name: str,
+        is_global: bool,
+        schema: Sequence[tuple[str, str]],
+        types: Mapping[str, str],
+        projection: Mapping[str, Any],
+        table_keys: tuple[str, ...],
+        throughput: tuple[int, int] = (0, 0),
+    ) -> IndexDef:
+        """An index from a validated KeySchema (``(name, HASH|RANGE)`` pairs) and Projection."""
+        return cls(
+            name=name,
+            is_global=is_global,
+            hash=tuple(_Attr(n, types[n]) for n, kind in schema if kind == "HASH"),
+            range=tuple(_Attr(n, types[n]) for n, kind in schema if kind == "RANGE"),
+            projection_type=str(projection.get("ProjectionType", "ALL")),
+            non_key=tuple(projection.get("NonKeyAttributes") or ()),
+            table_keys=table_keys,
+            read_units=throughput[0],
+            write_units=throughput[1],
+        )
+
+    # ----------------------------------------------------------------- schema
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        """The index's own key attribute names, partition attributes first."""
+        return tuple(a.name for a in self.hash) + tuple(a.name for a in self.range)
+
+    @property
+    def hash_names(self) -> tuple[str, ...]:
+        """Names of the partition key attributes."""
+        return tuple(a.name for a in self.hash)
+
+    @property
+    def range_names(self) -> tuple[str, ...]:
+        """Names of the sort key attributes."""
+        return tuple(a.name for a in self.range)
+
+    @property
+    def all_key_names(self) -> tuple[str, ...]:
+        """Index keys then the table keys not among them: what LastEvaluatedKey holds."""
+        own = self.key_names
+        return own + tuple(n for n in self.table_keys if n not in own)
+
+    def key_schema(self) -> list[dict[str, str]]:
+        """The KeySchema in wire shape."""
+        return [{"AttributeName": a.name, "KeyType": "HASH"} for a in self.hash] + [
+            {"AttributeName": a.name, "KeyType": "RANGE"} for a in self.range
+        ]
+
+    def projection(self) -> dict[str, Any]:
+        """The Projection in wire shape."""
+        result: dict[str, Any] = {"ProjectionType": self.projection_type}
+        if self.non_key:
+            result["NonKeyAttributes"] = list(self.non_key)
+        return result
+
+    def definition(self) -> dict[str, Any]:
+        """What recreates this index (the catalog keeps it)."""
+        return {
+            "IndexName": self.name,
+            "Global": self.is_global,
+            "KeySchema": self.key_schema(),
+            "Types": {a.name: a.type for a in self.hash + self.range},
+            "Projection": self.projection(),
+            "Throughput": [self.read_units, self.write_units],
+        }
+
+    @classmethod
+    def from_definition(cls, data: Mapping[str, Any], table_keys: tuple[str, ...]) -> IndexDef:
+        """The inverse of :meth:`definition` (with an empty store)."""
+        schema = [(e["AttributeName"], e["KeyType"]) for e in data["KeySchema"]]
+        read, write = data.get("Throughput", (0, 0))
+        return cls.build(
+            data["IndexName"],
+            bool(data["Global"]),
+            schema,
+            data["Types"],
+            data["Projection"],
+            table_keys,
+            (int(read), int(write)),
+        )
+
+    def describe(self, table_arn: str, billing_mode: str, status: str = "ACTIVE") -> dict[str, Any]:
+        """The index's entry in a TableDescription."""
+        description: dict[str, Any] = {
+            "IndexName": self.name,
+            "KeySchema": self.key_schema(),
+            "Projection": self.projection(),
+        }
+        if self.is_global:
+            description["IndexStatus"] = status
+            if status == "CREATING":
+                description["Backfilling"] = False
+            description["ProvisionedThroughput"] = {
+                "NumberOfDecreasesToday": 0,
+                "ReadCapacityUnits": self.read_units if billing_mode == "PROVISIONED" else 0,
+                "WriteCapacityUnits": self.write_units if billing_mode == "PROVISIONED" else 0,
+            }
+        description["IndexSizeBytes"] = self.store.size_bytes
+        description["ItemCount"] = self.store.item_count
+        description["IndexArn"] = f"{table_arn}/index/{self.name}"
+        return description
+
+    # ----------------------------------------------------------------- entries
 
     def check_item(self, item: Mapping[str, AttributeValue]) -> None:
-        """Reject an item whose index key attributes have the wrong type."""
-        raise AssertionError("indexes are not wired yet")
+        """Reject an item whose index key attributes have the wrong type or are empty.
 
-    def replace(self, pk: bytes, sk: bytes, old: Item | None, new: Item | None) -> None:
-        """Move one table item's index entry from ``old`` to ``new``."""
-        raise AssertionError("indexes are not wired yet")
+        Messages as DynamoDB's (cross-checked with dynalite and dynoxide).
+        """
+        for attr in self.hash + self.range:
+            value = item.get(attr.name)
+            if value is None:
+                continue
+            kind = next(iter(value))
+            if kind != attr.type:
+                raise validation_error(
+                    "One or more parameter values were invalid: Type mismatch for Index Key "
+                    f"{attr.name} Expected: {attr.type} Actual: {kind} IndexName: {self.name}"
+                )
+            if value[kind] == "":
+                what = "binary" if kind == "B" else "string"
+                raise validation_error(
+                    "One or more parameter values are not valid. A value specified for a "
+                    "secondary index key is not supported. The AttributeValue for a key "
+                    f"attribute cannot contain an empty {what} value. IndexName: {self.name}, "
+                    f"IndexKey: {attr.name}"
+                )
 
-    def describe(self) -> dict[str, Any]:
-        """The index's description."""
-        raise AssertionError("indexes are not wired yet")
+    def entry_key(
+        self, item: Mapping[str, AttributeValue], pk: bytes, sk: bytes
+    ) -> tuple[bytes, bytes] | None:
+        """The ``(ipk, isk)`` of ``item``'s entry, or None if the item is not in the index."""
+        try:
+            ipk = b"".join([encode_key(item[a.name]) for a in self.hash])
+            isk = b"".join([encode_key(item[a.name]) for a in self.range])
+        except KeyError:
+            return None  # sparse: a key attribute is missing
+        return ipk, isk + pk + sk
+
+    def project(self, item: Item) -> Item:
+        """The attributes of ``item`` the index keeps."""
+        projected = self.projected
+        if projected is None:
+            return item
+        return {name: value for name, value in item.items() if name in projected}
+
+    def replace(
+        self, pk: bytes, sk: bytes, old: Item | None, new: Item | None, new_size: int
+    ) -> None:
+        """Move the entry of table item ``(pk, sk)`` from ``old`` to ``new``."""
+        old_key = self.entry_key(old, pk, sk) if old is not None else None
+        new_key = self.entry_key(new, pk, sk) if new is not None else None
+        if old_key is not None and old_key != new_key:
+            self.store.delete(*old_key)
+        if new_key is not None:
+            assert new is not None
+            if self.projected is None:
+                self.store.put(new_key[0], new_key[1], new, new_size)
+            else:
+                entry = self.project(new)
+                self.store.put(new_key[0], new_key[1], entry, item_size(entry))
+
+    def backfill(self, rows: Any) -> None:
+        """Add an entry for every ``(pk, sk, item, size)`` in ``rows`` (a table's contents)."""
+        for pk, sk, item, size in rows:
+            self.replace(pk, sk, None, item, size)
+
+    # ----------------------------------------------------------------- reads
+
+    def partition_key(self, values: Mapping[str, AttributeValue]) -> bytes:
+        """The encoded partition of a query's partition attribute values (checked)."""
+        parts = []
+        for attr in self.hash:
+            value = values[attr.name]
+            check_key_value(value, attr.type)
+            parts.append(encode_key(value))
+        return b"".join(parts)
+
+    def start_key(self, start: Mapping[str, AttributeValue], table_key: tuple[bytes, bytes]) -> (
+        tuple[bytes, bytes]
+    ):
+        """The entry position an ExclusiveStartKey names (types already checked)."""
+        key = self.entry_key(start, *table_key)
+        if key is None:
+            raise validation_error(
+                "The provided starting key is invalid: The provided key element does not match "
+                "the schema"
+            )
+        return key
+
+
+def check_key_value(value: AttributeValue, expected: str) -> None:
+    """A key condition value must have the key attribute's type and not be empty."""
+    kind = next(iter(value))
+    if kind != expected:
+        raise validation_error(
+            "One or more parameter values were invalid: Condition parameter type does not match "
+            "schema type"
+        )
+    if value[kind] == "":
+        raise validation_error(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute "
+            f"cannot contain an empty {'binary' if kind == 'B' else 'string'} value."
+        )
+
+
+def sort_bounds(
+    terms: Sequence[KeyTerm], types: Mapping[str, str], *, suffixed: bool
+) -> SortBounds:
+    """The byte range of sort keys that satisfy the range ``terms`` (equalities, then one op).
+
+    ``suffixed``: stored sort keys are the encoded sort values followed by more bytes
+    (index entries carry the table key); for the table itself they are exactly the
+    encoded value. Either way every bound is a prefix bound, so one rule serves both.
+    """
+    prefix = b""
+    for term in terms[:-1]:
+        check_key_value(term.values[0], types[term.name])
+        prefix += encode_key(term.values[0])
+    if not terms:
+        return (None, True, None, True)
+    last = terms[-1]
+    kind = types[last.name]
+    if last.op == "begins_with":
+        if kind == "N":
+            raise validation_error(
+                "Invalid KeyConditionExpression: Incorrect operand type for operator or "
+                "function; operator or function: begins_with, operand type: N"
+            )
+        check_key_value(last.values[0], kind)
+        lo, hi = prefix_bounds(last.values[0])
+        return (prefix + lo, True, _successor_or(prefix, hi), False)
+    for value in last.values:
+        check_key_value(value, kind)
+    encoded = [prefix + encode_key(value) for value in last.values]
+    whole = _end(prefix) if prefix else None  # end of everything under the prefix
+    start = prefix or None
+    op = last.op
+    if not suffixed:
+        # Exact keys: inclusive bounds on the encoded values themselves.
+        exact: dict[str, SortBounds] = {
+            "=": (encoded[0], True, encoded[0], True),
+            "<": (start, True, encoded[0], False),
+            "<=": (start, True, encoded[0], True),
+            ">": (encoded[0], False, whole, False),
+            ">=": (encoded[0], True, whole, False),
+        }
+        if op == "BETWEEN":
+            return (encoded[0], True, encoded[1], True)
+        return exact[op]
+    if op == "=":
+        return (encoded[0], True, _end(encoded[0]), False)
+    if op == "<":
+        return (start, True, encoded[0], False)
+    if op == "<=":
+        return (start, True, _end(encoded[0]), False)
+    if op == ">":
+        return (_end(encoded[0]), True, whole, False)
+    if op == ">=":
+        return (encoded[0], True, whole, False)
+    # BETWEEN
+    return (encoded[0], True, _end(encoded[1]), False)
+
+
+def _end(prefix: bytes) -> bytes | None:
+    """The smallest byte string above every string that starts with ``prefix``."""
+    stripped = prefix.rstrip(b"\xff")
+    if not stripped:
+        return None
+    return stripped[:-1] + bytes([stripped[-1] + 1])
+
+
+def _successor_or(prefix: bytes, hi: bytes | None) -> bytes | None:
+    return prefix + hi if hi is not None else (_end(prefix) if prefix else None)
+
+
+def within(position: bytes, bounds: SortBounds) -> bool:
+    """Whether a sort key lies within ``bounds``."""
+    lo, lo_inclusive, hi, hi_inclusive = bounds
+    if lo is not None and (position < lo or (position == lo and not lo_inclusive)):
+        return False
+    return not (hi is not None and (position > hi or (position == hi and not hi_inclusive)))

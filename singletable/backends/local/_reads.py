@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 from singletable._values import AttributeValue, Item
 from singletable.backends.local._capacity import consumed, read_units
 from singletable.backends.local._exprs import RequestExpressions
+from singletable.backends.local._indexes import IndexDef, check_key_value, sort_bounds, within
 from singletable.backends.local._items import table_for
 from singletable.backends.local._params import Checks
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local.errors import DynamoDBError, validation_error
 from singletable.backends.local.keycodec import prefix_bounds
+from singletable.backends.local.storage import TableStore
 from singletable.expressions import Condition, KeyCondition, Projection
 
 if TYPE_CHECKING:
@@ -55,10 +57,19 @@ class _ReadRequest:
         self.total_segments = checks.integer("TotalSegments", 1, 1_000_000)
         self.index_name = checks.string("IndexName")
         self.table: TableDef = table_for(engine, checks)
+        self.index: IndexDef | None = None
+        self.store: TableStore = self.table.store
         if self.index_name is not None:
-            raise validation_error(
-                f"The table does not have the specified index: {self.index_name}"
-            )
+            self.index = self.table.index(self.index_name)
+            if self.index is None:
+                raise validation_error(
+                    f"The table does not have the specified index: {self.index_name}"
+                )
+            self.store = self.index.store
+            if self.consistent and self.index.is_global:
+                raise validation_error(
+                    "Consistent reads are not supported on global secondary indexes"
+                )
         self.expressions = RequestExpressions(request)
         self.projection: Projection | None = None
 
@@ -77,25 +88,47 @@ class _ReadRequest:
             raise validation_error(
                 f"Cannot specify the {given} when choosing to get {_NO_PROJECTION[self.select]}"
             )
-        if self.select == "ALL_PROJECTED_ATTRIBUTES":
+        index = self.index
+        if self.select == "ALL_PROJECTED_ATTRIBUTES" and index is None:
             raise validation_error(
                 "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
             )
+        # An LSI fetches attributes it does not project from the table (at extra
+        # cost); a GSI cannot (Developer Guide, "Projections" for each index kind).
+        self.fetch_from_table = False
+        if index is not None and index.projected is not None:
+            if self.select == "ALL_ATTRIBUTES":
+                if index.is_global:
+                    raise validation_error(
+                        "One or more parameter values were invalid: Select type ALL_ATTRIBUTES "
+                        f"is not supported for global secondary index {index.name} because its "
+                        "projection type is not ALL"
+                    )
+                self.fetch_from_table = True
+            elif self.projection is not None and not index.is_global:
+                self.fetch_from_table = not self.projection.top_level_names <= index.projected
 
     def start_key(self) -> tuple[bytes, bytes] | None:
-        """The encoded ExclusiveStartKey, checked against the table's key schema."""
+        """The encoded ExclusiveStartKey (a position in the table or the index), checked."""
         if self.start is None:
             return None
-        table = self.table
-        names = table.key_names
+        table, index = self.table, self.index
+        names = table.key_names if index is None else index.all_key_names
         if set(self.start) != set(names):
             raise validation_error(
                 "The provided starting key is invalid: The provided key element does not match "
                 "the schema"
             )
         try:
-            return table.key_from_request(self.start)
+            table_key = table.key_from_request({name: self.start[name] for name in table.key_names})
+            if index is None:
+                return table_key
+            for attr in index.hash + index.range:
+                check_key_value(self.start[attr.name], attr.type)
+            return index.start_key(self.start, table_key)
         except DynamoDBError as error:
+            if error.message.startswith("The provided starting key is invalid"):
+                raise
             raise validation_error(
                 f"The provided starting key is invalid: {error.message}"
             ) from None
@@ -110,10 +143,16 @@ class _ReadRequest:
         scanned = 0
         size = 0
         last: Item | None = None
-        size_of = self.table.store.size_of
+        size_of = self.store.size_of
+        fetch = self.fetch_from_table
+        table = self.table
         for pk, sk, item in rows:
             scanned += 1
             size += size_of(pk, sk)
+            if fetch:
+                # LSI: the table item (its read is charged too).
+                item = table.store.get(*table.key_from_item(item)) or item
+                size += table.store.size_of(*table.key_from_item(item))
             if filter_ is None or filter_.matches(item):
                 if not counting:
                     items.append(projection.apply(item) if projection is not None else item)
@@ -126,8 +165,18 @@ class _ReadRequest:
         if not counting:
             response["Items"] = items
         if last is not None:
-            response["LastEvaluatedKey"] = self.table.key_of(last)
-        capacity = consumed(self.capacity_mode, self.table.name, read_units(size, self.consistent))
+            if self.index is None:
+                response["LastEvaluatedKey"] = self.table.key_of(last)
+            else:
+                response["LastEvaluatedKey"] = {n: last[n] for n in self.index.all_key_names}
+        index = self.index
+        capacity = consumed(
+            self.capacity_mode,
+            self.table.name,
+            read_units(size, self.consistent),
+            index=None if index is None else index.name,
+            local=index is not None and not index.is_global,
+        )
         if capacity is not None:
             response["ConsumedCapacity"] = capacity
         return response
@@ -136,24 +185,32 @@ class _ReadRequest:
 def query(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     """Query one partition, in sort-key order."""
     read = _ReadRequest(engine, request)
-    table = read.table
-    hash_keys = (table.hash.name,)
-    range_keys = (table.range.name,) if table.range is not None else ()
+    table, index = read.table, read.index
+    if index is None:
+        hash_keys: tuple[str, ...] = (table.hash.name,)
+        range_keys: tuple[str, ...] = (table.range.name,) if table.range is not None else ()
+    else:
+        hash_keys, range_keys = index.hash_names, index.range_names
     condition = read.expressions.key_condition(hash_keys, range_keys)
     filter_ = read.expressions.filter()
     if filter_ is not None:
-        for name in table.key_names:
+        for name in hash_keys + range_keys:
             if name in filter_.top_level_names:
                 raise validation_error(
                     "Filter Expression can only contain non-primary key attributes: "
                     f"Primary key attribute: {name}"
                 )
     read.finish(filter_)
-    pk, bounds = _key_range(table, condition)
+    if index is None:
+        pk, bounds = _key_range(table, condition)
+    else:
+        pk = index.partition_key(condition.hash_values)
+        types = {attr.name: attr.type for attr in index.range}
+        bounds = sort_bounds(condition.range_terms, types, suffixed=True)
     start = read.start_key()
     after: bytes | None = None
     if start is not None:
-        if start[0] != pk or not _within(start[1], bounds):
+        if start[0] != pk or not within(start[1], bounds):
             raise validation_error(
                 "The provided starting key is outside query boundaries based on provided conditions"
             )
@@ -162,7 +219,7 @@ def query(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     with engine.lock:
         rows = (
             (pk, sk, item)
-            for sk, item in table.store.query(
+            for sk, item in read.store.query(
                 pk,
                 lo=lo,
                 lo_inclusive=lo_inclusive,
@@ -221,13 +278,6 @@ def _check_type(value: AttributeValue, expected: str) -> None:
         )
 
 
-def _within(sk: bytes, bounds: _Bounds) -> bool:
-    lo, lo_inclusive, hi, hi_inclusive = bounds
-    if lo is not None and (sk < lo or (sk == lo and not lo_inclusive)):
-        return False
-    return not (hi is not None and (sk > hi or (sk == hi and not hi_inclusive)))
-
-
 def scan(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     """Scan the table (or one segment of a parallel scan)."""
     read = _ReadRequest(engine, request)
@@ -250,5 +300,5 @@ def scan(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     read.finish(read.expressions.filter())
     after = read.start_key()
     with engine.lock:
-        rows = read.table.store.scan(segment=segment, total_segments=total, after=after)
+        rows = read.store.scan(segment=segment, total_segments=total, after=after)
         return read.page(rows)

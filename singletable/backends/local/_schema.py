@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from singletable._values import (
     validate_value,
     value_size,
 )
+from singletable.backends.local._streams import describe_settings
 from singletable.backends.local.errors import DynamoDBError, validation_error
 from singletable.backends.local.keycodec import encode_key
 from singletable.backends.local.storage import TableStore
@@ -119,10 +120,81 @@ class TableDef:
         for index in self.indexes:
             index.check_item(item)
 
-    def update_indexes(self, pk: bytes, sk: bytes, old: Item | None, new: Item | None) -> None:
+    def update_indexes(
+        self, pk: bytes, sk: bytes, old: Item | None, new: Item | None, new_size: int
+    ) -> None:
         """Move the item at table key ``(pk, sk)`` from ``old`` to ``new`` in every index."""
         for index in self.indexes:
-            index.replace(pk, sk, old, new)
+            index.replace(pk, sk, old, new, new_size)
+
+    def rebuild_indexes(self) -> None:
+        """Fill every (empty) index store from the table's items: after a reopen."""
+        for index in self.indexes:
+            index.backfill(self.rows())
+
+    def rows(self) -> Iterator[tuple[bytes, bytes, Item, int]]:
+        """Every ``(pk, sk, item, size)`` of the table, in scan order."""
+        size_of = self.store.size_of
+        for pk, sk, item in self.store.scan():
+            yield pk, sk, item, size_of(pk, sk)
+
+    # ----------------------------------------------------------------- catalog
+
+    def to_meta(self) -> dict[str, Any]:
+        """The catalog entry: everything but the stores, JSON-able."""
+        return {
+            "kind": "table",
+            "name": self.name,
+            "hash": [self.hash.name, self.hash.type],
+            "range": [self.range.name, self.range.type] if self.range is not None else None,
+            "attribute_definitions": self.attribute_definitions,
+            "billing_mode": self.billing_mode,
+            "read_units": self.read_units,
+            "write_units": self.write_units,
+            "region": self.region,
+            "created": self.created,
+            "table_id": self.table_id,
+            "last_increase": self.last_increase,
+            "last_decrease": self.last_decrease,
+            "decreases_today": self.decreases_today,
+            "billing_changed": self.billing_changed,
+            "deletion_protection": self.deletion_protection,
+            "tags": self.tags,
+            "indexes": [index.definition() for index in self.indexes],
+            "settings": self.settings,
+        }
+
+    @classmethod
+    def from_meta(cls, meta: Mapping[str, Any], store: TableStore) -> TableDef:
+        """A table from its catalog entry (indexes empty: call :meth:`rebuild_indexes`)."""
+        from singletable.backends.local._indexes import IndexDef
+
+        hash_attr = KeyAttr(*meta["hash"])
+        range_attr = KeyAttr(*meta["range"]) if meta.get("range") else None
+        table = cls(
+            name=meta["name"],
+            hash=hash_attr,
+            range=range_attr,
+            attribute_definitions=list(meta["attribute_definitions"]),
+            billing_mode=meta["billing_mode"],
+            read_units=meta["read_units"],
+            write_units=meta["write_units"],
+            store=store,
+            region=meta["region"],
+            created=meta["created"],
+            table_id=meta["table_id"],
+            last_increase=meta.get("last_increase"),
+            last_decrease=meta.get("last_decrease"),
+            decreases_today=meta.get("decreases_today", 0),
+            billing_changed=meta.get("billing_changed"),
+            deletion_protection=bool(meta.get("deletion_protection")),
+            tags=dict(meta.get("tags") or {}),
+            settings=dict(meta.get("settings") or {}),
+        )
+        table.indexes = [
+            IndexDef.from_definition(data, table.key_names) for data in meta.get("indexes", [])
+        ]
+        return table
 
     # ----------------------------------------------------------------- keys
 
@@ -240,6 +312,13 @@ class TableDef:
             "TableId": self.table_id,
             "DeletionProtectionEnabled": self.deletion_protection,
         }
+        gsis = [i.describe(self.arn, self.billing_mode) for i in self.indexes if i.is_global]
+        lsis = [i.describe(self.arn, self.billing_mode) for i in self.indexes if not i.is_global]
+        description.update(describe_settings(self.settings))  # stream ARN and label
+        if gsis:
+            description["GlobalSecondaryIndexes"] = gsis
+        if lsis:
+            description["LocalSecondaryIndexes"] = lsis
         if self.billing_mode == "PAY_PER_REQUEST" or self.billing_changed is not None:
             summary: dict[str, Any] = {"BillingMode": self.billing_mode}
             summary["LastUpdateToPayPerRequestDateTime"] = self.billing_changed or self.created

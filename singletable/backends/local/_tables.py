@@ -9,6 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from singletable.backends.local import _streams
+from singletable.backends.local._index_ddl import (
+    build_index,
+    check_index_specs,
+    index_specs,
+    key_schema,
+)
 from singletable.backends.local._params import Checks
 from singletable.backends.local._schema import KeyAttr, TableDef
 from singletable.backends.local.errors import DynamoDBError, validation_error
@@ -31,38 +38,6 @@ def not_found(name: str) -> DynamoDBError:
     return DynamoDBError(
         "ResourceNotFoundException", f"Requested resource not found: Table: {name} not found"
     )
-
-
-def _key_schema(checks: Checks, schema: Any, member: str) -> list[tuple[str, str]]:
-    """Shape-check a KeySchema list; returns (name, key type) pairs."""
-    if schema is None:
-        return []
-    if not isinstance(schema, list):
-        raise DynamoDBError(
-            "SerializationException", "Start of structure or map found where not expected."
-        )
-    if len(schema) < 1:
-        checks.fail(member, "[]", "Member must have length greater than or equal to 1")
-    if len(schema) > 2:
-        checks.fail(member, schema, "Member must have length less than or equal to 2")
-    elements: list[tuple[str, str]] = []
-    for position, element in enumerate(schema, start=1):
-        element = element if isinstance(element, dict) else {}
-        name, key_type = element.get("AttributeName"), element.get("KeyType")
-        if name is None:
-            checks.fail(
-                f"{member}.{position}.member.attributeName", None, "Member must not be null"
-            )
-        if key_type is None:
-            checks.fail(f"{member}.{position}.member.keyType", None, "Member must not be null")
-        elif key_type not in ("HASH", "RANGE"):
-            checks.fail(
-                f"{member}.{position}.member.keyType",
-                key_type,
-                "Member must satisfy enum value set: [HASH, RANGE]",
-            )
-        elements.append((str(name), str(key_type)))
-    return elements
 
 
 def _throughput(checks: Checks, value: Any) -> tuple[int, int] | None:
@@ -102,7 +77,7 @@ def create_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
     checks = Checks(request)
     name = checks.table_name()
     definitions = checks.required("AttributeDefinitions")
-    schema = _key_schema(checks, checks.required("KeySchema"), "keySchema")
+    schema = key_schema(checks, checks.required("KeySchema"), "keySchema", 2)
     billing = checks.enum("BillingMode", BILLING_MODES, "PROVISIONED")
     throughput = _throughput(checks, request.get("ProvisionedThroughput"))
     defs: dict[str, str] = {}
@@ -121,15 +96,11 @@ def create_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
         raise DynamoDBError(
             "SerializationException", "Start of structure or map found where not expected."
         )
+    lsis = index_specs(checks, request, "LocalSecondaryIndexes", is_global=False)
+    gsis = index_specs(checks, request, "GlobalSecondaryIndexes", is_global=True)
+    stream_spec = _streams.check_specification(checks, request.get("StreamSpecification"))
     checks.raise_if_any()
     assert name is not None
-
-    for option in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-        if request.get(option):
-            # Secondary indexes arrive with the next engine issue; refuse rather than ignore.
-            raise validation_error(
-                f"{option} are not supported by this version of the local engine"
-            )
 
     if billing == "PAY_PER_REQUEST" and throughput is not None:
         raise _invalid(
@@ -166,12 +137,17 @@ def create_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
         raise validation_error(
             "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"
         )
-    if len(definitions) != len(keys) or len(defs) != len(keys):
+    check_index_specs(gsis, lsis, schema, defs, billing or "PROVISIONED")
+    used = set(keys)
+    for spec in (lsis or []) + (gsis or []):
+        used.update(spec.key_names)
+    if len(definitions) != len(used) or len(defs) != len(used):
         raise _invalid(
             "Number of attributes in KeySchema does not exactly match number of attributes "
             "defined in AttributeDefinitions"
         )
 
+    stream_view = _streams.creation_view(stream_spec)
     with engine.lock:
         if name in engine.tables:
             raise DynamoDBError("ResourceInUseException", f"Table already exists: {name}")
@@ -191,7 +167,13 @@ def create_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
             created=engine.clock(),
             deletion_protection=bool(request.get("DeletionProtectionEnabled", False)),
         )
+        table.indexes = [
+            build_index(spec, defs, table.key_names) for spec in (lsis or []) + (gsis or [])
+        ]
         engine.tables[name] = table
+        if stream_view is not None:
+            engine.streams.enable(table, stream_view)
+        engine.save_table(table)
         description = table.describe()
     return {"TableDescription": description}
 
@@ -224,6 +206,7 @@ def delete_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
             )
         description = table.describe(status="DELETING")
         del engine.tables[table.name]
+        engine.streams.table_deleted(table)
         engine.storage.drop_table(table.name)
     return {"TableDescription": description}
 
@@ -250,19 +233,22 @@ def update_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
     billing = checks.enum("BillingMode", BILLING_MODES)
     throughput = _throughput(checks, request.get("ProvisionedThroughput"))
     protection = request.get("DeletionProtectionEnabled")
+    stream_spec = _streams.check_specification(checks, request.get("StreamSpecification"))
     with engine.lock:
         table = _table(engine, request)
         checks.raise_if_any()
-        for option in ("GlobalSecondaryIndexUpdates", "StreamSpecification", "ReplicaUpdates"):
+        for option in ("GlobalSecondaryIndexUpdates", "ReplicaUpdates"):
             if request.get(option):
                 raise validation_error(
                     f"{option} is not supported by this version of the local engine"
                 )
-        if billing is None and throughput is None and protection is None:
+        if billing is None and throughput is None and protection is None and stream_spec is None:
             raise validation_error(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
                 "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
             )
+        if stream_spec is not None:
+            _streams.check_update(table, stream_spec, request)
         mode = billing or table.billing_mode
         if mode == "PAY_PER_REQUEST" and throughput is not None:
             raise _invalid(
@@ -304,4 +290,7 @@ def update_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
                 table.read_units = table.write_units = 0
         if protection is not None:
             table.deletion_protection = bool(protection)
+        if stream_spec is not None:
+            engine.streams.apply_update(table, stream_spec)
+            engine.save_table(table)
         return {"TableDescription": table.describe()}

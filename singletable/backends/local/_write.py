@@ -76,6 +76,6 @@ def commit(
             else:
                 table.store.put(change.pk, change.sk, change.new, change.size)
             if table.indexes:
-                table.update_indexes(change.pk, change.sk, change.old, change.new)
+                table.update_indexes(change.pk, change.sk, change.old, change.new, change.size)
     for listener in engine.change_listeners:
         listener(effective, identity)

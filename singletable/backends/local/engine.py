@@ -90,7 +90,38 @@ class LocalEngine:
         self.tables: dict[str, TableDef] = {}
         # Called with every committed group of changes, under the lock (see ._write).
         self.change_listeners: list[ChangeListener] = []
+        # Run once by close() (background threads stop here).
+        self.close_hooks: list[Callable[[], None]] = []
         self._item_json = ItemJsonCache()
+        self._load_catalog()
+
+    def _load_catalog(self) -> None:
+        """Reopen the tables a (durable) storage already holds, rebuilding their indexes."""
+        for name in self.storage.table_names():
+            meta = self.storage.get_meta(name)
+            if meta.get("kind") != "table":
+                continue  # a store that is not a table (a backup, say)
+            table = TableDef.from_meta(meta, self.storage.table(name))
+            table.rebuild_indexes()
+            self.tables[table.name] = table
+
+    def save_table(self, table: TableDef) -> None:
+        """Persist ``table``'s catalog entry after a change to its definition or settings."""
+        self.storage.set_meta(table.name, table.to_meta())
+
+    def close(self) -> None:
+        """Stop background work and release the storage (flushing a durable one)."""
+        with self.lock:
+            for hook in self.close_hooks:
+                hook()
+            self.close_hooks.clear()
+            self.storage.close()
+
+    def __enter__(self) -> LocalEngine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @property
     def operations(self) -> frozenset[str]:

@@ -1,0 +1,318 @@
+"""Secondary-index definitions in CreateTable and UpdateTable: shapes, rules, limits.
+
+Order and messages follow DynamoDB as recorded by dynalite and dynoxide (whose
+messages were captured against the live service): member-level shape errors
+first (collected into the "N validation errors detected" list with the table's
+own), then the empty-list, LSI, GSI, duplicate-name, attribute-definition and
+projection-limit rules, one at a time.
+
+Unconfirmed against DynamoDB (no capture found): the messages for malformed
+multi-attribute key schemas (more than four HASH or RANGE elements, HASH after
+RANGE, one attribute twice) and for a PROVISIONED table's GSI without
+ProvisionedThroughput.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from singletable.backends.local._indexes import IndexDef
+from singletable.backends.local._params import Checks
+from singletable.backends.local.errors import DynamoDBError, validation_error
+
+__all__ = [
+    "MAX_GSIS",
+    "MAX_LSIS",
+    "IndexSpec",
+    "build_index",
+    "check_index_specs",
+    "index_specs",
+    "key_schema",
+]
+
+MAX_GSIS = 20
+MAX_LSIS = 5
+MAX_PROJECTED = 100
+MAX_KEY_ATTRIBUTES = 4  # per partition key and per sort key of a multi-attribute GSI
+
+
+def _invalid(message: str) -> DynamoDBError:
+    return validation_error("One or more parameter values were invalid: " + message)
+
+
+def _serialization() -> DynamoDBError:
+    return DynamoDBError(
+        "SerializationException", "Start of structure or map found where not expected."
+    )
+
+
+def key_schema(checks: Checks, schema: Any, member: str, longest: int) -> list[tuple[str, str]]:
+    """Shape-check a KeySchema list (at most ``longest`` elements); (name, type) pairs."""
+    if schema is None:
+        return []
+    if not isinstance(schema, list):
+        raise _serialization()
+    if len(schema) < 1:
+        checks.fail(member, "[]", "Member must have length greater than or equal to 1")
+    if len(schema) > longest:
+        checks.fail(member, schema, f"Member must have length less than or equal to {longest}")
+    elements: list[tuple[str, str]] = []
+    for position, element in enumerate(schema, start=1):
+        element = element if isinstance(element, dict) else {}
+        name, key_type = element.get("AttributeName"), element.get("KeyType")
+        if name is None:
+            checks.fail(
+                f"{member}.{position}.member.attributeName", None, "Member must not be null"
+            )
+        if key_type is None:
+            checks.fail(f"{member}.{position}.member.keyType", None, "Member must not be null")
+        elif key_type not in ("HASH", "RANGE"):
+            checks.fail(
+                f"{member}.{position}.member.keyType",
+                key_type,
+                "Member must satisfy enum value set: [HASH, RANGE]",
+            )
+        elements.append((str(name), str(key_type)))
+    return elements
+
+
+class IndexSpec:
+    """One shape-checked GlobalSecondaryIndex / LocalSecondaryIndex request member."""
+
+    def __init__(self, checks: Checks, raw: Any, member: str, is_global: bool) -> None:
+        if not isinstance(raw, dict):
+            raise _serialization()
+        self.is_global = is_global
+        self.name = raw.get("IndexName")
+        self.schema = key_schema(
+            checks,
+            raw.get("KeySchema"),
+            f"{member}.keySchema",
+            2 * MAX_KEY_ATTRIBUTES if is_global else 2,
+        )
+        if raw.get("KeySchema") is None:
+            checks.fail(f"{member}.keySchema", None, "Member must not be null")
+        projection = raw.get("Projection")
+        self.projection: dict[str, Any] = projection if isinstance(projection, dict) else {}
+        if projection is None:
+            checks.fail(f"{member}.projection", None, "Member must not be null")
+        else:
+            kind = self.projection.get("ProjectionType")
+            if kind is not None and kind not in ("ALL", "KEYS_ONLY", "INCLUDE"):
+                checks.fail(
+                    f"{member}.projection.projectionType",
+                    kind,
+                    "Member must satisfy enum value set: [ALL, INCLUDE, KEYS_ONLY]",
+                )
+            if self.projection.get("NonKeyAttributes") == []:
+                checks.fail(
+                    f"{member}.projection.nonKeyAttributes",
+                    "[]",
+                    "Member must have length greater than or equal to 1",
+                )
+        if self.name is None:
+            checks.fail(f"{member}.indexName", None, "Member must not be null")
+        elif isinstance(self.name, str):
+            _index_name(checks, self.name, f"{member}.indexName")
+        self.throughput: tuple[int, int] | None = None
+        raw_throughput = raw.get("ProvisionedThroughput")
+        if is_global and isinstance(raw_throughput, dict):
+            units = []
+            for unit in ("ReadCapacityUnits", "WriteCapacityUnits"):
+                value = raw_throughput.get(unit)
+                path = f"{member}.provisionedThroughput.{unit[0].lower()}{unit[1:]}"
+                if value is None:
+                    checks.fail(path, None, "Member must not be null")
+                    value = 1
+                elif isinstance(value, bool) or not isinstance(value, int):
+                    raise DynamoDBError(
+                        "SerializationException", f"Unexpected value type in payload for {unit}"
+                    )
+                elif value < 1:
+                    checks.fail(path, value, "Member must have value greater than or equal to 1")
+                units.append(value)
+            self.throughput = (units[0], units[1])
+
+    @property
+    def key_names(self) -> list[str]:
+        """The attribute names of the key schema, in order."""
+        return [name for name, _ in self.schema]
+
+    def check_projection(self) -> None:
+        """ProjectionType / NonKeyAttributes agreement."""
+        kind = self.projection.get("ProjectionType")
+        non_key = self.projection.get("NonKeyAttributes")
+        if kind is None:
+            raise _invalid("Unknown ProjectionType: null")
+        if kind in ("ALL", "KEYS_ONLY") and non_key is not None:
+            raise _invalid(f"ProjectionType is {kind}, but NonKeyAttributes is specified")
+        if kind == "INCLUDE" and non_key is None:
+            raise _invalid("ProjectionType is INCLUDE, but NonKeyAttributes is not specified")
+
+    def check_schema(self) -> None:
+        """Key-schema structure: HASH elements first, then RANGE; limits; no repeats."""
+        schema = self.schema
+        if schema[0][1] != "HASH":
+            raise validation_error(
+                "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
+            )
+        if len(schema) == 2 and schema[0][0] == schema[1][0]:
+            raise validation_error(
+                "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+            )
+        kinds = [kind for _, kind in schema]
+        hashes = kinds.count("HASH")
+        if not self.is_global:
+            if len(schema) == 2 and kinds[1] != "RANGE":
+                raise validation_error(
+                    "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"
+                )
+            return
+        if kinds != ["HASH"] * hashes + ["RANGE"] * (len(kinds) - hashes):
+            if len(schema) == 2:
+                raise validation_error(
+                    "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"
+                )
+            raise validation_error(
+                "Invalid KeySchema: all HASH KeySchemaElements must precede the RANGE "
+                f"KeySchemaElements for index: {self.name}"
+            )
+        if hashes > MAX_KEY_ATTRIBUTES or len(kinds) - hashes > MAX_KEY_ATTRIBUTES:
+            raise _invalid(
+                f"Index KeySchema for index: {self.name} has more than {MAX_KEY_ATTRIBUTES} "
+                "HASH or more than 4 RANGE key attributes"
+            )
+        names = self.key_names
+        if len(set(names)) != len(names):
+            raise _invalid(f"Duplicate attribute in KeySchema for index: {self.name}")
+
+
+def _index_name(checks: Checks, name: str, member: str) -> None:
+    if not name or any(not (c.isascii() and (c.isalnum() or c in "_.-")) for c in name):
+        checks.fail(member, name, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+    if len(name) < 3:
+        checks.fail(member, name, "Member must have length greater than or equal to 3")
+    if len(name) > 255:
+        checks.fail(member, name, "Member must have length less than or equal to 255")
+
+
+def index_specs(checks: Checks, request: dict[str, Any], member: str, is_global: bool) -> (
+    list[IndexSpec] | None
+):
+    """Shape-check the list under ``member`` (GlobalSecondaryIndexes or LocalSecondaryIndexes)."""
+    raw = request.get(member)
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise _serialization()
+    wire = member[0].lower() + member[1:]
+    return [
+        IndexSpec(checks, item, f"{wire}.{position}.member", is_global)
+        for position, item in enumerate(raw, start=1)
+    ]
+
+
+def _missing_definitions(specs: Sequence[IndexSpec], defs: dict[str, str]) -> None:
+    keys: list[str] = []
+    for spec in specs:
+        for name in spec.key_names:
+            if name not in keys:
+                keys.append(name)
+    if any(name not in defs for name in keys):
+        raise _invalid(
+            "Some index key attributes are not defined in AttributeDefinitions. "
+            f"Keys: [{', '.join(keys)}], AttributeDefinitions: [{', '.join(defs)}]"
+        )
+
+
+def _duplicates(specs: Sequence[IndexSpec], seen: set[str]) -> None:
+    for spec in specs:
+        if spec.name in seen:
+            raise _invalid(f"Duplicate index name: {spec.name}")
+        seen.add(str(spec.name))
+
+
+def check_index_specs(
+    gsis: list[IndexSpec] | None,
+    lsis: list[IndexSpec] | None,
+    table_schema: Sequence[tuple[str, str]],
+    defs: dict[str, str],
+    billing: str,
+) -> None:
+    """The CreateTable rules on secondary indexes (after the shape checks passed)."""
+    if lsis == []:
+        raise _invalid("List of LocalSecondaryIndexes is empty")
+    if gsis == []:
+        raise _invalid("List of GlobalSecondaryIndexes is empty")
+    if lsis:
+        if len(table_schema) < 2:
+            raise _invalid(
+                "Table KeySchema does not have a range key, which is required when specifying a "
+                "LocalSecondaryIndex"
+            )
+        _missing_definitions(lsis, defs)
+        for spec in lsis:
+            spec.check_schema()
+            if len(spec.schema) < 2:
+                raise _invalid(f"Index KeySchema does not have a range key for index: {spec.name}")
+            if spec.schema[0][0] != table_schema[0][0]:
+                raise _invalid(
+                    "Index KeySchema does not have the same leading hash key as table KeySchema "
+                    f"for index: {spec.name}. index hash key: {spec.schema[0][0]}, table hash "
+                    f"key: {table_schema[0][0]}"
+                )
+            spec.check_projection()
+        _duplicates(lsis, set())
+        if len(lsis) > MAX_LSIS:
+            raise _invalid(
+                f"Number of LocalSecondaryIndexes exceeds per-table limit of {MAX_LSIS}"
+            )
+    if gsis:
+        _missing_definitions(gsis, defs)
+        for spec in gsis:
+            spec.check_schema()
+            spec.check_projection()
+        _duplicates(gsis, set())
+        if len(gsis) > MAX_GSIS:
+            raise _invalid(
+                f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}"
+            )
+        check_gsi_throughput(gsis, billing)
+    _duplicates((lsis or []) + (gsis or []), set())
+    check_projected_total((lsis or []) + (gsis or []), [])
+
+
+def check_gsi_throughput(gsis: Sequence[IndexSpec], billing: str) -> None:
+    """A GSI's ProvisionedThroughput must match the table's billing mode."""
+    for spec in gsis:
+        if billing == "PAY_PER_REQUEST" and spec.throughput is not None:
+            raise _invalid(
+                f"ProvisionedThroughput should not be specified for index: {spec.name} when "
+                "BillingMode is PAY_PER_REQUEST"
+            )
+        if billing == "PROVISIONED" and spec.throughput is None:
+            raise _invalid(f"ProvisionedThroughput must be specified for index: {spec.name}")
+
+
+def check_projected_total(specs: Sequence[IndexSpec], existing: Sequence[IndexDef]) -> None:
+    """At most 100 NonKeyAttributes over all indexes (the same name twice counts twice)."""
+    total = sum(len(index.non_key) for index in existing)
+    total += sum(len(spec.projection.get("NonKeyAttributes") or ()) for spec in specs)
+    if total > MAX_PROJECTED:
+        raise _invalid(
+            f"Number of projected attributes in all indexes exceeds limit of {MAX_PROJECTED}"
+        )
+
+
+def build_index(spec: IndexSpec, defs: dict[str, str], table_keys: tuple[str, ...]) -> IndexDef:
+    """The IndexDef a validated spec describes."""
+    return IndexDef.build(
+        str(spec.name),
+        spec.is_global,
+        spec.schema,
+        defs,
+        spec.projection,
+        table_keys,
+        spec.throughput or (0, 0),
+    )
