@@ -15,15 +15,19 @@ ProvisionedThroughput.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from singletable.backends.local._indexes import IndexDef
 from singletable.backends.local._params import Checks
 from singletable.backends.local.errors import DynamoDBError, validation_error
 
+if TYPE_CHECKING:
+    from singletable.backends.local._schema import TableDef
+
 __all__ = [
     "MAX_GSIS",
     "MAX_LSIS",
+    "GsiUpdates",
     "IndexSpec",
     "build_index",
     "check_index_specs",
@@ -116,23 +120,8 @@ class IndexSpec:
         elif isinstance(self.name, str):
             _index_name(checks, self.name, f"{member}.indexName")
         self.throughput: tuple[int, int] | None = None
-        raw_throughput = raw.get("ProvisionedThroughput")
-        if is_global and isinstance(raw_throughput, dict):
-            units = []
-            for unit in ("ReadCapacityUnits", "WriteCapacityUnits"):
-                value = raw_throughput.get(unit)
-                path = f"{member}.provisionedThroughput.{unit[0].lower()}{unit[1:]}"
-                if value is None:
-                    checks.fail(path, None, "Member must not be null")
-                    value = 1
-                elif isinstance(value, bool) or not isinstance(value, int):
-                    raise DynamoDBError(
-                        "SerializationException", f"Unexpected value type in payload for {unit}"
-                    )
-                elif value < 1:
-                    checks.fail(path, value, "Member must have value greater than or equal to 1")
-                units.append(value)
-            self.throughput = (units[0], units[1])
+        if is_global:
+            self.throughput = gsi_throughput(checks, raw.get("ProvisionedThroughput"), member)
 
     @property
     def key_names(self) -> list[str]:
@@ -186,6 +175,27 @@ class IndexSpec:
         names = self.key_names
         if len(set(names)) != len(names):
             raise _invalid(f"Duplicate attribute in KeySchema for index: {self.name}")
+
+
+def gsi_throughput(checks: Checks, raw: Any, member: str) -> tuple[int, int] | None:
+    """Shape-check a GSI's ProvisionedThroughput member."""
+    if not isinstance(raw, dict):
+        return None
+    units = []
+    for unit in ("ReadCapacityUnits", "WriteCapacityUnits"):
+        value = raw.get(unit)
+        path = f"{member}.provisionedThroughput.{unit[0].lower()}{unit[1:]}"
+        if value is None:
+            checks.fail(path, None, "Member must not be null")
+            value = 1
+        elif isinstance(value, bool) or not isinstance(value, int):
+            raise DynamoDBError(
+                "SerializationException", f"Unexpected value type in payload for {unit}"
+            )
+        elif value < 1:
+            checks.fail(path, value, "Member must have value greater than or equal to 1")
+        units.append(value)
+    return units[0], units[1]
 
 
 def _index_name(checks: Checks, name: str, member: str) -> None:
@@ -316,3 +326,122 @@ def build_index(spec: IndexSpec, defs: dict[str, str], table_keys: tuple[str, ..
         table_keys,
         spec.throughput or (0, 0),
     )
+
+
+# --------------------------------------------------------------------------- UpdateTable
+
+
+class GsiUpdates:
+    """UpdateTable's GlobalSecondaryIndexUpdates (and the AttributeDefinitions they need).
+
+    Checked in full by :meth:`validate` before :meth:`apply` changes anything. An
+    added index is backfilled from the table's items in the same step (under the
+    engine lock), so it is ACTIVE at once; the response reports it CREATING as
+    DynamoDB's does. Messages captured from DynamoDB by dynoxide
+    (src/actions/update_table.rs).
+    """
+
+    def __init__(self, checks: Checks, request: dict[str, Any]) -> None:
+        raw = request.get("GlobalSecondaryIndexUpdates")
+        self.creates: list[IndexSpec] = []
+        self.deletes: list[str] = []
+        self.updates: list[tuple[str, tuple[int, int] | None]] = []
+        self.given = raw is not None
+        if raw is None:
+            return
+        if not isinstance(raw, list):
+            raise _serialization()
+        for position, action in enumerate(raw, start=1):
+            if not isinstance(action, dict):
+                raise _serialization()
+            member = f"globalSecondaryIndexUpdates.{position}.member"
+            if isinstance(action.get("Create"), dict):
+                self.creates.append(IndexSpec(checks, action["Create"], f"{member}.create", True))
+            if isinstance(action.get("Delete"), dict):
+                self.deletes.append(str(action["Delete"].get("IndexName")))
+            if isinstance(action.get("Update"), dict):
+                update = action["Update"]
+                throughput = gsi_throughput(
+                    checks, update.get("ProvisionedThroughput"), f"{member}.update"
+                )
+                self.updates.append((str(update.get("IndexName")), throughput))
+        definitions = request.get("AttributeDefinitions")
+        self.defs: dict[str, str] = {}
+        if isinstance(definitions, list):
+            for definition in definitions:
+                if isinstance(definition, dict):
+                    self.defs[str(definition.get("AttributeName"))] = str(
+                        definition.get("AttributeType")
+                    )
+
+    def validate(self, table: TableDef, billing: str) -> None:
+        """Every rule, against the table as it is (nothing changes here)."""
+        existing = {index.name for index in table.indexes}
+        for name, _ in self.updates:
+            if name not in existing:
+                raise validation_error(
+                    "This operation cannot be performed with given input values. Please contact "
+                    "DynamoDB service team for more info: Action Blocked: IndexUpdate"
+                )
+        if len(self.creates) + len(self.deletes) > 1 or (
+            len(self.creates) + len(self.deletes) + len(self.updates) > 5
+        ):
+            raise DynamoDBError(
+                "LimitExceededException",
+                "Subscriber limit exceeded: Only 1 online index can be created or deleted "
+                "simultaneously per table",
+            )
+        for spec in self.creates:
+            if spec.name in existing:
+                raise _invalid(f"Index already exists: {spec.name}")
+            _missing_definitions([spec], self.defs)
+            spec.check_schema()
+            spec.check_projection()
+            check_gsi_throughput([spec], billing)
+            known = {d["AttributeName"]: d["AttributeType"] for d in table.attribute_definitions}
+            for name in spec.key_names:
+                if name in known and known[name] != self.defs[name]:
+                    raise _invalid(
+                        "Attributes cannot be redefined. Please check that your attribute has "
+                        f"the same type as previously defined. Attribute: {name}"
+                    )
+        if self.creates:
+            gsis = [index for index in table.indexes if index.is_global]
+            if len(gsis) + len(self.creates) > MAX_GSIS:
+                raise _invalid(
+                    f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}"
+                )
+            check_projected_total(self.creates, table.indexes)
+        for name in self.deletes:
+            if name not in {index.name for index in table.indexes if index.is_global}:
+                raise DynamoDBError(
+                    "ResourceNotFoundException",
+                    f"Requested resource not found: Table: {name} not found",
+                )
+
+    def apply(self, table: TableDef) -> tuple[dict[str, str], list[IndexDef]]:
+        """Make the changes; returns the status to report per index, and the removed ones."""
+        statuses: dict[str, str] = {}
+        removed = [index for index in table.indexes if index.name in self.deletes]
+        for name, throughput in self.updates:
+            index = table.index(name)
+            if index is not None and throughput is not None:
+                index.read_units, index.write_units = throughput
+            statuses[name] = "UPDATING"
+        for spec in self.creates:
+            known = {d["AttributeName"] for d in table.attribute_definitions}
+            types = {d["AttributeName"]: d["AttributeType"] for d in table.attribute_definitions}
+            for name in spec.key_names:
+                if name not in known:
+                    table.attribute_definitions.append(
+                        {"AttributeName": name, "AttributeType": self.defs[name]}
+                    )
+                types.setdefault(name, self.defs[name])
+            index = build_index(spec, types, table.key_names)
+            index.backfill(table.rows())
+            table.indexes.append(index)
+            statuses[index.name] = "CREATING"
+        for name in self.deletes:
+            table.indexes = [index for index in table.indexes if index.name != name]
+            statuses[name] = "DELETING"
+        return statuses, removed

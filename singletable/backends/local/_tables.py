@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from singletable.backends.local import _streams
 from singletable.backends.local._index_ddl import (
+    GsiUpdates,
     build_index,
     check_index_specs,
     index_specs,
@@ -234,15 +235,22 @@ def update_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
     throughput = _throughput(checks, request.get("ProvisionedThroughput"))
     protection = request.get("DeletionProtectionEnabled")
     stream_spec = _streams.check_specification(checks, request.get("StreamSpecification"))
+    gsi_updates = GsiUpdates(checks, request)
     with engine.lock:
         table = _table(engine, request)
         checks.raise_if_any()
-        for option in ("GlobalSecondaryIndexUpdates", "ReplicaUpdates"):
+        for option in ("ReplicaUpdates",):
             if request.get(option):
                 raise validation_error(
                     f"{option} is not supported by this version of the local engine"
                 )
-        if billing is None and throughput is None and protection is None and stream_spec is None:
+        if (
+            billing is None
+            and throughput is None
+            and protection is None
+            and stream_spec is None
+            and not gsi_updates.given
+        ):
             raise validation_error(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
                 "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
@@ -259,6 +267,7 @@ def update_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
             raise _invalid(
                 "ProvisionedThroughput must be specified when BillingMode is PROVISIONED"
             )
+        gsi_updates.validate(table, mode)
         now = engine.clock()
         if throughput is not None:
             _check_bounds(throughput)
@@ -292,5 +301,15 @@ def update_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
             table.deletion_protection = bool(protection)
         if stream_spec is not None:
             engine.streams.apply_update(table, stream_spec)
-            engine.save_table(table)
-        return {"TableDescription": table.describe()}
+        statuses, removed = gsi_updates.apply(table)
+        engine.save_table(table)
+        description = table.describe()
+        for index in removed:
+            description.setdefault("GlobalSecondaryIndexes", []).append(
+                index.describe(table.arn, table.billing_mode, "DELETING")
+            )
+        for entry in description.get("GlobalSecondaryIndexes", []):
+            entry["IndexStatus"] = statuses.get(entry["IndexName"], entry["IndexStatus"])
+            if entry["IndexStatus"] == "CREATING":
+                entry["Backfilling"] = False
+        return {"TableDescription": description}
