@@ -103,6 +103,9 @@ def batch_write_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, 
             old_size = table.store.size_of(pk, sk)
             changes.append(Change(table, pk, sk, old, new, size))
             cost = write_units(max(size, old_size))
+            if table.indexes and capacity_mode in ("TOTAL", "INDEXES"):
+                for spent, _local in table.index_write_costs(pk, sk, old, new).values():
+                    cost += spent
             units[table.name] = units.get(table.name, 0.0) + cost
         commit(engine, changes)
     response: dict[str, Any] = {"UnprocessedItems": {}}

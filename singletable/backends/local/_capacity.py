@@ -11,6 +11,7 @@ Developer Guide, "Read/write capacity mode" and "DynamoDB item sizes and formats
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["consumed", "read_units", "write_units"]
@@ -31,16 +32,36 @@ def write_units(size: int) -> float:
 
 
 def consumed(
-    mode: str | None, table: str, units: float, *, index: str | None = None, local: bool = False
+    mode: str | None,
+    table: str,
+    units: float,
+    *,
+    index: str | None = None,
+    local: bool = False,
+    index_units: Mapping[str, tuple[float, bool]] | None = None,
 ) -> dict[str, Any] | None:
     """The ``ConsumedCapacity`` member for ``ReturnConsumedCapacity=mode`` (None for NONE).
 
     With ``index`` set the units were spent on that secondary index (Query/Scan of
     an index; ``local`` for an LSI), which INDEXES mode reports separately.
+    ``index_units`` maps index name to ``(units, is_local)`` for the writes a table
+    write made in its indexes: counted in the total, itemized in INDEXES mode.
     """
+    if index_units:
+        spent = {name: cost for name, cost in index_units.items() if cost[0]}
+        total = units + sum(cost for cost, _ in spent.values())
+        if mode not in ("TOTAL", "INDEXES"):
+            return None
+        result: dict[str, Any] = {"TableName": table, "CapacityUnits": total}
+        if mode == "INDEXES":
+            result["Table"] = {"CapacityUnits": units}
+            for name, (cost, is_local) in spent.items():
+                key = "LocalSecondaryIndexes" if is_local else "GlobalSecondaryIndexes"
+                result.setdefault(key, {})[name] = {"CapacityUnits": cost}
+        return result
     if mode not in ("TOTAL", "INDEXES"):
         return None
-    result: dict[str, Any] = {"TableName": table, "CapacityUnits": units}
+    result = {"TableName": table, "CapacityUnits": units}
     if mode == "INDEXES":
         if index is None:
             result["Table"] = {"CapacityUnits": units}

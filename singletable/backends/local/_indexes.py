@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from singletable._values import AttributeValue, Item, item_size
+from singletable.backends.local._capacity import write_units
 from singletable.backends.local.errors import validation_error
 from singletable.backends.local.keycodec import encode_key, prefix_bounds
 from singletable.backends.local.storage import MemoryTableStore, TableStore
@@ -182,10 +183,11 @@ class IndexDef:
 
     # ----------------------------------------------------------------- entries
 
-    def check_item(self, item: Mapping[str, AttributeValue]) -> None:
+    def check_item(self, item: Mapping[str, AttributeValue], *, updating: bool = False) -> None:
         """Reject an item whose index key attributes have the wrong type or are empty.
 
-        Messages as DynamoDB's (cross-checked with dynalite and dynoxide).
+        Messages as DynamoDB's (cross-checked with dynalite and dynoxide; an
+        UpdateItem that empties an index key gets its own wording, per dynoxide).
         """
         for attr in self.hash + self.range:
             value = item.get(attr.name)
@@ -199,6 +201,13 @@ class IndexDef:
                 )
             if value[kind] == "":
                 what = "binary" if kind == "B" else "string"
+                if updating:
+                    raise validation_error(
+                        "One or more parameter values are not valid. The update expression "
+                        "attempted to update a secondary index key to a value that is not "
+                        "supported. The AttributeValue for a key attribute cannot contain an "
+                        f"empty {what} value."
+                    )
                 raise validation_error(
                     "One or more parameter values are not valid. A value specified for a "
                     "secondary index key is not supported. The AttributeValue for a key "
@@ -239,6 +248,30 @@ class IndexDef:
             else:
                 entry = self.project(new)
                 self.store.put(new_key[0], new_key[1], entry, item_size(entry))
+
+    def write_cost(self, pk: bytes, sk: bytes, old: Item | None, new: Item | None) -> float:
+        """Write units the index spends when table item ``(pk, sk)`` goes from ``old`` to ``new``.
+
+        Developer Guide, "Provisioned throughput considerations for Global Secondary
+        Indexes": an entry added or removed costs one write of its size, a changed
+        index key costs two (delete and put), an entry whose projected attributes
+        did not change costs nothing.
+        """
+        old_key = self.entry_key(old, pk, sk) if old is not None else None
+        new_key = self.entry_key(new, pk, sk) if new is not None else None
+        old_entry = self.project(old) if old is not None and old_key is not None else None
+        new_entry = self.project(new) if new is not None and new_key is not None else None
+        if old_entry is None and new_entry is None:
+            return 0.0
+        if old_entry is None or new_entry is None:
+            entry = new_entry if new_entry is not None else old_entry
+            assert entry is not None
+            return write_units(item_size(entry))
+        if old_key != new_key:
+            return write_units(item_size(old_entry)) + write_units(item_size(new_entry))
+        if old_entry == new_entry:
+            return 0.0
+        return write_units(max(item_size(old_entry), item_size(new_entry)))
 
     def backfill(self, rows: Any) -> None:
         """Add an entry for every ``(pk, sk, item, size)`` in ``rows`` (a table's contents)."""

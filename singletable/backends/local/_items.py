@@ -80,12 +80,19 @@ def check_condition(condition: Condition | None, old: Item | None, on_failure: s
 
 
 def _respond(
-    table: TableDef, options: WriteOptions, units: float, attributes: Item | None
+    table: TableDef,
+    options: WriteOptions,
+    units: float,
+    attributes: Item | None,
+    change: Change | None = None,
 ) -> dict[str, Any]:
     response: dict[str, Any] = {}
     if attributes:
         response["Attributes"] = attributes
-    capacity = consumed(options.capacity, table.name, units)
+    index_units = None
+    if change is not None and table.indexes and options.capacity in ("TOTAL", "INDEXES"):
+        index_units = table.index_write_costs(change.pk, change.sk, change.old, change.new)
+    capacity = consumed(options.capacity, table.name, units, index_units=index_units)
     if capacity is not None:
         response["ConsumedCapacity"] = capacity
     return response
@@ -119,9 +126,10 @@ def put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
         check_condition(condition, old, options.on_failure)
         old_size = store.size_of(pk, sk)
         table.check_index_keys(item)
-        commit(engine, [Change(table, pk, sk, old, item, size)])
+        change = Change(table, pk, sk, old, item, size)
+        commit(engine, [change])
     units = write_units(max(size, old_size))
-    return _respond(table, options, units, old if options.returns == "ALL_OLD" else None)
+    return _respond(table, options, units, old if options.returns == "ALL_OLD" else None, change)
 
 
 def delete_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
@@ -138,9 +146,10 @@ def delete_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
         old = table.store.get(pk, sk)
         check_condition(condition, old, options.on_failure)
         old_size = table.store.size_of(pk, sk)
-        commit(engine, [Change(table, pk, sk, old, None)])
+        change = Change(table, pk, sk, old, None)
+        commit(engine, [change])
     units = write_units(old_size)
-    return _respond(table, options, units, old if options.returns == "ALL_OLD" else None)
+    return _respond(table, options, units, old if options.returns == "ALL_OLD" else None, change)
 
 
 def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
@@ -184,10 +193,12 @@ def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
                 size += _attribute_size(new, name) - _attribute_size(base, name)
         if size > MAX_ITEM_BYTES:
             raise validation_error("Item size to update has exceeded the maximum allowed size")
-        table.check_index_keys(new)
-        commit(engine, [Change(table, pk, sk, old, new, size)])
+        table.check_index_keys(new, updating=True)
+        change = Change(table, pk, sk, old, new, size)
+        commit(engine, [change])
     units = write_units(max(size, base_size if old is not None else 0))
-    return _respond(table, options, units, _returned(options.returns, old, new, update))
+    returned = _returned(options.returns, old, new, update)
+    return _respond(table, options, units, returned, change)
 
 
 def _attribute_size(item: Item, name: str) -> int:

@@ -111,14 +111,16 @@ class TableDef:
                 return index
         return None
 
-    def check_index_keys(self, item: Mapping[str, AttributeValue]) -> None:
+    def check_index_keys(
+        self, item: Mapping[str, AttributeValue], *, updating: bool = False
+    ) -> None:
         """Reject an item whose index key attributes have the wrong type or size.
 
         Called on every write before anything changes, so that :func:`._write.commit`
         never fails half-way.
         """
         for index in self.indexes:
-            index.check_item(item)
+            index.check_item(item, updating=updating)
 
     def update_indexes(
         self, pk: bytes, sk: bytes, old: Item | None, new: Item | None, new_size: int
@@ -126,6 +128,15 @@ class TableDef:
         """Move the item at table key ``(pk, sk)`` from ``old`` to ``new`` in every index."""
         for index in self.indexes:
             index.replace(pk, sk, old, new, new_size)
+
+    def index_write_costs(
+        self, pk: bytes, sk: bytes, old: Item | None, new: Item | None
+    ) -> dict[str, tuple[float, bool]]:
+        """Write units each index spends on this change: ``{name: (units, is_local)}``."""
+        return {
+            index.name: (index.write_cost(pk, sk, old, new), not index.is_global)
+            for index in self.indexes
+        }
 
     def rebuild_indexes(self) -> None:
         """Fill every (empty) index store from the table's items: after a reopen."""
