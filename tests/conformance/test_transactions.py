@@ -39,6 +39,8 @@ MOTO_DIFFERENCES = {
     "check-order": "moto looks tables up before it checks the request's members and every "
     "expression; DynamoDB reports a bad enum, a malformed or unused expression anywhere in "
     "the request ahead of a missing table.",
+    "index-key-type": "moto accepts an index key attribute of the wrong type in a transaction; "
+    "DynamoDB cancels with a ValidationError reason ('Type mismatch for Index Key ...').",
     "get-projection": "moto ignores ProjectionExpression in TransactGetItems.",
     "get-duplicates": "moto accepts the same item twice in TransactGetItems.",
     "get-key-reason": "moto raises a plain ValidationException ('Validation Exception') for a "
@@ -465,6 +467,19 @@ def test_repeated_token_applies_once(db: Backend, ddb: Any, table: str) -> None:
 
 
 @pytest.mark.moto_differs("client-token")
+def test_repeated_token_reports_the_reads(db: Backend, ddb: Any, table: str) -> None:
+    put = _put({**K1, "big": {"S": "x" * 1500}})  # 2 write units, 1 read unit
+    first = ddb.transact_write_items(
+        TransactItems=[put], ClientRequestToken="token-1", ReturnConsumedCapacity="TOTAL"
+    )
+    again = ddb.transact_write_items(
+        TransactItems=[put], ClientRequestToken="token-1", ReturnConsumedCapacity="TOTAL"
+    )
+    assert first["ConsumedCapacity"][0]["CapacityUnits"] == 2 * 2
+    assert again["ConsumedCapacity"][0]["CapacityUnits"] == 2 * 1
+
+
+@pytest.mark.moto_differs("client-token")
 def test_reused_token_with_other_items_is_refused(db: Backend, ddb: Any, table: str) -> None:
     ddb.transact_write_items(TransactItems=[ADD_ONE], ClientRequestToken="token-1")
     # DynamoDB's message text is not confirmed: only the code is asserted.
@@ -500,8 +515,7 @@ def test_token_expires_after_ten_minutes(db: Backend, ddb: Any, table: str) -> N
 # --------------------------------------------------------------------------- indexes
 
 
-@pytest.mark.skip(reason="secondary indexes are not in the engine yet (issue 3, the lead's part)")
-def test_transaction_maintains_a_gsi(db: Backend, ddb: Any) -> None:
+def _gsi_table(db: Backend) -> None:
     db.create_table(
         "tbl",
         AttributeDefinitions=[
@@ -517,6 +531,10 @@ def test_transaction_maintains_a_gsi(db: Backend, ddb: Any) -> None:
             }
         ],
     )
+
+
+def test_transaction_maintains_a_gsi(db: Backend, ddb: Any) -> None:
+    _gsi_table(db)
     db.put({**K2, "g": {"S": "old"}})
     ddb.transact_write_items(
         TransactItems=[
@@ -540,5 +558,27 @@ def test_transaction_maintains_a_gsi(db: Backend, ddb: Any) -> None:
         )["Items"]
         == []
     )
-    with raises("TransactionCanceledException", _cancelled(["ValidationError"])):
-        ddb.transact_write_items(TransactItems=[_put({**K1, "g": {"N": "1"}})])
+
+
+@pytest.mark.moto_differs("index-key-type")
+def test_index_key_of_the_wrong_type_is_a_validation_error_reason(db: Backend, ddb: Any) -> None:
+    _gsi_table(db)
+    with raises("TransactionCanceledException", _cancelled(["None", "ValidationError"])) as info:
+        ddb.transact_write_items(TransactItems=[_put(K2), _put({**K1, "g": {"N": "1"}})])
+    assert _reasons(info)[1] == {
+        "Code": "ValidationError",
+        "Message": "One or more parameter values were invalid: Type mismatch for Index Key g "
+        "Expected: S Actual: N IndexName: byG",
+    }
+    assert db.get(K2) is None
+
+
+def test_empty_index_key_value_in_a_put_is_a_plain_error(db: Backend, ddb: Any) -> None:
+    _gsi_table(db)
+    message = (
+        "One or more parameter values are not valid. A value specified for a secondary index "
+        "key is not supported. The AttributeValue for a key attribute cannot contain an empty "
+        "string value. IndexName: byG, IndexKey: g"
+    )
+    with raises("ValidationException", message):
+        ddb.transact_write_items(TransactItems=[_put(K2), _put({**K1, "g": {"S": ""}})])

@@ -169,17 +169,30 @@ def _expressions(body: dict[str, Any]) -> RequestExpressions:
 
 
 def _check_key_values(table: TableDef, source: dict[str, Any]) -> None:
-    """Reject empty (or oversized) key values up front, as DynamoDB does in a transaction.
+    """Reject an empty key value up front, as DynamoDB does in a transaction.
 
     A key value of the wrong type is not rejected here: it becomes the action's
-    cancellation reason (see the module docstring).
+    cancellation reason (see the module docstring), and so does an oversized one
+    (not captured: which way DynamoDB reports that one is unconfirmed).
     """
     for attr in (table.hash, table.range):
-        if attr is None:
+        if attr is None or attr.type == "N":
             continue
         value = source.get(attr.name)
-        if isinstance(value, dict) and len(value) == 1 and attr.type in value:
-            table.encode_value(attr, validate_value(value, attr.name))
+        if isinstance(value, dict) and len(value) == 1 and value.get(attr.type) == "":
+            table.encode_value(attr, value)  # raises DynamoDB's empty-key-value error
+
+
+def _check_index_key_values(table: TableDef, item: Item) -> None:
+    """Reject a Put item with an empty index key value up front (a wrong type is a reason).
+
+    The same split as for table keys (nubo-db/dynoxide PR #99, captured in eu-west-2).
+    """
+    for index in table.indexes:
+        for attr in (*index.hash, *index.range):
+            value = item.get(attr.name)
+            if value is not None and value.get(attr.type) == "":
+                index.check_item(item)  # raises DynamoDB's empty-index-key error
 
 
 # --------------------------------------------------------------------------- write actions
@@ -247,6 +260,8 @@ def _bind(engine: LocalEngine, action: _Action) -> None:
     table = action.table = find_table(engine, action.body["TableName"])
     source = action.item if action.item is not None else action.body["Key"]
     _check_key_values(table, source)
+    if action.item is not None and table.indexes:
+        _check_index_key_values(table, action.item)
     try:
         if action.item is not None:
             action.pk, action.sk = table.key_from_item(action.item)
