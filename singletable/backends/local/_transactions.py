@@ -315,7 +315,7 @@ def _new_state(action: _Action, old: Item | None, old_size: int) -> tuple[Item |
     # A transacted Update is measured on the whole finished item (the same capture).
     if size > MAX_ITEM_BYTES:
         raise validation_error("Item size to update has exceeded the maximum allowed size")
-    table.check_index_keys(new)
+    table.check_index_keys(new, updating=True)
     return new, size
 
 
@@ -353,19 +353,59 @@ def _cancelled(reasons: list[dict[str, Any]]) -> DynamoDBError:
     )
 
 
-def _consumed(mode: str | None, units: dict[str, float], kind: str) -> list[dict[str, Any]]:
-    """ConsumedCapacity entries, one per table, with ``{kind}CapacityUnits`` (Read/Write)."""
+# Units spent in each table's indexes: {table: {index: (units, is_local)}}.
+_IndexUnits = dict[str, dict[str, tuple[float, bool]]]
+
+
+def _consumed(
+    mode: str | None, units: dict[str, float], kind: str, index_units: _IndexUnits | None = None
+) -> list[dict[str, Any]]:
+    """ConsumedCapacity entries, one per table, with ``{kind}CapacityUnits`` (Read/Write).
+
+    Index writes count in the table's total; INDEXES mode itemizes them (as the
+    single-item writes do, see :func:`._capacity.consumed`).
+    """
     entries = []
     for name, value in units.items():
+        spent = {
+            index: cost for index, cost in (index_units or {}).get(name, {}).items() if cost[0]
+        }
+        total = value + sum(cost for cost, _ in spent.values())
         entry: dict[str, Any] = {
             "TableName": name,
-            "CapacityUnits": value,
-            f"{kind}CapacityUnits": value,
+            "CapacityUnits": total,
+            f"{kind}CapacityUnits": total,
         }
         if mode == "INDEXES":
             entry["Table"] = {"CapacityUnits": value, f"{kind}CapacityUnits": value}
+            for index, (cost, is_local) in spent.items():
+                group = "LocalSecondaryIndexes" if is_local else "GlobalSecondaryIndexes"
+                entry.setdefault(group, {})[index] = {
+                    "CapacityUnits": cost,
+                    f"{kind}CapacityUnits": cost,
+                }
         entries.append(entry)
     return entries
+
+
+def _index_units(changes: list[Change]) -> _IndexUnits:
+    """What the changes cost in the tables' indexes.
+
+    Charged at the ordinary rate, not doubled: index entries are maintained
+    outside the transaction protocol (GSIs asynchronously). Not confirmed against
+    DynamoDB.
+    """
+    spent: _IndexUnits = {}
+    for change in changes:
+        table = change.table
+        if not table.indexes:
+            continue
+        per_index = spent.setdefault(table.name, {})
+        costs = table.index_write_costs(change.pk, change.sk, change.old, change.new)
+        for index, (cost, is_local) in costs.items():
+            before = per_index.get(index, (0.0, is_local))[0]
+            per_index[index] = (before + cost, is_local)
+    return spent
 
 
 def transact_write_items(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
@@ -406,13 +446,14 @@ def transact_write_items(engine: LocalEngine, request: dict[str, Any]) -> dict[s
             units[action.table.name] = units.get(action.table.name, 0.0) + cost
         if any(reason["Code"] != "None" for reason in reasons):
             raise _cancelled(reasons)
+        index_units = _index_units(changes) if capacity_mode in ("TOTAL", "INDEXES") else None
         commit(engine, changes)
         if token is not None:
             targets = [(a.table, a.pk, a.sk) for a in actions if a.table is not None]
             tokens.remember(token, digest, engine.clock(), targets)
     response: dict[str, Any] = {}
     if capacity_mode in ("TOTAL", "INDEXES"):
-        response["ConsumedCapacity"] = _consumed(capacity_mode, units, "Write")
+        response["ConsumedCapacity"] = _consumed(capacity_mode, units, "Write", index_units)
     return response
 
 
