@@ -61,7 +61,9 @@ def key_schema(checks: Checks, schema: Any, member: str, longest: int) -> list[t
     if len(schema) < 1:
         checks.fail(member, "[]", "Member must have length greater than or equal to 1")
     if len(schema) > longest:
-        checks.fail(member, schema, f"Member must have length less than or equal to {longest}")
+        checks.fail(
+            member, _java_list(schema), f"Member must have length less than or equal to {longest}"
+        )
     elements: list[tuple[str, str]] = []
     for position, element in enumerate(schema, start=1):
         element = element if isinstance(element, dict) else {}
@@ -80,6 +82,21 @@ def key_schema(checks: Checks, schema: Any, member: str, longest: int) -> list[t
             )
         elements.append((str(name), str(key_type)))
     return elements
+
+
+def _java_list(schema: list[Any]) -> str:
+    """A KeySchema as DynamoDB shows it in a message: the Java SDK model's toString.
+
+    ``[KeySchemaElement(attributeName=pk, keyType=HASH), ...]`` (captured by dynoxide,
+    src/actions/create_table.rs, ``render_key_schema_java_toString``).
+    """
+    parts = []
+    for element in schema:
+        element = element if isinstance(element, dict) else {}
+        name = element.get("AttributeName") or ""
+        key_type = element.get("KeyType") or ""
+        parts.append(f"KeySchemaElement(attributeName={name}, keyType={key_type})")
+    return "[" + ", ".join(parts) + "]"
 
 
 class IndexSpec:

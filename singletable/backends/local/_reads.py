@@ -97,6 +97,8 @@ class _ReadRequest:
         # cost); a GSI cannot (Developer Guide, "Projections" for each index kind).
         self.fetch_from_table = False
         if index is not None and index.projected is not None:
+            if index.is_global:
+                self._check_gsi_projection(index, index.projected)
             if self.select == "ALL_ATTRIBUTES":
                 if index.is_global:
                     raise validation_error(
@@ -107,6 +109,28 @@ class _ReadRequest:
                 self.fetch_from_table = True
             elif self.projection is not None and not index.is_global:
                 self.fetch_from_table = not self.projection.top_level_names <= index.projected
+
+    def _check_gsi_projection(self, index: IndexDef, projected: frozenset[str]) -> None:
+        """A GSI cannot fetch from the table: names it does not project are rejected.
+
+        API_Query ("you can only request attributes that are projected into the
+        index"); texts as live DynamoDB answers them (localstack/localstack#478 for the
+        projection, sensedeep/dynamodb-onetable#377 for the filter).
+        """
+        if self.projection is not None:
+            missing = sorted(self.projection.top_level_names - projected)
+            if missing:
+                raise validation_error(
+                    "One or more parameter values were invalid: Global secondary index "
+                    f"{index.name} does not project [{', '.join(missing)}]"
+                )
+        if self.filter is not None:
+            missing = sorted(self.filter.top_level_names - projected)
+            if missing:
+                raise validation_error(
+                    f"One or more parameter values were invalid: Secondary index {index.name} "
+                    f"does not project one or more filter attributes: [{', '.join(missing)}]"
+                )
 
     def start_key(self) -> tuple[bytes, bytes] | None:
         """The encoded ExclusiveStartKey (a position in the table or the index), checked."""
