@@ -7,7 +7,10 @@ DynamoDB, down to its error codes and messages.
 
 The table is a small single-table e-commerce design: a customer and its orders
 share the partition ``CUSTOMER#<id>``; the sort key tells them apart
-(``PROFILE`` for the customer, ``ORDER#<date>#<id>`` for each order).
+(``PROFILE`` for the customer, ``ORDER#<date>#<id>`` for each order). A global
+secondary index keyed on ``status`` and ``created`` answers "orders by status,
+oldest first" across all customers; a transaction places an order and counts it
+on the customer in one step; a stream subscription sees every change.
 """
 
 from __future__ import annotations
@@ -18,6 +21,17 @@ import boto3
 from botocore.exceptions import ClientError
 
 from singletable.testing import local_dynamodb
+
+ORDERS_BY_STATUS = {
+    "IndexName": "orders_by_status",
+    "KeySchema": [
+        {"AttributeName": "status", "KeyType": "HASH"},
+        {"AttributeName": "created", "KeyType": "RANGE"},
+    ],
+    # The index keeps the keys and the total only; a profile has no status, so
+    # it is not in the index at all (a sparse index).
+    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["total"]},
+}
 
 
 def show(title: str, items: list[dict[str, Any]]) -> None:
@@ -30,7 +44,7 @@ def show(title: str, items: list[dict[str, Any]]) -> None:
 
 def main() -> None:
     """Create a table, write a customer and its orders, query, update, fail a condition."""
-    with local_dynamodb():
+    with local_dynamodb() as engine:
         ddb = boto3.client("dynamodb")  # no credentials or region needed
         ddb.create_table(
             TableName="shop",
@@ -39,10 +53,20 @@ def main() -> None:
                 {"AttributeName": "SK", "KeyType": "RANGE"},
             ],
             AttributeDefinitions=[
-                {"AttributeName": "PK", "AttributeType": "S"},
-                {"AttributeName": "SK", "AttributeType": "S"},
+                {"AttributeName": name, "AttributeType": "S"}
+                for name in ("PK", "SK", "status", "created")
             ],
+            GlobalSecondaryIndexes=[ORDERS_BY_STATUS],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
             BillingMode="PAY_PER_REQUEST",
+        )
+        # Every committed change, delivered in-process as a stream record.
+        changes: list[str] = []
+        engine.subscribe(
+            "shop",
+            lambda record: changes.append(
+                f"{record['eventName']} {record['dynamodb']['Keys']['SK']['S']}"
+            ),
         )
         print("tables:", ddb.list_tables()["TableNames"])
 
@@ -60,6 +84,7 @@ def main() -> None:
                     "PK": {"S": "CUSTOMER#c1"},
                     "SK": {"S": f"ORDER#{date}#{order_id}"},
                     "status": {"S": "pending"},
+                    "created": {"S": date},
                     "total": {"N": total},  # stored canonically: "30.00" comes back as "30"
                 },
             )
@@ -120,6 +145,59 @@ def main() -> None:
             },
         )
         show(f"orders over 20 ({big['Count']} of {big['ScannedCount']} read):", big["Items"])
+
+        place_order(ddb)
+
+        # Across customers, through the index: pending orders, oldest first.
+        pending = ddb.query(
+            TableName="shop",
+            IndexName="orders_by_status",
+            KeyConditionExpression="#s = :pending",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":pending": {"S": "pending"}},
+        )
+        show("pending orders (index orders_by_status):", pending["Items"])
+
+        print("\nstream records seen by the subscriber:")
+        for change in changes:
+            print("  ", change)
+
+
+def place_order(ddb: Any) -> None:
+    """Write an order and count it on its customer: both or neither (a transaction)."""
+    customer = {"PK": {"S": "CUSTOMER#c1"}, "SK": {"S": "PROFILE"}}
+    order = {
+        "PK": {"S": "CUSTOMER#c1"},
+        "SK": {"S": "ORDER#2024-06-12#o4"},
+        "status": {"S": "pending"},
+        "created": {"S": "2024-06-12"},
+        "total": {"N": "5"},
+    }
+    place = [
+        {
+            "Put": {
+                "TableName": "shop",
+                "Item": order,
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        },
+        {
+            "Update": {
+                "TableName": "shop",
+                "Key": customer,
+                "UpdateExpression": "ADD orders :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        },
+    ]
+    ddb.transact_write_items(TransactItems=place)
+    profile = ddb.get_item(TableName="shop", Key=customer)["Item"]
+    print(f"\nplaced o4 in a transaction; c1 has {profile['orders']['N']} order(s) counted")
+    try:
+        ddb.transact_write_items(TransactItems=place)  # o4 exists: the whole thing fails
+    except ClientError as error:
+        reasons = [reason["Code"] for reason in error.response["CancellationReasons"]]
+        print(f"placing o4 again -> {error.response['Error']['Code']}, reasons {reasons}")
 
 
 if __name__ == "__main__":

@@ -591,3 +591,12 @@ def test_quickstart_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert "'SK': 'ORDER#2024-06-11#o3'" in out.split("after shipping")[0]
     assert "ConditionalCheckFailedException: The conditional request failed" in out
     assert "orders over 20 (2 of 3 read)" in out
+    assert "c1 has 1 order(s) counted" in out
+    assert "TransactionCanceledException, reasons ['ConditionalCheckFailed', 'None']" in out
+    pending = out.split("pending orders (index orders_by_status):")[1].split("stream records")[0]
+    assert [line.split("'SK': '")[1][:19] for line in pending.strip().splitlines()] == [
+        "ORDER#2024-05-03#o2",
+        "ORDER#2024-06-11#o3",
+        "ORDER#2024-06-12#o4",
+    ]
+    assert "MODIFY ORDER#2024-05-01#o1" in out.split("stream records seen")[1]
