@@ -59,7 +59,6 @@ import hmac
 import marshal
 import secrets
 import threading
-import uuid
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -136,7 +135,11 @@ def _items_equal(old: Item, new: Item) -> bool:
         return True
     if old.keys() != new.keys():
         return False
-    return all(values_equal(value, new[name]) for name, value in old.items())
+    for name, value in old.items():
+        other = new[name]
+        if value != other and not values_equal(value, other):
+            return False
+    return True
 
 
 def _copy(value: Any) -> Any:
@@ -445,6 +448,8 @@ class Streams:
         # Sequence numbers start from the clock, so they keep growing across restarts.
         self._last_sequence = _SEQUENCE_BASE + int(engine.clock() * 1_000_000)
         self._key = secrets.token_bytes(16)
+        # eventIDs: 32 hex digits, like DynamoDB's; unique within the engine.
+        self._event_ids = (engine.region, secrets.token_hex(8))
         self._pending: deque[tuple[Subscription, Record]] = deque()
         self._delivery_lock = threading.Lock()
         self._delivering = threading.local()
@@ -533,7 +538,7 @@ class Streams:
             if old is not None and new is not None and _items_equal(old, new):
                 continue  # nothing changed: DynamoDB writes no record
             self._last_sequence += 1
-            writer = _RecordWriter(self._engine.region, change, self._last_sequence, now, identity)
+            writer = _RecordWriter(self._event_ids, change, self._last_sequence, now, identity)
             if stream is not None:
                 stream.append(self._last_sequence, writer.record(stream.view), now)
             for subscription in subscriptions or ():
@@ -669,7 +674,7 @@ class _RecordWriter:
 
     def __init__(
         self,
-        region: str,
+        event_ids: tuple[str, str],
         change: Change,
         sequence: int,
         now: float,
@@ -680,11 +685,11 @@ class _RecordWriter:
         self._change = change
         self._keys = change.table.key_of(new if new is not None else old)  # type: ignore[arg-type]
         self._base: Record = {
-            "eventID": uuid.uuid4().hex,
+            "eventID": f"{event_ids[1]}{sequence & 0xFFFFFFFFFFFFFFFF:016x}",
             "eventName": name,
             "eventVersion": "1.1",
             "eventSource": "aws:dynamodb",
-            "awsRegion": region,
+            "awsRegion": event_ids[0],
             # Streams API: "rounded down to the closest second".
             "dynamodb": {"ApproximateCreationDateTime": int(now), "SequenceNumber": str(sequence)},
         }
