@@ -251,6 +251,25 @@ def test_record_stream_iterator_form(engine: LocalEngine) -> None:
     assert records.drain() == []
 
 
+def test_lambda_event_for_a_handler(engine: LocalEngine) -> None:
+    create(engine, view="NEW_IMAGE")
+    enable_ttl(engine)
+    arn = engine.call("DescribeTable", {"TableName": "orders"})["Table"]["LatestStreamArn"]
+    handled: list[str] = []
+
+    def handler(event: dict[str, Any], context: Any) -> None:
+        for record in event["Records"]:
+            handled.append(f"{record['eventName']} {record['eventSourceARN'] == arn}")
+            if "userIdentity" in record:
+                handled.append(record["userIdentity"]["principalId"])
+
+    with engine.stream_records("orders") as records:
+        put(engine, "a", expires={"N": str(int(NOW) - 1)})
+        engine.sweep_ttl()
+        handler(records.lambda_event(), None)
+    assert handled == ["INSERT True", "REMOVE True", "dynamodb.amazonaws.com"]
+
+
 # --------------------------------------------------------------------------- retention, iterators
 
 

@@ -354,6 +354,13 @@ class Subscription:
         self.closed = False
         self._streams = streams
 
+    def stream_arn(self) -> str | None:
+        """The latest stream ARN of the subscribed table (None if it never had a stream)."""
+        table = self._streams.table(self.table_name)
+        stream = (table.settings.get("stream") or {}) if table is not None else {}
+        arn = stream.get("LatestStreamArn")
+        return str(arn) if arn is not None else None
+
     def close(self) -> None:
         """Stop receiving records (records already queued are not delivered)."""
         if not self.closed:
@@ -418,6 +425,19 @@ class RecordStream:
             if not self._records:
                 raise StopIteration
             return self._records.popleft()
+
+    def lambda_event(self) -> dict[str, Any]:
+        """Take the waiting records as the event a Lambda trigger on the stream receives.
+
+        ``{"Records": [...]}``: each record gains ``eventSourceARN`` (the table's
+        latest stream ARN) and spells ``userIdentity`` as Lambda does
+        (``{"type": "Service", "principalId": "dynamodb.amazonaws.com"}``), so a
+        handler can be called as AWS calls it: ``handler(records.lambda_event(), None)``.
+        """
+        source = None
+        if self.subscription is not None:
+            source = self.subscription.stream_arn()
+        return {"Records": [_lambda_record(record, source) for record in self.drain()]}
 
     def close(self) -> None:
         """End the subscription."""
@@ -598,6 +618,10 @@ class Streams:
         records.subscription = self.subscribe(table_name, records.push, view)
         return records
 
+    def table(self, name: str) -> TableDef | None:
+        """The engine's table ``name``, if it exists."""
+        return self._engine.tables.get(name)
+
     def unsubscribe(self, subscription: Subscription) -> None:
         """Remove ``subscription`` (see :meth:`Subscription.close`)."""
         with self._engine.lock:
@@ -718,6 +742,17 @@ class _RecordWriter:
         record["dynamodb"] = body
         self._records[view] = record
         return record
+
+
+def _lambda_record(record: Record, source: str | None) -> Record:
+    """A stream record in the shape of a Lambda event's record."""
+    record = dict(record)
+    if source is not None:
+        record["eventSourceARN"] = source
+    identity = record.get("userIdentity")
+    if identity is not None:
+        record["userIdentity"] = {"type": identity["Type"], "principalId": identity["PrincipalId"]}
+    return record
 
 
 def _label(now: float) -> str:
