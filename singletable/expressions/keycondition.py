@@ -161,6 +161,12 @@ def _range_terms(terms: dict[str, KeyTerm], range_keys: Sequence[str]) -> list[K
             break
         term = terms[name]
         if name != used[-1] and term.op != "=":
-            raise _fail("Query key condition not supported")
+            # Live DynamoDB names the next attribute used, as for a gap (multi-attribute
+            # GSI conformance suite verified in eu-west-2 and us-east-1).
+            later = [k for k in range_keys[position + 1 :] if k in terms]
+            raise _fail(
+                f"RANGE key attributes {name} must have equality conditions specified in "
+                f"the query because a condition is present on key attribute {later[0]}"
+            )
         out.append(term)
     return out

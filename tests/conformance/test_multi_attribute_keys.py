@@ -325,13 +325,6 @@ def test_skipped_sort_attribute_rejected(raw: Any, orders: list[Item]) -> None:
         _q(raw, "h = :h AND b = :b", values=_values(h="o1", b="live"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: singletable/expressions/keycondition.py _range_terms answers "
-    "'Query key condition not supported' for a range condition before the last sort "
-    "attribute used; DynamoDB names the attribute ('RANGE key attributes b must have "
-    "equality conditions ...')",
-)
 def test_range_condition_before_the_last_attribute_rejected(raw: Any, orders: list[Item]) -> None:
     # Live DynamoDB answers this with the same text as for a gap (AWS-verified suite).
     with raises(
@@ -367,12 +360,6 @@ def test_sparse_multi_attribute_index(raw: Any, orders: list[Item]) -> None:
     assert _q(raw, "h = :h", values=_values(h="o1")) == ORDER
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: TableDef.check_index_keys (_schema.py) checks indexes in declaration "
-    "order; DynamoDB names the alphabetically first index keyed on the attribute (byTR "
-    "before gsi), as captured against AWS in the dynoxide conformance suite",
-)
 def test_wrong_type_in_one_key_attribute_rejected(
     db: Backend, raw: Any, orders: list[Item]
 ) -> None:

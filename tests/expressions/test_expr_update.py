@@ -314,7 +314,10 @@ def test_multi_attribute_keys() -> None:
         ExpressionContext(None, values).key_condition(
             "h1 = :1 AND r1 > :3 AND r2 = :4", ("h1",), ("r1", "r2")
         )
-    assert info.value.message == "Query key condition not supported"
+    assert info.value.message == (
+        "RANGE key attributes r1 must have equality conditions specified in the query because "
+        "a condition is present on key attribute r2"
+    )
     with pytest.raises(ExpressionError) as info:
         ExpressionContext(None, values).key_condition("h1 = :1 AND r2 = :4", ("h1",), ("r1", "r2"))
     assert info.value.message.startswith("RANGE key attributes r1 must have equality conditions")

@@ -183,11 +183,10 @@ class IndexDef:
 
     # ----------------------------------------------------------------- entries
 
-    def check_item(self, item: Mapping[str, AttributeValue], *, updating: bool = False) -> None:
-        """Reject an item whose index key attributes have the wrong type or are empty.
+    def check_types(self, item: Mapping[str, AttributeValue]) -> None:
+        """Reject an item whose index key attributes have the wrong type.
 
-        Messages as DynamoDB's (cross-checked with dynalite and dynoxide; an
-        UpdateItem that empties an index key gets its own wording, per dynoxide).
+        Messages as DynamoDB's (cross-checked with dynalite and dynoxide).
         """
         for attr in self.hash + self.range:
             value = item.get(attr.name)
@@ -199,21 +198,32 @@ class IndexDef:
                     "One or more parameter values were invalid: Type mismatch for Index Key "
                     f"{attr.name} Expected: {attr.type} Actual: {kind} IndexName: {self.name}"
                 )
-            if value[kind] == "":
-                what = "binary" if kind == "B" else "string"
-                if updating:
-                    raise validation_error(
-                        "One or more parameter values are not valid. The update expression "
-                        "attempted to update a secondary index key to a value that is not "
-                        "supported. The AttributeValue for a key attribute cannot contain an "
-                        f"empty {what} value."
-                    )
+
+    def check_not_empty(
+        self, item: Mapping[str, AttributeValue], *, updating: bool = False
+    ) -> None:
+        """Reject an item whose (correctly typed) index key attributes are empty.
+
+        An UpdateItem that empties an index key gets its own wording (per dynoxide).
+        """
+        for attr in self.hash + self.range:
+            value = item.get(attr.name)
+            if value is None or value.get(attr.type) != "":
+                continue
+            what = "binary" if attr.type == "B" else "string"
+            if updating:
                 raise validation_error(
-                    "One or more parameter values are not valid. A value specified for a "
-                    "secondary index key is not supported. The AttributeValue for a key "
-                    f"attribute cannot contain an empty {what} value. IndexName: {self.name}, "
-                    f"IndexKey: {attr.name}"
+                    "One or more parameter values are not valid. The update expression "
+                    "attempted to update a secondary index key to a value that is not "
+                    "supported. The AttributeValue for a key attribute cannot contain an "
+                    f"empty {what} value."
                 )
+            raise validation_error(
+                "One or more parameter values are not valid. A value specified for a "
+                "secondary index key is not supported. The AttributeValue for a key "
+                f"attribute cannot contain an empty {what} value. IndexName: {self.name}, "
+                f"IndexKey: {attr.name}"
+            )
 
     def entry_key(
         self, item: Mapping[str, AttributeValue], pk: bytes, sk: bytes

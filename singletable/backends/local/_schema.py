@@ -63,6 +63,10 @@ def _key_bytes(value: AttributeValue) -> int:
     return value_size(value)
 
 
+def _index_name(index: IndexDef) -> str:
+    return index.name
+
+
 @dataclass(slots=True)
 class TableDef:
     """A table in the catalog."""
@@ -119,8 +123,13 @@ class TableDef:
         Called on every write before anything changes, so that :func:`._write.commit`
         never fails half-way.
         """
-        for index in self.indexes:
-            index.check_item(item, updating=updating)
+        # DynamoDB reports the alphabetically first index, and checks every index's
+        # types before any emptiness (captured against AWS in dynoxide's suite).
+        ordered = sorted(self.indexes, key=_index_name) if len(self.indexes) > 1 else self.indexes
+        for index in ordered:
+            index.check_types(item)
+        for index in ordered:
+            index.check_not_empty(item, updating=updating)
 
     def update_indexes(
         self, pk: bytes, sk: bytes, old: Item | None, new: Item | None, new_size: int

@@ -188,11 +188,8 @@ def _check_index_key_values(table: TableDef, item: Item) -> None:
 
     The same split as for table keys (nubo-db/dynoxide PR #99, captured in eu-west-2).
     """
-    for index in table.indexes:
-        for attr in (*index.hash, *index.range):
-            value = item.get(attr.name)
-            if value is not None and value.get(attr.type) == "":
-                index.check_item(item)  # raises DynamoDB's empty-index-key error
+    for index in sorted(table.indexes, key=lambda index: index.name):
+        index.check_not_empty(item)  # raises DynamoDB's empty-index-key error
 
 
 # --------------------------------------------------------------------------- write actions
