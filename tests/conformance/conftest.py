@@ -1,7 +1,8 @@
 """Fixtures of the behaviour suite: one fresh backend per test, on every backend.
 
 ``db`` is parametrized over ``local`` (boto3 routed in-process to a fresh
-embedded engine by ``singletable.testing.local_dynamodb()``) and ``moto``
+embedded engine by ``singletable.testing.local_dynamodb()``), ``local_durable``
+(the same on an engine with durable storage in a temporary file) and ``moto``
 (``moto.mock_aws``). A test marked ``@pytest.mark.moto_differs(key)`` is
 skipped on moto, with the reason taken from its module's ``MOTO_DIFFERENCES``;
 set ``CONFORMANCE_CHECK_MOTO_DIFFERENCES=1`` to run those tests on moto anyway and
@@ -18,7 +19,7 @@ import boto3
 import pytest
 from ddbtest import REGION, Backend
 
-BACKENDS = ["local", "moto"]
+BACKENDS = ["local", "local_durable", "moto"]
 
 
 def _skip_if_moto_differs(request: pytest.FixtureRequest) -> None:
@@ -46,6 +47,14 @@ def db(request: pytest.FixtureRequest) -> Iterator[Backend]:
         return
     from singletable.testing import local_dynamodb
 
+    if request.param == "local_durable":  # the engine on a file (durable storage)
+        from singletable.backends.local.engine import LocalEngine
+
+        path = request.getfixturevalue("tmp_path") / "data.db"
+        with local_dynamodb(engine=LocalEngine(path=path)) as engine:
+            yield Backend("local_durable", boto3.client("dynamodb", region_name=REGION), engine)
+        engine.close()
+        return
     with local_dynamodb() as engine:
         yield Backend("local", boto3.client("dynamodb", region_name=REGION), engine)
 

@@ -357,3 +357,51 @@ def test_a_damaged_header_is_refused(path: Path) -> None:
     data[0:16] = b"Not SQLite here!"
     path.write_bytes(bytes(data))
     _open_fails(path, "not an SQLite file")
+
+
+# --------------------------------------------------------------------------- engine on a file
+
+
+def test_engine_backups_and_pitr_history_survive_a_reopen(path: Path) -> None:
+    from singletable.backends.local.engine import LocalEngine
+
+    now = [1000.0]
+    engine = LocalEngine(path=path, clock=lambda: now[0], ttl_sweep_interval=None)
+    engine.call(
+        "CreateTable",
+        {
+            "TableName": "tbl",
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "PK", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}],
+        },
+    )
+    spec = {"PointInTimeRecoveryEnabled": True}
+    engine.call(
+        "UpdateContinuousBackups", {"TableName": "tbl", "PointInTimeRecoverySpecification": spec}
+    )
+    engine.call("PutItem", {"TableName": "tbl", "Item": {"PK": {"S": "a"}, "v": {"N": "1"}}})
+    arn = engine.call("CreateBackup", {"TableName": "tbl", "BackupName": "bk1"})["BackupDetails"][
+        "BackupArn"
+    ]
+    now[0] = 1010.0
+    engine.call("PutItem", {"TableName": "tbl", "Item": {"PK": {"S": "a"}, "v": {"N": "2"}}})
+    engine.close()
+    with pytest.raises(ValueError):
+        LocalEngine(path=path, storage=DurableStorage(path.with_name("other.db")))
+
+    now[0] = 1020.0
+    engine = LocalEngine(path=path, clock=lambda: now[0], ttl_sweep_interval=None)
+    engine.call("PutItem", {"TableName": "tbl", "Item": {"PK": {"S": "a"}, "v": {"N": "3"}}})
+    engine.call("RestoreTableFromBackup", {"TargetTableName": "fromb", "BackupArn": arn})
+    engine.call(
+        "RestoreTableToPointInTime",
+        {"SourceTableName": "tbl", "TargetTableName": "at1015", "RestoreDateTime": 1015.0},
+    )
+    key = {"PK": {"S": "a"}}
+    assert engine.call("GetItem", {"TableName": "fromb", "Key": key})["Item"]["v"] == {"N": "1"}
+    assert engine.call("GetItem", {"TableName": "at1015", "Key": key})["Item"]["v"] == {"N": "2"}
+    engine.close()
+    engine = LocalEngine(path=path, ttl_sweep_interval=None)
+    assert sorted(engine.tables) == ["at1015", "fromb", "tbl"]
+    engine.close()
