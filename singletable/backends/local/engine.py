@@ -19,15 +19,28 @@ from __future__ import annotations
 
 import json
 import marshal
+import os
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from singletable.backends.local import _batch, _items, _reads, _tables, _transactions
+from singletable.backends.local import (
+    _backups,
+    _batch,
+    _items,
+    _reads,
+    _streams_api,
+    _tables,
+    _transactions,
+    _ttl,
+)
 from singletable.backends.local._encoding import ItemJsonCache, dumps, encode_response
 from singletable.backends.local._schema import TableDef
+from singletable.backends.local._streams import RecordStream, Streams, Subscription
+from singletable.backends.local._ttl import TimeToLive
 from singletable.backends.local._write import ChangeListener
+from singletable.backends.local.durable import DurableStorage
 from singletable.backends.local.errors import DynamoDBError, in_envelope
 from singletable.backends.local.storage import MemoryStorage, Storage
 
@@ -49,8 +62,22 @@ _OPERATIONS: dict[str, _Handler] = {
     "Scan": _reads.scan,
     "BatchGetItem": _batch.batch_get_item,
     "BatchWriteItem": _batch.batch_write_item,
+    "UpdateTimeToLive": _ttl.update_time_to_live,
+    "DescribeTimeToLive": _ttl.describe_time_to_live,
+    "ListStreams": _streams_api.list_streams,
+    "DescribeStream": _streams_api.describe_stream,
+    "GetShardIterator": _streams_api.get_shard_iterator,
+    "GetRecords": _streams_api.get_records,
     "TransactWriteItems": _transactions.transact_write_items,
     "TransactGetItems": _transactions.transact_get_items,
+    "CreateBackup": _backups.create_backup,
+    "DescribeBackup": _backups.describe_backup,
+    "ListBackups": _backups.list_backups,
+    "DeleteBackup": _backups.delete_backup,
+    "RestoreTableFromBackup": _backups.restore_table_from_backup,
+    "UpdateContinuousBackups": _backups.update_continuous_backups,
+    "DescribeContinuousBackups": _backups.describe_continuous_backups,
+    "RestoreTableToPointInTime": _backups.restore_table_to_point_in_time,
 }
 
 
@@ -72,8 +99,13 @@ class LocalEngine:
 
     Args:
         storage: where items live; a fresh in-memory storage by default.
+        path: keep the data on disk in this file instead (a
+            :class:`~singletable.backends.local.durable.DurableStorage`, reopened
+            with its tables if it exists); not together with ``storage``.
         region: the region shown in ARNs.
         clock: seconds since the epoch (injectable for tests; ``time.time`` by default).
+        ttl_sweep_interval: seconds between the background sweeps that delete items
+            whose TTL expired; None: no background sweeps (call :meth:`sweep_ttl`).
     """
 
     def __init__(
@@ -82,7 +114,13 @@ class LocalEngine:
         *,
         region: str = "us-east-1",
         clock: Callable[[], float] = time.time,
+        ttl_sweep_interval: float | None = 1.0,
+        path: str | os.PathLike[str] | None = None,
     ) -> None:
+        if path is not None:
+            if storage is not None:
+                raise ValueError("give storage or path, not both")
+            storage = DurableStorage(path)
         self.storage: Storage = storage if storage is not None else MemoryStorage()
         self.region = region
         self.clock = clock
@@ -94,6 +132,9 @@ class LocalEngine:
         self.close_hooks: list[Callable[[], None]] = []
         self._item_json = ItemJsonCache()
         self._load_catalog()
+        self.streams = Streams(self)  # stream records and in-process subscribers (._streams)
+        self.ttl = TimeToLive(self, ttl_sweep_interval)  # expiry heaps and sweeper (._ttl)
+        self.backups = _backups.Backups(self)  # PITR history (._backups)
 
     def _load_catalog(self) -> None:
         """Reopen the tables a (durable) storage already holds, rebuilding their indexes."""
@@ -122,6 +163,35 @@ class LocalEngine:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def subscribe(
+        self,
+        table_name: str,
+        callback: Callable[[dict[str, Any]], None],
+        *,
+        view: str | None = None,
+    ) -> Subscription:
+        """Call ``callback`` with every new stream record of ``table_name``, in order.
+
+        Records are the dicts GetRecords returns, delivered after each write
+        (outside the engine lock, before the write returns). ``view`` None follows
+        the table's stream; a view type (``"NEW_AND_OLD_IMAGES"``...) receives every
+        change, stream or not. ``subscription.close()`` ends it.
+        """
+        return self.streams.subscribe(table_name, callback, view)
+
+    def stream_records(self, table_name: str, *, view: str | None = None) -> RecordStream:
+        """The iterator form of :meth:`subscribe`: ``with engine.stream_records("t") as records:``.
+
+        ``records.drain()`` takes the records delivered so far; ``records.wait(n)``
+        blocks until ``n`` arrived (for changes made by other threads);
+        ``records.lambda_event()`` takes them as a Lambda trigger's event.
+        """
+        return self.streams.record_stream(table_name, view)
+
+    def sweep_ttl(self) -> int:
+        """Delete every item whose TTL has expired at ``clock()`` now; returns how many."""
+        return self.ttl.sweep()
 
     @property
     def operations(self) -> frozenset[str]:
@@ -170,7 +240,7 @@ class LocalEngine:
         if not isinstance(request, dict):
             raise DynamoDBError("SerializationException", "Start of list found where not expected")
         try:
-            return handler(self, request)
+            response = handler(self, request)
         except DynamoDBError as error:
             if error.request_validation and operation in _ENVELOPED_OPERATIONS:
                 raise in_envelope(error) from None
@@ -179,6 +249,9 @@ class LocalEngine:
             raise DynamoDBError(
                 "ValidationException", "Nesting Levels have exceeded supported limits"
             ) from None
+        if self.streams.pending:  # stream subscribers run now: after the write, unlocked
+            self.streams.deliver()
+        return response
 
 
 def _copy(value: Any) -> Any:
