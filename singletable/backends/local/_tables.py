@@ -149,7 +149,8 @@ def create_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
         )
 
     stream_view = _streams.creation_view(stream_spec)
-    with engine.lock:
+    # One atomic group: a durable storage never keeps a store without its catalog entry.
+    with engine.lock, engine.storage.atomic():
         if name in engine.tables:
             raise DynamoDBError("ResourceInUseException", f"Table already exists: {name}")
         read, write = throughput or (0, 0)

@@ -6,10 +6,11 @@ TransactWriteItems, TTL deletions, restores) is first computed as a list of
 which applies them as one atomic step:
 
 1. the table stores and every secondary index of each changed table are updated,
-   inside :meth:`Storage.atomic` (so a durable storage logs them as one record
-   and a crash keeps all of them or none);
-2. then the engine's change listeners (stream writers, in-process subscribers)
-   see the changes, in order.
+2. then the engine's change listeners (stream writers, TTL expiry tracking, the
+   point-in-time-recovery history) see the changes, in order;
+
+both inside :meth:`Storage.atomic`, so a durable storage logs the changes and
+whatever the listeners record as one transaction: a crash keeps all of it or none.
 
 The caller holds ``engine.lock`` for the whole read-check-commit sequence; that
 is what makes conditional writes and transactions linearizable and keeps readers
@@ -77,5 +78,7 @@ def commit(
                 table.store.put(change.pk, change.sk, change.new, change.size)
             if table.indexes:
                 table.update_indexes(change.pk, change.sk, change.old, change.new, change.size)
-    for listener in engine.change_listeners:
-        listener(effective, identity)
+        # Inside the group: what a listener stores durably (the PITR history) is
+        # committed with the change itself, never apart from it.
+        for listener in engine.change_listeners:
+            listener(effective, identity)
