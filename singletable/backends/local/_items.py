@@ -17,6 +17,7 @@ from singletable._values import (
     item_size,
     validate_item_sized,
     validate_value,
+    value_size,
 )
 from singletable.backends.local._capacity import consumed, read_units, write_units
 from singletable.backends.local._exprs import RequestExpressions, invalid_value
@@ -203,7 +204,7 @@ def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
 
 def _attribute_size(item: Item, name: str) -> int:
     value = item.get(name)
-    return 0 if value is None else item_size({name: value})
+    return 0 if value is None else len(name.encode("utf-8")) + value_size(value)
 
 
 def _returned(mode: str, old: Item | None, new: Item, update: Update | None) -> Item | None:
