@@ -88,6 +88,8 @@ def test_restore_from_backup_is_a_snapshot_with_indexes(db: Backend, ddb: Any) -
     description = restored["TableDescription"]
     assert description["TableName"] == "restored"
     assert description["RestoreSummary"]["SourceBackupArn"] == arn
+    described = ddb.describe_table(TableName="restored")["Table"]
+    assert described["RestoreSummary"]["SourceBackupArn"] == arn  # kept after the restore
     assert [i["IndexName"] for i in description["GlobalSecondaryIndexes"]] == ["byG"]
     assert sorted(_items(ddb, "restored")) == ["a/1", "b/1", "c/1"]
     byg = ddb.query(

@@ -473,11 +473,12 @@ def _restore(
         table = TableDef.from_meta(meta, store)
         for _, _, item, _ in rows:
             table.check_index_keys(item)
+        # DescribeTable keeps reporting where the table came from.
+        table.settings["restore_summary"] = summary
+        engine.save_table(table)
         commit(engine, [Change(table, pk, sk, None, item, size) for pk, sk, item, size in rows])
     engine.tables[table.name] = table
-    description = table.describe()
-    description["RestoreSummary"] = summary
-    return {"TableDescription": description}
+    return {"TableDescription": table.describe()}
 
 
 def restore_table_from_backup(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:

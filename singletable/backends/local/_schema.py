@@ -91,7 +91,8 @@ class TableDef:
     # The secondary indexes, GSIs and LSIs in declaration order (see ._indexes).
     indexes: list[IndexDef] = field(default_factory=list)
     # JSON-able settings owned by other modules, kept in the catalog (and on disk):
-    # "stream" (._streams), "ttl" (._ttl), "continuous_backups" (._backups).
+    # "stream" (._streams), "ttl" (._ttl), "continuous_backups" and "restore_summary"
+    # (._backups).
     settings: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -335,6 +336,8 @@ class TableDef:
         gsis = [i.describe(self.arn, self.billing_mode) for i in self.indexes if i.is_global]
         lsis = [i.describe(self.arn, self.billing_mode) for i in self.indexes if not i.is_global]
         description.update(describe_settings(self.settings))  # stream ARN and label
+        if "restore_summary" in self.settings:
+            description["RestoreSummary"] = dict(self.settings["restore_summary"])
         if gsis:
             description["GlobalSecondaryIndexes"] = gsis
         if lsis:
