@@ -46,7 +46,18 @@ KEYS = {"PK": {"S": "a"}, "SK": {"S": "1"}}
 
 @pytest.fixture
 def streams(db: Backend) -> Any:
-    """A DynamoDB Streams client on the same backend."""
+    """A DynamoDB Streams client on the same backend.
+
+    On moto the classic endpoint is given explicitly: botocore 1.44 resolves
+    account-based endpoints (``<account>.streams-ddb.<region>.amazonaws.com``) that
+    moto 5.2.5 does not intercept. The local routing does not depend on the host.
+    """
+    if db.name == "moto":
+        return boto3.client(
+            "dynamodbstreams",
+            region_name=REGION,
+            endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com",
+        )
     return boto3.client("dynamodbstreams", region_name=REGION)
 
 
