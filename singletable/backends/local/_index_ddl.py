@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from singletable.backends.local._indexes import IndexDef
-from singletable.backends.local._params import Checks
+from singletable.backends.local._params import Checks, provisioned_throughput
 from singletable.backends.local.errors import DynamoDBError, validation_error
 
 if TYPE_CHECKING:
@@ -139,7 +139,9 @@ class IndexSpec:
             _index_name(checks, self.name, f"{member}.indexName")
         self.throughput: tuple[int, int] | None = None
         if is_global:
-            self.throughput = gsi_throughput(checks, raw.get("ProvisionedThroughput"), member)
+            self.throughput = provisioned_throughput(
+                checks, raw.get("ProvisionedThroughput"), f"{member}."
+            )
 
     @property
     def key_names(self) -> list[str]:
@@ -199,27 +201,6 @@ class IndexSpec:
             raise validation_error(
                 "The KeySchema contains multiple key attributes with the same name"
             )
-
-
-def gsi_throughput(checks: Checks, raw: Any, member: str) -> tuple[int, int] | None:
-    """Shape-check a GSI's ProvisionedThroughput member."""
-    if not isinstance(raw, dict):
-        return None
-    units = []
-    for unit in ("ReadCapacityUnits", "WriteCapacityUnits"):
-        value = raw.get(unit)
-        path = f"{member}.provisionedThroughput.{unit[0].lower()}{unit[1:]}"
-        if value is None:
-            checks.fail(path, None, "Member must not be null")
-            value = 1
-        elif isinstance(value, bool) or not isinstance(value, int):
-            raise DynamoDBError(
-                "SerializationException", f"Unexpected value type in payload for {unit}"
-            )
-        elif value < 1:
-            checks.fail(path, value, "Member must have value greater than or equal to 1")
-        units.append(value)
-    return units[0], units[1]
 
 
 def _index_name(checks: Checks, name: str, member: str) -> None:
@@ -392,8 +373,8 @@ class GsiUpdates:
                 self.deletes.append(str(action["Delete"].get("IndexName")))
             if isinstance(action.get("Update"), dict):
                 update = action["Update"]
-                throughput = gsi_throughput(
-                    checks, update.get("ProvisionedThroughput"), f"{member}.update"
+                throughput = provisioned_throughput(
+                    checks, update.get("ProvisionedThroughput"), f"{member}.update."
                 )
                 self.updates.append((str(update.get("IndexName")), throughput))
         definitions = request.get("AttributeDefinitions")

@@ -34,7 +34,7 @@ from typing import Any
 from singletable._values import AttributeValue, Item, item_size
 from singletable.backends.local._capacity import write_units
 from singletable.backends.local.errors import validation_error
-from singletable.backends.local.keycodec import encode_key, prefix_bounds
+from singletable.backends.local.keycodec import encode_key, prefix_bounds, successor
 from singletable.backends.local.storage import MemoryTableStore, TableStore
 from singletable.expressions import KeyTerm
 
@@ -312,14 +312,28 @@ class IndexDef:
         return key
 
 
-def check_key_value(value: AttributeValue, expected: str) -> None:
-    """A key condition value must have the key attribute's type and not be empty."""
-    kind = next(iter(value))
-    if kind != expected:
+def check_key_type(value: AttributeValue, expected: str) -> None:
+    """A key condition value must have the key attribute's type."""
+    if next(iter(value)) != expected:
         raise validation_error(
             "One or more parameter values were invalid: Condition parameter type does not match "
             "schema type"
         )
+
+
+def check_begins_with(kind: str) -> None:
+    """begins_with needs an S or B key attribute."""
+    if kind == "N":
+        raise validation_error(
+            "Invalid KeyConditionExpression: Incorrect operand type for operator or "
+            "function; operator or function: begins_with, operand type: N"
+        )
+
+
+def check_key_value(value: AttributeValue, expected: str) -> None:
+    """A key condition value must have the key attribute's type and not be empty."""
+    check_key_type(value, expected)
+    kind = next(iter(value))
     if value[kind] == "":
         raise validation_error(
             "One or more parameter values are not valid. The AttributeValue for a key attribute "
@@ -327,14 +341,13 @@ def check_key_value(value: AttributeValue, expected: str) -> None:
         )
 
 
-def sort_bounds(
-    terms: Sequence[KeyTerm], types: Mapping[str, str], *, suffixed: bool
-) -> SortBounds:
-    """The byte range of sort keys that satisfy the range ``terms`` (equalities, then one op).
+def sort_bounds(terms: Sequence[KeyTerm], types: Mapping[str, str]) -> SortBounds:
+    """The byte range of index entries whose sort values satisfy ``terms``.
 
-    ``suffixed``: stored sort keys are the encoded sort values followed by more bytes
-    (index entries carry the table key); for the table itself they are exactly the
-    encoded value. Either way every bound is a prefix bound, so one rule serves both.
+    ``terms`` are equalities on the leading sort attributes, then at most one
+    operator on the last one used. An entry's sort key is the encoded sort values
+    followed by the table key, so every bound is a prefix bound: ``successor(x)``
+    is the first byte string past every entry whose sort key starts with ``x``.
     """
     prefix = b""
     for term in terms[:-1]:
@@ -344,57 +357,29 @@ def sort_bounds(
         return (None, True, None, True)
     last = terms[-1]
     kind = types[last.name]
+    whole = successor(prefix) if prefix else None  # past everything under the prefix
     if last.op == "begins_with":
-        if kind == "N":
-            raise validation_error(
-                "Invalid KeyConditionExpression: Incorrect operand type for operator or "
-                "function; operator or function: begins_with, operand type: N"
-            )
+        check_begins_with(kind)
         check_key_value(last.values[0], kind)
         lo, hi = prefix_bounds(last.values[0])
-        return (prefix + lo, True, _successor_or(prefix, hi), False)
+        return (prefix + lo, True, prefix + hi if hi is not None else whole, False)
     for value in last.values:
         check_key_value(value, kind)
     encoded = [prefix + encode_key(value) for value in last.values]
-    whole = _end(prefix) if prefix else None  # end of everything under the prefix
     start = prefix or None
     op = last.op
-    if not suffixed:
-        # Exact keys: inclusive bounds on the encoded values themselves.
-        exact: dict[str, SortBounds] = {
-            "=": (encoded[0], True, encoded[0], True),
-            "<": (start, True, encoded[0], False),
-            "<=": (start, True, encoded[0], True),
-            ">": (encoded[0], False, whole, False),
-            ">=": (encoded[0], True, whole, False),
-        }
-        if op == "BETWEEN":
-            return (encoded[0], True, encoded[1], True)
-        return exact[op]
     if op == "=":
-        return (encoded[0], True, _end(encoded[0]), False)
+        return (encoded[0], True, successor(encoded[0]), False)
     if op == "<":
         return (start, True, encoded[0], False)
     if op == "<=":
-        return (start, True, _end(encoded[0]), False)
+        return (start, True, successor(encoded[0]), False)
     if op == ">":
-        return (_end(encoded[0]), True, whole, False)
+        return (successor(encoded[0]), True, whole, False)
     if op == ">=":
         return (encoded[0], True, whole, False)
     # BETWEEN
-    return (encoded[0], True, _end(encoded[1]), False)
-
-
-def _end(prefix: bytes) -> bytes | None:
-    """The smallest byte string above every string that starts with ``prefix``."""
-    stripped = prefix.rstrip(b"\xff")
-    if not stripped:
-        return None
-    return stripped[:-1] + bytes([stripped[-1] + 1])
-
-
-def _successor_or(prefix: bytes, hi: bytes | None) -> bytes | None:
-    return prefix + hi if hi is not None else (_end(prefix) if prefix else None)
+    return (encoded[0], True, successor(encoded[1]), False)
 
 
 def within(position: bytes, bounds: SortBounds) -> bool:

@@ -19,7 +19,13 @@ from singletable.backends.local.errors import (
     validation_error,
 )
 
-__all__ = ["EXPRESSION_RELATED", "Checks", "member_name", "reject_unknown_mix"]
+__all__ = [
+    "EXPRESSION_RELATED",
+    "Checks",
+    "member_name",
+    "provisioned_throughput",
+    "reject_unknown_mix",
+]
 
 _TABLE_NAME_RE = re.compile(r"[a-zA-Z0-9_.-]+")
 
@@ -210,3 +216,31 @@ def reject_unknown_mix(request: Mapping[str, Any]) -> bool:
                 "ExpressionAttributeValues can only be specified when using expressions"
             )
     return bool(legacy)
+
+
+def provisioned_throughput(checks: Checks, value: Any, prefix: str = "") -> tuple[int, int] | None:
+    """Shape-check a ProvisionedThroughput member (a table's, or a GSI's under ``prefix``).
+
+    Returns ``(read, write)`` units, None when the member is absent; member errors
+    are collected in ``checks`` (the wire path is ``<prefix>provisionedThroughput...``).
+    """
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise DynamoDBError("SerializationException", "Start of list found where not expected")
+    units = []
+    for name in ("ReadCapacityUnits", "WriteCapacityUnits"):
+        member = f"{prefix}provisionedThroughput.{name[0].lower()}{name[1:]}"
+        raw = value.get(name)
+        if raw is None:
+            checks.fail(member, None, "Member must not be null")
+            units.append(0)
+        elif isinstance(raw, bool) or not isinstance(raw, int):
+            raise DynamoDBError(
+                "SerializationException", f"Unexpected value type in payload for {name}"
+            )
+        else:
+            if raw < 1:
+                checks.fail(member, raw, "Member must have value greater than or equal to 1")
+            units.append(raw)
+    return units[0], units[1]

@@ -13,10 +13,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from singletable._values import AttributeValue, Item
+from singletable._values import Item
 from singletable.backends.local._capacity import consumed, read_units
 from singletable.backends.local._exprs import RequestExpressions
-from singletable.backends.local._indexes import IndexDef, check_key_value, sort_bounds, within
+from singletable.backends.local._indexes import (
+    IndexDef,
+    check_begins_with,
+    check_key_type,
+    check_key_value,
+    sort_bounds,
+    within,
+)
 from singletable.backends.local._items import table_for
 from singletable.backends.local._params import Checks
 from singletable.backends.local._schema import TableDef
@@ -175,8 +182,9 @@ class _ReadRequest:
             size += size_of(pk, sk)
             if fetch:
                 # LSI: the table item (its read is charged too).
-                item = table.store.get(*table.key_from_item(item)) or item
-                size += table.store.size_of(*table.key_from_item(item))
+                table_key = table.key_from_item(item)
+                item = table.store.get(*table_key) or item
+                size += table.store.size_of(*table_key)
             if filter_ is None or filter_.matches(item):
                 if not counting:
                     items.append(projection.apply(item) if projection is not None else item)
@@ -230,7 +238,7 @@ def query(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     else:
         pk = index.partition_key(condition.hash_values)
         types = {attr.name: attr.type for attr in index.range}
-        bounds = sort_bounds(condition.range_terms, types, suffixed=True)
+        bounds = sort_bounds(condition.range_terms, types)
     start = read.start_key()
     after: bytes | None = None
     if start is not None:
@@ -262,14 +270,14 @@ _Bounds = tuple[bytes | None, bool, bytes | None, bool]
 def _key_range(table: TableDef, condition: KeyCondition) -> tuple[bytes, _Bounds]:
     """Encode a key condition into a partition key and sort-key bounds."""
     hash_value = condition.hash_values[table.hash.name]
-    _check_type(hash_value, table.hash.type)
+    check_key_type(hash_value, table.hash.type)
     pk = table.encode_value(table.hash, hash_value)
     if not condition.range_terms:
         return pk, (None, True, None, True)
     assert table.range is not None
     term = condition.range_terms[-1]
     for value in term.values:
-        _check_type(value, table.range.type)
+        check_key_type(value, table.range.type)
     encoded = [table.encode_value(table.range, value) for value in term.values]
     op = term.op
     if op == "=":
@@ -285,21 +293,9 @@ def _key_range(table: TableDef, condition: KeyCondition) -> tuple[bytes, _Bounds
     if op == "BETWEEN":
         return pk, (encoded[0], True, encoded[1], True)
     # begins_with
-    if table.range.type == "N":
-        raise validation_error(
-            "Invalid KeyConditionExpression: Incorrect operand type for operator or function; "
-            "operator or function: begins_with, operand type: N"
-        )
+    check_begins_with(table.range.type)
     lo, hi = prefix_bounds(term.values[0])
     return pk, (lo, True, hi, False)
-
-
-def _check_type(value: AttributeValue, expected: str) -> None:
-    if next(iter(value)) != expected:
-        raise validation_error(
-            "One or more parameter values were invalid: Condition parameter type does not match "
-            "schema type"
-        )
 
 
 def scan(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from singletable.backends.local._index_ddl import (
     index_specs,
     key_schema,
 )
-from singletable.backends.local._params import Checks
+from singletable.backends.local._params import Checks, provisioned_throughput
 from singletable.backends.local._schema import KeyAttr, TableDef
 from singletable.backends.local.errors import DynamoDBError, validation_error
 
@@ -41,29 +41,6 @@ def not_found(name: str) -> DynamoDBError:
     )
 
 
-def _throughput(checks: Checks, value: Any) -> tuple[int, int] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise DynamoDBError("SerializationException", "Start of list found where not expected")
-    units = []
-    for name in ("ReadCapacityUnits", "WriteCapacityUnits"):
-        member = f"provisionedThroughput.{name[0].lower()}{name[1:]}"
-        raw = value.get(name)
-        if raw is None:
-            checks.fail(member, None, "Member must not be null")
-            units.append(0)
-        elif isinstance(raw, bool) or not isinstance(raw, int):
-            raise DynamoDBError(
-                "SerializationException", f"Unexpected value type in payload for {name}"
-            )
-        else:
-            if raw < 1:
-                checks.fail(member, raw, "Member must have value greater than or equal to 1")
-            units.append(raw)
-    return units[0], units[1]
-
-
 def _check_bounds(throughput: tuple[int, int] | None) -> None:
     """DynamoDB's upper bound on provisioned capacity units."""
     if throughput is None:
@@ -80,7 +57,7 @@ def create_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
     definitions = checks.required("AttributeDefinitions")
     schema = key_schema(checks, checks.required("KeySchema"), "keySchema", 2)
     billing = checks.enum("BillingMode", BILLING_MODES, "PROVISIONED")
-    throughput = _throughput(checks, request.get("ProvisionedThroughput"))
+    throughput = provisioned_throughput(checks, request.get("ProvisionedThroughput"))
     defs: dict[str, str] = {}
     if isinstance(definitions, list):
         for position, definition in enumerate(definitions, start=1):
@@ -233,7 +210,7 @@ def update_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
     """UpdateTable: billing mode, provisioned throughput and deletion protection."""
     checks = Checks(request)
     billing = checks.enum("BillingMode", BILLING_MODES)
-    throughput = _throughput(checks, request.get("ProvisionedThroughput"))
+    throughput = provisioned_throughput(checks, request.get("ProvisionedThroughput"))
     protection = request.get("DeletionProtectionEnabled")
     stream_spec = _streams.check_specification(checks, request.get("StreamSpecification"))
     gsi_updates = GsiUpdates(checks, request)

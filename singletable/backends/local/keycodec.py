@@ -40,7 +40,7 @@ import binascii
 
 from singletable._values import AttributeValue
 
-__all__ = ["decode_key", "encode_key", "prefix_bounds"]
+__all__ = ["decode_key", "encode_key", "prefix_bounds", "successor"]
 
 TAG_B = 0x42
 TAG_N = 0x4E
@@ -192,10 +192,10 @@ def prefix_bounds(av: AttributeValue) -> tuple[bytes, bytes | None]:
         lo = _PREFIX_B + _b64decode(raw).replace(_NUL, _ESCAPED_NUL)
     else:
         raise ValueError(f"begins_with needs an S or B value, not {kind}")
-    return lo, _successor(lo)
+    return lo, successor(lo)
 
 
-def _successor(prefix: bytes) -> bytes | None:
+def successor(prefix: bytes) -> bytes | None:
     """The smallest byte string greater than every string starting with ``prefix``."""
     stripped = prefix.rstrip(b"\xff")
     if not stripped:
