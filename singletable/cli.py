@@ -1,0 +1,144 @@
+"""The ``singletable`` command: an adapter over the library (argparse, standard library only).
+
+``singletable serve`` runs the DynamoDB-compatible HTTP endpoint
+(:class:`singletable.server.Server`) until SIGINT or SIGTERM, then stops
+accepting connections, lets requests being answered finish, and closes the
+engine (flushing durable data) before it exits with status 0.
+
+Errors the user can fix (a port already taken, a data file that is not
+singletable's, a missing secret) become one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+__all__ = ["main"]
+
+_ACCESS_KEY_VARS = ("SINGLETABLE_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID")
+_SECRET_KEY_VARS = ("SINGLETABLE_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY")
+
+
+class UsageError(Exception):
+    """A problem with the command's input: reported in one line, exit status 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="singletable", description="DynamoDB single-table design toolkit."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="run a DynamoDB-compatible HTTP endpoint over the local engine",
+        description=(
+            "Serve DynamoDB's JSON API over HTTP for any AWS SDK or the AWS CLI "
+            "(--endpoint-url http://HOST:PORT). In memory unless --data is given."
+        ),
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument(
+        "--port", type=int, default=8000, help="TCP port (default 8000; 0 picks a free one)"
+    )
+    serve.add_argument(
+        "--data", metavar="PATH", help="keep the data durably in this file (default: in memory)"
+    )
+    serve.add_argument(
+        "--require-auth",
+        action="store_true",
+        help=(
+            "verify every request's SigV4 signature against one access key; the key comes "
+            "from --access-key-id/--secret-access-key, else SINGLETABLE_ACCESS_KEY_ID/"
+            "SINGLETABLE_SECRET_ACCESS_KEY, else AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+        ),
+    )
+    serve.add_argument("--access-key-id", help="the access key id accepted with --require-auth")
+    serve.add_argument(
+        "--secret-access-key", help="its secret (prefer the environment: argv is visible)"
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="debug logs one line per request (default info)",
+    )
+    return parser
+
+
+def _credentials(args: argparse.Namespace) -> dict[str, str] | None:
+    if not args.require_auth:
+        if args.access_key_id or args.secret_access_key:
+            raise UsageError("--access-key-id and --secret-access-key need --require-auth")
+        return None
+    key_id = args.access_key_id or _first_env(_ACCESS_KEY_VARS)
+    secret = args.secret_access_key or _first_env(_SECRET_KEY_VARS)
+    if not key_id or not secret:
+        raise UsageError(
+            "--require-auth needs an access key id and a secret access key "
+            "(--access-key-id/--secret-access-key or SINGLETABLE_ACCESS_KEY_ID/"
+            "SINGLETABLE_SECRET_ACCESS_KEY)"
+        )
+    return {key_id: secret}
+
+
+def _first_env(names: Sequence[str]) -> str | None:
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from singletable.backends.local.errors import DynamoDBError
+    from singletable.server import Server
+
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
+    credentials = _credentials(args)
+    try:
+        server = Server(host=args.host, port=args.port, data=args.data, credentials=credentials)
+    except OSError as error:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
+    except (DynamoDBError, ValueError) as error:
+        raise UsageError(str(error)) from None
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        # shutdown() waits for the accept loop, which runs in this (the main) thread.
+        threading.Thread(target=server.stop, name="singletable-stop").start()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    where = f"durable at {args.data}" if args.data else "in memory"
+    auth = "SigV4 required" if credentials else "any credentials accepted"
+    logging.getLogger("singletable.server").info(
+        "serving DynamoDB on %s (%s; %s)", server.url, where, auth
+    )
+    server.serve_forever()
+    server.stop()  # waits for the stop the signal started, or stops now
+    logging.getLogger("singletable.server").info("stopped")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``singletable`` command; returns its exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+    except UsageError as error:
+        print(f"singletable: error: {error}", file=sys.stderr)
+        return 2
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""A DynamoDB-compatible HTTP endpoint over the local engine (``singletable serve``).
+
+Any AWS SDK, the AWS CLI or a plain HTTP client can use it unchanged, with
+``endpoint_url`` pointing at it::
+
+    from singletable.server import Server
+
+    with Server() as server:                  # in memory, on a free port of 127.0.0.1
+        client = boto3.client("dynamodb", endpoint_url=server.url)
+        client.list_tables()
+
+``Server(data="app.db")`` keeps the data on disk (durable), ``Server(engine=...)``
+serves an engine you already have, and ``credentials={"AKID": "secret"}`` makes
+every request prove a valid SigV4 signature by one of those keys (by default any
+request is accepted, signed or not, as DynamoDB Local does).
+
+The protocol (DynamoDB's JSON 1.0, with its error bodies, status codes and
+headers) is in :mod:`._protocol`, signature checks in :mod:`._sigv4`, and the
+HTTP/1.1 server, with the reasons for its choice, in :mod:`._http`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from types import TracebackType
+
+from singletable.backends.local.engine import LocalEngine
+from singletable.server._http import HTTPServer
+from singletable.server._protocol import Protocol
+from singletable.server._sigv4 import Credentials
+
+__all__ = ["Credentials", "Server"]
+
+
+class Server:
+    """A DynamoDB endpoint over a :class:`LocalEngine`, on ``host:port``.
+
+    Args:
+        engine: the engine to serve; by default a new one, in memory or on ``data``.
+            An engine passed in is left open by :meth:`stop`; one the server made is
+            closed (and a durable one flushed).
+        host: the address to bind; only this machine can connect unless told otherwise.
+        port: the TCP port; 0 picks a free one (see :attr:`url`).
+        data: keep the data durably in this file (created if missing, reopened if not).
+        credentials: access key id -> secret; when given, requests must be SigV4-signed
+            by one of them.
+
+    Raises:
+        OSError: if the address cannot be bound (the port is taken, say).
+    """
+
+    def __init__(
+        self,
+        engine: LocalEngine | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        data: str | os.PathLike[str] | None = None,
+        credentials: Credentials | None = None,
+    ) -> None:
+        if engine is not None and data is not None:
+            raise ValueError("give engine or data, not both")
+        self._owns_engine = engine is None
+        self.engine = engine if engine is not None else LocalEngine(path=data)
+        try:
+            self._http = HTTPServer((host, port), Protocol(self.engine, credentials))
+        except BaseException:
+            if self._owns_engine:
+                self.engine.close()
+            raise
+        address = self._http.server_address
+        self.host: str = str(address[0])
+        self.port: int = int(address[1])
+        self._thread: threading.Thread | None = None
+        self._serving = False
+        self._stopped = False
+        self._stop_lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        """The endpoint URL to give a client, e.g. ``http://127.0.0.1:8000``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> Server:
+        """Serve in a background (daemon) thread; returns self. For test fixtures."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._http.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name=f"singletable-server-{self.port}",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until :meth:`stop` is called (from another thread or a
+        signal handler)."""
+        self._serving = True
+        self._http.serve_forever(poll_interval=0.1)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop accepting connections, let requests being answered finish (for up to
+        ``timeout`` seconds), close every connection, and close the engine if the
+        server made it (flushing durable data). Safe to call more than once, from any
+        thread: a second caller returns when the first has finished."""
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            if self._thread is not None or self._serving:
+                self._http.shutdown()  # returns once the accept loop has ended
+            self._http.server_close()
+            self._http.close_connections()
+            self._http.wait_idle(timeout)
+            if self._thread is not None:
+                self._thread.join(timeout)
+            if self._owns_engine:
+                self.engine.close()
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

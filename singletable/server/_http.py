@@ -1,0 +1,294 @@
+"""The HTTP/1.1 layer of ``singletable serve``: the standard library's threading server.
+
+Why this stack (measured; the numbers are in ``bench/http_bench.py``'s output
+and the note of issue 4):
+
+* The engine serializes writes under one lock and every operation is CPU work
+  under the GIL, so a server can only add overhead; what matters is how little
+  it adds per request. A request here costs one ``readline`` per header line,
+  one ``read`` of the body and one ``sendall`` of the whole response on a
+  connection kept alive, in the connection's own thread: about 25 µs of
+  server time on top of the engine's work, measured with ``http.client`` on
+  loopback.
+* An ASGI app under uvicorn (with httptools) was measured on the same loop:
+  its event loop, ASGI message dicts and ``run_in_executor`` hop for the
+  blocking engine call cost more per request than a thread blocked in
+  ``recv``, and it would add three dependencies (uvicorn, httptools, and
+  uvloop for its speed) to a package whose runtime dependencies are chosen
+  one by one. ``http.server.BaseHTTPRequestHandler`` was measured too: its
+  header parsing through ``email.parser`` alone costs more than the whole
+  request here, so the request line and headers are read directly.
+* Threads give concurrency for free where it exists (sockets, the durable
+  store's ``fsync``) and a slow client never blocks another.
+
+What is parsed: a request line, header lines (at most 100, each at most 64 KiB),
+and a body framed by ``Content-Length`` or ``Transfer-Encoding: chunked``;
+``Expect: 100-continue`` is honoured; connections are kept alive (HTTP/1.1
+default, or HTTP/1.0 with ``Connection: keep-alive``) until the client closes
+them or sends ``Connection: close``. A malformed request gets a 400 and the
+connection is closed (its framing can no longer be trusted). A body over the
+16 MB limit is read and discarded (up to 64 MB, so the client sees the answer
+rather than a reset) and answered with 413. An unexpected error inside the
+engine is answered with DynamoDB's ``InternalServerError`` (HTTP 500) and
+logged with its traceback; the connection stays up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import socket
+import socketserver
+import threading
+import time
+import zlib
+from email.utils import formatdate
+from typing import Any
+
+from singletable.server._protocol import MAX_BODY_BYTES, Protocol, Response
+
+__all__ = ["HTTPServer"]
+
+log = logging.getLogger("singletable.server")
+
+_MAX_LINE = 64 * 1024
+_MAX_HEADERS = 100
+_MAX_DRAIN = 64 * 1024 * 1024
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    413: "Request Entity Too Large",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+_INTERNAL_ERROR = json.dumps(
+    {
+        "__type": "com.amazonaws.dynamodb.v20120810#InternalServerError",
+        "message": "Internal server error",
+    }
+).encode()
+
+
+class _BadRequest(Exception):
+    """The request cannot be read; answered with 400 and the connection closed."""
+
+
+class _Date:
+    """The ``Date`` header value, formatted at most once a second."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._value = ""
+
+    def value(self) -> str:
+        now = int(time.time())
+        if now != self._second:
+            self._value = formatdate(now, usegmt=True)
+            self._second = now
+        return self._value
+
+
+class _Connection(socketserver.StreamRequestHandler):
+    """Serves the requests of one client connection, one after another."""
+
+    server: HTTPServer
+    rbufsize = 64 * 1024
+    disable_nagle_algorithm = True  # every response is one sendall: no delayed-ACK stalls
+
+    def handle(self) -> None:
+        self.server.track(self.connection, True)
+        try:
+            while self._one_request():
+                pass
+        except (ConnectionError, TimeoutError, OSError):
+            pass  # the client went away; nothing to answer
+        finally:
+            self.server.track(self.connection, False)
+
+    def _one_request(self) -> bool:
+        """Serve one request; False when the connection should close."""
+        rfile = self.rfile
+        line = rfile.readline(_MAX_LINE + 1)
+        while line in (b"\r\n", b"\n"):  # tolerate blank lines between requests (RFC 9112)
+            line = rfile.readline(_MAX_LINE + 1)
+        if not line:
+            return False
+        protocol = self.server.protocol
+        try:
+            method, target, version, headers = _read_head(line, rfile)
+            if headers.get("expect", "").lower() == "100-continue":
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            body = _read_body(headers, rfile)
+        except _BadRequest as error:
+            self._send(protocol.bad_request(str(error)), keep_alive=False)
+            return False
+        if body is None:  # over the limit (drained)
+            return self._send(protocol.too_large(), keep_alive=True)
+        if headers.get("connection", "").lower() == "close":
+            keep_alive = False
+        else:
+            keep_alive = version == "HTTP/1.1" or (
+                headers.get("connection", "").lower() == "keep-alive"
+            )
+        with self.server.in_flight():
+            try:
+                response = protocol.handle(method, target, headers, body)
+            except Exception:  # a bug must not drop the connection or leak a trace
+                log.exception("internal error answering %s", headers.get("x-amz-target"))
+                response = Response(
+                    500,
+                    [
+                        ("x-amz-crc32", str(zlib.crc32(_INTERNAL_ERROR))),
+                        ("Content-Type", "application/x-amz-json-1.0"),
+                        ("Content-Length", str(len(_INTERNAL_ERROR))),
+                    ],
+                    _INTERNAL_ERROR,
+                )
+            return self._send(response, keep_alive)
+
+    def _send(self, response: Response, keep_alive: bool) -> bool:
+        head = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Error')}\r\n"]
+        head.extend(f"{name}: {value}\r\n" for name, value in response.headers)
+        head.append(f"Date: {self.server.date.value()}\r\n")
+        head.append("Connection: keep-alive\r\n\r\n" if keep_alive else "Connection: close\r\n\r\n")
+        self.wfile.write("".join(head).encode("latin-1") + response.body)
+        return keep_alive
+
+
+def _read_head(line: bytes, rfile: io.BufferedIOBase) -> tuple[str, str, str, dict[str, str]]:
+    """The method, target, version and headers (names lower-cased) of one request."""
+    if len(line) > _MAX_LINE:
+        raise _BadRequest("The request line is too long")
+    parts = line.decode("latin-1").split()
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        raise _BadRequest(f"Malformed request line: {line[:200]!r}")
+    method, target, version = parts
+    headers: dict[str, str] = {}
+    for _ in range(_MAX_HEADERS + 1):
+        raw = rfile.readline(_MAX_LINE + 1)
+        if raw in (b"\r\n", b"\n"):
+            return method, target, version, headers
+        if not raw:
+            raise ConnectionError("the client closed the connection mid-request")
+        if len(raw) > _MAX_LINE:
+            raise _BadRequest("A header line is too long")
+        name, sep, value = raw.decode("latin-1").partition(":")
+        if not sep or not name or name != name.strip():
+            raise _BadRequest(f"Malformed header line: {raw[:200]!r}")
+        key = name.lower()
+        value = value.strip()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    raise _BadRequest(f"More than {_MAX_HEADERS} header lines")
+
+
+def _read_body(headers: dict[str, str], rfile: io.BufferedIOBase) -> bytes | None:
+    """The request body; None if it is over the size limit (and was discarded)."""
+    if "transfer-encoding" in headers:
+        if headers["transfer-encoding"].lower() != "chunked":
+            raise _BadRequest(f"Unsupported Transfer-Encoding: {headers['transfer-encoding']}")
+        return _read_chunked(rfile)
+    length_text = headers.get("content-length")
+    if length_text is None:
+        return b""
+    try:
+        length = int(length_text)
+    except ValueError:
+        raise _BadRequest(f"Malformed Content-Length: {length_text!r}") from None
+    if length < 0:
+        raise _BadRequest(f"Malformed Content-Length: {length_text!r}")
+    if length > MAX_BODY_BYTES:
+        if length > _MAX_DRAIN:
+            raise _BadRequest(f"Request body of {length} bytes is over the 16 MB limit")
+        _discard(rfile, length)
+        return None
+    body = rfile.read(length)
+    if len(body) < length:
+        raise ConnectionError("the client closed the connection mid-body")
+    return body
+
+
+def _read_chunked(rfile: io.BufferedIOBase) -> bytes | None:
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        size_line = rfile.readline(_MAX_LINE + 1)
+        try:
+            size = int(size_line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            raise _BadRequest(f"Malformed chunk size: {size_line[:100]!r}") from None
+        if size == 0:
+            while rfile.readline(_MAX_LINE + 1) not in (b"\r\n", b"\n", b""):
+                pass  # trailers are ignored
+            break
+        total += size
+        if total > _MAX_DRAIN:
+            raise _BadRequest("Request body is over the 16 MB limit")
+        chunk = rfile.read(size)
+        if len(chunk) < size:
+            raise ConnectionError("the client closed the connection mid-body")
+        if total <= MAX_BODY_BYTES:
+            chunks.append(chunk)
+        rfile.readline(_MAX_LINE + 1)  # the CRLF after the chunk
+    return b"".join(chunks) if total <= MAX_BODY_BYTES else None
+
+
+def _discard(rfile: io.BufferedIOBase, length: int) -> None:
+    while length > 0:
+        chunk = rfile.read(min(length, 1 << 20))
+        if not chunk:
+            raise ConnectionError("the client closed the connection mid-body")
+        length -= len(chunk)
+
+
+class HTTPServer(socketserver.ThreadingTCPServer):
+    """A threading TCP server that answers with a :class:`Protocol`, one thread per connection."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 512
+
+    def __init__(self, address: tuple[str, int], protocol: Protocol) -> None:
+        self.protocol = protocol
+        self.date = _Date()
+        self._connections: set[socket.socket] = set()
+        self._busy = 0
+        self._idle = threading.Condition()
+        super().__init__(address, _Connection)
+
+    def track(self, connection: socket.socket, alive: bool) -> None:
+        """Record an open (or closed) connection, so that :meth:`close_connections` finds it."""
+        with self._idle:
+            if alive:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
+    @contextlib.contextmanager
+    def in_flight(self) -> Any:
+        """Counts a request being answered (see :meth:`wait_idle`)."""
+        with self._idle:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._busy -= 1
+                if not self._busy:
+                    self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no request is being answered; False if ``timeout`` passed first."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._busy, timeout)
+
+    def close_connections(self) -> None:
+        """Stop reading from every open connection: a request being answered still gets
+        its response, then the connection's thread ends."""
+        with self._idle:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RD)

@@ -1,0 +1,214 @@
+"""Verification of AWS Signature Version 4 on incoming requests (``--require-auth``).
+
+:func:`verify` recomputes the signature of a request the way the SDKs compute it
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html):
+canonical request, string to sign, and the HMAC chain over the secret key, the
+date, the region and the service, then compares it with the one sent. The
+region is not checked (any region signs for the local endpoint); the service
+must be ``dynamodb``, which is also the signing name of DynamoDB Streams.
+
+Failures use DynamoDB's error codes and texts: the checks and their order come
+from dynalite's capture of the live service (``mhart/dynalite``, ``index.js``)
+and dynoxide's (``nubo-db/dynoxide``, ``src/auth_material.rs``). A signature
+older or newer than 15 minutes is rejected, as AWS does. Only header-based
+signatures are accepted: SDKs never presign DynamoDB requests.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import hmac
+import time
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from urllib.parse import parse_qsl, quote, urlsplit
+
+__all__ = ["Credentials", "verify"]
+
+Credentials = Mapping[str, str]
+"""Access key id -> secret access key."""
+
+_ALGORITHM = "AWS4-HMAC-SHA256"
+_SERVICE = "dynamodb"
+_TERMINATOR = "aws4_request"
+_MAX_SKEW = 15 * 60
+_MISSING_TOKEN = "Request is missing Authentication Token"
+_BAD_SIGNATURE = (
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your AWS Secret Access Key and signing method. "
+    "Consult the service documentation for details."
+)
+_BAD_TOKEN = "The security token included in the request is invalid."
+
+Failure = tuple[str, str]
+"""An error code and its message."""
+
+
+def verify(
+    credentials: Credentials,
+    method: str,
+    target: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: float,
+) -> Failure | None:
+    """Check the request's SigV4 signature; None if valid, else DynamoDB's error.
+
+    Args:
+        credentials: the accepted access key ids and their secrets.
+        method: the HTTP method.
+        target: the request target (path and query) as sent.
+        headers: the request headers, names in lower case.
+        body: the body as sent (the signature covers the bytes on the wire).
+        now: the current time, in seconds since the epoch.
+    """
+    authorization = headers.get("authorization")
+    if "X-Amz-Algorithm=" in target:
+        if authorization is not None:
+            return (
+                "InvalidSignatureException",
+                "Found both 'X-Amz-Algorithm' as a query-string param and "
+                "'Authorization' as HTTP header.",
+            )
+        return "MissingAuthenticationTokenException", _MISSING_TOKEN
+    if authorization is None or not authorization.strip().startswith("AWS4-"):
+        return "MissingAuthenticationTokenException", _MISSING_TOKEN
+    algorithm, _, rest = authorization.strip().partition(" ")
+    params: dict[str, str] = {}
+    for part in rest.replace(",", " ").split():
+        name, sep, value = part.partition("=")
+        if sep:
+            params[name] = value
+    missing = [
+        f"Authorization header requires '{name}' parameter."
+        for name in ("Credential", "Signature", "SignedHeaders")
+        if name not in params
+    ]
+    amz_date = headers.get("x-amz-date")
+    http_date = headers.get("date")
+    if amz_date is None and http_date is None:
+        missing.append(
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
+        )
+    if missing:
+        return "IncompleteSignatureException", " ".join(
+            [*missing, f"Authorization={authorization}"]
+        )
+    request_time, stamp = _parse_date(amz_date, http_date)
+    if request_time is None:
+        got = amz_date if amz_date is not None else http_date
+        return (
+            "IncompleteSignatureException",
+            f"Date must be in ISO-8601 'basic format'. Got '{got}'. "
+            "See http://en.wikipedia.org/wiki/ISO_8601",
+        )
+    if request_time < now - _MAX_SKEW:
+        return (
+            "InvalidSignatureException",
+            f"Signature expired: {stamp} is now earlier than {_stamp(now - _MAX_SKEW)} "
+            f"({_stamp(now)} - 15 min.)",
+        )
+    if request_time > now + _MAX_SKEW:
+        return (
+            "InvalidSignatureException",
+            f"Signature not yet current: {stamp} is still later than {_stamp(now + _MAX_SKEW)} "
+            f"({_stamp(now)} + 15 min.)",
+        )
+    signed_headers = params["SignedHeaders"].split(";")
+    if "host" not in signed_headers:
+        return (
+            "InvalidSignatureException",
+            "'Host' must be a 'SignedHeader' in the AWS Authorization.",
+        )
+    if algorithm != _ALGORITHM:
+        return (
+            "IncompleteSignatureException",
+            f"Unsupported AWS 'algorithm': '{algorithm}' (only {_ALGORITHM} for now). ",
+        )
+    credential = params["Credential"]
+    scope_parts = credential.rstrip("/").split("/")
+    if len(scope_parts) != 5:
+        return (
+            "IncompleteSignatureException",
+            "Credential must have exactly 5 slash-delimited elements, "
+            f"e.g. keyid/date/region/service/term, got '{credential}'",
+        )
+    key_id, date, region, service, terminator = scope_parts
+    problems = []
+    if service != _SERVICE:
+        problems.append(f"Credential should be scoped to correct service: '{_SERVICE}'. ")
+    if terminator != _TERMINATOR:
+        problems.append(
+            f"Credential should be scoped with a valid terminator: '{_TERMINATOR}', "
+            f"not '{terminator}'. "
+        )
+    if date != stamp[:8]:
+        problems.append(
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
+            f"from HTTP: '{date}' != '{stamp[:8]}', from '{stamp}'."
+        )
+    if problems:
+        return "InvalidSignatureException", "".join(problems).strip()
+    secret = credentials.get(key_id)
+    if secret is None:
+        return "UnrecognizedClientException", _BAD_TOKEN
+    canonical = _canonical_request(method, target, headers, signed_headers, body)
+    scope = f"{date}/{region}/{service}/{terminator}"
+    string_to_sign = "\n".join(
+        [_ALGORITHM, stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()]
+    )
+    key = ("AWS4" + secret).encode()
+    for part in (date, region, service, terminator):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, params["Signature"]):
+        return (
+            "InvalidSignatureException",
+            f"{_BAD_SIGNATURE}\n\nThe Canonical String for this request should have been\n"
+            f"'{canonical}'\n\nThe String-to-Sign should have been\n'{string_to_sign}'\n",
+        )
+    return None
+
+
+def _parse_date(amz_date: str | None, http_date: str | None) -> tuple[float | None, str]:
+    """The request time and its ISO-8601 basic stamp, from X-Amz-Date or else Date."""
+    if amz_date is not None:
+        try:
+            parsed = time.strptime(amz_date, "%Y%m%dT%H%M%SZ")
+        except ValueError:
+            return None, amz_date
+        return float(calendar.timegm(parsed)), amz_date
+    assert http_date is not None
+    try:
+        moment = parsedate_to_datetime(http_date).timestamp()
+    except (TypeError, ValueError):
+        return None, http_date
+    return moment, _stamp(moment)
+
+
+def _stamp(moment: float) -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(moment))
+
+
+def _canonical_request(
+    method: str,
+    target: str,
+    headers: Mapping[str, str],
+    signed_headers: list[str],
+    body: bytes,
+) -> str:
+    """The canonical request SigV4 signs (as botocore builds it for the same request)."""
+    split = urlsplit(target)
+    path = quote(split.path or "/", safe="/~")
+    query = "&".join(
+        f"{quote(name, safe='-_.~')}={quote(value, safe='-_.~')}"
+        for name, value in sorted(parse_qsl(split.query, keep_blank_values=True))
+    )
+    canonical_headers = "".join(
+        f"{name}:{' '.join(headers.get(name, '').split())}\n" for name in signed_headers
+    )
+    payload_hash = headers.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()
+    return "\n".join(
+        [method, path, query, canonical_headers, ";".join(signed_headers), payload_hash]
+    )
