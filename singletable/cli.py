@@ -97,6 +97,7 @@ def _first_env(names: Sequence[str]) -> str | None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from singletable.backends.local.durable import DurableStorageError
     from singletable.backends.local.errors import DynamoDBError
     from singletable.server import Server
 
@@ -108,7 +109,7 @@ def _serve(args: argparse.Namespace) -> int:
         server = Server(host=args.host, port=args.port, data=args.data, credentials=credentials)
     except OSError as error:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
-    except (DynamoDBError, ValueError) as error:
+    except (DurableStorageError, DynamoDBError, ValueError) as error:
         raise UsageError(str(error)) from None
 
     def _stop(signum: int, frame: FrameType | None) -> None:

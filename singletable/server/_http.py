@@ -96,6 +96,7 @@ class _Connection(socketserver.StreamRequestHandler):
 
     server: HTTPServer
     rbufsize = 64 * 1024
+    timeout = 300.0  # an idle (or stalled) connection is closed after 5 minutes
     disable_nagle_algorithm = True  # every response is one sendall: no delayed-ACK stalls
 
     def handle(self) -> None:

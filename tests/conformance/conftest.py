@@ -2,8 +2,11 @@
 
 ``db`` is parametrized over ``local`` (boto3 routed in-process to a fresh
 embedded engine by ``singletable.testing.local_dynamodb()``), ``local_durable``
-(the same on an engine with durable storage in a temporary file) and ``moto``
-(``moto.mock_aws``). A test marked ``@pytest.mark.moto_differs(key)`` is
+(the same on an engine with durable storage in a temporary file), ``http``
+(boto3 over HTTP to ``singletable serve`` on 127.0.0.1, the server started in
+this process for the test; every ``dynamodb`` and ``dynamodbstreams`` client
+the test makes reaches it through ``AWS_ENDPOINT_URL_DYNAMODB(_STREAMS)``) and
+``moto`` (``moto.mock_aws``). A test marked ``@pytest.mark.moto_differs(key)`` is
 skipped on moto, with the reason taken from its module's ``MOTO_DIFFERENCES``;
 set ``CONFORMANCE_CHECK_MOTO_DIFFERENCES=1`` to run those tests on moto anyway and
 see whether each recorded difference still holds.
@@ -19,7 +22,7 @@ import boto3
 import pytest
 from ddbtest import REGION, Backend
 
-BACKENDS = ["local", "local_durable", "moto"]
+BACKENDS = ["local", "local_durable", "http", "moto"]
 
 
 def _skip_if_moto_differs(request: pytest.FixtureRequest) -> None:
@@ -44,6 +47,15 @@ def db(request: pytest.FixtureRequest) -> Iterator[Backend]:
 
         with mock_aws():
             yield Backend("moto", boto3.client("dynamodb", region_name=REGION))
+        return
+    if request.param == "http":
+        from singletable.server import Server
+
+        monkeypatch = request.getfixturevalue("monkeypatch")
+        with Server() as server:
+            monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", server.url)
+            monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", server.url)
+            yield Backend("http", boto3.client("dynamodb", region_name=REGION), server.engine)
         return
     from singletable.testing import local_dynamodb
 
