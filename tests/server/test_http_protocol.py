@@ -181,7 +181,7 @@ def test_gzip_bodies_are_accepted(conn: Conn) -> None:
     body = gzip.compress(json.dumps({"TableName": "tbl", "Item": item}).encode())
     response = conn.send("POST", body, _headers("PutItem", **{"Content-Encoding": "gzip"}))
     assert response.status == 200, response.data  # type: ignore[attr-defined]
-    status, got = conn.call("GetItem", {"TableName": "tbl", "Key": {"PK": {"S": "zipped"}}})
+    _, got = conn.call("GetItem", {"TableName": "tbl", "Key": {"PK": {"S": "zipped"}}})
     assert got == {"Item": item}
 
 
