@@ -113,8 +113,7 @@ class Server:
             if self._thread is not None or self._serving:
                 self._http.shutdown()  # returns once the accept loop has ended
             self._http.server_close()
-            self._http.close_connections()
-            self._http.wait_idle(timeout)
+            self._http.drain(timeout)
             if self._thread is not None:
                 self._thread.join(timeout)
             if self._owns_engine:

@@ -45,7 +45,6 @@ import threading
 import time
 import zlib
 from email.utils import formatdate
-from typing import Any
 
 from singletable.server._protocol import MAX_BODY_BYTES, Protocol, Response
 
@@ -134,7 +133,9 @@ class _Connection(socketserver.StreamRequestHandler):
             keep_alive = version == "HTTP/1.1" or (
                 headers.get("connection", "").lower() == "keep-alive"
             )
-        with self.server.in_flight():
+        if not self.server.begin_request():
+            return False  # the server is stopping: close without running the request
+        try:
             try:
                 response = protocol.handle(method, target, headers, body)
             except Exception:  # a bug must not drop the connection or leak a trace
@@ -149,6 +150,8 @@ class _Connection(socketserver.StreamRequestHandler):
                     _INTERNAL_ERROR,
                 )
             return self._send(response, keep_alive)
+        finally:
+            self.server.end_request()
 
     def _send(self, response: Response, keep_alive: bool) -> bool:
         head = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Error')}\r\n"]
@@ -256,6 +259,7 @@ class HTTPServer(socketserver.ThreadingTCPServer):
         self.date = _Date()
         self._connections: set[socket.socket] = set()
         self._busy = 0
+        self._stopping = False
         self._idle = threading.Condition()
         super().__init__(address, _Connection)
 
@@ -267,29 +271,27 @@ class HTTPServer(socketserver.ThreadingTCPServer):
             else:
                 self._connections.discard(connection)
 
-    @contextlib.contextmanager
-    def in_flight(self) -> Any:
-        """Counts a request being answered (see :meth:`wait_idle`)."""
+    def begin_request(self) -> bool:
+        """Count a request as being answered; False (not counted) once stopping began."""
         with self._idle:
+            if self._stopping:
+                return False
             self._busy += 1
-        try:
-            yield
-        finally:
-            with self._idle:
-                self._busy -= 1
-                if not self._busy:
-                    self._idle.notify_all()
+            return True
 
-    def wait_idle(self, timeout: float) -> bool:
-        """Wait until no request is being answered; False if ``timeout`` passed first."""
+    def end_request(self) -> None:
+        """The request counted by :meth:`begin_request` has been answered."""
         with self._idle:
-            return self._idle.wait_for(lambda: not self._busy, timeout)
+            self._busy -= 1
+            self._idle.notify_all()
 
-    def close_connections(self) -> None:
-        """Stop reading from every open connection: a request being answered still gets
-        its response, then the connection's thread ends."""
+    def drain(self, timeout: float) -> None:
+        """Refuse new requests, let the ones being answered finish (for up to ``timeout``
+        seconds), then close every connection."""
         with self._idle:
+            self._stopping = True
+            self._idle.wait_for(lambda: not self._busy, timeout)
             connections = list(self._connections)
         for connection in connections:
             with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RD)
+                connection.shutdown(socket.SHUT_RDWR)
