@@ -37,13 +37,11 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
 import socket
 import socketserver
 import threading
 import time
-import zlib
 from email.utils import formatdate
 
 from singletable.server._protocol import MAX_BODY_BYTES, Protocol, Response
@@ -63,12 +61,6 @@ _REASONS = {
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
-_INTERNAL_ERROR = json.dumps(
-    {
-        "__type": "com.amazonaws.dynamodb.v20120810#InternalServerError",
-        "message": "Internal server error",
-    }
-).encode()
 
 
 class _BadRequest(Exception):
@@ -140,15 +132,7 @@ class _Connection(socketserver.StreamRequestHandler):
                 response = protocol.handle(method, target, headers, body)
             except Exception:  # a bug must not drop the connection or leak a trace
                 log.exception("internal error answering %s", headers.get("x-amz-target"))
-                response = Response(
-                    500,
-                    [
-                        ("x-amz-crc32", str(zlib.crc32(_INTERNAL_ERROR))),
-                        ("Content-Type", "application/x-amz-json-1.0"),
-                        ("Content-Length", str(len(_INTERNAL_ERROR))),
-                    ],
-                    _INTERNAL_ERROR,
-                )
+                response = protocol.internal_error(headers.get("content-type", ""))
             return self._send(response, keep_alive)
         finally:
             self.server.end_request()

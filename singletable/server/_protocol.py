@@ -55,6 +55,7 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 _AMZ_JSON = "application/x-amz-json-1.0"
 _PLAIN_JSON = "application/json"
 _CORAL = "com.amazon.coral.service#"
+_ENGINE = "com.amazonaws.dynamodb.v20120810#"
 _NOT_FOUND_BODY = b"<UnknownOperationException/>\n"
 _HEALTH_BODY = b"healthy: dynamodb.us-east-1.amazonaws.com "
 
@@ -169,6 +170,15 @@ class Protocol:
                 {"__type": _CORAL + "RequestEntityTooLargeException", "message": message}
             ).encode(),
         )
+
+    def internal_error(self, content_type: str) -> Response:
+        """500 ``InternalServerError``, for an unexpected failure while answering (the
+        details go to the log, never to the client)."""
+        data = json.dumps(
+            {"__type": _ENGINE + "InternalServerError", "message": "Internal server error"}
+        ).encode()
+        amz = content_type.partition(";")[0].strip().lower() == _AMZ_JSON
+        return self._json(500, _AMZ_JSON if amz else _PLAIN_JSON, data)
 
     def bad_request(self, message: str) -> Response:
         """400 for a request the HTTP layer could not read (bad framing or headers)."""

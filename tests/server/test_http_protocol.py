@@ -272,6 +272,8 @@ def test_an_internal_error_is_a_500_and_the_connection_survives(
     finally:
         logging.getLogger("singletable.server").disabled = False
     assert response.status == 500
+    assert response.getheader("Content-Type") == AMZ_JSON
+    assert len(response.getheader("x-amzn-RequestId") or "") == 52
     body = json.loads(response.data)  # type: ignore[attr-defined]
     assert body["__type"] == DDB + "InternalServerError"
     assert "boom" not in response.data.decode()  # type: ignore[attr-defined]
