@@ -245,10 +245,12 @@ class HTTPServer(socketserver.ThreadingTCPServer):
         self._busy = 0
         self._stopping = False
         self._idle = threading.Condition()
+        if ":" in address[0]:  # an IPv6 address, such as ::1
+            self.address_family = socket.AF_INET6
         super().__init__(address, _Connection)
 
     def track(self, connection: socket.socket, alive: bool) -> None:
-        """Record an open (or closed) connection, so that :meth:`close_connections` finds it."""
+        """Record an open (or closed) connection, so that :meth:`drain` finds it."""
         with self._idle:
             if alive:
                 self._connections.add(connection)

@@ -301,3 +301,17 @@ def test_stop_finishes_and_closes_connections(server: Server) -> None:
     with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
         conn.call("ListTables", {})
     conn.http.close()
+
+
+def test_an_ipv6_address_can_be_served() -> None:
+    try:
+        server = Server(host="::1")
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    with server:
+        assert server.url == f"http://[::1]:{server.port}"
+        conn = http.client.HTTPConnection("::1", server.port, timeout=10)
+        conn.request("POST", "/", b"{}", _headers("ListTables"))
+        response = conn.getresponse()
+        assert (response.status, response.read()) == (200, b'{"TableNames":[]}')
+        conn.close()
