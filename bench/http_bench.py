@@ -985,6 +985,9 @@ def print_tables(
             passed = False
             verdicts.append("MISS")
         print(row + f"{verdicts[0]:>16}{verdicts[1]:>17}{verdicts[2]:>13}")
+    for other in ("moto", "dynalite"):
+        if other not in names:
+            print(f"note: {other} was not run: its check is not made")
     for (name, workload), why in sorted(unsupported.items()):
         print(f"note: {name} {workload}: n/a ({why})")
     for (name, workload, clients), why in sorted(errors.items()):
