@@ -1,25 +1,37 @@
 """The HTTP/1.1 layer of ``singletable serve``: the standard library's threading server.
 
-Why this stack (measured; the numbers are in ``bench/http_bench.py``'s output
-and the note of issue 4):
+Why this stack. Four were measured on the same loop (a GetItem of a ~1 KB item,
+2-CPU machine, medians of 3 rounds; µs per request; "x8" is 8 client processes,
+"server CPU" is the server process's user+system time per request):
 
-* The engine serializes writes under one lock and every operation is CPU work
-  under the GIL, so a server can only add overhead; what matters is how little
-  it adds per request. A request here costs one ``readline`` per header line,
-  one ``read`` of the body and one ``sendall`` of the whole response on a
-  connection kept alive, in the connection's own thread: about 25 µs of
-  server time on top of the engine's work, measured with ``http.client`` on
-  loopback.
-* An ASGI app under uvicorn (with httptools) was measured on the same loop:
-  its event loop, ASGI message dicts and ``run_in_executor`` hop for the
-  blocking engine call cost more per request than a thread blocked in
-  ``recv``, and it would add three dependencies (uvicorn, httptools, and
-  uvloop for its speed) to a package whose runtime dependencies are chosen
-  one by one. ``http.server.BaseHTTPRequestHandler`` was measured too: its
-  header parsing through ``email.parser`` alone costs more than the whole
-  request here, so the request line and headers are read directly.
-* Threads give concurrency for free where it exists (sockets, the durable
-  store's ``fsync``) and a slow client never blocks another.
+=============================================  =========  ==========  ==========  ==========
+stack                                          raw x1     server CPU  raw x8      server CPU
+                                               wall p50   x1          wall/req    x8
+=============================================  =========  ==========  ==========  ==========
+this module (threads, own request parsing)     116        81          134         151
+``http.server.BaseHTTPRequestHandler``         150        111         203         210
+uvicorn + httptools + uvloop, engine inline    141        99          78          76
+uvicorn, engine via ``run_in_executor``        311        255         116         111
+=============================================  =========  ==========  ==========  ==========
+
+Through boto3 (the way clients actually call) the four are within noise of each
+other at one client (912-1167 µs a call: botocore and urllib3 dominate), and
+with 8 client processes on 2 CPUs the clients, not the server, are the limit
+(``bench/http_bench.py`` shows the server using ~0.15-0.3 ms of CPU per call
+while the clients use ~1.5 ms). So the choice rests on the rest:
+
+* With one client, which is how tests and the AWS CLI use the endpoint, this
+  server is the cheapest per request; ``BaseHTTPRequestHandler`` costs ~30 µs
+  more (its header parsing goes through ``email.parser``).
+* uvicorn is about twice as efficient under 8 busy connections (one event loop
+  instead of threads contending for the GIL), but only with the engine called
+  inline in the loop, where one slow request (a large Scan, a durable
+  ``fsync`` with ``sync="full"``) stalls every connection; the executor hop
+  that avoids that costs ~170 µs a request. And it would add three runtime
+  dependencies (uvicorn, httptools, uvloop) to a package whose dependencies are
+  chosen one by one, for a gain clients cannot see.
+* A thread per connection means a slow or stalled client never holds up
+  another, with no code to get wrong about it.
 
 What is parsed: a request line, header lines (at most 100, each at most 64 KiB),
 and a body framed by ``Content-Length`` or ``Transfer-Encoding: chunked``;
