@@ -87,8 +87,7 @@ class Server:
         """Serve in a background (daemon) thread; returns self. For test fixtures."""
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._http.serve_forever,
-                kwargs={"poll_interval": 0.1},
+                target=self._http.serve,
                 name=f"singletable-server-{self.port}",
                 daemon=True,
             )
@@ -99,7 +98,7 @@ class Server:
         """Serve in this thread until :meth:`stop` is called (from another thread or a
         signal handler)."""
         self._serving = True
-        self._http.serve_forever(poll_interval=0.1)
+        self._http.serve()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop accepting connections, let requests being answered finish (for up to
@@ -111,7 +110,7 @@ class Server:
                 return
             self._stopped = True
             if self._thread is not None or self._serving:
-                self._http.shutdown()  # returns once the accept loop has ended
+                self._http.stop_serving()  # returns once the accept loop has ended
             self._http.server_close()
             self._http.drain(timeout)
             if self._thread is not None:

@@ -50,6 +50,8 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
+import selectors
 import socket
 import socketserver
 import threading
@@ -257,6 +259,9 @@ class HTTPServer(socketserver.ThreadingTCPServer):
         self._busy = 0
         self._stopping = False
         self._idle = threading.Condition()
+        self._stop_serving = False
+        self._served = threading.Event()
+        self._wake_read, self._wake_write = os.pipe()
         if ":" in address[0]:  # an IPv6 address, such as ::1
             self.address_family = socket.AF_INET6
         super().__init__(address, _Connection)
@@ -268,6 +273,49 @@ class HTTPServer(socketserver.ThreadingTCPServer):
                 self._connections.add(connection)
             else:
                 self._connections.discard(connection)
+
+    def serve(self) -> None:
+        """Accept connections until :meth:`stop_serving` (each is served by its own thread).
+
+        Unlike ``BaseServer.serve_forever``, which notices a shutdown only at its next
+        poll, the loop waits on the listening socket and a wake-up pipe together, so
+        stopping takes no poll interval (tests start and stop a server per test).
+        """
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.socket, selectors.EVENT_READ)
+            selector.register(self._wake_read, selectors.EVENT_READ)
+            try:
+                while not self._stop_serving:
+                    for key, _ in selector.select():
+                        if key.fileobj is self.socket and not self._stop_serving:
+                            self._accept()
+            finally:
+                self._served.set()
+
+    def _accept(self) -> None:
+        """Accept one connection and hand it to its thread (as ``BaseServer`` does)."""
+        try:
+            request, client_address = self.get_request()
+        except OSError:
+            return
+        try:
+            self.process_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+            self.shutdown_request(request)
+
+    def stop_serving(self) -> None:
+        """End :meth:`serve` (from another thread) and wait until it has returned."""
+        self._stop_serving = True
+        with contextlib.suppress(OSError):
+            os.write(self._wake_write, b"x")
+        self._served.wait()
+
+    def server_close(self) -> None:
+        super().server_close()
+        for fd in (self._wake_read, self._wake_write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def begin_request(self) -> bool:
         """Count a request as being answered; False (not counted) once stopping began."""
