@@ -1,0 +1,148 @@
+"""Python values <-> DynamoDB AttributeValues (the JSON wire shape).
+
+:func:`to_attribute` turns what a Pydantic model dumps (``model_dump(mode="python")``)
+into an AttributeValue; :func:`from_attribute` turns one back into plain Python
+values that Pydantic validates into the model's field types.
+
+======================================  =======================================
+Python                                  DynamoDB
+======================================  =======================================
+``str``                                 ``S``
+``bool``                                ``BOOL``
+``int``, ``Decimal``, ``float``         ``N`` (38 significant digits; NaN and
+                                        infinities are refused)
+``bytes``                               ``B`` (base64 on the wire)
+``None``                                ``NULL`` (top-level None fields are left
+                                        out of the item instead)
+``list``, ``tuple``                     ``L``
+``dict`` (str keys), nested models      ``M``
+``set``/``frozenset`` of str            ``SS``
+... of numbers                          ``NS``
+... of bytes                            ``BS`` (empty sets are refused)
+``datetime``                            ``S``, ISO-8601 (UTC if aware)
+``date``, ``time``, ``UUID``, ``Enum``  ``S`` (an Enum by its value's rules)
+======================================  =======================================
+
+Reading back, ``N`` becomes ``Decimal`` (exact), sets become ``set``; Pydantic
+converts them to the declared types (``int``, ``set[int]``, ``datetime``, ...).
+Errors are :class:`~singletable.errors.InvalidValueError` naming the path of the
+value (``Order.lines[2].price``).
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import math
+import uuid
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from singletable._values import AttributeValue, InvalidValue, canonical_number, decode_binary
+from singletable.errors import InvalidValueError
+
+__all__ = ["from_attribute", "from_item", "to_attribute"]
+
+
+def to_attribute(value: Any, path: str) -> AttributeValue:
+    """The AttributeValue for ``value``; ``path`` names it in errors."""
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | Decimal | float):
+        return {"N": _number(value, path)}
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, Mapping):
+        out: dict[str, AttributeValue] = {}
+        for key, member in value.items():
+            if not isinstance(key, str):
+                raise InvalidValueError(f"{path}: map keys must be strings, not {key!r}")
+            out[key] = to_attribute(member, f"{path}.{key}")
+        return {"M": out}
+    if isinstance(value, list | tuple):
+        return {"L": [to_attribute(member, f"{path}[{i}]") for i, member in enumerate(value)]}
+    if isinstance(value, set | frozenset):
+        return _set(value, path)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"B": base64.b64encode(bytes(value)).decode()}
+    if isinstance(value, datetime):
+        return {"S": value.isoformat()}
+    if isinstance(value, date | time):
+        return {"S": value.isoformat()}
+    if isinstance(value, uuid.UUID):
+        return {"S": str(value)}
+    if isinstance(value, enum.Enum):
+        return to_attribute(value.value, path)
+    raise InvalidValueError(
+        f"{path}: a {type(value).__name__} cannot be stored in DynamoDB ({value!r})"
+    )
+
+
+def _number(value: int | Decimal | float, path: str) -> str:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidValueError(
+                f"{path}: {value!r} cannot be stored (DynamoDB numbers are finite)"
+            )
+        value = Decimal(repr(value))
+    elif isinstance(value, Decimal) and not value.is_finite():
+        raise InvalidValueError(f"{path}: {value!r} cannot be stored (DynamoDB numbers are finite)")
+    try:
+        return canonical_number(str(value))
+    except InvalidValue as error:
+        raise InvalidValueError(f"{path}: {value!r} cannot be stored: {error.message}") from None
+
+
+def _set(value: set[Any] | frozenset[Any], path: str) -> AttributeValue:
+    if not value:
+        raise InvalidValueError(
+            f"{path}: an empty set cannot be stored (DynamoDB sets need at least one "
+            "element; leave the field out or use None)"
+        )
+    members = list(value)
+    if all(isinstance(m, str) for m in members):
+        return {"SS": sorted(members)}
+    if all(isinstance(m, bytes | bytearray) for m in members):
+        return {"BS": sorted(base64.b64encode(bytes(m)).decode() for m in members)}
+    if all(isinstance(m, int | Decimal | float) and not isinstance(m, bool) for m in members):
+        numbers = {_number(m, path) for m in members}
+        return {"NS": sorted(numbers, key=Decimal)}
+    kinds = sorted({type(m).__name__ for m in members})
+    raise InvalidValueError(
+        f"{path}: a set must hold only strings, only numbers or only bytes (got {', '.join(kinds)})"
+    )
+
+
+def from_attribute(value: AttributeValue) -> Any:
+    """The Python value of an AttributeValue (N -> Decimal, sets -> set, B -> bytes)."""
+    ((kind, raw),) = value.items()
+    if kind == "S":
+        return raw
+    if kind == "N":
+        return Decimal(raw)
+    if kind == "M":
+        return {key: from_attribute(member) for key, member in raw.items()}
+    if kind == "L":
+        return [from_attribute(member) for member in raw]
+    if kind == "BOOL":
+        return raw
+    if kind == "NULL":
+        return None
+    if kind == "SS":
+        return set(raw)
+    if kind == "NS":
+        return {Decimal(n) for n in raw}
+    if kind == "B":
+        return decode_binary(raw)
+    if kind == "BS":
+        return {decode_binary(b) for b in raw}
+    raise InvalidValueError(f"unknown AttributeValue type {kind!r}")
+
+
+def from_item(item: Mapping[str, AttributeValue]) -> dict[str, Any]:
+    """An item's attributes as Python values."""
+    return {name: from_attribute(value) for name, value in item.items()}

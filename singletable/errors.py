@@ -1,0 +1,183 @@
+"""The errors of singletable's modelling layer: one hierarchy, by cause.
+
+Every error the ORM raises is a :class:`SingletableError`. The subclasses say
+what went wrong, whatever the operation and whatever the backend: a DynamoDB
+error code from the local engine, boto3 or aioboto3 becomes the same class
+(:func:`from_dynamodb`), with DynamoDB's ``code`` and ``message`` kept.
+
+::
+
+    SingletableError
+    ├── ModelError              a declaration is wrong (raised at class creation)
+    ├── InvalidValueError       a value cannot be stored / a request cannot be built
+    ├── CursorError             a pagination cursor is malformed, tampered with or foreign
+    ├── ItemNotFoundError       one() / get(..., required) found no item
+    └── DynamoDBServiceError    DynamoDB (or the engine) refused the request
+        ├── ConditionFailedError        a condition (or version check) did not hold
+        ├── TransactionCanceledError    a transaction was canceled (per-action reasons)
+        ├── TransactionConflictError    another transaction holds an item
+        ├── ThrottledError              throughput or request-rate limits
+        ├── TableNotFoundError          the table (or index, backup) does not exist
+        ├── TableInUseError             the table exists or is being changed
+        ├── RequestError                the request is invalid (ValidationException, ...)
+        ├── AccessError                 credentials or signature refused
+        └── BackendError                anything else (internal errors, unknown codes)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AccessError",
+    "BackendError",
+    "ConditionFailedError",
+    "CursorError",
+    "DynamoDBServiceError",
+    "InvalidValueError",
+    "ItemNotFoundError",
+    "ModelError",
+    "RequestError",
+    "SingletableError",
+    "TableInUseError",
+    "TableNotFoundError",
+    "ThrottledError",
+    "TransactionCanceledError",
+    "TransactionConflictError",
+    "from_dynamodb",
+]
+
+
+class SingletableError(Exception):
+    """Base class of every error singletable's modelling layer raises."""
+
+
+class ModelError(SingletableError):
+    """A declaration is wrong (raised when the class is created): a key template that
+    names an unknown field or parses ambiguously, two entities whose keys collide."""
+
+
+class InvalidValueError(SingletableError):
+    """A value cannot be stored in DynamoDB or a request cannot be built from it
+    (NaN, an empty set, a key field without a value); the message names the path."""
+
+
+class CursorError(SingletableError):
+    """A pagination cursor is malformed, was tampered with, or belongs to another query."""
+
+
+class ItemNotFoundError(SingletableError):
+    """An operation that needs an item found none (the message names entity and key)."""
+
+
+class DynamoDBServiceError(SingletableError):
+    """DynamoDB refused the request.
+
+    Attributes:
+        code: DynamoDB's error code (``ConditionalCheckFailedException``, ...).
+        message: DynamoDB's message.
+        operation: the operation that failed (``PutItem``, ...).
+        details: other members of DynamoDB's error body.
+    """
+
+    def __init__(
+        self, code: str, message: str, *, operation: str = "", details: dict[str, Any] | None = None
+    ) -> None:
+        where = f" ({operation})" if operation else ""
+        super().__init__(f"{code}{where}: {message}")
+        self.code = code
+        self.message = message
+        self.operation = operation
+        self.details: dict[str, Any] = details or {}
+
+
+class ConditionFailedError(DynamoDBServiceError):
+    """A ConditionExpression (or an optimistic-locking version check) did not hold.
+
+    ``item`` is the stored item (wire shape) when it was asked for
+    (``ReturnValuesOnConditionCheckFailure=ALL_OLD``), else None.
+    """
+
+    @property
+    def item(self) -> dict[str, Any] | None:
+        """The item as stored, if DynamoDB returned it."""
+        item: dict[str, Any] | None = self.details.get("Item")
+        return item
+
+
+class TransactionCanceledError(DynamoDBServiceError):
+    """A transaction was canceled; ``reasons`` has one entry per action, in order
+    (``{"Code": "ConditionalCheckFailed", "Message": ..., "Item": ...}`` or
+    ``{"Code": "None"}``)."""
+
+    @property
+    def reasons(self) -> list[dict[str, Any]]:
+        """DynamoDB's CancellationReasons."""
+        reasons: list[dict[str, Any]] = self.details.get("CancellationReasons", [])
+        return reasons
+
+
+class TransactionConflictError(DynamoDBServiceError):
+    """Another transaction is using one of the items (retry later)."""
+
+
+class ThrottledError(DynamoDBServiceError):
+    """A throughput or request-rate limit was exceeded (retry with backoff)."""
+
+
+class TableNotFoundError(DynamoDBServiceError):
+    """The table, index or backup named does not exist (ResourceNotFoundException)."""
+
+
+class TableInUseError(DynamoDBServiceError):
+    """The table already exists or is being created, updated or deleted."""
+
+
+class RequestError(DynamoDBServiceError):
+    """The request is invalid (ValidationException, SerializationException, limits)."""
+
+
+class AccessError(DynamoDBServiceError):
+    """The credentials or the signature were refused."""
+
+
+class BackendError(DynamoDBServiceError):
+    """Any other failure: an internal server error, an unavailable service, a code
+    singletable does not know."""
+
+
+_BY_CODE: dict[str, type[DynamoDBServiceError]] = {
+    "ConditionalCheckFailedException": ConditionFailedError,
+    "TransactionCanceledException": TransactionCanceledError,
+    "TransactionConflictException": TransactionConflictError,
+    "TransactionInProgressException": TransactionConflictError,
+    "ProvisionedThroughputExceededException": ThrottledError,
+    "ThrottlingException": ThrottledError,
+    "RequestLimitExceeded": ThrottledError,
+    "LimitExceededException": ThrottledError,
+    "ResourceNotFoundException": TableNotFoundError,
+    "TableNotFoundException": TableNotFoundError,
+    "BackupNotFoundException": TableNotFoundError,
+    "ResourceInUseException": TableInUseError,
+    "TableAlreadyExistsException": TableInUseError,
+    "TableInUseException": TableInUseError,
+    "ValidationException": RequestError,
+    "SerializationException": RequestError,
+    "ItemCollectionSizeLimitExceededException": RequestError,
+    "IdempotentParameterMismatchException": RequestError,
+    "UnknownOperationException": RequestError,
+    "UnrecognizedClientException": AccessError,
+    "InvalidSignatureException": AccessError,
+    "MissingAuthenticationTokenException": AccessError,
+    "IncompleteSignatureException": AccessError,
+    "AccessDeniedException": AccessError,
+    "ExpiredTokenException": AccessError,
+}
+
+
+def from_dynamodb(
+    code: str, message: str, *, operation: str = "", details: dict[str, Any] | None = None
+) -> DynamoDBServiceError:
+    """The singletable error for a DynamoDB error code (unknown codes: :class:`BackendError`)."""
+    cls = _BY_CODE.get(code, BackendError)
+    return cls(code, message, operation=operation, details=details)
