@@ -7,8 +7,9 @@ it changes anything; writes run under one re-entrant lock, which makes every
 conditional write and ADD linearizable and lets any thread use the engine.
 
 Stored items are never modified in place (an update builds a new item), so
-responses may share them; :meth:`LocalEngine.call` hands out a deep copy,
-:meth:`LocalEngine.call_json` serializes them directly.
+responses may share them; :meth:`LocalEngine.call` hands out a deep copy (or,
+with ``copy=False``, the shared read-only data), :meth:`LocalEngine.call_json`
+serializes them directly.
 
 Items live in a :class:`~singletable.backends.local.storage.Storage` (in memory
 by default) keyed by the order-preserving bytes of :mod:`.keycodec`, so GetItem
@@ -198,17 +199,22 @@ class LocalEngine:
         """The names of the operations this engine answers."""
         return frozenset(_OPERATIONS)
 
-    def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+    def call(self, operation: str, request: dict[str, Any], *, copy: bool = True) -> dict[str, Any]:
         """Run one DynamoDB operation on a wire-shaped request; returns the wire response.
 
         The response is the caller's own: nothing in it is shared with the stored data.
+        With ``copy=False`` the response is returned without that deep copy: it may
+        share dicts and lists with the stored items, so the caller must treat it as
+        read-only (changing it would change the data). The modelling layer's local
+        backend reads responses this way. The extra members of an error
+        (:attr:`DynamoDBError.extra`) are copied either way.
 
         Raises:
             DynamoDBError: with DynamoDB's error code and message.
         """
         try:
-            response: dict[str, Any] = _copy(self._dispatch(operation, request))
-            return response
+            response: dict[str, Any] = self._dispatch(operation, request)
+            return _copy(response) if copy else response
         except DynamoDBError as error:
             if error.extra:
                 error.extra = _copy(error.extra)

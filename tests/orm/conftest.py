@@ -1,0 +1,186 @@
+"""Fixtures of the modelling layer's tests: one fresh, empty backend per test, on every backend.
+
+``backend`` is a :class:`~singletable.backends.base.Backend` (sync), parametrized
+over :data:`BACKENDS`:
+
+- ``local``: :class:`LocalBackend`, the embedded engine in memory;
+- ``local_durable``: :class:`LocalBackend` with durable storage in a temporary file;
+- ``moto``: :class:`Boto3Backend` over a boto3 client inside ``moto.mock_aws``;
+- ``http``: :class:`Boto3Backend` over a boto3 client pointed at a
+  :class:`singletable.server.Server` started on a free 127.0.0.1 port for the test;
+- ``aioboto3``: :class:`AioBoto3Backend` against such a server, driven through
+  :class:`AioSync` (the sync adapter below), so every sync test also runs on the
+  async backend's conversions and error mapping.
+
+Related fixtures: ``backend_name`` (the parameter, to branch on when a backend
+must differ), ``backend_engine`` (the :class:`LocalEngine` behind the backend, for
+TTL sweeps and stream subscriptions; None on moto) and ``aio_backend`` (an
+:class:`AioSync` on its own: ``aio_backend.backend`` is the real
+:class:`AioBoto3Backend`, and ``aio_backend.run(coroutine)`` runs async code, such as
+the ORM's async API, on the loop that owns the client).
+
+A test marked ``@pytest.mark.moto_differs(key)`` is skipped on moto with the reason
+its module's ``MOTO_DIFFERENCES[key]`` gives (as in the conformance suite). Every
+backend, client, server and loop is closed after the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aioboto3
+import boto3
+import pytest
+
+from singletable.backends.aioboto3 import AioBoto3Backend
+from singletable.backends.base import Backend
+from singletable.backends.boto3 import Boto3Backend
+from singletable.backends.engine import LocalBackend
+from singletable.backends.local.engine import LocalEngine
+from singletable.server import Server
+
+REGION = "us-east-1"
+BACKENDS = ["local", "local_durable", "moto", "http", "aioboto3"]
+
+T = TypeVar("T")
+
+
+class AioSync:
+    """A sync :class:`Backend` over an :class:`AioBoto3Backend` on a private event loop.
+
+    ``call`` runs the async backend's ``call`` to completion on the loop; ``run``
+    runs any coroutine there (the client belongs to this loop, so async code using
+    ``backend`` must run through it). ``close`` closes the backend's client and the loop.
+    """
+
+    def __init__(self, endpoint_url: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        try:
+            self.backend = self.run(
+                AioBoto3Backend.connect(
+                    session=_aioboto3_session(), endpoint_url=endpoint_url, region_name=REGION
+                )
+            )
+        except BaseException:
+            self.loop.close()
+            raise
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run ``coroutine`` on the backend's loop and return its result."""
+        return self.loop.run_until_complete(coroutine)
+
+    def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        """The async backend's ``call``, run to completion."""
+        return self.run(self.backend.call(operation, request))
+
+    def close(self) -> None:
+        """Close the client, then the loop."""
+        try:
+            self.run(self.backend.close())
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+        finally:
+            self.loop.close()
+
+
+@functools.cache
+def _aioboto3_session() -> Any:
+    """One aioboto3 session for the whole run: a new one loads botocore's service model
+    again (about 0.2 s); clients are still made, and closed, per test on their own loop."""
+    return aioboto3.Session(region_name=REGION)
+
+
+@dataclass
+class _Case:
+    name: str
+    backend: Backend
+    engine: LocalEngine | None
+
+
+def _skip_if_moto_differs(request: pytest.FixtureRequest) -> None:
+    marker = request.node.get_closest_marker("moto_differs")
+    if marker is None:
+        return
+    key = marker.args[0]
+    differences: dict[str, str] = getattr(request.module, "MOTO_DIFFERENCES", {})
+    if key not in differences:
+        pytest.fail(f"moto_differs({key!r}) has no entry in MOTO_DIFFERENCES")
+    pytest.skip(f"moto differs from DynamoDB ({key}): {differences[key]}")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_name(request: pytest.FixtureRequest) -> str:
+    """Which backend this run of the test uses (one of :data:`BACKENDS`)."""
+    name: str = request.param
+    if name == "moto":
+        _skip_if_moto_differs(request)
+    return name
+
+
+@pytest.fixture
+def _backend_case(backend_name: str, tmp_path: Path) -> Iterator[_Case]:
+    if backend_name == "local":
+        with LocalBackend() as local:
+            yield _Case(backend_name, local, local.engine)
+    elif backend_name == "local_durable":
+        with LocalBackend(path=tmp_path / "data.db") as durable:
+            yield _Case(backend_name, durable, durable.engine)
+    elif backend_name == "moto":
+        from moto import mock_aws
+
+        with mock_aws(), Boto3Backend.connect(region_name=REGION) as mocked:
+            yield _Case(backend_name, mocked, None)
+    elif backend_name == "http":
+        with (
+            Server() as server,
+            Boto3Backend.connect(endpoint_url=server.url, region_name=REGION) as http,
+        ):
+            yield _Case(backend_name, http, server.engine)
+    elif backend_name == "aioboto3":
+        with Server() as server:
+            aio = AioSync(server.url)
+            try:
+                yield _Case(backend_name, aio, server.engine)
+            finally:
+                aio.close()
+    else:  # pragma: no cover - BACKENDS and this function disagree
+        raise AssertionError(backend_name)
+
+
+@pytest.fixture
+def backend(_backend_case: _Case) -> Backend:
+    """A fresh, empty backend (one of :data:`BACKENDS`), closed after the test."""
+    return _backend_case.backend
+
+
+@pytest.fixture
+def backend_engine(_backend_case: _Case) -> LocalEngine | None:
+    """The local engine behind ``backend`` (None on moto)."""
+    return _backend_case.engine
+
+
+@pytest.fixture
+def aio_backend() -> Iterator[AioSync]:
+    """An :class:`AioBoto3Backend` against a fresh :class:`Server`, in its sync adapter."""
+    with Server() as server:
+        aio = AioSync(server.url)
+        try:
+            yield aio
+        finally:
+            aio.close()
+
+
+@pytest.fixture
+def boto3_client() -> Iterator[Any]:
+    """A plain boto3 client against a fresh :class:`Server` (for tests of the boto3 backend
+    with a client the test owns)."""
+    with Server() as server:
+        client = boto3.client("dynamodb", endpoint_url=server.url, region_name=REGION)
+        try:
+            yield client
+        finally:
+            client.close()
