@@ -19,7 +19,7 @@ Python                                  DynamoDB
 ``set``/``frozenset`` of str            ``SS``
 ... of numbers                          ``NS``
 ... of bytes                            ``BS`` (empty sets are refused)
-``datetime``                            ``S``, ISO-8601 (UTC if aware)
+``datetime``                            ``S``, ISO-8601 (converted to UTC if aware)
 ``date``, ``time``, ``UUID``, ``Enum``  ``S`` (an Enum by its value's rules)
 ======================================  =======================================
 
@@ -36,18 +36,30 @@ import enum
 import math
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
+
+from pydantic import BaseModel
 
 from singletable._values import AttributeValue, InvalidValue, canonical_number, decode_binary
 from singletable.errors import InvalidValueError
 
-__all__ = ["from_attribute", "from_item", "to_attribute"]
+__all__ = ["epoch_seconds", "from_attribute", "from_item", "to_attribute"]
 
 
 def to_attribute(value: Any, path: str) -> AttributeValue:
     """The AttributeValue for ``value``; ``path`` names it in errors."""
+    encoder = _BY_TYPE.get(type(value))
+    if encoder is not None:  # the common exact types, without the isinstance chain
+        encoded: AttributeValue = encoder(value, path)
+        return encoded
+    return _to_attribute(value, path)
+
+
+def _to_attribute(value: Any, path: str) -> AttributeValue:
+    if isinstance(value, BaseModel):
+        return to_attribute(value.model_dump(by_alias=True, exclude_none=True), path)
     if isinstance(value, str):
         return {"S": value}
     if isinstance(value, bool):
@@ -70,6 +82,10 @@ def to_attribute(value: Any, path: str) -> AttributeValue:
     if isinstance(value, bytes | bytearray | memoryview):
         return {"B": base64.b64encode(bytes(value)).decode()}
     if isinstance(value, datetime):
+        # Aware datetimes are stored in UTC, so stored strings compare and sort as
+        # the moments do; naive ones are stored as they are.
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
         return {"S": value.isoformat()}
     if isinstance(value, date | time):
         return {"S": value.isoformat()}
@@ -80,6 +96,33 @@ def to_attribute(value: Any, path: str) -> AttributeValue:
     raise InvalidValueError(
         f"{path}: a {type(value).__name__} cannot be stored in DynamoDB ({value!r})"
     )
+
+
+def _int(value: int, path: str) -> AttributeValue:
+    if -_INT_LIMIT < value < _INT_LIMIT:  # at most 38 digits: str() is canonical
+        return {"N": str(value)}
+    return {"N": _number(value, path)}
+
+
+_INT_LIMIT = 10**38
+_BY_TYPE: dict[type, Any] = {
+    str: lambda v, p: {"S": v},
+    bool: lambda v, p: {"BOOL": v},
+    int: _int,
+    Decimal: lambda v, p: {"N": _number(v, p)},
+    float: lambda v, p: {"N": _number(v, p)},
+    type(None): lambda v, p: {"NULL": True},
+}
+
+
+def epoch_seconds(value: Any, path: str) -> int:
+    """A TTL value as epoch seconds: a datetime (naive ones are UTC) or a number."""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return int(moment.timestamp())
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return int(value)
+    raise InvalidValueError(f"{path}: a TTL must be a datetime or epoch seconds, not {value!r}")
 
 
 def _number(value: int | Decimal | float, path: str) -> str:

@@ -48,7 +48,6 @@ import sys
 import types
 import typing
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar, overload
 
@@ -56,7 +55,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic._internal._model_construction import ModelMetaclass
 
 from singletable._values import AttributeValue
-from singletable.codec import to_attribute
+from singletable.codec import epoch_seconds, to_attribute
 from singletable.errors import InvalidValueError
 from singletable.expressions import nodes
 from singletable.expressions.render import Rendered, render
@@ -188,7 +187,7 @@ class Expr(Generic[T]):
         """``value`` as stored, for comparing with this expression."""
         if value is None:
             raise InvalidValueError(f"{self._label}: cannot compare with None")
-        return to_attribute(_dump(value), self._label)
+        return to_attribute(value, self._label)
 
     def _operand(self, value: Any) -> nodes.Operand:
         if isinstance(value, Expr):
@@ -468,8 +467,8 @@ class FieldPath(Expr[T]):
             )
         validated = self.validate(value)
         if self._ttl:
-            return {"N": str(_epoch(validated, self._label))}
-        return to_attribute(_dump(validated), self._label)
+            return {"N": str(epoch_seconds(validated, self._label))}
+        return to_attribute(validated, self._label)
 
     def _encode(self, value: Any) -> AttributeValue:
         return self.encode(value)
@@ -640,26 +639,6 @@ def _type_name(annotation: Any) -> str:
     if isinstance(annotation, type):
         return annotation.__name__
     return repr(annotation).replace("typing.", "")
-
-
-def _dump(value: Any) -> Any:
-    """A value in plain Python types, as ``Entity.to_item`` dumps fields."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(by_alias=True, exclude_none=True)
-    if isinstance(value, list | tuple):
-        return [_dump(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _dump(v) for k, v in value.items()}
-    return value
-
-
-def _epoch(value: Any, label: str) -> int:
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return int(moment.timestamp())
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        return int(value)
-    raise InvalidValueError(f"{label}: a TTL must be a datetime or epoch seconds, not {value!r}")
 
 
 # --------------------------------------------------------------------------- entities

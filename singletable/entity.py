@@ -35,15 +35,16 @@ from __future__ import annotations
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict
 
 from singletable._values import AttributeValue, Item
-from singletable.codec import from_item, to_attribute
+from singletable.codec import epoch_seconds, from_item, to_attribute
+from singletable.conditions import FieldPathMeta, install_field_paths
 from singletable.errors import InvalidValueError, ModelError
 from singletable.keys import KeyTemplate, compile_template
+from singletable.patterns import Query
 from singletable.table import IndexSpec, Table
 
 __all__ = ["TTL", "CreatedAt", "Entity", "EntityModel", "Keys", "UpdatedAt", "Version"]
@@ -115,14 +116,14 @@ class EntityModel:
             raise ModelError(f"{self.type_name} has no key templates for {where}") from None
 
 
-class Entity(BaseModel):
+class Entity(BaseModel, metaclass=FieldPathMeta):
     """Base class of entities: subclass with ``table=`` (and optionally ``type_name=``).
 
     Entities are ordinary Pydantic models; class attributes of type :class:`Keys`
     (and access patterns) are declarations, not fields.
     """
 
-    model_config = ConfigDict(ignored_types=(Keys,), populate_by_name=True)
+    model_config = ConfigDict(ignored_types=(Keys, Query), populate_by_name=True)
 
     __singletable__: ClassVar[EntityModel]
 
@@ -138,12 +139,16 @@ class Entity(BaseModel):
         cls, *, table: Table | None = None, type_name: str | None = None, **kwargs: Any
     ) -> None:
         super().__pydantic_init_subclass__(**kwargs)
+        install_field_paths(cls)  # Order.total -> a FieldPath for conditions and updates
         if table is None:
             if "__singletable__" not in cls.__dict__ and not hasattr(cls, "__singletable__"):
                 return  # an abstract base: no table yet
             raise ModelError(f"{cls.__name__}: an entity subclass needs table=...")
         cls.__singletable__ = _compile(cls, table, type_name or cls.__name__)
         table.register(cls)
+        for value in list(vars(cls).values()):
+            if isinstance(value, Query):
+                value.bind(cls)  # compile now: a pattern's mistakes surface at import
 
     # ------------------------------------------------------------------ items
 
@@ -163,10 +168,9 @@ class Entity(BaseModel):
             if value is None:
                 continue
             if field_name == model.ttl:
-                item[attribute] = {"N": str(_epoch(value, f"{name}.{field_name}"))}
+                item[attribute] = {"N": str(epoch_seconds(value, f"{name}.{field_name}"))}
                 continue
-            dumped = _dump(value)
-            item[attribute] = to_attribute(dumped, f"{name}.{field_name}")
+            item[attribute] = to_attribute(value, f"{name}.{field_name}")
         item.update(key_item(model, values, name))
         item[model.table.type_attribute] = {"S": model.type_name}
         return item
@@ -194,10 +198,20 @@ class Entity(BaseModel):
         return out
 
 
-def key_item(model: EntityModel, values: Mapping[str, Any], owner: str) -> Item:
-    """The key attributes of the table and of every index the values fill in."""
+def key_item(
+    model: EntityModel,
+    values: Mapping[str, Any],
+    owner: str,
+    *,
+    indexes: tuple[str | None, ...] | None = None,
+) -> Item:
+    """The key attributes of the table and of every index the values fill in
+    (only of ``indexes``, when given; None in it is the table)."""
     item: Item = {}
+    cache: dict[tuple[str, str], str] = {}  # a slot rendered once, even if several keys use it
     for index, (pk, sk) in model.keys.items():
+        if indexes is not None and index not in indexes:
+            continue
         spec = model.table.spec(index)
         templates = [(spec.pk, pk)]
         if sk is not None and spec.sk is not None:
@@ -209,11 +223,16 @@ def key_item(model: EntityModel, values: Mapping[str, Any], owner: str) -> Item:
         for attribute, template in templates:
             if index is not None and spec.local and attribute == spec.pk:
                 continue  # a local index shares the table's partition key
-            item[attribute] = _key_value(template, values, owner)
+            item[attribute] = _key_value(template, values, owner, cache)
     return item
 
 
-def _key_value(template: KeyTemplate, values: Mapping[str, Any], owner: str) -> AttributeValue:
+def _key_value(
+    template: KeyTemplate,
+    values: Mapping[str, Any],
+    owner: str,
+    cache: dict[tuple[str, str], str] | None = None,
+) -> AttributeValue:
     if template.numeric:
         field_name = template.fields[0]
         value = values.get(field_name)
@@ -221,29 +240,9 @@ def _key_value(template: KeyTemplate, values: Mapping[str, Any], owner: str) -> 
             raise InvalidValueError(f"{owner}: key field {field_name!r} has no value")
         return to_attribute(value, f"{owner}.{field_name}")
     try:
-        return {"S": template.render(values, owner)}
+        return {"S": template.render(values, owner, cache)}
     except ModelError as error:
         raise InvalidValueError(str(error)) from None
-
-
-def _dump(value: Any) -> Any:
-    """A field value in plain Python types (nested models as dicts, by alias)."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(by_alias=True, exclude_none=True)
-    if isinstance(value, list | tuple):
-        return [_dump(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _dump(v) for k, v in value.items()}
-    return value
-
-
-def _epoch(value: Any, path: str) -> int:
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return int(moment.timestamp())
-    if isinstance(value, int | float):
-        return int(value)
-    raise InvalidValueError(f"{path}: a TTL must be a datetime or epoch seconds, not {value!r}")
 
 
 def _compile(cls: type[Entity], table: Table, type_name: str) -> EntityModel:

@@ -133,8 +133,16 @@ class KeyTemplate:
         """The literal skeleton (``"ORDER#", "{}", "#", "{}"``), for collision checks."""
         return tuple(part if isinstance(part, str) else "{}" for part in self.parts)
 
-    def render(self, values: Mapping[str, Any], owner: str) -> str:
+    def render(
+        self,
+        values: Mapping[str, Any],
+        owner: str,
+        cache: dict[tuple[str, str], str] | None = None,
+    ) -> str:
         """The key for ``values`` (every slot's field must be present and not None).
+
+        ``cache`` (field, format) -> text lets several templates rendered from the same
+        values render a shared slot once.
 
         Raises:
             ModelError: a missing value, or one that cannot be rendered safely.
@@ -151,7 +159,17 @@ class KeyTemplate:
                     f"{owner}: key template {self.source!r} needs field {part.field!r}, "
                     "which has no value"
                 )
-            out.append(self._render_slot(part, value, parts, i, owner))
+            if cache is None:
+                out.append(self._render_slot(part, value, parts, i, owner))
+                continue
+            slot_key = (part.field, part.format)
+            text = cache.get(slot_key)
+            if text is None:
+                text = self._render_slot(part, value, parts, i, owner)
+                cache[slot_key] = text
+            else:
+                self._check_separator(part, text, value, parts, i, owner)
+            out.append(text)
         return "".join(out)
 
     def prefix(self, values: Mapping[str, Any], owner: str) -> str:
@@ -184,6 +202,18 @@ class KeyTemplate:
                 f"{owner}.{slot.field}: {value!r} cannot be rendered in key template "
                 f"{self.source!r}: {error}"
             ) from None
+        self._check_separator(slot, text, value, parts, index, owner)
+        return text
+
+    def _check_separator(
+        self,
+        slot: Slot,
+        text: str,
+        value: Any,
+        parts: tuple[str | Slot, ...],
+        index: int,
+        owner: str,
+    ) -> None:
         following = parts[index + 1] if index + 1 < len(parts) else None
         if isinstance(following, str) and slot.width is None and following[0] in text:
             raise ModelError(
@@ -191,7 +221,6 @@ class KeyTemplate:
                 f"it from what follows in key template {self.source!r}; the key could not "
                 "be read back"
             )
-        return text
 
     def _pattern(self) -> str:
         pattern: list[str] = []

@@ -1,0 +1,700 @@
+"""The modelling layer's operations, each one sans-I/O flow (see :mod:`._flows`).
+
+Every function here builds DynamoDB wire requests from entities and patterns,
+yields them, and turns the responses back into entities. Nothing here knows
+which backend runs it, or whether it runs sync or async.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+from singletable._flows import SLEEP, Flow, decode_cursor, encode_cursor, now
+from singletable.codec import from_attribute
+from singletable.conditions import attribute, expression_parameters
+from singletable.errors import (
+    ConditionFailedError,
+    InvalidValueError,
+    ItemNotFoundError,
+    TableInUseError,
+    ThrottledError,
+    TransactionCanceledError,
+)
+
+if TYPE_CHECKING:
+    from singletable.conditions import Condition
+    from singletable.entity import Entity, EntityModel
+    from singletable.patterns import BoundPattern, Collection, KeyCondition
+    from singletable.table import Table
+    from singletable.updates import Update
+
+__all__ = ["Page", "PutMode", "QuerySpec"]
+
+E = TypeVar("E", bound="Entity")
+PutMode = Literal["upsert", "create", "replace"]
+
+
+def get(cls: type[E], key: Mapping[str, Any], *, consistent: bool = False) -> Flow[E | None]:
+    """GetItem of the ``cls`` item that ``key`` (field values) identifies."""
+    model = cls.__singletable__
+    request: dict[str, Any] = {"TableName": model.table.name, "Key": cls.key(**key)}
+    if consistent:
+        request["ConsistentRead"] = True
+    response = yield "GetItem", request
+    item = response.get("Item")
+    return None if item is None else cls.from_item(item)
+
+
+def get_required(cls: type[E], key: Mapping[str, Any], *, consistent: bool = False) -> Flow[E]:
+    """Like :func:`get`, but an absent item is :class:`ItemNotFoundError`."""
+    found = yield from get(cls, key, consistent=consistent)
+    if found is None:
+        shown = ", ".join(f"{k}={v!r}" for k, v in key.items())
+        raise ItemNotFoundError(f"no {cls.__name__} with {shown}")
+    return found
+
+
+def _write_condition(
+    model: EntityModel, mode: PutMode, version: int | None, condition: Condition | None
+) -> Condition | None:
+    """The condition of a write: its mode, its version check and the caller's."""
+    pk = attribute(model.table.primary.pk)
+    parts: list[Condition] = []
+    if mode == "create" or (mode == "upsert" and version == 0):
+        parts.append(pk.not_exists())
+    elif mode == "replace":
+        parts.append(pk.exists())
+    if version:
+        parts.append(attribute(model.attributes[model.version or ""]) == version)
+    if condition is not None:
+        parts.append(condition)
+    if not parts:
+        return None
+    combined = parts[0]
+    for part in parts[1:]:
+        combined = combined & part
+    return combined
+
+
+def put_request(
+    entity: E, mode: PutMode, condition: Condition | None = None
+) -> tuple[E, dict[str, Any]]:
+    """The entity as it will be stored (version bumped, timestamps set) and the body
+    of its PutItem (also a TransactWriteItems ``Put``)."""
+    cls = type(entity)
+    model = cls.__singletable__
+    changes: dict[str, Any] = {}
+    moment = None
+    if model.created_at is not None and getattr(entity, model.created_at) is None:
+        moment = now()
+        changes[model.created_at] = moment
+    if model.updated_at is not None:
+        changes[model.updated_at] = moment or now()
+    version: int | None = None
+    if model.version is not None:
+        version = getattr(entity, model.version)
+        changes[model.version] = (version or 0) + 1
+    stored = entity.model_copy(update=changes) if changes else entity
+    request: dict[str, Any] = {"TableName": model.table.name, "Item": stored.to_item()}
+    combined = _write_condition(model, mode, version, condition)
+    if combined is not None:
+        request.update(expression_parameters(condition=combined))
+    return stored, request
+
+
+def put(entity: E, *, mode: PutMode = "upsert", condition: Condition | None = None) -> Flow[E]:
+    """PutItem of ``entity``; returns what was stored (version and timestamps set).
+
+    ``mode``: ``"create"`` fails if the item exists, ``"replace"`` if it does not,
+    ``"upsert"`` writes either way. With a version field, the write also requires
+    the stored version to be the entity's (a new entity has version 0), and stores
+    the next one; ``condition`` must hold too. The error of a failed check is
+    :class:`ConditionFailedError` (with the stored item, if any).
+    """
+    stored, request = put_request(entity, mode, condition)
+    request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    try:
+        yield "PutItem", request
+    except ConditionFailedError as error:
+        reason = _put_failure(mode, type(stored).__singletable__.version, condition, error)
+        raise ConditionFailedError(
+            error.code,
+            f"{_name(stored)}: {reason}",
+            operation=error.operation,
+            details=error.details,
+        ) from None
+    return stored
+
+
+# --------------------------------------------------------------------------- updates
+
+
+def update_body(
+    cls: type[Entity],
+    key: Mapping[str, Any],
+    changes: Update,
+    condition: Condition | None,
+    *,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    """The body of an UpdateItem (also a transaction ``Update``).
+
+    Index keys never go stale: when the update gives a field that an index key is
+    built from, that key is rewritten from the update's values and the key fields
+    given (or removed, if the update removes a field of it, leaving the item out
+    of the index); if the key cannot be rendered because a field of it is neither
+    given nor changed to a known value, the update is refused, naming the index
+    and the missing fields. Table key fields cannot change (delete and put).
+    The update sets the updated-at field and bumps the version field, if any.
+    """
+    from singletable.entity import key_item
+
+    model = cls.__singletable__
+    owner = cls.__name__
+    table_fields = set(model.index_keys(None)[0].fields)
+    if model.index_keys(None)[1] is not None:
+        table_fields |= set(model.index_keys(None)[1].fields)  # type: ignore[union-attr]
+    touched = changes.fields
+    changed_keys = sorted(touched & table_fields)
+    if changed_keys:
+        raise InvalidValueError(
+            f"{owner}: an update cannot change {', '.join(changed_keys)}, part of the "
+            "table key (put the entity under its new key and delete the old one)"
+        )
+    if model.updated_at is not None and model.updated_at not in touched:
+        changes = changes.set(getattr(cls, model.updated_at), now())
+    if model.version is not None and model.version not in touched:
+        changes = changes.add(getattr(cls, model.version), 1)
+    known: dict[str, Any] = {**key, **changes.assigned}
+    for index, (pk, sk) in model.keys.items():
+        if index is None:
+            continue
+        spec = model.table.spec(index)
+        templates = [(spec.pk, pk)] if not spec.local else []
+        if sk is not None and spec.sk is not None:
+            templates.append((spec.sk, sk))
+        fields = {f for _, t in templates for f in t.fields}
+        if not fields & touched:
+            continue
+        removed = [f for f in fields if f in changes.assigned and changes.assigned[f] is None]
+        if removed:
+            for attribute_name, _ in templates:
+                changes = changes.remove(attribute(attribute_name))
+            continue
+        missing = sorted(f for f in fields if known.get(f) is None)
+        if missing:
+            raise InvalidValueError(
+                f"{owner}: the update changes {', '.join(sorted(fields & touched))}, which "
+                f"index {index} is keyed on, but {', '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} not known: pass "
+                f"{'it' if len(missing) == 1 else 'them'} with the key or set "
+                f"{'it' if len(missing) == 1 else 'them'} in the update, so the index key "
+                "can be rewritten"
+            )
+        rendered = key_item(model, known, owner, indexes=(index,))
+        for attribute_name, value in rendered.items():
+            changes = changes.set(attribute(attribute_name), from_attribute(value))
+    parts = [attribute(model.table.primary.pk).exists()]
+    if expected_version is not None and model.version is not None:
+        parts.append(getattr(cls, model.version) == expected_version)
+    if condition is not None:
+        parts.append(condition)
+    combined = parts[0]
+    for part in parts[1:]:
+        combined = combined & part
+    body: dict[str, Any] = {"TableName": model.table.name, "Key": cls.key(**key)}
+    body.update(expression_parameters(update=changes, condition=combined))
+    return body
+
+
+def update(
+    cls: type[E],
+    key: Mapping[str, Any],
+    changes: Update,
+    *,
+    condition: Condition | None = None,
+    expected_version: int | None = None,
+) -> Flow[E]:
+    """UpdateItem of an existing item; returns the entity as updated (ALL_NEW).
+
+    The item must exist (:class:`ConditionFailedError` otherwise, as when
+    ``condition`` or ``expected_version`` does not hold).
+    """
+    request = update_body(cls, key, changes, condition, expected_version=expected_version)
+    request["ReturnValues"] = "ALL_NEW"
+    request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    try:
+        response = yield "UpdateItem", request
+    except ConditionFailedError as error:
+        found = "does not exist" if error.item is None else "did not meet the condition"
+        raise ConditionFailedError(
+            error.code,
+            f"{cls.__name__} {_shown(key)}: {found}",
+            operation=error.operation,
+            details=error.details,
+        ) from None
+    return cls.from_item(response["Attributes"])
+
+
+# --------------------------------------------------------------------------- transactions
+
+
+@dataclass
+class TxAction:
+    """One action of a write transaction, in wire form, with what it is about."""
+
+    kind: Literal["Put", "Delete", "ConditionCheck", "Update"]
+    body: dict[str, Any]
+    description: str
+    key: dict[str, Any]
+    """The item's table key (wire shape): one action per item in a transaction."""
+    stored: Entity | None = None
+
+
+def tx_put(
+    entity: Entity, mode: PutMode = "upsert", condition: Condition | None = None
+) -> TxAction:
+    """A transaction ``Put`` (with the version and mode conditions of :func:`put`)."""
+    stored, body = put_request(entity, mode, condition)
+    key = type(entity).key(**entity.__dict__)
+    return TxAction("Put", body, f"put {_name(stored)}", key, stored)
+
+
+def tx_delete(
+    cls: type[Entity],
+    key: Mapping[str, Any],
+    *,
+    must_exist: bool = False,
+    condition: Condition | None = None,
+) -> TxAction:
+    """A transaction ``Delete``."""
+    body = _delete_body(cls, key, must_exist, condition)
+    return TxAction("Delete", body, f"delete {cls.__name__} {_shown(key)}", body["Key"])
+
+
+def tx_check(cls: type[Entity], key: Mapping[str, Any], condition: Condition) -> TxAction:
+    """A transaction ``ConditionCheck``: ``condition`` must hold on the item."""
+    model = cls.__singletable__
+    body: dict[str, Any] = {"TableName": model.table.name, "Key": cls.key(**key)}
+    body.update(expression_parameters(condition=condition))
+    return TxAction("ConditionCheck", body, f"check {cls.__name__} {_shown(key)}", body["Key"])
+
+
+def tx_update(
+    cls: type[Entity],
+    key: Mapping[str, Any],
+    changes: Update,
+    condition: Condition | None = None,
+) -> TxAction:
+    """A transaction ``Update`` (index keys recomputed as :func:`update` does)."""
+    body = update_body(cls, key, changes, condition)
+    return TxAction("Update", body, f"update {cls.__name__} {_shown(key)}", body["Key"])
+
+
+def transact_write(actions: Sequence[TxAction], token: str | None = None) -> Flow[list[Any]]:
+    """TransactWriteItems; returns what each Put stored (None for other actions).
+
+    A canceled transaction raises :class:`TransactionCanceledError` whose message
+    names each action that failed and why (``reasons`` keeps DynamoDB's list).
+    """
+    if not actions:
+        return []
+    if len(actions) > 100:
+        raise InvalidValueError(f"a transaction takes at most 100 actions, not {len(actions)}")
+    seen: dict[str, TxAction] = {}
+    for action in actions:
+        identity = (
+            action.body["TableName"]
+            + "|"
+            + "|".join(f"{name}={json_key(value)}" for name, value in sorted(action.key.items()))
+        )
+        if identity in seen:
+            raise InvalidValueError(
+                f"transaction: {seen[identity].description} and {action.description} are "
+                "on the same item (DynamoDB allows one action per item)"
+            )
+        seen[identity] = action
+    request: dict[str, Any] = {"TransactItems": [{a.kind: a.body} for a in actions]}
+    if token is not None:
+        request["ClientRequestToken"] = token
+    try:
+        yield "TransactWriteItems", request
+    except TransactionCanceledError as error:
+        failed = [
+            f"{action.description}: {reason.get('Code')}"
+            + (f" ({reason['Message']})" if reason.get("Message") else "")
+            for action, reason in zip(actions, error.reasons, strict=False)
+            if reason.get("Code") not in (None, "None")
+        ]
+        raise TransactionCanceledError(
+            error.code,
+            "transaction canceled: " + ("; ".join(failed) or error.message),
+            operation=error.operation,
+            details=error.details,
+        ) from None
+    return [action.stored for action in actions]
+
+
+def transact_get(requests: Sequence[tuple[type[Entity], Mapping[str, Any]]]) -> Flow[list[Any]]:
+    """TransactGetItems: a consistent snapshot of up to 100 items of any entities;
+    the entities in order (None where absent)."""
+    items = [
+        {"Get": {"TableName": cls.__singletable__.table.name, "Key": cls.key(**key)}}
+        for cls, key in requests
+    ]
+    response = yield "TransactGetItems", {"TransactItems": items}
+    out: list[Any] = []
+    for (cls, _), answer in zip(requests, response.get("Responses", ()), strict=False):
+        item = answer.get("Item")
+        out.append(None if item is None else cls.from_item(item))
+    return out
+
+
+def _name(entity: Entity) -> str:
+    return f"{type(entity).__name__} {_describe(type(entity).__singletable__, entity)}"
+
+
+def _shown(key: Mapping[str, Any]) -> str:
+    return "(" + ", ".join(f"{k}={v!r}" for k, v in key.items()) + ")"
+
+
+def _delete_body(
+    cls: type[Entity], key: Mapping[str, Any], must_exist: bool, condition: Condition | None
+) -> dict[str, Any]:
+    model = cls.__singletable__
+    body: dict[str, Any] = {"TableName": model.table.name, "Key": cls.key(**key)}
+    parts = [attribute(model.table.primary.pk).exists()] if must_exist else []
+    if condition is not None:
+        parts.append(condition)
+    if parts:
+        combined = parts[0] if len(parts) == 1 else parts[0] & parts[1]
+        body.update(expression_parameters(condition=combined))
+    return body
+
+
+def delete(
+    cls: type[E],
+    key: Mapping[str, Any],
+    *,
+    must_exist: bool = False,
+    condition: Condition | None = None,
+) -> Flow[E | None]:
+    """DeleteItem; returns the deleted entity (None if there was none).
+
+    ``must_exist`` and ``condition`` make it conditional (:class:`ConditionFailedError`).
+    """
+    request = _delete_body(cls, key, must_exist, condition)
+    request["ReturnValues"] = "ALL_OLD"
+    response = yield "DeleteItem", request
+    old = response.get("Attributes")
+    return None if old is None else cls.from_item(old)
+
+
+# --------------------------------------------------------------------------- batches
+
+BATCH_GET_SIZE = 100
+BATCH_WRITE_SIZE = 25
+MAX_BATCH_ATTEMPTS = 8
+
+
+def _backoff(attempt: int) -> float:
+    """Seconds to wait before retry ``attempt`` (1, 2, ...): exponential, capped at 2 s."""
+    return float(min(2.0, 0.025 * 2 ** (attempt - 1)))
+
+
+def get_many(
+    cls: type[E], keys: Sequence[Mapping[str, Any]], *, consistent: bool = False
+) -> Flow[list[E | None]]:
+    """BatchGetItem in chunks of 100, retrying unprocessed keys with backoff; the
+    entities in the order of ``keys`` (None where there is no item)."""
+    model = cls.__singletable__
+    table = model.table.name
+    wire_keys = [cls.key(**key) for key in keys]
+    primary = model.table.primary
+    names = [primary.pk] + ([primary.sk] if primary.sk is not None else [])
+
+    def identity(key: Mapping[str, Any]) -> str:
+        return "\x00".join(json_key(key[name]) for name in names)
+
+    found: dict[str, E] = {}
+    unique = list({identity(k): k for k in wire_keys}.values())
+    for start in range(0, len(unique), BATCH_GET_SIZE):
+        pending: list[dict[str, Any]] = unique[start : start + BATCH_GET_SIZE]
+        attempt = 0
+        while pending:
+            request: dict[str, Any] = {"Keys": pending}
+            if consistent:
+                request["ConsistentRead"] = True
+            response = yield "BatchGetItem", {"RequestItems": {table: request}}
+            for item in response.get("Responses", {}).get(table, ()):
+                found[identity(item)] = cls.from_item(item)
+            pending = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+            if pending:
+                attempt += 1
+                if attempt >= MAX_BATCH_ATTEMPTS:
+                    raise ThrottledError(
+                        "ProvisionedThroughputExceededException",
+                        f"{len(pending)} keys still unprocessed after {attempt} attempts",
+                        operation="BatchGetItem",
+                    )
+                yield SLEEP, {"seconds": _backoff(attempt)}
+    return [found.get(identity(k)) for k in wire_keys]
+
+
+def write_many(
+    puts: Sequence[Entity], deletes: Sequence[tuple[type[Entity], Mapping[str, Any]]]
+) -> Flow[int]:
+    """BatchWriteItem in chunks of 25 (one table), retrying unprocessed items with
+    backoff; returns how many writes were made. No conditions, no versions: a
+    batch write is unconditional in DynamoDB."""
+    tables: set[str] = set()
+    requests: list[dict[str, Any]] = []
+    for entity in puts:
+        tables.add(type(entity).__singletable__.table.name)
+        requests.append({"PutRequest": {"Item": entity.to_item()}})
+    for cls, key in deletes:
+        tables.add(cls.__singletable__.table.name)
+        requests.append({"DeleteRequest": {"Key": cls.key(**key)}})
+    if len(tables) > 1:
+        raise InvalidValueError(f"write_many works on one table, not {sorted(tables)}")
+    if not requests:
+        return 0
+    (table,) = tables
+    for start in range(0, len(requests), BATCH_WRITE_SIZE):
+        pending = requests[start : start + BATCH_WRITE_SIZE]
+        attempt = 0
+        while pending:
+            response = yield "BatchWriteItem", {"RequestItems": {table: pending}}
+            pending = response.get("UnprocessedItems", {}).get(table, [])
+            if pending:
+                attempt += 1
+                if attempt >= MAX_BATCH_ATTEMPTS:
+                    raise ThrottledError(
+                        "ProvisionedThroughputExceededException",
+                        f"{len(pending)} writes still unprocessed after {attempt} attempts",
+                        operation="BatchWriteItem",
+                    )
+                yield SLEEP, {"seconds": _backoff(attempt)}
+    return len(requests)
+
+
+def json_key(value: Mapping[str, Any]) -> str:
+    """A key attribute's identity text (its type and value)."""
+    ((kind, raw),) = value.items()
+    return f"{kind}:{raw}"
+
+
+def scan(cls: type[E], *, page_size: int | None = None) -> Flow[list[E]]:
+    """Every item of ``cls`` in the table (Scan filtered on the entity-type attribute)."""
+    model = cls.__singletable__
+    request: dict[str, Any] = {
+        "TableName": model.table.name,
+        "FilterExpression": "#type = :type",
+        "ExpressionAttributeNames": {"#type": model.table.type_attribute},
+        "ExpressionAttributeValues": {":type": {"S": model.type_name}},
+    }
+    if page_size is not None:
+        request["Limit"] = page_size
+    items: list[E] = []
+    while True:
+        response = yield "Scan", request
+        items.extend(cls.from_item(item) for item in response.get("Items", ()))
+        last = response.get("LastEvaluatedKey")
+        if last is None:
+            return items
+        request = {**request, "ExclusiveStartKey": last}
+
+
+def create_table(table: Table, *, exist_ok: bool = False) -> Flow[bool]:
+    """CreateTable with every index the model needs; False if it existed (``exist_ok``)."""
+    try:
+        yield "CreateTable", table.create_table_request()
+    except TableInUseError:
+        if not exist_ok:
+            raise
+        return False
+    return True
+
+
+def delete_table(table: Table) -> Flow[None]:
+    """DeleteTable."""
+    yield "DeleteTable", {"TableName": table.name}
+
+
+# --------------------------------------------------------------------------- queries
+
+
+@dataclass
+class QuerySpec:
+    """What a query asks for (patterns and collections share it)."""
+
+    table: str
+    condition: KeyCondition
+    scope: str
+    """Identifies the query for its cursors: pattern name and key values."""
+    reverse: bool = False
+    limit: int | None = None
+    page_size: int | None = None
+    consistent: bool = False
+    cursor: str | None = None
+    secret: bytes = b""
+    filter: Condition | None = None
+
+    def request(self, start: dict[str, Any] | None, page_size: int | None) -> dict[str, Any]:
+        """The Query request for one page starting after ``start``."""
+        text, names, values = self.condition.expression()
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": text,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        if self.condition.index is not None:
+            request["IndexName"] = self.condition.index
+        if self.reverse:
+            request["ScanIndexForward"] = False
+        if self.consistent:
+            request["ConsistentRead"] = True
+        if page_size is not None:
+            request["Limit"] = page_size
+        if start is not None:
+            request["ExclusiveStartKey"] = start
+        if self.filter is not None:  # its placeholders (#f0, :f0) never clash with the key's
+            extra = expression_parameters(filter=self.filter)
+            request["FilterExpression"] = extra["FilterExpression"]
+            names.update(extra.get("ExpressionAttributeNames", {}))
+            values.update(extra.get("ExpressionAttributeValues", {}))
+        return request
+
+
+@dataclass
+class Page(Generic[E]):
+    """One page of a query: the entities, and the cursor of the next page (None: done)."""
+
+    items: list[E]
+    cursor: str | None
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    """Items of other entity types the index returned (an overloaded index)."""
+
+
+def query_page(pattern: BoundPattern[E], spec: QuerySpec) -> Flow[Page[E]]:
+    """One page of a pattern's query (up to ``spec.page_size`` items)."""
+    start = decode_cursor(spec.cursor, spec.scope, spec.secret) if spec.cursor else None
+    response = yield "Query", spec.request(start, spec.page_size or spec.limit)
+    entity = pattern.entity
+    type_name = entity.__singletable__.type_name
+    type_attribute = entity.__singletable__.table.type_attribute
+    items: list[E] = []
+    skipped: list[dict[str, Any]] = []
+    for item in response.get("Items", ()):
+        marker = item.get(type_attribute)
+        if marker is not None and marker.get("S") != type_name:
+            skipped.append(copy.deepcopy(item))  # responses may share the stored data
+            continue
+        items.append(entity.from_item(item))
+    last = response.get("LastEvaluatedKey")
+    cursor = encode_cursor(last, spec.scope, spec.secret) if last is not None else None
+    return Page(items, cursor, skipped)
+
+
+def query_all(pattern: BoundPattern[E], spec: QuerySpec) -> Flow[list[E]]:
+    """Every item of a pattern's query (all pages, up to ``spec.limit``)."""
+    items: list[E] = []
+    cursor = spec.cursor
+    while True:
+        remaining = None if spec.limit is None else spec.limit - len(items)
+        page_spec = _with(spec, cursor=cursor, page_size=_page(spec.page_size, remaining))
+        page = yield from query_page(pattern, page_spec)
+        items.extend(page.items)
+        cursor = page.cursor
+        if cursor is None or (spec.limit is not None and len(items) >= spec.limit):
+            return items[: spec.limit] if spec.limit is not None else items
+
+
+def query_count(spec: QuerySpec) -> Flow[int]:
+    """How many items a query matches (Select=COUNT over every page)."""
+    total = 0
+    start: dict[str, Any] | None = None
+    while True:
+        request = spec.request(start, spec.page_size)
+        request["Select"] = "COUNT"
+        response = yield "Query", request
+        total += int(response.get("Count", 0))
+        start = response.get("LastEvaluatedKey")
+        if start is None:
+            return total
+
+
+@dataclass
+class CollectionResult:
+    """A collection's items, split by entity type: ``result[Order]`` is a ``list[Order]``."""
+
+    by_type: dict[type[Entity], list[Any]]
+    unknown: list[dict[str, Any]] = field(default_factory=list)
+    """Items whose entity type is not in the collection (reported, not parsed)."""
+
+    def __getitem__(self, entity: type[E]) -> list[E]:
+        items: list[E] = self.by_type.get(entity, [])
+        return items
+
+
+def collection(coll: Collection, spec: QuerySpec) -> Flow[CollectionResult]:
+    """Every item of a collection's partition, split into typed lists."""
+    result = CollectionResult({entity: [] for entity in coll.entities})
+    type_attribute = coll.table.type_attribute
+    start: dict[str, Any] | None = None
+    while True:
+        response = yield "Query", spec.request(start, spec.page_size)
+        for item in response.get("Items", ()):
+            marker = item.get(type_attribute, {}).get("S")
+            entity = coll.by_type.get(marker) if isinstance(marker, str) else None
+            if entity is None:
+                result.unknown.append(copy.deepcopy(item))  # responses are read-only
+            else:
+                result.by_type[entity].append(entity.from_item(item))
+        start = response.get("LastEvaluatedKey")
+        if start is None:
+            return result
+
+
+def _page(page_size: int | None, remaining: int | None) -> int | None:
+    if remaining is None:
+        return page_size
+    return remaining if page_size is None else min(page_size, remaining)
+
+
+def _with(spec: QuerySpec, **changes: Any) -> QuerySpec:
+    from dataclasses import replace
+
+    return replace(spec, **changes)
+
+
+def _describe(model: Any, entity: Entity) -> str:
+    pk, sk = model.index_keys(None)
+    values = entity.__dict__
+    fields = list(pk.fields) + (list(sk.fields) if sk is not None else [])
+    return "(" + ", ".join(f"{name}={values.get(name)!r}" for name in fields) + ")"
+
+
+def _put_failure(
+    mode: PutMode, version: str | None, condition: Condition | None, error: ConditionFailedError
+) -> str:
+    stored = error.item
+    if mode == "create" and stored is not None:
+        return "already exists"
+    if mode == "replace" and stored is None:
+        return "does not exist"
+    if version is not None and stored is not None and condition is None:
+        return "its version changed since it was read (optimistic locking)"
+    if version is not None and stored is None and mode != "create":
+        return "does not exist (a version above 0 means it was read from the table)"
+    return "the condition did not hold"
+
+
+def check_positive(name: str, value: int | None) -> None:
+    """Refuse a limit or page size that is not a positive int."""
+    if value is not None and (not isinstance(value, int) or value < 1):
+        raise InvalidValueError(f"{name} must be a positive int, not {value!r}")

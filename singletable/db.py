@@ -1,0 +1,572 @@
+"""The API users call: :class:`DB` (sync) and :class:`AsyncDB` (async), one core.
+
+Both are thin shells over the flows of :mod:`._operations`: each method builds
+a flow and runs it on the backend (``run`` or ``await run_async``), so the two
+APIs cannot drift apart. ``db.explain`` mirrors the methods and returns the
+exact ``(operation, request)`` the method would send first, without sending it.
+
+::
+
+    db = DB()                                  # the embedded engine, in memory
+    db.create_table(app)
+    db.put(order, mode="create")
+    db.get(Order, customer_id="c1", created_at=when, order_id="o1")
+    for order in db.query(Order.for_customer, customer_id="c1").limit(50):
+        ...
+    page = db.query(Order.for_customer, customer_id="c1").page_size(20).page()
+    next_page = db.query(Order.for_customer, customer_id="c1").after(page.cursor).page()
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from singletable import _operations as ops
+from singletable._flows import Call, explain, run, run_async
+from singletable._operations import CollectionResult, Page, PutMode, QuerySpec
+from singletable.errors import ItemNotFoundError
+
+if TYPE_CHECKING:
+    from singletable.backends.base import AsyncBackend, Backend
+    from singletable.conditions import Condition
+    from singletable.entity import Entity
+    from singletable.patterns import BoundPattern, Collection
+    from singletable.table import Table
+    from singletable.updates import Update
+
+__all__ = [
+    "DB",
+    "AsyncDB",
+    "AsyncQuery",
+    "AsyncTransaction",
+    "Explain",
+    "SyncQuery",
+    "SyncTransaction",
+]
+
+E = TypeVar("E", bound="Entity")
+_DEFAULT_SECRET = b"singletable cursor"
+
+
+def _scope(name: str, values: dict[str, Any], index: str | None) -> str:
+    shown = json.dumps(values, sort_keys=True, default=str)
+    return f"{name}|{index}|{hashlib.sha256(shown.encode()).hexdigest()[:16]}"
+
+
+def _query_spec(pattern: BoundPattern[Any], values: dict[str, Any], secret: bytes) -> QuerySpec:
+    table = pattern.entity.__singletable__.table.name
+    return QuerySpec(
+        table=table,
+        condition=pattern.key_condition(values),
+        scope=_scope(pattern.name, values, pattern.spec.name),
+        reverse=pattern.pattern.reverse,
+        secret=secret,
+    )
+
+
+def _collection_spec(coll: Collection, values: dict[str, Any], secret: bytes) -> QuerySpec:
+    return QuerySpec(
+        table=coll.table.name,
+        condition=coll.key_condition(values),
+        scope=_scope(coll.name, values, coll.index),
+        secret=secret,
+    )
+
+
+class _QueryCore(Generic[E]):
+    """The options of a query; each option returns a new query (queries are values)."""
+
+    def __init__(self, pattern: BoundPattern[E], spec: QuerySpec) -> None:
+        self._pattern = pattern
+        self._spec = spec
+
+    def _copy(self, **changes: Any) -> Any:
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._spec = replace(self._spec, **changes)
+        return clone
+
+    def limit(self, count: int) -> Any:
+        """At most ``count`` items in all (``all()``, iteration, ``page()``)."""
+        ops.check_positive("limit", count)
+        return self._copy(limit=count)
+
+    def page_size(self, size: int) -> Any:
+        """Ask DynamoDB for ``size`` items a request (the ``Limit`` parameter)."""
+        ops.check_positive("page_size", size)
+        return self._copy(page_size=size)
+
+    def reverse(self, descending: bool = True) -> Any:
+        """Highest sort key first (or back to ascending with ``False``)."""
+        return self._copy(reverse=descending)
+
+    def consistent(self, strongly: bool = True) -> Any:
+        """Strongly consistent reads (not on a global index)."""
+        return self._copy(consistent=strongly)
+
+    def where(self, condition: Condition) -> Any:
+        """Keep only the items ``condition`` holds for (a FilterExpression: DynamoDB
+        still reads, and bills, the filtered-out items)."""
+        current = self._spec.filter
+        return self._copy(filter=condition if current is None else current & condition)
+
+    def after(self, cursor: str | None) -> Any:
+        """Continue after a page's ``cursor`` (None: from the start)."""
+        return self._copy(cursor=cursor)
+
+    def explain(self) -> Call:
+        """The first request this query sends, without sending it."""
+        return explain(ops.query_page(self._pattern, self._spec))
+
+    def _one(self, found: list[E]) -> E:
+        if len(found) != 1:
+            what = "no" if not found else "more than one"
+            raise ItemNotFoundError(
+                f"{self._pattern.name} found {what} {self._pattern.entity.__name__}; "
+                "one() needs exactly one"
+            )
+        return found[0]
+
+
+class SyncQuery(_QueryCore[E]):
+    """A query by access pattern on a :class:`DB` (iterate it to read every page)."""
+
+    def __init__(self, db: DB, pattern: BoundPattern[E], spec: QuerySpec) -> None:
+        super().__init__(pattern, spec)
+        self._db = db
+
+    def all(self) -> list[E]:
+        """Every matching entity (every page, up to the limit)."""
+        return run(self._db.backend, ops.query_all(self._pattern, self._spec))
+
+    def page(self) -> Page[E]:
+        """One page: its entities and the cursor of the next (None at the end)."""
+        return run(self._db.backend, ops.query_page(self._pattern, self._spec))
+
+    def first(self) -> E | None:
+        """The first matching entity, or None."""
+        found = run(self._db.backend, ops.query_all(self._pattern, replace(self._spec, limit=1)))
+        return found[0] if found else None
+
+    def one(self) -> E:
+        """The only matching entity (:class:`ItemNotFoundError` if none or several)."""
+        return self._one(
+            run(self._db.backend, ops.query_all(self._pattern, replace(self._spec, limit=2)))
+        )
+
+    def count(self) -> int:
+        """How many entities match (counted by DynamoDB, items not transferred)."""
+        return run(self._db.backend, ops.query_count(self._spec))
+
+    def __iter__(self) -> Iterator[E]:
+        spec = self._spec
+        seen = 0
+        while True:
+            page = run(self._db.backend, ops.query_page(self._pattern, spec))
+            for item in page.items:
+                if spec.limit is not None and seen >= spec.limit:
+                    return
+                seen += 1
+                yield item
+            if page.cursor is None:
+                return
+            spec = replace(spec, cursor=page.cursor)
+
+
+class AsyncQuery(_QueryCore[E]):
+    """A query by access pattern on an :class:`AsyncDB` (``async for`` reads every page)."""
+
+    def __init__(self, db: AsyncDB, pattern: BoundPattern[E], spec: QuerySpec) -> None:
+        super().__init__(pattern, spec)
+        self._db = db
+
+    async def all(self) -> list[E]:
+        """Every matching entity (every page, up to the limit)."""
+        return await run_async(self._db.backend, ops.query_all(self._pattern, self._spec))
+
+    async def page(self) -> Page[E]:
+        """One page: its entities and the cursor of the next (None at the end)."""
+        return await run_async(self._db.backend, ops.query_page(self._pattern, self._spec))
+
+    async def first(self) -> E | None:
+        """The first matching entity, or None."""
+        flow = ops.query_all(self._pattern, replace(self._spec, limit=1))
+        found = await run_async(self._db.backend, flow)
+        return found[0] if found else None
+
+    async def one(self) -> E:
+        """The only matching entity (:class:`ItemNotFoundError` if none or several)."""
+        flow = ops.query_all(self._pattern, replace(self._spec, limit=2))
+        return self._one(await run_async(self._db.backend, flow))
+
+    async def count(self) -> int:
+        """How many entities match."""
+        return await run_async(self._db.backend, ops.query_count(self._spec))
+
+    async def __aiter__(self) -> AsyncIterator[E]:
+        spec = self._spec
+        seen = 0
+        while True:
+            page = await run_async(self._db.backend, ops.query_page(self._pattern, spec))
+            for item in page.items:
+                if spec.limit is not None and seen >= spec.limit:
+                    return
+                seen += 1
+                yield item
+            if page.cursor is None:
+                return
+            spec = replace(spec, cursor=page.cursor)
+
+
+class _TransactionCore:
+    """The actions of a write transaction (at most 100, each item at most once)."""
+
+    def __init__(self, token: str | None) -> None:
+        self.token = token
+        self.actions: list[ops.TxAction] = []
+        self.results: list[Any] = []
+
+    def put(
+        self, entity: Entity, *, mode: PutMode = "upsert", condition: Condition | None = None
+    ) -> None:
+        """Put ``entity`` (with :meth:`DB.put`'s mode, version and condition checks)."""
+        self.actions.append(ops.tx_put(entity, mode, condition))
+
+    def delete(
+        self,
+        entity: type[Entity],
+        *,
+        must_exist: bool = False,
+        condition: Condition | None = None,
+        **key: Any,
+    ) -> None:
+        """Delete the item the key fields identify."""
+        self.actions.append(ops.tx_delete(entity, key, must_exist=must_exist, condition=condition))
+
+    def update(
+        self,
+        entity: type[Entity],
+        changes: Update,
+        *,
+        condition: Condition | None = None,
+        **key: Any,
+    ) -> None:
+        """Update the (existing) item the key fields identify."""
+        self.actions.append(ops.tx_update(entity, key, changes, condition))
+
+    def check(self, entity: type[Entity], condition: Condition, **key: Any) -> None:
+        """Require ``condition`` on the item the key fields identify (e.g.
+        ``Account.balance >= 100``, or ``attribute("PK").not_exists()``)."""
+        self.actions.append(ops.tx_check(entity, key, condition))
+
+    def explain(self) -> Call:
+        """The TransactWriteItems request this transaction would send."""
+        return explain(ops.transact_write(self.actions, self.token))
+
+
+class SyncTransaction(_TransactionCore):
+    """``with db.transaction() as tx:`` (see :meth:`DB.transaction`)."""
+
+    def __init__(self, db: DB, token: str | None) -> None:
+        super().__init__(token)
+        self._db = db
+
+    def __enter__(self) -> SyncTransaction:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if exc_type is None:
+            self.results = run(self._db.backend, ops.transact_write(self.actions, self.token))
+
+
+class AsyncTransaction(_TransactionCore):
+    """``async with db.transaction() as tx:`` (see :meth:`AsyncDB.transaction`)."""
+
+    def __init__(self, db: AsyncDB, token: str | None) -> None:
+        super().__init__(token)
+        self._db = db
+
+    async def __aenter__(self) -> AsyncTransaction:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if exc_type is None:
+            flow = ops.transact_write(self.actions, self.token)
+            self.results = await run_async(self._db.backend, flow)
+
+
+class DB:
+    """Entities on a synchronous backend (by default the embedded engine, in memory).
+
+    Args:
+        backend: where requests run: a :class:`~singletable.backends.engine.LocalBackend`
+            (default), a :class:`~singletable.backends.boto3.Boto3Backend`, ...
+        cursor_secret: signs pagination cursors (set one of your own when cursors
+            reach untrusted clients; the default only detects accidental edits).
+    """
+
+    def __init__(
+        self, backend: Backend | None = None, *, cursor_secret: bytes | None = None
+    ) -> None:
+        if backend is None:
+            from singletable.backends.engine import LocalBackend
+
+            backend = LocalBackend()
+        self.backend: Backend = backend
+        self._secret = cursor_secret or _DEFAULT_SECRET
+        self.explain = Explain(self._secret)
+        """Mirrors this API and returns the request each method would send first."""
+
+    def get(self, entity: type[E], *, consistent: bool = False, **key: Any) -> E | None:
+        """The entity the key fields identify, or None."""
+        return run(self.backend, ops.get(entity, key, consistent=consistent))
+
+    def require(self, entity: type[E], *, consistent: bool = False, **key: Any) -> E:
+        """The entity the key fields identify (:class:`ItemNotFoundError` if absent)."""
+        return run(self.backend, ops.get_required(entity, key, consistent=consistent))
+
+    def put(self, entity: E, *, mode: PutMode = "upsert", condition: Condition | None = None) -> E:
+        """Write ``entity``; returns it as stored (see :func:`~._operations.put`)."""
+        return run(self.backend, ops.put(entity, mode=mode, condition=condition))
+
+    def update(
+        self,
+        entity: type[E],
+        changes: Update,
+        *,
+        condition: Condition | None = None,
+        expected_version: int | None = None,
+        **key: Any,
+    ) -> E:
+        """Update the existing item the key fields identify; returns it as updated.
+
+        Index keys built from changed fields are rewritten (see
+        :func:`~._operations.update_body`)."""
+        flow = ops.update(
+            entity, key, changes, condition=condition, expected_version=expected_version
+        )
+        return run(self.backend, flow)
+
+    def delete(
+        self,
+        entity: type[E],
+        *,
+        must_exist: bool = False,
+        condition: Condition | None = None,
+        **key: Any,
+    ) -> E | None:
+        """Delete the entity the key fields identify; returns it (None if absent)."""
+        flow = ops.delete(entity, key, must_exist=must_exist, condition=condition)
+        return run(self.backend, flow)
+
+    def query(self, pattern: BoundPattern[E], **values: Any) -> SyncQuery[E]:
+        """A query by access pattern (run it with iteration, ``all()``, ``page()``...)."""
+        return SyncQuery(self, pattern, _query_spec(pattern, values, self._secret))
+
+    def get_many(
+        self, entity: type[E], keys: Sequence[Mapping[str, Any]], *, consistent: bool = False
+    ) -> list[E | None]:
+        """Batch get: the entities for ``keys`` (field values), in order; None where
+        absent. Chunked by 100, unprocessed keys retried with backoff."""
+        return run(self.backend, ops.get_many(entity, keys, consistent=consistent))
+
+    def write_many(
+        self,
+        puts: Sequence[Entity] = (),
+        deletes: Sequence[tuple[type[Entity], Mapping[str, Any]]] = (),
+    ) -> int:
+        """Batch write (unconditional puts and deletes on one table), chunked by 25,
+        unprocessed items retried with backoff; returns the number of writes."""
+        return run(self.backend, ops.write_many(puts, deletes))
+
+    def scan(self, entity: type[E], *, page_size: int | None = None) -> list[E]:
+        """Every ``entity`` in the table (a Scan: reads the whole table)."""
+        return run(self.backend, ops.scan(entity, page_size=page_size))
+
+    def collection(self, coll: Collection, **values: Any) -> CollectionResult:
+        """Every item of a collection's partition, split by entity type."""
+        return run(self.backend, ops.collection(coll, _collection_spec(coll, values, self._secret)))
+
+    def transaction(self, token: str | None = None) -> SyncTransaction:
+        """A write transaction: collect actions, committed when the ``with`` block ends
+        (nothing is sent if the block raises). ``token`` makes it idempotent."""
+        return SyncTransaction(self, token)
+
+    def get_together(self, requests: Sequence[tuple[type[Entity], Mapping[str, Any]]]) -> list[Any]:
+        """TransactGetItems: a consistent snapshot of several entities (None where absent)."""
+        return run(self.backend, ops.transact_get(requests))
+
+    def create_table(self, table: Table, *, exist_ok: bool = False) -> bool:
+        """Create ``table`` with every index; False if it existed and ``exist_ok``."""
+        return run(self.backend, ops.create_table(table, exist_ok=exist_ok))
+
+    def delete_table(self, table: Table) -> None:
+        """Delete ``table`` and its items."""
+        run(self.backend, ops.delete_table(table))
+
+    def close(self) -> None:
+        """Close the backend."""
+        self.backend.close()
+
+    def __enter__(self) -> DB:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class AsyncDB:
+    """Entities on an asynchronous backend (aioboto3): :class:`DB`'s API, awaitable."""
+
+    def __init__(self, backend: AsyncBackend, *, cursor_secret: bytes | None = None) -> None:
+        self.backend: AsyncBackend = backend
+        self._secret = cursor_secret or _DEFAULT_SECRET
+        self.explain = Explain(self._secret)
+
+    async def get(self, entity: type[E], *, consistent: bool = False, **key: Any) -> E | None:
+        """The entity the key fields identify, or None."""
+        return await run_async(self.backend, ops.get(entity, key, consistent=consistent))
+
+    async def require(self, entity: type[E], *, consistent: bool = False, **key: Any) -> E:
+        """The entity the key fields identify (:class:`ItemNotFoundError` if absent)."""
+        return await run_async(self.backend, ops.get_required(entity, key, consistent=consistent))
+
+    async def put(
+        self, entity: E, *, mode: PutMode = "upsert", condition: Condition | None = None
+    ) -> E:
+        """Write ``entity``; returns it as stored."""
+        return await run_async(self.backend, ops.put(entity, mode=mode, condition=condition))
+
+    async def update(
+        self,
+        entity: type[E],
+        changes: Update,
+        *,
+        condition: Condition | None = None,
+        expected_version: int | None = None,
+        **key: Any,
+    ) -> E:
+        """Update the existing item the key fields identify (see :meth:`DB.update`)."""
+        flow = ops.update(
+            entity, key, changes, condition=condition, expected_version=expected_version
+        )
+        return await run_async(self.backend, flow)
+
+    async def delete(
+        self,
+        entity: type[E],
+        *,
+        must_exist: bool = False,
+        condition: Condition | None = None,
+        **key: Any,
+    ) -> E | None:
+        """Delete the entity the key fields identify; returns it (None if absent)."""
+        flow = ops.delete(entity, key, must_exist=must_exist, condition=condition)
+        return await run_async(self.backend, flow)
+
+    def query(self, pattern: BoundPattern[E], **values: Any) -> AsyncQuery[E]:
+        """A query by access pattern (``await q.all()``, ``async for``...)."""
+        return AsyncQuery(self, pattern, _query_spec(pattern, values, self._secret))
+
+    async def get_many(
+        self, entity: type[E], keys: Sequence[Mapping[str, Any]], *, consistent: bool = False
+    ) -> list[E | None]:
+        """Batch get (see :meth:`DB.get_many`)."""
+        return await run_async(self.backend, ops.get_many(entity, keys, consistent=consistent))
+
+    async def write_many(
+        self,
+        puts: Sequence[Entity] = (),
+        deletes: Sequence[tuple[type[Entity], Mapping[str, Any]]] = (),
+    ) -> int:
+        """Batch write (see :meth:`DB.write_many`)."""
+        return await run_async(self.backend, ops.write_many(puts, deletes))
+
+    async def scan(self, entity: type[E], *, page_size: int | None = None) -> list[E]:
+        """Every ``entity`` in the table (a Scan)."""
+        return await run_async(self.backend, ops.scan(entity, page_size=page_size))
+
+    async def collection(self, coll: Collection, **values: Any) -> CollectionResult:
+        """Every item of a collection's partition, split by entity type."""
+        flow = ops.collection(coll, _collection_spec(coll, values, self._secret))
+        return await run_async(self.backend, flow)
+
+    def transaction(self, token: str | None = None) -> AsyncTransaction:
+        """A write transaction committed when the ``async with`` block ends."""
+        return AsyncTransaction(self, token)
+
+    async def get_together(
+        self, requests: Sequence[tuple[type[Entity], Mapping[str, Any]]]
+    ) -> list[Any]:
+        """TransactGetItems (see :meth:`DB.get_together`)."""
+        return await run_async(self.backend, ops.transact_get(requests))
+
+    async def create_table(self, table: Table, *, exist_ok: bool = False) -> bool:
+        """Create ``table`` with every index; False if it existed and ``exist_ok``."""
+        return await run_async(self.backend, ops.create_table(table, exist_ok=exist_ok))
+
+    async def delete_table(self, table: Table) -> None:
+        """Delete ``table`` and its items."""
+        await run_async(self.backend, ops.delete_table(table))
+
+    async def close(self) -> None:
+        """Close the backend."""
+        await self.backend.close()
+
+    async def __aenter__(self) -> AsyncDB:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+
+class Explain:
+    """``db.explain``: the request each operation would send first, never sent."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def get(self, entity: type[Entity], *, consistent: bool = False, **key: Any) -> Call:
+        """GetItem's request."""
+        return explain(ops.get(entity, key, consistent=consistent))
+
+    def put(
+        self, entity: Entity, *, mode: PutMode = "upsert", condition: Condition | None = None
+    ) -> Call:
+        """PutItem's request."""
+        return explain(ops.put(entity, mode=mode, condition=condition))
+
+    def update(
+        self,
+        entity: type[Entity],
+        changes: Update,
+        *,
+        condition: Condition | None = None,
+        expected_version: int | None = None,
+        **key: Any,
+    ) -> Call:
+        """UpdateItem's request."""
+        flow = ops.update(
+            entity, key, changes, condition=condition, expected_version=expected_version
+        )
+        return explain(flow)
+
+    def delete(self, entity: type[Entity], *, must_exist: bool = False, **key: Any) -> Call:
+        """DeleteItem's request."""
+        return explain(ops.delete(entity, key, must_exist=must_exist))
+
+    def query(self, pattern: BoundPattern[Any], **values: Any) -> Call:
+        """The first Query request of a pattern."""
+        return explain(ops.query_page(pattern, _query_spec(pattern, values, self._secret)))
+
+    def collection(self, coll: Collection, **values: Any) -> Call:
+        """The first Query request of a collection."""
+        return explain(ops.collection(coll, _collection_spec(coll, values, self._secret)))
+
+    def create_table(self, table: Table) -> Call:
+        """CreateTable's request."""
+        return explain(ops.create_table(table))
