@@ -23,7 +23,7 @@ import hashlib
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from singletable import _operations as ops
 from singletable._flows import Call, explain, run, run_async
@@ -84,37 +84,37 @@ class _QueryCore(Generic[E]):
         self._pattern = pattern
         self._spec = spec
 
-    def _copy(self, **changes: Any) -> Any:
+    def _copy(self, **changes: Any) -> Self:
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
         clone._spec = replace(self._spec, **changes)
         return clone
 
-    def limit(self, count: int) -> Any:
+    def limit(self, count: int) -> Self:
         """At most ``count`` items in all (``all()``, iteration, ``page()``)."""
         ops.check_positive("limit", count)
         return self._copy(limit=count)
 
-    def page_size(self, size: int) -> Any:
+    def page_size(self, size: int) -> Self:
         """Ask DynamoDB for ``size`` items a request (the ``Limit`` parameter)."""
         ops.check_positive("page_size", size)
         return self._copy(page_size=size)
 
-    def reverse(self, descending: bool = True) -> Any:
+    def reverse(self, descending: bool = True) -> Self:
         """Highest sort key first (or back to ascending with ``False``)."""
         return self._copy(reverse=descending)
 
-    def consistent(self, strongly: bool = True) -> Any:
+    def consistent(self, strongly: bool = True) -> Self:
         """Strongly consistent reads (not on a global index)."""
         return self._copy(consistent=strongly)
 
-    def where(self, condition: Condition) -> Any:
+    def where(self, condition: Condition) -> Self:
         """Keep only the items ``condition`` holds for (a FilterExpression: DynamoDB
         still reads, and bills, the filtered-out items)."""
         current = self._spec.filter
         return self._copy(filter=condition if current is None else current & condition)
 
-    def after(self, cursor: str | None) -> Any:
+    def after(self, cursor: str | None) -> Self:
         """Continue after a page's ``cursor`` (None: from the start)."""
         return self._copy(cursor=cursor)
 

@@ -1,10 +1,12 @@
-"""The operations core on the embedded engine: put modes, versions, timestamps,
-get/delete, queries by pattern (every sort operation), pagination cursors,
-collections, explain, and the async shell running the same flows."""
+"""The modelling layer's behaviour suite: put modes, versions, timestamps, get/delete,
+updates, queries by pattern (every sort operation), filters, pagination cursors,
+collections, batches, transactions, explain, and the async shell running the same
+flows. Tests taking ``db`` run on every backend of tests/orm/conftest.py (the
+embedded engine in memory and durable, boto3 on moto, boto3 over HTTP to
+``singletable serve``, aioboto3)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -12,6 +14,7 @@ from typing import Annotated, Any
 
 import pytest
 
+from singletable.backends.base import Backend
 from singletable.backends.engine import LocalBackend
 from singletable.conditions import attribute
 from singletable.db import DB, AsyncDB
@@ -77,10 +80,11 @@ customer_page = Collection(Customer, Order, Address, name="customer_page")
 
 
 @pytest.fixture
-def db() -> Iterator[DB]:
-    with DB(LocalBackend()) as database:
-        database.create_table(app)
-        yield database
+def db(backend: Backend) -> Iterator[DB]:
+    """The modelling layer on every backend (local, durable, moto, HTTP, aioboto3)."""
+    database = DB(backend)
+    database.create_table(app)
+    yield database
 
 
 def _orders(db: DB, count: int = 6, customer: str = "c1") -> list[Order]:
@@ -245,38 +249,41 @@ def test_a_missing_table_is_table_not_found() -> None:
     assert caught.value.operation == "GetItem"
 
 
-class _AsyncLocal:
-    """An async backend over the engine (the aioboto3 backend is tested elsewhere)."""
+def test_the_async_shell_runs_the_same_flows(aio_backend: Any) -> None:
+    """AsyncDB over the real aioboto3 backend (against ``singletable serve``)."""
 
-    def __init__(self) -> None:
-        self.inner = LocalBackend()
-
-    async def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
-        return self.inner.call(operation, request)
-
-    async def close(self) -> None:
-        self.inner.close()
-
-
-def test_the_async_shell_runs_the_same_flows() -> None:
     async def scenario() -> None:
-        async with AsyncDB(_AsyncLocal()) as db:
-            assert await db.create_table(app)
-            assert not await db.create_table(app, exist_ok=True)
-            await db.put(Customer(customer_id="c1", name="Alice"), mode="create")
-            for n in range(5):
-                await db.put(
-                    Order(customer_id="c1", order_id=f"o{n}", created_at=T0, status="new", total=n)
-                )
-            query = db.query(Order.for_customer, customer_id="c1").page_size(2)
-            assert [o.order_id async for o in query] == [f"o{n}" for n in range(5)]
-            assert len(await query.all()) == 5 and await query.count() == 5
-            assert (await db.require(Customer, customer_id="c1")).version == 1
-            page = await db.collection(customer_page, customer_id="c1")
-            assert len(page[Order]) == 5 and page[Customer][0].name == "Alice"
-            assert await db.delete(Customer, customer_id="c1") is not None
+        db = AsyncDB(aio_backend.backend)
+        assert await db.create_table(app)
+        assert not await db.create_table(app, exist_ok=True)
+        await db.put(Customer(customer_id="c1", name="Alice"), mode="create")
+        for n in range(5):
+            await db.put(
+                Order(customer_id="c1", order_id=f"o{n}", created_at=T0, status="new", total=n)
+            )
+        query = db.query(Order.for_customer, customer_id="c1").page_size(2)
+        assert [o.order_id async for o in query] == [f"o{n}" for n in range(5)]
+        assert len(await query.all()) == 5 and await query.count() == 5
+        assert (await db.require(Customer, customer_id="c1")).version == 1
+        page = await db.collection(customer_page, customer_id="c1")
+        assert len(page[Order]) == 5 and page[Customer][0].name == "Alice"
+        assert await db.delete(Customer, customer_id="c1") is not None
+        async with db.transaction() as tx:
+            tx.put(Customer(customer_id="c2", name="Bo"), mode="create")
+            tx.update(
+                Order,
+                Update().set(Order.status, "paid"),
+                customer_id="c1",
+                created_at=T0,
+                order_id="o1",
+            )
+        assert (await db.require(Customer, customer_id="c2")).version == 1
+        found = await db.get_many(
+            Order, [{"customer_id": "c1", "created_at": T0, "order_id": "o1"}]
+        )
+        assert found[0] is not None and found[0].status == "paid"
 
-    asyncio.run(scenario())
+    aio_backend.run(scenario())
 
 
 class _Stingy:

@@ -126,3 +126,40 @@ assert_type(field_path(Order.total) > 1, Condition)
 # Not fields: declarations keep their own types.
 assert_type(Order.keys, Keys)
 assert_type(Order.model_fields, dict[str, FieldInfo])
+
+
+# --------------------------------------------------------------------------- results
+
+
+from singletable import DB, AsyncDB, Collection, Query  # noqa: E402
+
+
+class Review(Entity, table=app):
+    product_id: str
+    review_id: str
+    stars: int
+
+    keys = Keys(pk="PRODUCT#{product_id}", sk="REVIEW#{review_id}")
+    for_product = Query()
+
+
+def _results(db: DB, review: Review) -> None:
+    assert_type(db.get(Review, product_id="p", review_id="r"), Review | None)
+    assert_type(db.require(Review, product_id="p", review_id="r"), Review)
+    assert_type(db.put(review), Review)
+    assert_type(db.query(Review.for_product, product_id="p").all(), list[Review])
+    assert_type(db.query(Review.for_product, product_id="p").first(), Review | None)
+    assert_type(db.query(Review.for_product, product_id="p").page().items, list[Review])
+    for found in db.query(Review.for_product, product_id="p").where(Review.stars >= 4):
+        assert_type(found, Review)
+    assert_type(db.get_many(Review, [{"product_id": "p", "review_id": "r"}]), list[Review | None])
+    assert_type(db.scan(Review), list[Review])
+    everything = db.collection(Collection(Review), product_id="p")
+    assert_type(everything[Review], list[Review])
+
+
+async def _async_results(db: AsyncDB) -> None:
+    assert_type(await db.get(Review, product_id="p", review_id="r"), Review | None)
+    assert_type(await db.query(Review.for_product, product_id="p").all(), list[Review])
+    async for found in db.query(Review.for_product, product_id="p"):
+        assert_type(found, Review)
