@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from singletable._flows import SLEEP, Flow, decode_cursor, encode_cursor, now
-from singletable.codec import from_attribute
+from singletable.codec import from_attribute, from_item
 from singletable.conditions import attribute, expression_parameters
 from singletable.errors import (
     ConditionFailedError,
@@ -25,7 +25,7 @@ from singletable.errors import (
 )
 
 if TYPE_CHECKING:
-    from singletable.conditions import Condition
+    from singletable.conditions import Condition, FieldPath
     from singletable.entity import Entity, EntityModel
     from singletable.patterns import BoundPattern, Collection, KeyCondition
     from singletable.table import Table
@@ -612,6 +612,35 @@ def query_all(pattern: BoundPattern[E], spec: QuerySpec) -> Flow[list[E]]:
         cursor = page.cursor
         if cursor is None or (spec.limit is not None and len(items) >= spec.limit):
             return items[: spec.limit] if spec.limit is not None else items
+
+
+def query_select(
+    pattern: BoundPattern[E], spec: QuerySpec, paths: Sequence[FieldPath[Any]]
+) -> Flow[list[dict[str, Any]]]:
+    """The projected fields of every matching item (all pages, up to ``spec.limit``):
+    one dict per item, keyed by field name (nested paths come back nested)."""
+    model = pattern.entity.__singletable__
+    type_attribute = model.table.type_attribute
+    by_attribute = {attr: name for name, attr in model.attributes.items()}
+    wanted = expression_parameters(projection=[*paths, attribute(type_attribute)])
+    out: list[dict[str, Any]] = []
+    start = decode_cursor(spec.cursor, spec.scope, spec.secret) if spec.cursor else None
+    while True:
+        request = spec.request(start, spec.page_size)
+        request["ProjectionExpression"] = wanted["ProjectionExpression"]
+        request["ExpressionAttributeNames"].update(wanted["ExpressionAttributeNames"])
+        response = yield "Query", request
+        for item in response.get("Items", ()):
+            if item.get(type_attribute, {}).get("S") != model.type_name:
+                continue
+            values = from_item(item)
+            values.pop(type_attribute, None)
+            out.append({by_attribute.get(k, k): v for k, v in values.items()})
+            if spec.limit is not None and len(out) >= spec.limit:
+                return out
+        start = response.get("LastEvaluatedKey")
+        if start is None:
+            return out
 
 
 def query_count(spec: QuerySpec) -> Flow[int]:

@@ -32,7 +32,7 @@ from singletable.errors import ItemNotFoundError
 
 if TYPE_CHECKING:
     from singletable.backends.base import AsyncBackend, Backend
-    from singletable.conditions import Condition
+    from singletable.conditions import Condition, FieldPath
     from singletable.entity import Entity
     from singletable.patterns import BoundPattern, Collection
     from singletable.table import Table
@@ -162,6 +162,11 @@ class SyncQuery(_QueryCore[E]):
         """How many entities match (counted by DynamoDB, items not transferred)."""
         return run(self._db.backend, ops.query_count(self._spec))
 
+    def select(self, *fields: FieldPath[Any]) -> list[dict[str, Any]]:
+        """Only these fields of every match (a ProjectionExpression): one dict per
+        item, keyed by field name, values as stored (numbers as Decimal)."""
+        return run(self._db.backend, ops.query_select(self._pattern, self._spec, fields))
+
     def __iter__(self) -> Iterator[E]:
         spec = self._spec
         seen = 0
@@ -206,6 +211,11 @@ class AsyncQuery(_QueryCore[E]):
     async def count(self) -> int:
         """How many entities match."""
         return await run_async(self._db.backend, ops.query_count(self._spec))
+
+    async def select(self, *fields: FieldPath[Any]) -> list[dict[str, Any]]:
+        """Only these fields of every match (see :meth:`SyncQuery.select`)."""
+        flow = ops.query_select(self._pattern, self._spec, fields)
+        return await run_async(self._db.backend, flow)
 
     async def __aiter__(self) -> AsyncIterator[E]:
         spec = self._spec

@@ -445,3 +445,14 @@ def test_versions_are_checked_and_bumped_by_updates(db: DB) -> None:
     )
     assert operation == "UpdateItem" and request["ReturnValues"] == "ALL_NEW"
     assert "ADD" in request["UpdateExpression"]
+
+
+def test_select_projects_fields_by_name(db: DB) -> None:
+    _orders(db, 3)
+    db.put(Address(customer_id="c1", label="home", city="Oslo"))
+    rows = db.query(Order.for_customer, customer_id="c1").select(Order.order_id, Order.total)
+    assert rows == [{"order_id": f"o{n}", "total": Decimal(n)} for n in range(3)]
+    assert db.query(Order.for_customer, customer_id="c1").limit(2).select(Order.status) == [
+        {"status": "pending"},
+        {"status": "shipped"},
+    ]
