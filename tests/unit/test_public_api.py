@@ -29,3 +29,23 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
         assert "Nope" in str(error)
     else:
         raise AssertionError("no AttributeError")
+
+
+def test_the_readme_modelling_example_runs() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = readme.split("## Modelling", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(compile(block, "README.md", "exec", dont_inherit=True), namespace)
+    db = namespace["db"]
+    order_type = namespace["Order"]
+    shipped = db.query(
+        order_type.by_status,
+        status="shipped",
+        created_at=(  # type: ignore[attr-defined]
+            namespace["datetime"].min,
+            namespace["datetime"].max,  # type: ignore[attr-defined]
+        ),
+    ).all()
+    assert [o.order_id for o in shipped] == ["o1"]
