@@ -1,0 +1,162 @@
+"""A social timeline: posts, follows, and fan-out on write through a stream handler.
+
+Run it with ``python examples/timeline.py`` (the embedded engine, in memory).
+
+The design::
+
+    PK              SK                                      type           GSI1PK / GSI1SK
+    USER#ada        POST#2026-05-01T08:00:00.000000Z#p1     Post
+    USER#bob        FOLLOWS#ada                             Follow         USER#ada / FOLLOWER#bob
+    TIMELINE#bob    2026-05-01T08:00:00.000000Z#POST#p1     TimelineEntry
+
+Writing a post only writes the post. The table has a stream; a handler
+subscribed to it (on AWS: a Lambda function with a DynamoDB Streams trigger;
+here: the embedded engine's in-process subscription, with the same records)
+sees each new post, looks up the author's followers through the index, and
+writes one timeline entry per follower. Reading a timeline is then one query
+on one partition, newest first.
+
+The engine delivers stream records before the write that made them returns, so
+the program (and its test) never waits or polls.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from singletable import DB, CreatedAt, Entity, GlobalIndex, Keys, Query, Table
+from singletable.backends.engine import LocalBackend
+
+social = Table(
+    "social",
+    indexes=[GlobalIndex("GSI1", pk="GSI1PK", sk="GSI1SK")],
+    stream="NEW_IMAGE",  # each record carries the item as written
+)
+
+
+class Post(Entity, table=social):
+    author: str
+    post_id: str
+    posted_at: datetime
+    text: str
+
+    keys = Keys(pk="USER#{author}", sk="POST#{posted_at}#{post_id}")
+    by_author = Query(reverse=True)  # a user's own posts, newest first
+
+
+class Follow(Entity, table=social):
+    follower: str
+    followee: str
+    since: Annotated[datetime | None, CreatedAt] = None
+
+    keys = Keys(
+        pk="USER#{follower}",
+        sk="FOLLOWS#{followee}",
+        GSI1=("USER#{followee}", "FOLLOWER#{follower}"),  # the same edge, seen from the other end
+    )
+    following = Query()  # whom a user follows
+    followers = Query(index="GSI1")  # who follows a user
+
+
+class TimelineEntry(Entity, table=social):
+    owner: str
+    posted_at: datetime
+    post_id: str
+    author: str
+    text: str
+
+    keys = Keys(pk="TIMELINE#{owner}", sk="{posted_at}#POST#{post_id}")
+    newest = Query(reverse=True)  # a timeline, newest first
+    between = Query(sort="between")  # posted_at=(start, end)
+
+
+class FanOut:
+    """The stream handler: a timeline entry for every follower of a new post's author."""
+
+    def __init__(self, db: DB) -> None:
+        self.db = db
+        self.delivered = 0
+        """Timeline entries written so far."""
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        """Handle one stream record (the dict GetRecords returns)."""
+        if record["eventName"] != "INSERT":
+            return
+        image = record["dynamodb"]["NewImage"]
+        if image[social.type_attribute]["S"] != "Post":
+            return  # follows and timeline entries are written to the same table
+        post = Post.from_item(image)
+        followers = self.db.query(Follow.followers, followee=post.author)
+        entries = [
+            TimelineEntry(
+                owner=follow.follower,
+                posted_at=post.posted_at,
+                post_id=post.post_id,
+                author=post.author,
+                text=post.text,
+            )
+            for follow in followers
+        ]
+        self.delivered += self.db.write_many(puts=entries)  # batches of 25, retried
+
+
+def timeline(db: DB, user: str, limit: int = 10) -> list[str]:
+    """The newest entries of ``user``'s timeline, one line each."""
+    entries = db.query(TimelineEntry.newest, owner=user).limit(limit)
+    return [f"{e.posted_at:%H:%M} {e.author}: {e.text}" for e in entries]
+
+
+def main() -> dict[str, Any]:
+    """Follow, post, and read timelines filled by the stream handler."""
+    seen: dict[str, Any] = {}
+    backend = LocalBackend()  # the embedded engine; the handler subscribes to it below
+    with DB(backend) as db:
+        db.create_table(social)
+        fan_out = FanOut(db)
+        subscription = backend.engine.subscribe(social.name, fan_out)
+
+        for follower, followee in [("bob", "ada"), ("cy", "ada"), ("cy", "bob"), ("ada", "cy")]:
+            db.put(Follow(follower=follower, followee=followee), mode="create")
+        print("ada's followers:", [f.follower for f in db.query(Follow.followers, followee="ada")])
+        print("cy follows:", [f.followee for f in db.query(Follow.following, follower="cy")])
+
+        morning = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+        posts = [
+            Post(author="ada", post_id="p1", posted_at=morning, text="Hello, world"),
+            Post(author="bob", post_id="p2", posted_at=morning + timedelta(minutes=5),
+                 text="Coffee first"),
+            Post(author="ada", post_id="p3", posted_at=morning + timedelta(minutes=9),
+                 text="Shipping the engine today"),
+            Post(author="cy", post_id="p4", posted_at=morning + timedelta(minutes=20),
+                 text="Who wants lunch?"),
+        ]  # fmt: skip
+        for post in posts:
+            db.put(post, mode="create")  # the handler has run when put returns
+        print(f"{len(posts)} posts fanned out as {fan_out.delivered} timeline entries")
+        seen["delivered"] = fan_out.delivered
+
+        for user in ("bob", "cy", "ada"):
+            lines = timeline(db, user)
+            seen[user] = lines
+            print(f"{user}'s timeline:")
+            for line in lines:
+                print("  ", line)
+
+        window = (morning, morning + timedelta(minutes=6))
+        early = db.query(TimelineEntry.between, owner="cy", posted_at=window).all()
+        print("cy's timeline, 08:00-08:06:", [e.post_id for e in early])
+        seen["early"] = [e.post_id for e in early]
+        seen["ada_posts"] = [p.post_id for p in db.query(Post.by_author, author="ada")]
+
+        # Without the handler, a post stays on its author's page only.
+        subscription.close()
+        late = Post(author="ada", post_id="p5", posted_at=morning + timedelta(hours=1), text="Bye")
+        db.put(late)
+        seen["after_close"] = timeline(db, "bob", limit=1)
+        print("unsubscribed; bob's newest entry is still:", seen["after_close"])
+    return seen
+
+
+if __name__ == "__main__":
+    main()
