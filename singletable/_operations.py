@@ -580,10 +580,14 @@ class Page(Generic[E]):
     """Items of other entity types the index returned (an overloaded index)."""
 
 
-def query_page(pattern: BoundPattern[E], spec: QuerySpec) -> Flow[Page[E]]:
-    """One page of a pattern's query (up to ``spec.page_size`` items)."""
-    start = decode_cursor(spec.cursor, spec.scope, spec.secret) if spec.cursor else None
-    response = yield "Query", spec.request(start, spec.page_size or spec.limit)
+def _read_page(
+    pattern: BoundPattern[E],
+    spec: QuerySpec,
+    start: dict[str, Any] | None,
+    page_size: int | None,
+) -> Flow[tuple[list[E], list[dict[str, Any]], dict[str, Any] | None]]:
+    """One Query request: the entities, the skipped items and the raw LastEvaluatedKey."""
+    response = yield "Query", spec.request(start, page_size)
     entity = pattern.entity
     type_name = entity.__singletable__.type_name
     type_attribute = entity.__singletable__.table.type_attribute
@@ -595,22 +599,31 @@ def query_page(pattern: BoundPattern[E], spec: QuerySpec) -> Flow[Page[E]]:
             skipped.append(copy.deepcopy(item))  # responses may share the stored data
             continue
         items.append(entity.from_item(item))
-    last = response.get("LastEvaluatedKey")
+    return items, skipped, response.get("LastEvaluatedKey")
+
+
+def query_page(pattern: BoundPattern[E], spec: QuerySpec) -> Flow[Page[E]]:
+    """One page of a pattern's query (up to ``spec.page_size`` items)."""
+    start = decode_cursor(spec.cursor, spec.scope, spec.secret) if spec.cursor else None
+    items, skipped, last = yield from _read_page(
+        pattern, spec, start, spec.page_size or spec.limit
+    )
     cursor = encode_cursor(last, spec.scope, spec.secret) if last is not None else None
     return Page(items, cursor, skipped)
 
 
 def query_all(pattern: BoundPattern[E], spec: QuerySpec) -> Flow[list[E]]:
-    """Every item of a pattern's query (all pages, up to ``spec.limit``)."""
+    """Every item of a pattern's query (all pages, up to ``spec.limit``); pages are
+    chained by their raw keys (a cursor is only made for :func:`query_page`)."""
     items: list[E] = []
-    cursor = spec.cursor
+    start = decode_cursor(spec.cursor, spec.scope, spec.secret) if spec.cursor else None
     while True:
         remaining = None if spec.limit is None else spec.limit - len(items)
-        page_spec = _with(spec, cursor=cursor, page_size=_page(spec.page_size, remaining))
-        page = yield from query_page(pattern, page_spec)
-        items.extend(page.items)
-        cursor = page.cursor
-        if cursor is None or (spec.limit is not None and len(items) >= spec.limit):
+        page, _, start = yield from _read_page(
+            pattern, spec, start, _page(spec.page_size, remaining)
+        )
+        items.extend(page)
+        if start is None or (spec.limit is not None and len(items) >= spec.limit):
             return items[: spec.limit] if spec.limit is not None else items
 
 
@@ -693,12 +706,6 @@ def _page(page_size: int | None, remaining: int | None) -> int | None:
     if remaining is None:
         return page_size
     return remaining if page_size is None else min(page_size, remaining)
-
-
-def _with(spec: QuerySpec, **changes: Any) -> QuerySpec:
-    from dataclasses import replace
-
-    return replace(spec, **changes)
 
 
 def _describe(model: Any, entity: Entity) -> str:

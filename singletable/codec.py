@@ -112,6 +112,14 @@ _BY_TYPE: dict[type, Any] = {
     Decimal: lambda v, p: {"N": _number(v, p)},
     float: lambda v, p: {"N": _number(v, p)},
     type(None): lambda v, p: {"NULL": True},
+    dict: lambda v, p: _to_attribute(v, p),
+    list: lambda v, p: {"L": [to_attribute(m, f"{p}[{i}]") for i, m in enumerate(v)]},
+    set: lambda v, p: _set(v, p),
+    frozenset: lambda v, p: _set(v, p),
+    bytes: lambda v, p: {"B": base64.b64encode(v).decode()},
+    datetime: lambda v, p: {
+        "S": (v.astimezone(UTC) if v.tzinfo is not None else v).isoformat()
+    },
 }
 
 

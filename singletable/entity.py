@@ -35,12 +35,13 @@ from __future__ import annotations
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict
 
 from singletable._values import AttributeValue, Item
-from singletable.codec import epoch_seconds, from_item, to_attribute
+from singletable.codec import epoch_seconds, from_attribute, to_attribute
 from singletable.conditions import FieldPathMeta, install_field_paths
 from singletable.errors import InvalidValueError, ModelError
 from singletable.keys import KeyTemplate, compile_template
@@ -102,6 +103,8 @@ class EntityModel:
     updated_at: str | None = None
     ttl: str | None = None
     key_fields: frozenset[str] = field(default_factory=frozenset)
+    skip_attributes: frozenset[str] = field(default_factory=frozenset)
+    """Attributes an item carries that are not fields (keys, the entity type)."""
 
     def index_keys(self, index: str | None) -> tuple[KeyTemplate, KeyTemplate | None]:
         """The templates of ``index`` (None: the table).
@@ -179,11 +182,18 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
     def from_item(cls, item: Mapping[str, AttributeValue]) -> Self:
         """Validate a DynamoDB item back into this entity (key and type attributes are
         ignored; the fields carry every value)."""
-        model = cls.__singletable__
-        data = from_item(item)
-        for attribute in model.table.key_attributes:
-            data.pop(attribute, None)
-        data.pop(model.table.type_attribute, None)
+        skip = cls.__singletable__.skip_attributes
+        data: dict[str, Any] = {}
+        for name, value in item.items():
+            if name in skip:
+                continue  # key and type attributes: the fields carry their values
+            kind, raw = next(iter(value.items()))
+            if kind == "S" or kind == "BOOL":
+                data[name] = raw  # Pydantic takes these as they are
+            elif kind == "N":
+                data[name] = Decimal(raw)
+            else:
+                data[name] = from_attribute(value)
         return cls.model_validate(data)
 
     @classmethod
@@ -299,6 +309,7 @@ def _compile(cls: type[Entity], table: Table, type_name: str) -> EntityModel:
             f"{owner}.{model.ttl} is the TTL field, but table {table.name!r} has "
             f"ttl_attribute={table.ttl_attribute!r} (set it to {attributes[model.ttl]!r})"
         )
+    model.skip_attributes = table.key_attributes | {table.type_attribute}
     model.key_fields = frozenset(
         f for pk, sk in keys.values() for t in (pk, sk) if t is not None for f in t.fields
     )

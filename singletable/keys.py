@@ -369,7 +369,8 @@ def render_datetime(value: datetime) -> str:
     """ISO-8601 in UTC with microseconds (fixed width); naive datetimes are UTC."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat of an aware UTC datetime ends in "+00:00"; faster than strftime.
+    return value.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def _padded(width: int) -> Callable[[Any], str]:
