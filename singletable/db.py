@@ -577,6 +577,28 @@ class Explain:
         """The first Query request of a collection."""
         return explain(ops.collection(coll, _collection_spec(coll, values, self._secret)))
 
+    def get_many(
+        self, entity: type[Entity], keys: Sequence[Mapping[str, Any]], *, consistent: bool = False
+    ) -> Call:
+        """The first BatchGetItem request (up to 100 keys)."""
+        return explain(ops.get_many(entity, keys, consistent=consistent))
+
+    def write_many(
+        self,
+        puts: Sequence[Entity] = (),
+        deletes: Sequence[tuple[type[Entity], Mapping[str, Any]]] = (),
+    ) -> Call:
+        """The first BatchWriteItem request (up to 25 writes)."""
+        return explain(ops.write_many(puts, deletes))
+
+    def scan(self, entity: type[Entity], *, page_size: int | None = None) -> Call:
+        """The first Scan request."""
+        return explain(ops.scan(entity, page_size=page_size))
+
+    def get_together(self, requests: Sequence[tuple[type[Entity], Mapping[str, Any]]]) -> Call:
+        """The TransactGetItems request."""
+        return explain(ops.transact_get(requests))
+
     def create_table(self, table: Table) -> Call:
         """CreateTable's request."""
         return explain(ops.create_table(table))

@@ -240,6 +240,13 @@ def test_explain_shows_the_request_without_sending_it(db: DB) -> None:
     assert request["ExpressionAttributeNames"] == {"#c0": "PK"}
     assert db.get(Customer, customer_id="c1") is None
     assert db.explain.create_table(app)[1] == app.create_table_request()
+    key = {"customer_id": "c1", "created_at": T0, "order_id": "o1"}
+    assert db.explain.get_many(Order, [key])[1]["RequestItems"]["shop"]["Keys"] == [
+        Order.key(**key)
+    ]
+    assert db.explain.write_many(deletes=[(Order, key)])[0] == "BatchWriteItem"
+    assert db.explain.scan(Customer)[1]["ExpressionAttributeValues"] == {":type": {"S": "Customer"}}
+    assert db.explain.get_together([(Order, key)])[0] == "TransactGetItems"
 
 
 def test_a_missing_table_is_table_not_found() -> None:
