@@ -62,17 +62,6 @@ class Clock:
         return self.now.timestamp()
 
 
-def enable_ttl(db: DB, table: Table) -> None:
-    """Turn on TTL for ``table`` (CreateTable cannot; DynamoDB needs an UpdateTimeToLive)."""
-    db.backend.call(
-        "UpdateTimeToLive",
-        {
-            "TableName": table.name,
-            "TimeToLiveSpecification": {"Enabled": True, "AttributeName": table.ttl_attribute},
-        },
-    )
-
-
 def log_in(db: DB, clock: Clock, user_id: str, device: str) -> Session:
     """A new session for ``user_id``, valid for :data:`LIFETIME`."""
     session = Session(user_id=user_id, device=device, expires_at=clock.now + LIFETIME)
@@ -115,8 +104,7 @@ def main() -> dict[str, Any]:
     clock = Clock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
     engine = LocalEngine(clock=clock, ttl_sweep_interval=None)
     with engine, DB(LocalBackend(engine)) as db:
-        db.create_table(auth)
-        enable_ttl(db, auth)
+        db.create_table(auth)  # also turns TTL on, for the table's ttl_attribute
 
         laptop = log_in(db, clock, "ada", "laptop")
         phone = log_in(db, clock, "ada", "phone")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from singletable._flows import SLEEP, Flow, decode_cursor, encode_cursor, now
@@ -19,6 +20,7 @@ from singletable.errors import (
     ConditionFailedError,
     InvalidValueError,
     ItemNotFoundError,
+    RequestError,
     TableInUseError,
     ThrottledError,
     TransactionCanceledError,
@@ -52,8 +54,7 @@ def get_required(cls: type[E], key: Mapping[str, Any], *, consistent: bool = Fal
     """Like :func:`get`, but an absent item is :class:`ItemNotFoundError`."""
     found = yield from get(cls, key, consistent=consistent)
     if found is None:
-        shown = ", ".join(f"{k}={v!r}" for k, v in key.items())
-        raise ItemNotFoundError(f"no {cls.__name__} with {shown}")
+        raise ItemNotFoundError(f"no {cls.__name__} with {_shown(key)[1:-1]}")
     return found
 
 
@@ -119,7 +120,9 @@ def put(entity: E, *, mode: PutMode = "upsert", condition: Condition | None = No
     try:
         yield "PutItem", request
     except ConditionFailedError as error:
-        reason = _put_failure(mode, type(stored).__singletable__.version, condition, error)
+        version_field = type(stored).__singletable__.version
+        before = getattr(entity, version_field) if version_field is not None else None
+        reason = _put_failure(mode, version_field, before, condition, error)
         raise ConditionFailedError(
             error.code,
             f"{_name(stored)}: {reason}",
@@ -358,7 +361,14 @@ def _name(entity: Entity) -> str:
 
 
 def _shown(key: Mapping[str, Any]) -> str:
-    return "(" + ", ".join(f"{k}={v!r}" for k, v in key.items()) + ")"
+    return "(" + ", ".join(f"{k}={_value_text(v)}" for k, v in key.items()) + ")"
+
+
+def _value_text(value: Any) -> str:
+    """A key value for messages: datetimes and dates in ISO form, others as repr."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return repr(value)
 
 
 def _delete_body(
@@ -509,14 +519,26 @@ def scan(cls: type[E], *, page_size: int | None = None) -> Flow[list[E]]:
 
 
 def create_table(table: Table, *, exist_ok: bool = False) -> Flow[bool]:
-    """CreateTable with every index the model needs; False if it existed (``exist_ok``)."""
+    """CreateTable with every index the model needs, then TTL on the table's TTL
+    attribute if it has one; False if the table existed (``exist_ok``)."""
+    created = True
     try:
         yield "CreateTable", table.create_table_request()
     except TableInUseError:
         if not exist_ok:
             raise
-        return False
-    return True
+        created = False
+    if table.ttl_attribute is not None:
+        request = {
+            "TableName": table.name,
+            "TimeToLiveSpecification": {"Enabled": True, "AttributeName": table.ttl_attribute},
+        }
+        try:
+            yield "UpdateTimeToLive", request
+        except RequestError as error:
+            if created or "already enabled" not in error.message:
+                raise  # an existing table with TTL already on is fine
+    return created
 
 
 def delete_table(table: Table) -> Flow[None]:
@@ -712,11 +734,15 @@ def _describe(model: Any, entity: Entity) -> str:
     pk, sk = model.index_keys(None)
     values = entity.__dict__
     fields = list(pk.fields) + (list(sk.fields) if sk is not None else [])
-    return "(" + ", ".join(f"{name}={values.get(name)!r}" for name in fields) + ")"
+    return "(" + ", ".join(f"{name}={_value_text(values.get(name))}" for name in fields) + ")"
 
 
 def _put_failure(
-    mode: PutMode, version: str | None, condition: Condition | None, error: ConditionFailedError
+    mode: PutMode,
+    version: str | None,
+    version_value: int | None,
+    condition: Condition | None,
+    error: ConditionFailedError,
 ) -> str:
     stored = error.item
     if mode == "create" and stored is not None:
@@ -724,6 +750,8 @@ def _put_failure(
     if mode == "replace" and stored is None:
         return "does not exist"
     if version is not None and stored is not None and condition is None:
+        if version_value == 0:
+            return "already exists (a version of 0 means a new entity)"
         return "its version changed since it was read (optimistic locking)"
     if version is not None and stored is None and mode != "create":
         return "does not exist (a version above 0 means it was read from the table)"

@@ -89,6 +89,19 @@ class Keys:
         self.indexes = indexes
 
 
+class _ClassOnly:
+    """A class attribute that instances do not have (``Order.keys`` works; on an
+    instance the name is absent, so ``dict(order)`` iterates fields, not ``keys()``)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __get__(self, instance: object, owner: type[Any]) -> Any:
+        if instance is not None:
+            raise AttributeError("keys is declared on the entity class, not its instances")
+        return self.value
+
+
 @dataclass
 class EntityModel:
     """What an entity class compiles to (``Order.__singletable__``)."""
@@ -126,7 +139,7 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
     (and access patterns) are declarations, not fields.
     """
 
-    model_config = ConfigDict(ignored_types=(Keys, Query), populate_by_name=True)
+    model_config = ConfigDict(ignored_types=(Keys, Query, _ClassOnly), populate_by_name=True)
 
     __singletable__: ClassVar[EntityModel]
 
@@ -148,6 +161,9 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
                 return  # an abstract base: no table yet
             raise ModelError(f"{cls.__name__}: an entity subclass needs table=...")
         cls.__singletable__ = _compile(cls, table, type_name or cls.__name__)
+        for name, value in list(vars(cls).items()):
+            if isinstance(value, Keys):  # class-only, so dict(entity) does not see .keys
+                setattr(cls, name, _ClassOnly(value))
         table.register(cls)
         for value in list(vars(cls).values()):
             if isinstance(value, Query):

@@ -463,3 +463,26 @@ def test_select_projects_fields_by_name(db: DB) -> None:
         {"status": "pending"},
         {"status": "shipped"},
     ]
+
+
+def test_create_table_turns_ttl_on_and_small_messages(db: DB) -> None:
+    from singletable.entity import TTL
+
+    timed = Table("timed", pk="PK", sk=None, ttl_attribute="expires")
+
+    class Token(Entity, table=timed):
+        token: str
+        expires: Annotated[datetime, TTL]
+        keys = Keys(pk="TOKEN#{token}")
+
+    assert db.create_table(timed)
+    assert not db.create_table(timed, exist_ok=True)  # TTL already on: fine
+    described = db.backend.call("DescribeTimeToLive", {"TableName": "timed"})
+    assert described["TimeToLiveDescription"]["AttributeName"] == "expires"
+    token = Token(token="t", expires=T0)
+    assert dict(token) == {"token": "t", "expires": T0}  # an entity is not a mapping
+    db.put(Customer(customer_id="c1", name="A"))
+    with pytest.raises(ConditionFailedError, match=r"already exists \(a version of 0"):
+        db.put(Customer(customer_id="c1", name="B"))
+    with pytest.raises(ItemNotFoundError, match="created_at=2026-01-01T00:00:00"):
+        db.require(Order, customer_id="c1", created_at=T0, order_id="x")
