@@ -116,6 +116,8 @@ class EntityModel:
     updated_at: str | None = None
     ttl: str | None = None
     key_fields: frozenset[str] = field(default_factory=frozenset)
+    writes: tuple[tuple[str, str, str], ...] = ()
+    """(field, attribute, "Entity.field" for messages) of every field, in order."""
     skip_attributes: frozenset[str] = field(default_factory=frozenset)
     """Attributes an item carries that are not fields (keys, the entity type)."""
 
@@ -179,18 +181,17 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
                 only some of its fields fill in.
         """
         model = type(self).__singletable__
-        name = type(self).__name__
-        values = dict(self.__dict__)
+        values = self.__dict__
         item: Item = {}
-        for field_name, attribute in model.attributes.items():
+        for field_name, attribute, path in model.writes:
             value = values.get(field_name)
             if value is None:
                 continue
             if field_name == model.ttl:
-                item[attribute] = {"N": str(epoch_seconds(value, f"{name}.{field_name}"))}
+                item[attribute] = {"N": str(epoch_seconds(value, path))}
                 continue
-            item[attribute] = to_attribute(value, f"{name}.{field_name}")
-        item.update(key_item(model, values, name))
+            item[attribute] = to_attribute(value, path)
+        item.update(key_item(model, values, type(self).__name__))
         item[model.table.type_attribute] = {"S": model.type_name}
         return item
 
@@ -326,6 +327,7 @@ def _compile(cls: type[Entity], table: Table, type_name: str) -> EntityModel:
             f"ttl_attribute={table.ttl_attribute!r} (set it to {attributes[model.ttl]!r})"
         )
     model.skip_attributes = table.key_attributes | {table.type_attribute}
+    model.writes = tuple((name, attr, f"{owner}.{name}") for name, attr in attributes.items())
     model.key_fields = frozenset(
         f for pk, sk in keys.values() for t in (pk, sk) if t is not None for f in t.fields
     )
