@@ -157,19 +157,8 @@ class BoundPattern(Generic[E]):
                 of order, or a value that does not belong to this pattern is given.
         """
         owner = self.entity.__name__
-        missing = [f for f in self.pk_template.fields if values.get(f) is None]
-        if missing:
-            raise InvalidValueError(
-                f"{self.name} needs {', '.join(missing)} (the partition key "
-                f"{self.pk_template.source!r})"
-            )
         sk_fields = self.sk_template.fields if self.sk_template is not None else ()
-        unknown = sorted(set(values) - set(self.pk_template.fields) - set(sk_fields))
-        if unknown:
-            raise InvalidValueError(
-                f"{self.name} takes {', '.join(self.pk_template.fields + sk_fields)}; "
-                f"not {', '.join(unknown)}"
-            )
+        _check_fields(self.name, self.pk_template, sk_fields, values)
         pk_value = _key_attr(self.pk_template, values, owner)
         sk = self.sk_template
         if sk is None or self.spec.sk is None:
@@ -279,6 +268,26 @@ def _before(text: str) -> str:
     return text[:-1] + chr(ord(last) - 1) + _MAX_CHAR
 
 
+def _check_fields(
+    owner: str, partition: KeyTemplate, sort_fields: tuple[str, ...], values: Mapping[str, Any]
+) -> None:
+    """Every partition field is given, and nothing the pattern does not take.
+
+    Raises:
+        InvalidValueError: naming the pattern and the fields.
+    """
+    missing = [f for f in partition.fields if values.get(f) is None]
+    if missing:
+        raise InvalidValueError(
+            f"{owner} needs {', '.join(missing)} (the partition key {partition.source!r})"
+        )
+    unknown = sorted(set(values) - set(partition.fields) - set(sort_fields))
+    if unknown:
+        raise InvalidValueError(
+            f"{owner} takes {', '.join(partition.fields + sort_fields)}; not {', '.join(unknown)}"
+        )
+
+
 def _key_attr(template: KeyTemplate, values: Mapping[str, Any], owner: str) -> dict[str, Any]:
     if template.numeric:
         from singletable.codec import to_attribute
@@ -330,14 +339,7 @@ class Collection:
     def key_condition(self, values: Mapping[str, Any]) -> KeyCondition:
         """The key condition selecting the whole partition."""
         owner = f"collection {self.name}"
-        missing = [f for f in self.pk_template.fields if values.get(f) is None]
-        if missing:
-            raise InvalidValueError(f"{owner} needs {', '.join(missing)}")
-        unknown = sorted(set(values) - set(self.pk_template.fields))
-        if unknown:
-            raise InvalidValueError(
-                f"{owner} takes {', '.join(self.pk_template.fields)}; not {', '.join(unknown)}"
-            )
+        _check_fields(owner, self.pk_template, (), values)
         return KeyCondition(
             self.spec.name, self.spec.pk, _key_attr(self.pk_template, values, owner), None, None, ()
         )
