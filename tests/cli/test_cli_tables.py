@@ -1,0 +1,327 @@
+"""``singletable tables create|describe|delete|export`` (singletable._cli_tables)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from singletable import _cli_tables
+from singletable.backends.engine import LocalBackend
+from singletable.cli import UsageError
+from singletable.server import Server
+
+MODEL = """
+from singletable.table import GlobalIndex, LocalIndex, Table
+
+app = Table(
+    "app-table",
+    indexes=[
+        GlobalIndex("GSI1", pk="GSI1PK", sk="GSI1SK"),
+        GlobalIndex("ByScore", pk="kind", sk="score", sk_type="N", projection=["title"]),
+        LocalIndex("ByCreated", sk="created", projection="KEYS_ONLY"),
+    ],
+    ttl_attribute="expires",
+    stream="NEW_AND_OLD_IMAGES",
+)
+audit = Table("audit", sk=None)
+same_as_app = app
+"""
+
+
+@pytest.fixture
+def model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A model module (two tables) importable under a name unique to the test."""
+    name = f"cli_model_{abs(hash(str(tmp_path)))}"
+    (tmp_path / f"{name}.py").write_text(textwrap.dedent(MODEL))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return name
+
+
+def _run(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="singletable")
+    commands = parser.add_subparsers(dest="command", required=True)
+    _cli_tables.register(commands)
+    args = parser.parse_args(argv)
+    assert args.command == "tables"
+    return _cli_tables.run(args)
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    with Server() as running:
+        yield running
+
+
+def _endpoint(server: Server) -> list[str]:
+    return ["--endpoint-url", server.url, "--region", "us-east-1"]
+
+
+# ----------------------------------------------------------------- create/describe/delete
+
+
+def test_create_describe_delete_on_an_endpoint(
+    model: str, server: Server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run("tables", "create", model, *_endpoint(server)) == 0
+    assert capsys.readouterr().out.splitlines() == ["app-table: created", "audit: created"]
+
+    client = boto3.client("dynamodb", endpoint_url=server.url, region_name="us-east-1")
+    table = client.describe_table(TableName="app-table")["Table"]
+    assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == {"GSI1", "ByScore"}
+    assert [index["IndexName"] for index in table["LocalSecondaryIndexes"]] == ["ByCreated"]
+    assert table["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+    ttl = client.describe_time_to_live(TableName="app-table")["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}
+    audit = client.describe_table(TableName="audit")["Table"]
+    assert audit["KeySchema"] == [{"AttributeName": "PK", "KeyType": "HASH"}]
+
+    assert _run("tables", "describe", "app-table", *_endpoint(server)) == 0
+    described = json.loads(capsys.readouterr().out)
+    assert described["Table"]["TableName"] == "app-table"
+    assert len(described["Table"]["GlobalSecondaryIndexes"]) == 2
+
+    assert _run("tables", "delete", "app-table", "audit", *_endpoint(server)) == 0
+    assert capsys.readouterr().out.splitlines() == ["app-table: deleted", "audit: deleted"]
+    assert client.list_tables()["TableNames"] == []
+
+
+def test_create_twice_needs_exist_ok(
+    model: str, server: Server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run("tables", "create", f"{model}:audit", *_endpoint(server)) == 0
+    with pytest.raises(UsageError, match="audit"):
+        _run("tables", "create", f"{model}:audit", *_endpoint(server))
+    capsys.readouterr()
+    assert _run("tables", "create", f"{model}:app", "--exist-ok", *_endpoint(server)) == 0
+    assert _run("tables", "create", f"{model}:app", "--exist-ok", *_endpoint(server)) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "app-table: created",
+        "app-table: already exists",
+    ]
+
+
+def test_create_describe_delete_on_a_data_file(
+    model: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = str(tmp_path / "tables.db")
+    assert _run("tables", "create", f"{model}:app-table", "--data", data) == 0
+    capsys.readouterr()
+
+    # The table is durable: a new engine over the file sees it, TTL included.
+    with LocalBackend(path=data) as backend:
+        names = backend.call("ListTables", {})["TableNames"]
+        ttl = backend.call("DescribeTimeToLive", {"TableName": "app-table"})
+    assert names == ["app-table"]
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires"
+
+    assert _run("tables", "describe", "app-table", "--data", data) == 0
+    described = json.loads(capsys.readouterr().out)
+    assert described["Table"]["KeySchema"] == [
+        {"AttributeName": "PK", "KeyType": "HASH"},
+        {"AttributeName": "SK", "KeyType": "RANGE"},
+    ]
+    assert _run("tables", "delete", "app-table", "--data", data) == 0
+    with LocalBackend(path=data) as backend:
+        assert backend.call("ListTables", {})["TableNames"] == []
+
+
+def test_describe_a_missing_table_is_a_one_line_error(server: Server) -> None:
+    with pytest.raises(UsageError, match="nope") as raised:
+        _run("tables", "describe", "nope", *_endpoint(server))
+    assert "\n" not in str(raised.value)
+
+
+def test_data_with_endpoint_is_refused(model: str, server: Server, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="--data"):
+        _run("tables", "create", model, "--data", str(tmp_path / "x.db"), *_endpoint(server))
+
+
+# ----------------------------------------------------------------------------- export
+
+
+def _export(model: str, fmt: str, tmp_path: Path) -> str:
+    out = tmp_path / f"out.{fmt}"
+    assert _run("tables", "export", model, "--format", fmt, "-o", str(out)) == 0
+    return out.read_text()
+
+
+def test_export_cloudformation(model: str, tmp_path: Path) -> None:
+    template = json.loads(_export(model, "cloudformation", tmp_path))
+    resources = template["Resources"]
+    assert set(resources) == {"AppTableTable", "AuditTable"}  # `same_as_app` is not repeated
+    app = resources["AppTableTable"]
+    assert app["Type"] == "AWS::DynamoDB::Table"
+    props = app["Properties"]
+    assert props["TableName"] == "app-table"
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["KeySchema"] == [
+        {"AttributeName": "PK", "KeyType": "HASH"},
+        {"AttributeName": "SK", "KeyType": "RANGE"},
+    ]
+    defined = {d["AttributeName"]: d["AttributeType"] for d in props["AttributeDefinitions"]}
+    assert defined == {
+        "PK": "S",
+        "SK": "S",
+        "GSI1PK": "S",
+        "GSI1SK": "S",
+        "kind": "S",
+        "score": "N",
+        "created": "S",
+    }
+    by_score = {i["IndexName"]: i for i in props["GlobalSecondaryIndexes"]}["ByScore"]
+    assert by_score["KeySchema"] == [
+        {"AttributeName": "kind", "KeyType": "HASH"},
+        {"AttributeName": "score", "KeyType": "RANGE"},
+    ]
+    assert by_score["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["title"]}
+    assert props["LocalSecondaryIndexes"] == [
+        {
+            "IndexName": "ByCreated",
+            "KeySchema": [
+                {"AttributeName": "PK", "KeyType": "HASH"},
+                {"AttributeName": "created", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }
+    ]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
+    assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    audit = resources["AuditTable"]["Properties"]
+    assert "GlobalSecondaryIndexes" not in audit
+    assert "TimeToLiveSpecification" not in audit
+    assert "StreamSpecification" not in audit
+
+
+def _block(text: str, header: str) -> str:
+    """The body of the first ``header {...}`` block (blocks here nest one level)."""
+    start = text.index(header)
+    depth, i = 0, text.index("{", start)
+    for j in range(i, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[j], 0)
+        if depth == 0:
+            return text[i + 1 : j]
+    raise AssertionError(f"unclosed block {header}")
+
+
+def test_export_terraform(model: str, tmp_path: Path) -> None:
+    hcl = _export(model, "terraform", tmp_path)
+    assert hcl.count('resource "aws_dynamodb_table"') == 2
+    app = _block(hcl, 'resource "aws_dynamodb_table" "app_table"')
+    assert re.search(r'^\s*name\s*=\s*"app-table"$', app, re.M)
+    assert re.search(r'^\s*billing_mode\s*=\s*"PAY_PER_REQUEST"$', app, re.M)
+    assert re.search(r'^\s*hash_key\s*=\s*"PK"$', app, re.M)
+    assert re.search(r'^\s*range_key\s*=\s*"SK"$', app, re.M)
+    attributes = re.findall(r'attribute \{\s*name = "([^"]+)"\s*type = "([SNB])"\s*\}', app)
+    assert dict(attributes) == {
+        "PK": "S",
+        "SK": "S",
+        "GSI1PK": "S",
+        "GSI1SK": "S",
+        "kind": "S",
+        "score": "N",
+        "created": "S",
+    }
+    assert app.count("global_secondary_index {") == 2
+    by_score = _block(app, 'global_secondary_index {\n    name            = "ByScore"')
+    assert 'hash_key        = "kind"' in by_score
+    assert 'range_key       = "score"' in by_score
+    assert 'projection_type = "INCLUDE"' in by_score
+    assert 'non_key_attributes = ["title"]' in by_score
+    lsi = _block(app, "local_secondary_index {")
+    assert 'name            = "ByCreated"' in lsi
+    assert 'range_key       = "created"' in lsi
+    assert "hash_key" not in lsi
+    assert 'projection_type = "KEYS_ONLY"' in lsi
+    ttl = _block(app, "ttl {")
+    assert 'attribute_name = "expires"' in ttl and "enabled        = true" in ttl
+    assert re.search(r"^\s*stream_enabled\s*=\s*true$", app, re.M)
+    assert re.search(r'^\s*stream_view_type\s*=\s*"NEW_AND_OLD_IMAGES"$', app, re.M)
+    audit = _block(hcl, 'resource "aws_dynamodb_table" "audit"')
+    assert "range_key" not in audit and "ttl" not in audit and "stream" not in audit
+
+
+def test_export_cdk_json(model: str, tmp_path: Path) -> None:
+    document = json.loads(_export(model, "cdk-json", tmp_path))
+    tables = {entry["props"]["tableName"]: entry for entry in document["tables"]}
+    assert set(tables) == {"app-table", "audit"}
+    app = tables["app-table"]
+    assert app["id"] == "App"
+    assert app["props"] == {
+        "tableName": "app-table",
+        "partitionKey": {"name": "PK", "type": "S"},
+        "sortKey": {"name": "SK", "type": "S"},
+        "billingMode": "PAY_PER_REQUEST",
+        "timeToLiveAttribute": "expires",
+        "stream": "NEW_AND_OLD_IMAGES",
+    }
+    assert app["globalSecondaryIndexes"] == [
+        {
+            "indexName": "GSI1",
+            "partitionKey": {"name": "GSI1PK", "type": "S"},
+            "sortKey": {"name": "GSI1SK", "type": "S"},
+            "projectionType": "ALL",
+        },
+        {
+            "indexName": "ByScore",
+            "partitionKey": {"name": "kind", "type": "S"},
+            "sortKey": {"name": "score", "type": "N"},
+            "projectionType": "INCLUDE",
+            "nonKeyAttributes": ["title"],
+        },
+    ]
+    assert app["localSecondaryIndexes"] == [
+        {
+            "indexName": "ByCreated",
+            "sortKey": {"name": "created", "type": "S"},
+            "projectionType": "KEYS_ONLY",
+        }
+    ]
+    assert tables["audit"]["props"] == {
+        "tableName": "audit",
+        "partitionKey": {"name": "PK", "type": "S"},
+        "billingMode": "PAY_PER_REQUEST",
+    }
+
+
+def test_export_one_table_to_stdout(model: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run("tables", "export", f"{model}:audit", "--format", "cloudformation") == 0
+    template: dict[str, Any] = json.loads(capsys.readouterr().out)
+    assert list(template["Resources"]) == ["AuditTable"]
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def test_unknown_module(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no module named 'no_such_model_mod'"):
+        _run("tables", "export", "no_such_model_mod", "--format", "terraform")
+
+
+def test_unknown_table(model: str) -> None:
+    with pytest.raises(UsageError, match=r"has no table 'orders' \(tables: app, audit\)"):
+        _run("tables", "export", f"{model}:orders", "--format", "terraform")
+
+
+def test_module_without_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "cli_empty_model.py").write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(UsageError, match=r"defines no singletable\.Table"):
+        _run("tables", "export", "cli_empty_model", "--format", "cdk-json")
+
+
+def test_module_that_fails_to_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "cli_broken_model.py").write_text("import not_a_real_dependency_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(UsageError, match="importing 'cli_broken_model' failed"):
+        _run("tables", "export", "cli_broken_model", "--format", "cdk-json")
