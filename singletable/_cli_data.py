@@ -1,0 +1,419 @@
+"""``singletable data export|import``: a table's items as DynamoDB JSON lines.
+
+The file format is the one of DynamoDB's export to S3: one line per item,
+``{"Item": {"pk": {"S": "..."}, ...}}``, values in DynamoDB JSON (numbers as text,
+binary as base64 text).
+
+``export TABLE -o FILE`` scans the table page by page and appends each page's items;
+after every page it records, in the sidecar ``FILE.state``, where the scan stands
+(the page's ``LastEvaluatedKey``, the lines and bytes written). The sidecar is
+removed when the export completes, so its presence means "interrupted":
+``--resume`` then drops any incomplete last line of ``FILE`` and continues the scan
+after the item on the last complete line.
+
+``import TABLE -i FILE`` reads the file twice. The first pass validates every line
+(JSON, the ``{"Item": ...}`` shape, each AttributeValue, the item's size, and the
+table's key attributes from DescribeTable: present, of the declared type, not
+empty; index key attributes, when present, likewise) and stops at the first bad
+one, naming its line, before anything is written. The second pass writes with
+BatchWriteItem, 25 items a request, retrying unprocessed items with backoff.
+
+Both print their progress on stderr. The data comes from a DynamoDB endpoint
+(``--endpoint-url``, any AWS SDK compatible service, through boto3) or from a durable
+local engine file (``--data``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from typing import IO, Any
+
+from singletable.backends.base import Backend
+
+__all__ = ["register", "run"]
+
+_BATCH = 25  # BatchWriteItem's limit on requests per call
+_MAX_ITEM_BYTES = 400 * 1024
+_MAX_KEY_BYTES = {"HASH": 2048, "RANGE": 1024}
+_MAX_ATTEMPTS = 10  # calls of BatchWriteItem for one chunk before giving up
+_PROGRESS_EVERY = 1.0  # seconds between progress lines (the final one is always printed)
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``data`` command (subcommands ``export`` and ``import``) to ``commands``."""
+    source = argparse.ArgumentParser(add_help=False)
+    where = source.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--endpoint-url", metavar="URL", help="a DynamoDB endpoint (AWS or compatible)"
+    )
+    where.add_argument("--data", metavar="PATH", help="a durable local engine file")
+    source.add_argument(
+        "--region", default="us-east-1", help="region for --endpoint-url (default us-east-1)"
+    )
+
+    data = commands.add_parser(
+        "data",
+        help="export or import a table's items as DynamoDB JSON lines",
+        description=(
+            "Export or import a table's items as DynamoDB JSON lines, one "
+            '{"Item": {...}} per line (the format of DynamoDB\'s export to S3).'
+        ),
+    )
+    actions = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    export = actions.add_parser(
+        "export",
+        parents=[source],
+        help="write every item of a table to a file",
+        description=(
+            "Scan TABLE page by page into FILE. If interrupted, FILE.state records how far "
+            "it got and --resume continues from there; the state file is removed when done."
+        ),
+    )
+    export.add_argument("table", metavar="TABLE")
+    export.add_argument("-o", "--output", metavar="FILE", required=True, help="file to write")
+    export.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted export into FILE (needs FILE.state)",
+    )
+    export.add_argument(
+        "--page-size", type=int, metavar="N", help="items per Scan call (default: 1 MB pages)"
+    )
+    load = actions.add_parser(
+        "import",
+        parents=[source],
+        help="write the items of a file to a table",
+        description=(
+            "Validate every line of FILE against TABLE's keys first (a bad line is reported "
+            "and nothing is written), then write the items with BatchWriteItem."
+        ),
+    )
+    load.add_argument("table", metavar="TABLE")
+    load.add_argument("-i", "--input", metavar="FILE", required=True, help="file to read")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``data export`` or ``data import``; returns the exit status (0).
+
+    Raises:
+        singletable.cli.UsageError: a problem the user can fix (a missing file or
+            table, a bad line, an export to resume that is not there, ...).
+    """
+    from singletable.cli import UsageError
+    from singletable.errors import DynamoDBServiceError
+
+    backend = _backend(args)
+    try:
+        if args.data_command == "export":
+            _export(backend, args.table, args.output, resume=args.resume, limit=args.page_size)
+        else:
+            _import(backend, args.table, args.input)
+    except DynamoDBServiceError as error:
+        raise UsageError(str(error)) from None
+    finally:
+        backend.close()
+    return 0
+
+
+# -- backends --------------------------------------------------------------------------------
+
+
+def _backend(args: argparse.Namespace) -> Backend:
+    from singletable.cli import UsageError
+
+    if args.data is not None:
+        from singletable.backends.engine import LocalBackend
+        from singletable.backends.local.durable import DurableStorageError
+        from singletable.backends.local.errors import DynamoDBError
+
+        if not os.path.isfile(args.data):
+            raise UsageError(f"no data file at {args.data}")
+        try:
+            return LocalBackend(path=args.data)
+        except (DurableStorageError, DynamoDBError, ValueError) as error:
+            raise UsageError(str(error)) from None
+    from singletable.backends.boto3 import Boto3Backend
+
+    return Boto3Backend.connect(endpoint_url=args.endpoint_url, region_name=args.region)
+
+
+class _Progress:
+    """Progress lines on stderr, at most one a second, and always the last one."""
+
+    def __init__(self, table: str, verb: str, total: int | None = None) -> None:
+        self.table = table
+        self.verb = verb
+        self.of = "" if total is None else f" of {total}"
+        self.last = 0.0
+
+    def update(self, count: int, *, final: bool = False) -> None:
+        now = time.monotonic()
+        if final or now - self.last >= _PROGRESS_EVERY:
+            self.last = now
+            done = " (done)" if final else ""
+            line = f"{self.table}: {count}{self.of} items {self.verb}{done}"
+            print(line, file=sys.stderr, flush=True)
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+def _export(backend: Backend, table: str, path: str, *, resume: bool, limit: int | None) -> None:
+    from singletable.cli import UsageError
+
+    if limit is not None and limit < 1:
+        raise UsageError("--page-size must be at least 1")
+    state_path = path + ".state"
+    key_names = [k["AttributeName"] for k in _describe(backend, table)["KeySchema"]]
+    start_key: dict[str, Any] | None = None
+    count = 0
+    if resume:
+        state = _read_state(state_path, table)
+        if not os.path.isfile(path):
+            raise UsageError(f"nothing to resume: {path} does not exist")
+        count, last_item = _truncate_to_last_line(path)
+        if last_item is not None:
+            start_key = {name: last_item[name] for name in key_names if name in last_item}
+        else:
+            start_key = state.get("LastEvaluatedKey")
+        mode = "ab"
+    else:
+        if os.path.exists(state_path):
+            raise UsageError(
+                f"{state_path} exists: an export into {path} was interrupted; "
+                "continue it with --resume or remove the state file"
+            )
+        mode = "wb"
+    progress = _Progress(table, "exported")
+    with open(path, mode) as out:
+        _write_state(state_path, table, start_key, count, out.tell())
+        while True:
+            request: dict[str, Any] = {"TableName": table}
+            if limit is not None:
+                request["Limit"] = limit
+            if start_key is not None:
+                request["ExclusiveStartKey"] = start_key
+            page = backend.call("Scan", request)
+            for item in page.get("Items", []):
+                out.write(_line(item))
+            count += len(page.get("Items", []))
+            out.flush()
+            os.fsync(out.fileno())
+            start_key = page.get("LastEvaluatedKey")
+            if start_key is None:
+                break
+            _write_state(state_path, table, start_key, count, out.tell())
+            progress.update(count)
+    os.remove(state_path)
+    progress.update(count, final=True)
+
+
+def _line(item: dict[str, Any]) -> bytes:
+    text = json.dumps({"Item": item}, ensure_ascii=False, separators=(",", ":"))
+    return (text + "\n").encode()
+
+
+def _write_state(
+    path: str, table: str, key: dict[str, Any] | None, lines: int, offset: int
+) -> None:
+    state = {"TableName": table, "LastEvaluatedKey": key, "Lines": lines, "Bytes": offset}
+    temporary = path + ".tmp"
+    with open(temporary, "w", encoding="utf-8") as out:
+        json.dump(state, out)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)
+
+
+def _read_state(path: str, table: str) -> dict[str, Any]:
+    from singletable.cli import UsageError
+
+    try:
+        with open(path, encoding="utf-8") as state_file:
+            state = json.load(state_file)
+    except FileNotFoundError:
+        raise UsageError(
+            f"nothing to resume: {path} does not exist (the export finished or never started)"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{path} is not a readable export state: {error}") from None
+    if not isinstance(state, dict) or state.get("TableName") != table:
+        raise UsageError(f"{path} is the state of an export of another table, not {table}")
+    return state
+
+
+def _truncate_to_last_line(path: str) -> tuple[int, dict[str, Any] | None]:
+    """Drop an incomplete last line; returns (complete lines, the last line's item)."""
+    from singletable.cli import UsageError
+
+    count = 0
+    end = 0
+    last: bytes | None = None
+    with open(path, "rb") as existing:
+        for raw in existing:
+            if not raw.endswith(b"\n"):
+                break
+            count += 1
+            end += len(raw)
+            last = raw
+    os.truncate(path, end)
+    if last is None:
+        return 0, None
+    try:
+        item = json.loads(last)["Item"]
+    except (ValueError, KeyError, TypeError):
+        raise UsageError(f"{path}:{count}: not an exported item; cannot resume") from None
+    if not isinstance(item, dict):
+        raise UsageError(f"{path}:{count}: not an exported item; cannot resume")
+    return count, item
+
+
+# -- import ----------------------------------------------------------------------------------
+
+
+def _import(backend: Backend, table: str, path: str) -> None:
+    from singletable.cli import UsageError
+
+    if not os.path.isfile(path):
+        raise UsageError(f"no file at {path}")
+    description = _describe(backend, table)
+    checks = _key_checks(description)
+    primary = [k["AttributeName"] for k in description["KeySchema"]]
+    total = sum(1 for _ in _items(path, checks))  # validates every line, writes nothing
+    progress = _Progress(table, "imported", total)
+    count = 0
+    chunk: list[dict[str, Any]] = []
+    keys: set[str] = set()
+    for item in _items(path, checks):
+        # One request may not put the same key twice; a later line wins, as it would
+        # one line at a time.
+        key = json.dumps([item[name] for name in primary], sort_keys=True)
+        if key in keys or len(chunk) == _BATCH:
+            count += _write_chunk(backend, table, chunk)
+            progress.update(count)
+            chunk, keys = [], set()
+        chunk.append(item)
+        keys.add(key)
+    if chunk:
+        count += _write_chunk(backend, table, chunk)
+    progress.update(count, final=True)
+
+
+def _describe(backend: Backend, table: str) -> dict[str, Any]:
+    from singletable.cli import UsageError
+    from singletable.errors import TableNotFoundError
+
+    try:
+        description: dict[str, Any] = backend.call("DescribeTable", {"TableName": table})["Table"]
+    except TableNotFoundError:
+        raise UsageError(f"table {table} not found") from None
+    return description
+
+
+def _key_checks(description: dict[str, Any]) -> dict[str, tuple[str, bool, int]]:
+    """attribute -> (its type, required (a table key), the size limit of the value)."""
+    types = {a["AttributeName"]: a["AttributeType"] for a in description["AttributeDefinitions"]}
+    checks: dict[str, tuple[str, bool, int]] = {}
+    indexes = [
+        *description.get("GlobalSecondaryIndexes", []),
+        *description.get("LocalSecondaryIndexes", []),
+    ]
+    for index in indexes:
+        for element in index["KeySchema"]:
+            name = element["AttributeName"]
+            checks[name] = (types[name], False, _MAX_KEY_BYTES[element["KeyType"]])
+    for element in description["KeySchema"]:
+        name = element["AttributeName"]
+        checks[name] = (types[name], True, _MAX_KEY_BYTES[element["KeyType"]])
+    return checks
+
+
+def _items(path: str, checks: dict[str, tuple[str, bool, int]]) -> Iterator[dict[str, Any]]:
+    """Every item of the file, validated; UsageError names the first bad line."""
+    from singletable.cli import UsageError
+
+    with open(path, encoding="utf-8") as lines:
+        number = 0
+        while True:
+            try:
+                text = _next_line(lines)
+            except UnicodeDecodeError as error:
+                raise UsageError(f"{path}:{number + 1}: not UTF-8 text: {error}") from None
+            if text is None:
+                return
+            number += 1
+            if not text.strip():
+                continue
+            problem, item = _check_line(text, checks)
+            if problem is not None:
+                raise UsageError(f"{path}:{number}: {problem}")
+            assert item is not None
+            yield item
+
+
+def _next_line(lines: IO[str]) -> str | None:
+    text = lines.readline()
+    return text if text else None
+
+
+def _check_line(
+    text: str, checks: dict[str, tuple[str, bool, int]]
+) -> tuple[str | None, dict[str, Any] | None]:
+    from singletable._values import InvalidValue, decode_binary, validate_item_sized
+
+    try:
+        record = json.loads(text)
+    except ValueError as error:
+        return f"not JSON: {error}", None
+    if not isinstance(record, dict) or set(record) != {"Item"}:
+        return 'expected {"Item": {...}} (one item in DynamoDB JSON)', None
+    try:
+        item, size = validate_item_sized(record["Item"])
+    except InvalidValue as error:
+        return error.message, None
+    if size > _MAX_ITEM_BYTES:
+        return f"item of {size} bytes, more than DynamoDB's 400 KB", None
+    for name, (kind, required, limit) in checks.items():
+        value = item.get(name)
+        if value is None:
+            if required:
+                return f"missing the key attribute {name!r}", None
+            continue
+        actual = next(iter(value))
+        if actual != kind:
+            what = "key" if required else "index key"
+            return f"{what} attribute {name!r} is of type {actual}, the table says {kind}", None
+        if kind == "S":
+            length = len(value["S"].encode())
+        elif kind == "B":
+            length = len(decode_binary(value["B"]))
+        else:
+            length = 1
+        if length == 0:
+            return f"key attribute {name!r} is empty", None
+        if length > limit:
+            return f"key attribute {name!r} is longer than {limit} bytes", None
+    return None, item
+
+
+def _write_chunk(backend: Backend, table: str, chunk: list[dict[str, Any]]) -> int:
+    from singletable.cli import UsageError
+
+    requests: list[dict[str, Any]] = [{"PutRequest": {"Item": item}} for item in chunk]
+    for attempt in range(_MAX_ATTEMPTS):
+        if attempt:
+            time.sleep(min(0.05 * 2**attempt, 5.0))
+        response = backend.call("BatchWriteItem", {"RequestItems": {table: requests}})
+        requests = response.get("UnprocessedItems", {}).get(table, [])
+        if not requests:
+            return len(chunk)
+    raise UsageError(
+        f"{len(requests)} items still unprocessed after {_MAX_ATTEMPTS} BatchWriteItem calls "
+        "(the table is throttled); import the file again to finish (it overwrites, so it is "
+        "safe)"
+    )
