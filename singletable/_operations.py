@@ -529,6 +529,13 @@ def create_table(table: Table, *, exist_ok: bool = False) -> Flow[bool]:
             raise
         created = False
     if table.ttl_attribute is not None:
+        # DynamoDB refuses UpdateTimeToLive while the table is CREATING: wait for ACTIVE
+        # (the local engine creates tables ACTIVE, so this costs one DescribeTable there).
+        for attempt in range(1, 121):
+            described = yield "DescribeTable", {"TableName": table.name}
+            if described.get("Table", {}).get("TableStatus") == "ACTIVE":
+                break
+            yield SLEEP, {"seconds": min(2.0, 0.1 * attempt)}
         request = {
             "TableName": table.name,
             "TimeToLiveSpecification": {"Enabled": True, "AttributeName": table.ttl_attribute},

@@ -1,5 +1,8 @@
 """The ``singletable`` command: an adapter over the library (argparse, standard library only).
 
+Commands: ``serve`` (below), ``tables create|describe|delete|export``
+(:mod:`._cli_tables`) and ``data export|import`` (:mod:`._cli_data`).
+
 ``singletable serve`` runs the DynamoDB-compatible HTTP endpoint
 (:class:`singletable.server.Server`) until SIGINT or SIGTERM, then stops
 accepting connections, lets requests being answered finish, and closes the
@@ -20,14 +23,12 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-__all__ = ["main"]
+from singletable._usage import UsageError
+
+__all__ = ["UsageError", "main"]
 
 _ACCESS_KEY_VARS = ("SINGLETABLE_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID")
 _SECRET_KEY_VARS = ("SINGLETABLE_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY")
-
-
-class UsageError(Exception):
-    """A problem with the command's input: reported in one line, exit status 2."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
         choices=["debug", "info", "warning", "error"],
         help="debug logs one line per request (default info)",
     )
+    from singletable import _cli_data, _cli_tables
+
+    _cli_tables.register(commands)
+    _cli_data.register(commands)
     return parser
 
 
@@ -135,6 +140,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "tables":
+            from singletable import _cli_tables
+
+            return _cli_tables.run(args)
+        if args.command == "data":
+            from singletable import _cli_data
+
+            return _cli_data.run(args)
     except UsageError as error:
         print(f"singletable: error: {error}", file=sys.stderr)
         return 2

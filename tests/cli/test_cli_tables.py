@@ -325,3 +325,35 @@ def test_module_that_fails_to_import(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(UsageError, match="importing 'cli_broken_model' failed"):
         _run("tables", "export", "cli_broken_model", "--format", "cdk-json")
+
+
+def test_the_singletable_command_runs_tables_and_data(tmp_path: Path) -> None:
+    """The subcommands are reachable from the installed command's entry point."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "singletable.cli",
+            "tables",
+            "describe",
+            "nope",
+            "--data",
+            str(tmp_path / "x.db"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("singletable: error: ")
+    assert "Traceback" not in result.stderr
+    listed = subprocess.run(
+        [sys.executable, "-m", "singletable.cli", "data", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.returncode == 0 and "export" in listed.stdout and "import" in listed.stdout
