@@ -1,0 +1,584 @@
+"""The report's data model, computed from the compiled model (no hand-kept metadata)."""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from singletable.keys import KeyTemplate
+from singletable.patterns import BoundPattern, Collection, Query
+
+if TYPE_CHECKING:
+    from singletable.entity import Entity
+    from singletable.table import IndexSpec, Table
+
+__all__ = [
+    "EntityReport",
+    "FieldReport",
+    "IndexReport",
+    "KeyReport",
+    "PatternReport",
+    "Report",
+    "TableReport",
+    "Warning_",
+    "build_report",
+]
+
+_PAGE_RCU = "up to 128 RCU per 1 MB page (eventually consistent; 256 strongly consistent)"
+_GSI_RCU = "up to 128 RCU per 1 MB page (global indexes are eventually consistent only)"
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """The table's keys (``name`` None) or an index's."""
+
+    name: str | None
+    kind: str  # "table", "global", "local"
+    pk: str
+    pk_type: str
+    sk: str | None
+    sk_type: str | None
+    projection: str
+    used_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FieldReport:
+    """One field of an entity."""
+
+    name: str
+    attribute: str
+    type: str
+    role: str  # "key", "version", "ttl", "created_at", "updated_at" or ""
+
+
+@dataclass(frozen=True)
+class KeyReport:
+    """An entity's key templates on one index and the example item's keys there."""
+
+    index: str | None
+    pk_attribute: str
+    pk_template: str
+    pk_example: str
+    sk_attribute: str | None
+    sk_template: str | None
+    sk_example: str | None
+
+
+@dataclass(frozen=True)
+class EntityReport:
+    """One entity: fields, keys per index, and an example item."""
+
+    name: str
+    type_name: str
+    fields: tuple[FieldReport, ...]
+    keys: tuple[KeyReport, ...]
+    example_item: dict[str, Any]
+    """The example item in wire shape (AttributeValues)."""
+
+
+@dataclass(frozen=True)
+class PatternReport:
+    """One access pattern (an entity's Query or a Collection)."""
+
+    name: str
+    target: str  # the entity, or the entities of a collection
+    index: str | None
+    key_condition: str
+    sort: str
+    order: str  # "ascending" / "descending"
+    example_values: dict[str, str]
+    request: dict[str, Any]
+    operation: str
+    read_cost: str
+
+
+@dataclass(frozen=True)
+class Warning_:
+    """A design warning: what it is about, and why it matters."""
+
+    kind: str
+    subject: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CollectionRow:
+    """One example item in the item-collection view."""
+
+    entity: str
+    sk: str
+    attributes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Partition:
+    """The example items sharing one partition key value."""
+
+    pk: str
+    items: tuple[CollectionRow, ...]
+
+
+@dataclass(frozen=True)
+class TableReport:
+    """One table: keys, indexes, settings, entities, patterns, warnings."""
+
+    name: str
+    pk: str
+    sk: str | None
+    type_attribute: str
+    ttl_attribute: str | None
+    stream: str | None
+    indexes: tuple[IndexReport, ...]
+    entities: tuple[EntityReport, ...]
+    patterns: tuple[PatternReport, ...]
+    partitions: tuple[Partition, ...]
+    warnings: tuple[Warning_, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    """The access-pattern report of one or more tables."""
+
+    tables: tuple[TableReport, ...] = field(default_factory=tuple)
+
+
+# ------------------------------------------------------------------------- examples
+
+
+def _base(annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _base(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return _base(args[0])
+    return annotation
+
+
+_EXAMPLE_TIME = datetime(2024, 5, 17, 9, 30, tzinfo=UTC)
+
+
+def example_value(name: str, annotation: Any, second: bool = False) -> Any:
+    """A deterministic example value of a field's type (``second``: a larger one)."""
+    base = _base(annotation)
+    origin = typing.get_origin(base)
+    if origin is typing.Literal:
+        choices = typing.get_args(base)
+        return choices[min(1, len(choices) - 1)] if second else choices[0]
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        members = list(base)
+        return members[min(1, len(members) - 1)] if second else members[0]
+    if base is bool:
+        return not second
+    if isinstance(base, type) and issubclass(base, int):
+        return 42 if second else 7
+    if base is float:
+        return 2.5 if second else 1.5
+    if base is Decimal:
+        return Decimal("99.50") if second else Decimal("19.99")
+    if isinstance(base, type) and issubclass(base, datetime):
+        return _EXAMPLE_TIME + timedelta(days=7) if second else _EXAMPLE_TIME
+    if isinstance(base, type) and issubclass(base, date):
+        return date(2024, 5, 24) if second else date(2024, 5, 17)
+    if base is uuid.UUID:
+        return uuid.UUID(int=2 if second else 1)
+    if base is bytes:
+        return b"\x00\x01"
+    if origin in (list, set, frozenset, tuple) or base in (list, set, frozenset, tuple):
+        return [] if origin in (list, tuple) or base in (list, tuple) else set()
+    if origin is dict or base is dict:
+        return {}
+    stem = name.removesuffix("_id").replace("_", "-")
+    return f"{stem}-{'2' if second else '1'}"
+
+
+def type_name(annotation: Any) -> str:
+    """A short, readable name of a field's type."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return type_name(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(annotation)
+        return " | ".join(type_name(a) for a in args)
+    if origin is typing.Literal:
+        return "Literal[" + ", ".join(repr(a) for a in typing.get_args(annotation)) + "]"
+    if origin is not None:
+        inner = ", ".join(type_name(a) for a in typing.get_args(annotation))
+        return f"{getattr(origin, '__name__', str(origin))}[{inner}]"
+    if annotation is type(None):
+        return "None"
+    return getattr(annotation, "__name__", str(annotation).replace("typing.", ""))
+
+
+def _text(value: dict[str, Any]) -> str:
+    ((kind, raw),) = value.items()
+    return str(raw) if kind in ("S", "N", "B") else str(value)
+
+
+# ------------------------------------------------------------------------- building
+
+
+def _entity_values(entity: type[Entity]) -> dict[str, Any]:
+    return {
+        name: example_value(name, info.annotation) for name, info in entity.model_fields.items()
+    }
+
+
+def _example_item(entity: type[Entity], values: dict[str, Any]) -> dict[str, Any]:
+    from singletable.entity import key_item
+
+    try:
+        return entity.model_validate(values).to_item()
+    except Exception:  # constraints the synthesized values miss: keys only
+        model = entity.__singletable__
+        item = key_item(model, values, entity.__name__)
+        item[model.table.type_attribute] = {"S": model.type_name}
+        return item
+
+
+def _entity_report(entity: type[Entity]) -> EntityReport:
+    model = entity.__singletable__
+    values = _entity_values(entity)
+    roles = {
+        model.version: "version",
+        model.ttl: "ttl",
+        model.created_at: "created_at",
+        model.updated_at: "updated_at",
+    }
+    fields = tuple(
+        FieldReport(
+            name,
+            model.attributes.get(name, name),
+            type_name(info.annotation),
+            roles.get(name) or ("key" if name in model.key_fields else ""),
+        )
+        for name, info in entity.model_fields.items()
+    )
+    item = _example_item(entity, values)
+    keys = []
+    for index, (pk, sk) in model.keys.items():
+        spec = model.table.spec(index)
+        pk_attr = model.table.primary.pk if spec.local else spec.pk
+        sk_attr = spec.sk if sk is not None else None
+        keys.append(
+            KeyReport(
+                index,
+                pk_attr,
+                pk.source,
+                _text(item[pk_attr]) if pk_attr in item else "(not written)",
+                sk_attr,
+                sk.source if sk is not None else None,
+                (_text(item[sk_attr]) if sk_attr in item else "(not written)")
+                if sk_attr is not None
+                else None,
+            )
+        )
+    return EntityReport(entity.__name__, model.type_name, fields, tuple(keys), item)
+
+
+def _pattern_values(bound: BoundPattern[Any]) -> dict[str, Any]:
+    annotations = {n: i.annotation for n, i in bound.entity.model_fields.items()}
+    values = {f: example_value(f, annotations[f]) for f in bound.pk_template.fields}
+    sk = bound.sk_template
+    op = bound.pattern.sort
+    if sk is None or not sk.fields or op == "begins_with":
+        return values
+    if op == "eq":
+        values.update({f: example_value(f, annotations[f]) for f in sk.fields})
+        return values
+    first = sk.fields[0]
+    if op == "between":
+        values[first] = (
+            example_value(first, annotations[first]),
+            example_value(first, annotations[first], second=True),
+        )
+    else:
+        values[first] = example_value(first, annotations[first])
+    return values
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_shown(v) for v in value) + ")"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    return str(value)
+
+
+def _read_cost(spec: IndexSpec) -> str:
+    return _GSI_RCU if spec.name is not None and not spec.local else _PAGE_RCU
+
+
+def _condition_text(request: dict[str, Any]) -> str:
+    text = str(request.get("KeyConditionExpression", ""))
+    for name, attribute in request.get("ExpressionAttributeNames", {}).items():
+        text = text.replace(name, attribute)
+    return text
+
+
+def _pattern_report(bound: BoundPattern[Any]) -> PatternReport:
+    from singletable.db import DB
+
+    values = _pattern_values(bound)
+    operation, request = DB().explain.query(bound, **values)
+    sk = bound.sk_template
+    return PatternReport(
+        bound.name,
+        bound.entity.__name__,
+        bound.spec.name,
+        _condition_text(request),
+        bound.pattern.sort if sk is not None else "(none)",
+        "descending" if bound.pattern.reverse else "ascending",
+        {k: _shown(v) for k, v in values.items()},
+        request,
+        operation,
+        _read_cost(bound.spec),
+    )
+
+
+def _collection_report(collection: Collection) -> PatternReport:
+    from singletable.db import DB
+
+    entity = collection.entities[0]
+    annotations = {n: i.annotation for n, i in entity.model_fields.items()}
+    values = {f: example_value(f, annotations[f]) for f in collection.pk_template.fields}
+    operation, request = DB().explain.collection(collection, **values)
+    return PatternReport(
+        collection.name,
+        ", ".join(e.__name__ for e in collection.entities),
+        collection.spec.name,
+        _condition_text(request),
+        "(whole partition)",
+        "ascending",
+        {k: _shown(v) for k, v in values.items()},
+        request,
+        operation,
+        _read_cost(collection.spec),
+    )
+
+
+def _bound_patterns(entity: type[Entity]) -> list[BoundPattern[Any]]:
+    found = []
+    for klass in reversed(entity.__mro__):
+        for value in vars(klass).values():
+            if isinstance(value, Query):
+                bound = value.bind(entity)
+                if bound not in found:
+                    found.append(bound)
+    return found
+
+
+def _projection(projection: Any) -> str:
+    if isinstance(projection, str):
+        return projection
+    return "INCLUDE " + ", ".join(projection)
+
+
+def _warnings(
+    table: Table,
+    patterns: list[PatternReport],
+    entity_patterns: dict[str, int],
+) -> list[Warning_]:
+    out: list[Warning_] = []
+    used = {p.index for p in patterns}
+    for name in table.indexes:
+        if name not in used:
+            out.append(
+                Warning_(
+                    "unused index",
+                    f"index {name}",
+                    "no access pattern queries it; it costs a write per item it holds "
+                    "and storage, for no read (add a Query(index=...) or drop it)",
+                )
+            )
+    entities = list(table.entities.values())
+    for entity in entities:
+        model = entity.__singletable__
+        annotations = {n: i.annotation for n, i in entity.model_fields.items()}
+        if entity_patterns.get(entity.__name__, 0) == 0:
+            out.append(
+                Warning_(
+                    "needs a scan",
+                    entity.__name__,
+                    "no access pattern reads it: listing its items can only be done with "
+                    "a Scan of the whole table (declare a Query, or a Collection with it)",
+                )
+            )
+        for index, (pk, sk) in model.keys.items():
+            where = "the table" if index is None else f"index {index}"
+            _partition_warnings(out, entity.__name__, where, pk, annotations)
+            if sk is not None and not sk.numeric:
+                _sort_warnings(out, entity.__name__, where, sk, annotations)
+    for i, entity in enumerate(entities):
+        for other in entities[i + 1 :]:
+            _overlap_warnings(out, entity, other)
+    return out
+
+
+def _partition_warnings(
+    out: list[Warning_], owner: str, where: str, pk: KeyTemplate, annotations: dict[str, Any]
+) -> None:
+    subject = f"{owner} on {where}: partition key {pk.source!r}"
+    if pk.is_constant:
+        out.append(
+            Warning_(
+                "hot partition",
+                subject,
+                "the template has no fields, so every item shares one partition, "
+                "limited to 1,000 writes and 3,000 reads per second; shard writes with a "
+                "suffix such as '#{shard}' (shard = hash(id) % N) and query the N shards",
+            )
+        )
+        return
+    low = []
+    for name in pk.fields:
+        base = _base(annotations[name])
+        is_enum = isinstance(base, type) and issubclass(base, enum.Enum)
+        if base is bool or is_enum or typing.get_origin(base) is typing.Literal:
+            low.append(name)
+    if len(low) == len(pk.fields):
+        out.append(
+            Warning_(
+                "hot partition",
+                subject,
+                f"it is made only of {', '.join(low)}, which takes a few values: few, "
+                "large partitions that take every write; add a shard suffix "
+                "('#{shard}', shard = hash(id) % N) and query the N shards",
+            )
+        )
+
+
+def _sort_warnings(
+    out: list[Warning_], owner: str, where: str, sk: KeyTemplate, annotations: dict[str, Any]
+) -> None:
+    for slot in sk.slots:
+        base = _base(annotations[slot.field])
+        if base is bool or (isinstance(base, type) and issubclass(base, enum.Enum)):
+            continue
+        if isinstance(base, type) and issubclass(base, int) and slot.width is None:
+            reason = (
+                f"{{{slot.field}}} is an int without padding: keys sort as text, so 10 "
+                f"comes before 9 (write {{{slot.field}:010}})"
+            )
+        elif base is Decimal or base is float:
+            reason = (
+                f"{{{slot.field}}} is a {base.__name__}: its text does not sort as its value "
+                "(store a scaled, zero-padded int instead)"
+            )
+        else:
+            continue
+        out.append(Warning_("sort order", f"{owner} on {where}: sort key {sk.source!r}", reason))
+
+
+def _overlap_warnings(out: list[Warning_], entity: type[Entity], other: type[Entity]) -> None:
+    mine, theirs = entity.__singletable__, other.__singletable__
+    for index, (pk, sk) in mine.keys.items():
+        other_keys = theirs.keys.get(index)
+        if other_keys is None or sk is None or other_keys[1] is None:
+            continue
+        other_pk, other_sk = other_keys
+        if other_sk is None:
+            continue
+        if pk.shape() != other_pk.shape() and not (pk.is_constant and other_pk.is_constant):
+            continue
+        a, b = sk.static_prefix, other_sk.static_prefix
+        if not (a.startswith(b) or b.startswith(a)):
+            continue
+        where = "the table" if index is None else f"index {index}"
+        shorter, longer = (entity, other) if len(a) <= len(b) else (other, entity)
+        prefix = min(a, b, key=len)
+        out.append(
+            Warning_(
+                "overlapping keys",
+                f"{entity.__name__} and {other.__name__} on {where}",
+                f"their sort keys start alike ({sk.source!r}, {other_sk.source!r}): "
+                f"begins_with({prefix!r}) for {shorter.__name__} also reads "
+                f"{longer.__name__} items in a shared partition (give each a distinct "
+                "literal start)",
+            )
+        )
+
+
+def _partitions(entities: Sequence[EntityReport], table: Table) -> tuple[Partition, ...]:
+    groups: dict[str, list[CollectionRow]] = {}
+    pk, sk = table.primary.pk, table.primary.sk
+    keys = table.key_attributes | {table.type_attribute}
+    for entity in entities:
+        item = entity.example_item
+        if pk not in item:
+            continue
+        attributes = {k: _text(v) for k, v in item.items() if k not in keys}
+        row = CollectionRow(
+            entity.name, _text(item[sk]) if sk is not None and sk in item else "", attributes
+        )
+        groups.setdefault(_text(item[pk]), []).append(row)
+    return tuple(
+        Partition(key, tuple(sorted(rows, key=lambda r: r.sk)))
+        for key, rows in sorted(groups.items())
+    )
+
+
+def build_table(table: Table, collections: Sequence[Collection] = ()) -> TableReport:
+    """The report of one table (``collections``: the collections over its entities)."""
+    entities = list(table.entities.values())
+    entity_reports = [_entity_report(e) for e in entities]
+    patterns: list[PatternReport] = []
+    entity_patterns: dict[str, int] = {}
+    for entity in entities:
+        for bound in _bound_patterns(entity):
+            patterns.append(_pattern_report(bound))
+            entity_patterns[entity.__name__] = entity_patterns.get(entity.__name__, 0) + 1
+    for collection in collections:
+        if collection.table is not table:
+            continue
+        patterns.append(_collection_report(collection))
+        for entity in collection.entities:
+            entity_patterns[entity.__name__] = entity_patterns.get(entity.__name__, 0) + 1
+    specs = [table.primary, *table.indexes.values()]
+    indexes = tuple(
+        IndexReport(
+            spec.name,
+            "table" if spec.name is None else ("local" if spec.local else "global"),
+            spec.pk,
+            spec.pk_type,
+            spec.sk,
+            spec.sk_type if spec.sk is not None else None,
+            _projection(spec.projection),
+            tuple(p.name for p in patterns if p.index == spec.name),
+        )
+        for spec in specs
+    )
+    return TableReport(
+        table.name,
+        table.primary.pk,
+        table.primary.sk,
+        table.type_attribute,
+        table.ttl_attribute,
+        table.stream,
+        indexes,
+        tuple(entity_reports),
+        tuple(patterns),
+        _partitions(entity_reports, table),
+        tuple(_warnings(table, patterns, entity_patterns)),
+    )
+
+
+def build_report(tables: Sequence[Table], collections: Sequence[Collection] = ()) -> Report:
+    """The access-pattern report of ``tables``, computed from their compiled model.
+
+    Args:
+        tables: the tables to describe (with the entities registered on them).
+        collections: collections to list as access patterns (they live outside entities).
+    """
+    return Report(tuple(build_table(t, collections) for t in tables))
