@@ -1,7 +1,8 @@
 """The ``singletable`` command: an adapter over the library (argparse, standard library only).
 
-Commands: ``serve`` (below), ``tables create|describe|delete|export``
-(:mod:`._cli_tables`) and ``data export|import`` (:mod:`._cli_data`).
+Commands: ``serve`` (below), ``report`` (:mod:`._cli_report`), ``tables
+create|describe|delete|export`` (:mod:`._cli_tables`) and ``data export|import``
+(:mod:`._cli_data`).
 
 ``singletable serve`` runs the DynamoDB-compatible HTTP endpoint
 (:class:`singletable.server.Server`) until SIGINT or SIGTERM, then stops
@@ -70,8 +71,9 @@ def _parser() -> argparse.ArgumentParser:
         choices=["debug", "info", "warning", "error"],
         help="debug logs one line per request (default info)",
     )
-    from singletable import _cli_data, _cli_tables
+    from singletable import _cli_data, _cli_report, _cli_tables
 
+    _cli_report.register(commands)
     _cli_tables.register(commands)
     _cli_data.register(commands)
     return parser
@@ -144,6 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from singletable import _cli_tables
 
             return _cli_tables.run(args)
+        if args.command == "report":
+            from singletable import _cli_report
+
+            return _cli_report.run(args)
         if args.command == "data":
             from singletable import _cli_data
 
