@@ -152,20 +152,16 @@ def to_botocore(request: Any) -> Any:
     """
     if not isinstance(request, dict):
         return _any_to(request)
-    changed: dict[str, Any] | None = None
-    for name, member in request.items():
-        convert = _TO.get(name)
-        if convert is not None:
-            new = convert(member)
-        elif isinstance(member, dict | list):
-            new = _any_to(member)
-        else:
-            continue
-        if new is not member:
-            if changed is None:
-                changed = dict(request)
-            changed[name] = new
-    return request if changed is None else changed
+    return _each_value(_request_member_to, request)
+
+
+def _request_member_to(name: str, member: Any) -> Any:
+    convert = _TO.get(name)
+    if convert is not None:
+        return convert(member)
+    if isinstance(member, dict | list):
+        return _any_to(member)
+    return member
 
 
 def from_botocore(response: Any) -> Any:
@@ -229,14 +225,7 @@ def _map_to(attributes: Any) -> Any:
     """A name -> attribute value map (an item, a key, ExpressionAttributeValues)."""
     if not isinstance(attributes, dict):
         return _any_to(attributes)
-    changed: dict[str, Any] | None = None
-    for name, av in attributes.items():
-        new = _av_to(av)
-        if new is not av:
-            if changed is None:
-                changed = dict(attributes)
-            changed[name] = new
-    return attributes if changed is None else changed
+    return _each_value(lambda _, av: _av_to(av), attributes)
 
 
 def _list_to(values: Any) -> Any:
@@ -258,14 +247,25 @@ def _request_items_to(tables: Any) -> Any:
     """BatchWriteItem's (table -> write requests) or BatchGetItem's (table -> keys)."""
     if not isinstance(tables, dict):
         return _any_to(tables)
+    return _each_value(
+        lambda _, requests: (
+            _actions_to(requests) if isinstance(requests, list) else to_botocore(requests)
+        ),
+        tables,
+    )
+
+
+def _each_value(convert: Callable[[str, Any], Any], mapping: dict[str, Any]) -> dict[str, Any]:
+    """``mapping`` with ``convert(key, value)`` applied to each value; ``mapping`` itself
+    when nothing changed (copy on write: a request is never modified)."""
     changed: dict[str, Any] | None = None
-    for table, requests in tables.items():
-        new = _actions_to(requests) if isinstance(requests, list) else to_botocore(requests)
-        if new is not requests:
+    for key, value in mapping.items():
+        new = convert(key, value)
+        if new is not value:
             if changed is None:
-                changed = dict(tables)
-            changed[table] = new
-    return tables if changed is None else changed
+                changed = dict(mapping)
+            changed[key] = new
+    return mapping if changed is None else changed
 
 
 def _each(convert: Callable[[Any], Any], values: Any) -> Any:
@@ -287,15 +287,10 @@ def _any_to(value: Any) -> Any:
             converted = _av_to(value)
             if converted is not value:
                 return converted
-        changed: dict[str, Any] | None = None
-        for key, member in value.items():
-            if isinstance(member, dict | list):
-                new = _any_to(member)
-                if new is not member:
-                    if changed is None:
-                        changed = dict(value)
-                    changed[key] = new
-        return value if changed is None else changed
+        return _each_value(
+            lambda _, member: _any_to(member) if isinstance(member, dict | list) else member,
+            value,
+        )
     if isinstance(value, list):
         return _each(_any_to, value)
     return value
