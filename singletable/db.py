@@ -19,7 +19,6 @@ exact ``(operation, request)`` the method would send first, without sending it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -53,8 +52,9 @@ _DEFAULT_SECRET = b"singletable cursor"
 
 
 def _scope(name: str, values: dict[str, Any], index: str | None) -> str:
-    shown = json.dumps(values, sort_keys=True, default=str)
-    return f"{name}|{index}|{hashlib.sha256(shown.encode()).hexdigest()[:16]}"
+    """What a cursor is bound to: the pattern, its index and the key values given
+    (cursors carry a digest of it, made by :mod:`._flows`)."""
+    return f"{name}|{index}|{json.dumps(values, sort_keys=True, default=str)}"
 
 
 def _query_spec(pattern: BoundPattern[Any], values: dict[str, Any], secret: bytes) -> QuerySpec:
@@ -565,9 +565,16 @@ class Explain:
         )
         return explain(flow)
 
-    def delete(self, entity: type[Entity], *, must_exist: bool = False, **key: Any) -> Call:
+    def delete(
+        self,
+        entity: type[Entity],
+        *,
+        must_exist: bool = False,
+        condition: Condition | None = None,
+        **key: Any,
+    ) -> Call:
         """DeleteItem's request."""
-        return explain(ops.delete(entity, key, must_exist=must_exist))
+        return explain(ops.delete(entity, key, must_exist=must_exist, condition=condition))
 
     def query(self, pattern: BoundPattern[Any], **values: Any) -> Call:
         """The first Query request of a pattern."""

@@ -247,6 +247,8 @@ def test_explain_shows_the_request_without_sending_it(db: DB) -> None:
     assert db.explain.write_many(deletes=[(Order, key)])[0] == "BatchWriteItem"
     assert db.explain.scan(Customer)[1]["ExpressionAttributeValues"] == {":type": {"S": "Customer"}}
     assert db.explain.get_together([(Order, key)])[0] == "TransactGetItems"
+    deleting = db.explain.delete(Order, condition=Order.status == "new", **key)[1]
+    assert deleting["ConditionExpression"] == "#c0 = :c0"
 
 
 def test_a_missing_table_is_table_not_found() -> None:
