@@ -157,9 +157,8 @@ def update_body(
 
     model = cls.__singletable__
     owner = cls.__name__
-    table_fields = set(model.index_keys(None)[0].fields)
-    if model.index_keys(None)[1] is not None:
-        table_fields |= set(model.index_keys(None)[1].fields)  # type: ignore[union-attr]
+    table_pk, table_sk = model.index_keys(None)
+    table_fields = set(table_pk.fields) | set(table_sk.fields if table_sk is not None else ())
     touched = changes.fields
     changed_keys = sorted(touched & table_fields)
     if changed_keys:
