@@ -24,8 +24,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import re
 import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -208,16 +210,19 @@ def _export(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------- finding tables
 
 
-def _load_tables(spec: str) -> dict[str, Table]:
-    """The Table objects of ``MODULE[:TABLE]``, by variable name, in definition order."""
-    from singletable.cli import UsageError
-    from singletable.table import Table
+def import_model(module_name: str) -> types.ModuleType:
+    """Import the user's model module; a missing module or a failing import is a UsageError.
 
-    module_name, _, wanted = spec.partition(":")
-    if not module_name:
-        raise UsageError(f"{spec!r}: expected MODULE[:TABLE]")
+    The working directory is searched first, as ``python -m`` would (uvicorn and
+    celery do the same), so ``singletable report app.models`` works from a
+    project's root even though a console script's ``sys.path`` lacks it.
+    """
+    from singletable.cli import UsageError
+
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     try:
-        module = importlib.import_module(module_name)
+        return importlib.import_module(module_name)
     except ModuleNotFoundError as error:
         if error.name is not None and (module_name + ".").startswith(error.name + "."):
             raise UsageError(f"no module named {module_name!r}") from None
@@ -226,6 +231,17 @@ def _load_tables(spec: str) -> dict[str, Table]:
         raise UsageError(
             f"importing {module_name!r} failed: {type(error).__name__}: {error}"
         ) from None
+
+
+def _load_tables(spec: str) -> dict[str, Table]:
+    """The Table objects of ``MODULE[:TABLE]``, by variable name, in definition order."""
+    from singletable.cli import UsageError
+    from singletable.table import Table
+
+    module_name, _, wanted = spec.partition(":")
+    if not module_name:
+        raise UsageError(f"{spec!r}: expected MODULE[:TABLE]")
+    module = import_model(module_name)
     found: dict[str, Table] = {}
     for variable, value in vars(module).items():
         if isinstance(value, Table) and all(value is not seen for seen in found.values()):

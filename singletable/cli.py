@@ -1,6 +1,7 @@
 """The ``singletable`` command: an adapter over the library (argparse, standard library only).
 
-Commands: ``serve`` (below), ``report`` (:mod:`._cli_report`), ``tables
+Commands: ``serve`` (below), ``report`` (:mod:`._cli_report`), ``explain``
+(:mod:`._cli_explain`), ``tables
 create|describe|delete|export`` (:mod:`._cli_tables`) and ``data export|import``
 (:mod:`._cli_data`).
 
@@ -71,9 +72,10 @@ def _parser() -> argparse.ArgumentParser:
         choices=["debug", "info", "warning", "error"],
         help="debug logs one line per request (default info)",
     )
-    from singletable import _cli_data, _cli_report, _cli_tables
+    from singletable import _cli_data, _cli_explain, _cli_report, _cli_tables
 
     _cli_report.register(commands)
+    _cli_explain.register(commands)
     _cli_tables.register(commands)
     _cli_data.register(commands)
     return parser
@@ -138,7 +140,13 @@ def _serve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``singletable`` command; returns its exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    # explain's FIELD=VALUE arguments may follow its options (--format json a=1 b=2).
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "explain" and not any(a.startswith("-") for a in extra):
+        args.values += extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         if args.command == "serve":
             return _serve(args)
@@ -150,6 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from singletable import _cli_report
 
             return _cli_report.run(args)
+        if args.command == "explain":
+            from singletable import _cli_explain
+
+            return _cli_explain.run(args)
         if args.command == "data":
             from singletable import _cli_data
 
