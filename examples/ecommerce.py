@@ -25,6 +25,7 @@ Access patterns:
 
 from __future__ import annotations
 
+# --8<-- [start:imports]
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -43,11 +44,15 @@ from singletable import (
     Update,
 )
 
+# --8<-- [end:imports]
+# --8<-- [start:table]
 shop = Table("shop", indexes=[GlobalIndex("GSI1", pk="GSI1PK", sk="GSI1SK")])
 
 Status = Literal["pending", "shipped", "delivered"]
+# --8<-- [end:table]
 
 
+# --8<-- [start:user]
 class User(Entity, table=shop):
     user_id: str
     name: str
@@ -55,8 +60,10 @@ class User(Entity, table=shop):
     joined: Annotated[datetime | None, CreatedAt] = None  # set on the first write
 
     keys = Keys(pk="USER#{user_id}", sk="PROFILE")
+    # --8<-- [end:user]
 
 
+# --8<-- [start:order]
 class Order(Entity, table=shop):
     user_id: str
     order_id: str
@@ -74,8 +81,10 @@ class Order(Entity, table=shop):
     for_user = Query(reverse=True)  # a user's orders, newest first
     placed_between = Query(sort="between")  # placed_at=(start, end), both included
     by_status = Query(index="GSI1")  # every order in a status, oldest first
+    # --8<-- [end:order]
 
 
+# --8<-- [start:product-review]
 class Product(Entity, table=shop):
     product_id: str
     name: str
@@ -93,14 +102,18 @@ class Review(Entity, table=shop):
     comment: str
 
     keys = Keys(pk="PRODUCT#{product_id}", sk="REVIEW#USER#{user_id}")
+    # --8<-- [end:product-review]
 
 
+# --8<-- [start:collection]
 # A product and its reviews live in one partition: one query reads both.
 product_page = Collection(Product, Review, name="product_page")
+# --8<-- [end:collection]
 
 DAY1 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
 
+# --8<-- [start:place-order]
 def place_order(db: DB, order: Order) -> Order:
     """Create ``order`` and take its quantity out of the product's stock, both or neither.
 
@@ -117,8 +130,10 @@ def place_order(db: DB, order: Order) -> Order:
         )
     stored: Order = tx.results[0]
     return stored
+    # --8<-- [end:place-order]
 
 
+# --8<-- [start:ship]
 def ship(db: DB, order: Order) -> Order:
     """Mark a pending order shipped (refused if it is not pending any more)."""
     return db.update(
@@ -129,13 +144,16 @@ def ship(db: DB, order: Order) -> Order:
         placed_at=order.placed_at,
         order_id=order.order_id,
     )
+    # --8<-- [end:ship]
 
 
+# --8<-- [start:review]
 def review(db: DB, entry: Review) -> None:
     """Add a review (one per user and product) and count it on the product."""
     with db.transaction() as tx:
         tx.put(entry, mode="create")
         tx.update(Product, Update().add(Product.review_count, 1), product_id=entry.product_id)
+    # --8<-- [end:review]
 
 
 def main() -> dict[str, Any]:
@@ -144,6 +162,7 @@ def main() -> dict[str, Any]:
     Returns what the checks in tests/examples/test_examples.py look at.
     """
     seen: dict[str, Any] = {}
+    # --8<-- [start:create]
     with DB() as db:  # the embedded engine, in memory
         db.create_table(shop)  # the table and its index, from the model
 
@@ -151,6 +170,7 @@ def main() -> dict[str, Any]:
         db.put(User(user_id="bob", name="Bob", email="bob@example.com"))
         db.put(Product(product_id="kb-01", name="Keyboard", price=Decimal("49.90"), stock=5))
         db.put(Product(product_id="ms-02", name="Mouse", price=Decimal("19.90"), stock=10))
+        # --8<-- [end:create]
 
         orders = [
             Order(user_id="alice", order_id="o1", placed_at=DAY1, product_id="kb-01",
@@ -166,6 +186,7 @@ def main() -> dict[str, Any]:
             place_order(db, order)
         print(f"placed {len(orders)} orders")
 
+        # --8<-- [start:stock-check]
         # Stock is checked in the same transaction as the order: 1 keyboard is left.
         try:
             place_order(
@@ -180,10 +201,12 @@ def main() -> dict[str, Any]:
         keyboard = db.require(Product, product_id="kb-01")
         print(f"keyboards left: {keyboard.stock}")
         seen["keyboards_left"] = keyboard.stock
+        # --8<-- [end:stock-check]
 
         alice = db.require(User, user_id="alice")
         print(f"user: {alice.name} <{alice.email}>")
 
+        # --8<-- [start:queries]
         newest = db.query(Order.for_user, user_id="alice").all()
         print("alice's orders, newest first:", [o.order_id for o in newest])
         seen["newest_first"] = [o.order_id for o in newest]
@@ -192,7 +215,9 @@ def main() -> dict[str, Any]:
         first_week = db.query(Order.placed_between, user_id="alice", placed_at=week).all()
         print("alice's orders in the first week:", [o.order_id for o in first_week])
         seen["first_week"] = [o.order_id for o in first_week]
+        # --8<-- [end:queries]
 
+        # --8<-- [start:pages]
         # Page by page: each page carries an opaque cursor to ask for the next one.
         pages = []
         query = db.query(Order.for_user, user_id="alice").page_size(2)
@@ -205,7 +230,9 @@ def main() -> dict[str, Any]:
                 break
         print("alice's orders, 2 a page:", pages)
         seen["pages"] = pages
+        # --8<-- [end:pages]
 
+        # --8<-- [start:shipping]
         # Shipping moves the order in the index: its GSI key is rewritten with the status.
         ship(db, orders[0])
         ship(db, orders[2])
@@ -217,12 +244,16 @@ def main() -> dict[str, Any]:
         pending = [o.order_id for o in db.query(Order.by_status, status="pending")]
         print("shipped:", shipped, "pending:", pending)
         seen["shipped"], seen["pending"] = shipped, pending
+        # --8<-- [end:shipping]
 
+        # --8<-- [start:filter]
         # A filter is applied after the key condition (DynamoDB still reads those items).
         big = db.query(Order.by_status, status="pending").where(Order.total > 30).all()
         print("pending orders over 30:", [o.order_id for o in big])
         seen["pending_over_30"] = [o.order_id for o in big]
+        # --8<-- [end:filter]
 
+        # --8<-- [start:collection-read]
         review(db, Review(product_id="kb-01", user_id="alice", rating=5, comment="Clicky."))
         review(db, Review(product_id="kb-01", user_id="bob", rating=3, comment="Loud."))
         kb = db.collection(product_page, product_id="kb-01")
@@ -233,12 +264,15 @@ def main() -> dict[str, Any]:
             f"average {sum(ratings) / len(ratings):.1f}"
         )
         seen["reviews"] = (product.review_count, ratings)
+        # --8<-- [end:collection-read]
 
+        # --8<-- [start:explain]
         # Every operation can show the request it would send, without sending it.
         operation, request = db.explain.query(Order.placed_between, user_id="alice", placed_at=week)
         print(f"{operation}: {request['KeyConditionExpression']}")
         print("  values:", {k: v["S"] for k, v in request["ExpressionAttributeValues"].items()})
         seen["explained"] = request
+        # --8<-- [end:explain]
     return seen
 
 
