@@ -5,14 +5,23 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import types
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import Annotated, Any
 
+import pydantic
 import pytest
 import report_shop_model as model
+from pydantic import Field
 
 from singletable import _cli_report
 from singletable._usage import UsageError
+from singletable.entity import Entity, Keys
+from singletable.patterns import Query
 from singletable.report import Report, build_report, render
+from singletable.table import Table
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("SINGLETABLE_REGENERATE_GOLDEN") == "1"
@@ -108,6 +117,9 @@ def test_warnings_name_the_problem_and_the_reason(report: Report) -> None:
     assert [w[1] for w in overlap] == ["Order and OrderLine on the table"]
     assert "begins_with('ORDER#') for Order also reads OrderLine" in overlap[0][2]
     assert [w[1] for w in warnings if w[0] == "needs a scan"] == ["Cart"]
+    assert [(w[1], w[2][:30]) for w in warnings if w[0] == "item size"] == [
+        ("Cart", "items can grow without limit, ")
+    ]
     # padded ints, datetimes and fixed literals raise nothing
     assert not any("OrderLine" in subject for kind, subject, _ in warnings if kind == "sort order")
 
@@ -185,3 +197,60 @@ def test_cli_user_errors(tmp_path: Path) -> None:
         _cli_report.run(_parse("report", "report_shop_model:nope"))
     with pytest.raises(UsageError, match="cannot write"):
         _cli_report.run(_parse("report", "report_shop_model", "-o", str(tmp_path / "x" / "y")))
+
+
+def _entity_warnings(kind: str, *fields: tuple[str, Any], sk: str = "X") -> list[str]:
+    """The reasons of ``kind`` warnings for a one-entity table with ``fields``."""
+    table = Table("t")
+
+    def body(namespace: dict[str, Any]) -> None:
+        namespace["__annotations__"] = {"thing_id": str, **dict(fields)}
+        namespace["keys"] = Keys(pk="THING#{thing_id}", sk=sk)
+        namespace["everything"] = Query()
+
+    types.new_class("Thing", (Entity,), {"table": table}, body)
+    return [w.reason for w in build_report([table]).tables[0].warnings if w.kind == kind]
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        # collections and blobs without max_length can grow past 400 KB
+        ([("tags", list[str])], "tags can grow without limit"),
+        ([("blob", bytes)], "blob can grow without limit"),
+        ([("counts", dict[str, int])], "counts can grow without limit"),
+        ([("nested", "Inner")], "nested.lines can grow without limit"),
+        # declared limits that add up past 400 KB
+        ([("body", Annotated[str, Field(max_length=120_000)])], "up to 48"),
+        ([("rows", Annotated[list[Annotated[bytes, Field(max_length=5000)]],
+                            Field(max_length=100)])], "up to 50"),
+        # bounded, and well under the limit: nothing
+        ([("tags", Annotated[list[str], Field(max_length=20)])], None),
+        ([("title", str), ("price", Decimal), ("when", datetime)], None),
+        ([("body", Annotated[str, Field(max_length=50_000)])], None),
+    ],
+)  # fmt: skip
+def test_items_that_may_pass_400_kb_are_warned_of(
+    fields: list[tuple[str, Any]], expected: str | None
+) -> None:
+    resolved = [
+        (name, Inner if annotation == "Inner" else annotation) for name, annotation in fields
+    ]
+    reasons = _entity_warnings("item size", *resolved)
+    if expected is None:
+        assert reasons == []
+    else:
+        assert len(reasons) == 1 and expected in reasons[0], reasons
+        assert "400 KB" in reasons[0]
+
+
+class Inner(pydantic.BaseModel):
+    label: str
+    lines: list[int]
+
+
+def test_dates_kept_as_text_in_a_sort_key_are_warned_of() -> None:
+    reasons = _entity_warnings("sort order", ("created_at", str), sk="AT#{created_at}")
+    assert len(reasons) == 1 and "ISO 8601 in one zone" in reasons[0]
+    assert _entity_warnings("sort order", ("created_at", datetime), sk="AT#{created_at}") == []
+    assert _entity_warnings("sort order", ("category", str), sk="C#{category}") == []
