@@ -119,7 +119,7 @@ def browser() -> Iterator[DevTools]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             pass_fds=(3, 4),  # kept open across exec (the rest are closed)
-            preexec_fn=wire_fds,  # noqa: PLW1509 - only dup2, before exec
+            preexec_fn=wire_fds,  # only dup2 and fcntl: safe before exec
         )
         os.close(to_browser_r)
         os.close(from_browser_w)
