@@ -119,20 +119,20 @@ def test_round_trip_on_a_durable_file(
 
 
 def test_round_trip_through_an_http_endpoint(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], dynamodb_server: Server
 ) -> None:
     out = tmp_path / "source.jsonl"
-    with Server() as server:
-        backend = LocalBackend(server.engine)
-        _create(backend, "Source")
-        _create(backend, "Target")
-        _fill(backend, "Source", _items(40))
-        where = ["--endpoint-url", server.url, "--region", "us-east-1"]
-        assert _run("export", *where, "Source", "-o", str(out)) == 0
-        # Binary comes back from botocore as bytes: the file holds base64 text again.
-        assert _sorted(_file_items(out)) == _sorted(_items(40))
-        assert _run("import", *where, "Target", "-i", str(out)) == 0
-        assert _scan(backend, "Target") == _sorted(_items(40))
+    server = dynamodb_server
+    backend = LocalBackend(server.engine)
+    _create(backend, "Source")
+    _create(backend, "Target")
+    _fill(backend, "Source", _items(40))
+    where = ["--endpoint-url", server.url, "--region", "us-east-1"]
+    assert _run("export", *where, "Source", "-o", str(out)) == 0
+    # Binary comes back from botocore as bytes: the file holds base64 text again.
+    assert _sorted(_file_items(out)) == _sorted(_items(40))
+    assert _run("import", *where, "Target", "-i", str(out)) == 0
+    assert _scan(backend, "Target") == _sorted(_items(40))
     assert "Target: 40 of 40 items imported (done)" in capsys.readouterr().err
 
 

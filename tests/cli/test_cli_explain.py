@@ -122,53 +122,53 @@ def test_an_unknown_option_is_refused(shop: Any, capsys: pytest.CaptureFixture[s
 
 
 def test_the_aws_cli_line_finds_what_the_orm_finds(
-    shop: Any, capsys: pytest.CaptureFixture[str]
+    shop: Any, capsys: pytest.CaptureFixture[str], dynamodb_server: Server
 ) -> None:
-    with Server() as server:
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=server.url,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
-        with DB(Boto3Backend(client)) as db:
-            db.create_table(shop.shop)
-            db.put(shop.Product(product_id="kb-01", name="Keyboard", price=1, stock=9))
-            placed = [datetime(2026, 3, day, 10, tzinfo=UTC) for day in (1, 4, 9)]
-            for number, when in enumerate(placed):
-                shop.place_order(
-                    db,
-                    shop.Order(user_id="alice", order_id=f"o{number}", placed_at=when,
-                               product_id="kb-01", quantity=1, total=1),
-                )  # fmt: skip
-            expected = db.query(
-                shop.Order.placed_between, user_id="alice", placed_at=(placed[0], placed[1])
-            ).all()
-        status, out, _ = _explain(
-            capsys,
-            "ecommerce:Order.placed_between",
-            "--format=aws-cli",
-            "user_id=alice",
-            f"placed_at={placed[0].isoformat()}",
-            f"placed_at={placed[1].isoformat()}",
-        )
-        assert status == 0
-        words = shlex.split(out)
-        assert words[:3] == ["aws", "dynamodb", "query"]
-        env = {
-            **os.environ,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        }
-        result = subprocess.run(
-            [sys.executable, "-m", "awscli", *words[1:], "--endpoint-url", server.url,
-             "--output", "json"],
-            capture_output=True, text=True, timeout=120, env=env,
-        )  # fmt: skip
+    server = dynamodb_server
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    with DB(Boto3Backend(client)) as db:
+        db.create_table(shop.shop)
+        db.put(shop.Product(product_id="kb-01", name="Keyboard", price=1, stock=9))
+        placed = [datetime(2026, 3, day, 10, tzinfo=UTC) for day in (1, 4, 9)]
+        for number, when in enumerate(placed):
+            shop.place_order(
+                db,
+                shop.Order(user_id="alice", order_id=f"o{number}", placed_at=when,
+                           product_id="kb-01", quantity=1, total=1),
+            )  # fmt: skip
+        expected = db.query(
+            shop.Order.placed_between, user_id="alice", placed_at=(placed[0], placed[1])
+        ).all()
+    status, out, _ = _explain(
+        capsys,
+        "ecommerce:Order.placed_between",
+        "--format=aws-cli",
+        "user_id=alice",
+        f"placed_at={placed[0].isoformat()}",
+        f"placed_at={placed[1].isoformat()}",
+    )
+    assert status == 0
+    words = shlex.split(out)
+    assert words[:3] == ["aws", "dynamodb", "query"]
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "awscli", *words[1:], "--endpoint-url", server.url,
+         "--output", "json"],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     found = [item["order_id"]["S"] for item in json.loads(result.stdout)["Items"]]
     assert found == [order.order_id for order in expected] == ["o0", "o1"]

@@ -6,7 +6,6 @@ import argparse
 import json
 import re
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +54,9 @@ def _run(*argv: str) -> int:
 
 
 @pytest.fixture
-def server() -> Iterator[Server]:
-    with Server() as running:
-        yield running
+def server(dynamodb_server: Server) -> Server:
+    """The pytest plugin's running endpoint."""
+    return dynamodb_server
 
 
 def _endpoint(server: Server) -> list[str]:

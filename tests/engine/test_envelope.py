@@ -17,8 +17,9 @@ KEY = {"PK": {"S": "p"}}
 
 
 @pytest.fixture
-def engine() -> LocalEngine:
-    engine = LocalEngine()
+def engine(dynamodb_engine: LocalEngine) -> LocalEngine:
+    """The plugin's fresh engine (closed after the test) with the table these tests use."""
+    engine = dynamodb_engine
     engine.call(
         "CreateTable",
         {

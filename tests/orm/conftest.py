@@ -164,23 +164,21 @@ def backend_engine(_backend_case: _Case) -> LocalEngine | None:
 
 
 @pytest.fixture
-def aio_backend() -> Iterator[AioSync]:
-    """An :class:`AioBoto3Backend` against a fresh :class:`Server`, in its sync adapter."""
-    with Server() as server:
-        aio = AioSync(server.url)
-        try:
-            yield aio
-        finally:
-            aio.close()
+def aio_backend(dynamodb_server: Server) -> Iterator[AioSync]:
+    """An :class:`AioBoto3Backend` against the plugin's fresh server, in its sync adapter."""
+    aio = AioSync(dynamodb_server.url)
+    try:
+        yield aio
+    finally:
+        aio.close()
 
 
 @pytest.fixture
-def boto3_client() -> Iterator[Any]:
-    """A plain boto3 client against a fresh :class:`Server` (for tests of the boto3 backend
-    with a client the test owns)."""
-    with Server() as server:
-        client = boto3.client("dynamodb", endpoint_url=server.url, region_name=REGION)
-        try:
-            yield client
-        finally:
-            client.close()
+def boto3_client(dynamodb_server: Server) -> Iterator[Any]:
+    """A plain boto3 client against the plugin's fresh server (for tests of the boto3
+    backend with a client the test owns)."""
+    client = boto3.client("dynamodb", endpoint_url=dynamodb_server.url, region_name=REGION)
+    try:
+        yield client
+    finally:
+        client.close()

@@ -1,8 +1,10 @@
-"""Fixtures of the HTTP endpoint's tests: a running ``singletable serve`` per test."""
+"""Fixtures of the HTTP endpoint's tests: a running ``singletable serve`` per test.
+
+The server is the pytest plugin's ``dynamodb_server`` (singletable.pytest_plugin).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -14,10 +16,9 @@ REGION = "us-east-1"
 
 
 @pytest.fixture
-def server() -> Iterator[Server]:
+def server(dynamodb_server: Server) -> Server:
     """A fresh in-memory server on a free port of 127.0.0.1, stopped after the test."""
-    with Server() as running:
-        yield running
+    return dynamodb_server
 
 
 @pytest.fixture
