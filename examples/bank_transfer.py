@@ -70,6 +70,7 @@ def transfer(
         amount=amount,
         at=at,
     )
+    # --8<-- [start:transfer]
     with db.transaction(token=transfer_id) as tx:
         tx.update(
             Account,
@@ -79,6 +80,7 @@ def transfer(
         )
         tx.update(Account, Update().add(Account.balance, amount), account_id=destination)
         tx.put(record, mode="create")
+    # --8<-- [end:transfer]
 
 
 def balances(db: DB, *account_ids: str) -> dict[str, str]:

@@ -68,12 +68,14 @@ def log_in(db: DB, clock: Clock, user_id: str, device: str) -> Session:
     return db.put(session, mode="create")  # a random id that already exists is refused
 
 
+# --8<-- [start:active-session]
 def active_session(db: DB, clock: Clock, session_id: str) -> Session | None:
     """The session, if it exists and has not expired (expired items may still be stored)."""
     session = db.get(Session, session_id=session_id)
     if session is None or session.expires_at <= clock.now:
         return None
     return session
+    # --8<-- [end:active-session]
 
 
 def touch(db: DB, clock: Clock, session: Session) -> Session:
@@ -92,10 +94,12 @@ def touch(db: DB, clock: Clock, session: Session) -> Session:
     )
 
 
+# --8<-- [start:sessions-of]
 def sessions_of(db: DB, clock: Clock, user_id: str) -> list[str]:
     """The devices of ``user_id``'s unexpired sessions (a filter on the index query)."""
     query = db.query(Session.of_user, user_id=user_id).where(Session.expires_at > clock.now)
     return [s.device for s in query]
+    # --8<-- [end:sessions-of]
 
 
 def main() -> dict[str, Any]:
