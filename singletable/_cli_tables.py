@@ -9,6 +9,10 @@ variable name or table name is ``TABLE``.
   :meth:`singletable.db.DB.create_table`.
 - ``tables describe NAME...`` prints the DescribeTable responses as JSON.
 - ``tables delete NAME...`` deletes tables by name.
+
+``create`` and ``delete`` wait (unless ``--no-wait``) until each table and its
+global indexes are ACTIVE, or until it is gone, with a line on stderr each time
+the state changes: on DynamoDB that takes seconds to minutes.
 - ``tables export MODULE[:TABLE] --format cloudformation|terraform|cdk-json``
   writes the tables' definitions: CloudFormation ``AWS::DynamoDB::Table``
   resources (JSON), Terraform ``aws_dynamodb_table`` resources (HCL), or the CDK
@@ -57,6 +61,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     create.add_argument(
         "--exist-ok", action="store_true", help="a table that already exists is not an error"
     )
+    _wait_arguments(create, "until each table and its global indexes are ACTIVE")
     _backend_arguments(create)
 
     describe = actions.add_parser(
@@ -69,6 +74,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "delete", help="delete tables by name", description="Delete tables and their items."
     )
     delete.add_argument("names", metavar="NAME", nargs="+", help="table name")
+    _wait_arguments(delete, "until each table is gone")
     _backend_arguments(delete)
 
     export = actions.add_parser(
@@ -82,6 +88,19 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     export.add_argument("model", metavar="MODULE[:TABLE]", help="module holding the Table objects")
     export.add_argument("--format", required=True, choices=_FORMATS, help="output format")
     export.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+
+
+def _wait_arguments(parser: argparse.ArgumentParser, until: str) -> None:
+    parser.add_argument(
+        "--no-wait", dest="wait", action="store_false", help=f"return at once instead of {until}"
+    )
+    parser.add_argument(
+        "--wait-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=600.0,
+        help="give up waiting after this long (default 600)",
+    )
 
 
 def _backend_arguments(parser: argparse.ArgumentParser) -> None:
@@ -164,11 +183,72 @@ def _create(args: argparse.Namespace, backend: Backend) -> int:
     from singletable.db import DB
 
     db = DB(backend)
-    for table in _load_tables(args.model).values():
-        print(f"creating {table.name} ...", file=sys.stderr, flush=True)
+    tables = list(_load_tables(args.model).values())
+    for number, table in enumerate(tables, 1):
+        _progress(f"{table.name}: creating (table {number} of {len(tables)})")
         created = db.create_table(table, exist_ok=args.exist_ok)
-        print(f"{table.name}: {'created' if created else 'already exists'}")
+        waited = _wait(backend, table.name, args, gone=False) if args.wait else None
+        outcome = "created" if created else "already exists"
+        print(f"{table.name}: {outcome}" + (f" (ACTIVE after {waited:.0f} s)" if waited and waited >= 1 else ""))
     return 0
+
+
+# Seconds between DescribeTable calls while waiting (tests set it to 0).
+_POLL_SECONDS = 2.0
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _wait(backend: Backend, name: str, args: argparse.Namespace, *, gone: bool) -> float:
+    """Poll DescribeTable until the table (and every global index) is ACTIVE, or, with
+    ``gone``, until it no longer exists; a progress line whenever the state changes.
+    Returns the seconds waited.
+
+    Creating a table on DynamoDB takes seconds to minutes (longer with global
+    indexes); the local engine answers ACTIVE at once, so this costs one call there.
+    """
+    import time
+
+    from singletable.cli import UsageError
+    from singletable.errors import TableNotFoundError
+
+    started = time.monotonic()
+    shown = ""
+    while True:
+        try:
+            table = backend.call("DescribeTable", {"TableName": name})["Table"]
+        except TableNotFoundError:
+            if gone:
+                return time.monotonic() - started
+            raise
+        state = _state(table)
+        if not gone and state == "ACTIVE":
+            return time.monotonic() - started
+        elapsed = time.monotonic() - started
+        if state != shown:
+            _progress(f"{name}: {state} ({elapsed:.0f} s)")
+            shown = state
+        if elapsed >= args.wait_timeout:
+            raise UsageError(
+                f"{name}: still {state} after {args.wait_timeout:g} s "
+                "(raise --wait-timeout, or --no-wait)"
+            )
+        time.sleep(_POLL_SECONDS)
+
+
+def _state(table: dict[str, Any]) -> str:
+    """``ACTIVE``, or the table's status with each index that is not ACTIVE yet."""
+    status = str(table.get("TableStatus", "ACTIVE"))
+    pending = [
+        f"{index['IndexName']} {index.get('IndexStatus', '?')}"
+        for index in table.get("GlobalSecondaryIndexes", ())
+        if index.get("IndexStatus", "ACTIVE") != "ACTIVE"
+    ]
+    if status == "ACTIVE" and not pending:
+        return "ACTIVE"
+    return "; ".join([status, *pending])
 
 
 def _describe(args: argparse.Namespace, backend: Backend) -> int:
@@ -179,9 +259,11 @@ def _describe(args: argparse.Namespace, backend: Backend) -> int:
 
 
 def _delete(args: argparse.Namespace, backend: Backend) -> int:
-    for name in args.names:
+    for number, name in enumerate(args.names, 1):
+        _progress(f"{name}: deleting (table {number} of {len(args.names)})")
         backend.call("DeleteTable", {"TableName": name})
-        print(f"{name}: deleted")
+        waited = _wait(backend, name, args, gone=True) if args.wait else None
+        print(f"{name}: deleted" + (f" (gone after {waited:.0f} s)" if waited and waited >= 1 else ""))
     return 0
 
 

@@ -356,3 +356,92 @@ def test_the_singletable_command_runs_tables_and_data(tmp_path: Path) -> None:
         timeout=60,
     )
     assert listed.returncode == 0 and "export" in listed.stdout and "import" in listed.stdout
+
+
+class _SlowTables:
+    """A backend over the engine whose DescribeTable answers as DynamoDB does while a
+    table is being created (CREATING, then a global index still CREATING) or deleted
+    (DELETING), for the first calls."""
+
+    def __init__(self, states: list[tuple[str, str | None]]) -> None:
+        self.inner = LocalBackend()
+        self.states = states  # (table status, first GSI's status) per DescribeTable
+        self.described = 0
+
+    def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        response = self.inner.call(operation, request)
+        if operation == "DescribeTable" and self.states:
+            self.described += 1
+            status, index = self.states.pop(0)
+            table = {**response["Table"], "TableStatus": status}
+            if index is not None:
+                first, *rest = table["GlobalSecondaryIndexes"]
+                table["GlobalSecondaryIndexes"] = [{**first, "IndexStatus": index}, *rest]
+            return {"Table": table}
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _args(model: str, **options: Any) -> argparse.Namespace:
+    settings = {"exist_ok": False, "wait": True, "wait_timeout": 600.0, **options}
+    return argparse.Namespace(model=model, **settings)
+
+
+def test_create_waits_for_the_table_and_its_indexes_with_progress(
+    model: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_cli_tables, "_POLL_SECONDS", 0)
+    backend = _SlowTables(
+        # DescribeTable #1 is the TTL flow's; then the wait's: CREATING twice, an
+        # index still CREATING twice, then ACTIVE.
+        [("ACTIVE", None), ("CREATING", "CREATING"), ("CREATING", "CREATING"),
+         ("ACTIVE", "CREATING"), ("ACTIVE", "CREATING")]
+    )  # fmt: skip
+    assert _cli_tables._create(_args(f"{model}:app"), backend) == 0
+    out, err = capsys.readouterr()
+    assert out == "app-table: created\n"
+    assert err.splitlines() == [
+        "app-table: creating (table 1 of 1)",
+        "app-table: CREATING; GSI1 CREATING (0 s)",
+        "app-table: ACTIVE; GSI1 CREATING (0 s)",
+    ]
+    assert backend.states == [] and backend.described == 5
+
+
+def test_waiting_gives_up_after_the_timeout(
+    model: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_cli_tables, "_POLL_SECONDS", 0)
+    backend = _SlowTables([("CREATING", None)] * 1000)
+    with pytest.raises(
+        UsageError, match=r"^audit: still CREATING after 0 s \(raise --wait-timeout"
+    ):
+        _cli_tables._create(_args(f"{model}:audit", wait_timeout=0.0), backend)
+
+
+def test_delete_waits_until_the_table_is_gone(
+    model: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_cli_tables, "_POLL_SECONDS", 0)
+    backend = _SlowTables([])
+    _cli_tables._create(_args(f"{model}:audit"), backend)
+    capsys.readouterr()
+    # DeleteTable has happened on the engine; DescribeTable still says DELETING twice.
+    backend.states = [("DELETING", None), ("DELETING", None)]
+    real_call = backend.inner.call
+
+    def call(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        if operation == "DescribeTable" and backend.states:
+            backend.states.pop(0)
+            return {"Table": {"TableName": "audit", "TableStatus": "DELETING"}}
+        return real_call(operation, request)
+
+    backend.call = call  # type: ignore[method-assign]
+    names = argparse.Namespace(names=["audit"], wait=True, wait_timeout=600.0)
+    assert _cli_tables._delete(names, backend) == 0
+    out, err = capsys.readouterr()
+    assert out == "audit: deleted\n"
+    assert err.splitlines() == ["audit: deleting (table 1 of 1)", "audit: DELETING (0 s)"]
+    assert backend.states == []
