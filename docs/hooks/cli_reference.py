@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 MARKER = "<!-- cli-reference -->"
-WIDTH = "88"  # argparse wraps help at $COLUMNS: fixed, so the output does not depend on the terminal
+# argparse wraps help at $COLUMNS; a fixed width keeps the output independent of the terminal.
+WIDTH = "88"
 
 
 def walk(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
