@@ -11,12 +11,14 @@ removed when the export completes, so its presence means "interrupted":
 ``--resume`` then drops any incomplete last line of ``FILE`` and continues the scan
 after the item on the last complete line.
 
-``import TABLE -i FILE`` reads the file twice. The first pass validates every line
+``import TABLE -i FILE [--resume]`` reads the file twice. The first pass validates every line
 (JSON, the ``{"Item": ...}`` shape, each AttributeValue, the item's size, and the
 table's key attributes from DescribeTable: present, of the declared type, not
 empty; index key attributes, when present, likewise) and stops at the first bad
 one, naming its line, before anything is written. The second pass writes with
-BatchWriteItem, 25 items a request, retrying unprocessed items with backoff.
+BatchWriteItem, 25 items a request, retrying unprocessed items with backoff; the
+sidecar ``FILE.import.state`` records the last line written (at most once a
+second), so ``--resume`` continues an interrupted import after it.
 
 Both print their progress on stderr. The data comes from a DynamoDB endpoint
 (``--endpoint-url``, any AWS SDK compatible service, through boto3) or from a durable
@@ -90,11 +92,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="write the items of a file to a table",
         description=(
             "Validate every line of FILE against TABLE's keys first (a bad line is reported "
-            "and nothing is written), then write the items with BatchWriteItem."
+            "and nothing is written), then write the items with BatchWriteItem. If "
+            "interrupted, FILE.import.state records the lines written and --resume continues "
+            "after them; the state file is removed when done."
         ),
     )
     load.add_argument("table", metavar="TABLE")
     load.add_argument("-i", "--input", metavar="FILE", required=True, help="file to read")
+    load.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted import of FILE (needs FILE.import.state)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -112,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         if args.data_command == "export":
             _export(backend, args.table, args.output, resume=args.resume, limit=args.page_size)
         else:
-            _import(backend, args.table, args.input)
+            _import(backend, args.table, args.input, resume=args.resume)
     except DynamoDBServiceError as error:
         raise UsageError(str(error)) from None
     finally:
@@ -151,11 +160,13 @@ class _Progress:
         self.of = "" if total is None else f" of {total}"
         self.last = 0.0
 
-    def update(self, count: int, *, final: bool = False) -> None:
+    def update(self, count: int, *, final: bool = False, resumed: int | None = None) -> None:
         now = time.monotonic()
-        if final or now - self.last >= _PROGRESS_EVERY:
+        if final or resumed is not None or now - self.last >= _PROGRESS_EVERY:
             self.last = now
             done = " (done)" if final else ""
+            if resumed is not None:
+                done = f" before; resuming after line {resumed}"
             line = f"{self.table}: {count}{self.of} items {self.verb}{done}"
             print(line, file=sys.stderr, flush=True)
 
@@ -221,7 +232,13 @@ def _line(item: dict[str, Any]) -> bytes:
 def _write_state(
     path: str, table: str, key: dict[str, Any] | None, lines: int, offset: int
 ) -> None:
-    state = {"TableName": table, "LastEvaluatedKey": key, "Lines": lines, "Bytes": offset}
+    _save_state(
+        path, {"TableName": table, "LastEvaluatedKey": key, "Lines": lines, "Bytes": offset}
+    )
+
+
+def _save_state(path: str, state: dict[str, Any]) -> None:
+    """Write ``state`` as JSON, durably and atomically (a crash leaves old or new)."""
     temporary = path + ".tmp"
     with open(temporary, "w", encoding="utf-8") as out:
         json.dump(state, out)
@@ -230,7 +247,7 @@ def _write_state(
     os.replace(temporary, path)
 
 
-def _read_state(path: str, table: str) -> dict[str, Any]:
+def _read_state(path: str, table: str, what: str = "export") -> dict[str, Any]:
     from singletable.cli import UsageError
 
     try:
@@ -238,12 +255,12 @@ def _read_state(path: str, table: str) -> dict[str, Any]:
             state = json.load(state_file)
     except FileNotFoundError:
         raise UsageError(
-            f"nothing to resume: {path} does not exist (the export finished or never started)"
+            f"nothing to resume: {path} does not exist (the {what} finished or never started)"
         ) from None
     except (OSError, ValueError) as error:
-        raise UsageError(f"{path} is not a readable export state: {error}") from None
+        raise UsageError(f"{path} is not a readable {what} state: {error}") from None
     if not isinstance(state, dict) or state.get("TableName") != table:
-        raise UsageError(f"{path} is the state of an export of another table, not {table}")
+        raise UsageError(f"{path} is the state of an {what} of another table, not {table}")
     return state
 
 
@@ -276,31 +293,69 @@ def _truncate_to_last_line(path: str) -> tuple[int, dict[str, Any] | None]:
 # -- import ----------------------------------------------------------------------------------
 
 
-def _import(backend: Backend, table: str, path: str) -> None:
+def _import(backend: Backend, table: str, path: str, *, resume: bool) -> None:
+    """Validate every line, then write the items in order, a chunk per BatchWriteItem.
+
+    After each chunk (at most once a second) ``FILE.import.state`` records the last
+    line written; every line before it is in the table. Puts overwrite, so lines
+    written again after a resume leave the table as one uninterrupted run would.
+    """
     from singletable.cli import UsageError
 
     if not os.path.isfile(path):
         raise UsageError(f"no file at {path}")
+    state_path = path + ".import.state"
+    done_line, count = 0, 0
+    if resume:
+        state = _read_state(state_path, table, "import")
+        done_line, count = int(state.get("Line", 0)), int(state.get("Items", 0))
+    elif os.path.exists(state_path):
+        raise UsageError(
+            f"{state_path} exists: an import of {path} was interrupted; "
+            "continue it with --resume or remove the state file"
+        )
     description = _describe(backend, table)
     checks = _key_checks(description)
     primary = [k["AttributeName"] for k in description["KeySchema"]]
     total = sum(1 for _ in _items(path, checks))  # validates every line, writes nothing
     progress = _Progress(table, "imported", total)
-    count = 0
+    if resume:
+        progress.update(count, resumed=done_line)
     chunk: list[dict[str, Any]] = []
     keys: set[str] = set()
-    for item in _items(path, checks):
-        # One request may not put the same key twice; a later line wins, as it would
-        # one line at a time.
-        key = json.dumps([item[name] for name in primary], sort_keys=True)
-        if key in keys or len(chunk) == _BATCH:
-            count += _write_chunk(backend, table, chunk)
-            progress.update(count)
-            chunk, keys = [], set()
-        chunk.append(item)
-        keys.add(key)
-    if chunk:
+    written = done_line  # every line up to here is in the table
+    saved = time.monotonic()
+
+    def flush(last_line: int) -> None:
+        nonlocal count, written, saved, chunk, keys
         count += _write_chunk(backend, table, chunk)
+        written = last_line
+        chunk, keys = [], set()
+        progress.update(count)
+        if time.monotonic() - saved >= _PROGRESS_EVERY:
+            _save_state(state_path, {"TableName": table, "Line": written, "Items": count})
+            saved = time.monotonic()
+
+    previous = done_line
+    try:
+        for number, item in _items(path, checks):
+            if number <= done_line:
+                continue
+            # One request may not put the same key twice; a later line wins, as it
+            # would one line at a time.
+            key = json.dumps([item[name] for name in primary], sort_keys=True)
+            if key in keys or len(chunk) == _BATCH:
+                flush(previous)
+            chunk.append(item)
+            keys.add(key)
+            previous = number
+        if chunk:
+            flush(previous)
+    except BaseException:  # throttled, interrupted, ...: record how far it got
+        _save_state(state_path, {"TableName": table, "Line": written, "Items": count})
+        raise
+    if os.path.exists(state_path):
+        os.remove(state_path)
     progress.update(count, final=True)
 
 
@@ -333,8 +388,11 @@ def _key_checks(description: dict[str, Any]) -> dict[str, tuple[str, bool, int]]
     return checks
 
 
-def _items(path: str, checks: dict[str, tuple[str, bool, int]]) -> Iterator[dict[str, Any]]:
-    """Every item of the file, validated; UsageError names the first bad line."""
+def _items(
+    path: str, checks: dict[str, tuple[str, bool, int]]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Every item of the file with its line number, validated; UsageError names the
+    first bad line."""
     from singletable.cli import UsageError
 
     with open(path, encoding="utf-8") as lines:
@@ -353,7 +411,7 @@ def _items(path: str, checks: dict[str, tuple[str, bool, int]]) -> Iterator[dict
             if problem is not None:
                 raise UsageError(f"{path}:{number}: {problem}")
             assert item is not None
-            yield item
+            yield number, item
 
 
 def _next_line(lines: IO[str]) -> str | None:
@@ -414,6 +472,5 @@ def _write_chunk(backend: Backend, table: str, chunk: list[dict[str, Any]]) -> i
             return len(chunk)
     raise UsageError(
         f"{len(requests)} items still unprocessed after {_MAX_ATTEMPTS} BatchWriteItem calls "
-        "(the table is throttled); import the file again to finish (it overwrites, so it is "
-        "safe)"
+        "(the table is throttled); continue with --resume"
     )

@@ -189,12 +189,17 @@ def _create(args: argparse.Namespace, backend: Backend) -> int:
         created = db.create_table(table, exist_ok=args.exist_ok)
         waited = _wait(backend, table.name, args, gone=False) if args.wait else None
         outcome = "created" if created else "already exists"
-        print(f"{table.name}: {outcome}" + (f" (ACTIVE after {waited:.0f} s)" if waited and waited >= 1 else ""))
+        print(f"{table.name}: {outcome}" + _after(waited, "ACTIVE"))
     return 0
 
 
 # Seconds between DescribeTable calls while waiting (tests set it to 0).
 _POLL_SECONDS = 2.0
+
+
+def _after(waited: float | None, state: str) -> str:
+    """`` (ACTIVE after 12 s)`` when the wait took a second or more, else nothing."""
+    return f" ({state} after {waited:.0f} s)" if waited is not None and waited >= 1 else ""
 
 
 def _progress(line: str) -> None:
@@ -263,7 +268,7 @@ def _delete(args: argparse.Namespace, backend: Backend) -> int:
         _progress(f"{name}: deleting (table {number} of {len(args.names)})")
         backend.call("DeleteTable", {"TableName": name})
         waited = _wait(backend, name, args, gone=True) if args.wait else None
-        print(f"{name}: deleted" + (f" (gone after {waited:.0f} s)" if waited and waited >= 1 else ""))
+        print(f"{name}: deleted" + _after(waited, "gone"))
     return 0
 
 

@@ -245,3 +245,57 @@ def test_exactly_one_source_is_required(tmp_path: Path) -> None:
         _run("export", "--data", "a", "--endpoint-url", "http://127.0.0.1:1", "S", "-o", "x")
     with pytest.raises(UsageError, match="no data file"):
         _run("export", "--data", str(tmp_path / "missing.db"), "S", "-o", str(tmp_path / "x"))
+
+
+def test_an_interrupted_import_resumes_after_the_lines_written(
+    data_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    items = _items(100)
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"Item": i}) + "\n" for i in items), encoding="utf-8")
+    state = Path(str(source) + ".import.state")
+    original = LocalBackend.call
+    batches: list[int] = []
+
+    def interrupted(self: LocalBackend, operation: str, request: dict[str, Any]) -> Any:
+        if operation == "BatchWriteItem":
+            if len(batches) == 2:
+                raise KeyboardInterrupt  # the third chunk never reaches the table
+            batches.append(len(request["RequestItems"]["Target"]))
+        return original(self, operation, request)
+
+    monkeypatch.setattr(LocalBackend, "call", interrupted)
+    args = ("import", "--data", str(data_file), "Target", "-i", str(source))
+    with pytest.raises(KeyboardInterrupt):
+        _run(*args)
+    monkeypatch.setattr(LocalBackend, "call", original)
+    assert batches == [25, 25]
+    assert json.loads(state.read_text()) == {"TableName": "Target", "Line": 50, "Items": 50}
+    with pytest.raises(UsageError, match="interrupted; continue it with --resume"):
+        _run(*args)
+    with pytest.raises(UsageError, match="state of an import of another table"):
+        _run("import", "--data", str(data_file), "Source", "-i", str(source), "--resume")
+    capsys.readouterr()
+
+    writes: list[int] = []
+
+    def counted(self: LocalBackend, operation: str, request: dict[str, Any]) -> Any:
+        if operation == "BatchWriteItem":
+            writes.append(len(request["RequestItems"]["Target"]))
+        return original(self, operation, request)
+
+    monkeypatch.setattr(LocalBackend, "call", counted)
+    assert _run(*args, "--resume") == 0
+    monkeypatch.setattr(LocalBackend, "call", original)
+    assert writes == [25, 25]  # only the 50 lines not yet written
+    assert not state.exists()
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "Target: 50 of 100 items imported before; resuming after line 50"
+    assert err[-1] == "Target: 100 of 100 items imported (done)"
+    with LocalBackend(path=data_file) as backend:
+        assert _scan(backend, "Target") == _sorted(items)
+    with pytest.raises(UsageError, match=r"nothing to resume: .* \(the import finished"):
+        _run(*args, "--resume")
