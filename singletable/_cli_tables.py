@@ -158,6 +158,8 @@ def _connect(args: argparse.Namespace) -> _Connection:
         from singletable.backends.local.durable import DurableStorageError
         from singletable.backends.local.errors import DynamoDBError
 
+        if args.tables_command != "create" and not os.path.isfile(args.data):
+            raise UsageError(f"no data file at {args.data}")  # only create makes one
         try:
             return _Connection(LocalBackend(path=args.data))
         except OSError as error:

@@ -146,6 +146,16 @@ def test_data_with_endpoint_is_refused(model: str, server: Server, tmp_path: Pat
         _run("tables", "create", model, "--data", str(tmp_path / "x.db"), *_endpoint(server))
 
 
+@pytest.mark.parametrize("action", ["describe", "delete"])
+def test_describe_or_delete_on_a_missing_data_file_creates_none(
+    action: str, tmp_path: Path
+) -> None:
+    missing = tmp_path / "typo.db"
+    with pytest.raises(UsageError, match=f"^no data file at {re.escape(str(missing))}$"):
+        _run("tables", action, "app-table", "--data", str(missing))
+    assert list(tmp_path.iterdir()) == []
+
+
 # ----------------------------------------------------------------------------- export
 
 
