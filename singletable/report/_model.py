@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import json
 import re
 import types
 import typing
@@ -221,8 +222,29 @@ def type_name(annotation: Any) -> str:
 
 
 def _text(value: dict[str, Any]) -> str:
+    """An AttributeValue as a reader writes it: scalars bare, the rest as JSON."""
     ((kind, raw),) = value.items()
-    return str(raw) if kind in ("S", "N", "B") else str(value)
+    return str(raw) if kind in ("S", "N", "B") else _json_text(value)
+
+
+def _json_text(value: dict[str, Any]) -> str:
+    """JSON text of an AttributeValue's plain value (numbers exactly as stored)."""
+    ((kind, raw),) = value.items()
+    if kind in ("S", "B"):
+        return json.dumps(raw, ensure_ascii=False)
+    if kind == "N":
+        return str(raw)
+    if kind == "BOOL":
+        return "true" if raw else "false"
+    if kind == "NULL":
+        return "null"
+    if kind == "L":
+        return "[" + ", ".join(_json_text(v) for v in raw) + "]"
+    if kind == "M":
+        fields = (f"{json.dumps(k, ensure_ascii=False)}: {_json_text(v)}" for k, v in raw.items())
+        return "{" + ", ".join(fields) + "}"
+    element = kind[0]  # SS, NS, BS: a list of S, N or B
+    return "[" + ", ".join(_json_text({element: v}) for v in raw) + "]"
 
 
 # ------------------------------------------------------------------------- building

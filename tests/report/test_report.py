@@ -140,6 +140,16 @@ def test_item_collections_group_example_items_by_partition(report: Report) -> No
     assert customer.items[0].attributes["status"] == "pending"
     assert "GSI1PK" not in customer.items[0].attributes
     assert set(partitions) == {"CART#customer-1", "CUSTOMER#customer-1", "TOPSELLERS"}
+    assert partitions["CART#customer-1"].items[0].attributes["items"] == "[]"  # JSON, not wire
+
+
+def test_nested_values_show_as_json_with_numbers_as_stored() -> None:
+    from singletable.report._model import _text
+
+    value = {"M": {"a": {"L": [{"N": "1.50"}, {"NULL": True}, {"BOOL": False}]},
+                   "s": {"SS": ["x", "é"]}, "n": {"NS": ["10"]}, "b": {"BS": ["AQ=="]}}}  # fmt: skip
+    assert _text(value) == '{"a": [1.50, null, false], "s": ["x", "é"], "n": [10], "b": ["AQ=="]}'
+    assert _text({"S": "plain"}) == "plain" and _text({"N": "7"}) == "7"
 
 
 def _golden(name: str, text: str) -> None:
