@@ -112,3 +112,12 @@ def test_includes_name_existing_files_and_sections(page: Path) -> None:
         assert len(starts) == 1 and len(ends) == 1 and starts[0] < ends[0], (
             f"{page.name}:{line}: {path} needs one [start:{selector}] before one [end:{selector}]"
         )
+
+
+def test_the_api_reference_covers_every_public_name() -> None:
+    import singletable
+
+    api = (DOCS / "api.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"(?:^:::\s+[\w.]+\.|^\s+-\s+)(\w+)\s*$", api, re.MULTILINE))
+    missing = sorted(set(singletable.__all__) - listed)
+    assert not missing, f"docs/api.md does not list {missing}"
