@@ -49,3 +49,15 @@ def test_the_readme_modelling_example_runs() -> None:
         ),
     ).all()
     assert [o.order_id for o in shipped] == ["o1"]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    """The Quick start's second command is the one .ci/run runs (pip quietly there)."""
+    from pathlib import Path
+
+    root = Path(__file__).parents[2]
+    quick_start = (root / "README.md").read_text().split("## Quick start", 1)[1]
+    commands = [block.split("```", 1)[0].strip() for block in quick_start.split("```bash")[1:3]]
+    assert commands[0] == "pip install -e . && python examples/quickstart.py"
+    ci = (root / ".ci" / "run").read_text().strip().splitlines()[-1]
+    assert ci == "python -m " + commands[1].replace("pip install -e", "pip install -q -e", 1)
