@@ -31,25 +31,38 @@ its Query and Scan walk the whole table.
 from __future__ import annotations
 
 import argparse
-import gc
 import itertools
 import json
 import os
 import platform
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
-import botocore
-from botocore.awsrequest import AWSResponse
+from _common import (
+    CLOCK,
+    REGION,
+    ROUNDS,
+    STATUSES,
+    Call,
+    Result,
+    aws_environment,
+    boto3_call,
+    clock_overhead,
+    floor_client,
+    query_request,
+    scan_request,
+    spread,
+    table_request,
+    time_calls,
+    update_request,
+)
 
 from singletable.backends.local import LocalEngine
 from singletable.testing import local_dynamodb
 
-REGION = "us-east-1"
 TABLE = "bench"
 PUT_TABLE = "bench_put"
 SCAN_TABLE = "bench_scan"
@@ -57,38 +70,15 @@ PAYLOAD = "x" * 900  # with the other attributes an item is about 1 KB
 WORKLOADS = ("put", "get", "update", "query", "scan")
 WAYS = ("moto", "direct", "routed", "floor", "floor-unsigned")
 
-# Latencies are this thread's CPU time, not wall time: on a shared machine other
-# processes preempt us, and a preemption inside a 2 ms call would count 10 ms.
-CLOCK = time.thread_time
-CLOCK_OVERHEAD = 0.0  # measured in main()
-
-Call = Callable[[str, dict[str, Any]], dict[str, Any]]
-"""Send one wire request: (operation, request) -> response."""
-
 
 # -- the workload, as wire requests ------------------------------------------------
-
-
-def _table_request(name: str) -> dict[str, Any]:
-    return {
-        "TableName": name,
-        "AttributeDefinitions": [
-            {"AttributeName": "PK", "AttributeType": "S"},
-            {"AttributeName": "SK", "AttributeType": "S"},
-        ],
-        "KeySchema": [
-            {"AttributeName": "PK", "KeyType": "HASH"},
-            {"AttributeName": "SK", "KeyType": "RANGE"},
-        ],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
 
 
 def _item(pk: str, sk: str, n: int) -> dict[str, Any]:
     return {
         "PK": {"S": pk},
         "SK": {"S": sk},
-        "status": {"S": ("pending", "shipped", "delivered", "returned")[n % 4]},
+        "status": {"S": STATUSES[n % 4]},
         "total": {"N": f"{n * 7 % 1000}.25"},
         "count": {"N": "0"},
         "tags": {"SS": ["a", "b", "c"]},
@@ -99,7 +89,7 @@ def _item(pk: str, sk: str, n: int) -> dict[str, Any]:
 def setup(call: Call) -> None:
     """Create the three tables and load the items the reads need."""
     for name in (TABLE, PUT_TABLE, SCAN_TABLE):
-        call("CreateTable", _table_request(name))
+        call("CreateTable", table_request(name))
     for i in range(100):  # the queried partition
         call("PutItem", {"TableName": TABLE, "Item": _item("CUSTOMER#q", f"ORDER#{i:05d}", i)})
     for i in range(100):  # items for get and update, one partition each
@@ -119,139 +109,16 @@ def requests(workload: str) -> Iterator[tuple[str, dict[str, Any]]]:
         elif workload == "get":
             yield "GetItem", {"TableName": TABLE, "Key": key}
         elif workload == "update":
-            yield (
-                "UpdateItem",
-                {
-                    "TableName": TABLE,
-                    "Key": key,
-                    "UpdateExpression": "SET #c = #c + :one, #s = :s",
-                    "ConditionExpression": "attribute_exists(PK) AND #c < :max",
-                    "ExpressionAttributeNames": {"#c": "count", "#s": "status"},
-                    "ExpressionAttributeValues": {
-                        ":one": {"N": "1"},
-                        ":max": {"N": "1000000000"},
-                        ":s": {"S": "shipped"},
-                    },
-                    "ReturnValues": "UPDATED_NEW",
-                },
-            )
+            yield "UpdateItem", update_request(TABLE, key, "shipped")
         elif workload == "query":
-            yield (
-                "Query",
-                {
-                    "TableName": TABLE,
-                    "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
-                    "ExpressionAttributeValues": {
-                        ":pk": {"S": "CUSTOMER#q"},
-                        ":p": {"S": "ORDER#"},
-                    },
-                    "Limit": 25,
-                },
-            )
+            yield "Query", query_request(TABLE, "CUSTOMER#q", "ORDER#")
         elif workload == "scan":
-            yield (
-                "Scan",
-                {
-                    "TableName": SCAN_TABLE,
-                    "FilterExpression": "#s = :s",
-                    "ExpressionAttributeNames": {"#s": "status"},
-                    "ExpressionAttributeValues": {":s": {"S": "shipped"}},
-                },
-            )
+            yield "Scan", scan_request(SCAN_TABLE)
         else:
             raise ValueError(workload)
 
 
-# -- ways of sending a request -----------------------------------------------------
-
-_SNAKE = {
-    "CreateTable": "create_table",
-    "PutItem": "put_item",
-    "GetItem": "get_item",
-    "UpdateItem": "update_item",
-    "Query": "query",
-    "Scan": "scan",
-}
-
-
-def boto3_call(client: Any) -> Call:
-    """A :data:`Call` through a boto3 low-level client (wire shapes == client shapes here)."""
-    methods = {op: getattr(client, name) for op, name in _SNAKE.items()}
-
-    def call(operation: str, request: dict[str, Any]) -> dict[str, Any]:
-        return methods[operation](**request)  # type: ignore[no-any-return]
-
-    return call
-
-
-class _Canned:
-    __slots__ = ("_data",)
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        return iter((self._data,))
-
-
-def floor_client(canned: dict[str, bytes], unsigned: bool) -> Any:
-    """A boto3 client whose send returns ``canned[operation]`` (botocore's floor)."""
-    session = boto3.Session(region_name=REGION)
-    client = session.client("dynamodb", aws_access_key_id="k", aws_secret_access_key="s")
-
-    def send(request: Any, event_name: str, **_: Any) -> AWSResponse:
-        body = canned[event_name[event_name.rfind(".") + 1 :]]
-        headers: Any = {"x-amzn-RequestId": "FLOOR", "Content-Type": "application/x-amz-json-1.0"}
-        return AWSResponse(request.url, 200, headers, _Canned(body))
-
-    events: Any = client.meta.events
-    events.register("before-send.dynamodb", send)
-    if unsigned:
-        events.register("choose-signer.dynamodb", lambda **_: botocore.UNSIGNED)
-    return client
-
-
 # -- measuring ---------------------------------------------------------------------
-
-
-@dataclass
-class Result:
-    """Timings of one workload run one way."""
-
-    way: str
-    workload: str
-    seconds: list[float]
-
-    @property
-    def ops(self) -> float:
-        """Operations per second."""
-        return len(self.seconds) / sum(self.seconds)
-
-    def percentile(self, p: float) -> float:
-        """The ``p`` percentile latency, in microseconds."""
-        ordered = sorted(self.seconds)
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1e6
-
-
-def _clock_overhead() -> float:
-    """Median cost of one back-to-back pair of clock reads (subtracted from each sample)."""
-    pairs = []
-    for _ in range(2000):
-        start = CLOCK()
-        pairs.append(CLOCK() - start)
-    return sorted(pairs)[len(pairs) // 2]
-
-
-def _time_calls(batch: list[tuple[str, dict[str, Any]]], call: Call) -> list[float]:
-    overhead = CLOCK_OVERHEAD
-    clock = CLOCK
-    timings = []
-    gc.collect()
-    for operation, request in batch:
-        start = clock()
-        call(operation, request)
-        timings.append(max(clock() - start - overhead, 1e-9))
-    return timings
 
 
 def measure(way: str, workload: str, call: Call, n: int) -> Result:  # moto's way
@@ -260,7 +127,7 @@ def measure(way: str, workload: str, call: Call, n: int) -> Result:  # moto's wa
     for _ in range(min(20, n)):
         call(*next(stream))
     batch = [next(stream) for _ in range(n)]
-    return Result(way, workload, _time_calls(batch, call))
+    return Result(way, workload, time_calls(batch, call))
 
 
 def sample_responses(call: Call) -> dict[str, bytes]:
@@ -272,11 +139,6 @@ def sample_responses(call: Call) -> dict[str, bytes]:
         response.pop("ResponseMetadata", None)
         canned[operation] = json.dumps(response).encode()
     return canned
-
-
-ROUNDS = 5
-"""The engine and boto3 ways alternate in this many rounds per workload, so that a
-burst of load from other processes lands on all of them alike."""
 
 
 def run_ways(counts: dict[str, int], moto_counts: dict[str, int]) -> list[Result]:
@@ -312,9 +174,9 @@ def run_ways(counts: dict[str, int], moto_counts: dict[str, int]) -> list[Result
                 batch = [next(streams[way]) for _ in range(size)]
                 if routed_way:
                     with routing:
-                        taken = _time_calls(batch, call)
+                        taken = time_calls(batch, call)
                 else:
-                    taken = _time_calls(batch, call)
+                    taken = time_calls(batch, call)
                 if round_:
                     timings[way] += taken
         results += [Result(way, workload, timings[way]) for way in ways]
@@ -339,18 +201,13 @@ def _scale_requests(size: int) -> dict[str, Iterator[tuple[str, dict[str, Any]]]
 
     def gets() -> Iterator[tuple[str, dict[str, Any]]]:
         for n in itertools.count():
-            i = (n * 7919) % size
+            i = spread(n, size)
             pk = "BIG" if i % 10 == 0 else f"F#{i // 100}"
             key = {"PK": {"S": pk}, "SK": {"S": f"ORDER#{i:08d}"}}
             yield "GetItem", {"TableName": TABLE, "Key": key}
 
     def queries(pk: str, prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        request = {
-            "TableName": TABLE,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
-            "ExpressionAttributeValues": {":pk": {"S": pk}, ":p": {"S": prefix}},
-            "Limit": 25,
-        }
+        request = query_request(TABLE, pk, prefix)
         while True:
             yield "Query", request
 
@@ -372,7 +229,7 @@ def _time_stream(stream: Iterator[tuple[str, dict[str, Any]]], call: Call, n: in
     best: Result | None = None
     for _ in range(3):
         batch = [next(stream) for _ in range(n)]
-        result = Result("", "", _time_calls(batch, call))
+        result = Result("", "", time_calls(batch, call))
         if best is None or result.percentile(50) < best.percentile(50):
             best = result
     assert best is not None
@@ -474,13 +331,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls; sizes up to 100k")
     args = parser.parse_args(argv)
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
-    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
-
-    global CLOCK_OVERHEAD
-    CLOCK_OVERHEAD = _clock_overhead()
+    aws_environment()
+    overhead = clock_overhead()
     n = 1000 if args.quick else 5000
     counts = dict.fromkeys(WORKLOADS, n)
     moto_n = 100 if args.quick else 300
@@ -494,7 +346,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(
         f"latencies: thread CPU time ({CLOCK.__name__}), clock overhead "
-        f"{CLOCK_OVERHEAD * 1e9:,.0f} ns subtracted per sample; load average "
+        f"{overhead * 1e9:,.0f} ns subtracted per sample; load average "
         f"{os.getloadavg()[0]:.1f}"
     )
     print_ways(run_ways(counts, moto_counts))

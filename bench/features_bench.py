@@ -5,7 +5,8 @@ minute) or ``--million`` (adds a 1M-item table to tables 1 and 3; loading it
 through the engine's API takes a few minutes on its own). Not a test: it prints
 numbers and compares them with issue 3's targets, then a summary.
 
-Method: the one of ``bench/engine_bench.py``, whose helpers it imports.
+Method: the one of ``bench/engine_bench.py``, whose helpers (``bench/_common.py``) it
+shares.
 Latencies are the benchmark thread's CPU time (``time.thread_time``, minus the
 clock's own cost); the ways being compared run interleaved in rounds (round 0
 warms up), so a burst of load from other processes lands on all of them alike;
@@ -52,7 +53,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,13 +61,30 @@ from typing import Any
 
 _HERE = Path(__file__).resolve().parent
 if str(_HERE) not in sys.path:
-    sys.path.insert(0, str(_HERE))  # engine_bench
+    sys.path.insert(0, str(_HERE))  # _common
 sys.path.append(str(_HERE.parent))  # singletable, if it is not installed
 
 import boto3  # noqa: E402
-import botocore  # noqa: E402
-import engine_bench as eb  # noqa: E402
-from engine_bench import Call, Result  # noqa: E402
+from _common import (  # noqa: E402
+    CLOCK,
+    REGION,
+    ROUNDS,
+    STATUSES,
+    STEP,
+    Call,
+    Result,
+    aws_environment,
+    boto3_call,
+    clock_overhead,
+    floor_client,
+    key,
+    key_schema,
+    spread,
+    table_request,
+    time_calls,
+    transfer_request,
+    update_request,
+)
 
 from singletable.backends.local import LocalEngine  # noqa: E402
 from singletable.backends.local.durable import DurableStorage  # noqa: E402
@@ -84,19 +102,15 @@ GSI_KEYS = "by_group_keys"  # the same keys, projection KEYS_ONLY
 GSI_MULTI = "by_place"  # (tenant, region) / (status, total): multi-attribute keys
 
 
-def _keys(*pairs: tuple[str, str]) -> list[dict[str, str]]:
-    return [{"AttributeName": name, "KeyType": kind} for name, kind in pairs]
-
-
 def _gsi(name: str, projection: str, *keys: tuple[str, str]) -> dict[str, Any]:
     return {
         "IndexName": name,
-        "KeySchema": _keys(*keys),
+        "KeySchema": key_schema(*keys),
         "Projection": {"ProjectionType": projection},
     }
 
 
-def table_request(multi: bool = False) -> dict[str, Any]:
+def features_table(multi: bool = False) -> dict[str, Any]:
     """CreateTable for :data:`TABLE` (two GSIs), or :data:`MULTI_TABLE` if ``multi``."""
     group = (("GSI1PK", "HASH"), ("GSI1SK", "RANGE"))
     types = {"PK": "S", "SK": "S", "GSI1PK": "S", "GSI1SK": "S"}
@@ -105,18 +119,7 @@ def table_request(multi: bool = False) -> dict[str, Any]:
         types = {"PK": "S", "SK": "S", "tenant": "S", "region": "S", "status": "S", "total": "N"}
         place = (("tenant", "HASH"), ("region", "HASH"), ("status", "RANGE"), ("total", "RANGE"))
         gsis = [_gsi(GSI_MULTI, "ALL", *place)]
-    return {
-        "TableName": MULTI_TABLE if multi else TABLE,
-        "AttributeDefinitions": [
-            {"AttributeName": n, "AttributeType": t} for n, t in types.items()
-        ],
-        "KeySchema": _keys(("PK", "HASH"), ("SK", "RANGE")),
-        "GlobalSecondaryIndexes": gsis,
-        "BillingMode": "PAY_PER_REQUEST",
-    }
-
-
-STATUSES = ("pending", "shipped", "delivered", "returned")
+    return table_request(MULTI_TABLE if multi else TABLE, types, gsis)
 
 
 def item(i: int) -> dict[str, Any]:
@@ -128,8 +131,7 @@ def item(i: int) -> dict[str, Any]:
     """
     block = i // 2000
     return {
-        "PK": {"S": f"P#{i // 100:06d}"},
-        "SK": {"S": f"ORDER#{i:08d}"},
+        **key(i),
         "GSI1PK": {"S": f"G#{block * 20 + i % 20:06d}"},
         "GSI1SK": {"S": f"D#{i:08d}"},
         "tenant": {"S": f"T#{block}"},
@@ -145,14 +147,6 @@ def item(i: int) -> dict[str, Any]:
     }
 
 
-def key(i: int) -> dict[str, Any]:
-    """The table key of item ``i``."""
-    return {"PK": {"S": f"P#{i // 100:06d}"}, "SK": {"S": f"ORDER#{i:08d}"}}
-
-
-_STEP = 7919  # a prime: n * _STEP % count visits 0..count-1 unless count is a multiple
-
-
 def grow(call: Call, start: int, stop: int, table: str = TABLE) -> None:
     """Add items ``start..stop`` to ``table`` with BatchWriteItem (25 a call), scattered.
 
@@ -162,18 +156,13 @@ def grow(call: Call, start: int, stop: int, table: str = TABLE) -> None:
     would then make the GSI query look ~1.3x dearer at 100k items (measured).
     """
     count = stop - start
-    assert math.gcd(count, _STEP) == 1
-    order = [start + k * _STEP % count for k in range(count)]
+    assert math.gcd(count, STEP) == 1
+    order = [start + k * STEP % count for k in range(count)]
     for first in range(0, count, 25):
         puts = [{"PutRequest": {"Item": item(i)}} for i in order[first : first + 25]]
         response = call("BatchWriteItem", {"RequestItems": {table: puts}})
         if response.get("UnprocessedItems"):
             raise RuntimeError("BatchWriteItem left items unprocessed")
-
-
-def _spread(n: int, count: int) -> int:
-    """The ``n``-th of a sequence visiting ``0..count-1`` in a scattered order."""
-    return (n * _STEP) % count
 
 
 # -- request streams -----------------------------------------------------------------
@@ -187,7 +176,7 @@ def queries(kind: str, size: int) -> Stream:
     """
     for n in itertools.count():
         table = TABLE
-        part = _spread(n, size // 100)
+        part = spread(n, size // 100)
         if kind == "base":
             request = {
                 "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
@@ -235,24 +224,9 @@ def operations(workload: str, size: int, fresh: Iterator[int]) -> Stream:
             puts = [{"PutRequest": {"Item": item(next(fresh))}} for _ in range(25)]
             yield "BatchWriteItem", {"RequestItems": {TABLE: puts}}
         elif workload == "get":
-            yield "GetItem", {"TableName": TABLE, "Key": key(_spread(n, size))}
+            yield "GetItem", {"TableName": TABLE, "Key": key(spread(n, size))}
         elif workload == "update":
-            yield (
-                "UpdateItem",
-                {
-                    "TableName": TABLE,
-                    "Key": key(_spread(n, size)),
-                    "UpdateExpression": "SET #c = #c + :one, #s = :s",
-                    "ConditionExpression": "attribute_exists(PK) AND #c < :max",
-                    "ExpressionAttributeNames": {"#c": "count", "#s": "status"},
-                    "ExpressionAttributeValues": {
-                        ":one": {"N": "1"},
-                        ":max": {"N": "1000000000"},
-                        ":s": {"S": STATUSES[n % 4]},
-                    },
-                    "ReturnValues": "UPDATED_NEW",
-                },
-            )
+            yield "UpdateItem", update_request(TABLE, key(spread(n, size)), STATUSES[n % 4])
         else:
             raise ValueError(workload)
 
@@ -260,54 +234,20 @@ def operations(workload: str, size: int, fresh: Iterator[int]) -> Stream:
 def transfers(size: int) -> Stream:
     """TransactWriteItems, the bank-transfer shape: 2 conditional Puts + 1 ConditionCheck."""
     for n in itertools.count():
-        a, b, c = (_spread(n * 3 + k, size) for k in range(3))
-        debit, credit = item(a), item(b)
-        debit["balance"] = {"N": str(100 - n % 50)}
-        credit["balance"] = {"N": str(100 + n % 50)}
-        exists = "attribute_exists(PK)"
-        yield (
-            "TransactWriteItems",
-            {
-                "TransactItems": [
-                    {"Put": {"TableName": TABLE, "Item": debit, "ConditionExpression": exists}},
-                    {"Put": {"TableName": TABLE, "Item": credit, "ConditionExpression": exists}},
-                    {
-                        "ConditionCheck": {
-                            "TableName": TABLE,
-                            "Key": key(c),
-                            "ConditionExpression": "attribute_exists(PK) AND #s <> :frozen",
-                            "ExpressionAttributeNames": {"#s": "status"},
-                            "ExpressionAttributeValues": {":frozen": {"S": "frozen"}},
-                        }
-                    },
-                ]
-            },
-        )
+        a, b, c = (spread(n * 3 + k, size) for k in range(3))
+        yield "TransactWriteItems", transfer_request(TABLE, n, item(a), item(b), key(c))
 
 
 def snapshots(size: int) -> Stream:
     """TransactGetItems of 4 items."""
     for n in itertools.count():
         gets = [
-            {"Get": {"TableName": TABLE, "Key": key(_spread(n * 4 + k, size))}} for k in range(4)
+            {"Get": {"TableName": TABLE, "Key": key(spread(n * 4 + k, size))}} for k in range(4)
         ]
         yield "TransactGetItems", {"TransactItems": gets}
 
 
 # -- ways of calling, and timing them ------------------------------------------------
-
-
-def boto3_call(client: Any) -> Call:
-    """A :data:`Call` through a boto3 low-level client (any operation)."""
-    methods: dict[str, Callable[..., dict[str, Any]]] = {}
-
-    def call(operation: str, request: dict[str, Any]) -> dict[str, Any]:
-        method = methods.get(operation)
-        if method is None:
-            method = methods[operation] = getattr(client, botocore.xform_name(operation))
-        return method(**request)
-
-    return call
 
 
 @dataclass
@@ -327,7 +267,7 @@ def _time_both(
     batch: list[tuple[str, dict[str, Any]]], call: Call
 ) -> tuple[list[float], list[float]]:
     """CPU-time and wall-time latencies of each call of ``batch``."""
-    cpu_clock, wall_clock, overhead = eb.CLOCK, time.perf_counter, eb.CLOCK_OVERHEAD
+    cpu_clock, wall_clock, overhead = CLOCK, time.perf_counter, clock_overhead()
     cpu, wall = [], []
     gc.collect()
     for operation, request in batch:
@@ -338,7 +278,7 @@ def _time_both(
     return cpu, wall
 
 
-def interleave(ways: dict[str, Way], n: int, rounds: int = eb.ROUNDS) -> None:
+def interleave(ways: dict[str, Way], n: int, rounds: int = ROUNDS) -> None:
     """Time ``n`` calls per way (or ``way.count``), the ways alternating in ``rounds`` rounds.
 
     Round 0 warms up (up to 20 calls) and is not counted.
@@ -352,7 +292,7 @@ def interleave(ways: dict[str, Way], n: int, rounds: int = eb.ROUNDS) -> None:
                 if way.wall:
                     cpu, wall = _time_both(batch, way.call)
                 else:
-                    cpu, wall = eb._time_calls(batch, way.call), []
+                    cpu, wall = time_calls(batch, way.call), []
             if round_:
                 way.cpu += cpu
                 way.walls += wall
@@ -362,7 +302,7 @@ def time_budgeted(stream: Stream, call: Call, n: int, budget: float, warm: int =
     """Up to ``n`` timed calls (after ``warm``), stopping once ``budget`` CPU seconds are spent."""
     for _ in range(warm):
         call(*next(stream))
-    clock, overhead = eb.CLOCK, eb.CLOCK_OVERHEAD
+    clock, overhead = CLOCK, clock_overhead()
     seconds: list[float] = []
     gc.collect()
     while len(seconds) < n and sum(seconds) < budget:
@@ -377,19 +317,19 @@ def floor_call(call: Call, stream: Stream) -> Call:
     """boto3's floor for ``stream``'s operation: unsigned, send answered with a canned body.
 
     The body is the one ``call`` returns for the stream's first request; see
-    ``engine_bench.floor_client``. No boto3 way can cost less than this.
+    ``_common.floor_client``. No boto3 way can cost less than this.
     """
     operation, request = next(stream)
     response = dict(call(operation, request))
     response.pop("ResponseMetadata", None)
-    return boto3_call(eb.floor_client({operation: json.dumps(response).encode()}, unsigned=True))
+    return boto3_call(floor_client({operation: json.dumps(response).encode()}, unsigned=True))
 
 
 def settle() -> None:
     """Collect, then freeze what survives (the loaded tables; never unfrozen).
 
     A full collection walks every tracked object (~1 s at 100k items); done before
-    every timed batch (``engine_bench._time_calls``) it would dominate the run.
+    every timed batch (``_common.time_calls``) it would dominate the run.
     """
     gc.collect()
     gc.freeze()
@@ -417,8 +357,8 @@ class Moto:
         self._reset = True
         self.size = 0
         with self:
-            self.call = boto3_call(boto3.client("dynamodb", region_name=eb.REGION))
-            self.call("CreateTable", table_request())
+            self.call = boto3_call(boto3.client("dynamodb", region_name=REGION))
+            self.call("CreateTable", features_table())
 
     def grow(self, size: int) -> None:
         """Load items up to ``size``."""
@@ -491,11 +431,11 @@ def run_indexes_and_transactions(
     ten times as many TransactGetItems).
     """
     engine = _engine()
-    engine.call("CreateTable", table_request())
-    engine.call("CreateTable", table_request(multi=True))
+    engine.call("CreateTable", features_table())
+    engine.call("CreateTable", features_table(multi=True))
     routing = local_dynamodb(engine=engine)
     with routing:
-        routed = boto3_call(boto3.client("dynamodb", region_name=eb.REGION))
+        routed = boto3_call(boto3.client("dynamodb", region_name=REGION))
     query_results: dict[tuple[int, str], Result] = {}
     tx_results: dict[tuple[int, str, str], Result] = {}
     have = 0
@@ -567,13 +507,13 @@ MOTO_SIZE = 2000
 def run_moto_ratios(n: int, moto_n: dict[str, int], moto: Moto) -> dict[tuple[str, str], Result]:
     """Table 2: results by ``(way, workload)``, ways ``moto``, ``routed``, ``direct`` in turns."""
     direct = _engine()
-    direct.call("CreateTable", table_request())
+    direct.call("CreateTable", features_table())
     grow(direct.call, 0, moto.size)
     routed_engine = _engine()
     routing = local_dynamodb(engine=routed_engine)
     with routing:
-        routed = boto3_call(boto3.client("dynamodb", region_name=eb.REGION))
-        routed("CreateTable", table_request())
+        routed = boto3_call(boto3.client("dynamodb", region_name=REGION))
+        routed("CreateTable", features_table())
         grow(routed, 0, moto.size)
     settle()
     results: dict[tuple[str, str], Result] = {}
@@ -715,7 +655,7 @@ def run_durable(counts: dict[str, int], directory: str) -> dict[tuple[str, str],
         "durable-full": _engine(os.path.join(directory, "full.db"), sync="full"),
     }
     for engine in engines.values():
-        engine.call("CreateTable", table_request())
+        engine.call("CreateTable", features_table())
         grow(engine.call, 0, DURABLE_SIZE)
     settle()
     results: dict[tuple[str, str], Way] = {}
@@ -839,17 +779,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer calls, under a minute")
     parser.add_argument("--million", action="store_true", help="add a 1M-item table (slow)")
     args = parser.parse_args(argv)
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-    os.environ.setdefault("AWS_DEFAULT_REGION", eb.REGION)
-    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
-    eb.CLOCK_OVERHEAD = eb._clock_overhead()
+    aws_environment()
+    overhead = clock_overhead()
     quick = args.quick
     began = time.perf_counter()
     print(machine_line(quick))
     print(
-        f"latencies: thread CPU time ({eb.CLOCK.__name__}), clock overhead "
-        f"{eb.CLOCK_OVERHEAD * 1e9:,.0f} ns subtracted; ops/s = 1 / mean; ratios of p50"
+        f"latencies: thread CPU time ({CLOCK.__name__}), clock overhead "
+        f"{overhead * 1e9:,.0f} ns subtracted; ops/s = 1 / mean; ratios of p50"
     )
     summary = Summary()
 

@@ -88,17 +88,29 @@ from typing import Any
 
 import boto3
 import botocore
-from botocore.awsrequest import AWSResponse
+from _common import (
+    REGION,
+    STATUSES,
+    Call,
+    answer_with,
+    aws_environment,
+    boto3_call,
+    key,
+    query_request,
+    scan_request,
+    spread,
+    table_request,
+    transfer_request,
+    update_request,
+)
 from botocore.config import Config
 
-REGION = "us-east-1"
 TABLE = "bench"
 PUT_TABLE = "bench_put"
 SCAN_TABLE = "bench_scan"
 TABLE_ITEMS = 2000
 SCAN_ITEMS = 100
 PAYLOAD = "x" * 850  # with the other attributes an item is about 1 KB
-STATUSES = ("pending", "shipped", "delivered", "returned")
 WORKLOADS = ("put", "get", "update", "query", "scan", "batch", "transact")
 TARGETS = ("singletable", "moto", "dynalite")
 FLOOR = "floor"
@@ -108,7 +120,6 @@ DEFAULT_DYNALITE_DIR = Path.home() / ".cache" / "singletable-bench" / "node"
 
 Request = tuple[str, dict[str, Any]]
 Stream = Iterator[Request]
-Call = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
 _STARTED = time.monotonic()
@@ -121,26 +132,10 @@ def _progress(message: str) -> None:
 # -- the workloads, as wire requests ----------------------------------------------------
 
 
-def _table_request(name: str) -> dict[str, Any]:
-    return {
-        "TableName": name,
-        "AttributeDefinitions": [
-            {"AttributeName": "PK", "AttributeType": "S"},
-            {"AttributeName": "SK", "AttributeType": "S"},
-        ],
-        "KeySchema": [
-            {"AttributeName": "PK", "KeyType": "HASH"},
-            {"AttributeName": "SK", "KeyType": "RANGE"},
-        ],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
-
-
 def item(i: int) -> dict[str, Any]:
     """Item ``i``, about 1 KB, in partition ``i // 100``, with a string of its own."""
     return {
-        "PK": {"S": f"P#{i // 100:06d}"},
-        "SK": {"S": f"ORDER#{i:08d}"},
+        **key(i),
         "status": {"S": STATUSES[i % 4]},
         "total": {"N": f"{i * 7 % 1000}.25"},
         "count": {"N": "0"},
@@ -150,96 +145,26 @@ def item(i: int) -> dict[str, Any]:
     }
 
 
-def key(i: int) -> dict[str, Any]:
-    """The key of item ``i``."""
-    return {"PK": {"S": f"P#{i // 100:06d}"}, "SK": {"S": f"ORDER#{i:08d}"}}
-
-
-def _spread(n: int, count: int) -> int:
-    """The ``n``-th of a scattered walk over ``0..count-1`` (7919 is a prime)."""
-    return n * 7919 % count
-
-
 def requests(workload: str, fresh: Iterator[int]) -> Stream:
     """An endless stream of (operation, request); ``fresh`` numbers new items."""
-    exists = "attribute_exists(PK)"
     for n in itertools.count():
         if workload == "put":
             yield "PutItem", {"TableName": PUT_TABLE, "Item": item(next(fresh))}
         elif workload == "get":
-            yield "GetItem", {"TableName": TABLE, "Key": key(_spread(n, TABLE_ITEMS))}
+            yield "GetItem", {"TableName": TABLE, "Key": key(spread(n, TABLE_ITEMS))}
         elif workload == "update":
-            yield (
-                "UpdateItem",
-                {
-                    "TableName": TABLE,
-                    "Key": key(_spread(n, TABLE_ITEMS)),
-                    "UpdateExpression": "SET #c = #c + :one, #s = :s",
-                    "ConditionExpression": "attribute_exists(PK) AND #c < :max",
-                    "ExpressionAttributeNames": {"#c": "count", "#s": "status"},
-                    "ExpressionAttributeValues": {
-                        ":one": {"N": "1"},
-                        ":max": {"N": "1000000000"},
-                        ":s": {"S": STATUSES[n % 4]},
-                    },
-                    "ReturnValues": "UPDATED_NEW",
-                },
-            )
+            yield "UpdateItem", update_request(TABLE, key(spread(n, TABLE_ITEMS)), STATUSES[n % 4])
         elif workload == "query":
-            yield (
-                "Query",
-                {
-                    "TableName": TABLE,
-                    "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
-                    "ExpressionAttributeValues": {
-                        ":pk": {"S": f"P#{_spread(n, TABLE_ITEMS // 100):06d}"},
-                        ":p": {"S": "ORDER#"},
-                    },
-                    "Limit": 25,
-                },
-            )
+            partition = spread(n, TABLE_ITEMS // 100)
+            yield "Query", query_request(TABLE, f"P#{partition:06d}", "ORDER#")
         elif workload == "scan":
-            yield (
-                "Scan",
-                {
-                    "TableName": SCAN_TABLE,
-                    "FilterExpression": "#s = :s",
-                    "ExpressionAttributeNames": {"#s": "status"},
-                    "ExpressionAttributeValues": {":s": {"S": "shipped"}},
-                },
-            )
+            yield "Scan", scan_request(SCAN_TABLE)
         elif workload == "batch":
             puts = [{"PutRequest": {"Item": item(next(fresh))}} for _ in range(25)]
             yield "BatchWriteItem", {"RequestItems": {PUT_TABLE: puts}}
         elif workload == "transact":
-            a, b, c = (_spread(n * 3 + k, TABLE_ITEMS) for k in range(3))
-            debit, credit = item(a), item(b)
-            debit["balance"] = {"N": str(100 - n % 50)}
-            credit["balance"] = {"N": str(100 + n % 50)}
-            yield (
-                "TransactWriteItems",
-                {
-                    "TransactItems": [
-                        {"Put": {"TableName": TABLE, "Item": debit, "ConditionExpression": exists}},
-                        {
-                            "Put": {
-                                "TableName": TABLE,
-                                "Item": credit,
-                                "ConditionExpression": exists,
-                            }
-                        },
-                        {
-                            "ConditionCheck": {
-                                "TableName": TABLE,
-                                "Key": key(c),
-                                "ConditionExpression": "attribute_exists(PK) AND #s <> :frozen",
-                                "ExpressionAttributeNames": {"#s": "status"},
-                                "ExpressionAttributeValues": {":frozen": {"S": "frozen"}},
-                            }
-                        },
-                    ]
-                },
-            )
+            a, b, c = (spread(n * 3 + k, TABLE_ITEMS) for k in range(3))
+            yield "TransactWriteItems", transfer_request(TABLE, n, item(a), item(b), key(c))
         else:
             raise ValueError(workload)
 
@@ -266,19 +191,6 @@ def check_response(workload: str, response: dict[str, Any]) -> str | None:
 
 # -- boto3 clients -------------------------------------------------------------------------
 
-_METHODS = {
-    "CreateTable": "create_table",
-    "DescribeTable": "describe_table",
-    "ListTables": "list_tables",
-    "PutItem": "put_item",
-    "GetItem": "get_item",
-    "UpdateItem": "update_item",
-    "Query": "query",
-    "Scan": "scan",
-    "BatchWriteItem": "batch_write_item",
-    "TransactWriteItems": "transact_write_items",
-}
-
 
 def make_client(url: str, *, retries: int = 1, timeout: float = 60.0) -> Any:
     """A boto3 DynamoDB client on ``url`` (its own session; no retries: errors show)."""
@@ -293,48 +205,10 @@ def make_client(url: str, *, retries: int = 1, timeout: float = 60.0) -> Any:
     return session.client("dynamodb", endpoint_url=url, config=config)
 
 
-def boto3_call(client: Any) -> Call:
-    """Send one wire request through a boto3 client (wire shapes == client shapes here)."""
-    methods = {op: getattr(client, name) for op, name in _METHODS.items()}
-
-    def call(operation: str, request: dict[str, Any]) -> dict[str, Any]:
-        response: dict[str, Any] = methods[operation](**request)
-        return response
-
-    return call
-
-
-class _Body:
-    """A canned raw body botocore streams (one chunk, no copy)."""
-
-    __slots__ = ("_data",)
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        return iter((self._data,))
-
-
 def floor_client(url: str, canned: dict[str, bytes]) -> Any:
     """A client whose send returns ``canned[operation]``: botocore's own cost, signed."""
     client = make_client(url)
-    headers = {
-        op: {
-            "x-amzn-RequestId": "FLOOR",
-            "Content-Type": "application/x-amz-json-1.0",
-            "Content-Length": str(len(body)),
-            "x-amz-crc32": str(zlib.crc32(body)),
-        }
-        for op, body in canned.items()
-    }
-
-    def send(request: Any, event_name: str, **_: Any) -> AWSResponse:
-        operation = event_name[event_name.rfind(".") + 1 :]
-        body = canned[operation]
-        return AWSResponse(request.url, 200, dict(headers[operation]), _Body(body))
-
-    client.meta.events.register("before-send.dynamodb", send)
+    answer_with(client, canned, checksums=True)
     return client
 
 
@@ -520,7 +394,7 @@ def load(target: Target) -> dict[str, bytes]:
     client = make_client(target.url, retries=3)
     call = boto3_call(client)
     for name in (TABLE, PUT_TABLE, SCAN_TABLE):
-        call("CreateTable", _table_request(name))
+        call("CreateTable", table_request(name))
     for name in (TABLE, PUT_TABLE, SCAN_TABLE):
         for _ in range(200):
             if call("DescribeTable", {"TableName": name})["Table"]["TableStatus"] == "ACTIVE":
@@ -873,6 +747,14 @@ def _p90(values: list[float]) -> float:
     return ordered[int(0.9 * (len(ordered) - 1))]
 
 
+def _print_grid(names: list[str], cell: Callable[[Cell], str]) -> None:
+    """A row per workload, a column per (target, clients): ``cell``'s text, right-aligned."""
+    print(f"{'workload':<9}" + "".join(f"{f'{n} x{c}':>16}" for n in names for c in CLIENTS))
+    for workload in WORKLOADS:
+        cells = (cell((name, workload, clients)).rjust(16) for name in names for clients in CLIENTS)
+        print(f"{workload:<9}" + "".join(cells))
+
+
 def print_tables(
     targets: list[Target],
     rounds: Rounds,
@@ -909,33 +791,24 @@ def print_tables(
         f"{' and '.join(map(str, CLIENTS))} concurrent clients ({kind}, one boto3 client "
         "each), median of rounds"
     )
-    print(f"{'workload':<9}" + "".join(f"{f'{n} x{c}':>16}" for n in names for c in CLIENTS))
-    for workload in WORKLOADS:
-        row = f"{workload:<9}"
-        for name in names:
-            for clients in CLIENTS:
-                cell = (name, workload, clients)
-                if cell in throughput:
-                    row += f"{throughput[cell].ops:>16,.0f}"
-                else:
-                    row += f"{'error' if cell in errors else 'n/a':>16}"
-        print(row)
+
+    def calls(cell: Cell) -> str:
+        if cell in throughput:
+            return f"{throughput[cell].ops:,.0f}"
+        return "error" if cell in errors else "n/a"
+
+    _print_grid(names, calls)
 
     print(
         "\nTable 3 -- CPU time per call during table 2, ms: the server process's "
         "(all its threads) / the clients' (all together)"
     )
-    print(f"{'workload':<9}" + "".join(f"{f'{n} x{c}':>16}" for n in names for c in CLIENTS))
-    for workload in WORKLOADS:
-        row = f"{workload:<9}"
-        for name in names:
-            for clients in CLIENTS:
-                r = throughput.get((name, workload, clients))
-                if r is None:
-                    row += f"{'n/a':>16}"
-                else:
-                    row += f"{_ms(r.server_cpu, 0)}/{_ms(r.client_cpu, 0)}".rjust(16)
-        print(row)
+
+    def cpu(cell: Cell) -> str:
+        r = throughput.get(cell)
+        return "n/a" if r is None else f"{_ms(r.server_cpu, 0)}/{_ms(r.client_cpu, 0)}"
+
+    _print_grid(names, cpu)
 
     others = [n for n in names if n != "singletable"]
     print("\nRatios -- singletable's calls/s over each other target's (same number of clients)")
@@ -1033,7 +906,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.canned_server:
         canned_server(int(args.canned_server[0]), args.canned_server[1])
         return 0
-    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+    aws_environment()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     rounds, budget = (1, 0.06) if args.quick else (10, 0.1)
     t_rounds, seconds = (1, 0.2) if args.quick else (3, 0.7)

@@ -63,6 +63,7 @@ from typing import Any
 
 import boto3
 import pydantic
+from _common import CLOCK, REGION, STATUSES, aws_environment, clock_overhead
 from pydantic import BaseModel
 
 from singletable import _operations as ops
@@ -78,16 +79,12 @@ from singletable.keys import render_datetime
 from singletable.patterns import Query
 from singletable.table import GlobalIndex, Table
 
-REGION = "us-east-1"
 PARTITIONS = 20
 PER_PARTITION = 100  # 20 x 100 = the 2,000-item table
 QUERY_LIMIT = 25
 WORKLOADS = ("put", "get", "query")
 WAYS = ("orm", "engine", "boto3", "pynamodb")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-CLOCK = time.thread_time
-CLOCK_OVERHEAD = 0.0  # measured in main()
 
 # -- the entity ----------------------------------------------------------------------
 
@@ -130,7 +127,7 @@ def values(customer: str, n: int) -> dict[str, Any]:
         "customer_id": customer,
         "order_id": f"o{n:05d}",
         "created_at": T0 + timedelta(minutes=n),
-        "status": ("pending", "shipped", "delivered", "returned")[n % 4],
+        "status": STATUSES[n % 4],
         "total": Decimal(f"{n * 7 % 1000}.25"),
         "quantity": n % 9 + 1,
         "gift": n % 3 == 0,
@@ -142,7 +139,7 @@ def values(customer: str, n: int) -> dict[str, Any]:
 
 def read_key(n: int) -> tuple[str, int]:
     """The (customer, order) the ``n``-th get reads: spread over the whole table."""
-    i = (n * 7919) % (PARTITIONS * PER_PARTITION)
+    i = (n * 7919) % (PARTITIONS * PER_PARTITION)  # inline: timed gets call this
     return f"c{i // PER_PARTITION:02d}", i % PER_PARTITION
 
 
@@ -414,17 +411,9 @@ def _key_values(n: int) -> tuple[str, int]:
 # -- timing ----------------------------------------------------------------------------
 
 
-def _clock_overhead() -> float:
-    pairs = []
-    for _ in range(2000):
-        start = CLOCK()
-        pairs.append(CLOCK() - start)
-    return sorted(pairs)[len(pairs) // 2]
-
-
 def time_calls(op: Op, args: list[Any]) -> list[float]:
     """Each call's CPU time (seconds, clock overhead removed)."""
-    clock, overhead = CLOCK, CLOCK_OVERHEAD
+    clock, overhead = CLOCK, clock_overhead()
     out = []
     gc.collect()
     for arg in args:
@@ -509,6 +498,7 @@ class Rounds:
 
     def run(self, repeats: int) -> None:
         """One warm-up round, then ``repeats`` timed rounds."""
+        overhead = clock_overhead()
         for round_ in range(repeats + 1):
             for (fn, calls, per), taken in zip(self.functions, self.taken, strict=True):
                 gc.collect()
@@ -516,7 +506,7 @@ class Rounds:
                 for _ in range(calls):
                     fn()
                 if round_:
-                    taken.append((CLOCK() - start - CLOCK_OVERHEAD) / (calls * per))
+                    taken.append((CLOCK() - start - overhead) / (calls * per))
 
     def us(self, key: int) -> float:
         """Median over rounds of the CPU microseconds per item of function ``key``."""
@@ -872,14 +862,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer calls (under 30 s)")
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile table")
     args = parser.parse_args(argv)
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
-    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+    aws_environment()
     import pynamodb
 
-    global CLOCK_OVERHEAD
-    CLOCK_OVERHEAD = _clock_overhead()
+    overhead = clock_overhead()
     rounds = 3 if args.quick else 12
     local = (
         {"put": 200, "get": 300, "query": 100}
@@ -897,7 +883,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(
         f"latencies: thread CPU time ({CLOCK.__name__}), clock overhead "
-        f"{CLOCK_OVERHEAD * 1e9:,.0f} ns subtracted; load average {os.getloadavg()[0]:.1f}; "
+        f"{overhead * 1e9:,.0f} ns subtracted; load average {os.getloadavg()[0]:.1f}; "
         f"table of {PARTITIONS * PER_PARTITION:,} items, query = first {QUERY_LIMIT} of "
         f"{PER_PARTITION}"
     )
