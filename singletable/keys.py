@@ -56,7 +56,7 @@ from typing import Any
 
 from singletable.errors import ModelError
 
-__all__ = ["KeyTemplate", "Slot", "compile_template", "parse_slots"]
+__all__ = ["KeyTemplate", "Slot", "base_type", "compile_template", "parse_slots"]
 
 _SLOT = re.compile(r"\{([^{}:]*)(?::([^{}]*))?\}")
 _PAD = re.compile(r"0(\d+)d?")
@@ -293,7 +293,7 @@ def compile_template(
                 f"{owner}: key template {source!r} is for a number key (N): it must be a "
                 "single slot such as '{version}'"
             )
-        base = _base_type(field_types[parts[0].field])
+        base = base_type(field_types[parts[0].field])
         if not (isinstance(base, type) and issubclass(base, int | Decimal)) or base is bool:
             raise ModelError(
                 f"{owner}: key template {source!r} is for a number key (N), but field "
@@ -302,20 +302,20 @@ def compile_template(
     return KeyTemplate(source, tuple(parts), numeric=numeric)
 
 
-def _base_type(annotation: Any) -> Any:
+def base_type(annotation: Any) -> Any:
     """The type behind Optional[...] / Annotated[...] (None stays out of keys)."""
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        return _base_type(typing.get_args(annotation)[0])
+        return base_type(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
         args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
         if len(args) == 1:
-            return _base_type(args[0])
+            return base_type(args[0])
     return annotation
 
 
 def _slot(name: str, fmt: str, annotation: Any, source: str, owner: str) -> Slot:
-    base = _base_type(annotation)
+    base = base_type(annotation)
     literal_values = typing.get_args(base) if typing.get_origin(base) is typing.Literal else None
 
     def bad_format() -> ModelError:

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from singletable.keys import KeyTemplate
+from singletable.keys import KeyTemplate, base_type
 from singletable.patterns import BoundPattern, Collection, Query
 
 if TYPE_CHECKING:
@@ -155,23 +155,12 @@ class Report:
 # ------------------------------------------------------------------------- examples
 
 
-def _base(annotation: Any) -> Any:
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _base(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(args) == 1:
-            return _base(args[0])
-    return annotation
-
-
 _EXAMPLE_TIME = datetime(2024, 5, 17, 9, 30, tzinfo=UTC)
 
 
 def example_value(name: str, annotation: Any, second: bool = False) -> Any:
     """A deterministic example value of a field's type (``second``: a larger one)."""
-    base = _base(annotation)
+    base = base_type(annotation)
     origin = typing.get_origin(base)
     if origin is typing.Literal:
         choices = typing.get_args(base)
@@ -467,7 +456,7 @@ def _partition_warnings(
         return
     low = []
     for name in pk.fields:
-        base = _base(annotations[name])
+        base = base_type(annotations[name])
         is_enum = isinstance(base, type) and issubclass(base, enum.Enum)
         if base is bool or is_enum or typing.get_origin(base) is typing.Literal:
             low.append(name)
@@ -491,7 +480,7 @@ def _sort_warnings(
     out: list[Warning_], owner: str, where: str, sk: KeyTemplate, annotations: dict[str, Any]
 ) -> None:
     for slot in sk.slots:
-        base = _base(annotations[slot.field])
+        base = base_type(annotations[slot.field])
         if base is bool or (isinstance(base, type) and issubclass(base, enum.Enum)):
             continue
         if isinstance(base, type) and issubclass(base, int) and slot.width is None:
