@@ -321,42 +321,45 @@ def _import(backend: Backend, table: str, path: str, *, resume: bool) -> None:
     progress = _Progress(table, "imported", total)
     if resume:
         progress.update(count, resumed=done_line)
-    chunk: list[dict[str, Any]] = []
-    keys: set[str] = set()
     written = done_line  # every line up to here is in the table
     saved = time.monotonic()
-
-    def flush(last_line: int) -> None:
-        nonlocal count, written, saved, chunk, keys
-        count += _write_chunk(backend, table, chunk)
-        written = last_line
-        chunk, keys = [], set()
-        progress.update(count)
-        if time.monotonic() - saved >= _PROGRESS_EVERY:
-            _save_state(state_path, {"TableName": table, "Line": written, "Items": count})
-            saved = time.monotonic()
-
-    previous = done_line
     try:
-        for number, item in _items(path, checks):
-            if number <= done_line:
-                continue
-            # One request may not put the same key twice; a later line wins, as it
-            # would one line at a time.
-            key = json.dumps([item[name] for name in primary], sort_keys=True)
-            if key in keys or len(chunk) == _BATCH:
-                flush(previous)
-            chunk.append(item)
-            keys.add(key)
-            previous = number
-        if chunk:
-            flush(previous)
+        for last_line, chunk in _chunks(_items(path, checks), primary, after=done_line):
+            count += _write_chunk(backend, table, chunk)
+            written = last_line
+            progress.update(count)
+            if time.monotonic() - saved >= _PROGRESS_EVERY:
+                _save_state(state_path, {"TableName": table, "Line": written, "Items": count})
+                saved = time.monotonic()
     except BaseException:  # throttled, interrupted, ...: record how far it got
         _save_state(state_path, {"TableName": table, "Line": written, "Items": count})
         raise
     if os.path.exists(state_path):
         os.remove(state_path)
     progress.update(count, final=True)
+
+
+def _chunks(
+    items: Iterator[tuple[int, dict[str, Any]]], primary: list[str], *, after: int
+) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """The items of the lines past ``after`` in BatchWriteItem chunks, each with the
+    number of its last line. One request may not put the same key twice, so a
+    repeated key starts a new chunk: a later line wins, as it would one at a time."""
+    chunk: list[dict[str, Any]] = []
+    keys: set[str] = set()
+    last = after
+    for number, item in items:
+        if number <= after:
+            continue
+        key = json.dumps([item[name] for name in primary], sort_keys=True)
+        if key in keys or len(chunk) == _BATCH:
+            yield last, chunk
+            chunk, keys = [], set()
+        chunk.append(item)
+        keys.add(key)
+        last = number
+    if chunk:
+        yield last, chunk
 
 
 def _describe(backend: Backend, table: str) -> dict[str, Any]:

@@ -9,15 +9,15 @@ variable name or table name is ``TABLE``.
   :meth:`singletable.db.DB.create_table`.
 - ``tables describe NAME...`` prints the DescribeTable responses as JSON.
 - ``tables delete NAME...`` deletes tables by name.
-
-``create`` and ``delete`` wait (unless ``--no-wait``) until each table and its
-global indexes are ACTIVE, or until it is gone, with a line on stderr each time
-the state changes: on DynamoDB that takes seconds to minutes.
 - ``tables export MODULE[:TABLE] --format cloudformation|terraform|cdk-json``
   writes the tables' definitions: CloudFormation ``AWS::DynamoDB::Table``
   resources (JSON), Terraform ``aws_dynamodb_table`` resources (HCL), or the CDK
   ``TableProps`` (and index props for ``addGlobalSecondaryIndex`` /
   ``addLocalSecondaryIndex``) as JSON.
+
+``create`` and ``delete`` wait (unless ``--no-wait``) until each table and its
+global indexes are ACTIVE, or until it is gone, with a line on stderr each time
+the state changes: on DynamoDB that takes seconds to minutes.
 
 The backend is the embedded durable engine with ``--data PATH``, otherwise
 boto3 (``--endpoint-url``, ``--region``, or boto3's own configuration).
@@ -230,10 +230,10 @@ def _wait(backend: Backend, name: str, args: argparse.Namespace, *, gone: bool) 
             if gone:
                 return time.monotonic() - started
             raise
+        elapsed = time.monotonic() - started
         state = _state(table)
         if not gone and state == "ACTIVE":
-            return time.monotonic() - started
-        elapsed = time.monotonic() - started
+            return elapsed
         if state != shown:
             _progress(f"{name}: {state} ({elapsed:.0f} s)")
             shown = state
