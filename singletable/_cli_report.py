@@ -8,7 +8,6 @@ the report.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
 
@@ -29,13 +28,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 def run(args: argparse.Namespace) -> int:
     """Run ``report``; user errors raise :class:`singletable._usage.UsageError`."""
-    from singletable._cli_tables import _load_tables
+    from singletable._cli_tables import _load_tables, import_model
     from singletable._usage import UsageError
     from singletable.patterns import Collection
     from singletable.report import build_report, render
 
     tables = list(_load_tables(args.model).values())
-    module = importlib.import_module(args.model.partition(":")[0])
+    module = import_model(args.model.partition(":")[0])  # imported already: cached
     collections = [value for value in vars(module).values() if isinstance(value, Collection)]
     text = render(build_report(tables, collections), args.format)
     if args.output is None:
