@@ -130,7 +130,9 @@ def test_get_require_and_delete(db: DB) -> None:
         db.require(Order, **key)
     with pytest.raises(ConditionFailedError):
         db.delete(Order, must_exist=True, **key)
-    with pytest.raises(InvalidValueError, match="needs field 'order_id'"):
+    with pytest.raises(
+        InvalidValueError, match=r"Order \(get\): key field 'order_id' has no value"
+    ):
         db.get(Order, customer_id="c1", created_at=T0)
 
 
@@ -174,7 +176,9 @@ def test_every_sort_operation_selects_the_right_orders(db: DB) -> None:
 def test_pattern_arguments_are_checked(db: DB) -> None:
     with pytest.raises(InvalidValueError, match=r"Order.for_customer needs customer_id"):
         db.query(Order.for_customer)
-    with pytest.raises(InvalidValueError, match="not colour"):
+    with pytest.raises(
+        InvalidValueError, match=r"unknown keyword .colour.; it takes the key fields customer_id"
+    ):
         db.query(Order.for_customer, customer_id="c1", colour="red")
     with pytest.raises(InvalidValueError, match="sort fields must be given in the order"):
         db.query(Order.for_customer, customer_id="c1", order_id="o1")
@@ -417,9 +421,7 @@ def test_conditions_updates_and_filters_use_the_dsl(db: DB) -> None:
     # The GSI key was rewritten from the new status: the order moved in the index.
     found = db.query(Order.by_status, status="shipped", created_at=(T0, T0)).all()
     assert [o.order_id for o in found] == ["o0"]
-    with pytest.raises(
-        InvalidValueError, match="index GSI1 is keyed on, but created_at, order_id are not known"
-    ):
+    with pytest.raises(InvalidValueError, match=r"Order \(update\): key field 'created_at' has no"):
         db.update(Order, Update().set(Order.status, "x"), customer_id="c1")  # partial key
     with pytest.raises(InvalidValueError, match="cannot change order_id, part of the table key"):
         db.update(Order, Update().set(Order.order_id, "o9"), **key)
