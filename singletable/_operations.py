@@ -517,34 +517,36 @@ def get_many(
 def write_many(
     puts: Sequence[Entity], deletes: Sequence[tuple[type[Entity], Mapping[str, Any]]]
 ) -> Flow[int]:
-    """BatchWriteItem in chunks of 25 (one table), retrying unprocessed items with
-    backoff; returns how many writes were made. No conditions, no versions: a
-    batch write is unconditional in DynamoDB."""
-    tables: set[str] = set()
-    requests: list[dict[str, Any]] = []
+    """BatchWriteItem in chunks of 25 writes (on one table or several), retrying
+    unprocessed items with backoff; returns how many writes were made. No
+    conditions, no versions: a batch write is unconditional in DynamoDB. Every
+    entity and key is checked before the first request is sent."""
+    requests: list[tuple[str, dict[str, Any]]] = []
     for entity in puts:
-        tables.add(type(entity).__singletable__.table.name)
-        requests.append({"PutRequest": {"Item": validated(entity).to_item()}})
+        table = type(entity).__singletable__.table.name
+        requests.append((table, {"PutRequest": {"Item": validated(entity).to_item()}}))
     for cls, key in deletes:
-        tables.add(cls.__singletable__.table.name)
-        requests.append({"DeleteRequest": {"Key": _key(cls, key, "write_many", ())}})
-    if len(tables) > 1:
-        raise InvalidValueError(f"write_many works on one table, not {sorted(tables)}")
-    if not requests:
-        return 0
-    (table,) = tables
+        table = cls.__singletable__.table.name
+        requests.append((table, {"DeleteRequest": {"Key": _key(cls, key, "write_many", ())}}))
     for start in range(0, len(requests), BATCH_WRITE_SIZE):
-        pending = requests[start : start + BATCH_WRITE_SIZE]
+        pending: dict[str, list[dict[str, Any]]] = {}
+        for table, request in requests[start : start + BATCH_WRITE_SIZE]:
+            pending.setdefault(table, []).append(request)
         attempt = 0
         while pending:
-            response = yield "BatchWriteItem", {"RequestItems": {table: pending}}
-            pending = response.get("UnprocessedItems", {}).get(table, [])
+            response = yield "BatchWriteItem", {"RequestItems": pending}
+            pending = {
+                table: list(left)
+                for table, left in response.get("UnprocessedItems", {}).items()
+                if left
+            }
             if pending:
                 attempt += 1
                 if attempt >= MAX_BATCH_ATTEMPTS:
+                    count = sum(len(left) for left in pending.values())
                     raise ThrottledError(
                         "ProvisionedThroughputExceededException",
-                        f"{len(pending)} writes still unprocessed after {attempt} attempts",
+                        f"{count} writes still unprocessed after {attempt} attempts",
                         operation="BatchWriteItem",
                     )
                 yield SLEEP, {"seconds": _backoff(attempt)}
@@ -558,11 +560,13 @@ def json_key(value: Mapping[str, Any]) -> str:
 
 
 def scan(cls: type[E], *, page_size: int | None = None) -> Flow[list[E]]:
-    """Every item of ``cls`` in the table (Scan filtered on the entity-type attribute)."""
+    """Every item of ``cls`` in the table: a Scan filtered on the entity-type
+    attribute, plus items without one whose table key has this entity's shape
+    (written by other code). It reads, and is billed for, the whole table."""
     model = cls.__singletable__
     request: dict[str, Any] = {
         "TableName": model.table.name,
-        "FilterExpression": "#type = :type",
+        "FilterExpression": "#type = :type OR attribute_not_exists(#type)",
         "ExpressionAttributeNames": {"#type": model.table.type_attribute},
         "ExpressionAttributeValues": {":type": {"S": model.type_name}},
     }
@@ -571,7 +575,11 @@ def scan(cls: type[E], *, page_size: int | None = None) -> Flow[list[E]]:
     items: list[E] = []
     while True:
         response = yield "Scan", request
-        items.extend(cls.from_item(item) for item in response.get("Items", ()))
+        items.extend(
+            cls.from_item(item)
+            for item in response.get("Items", ())
+            if model.table.type_attribute in item or model.owns(item)
+        )
         last = response.get("LastEvaluatedKey")
         if last is None:
             return items
@@ -682,9 +690,10 @@ def _read_page(
     type_attribute = entity.__singletable__.table.type_attribute
     items: list[E] = []
     skipped: list[dict[str, Any]] = []
+    model = entity.__singletable__
     for item in response.get("Items", ()):
         marker = item.get(type_attribute)
-        if marker is not None and marker.get("S") != type_name:
+        if (marker.get("S") != type_name) if marker is not None else not model.owns(item):
             skipped.append(copy.deepcopy(item))  # responses may share the stored data
             continue
         items.append(entity.from_item(item))
@@ -731,8 +740,9 @@ def query_select(
         request["ExpressionAttributeNames"].update(wanted["ExpressionAttributeNames"])
         response = yield "Query", request
         for item in response.get("Items", ()):
-            if item.get(type_attribute, {}).get("S") != model.type_name:
-                continue
+            marker = item.get(type_attribute)
+            if marker is not None and marker.get("S") != model.type_name:
+                continue  # untyped items: the pattern's key condition chose them
             values = from_item(item)
             values.pop(type_attribute, None)
             out.append({by_attribute.get(k, k): v for k, v in values.items()})
@@ -778,8 +788,12 @@ def collection(coll: Collection, spec: QuerySpec) -> Flow[CollectionResult]:
     while True:
         response = yield "Query", spec.request(start, spec.page_size)
         for item in response.get("Items", ()):
-            marker = item.get(type_attribute, {}).get("S")
-            entity = coll.by_type.get(marker) if isinstance(marker, str) else None
+            marker = item.get(type_attribute)
+            if marker is not None:
+                entity = coll.by_type.get(marker.get("S", ""))
+            else:  # written by other code: the entity whose key shape it has, if one
+                owners = [e for e in coll.entities if e.__singletable__.owns(item)]
+                entity = owners[0] if len(owners) == 1 else None
             if entity is None:
                 result.unknown.append(copy.deepcopy(item))  # responses are read-only
             else:
