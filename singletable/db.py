@@ -405,12 +405,17 @@ class DB:
         puts: Sequence[Entity] = (),
         deletes: Sequence[tuple[type[Entity], Mapping[str, Any]]] = (),
     ) -> int:
-        """Batch write (unconditional puts and deletes on one table), chunked by 25,
-        unprocessed items retried with backoff; returns the number of writes."""
+        """Batch write: unconditional puts and deletes, on one table or several, chunked
+        by 25, unprocessed items retried with backoff; returns the number of writes.
+        Every entity is validated and every key checked before the first request."""
         return run(self.backend, ops.write_many(puts, deletes))
 
     def scan(self, entity: type[E], *, page_size: int | None = None) -> list[E]:
-        """Every ``entity`` in the table (a Scan: reads the whole table)."""
+        """Every ``entity`` in the table, read eagerly into a list (every page).
+
+        A Scan reads, and is billed for, the whole table: items of other entity types
+        are read and dropped. For anything but small tables or maintenance, query by
+        an access pattern instead."""
         return run(self.backend, ops.scan(entity, page_size=page_size))
 
     def collection(self, coll: Collection, **values: Any) -> CollectionResult:

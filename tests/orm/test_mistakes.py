@@ -228,9 +228,11 @@ def test_a_key_value_holding_the_separator_is_one_error_on_every_path(db: DB) ->
     ):
         with pytest.raises(InvalidValueError, match=r"contains '#'"):
             call()
-    with pytest.raises(InvalidValueError, match=r"Tag\.label: 'x#y' contains '#'"):
-        with db.transaction() as tx:
-            tx.put(bad)
+    with (
+        pytest.raises(InvalidValueError, match=r"Tag\.label: 'x#y' contains '#'"),
+        db.transaction() as tx,
+    ):
+        tx.put(bad)
     assert _stored(db) == []
 
 
