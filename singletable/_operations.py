@@ -201,9 +201,7 @@ def update_body(
     """
     model = cls.__singletable__
     owner = cls.__name__
-    given = key_arguments(
-        cls, key, "update", _UPDATE_OPTIONS, extra=sorted(model.key_fields)
-    )
+    given = key_arguments(cls, key, "update", _UPDATE_OPTIONS, extra=sorted(model.key_fields))
     key = {name: given[name] for name in model.table_key_fields}
     table_pk, table_sk = model.index_keys(None)
     table_fields = set(table_pk.fields) | set(table_sk.fields if table_sk is not None else ())

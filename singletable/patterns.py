@@ -184,9 +184,7 @@ class BoundPattern(Generic[E]):
             *self._sort(op, sk, values, given, owner),
         )
 
-    def _coerce(
-        self, values: Mapping[str, Any], sk_fields: tuple[str, ...]
-    ) -> Mapping[str, Any]:
+    def _coerce(self, values: Mapping[str, Any], sk_fields: tuple[str, ...]) -> Mapping[str, Any]:
         """The given values, validated and converted by their fields' types (the
         ``(low, high)`` pair of a ``between`` pattern element by element)."""
         given = {name: value for name, value in values.items() if value is not None}
