@@ -132,9 +132,14 @@ def suggest(name: str, known: Iterable[str]) -> str:
 
 
 def check_keywords(
-    where: str, given: Iterable[str], fields: Iterable[str], options: Iterable[str] = ()
+    where: str,
+    given: Iterable[str],
+    fields: Iterable[str],
+    options: Iterable[str] = (),
+    aliases: Mapping[str, str] | None = None,
 ) -> None:
-    """Refuse a keyword that is neither one of ``fields`` nor one of ``options``.
+    """Refuse a keyword that is neither one of ``fields`` nor one of ``options``
+    (``aliases``: attribute name -> field name, to point from one to the other).
 
     Raises:
         UnknownKeywordError: naming the keyword, the close match and what is taken.
@@ -145,7 +150,11 @@ def check_keywords(
         return
     name = unknown[0]
     options = tuple(options)
-    hint = suggest(name, (*options, *fields))
+    field = (aliases or {}).get(name)
+    if field is not None and field in fields:
+        hint = f" (that is the attribute name; the field is {field!r})"
+    else:
+        hint = suggest(name, (*options, *fields))
     takes = ", ".join(fields) or "no fields"
     extra = f"; options: {', '.join(options)}" if options else ""
     raise UnknownKeywordError(
@@ -182,7 +191,8 @@ def key_arguments(
             return values
     where = f"{cls.__name__} ({operation})"
     allowed = (*fields, *(f for f in extra if f not in fields))
-    check_keywords(where, values, allowed, options)
+    aliases = {attr: name for name, attr in model.attributes.items() if attr != name}
+    check_keywords(where, values, allowed, options, aliases)
     for field in fields:
         if values.get(field) is None:
             raise InvalidValueError(f"{where}: key field {field!r} has no value")

@@ -21,7 +21,7 @@ from pydantic import Field
 from singletable.backends.base import Backend
 from singletable.db import DB
 from singletable.entity import Entity, Keys
-from singletable.errors import InvalidValueError, ModelError
+from singletable.errors import InvalidValueError, ModelError, UnknownKeywordError
 from singletable.patterns import Collection, Query
 from singletable.table import GlobalIndex, LocalIndex, Table
 from singletable.updates import Update
@@ -243,3 +243,17 @@ def test_plain_key_tables_render_their_create_request() -> None:
     assert Blob.__singletable__.table.create_table_request()["AttributeDefinitions"] == [
         {"AttributeName": "digest", "AttributeType": "B"}
     ]
+
+
+def test_an_attribute_name_given_for_its_field_is_pointed_out() -> None:
+    aliased = Table("aliased", pk="AccountID", sk=None)
+
+    class Account(Entity, table=aliased):
+        account_id: str = Field(alias="AccountID")
+        balance: Decimal = Field(alias="Balance")
+
+    assert Account.key(account_id="A") == {"AccountID": {"S": "A"}}
+    with pytest.raises(
+        UnknownKeywordError, match=r"'AccountID' \(that is the attribute name; the field is"
+    ):
+        DB().explain.get(Account, AccountID="A")
