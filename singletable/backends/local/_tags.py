@@ -51,13 +51,9 @@ def _serialization(name: str) -> DynamoDBError:
 
 def _allowed(text: str) -> bool:
     """Letters, numbers, white space and ``+ - = . _ : /`` only."""
-    for char in text:
-        if char in _SPECIAL or char.isspace():
-            continue
-        category = unicodedata.category(char)
-        if category[0] not in ("L", "N") and category != "Zs":
-            return False
-    return True
+    # Letters, numbers and separators are Unicode categories L*, N* and Z*: the
+    # \p{L}\p{Z}\p{N} of the pattern AWS documents for tag keys and values.
+    return all(char in _SPECIAL or unicodedata.category(char)[0] in "LNZ" for char in text)
 
 
 def check_tags(checks: Checks, raw: Any, member: str = "tags") -> dict[str, str]:
