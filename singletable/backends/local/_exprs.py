@@ -81,9 +81,12 @@ class RequestExpressions:
     expression text with generated placeholders, so both styles share one path.
     """
 
+    # KeyConditions translated beside expressions (see __init__); a class default, so
+    # the plain request's path sets nothing more.
+    _key_context: ExpressionContext | None = None
+
     def __init__(self, request: dict[str, Any]) -> None:
         self.request = request
-        self._key_context: ExpressionContext | None = None
         if request.keys().isdisjoint(EXPRESSION_RELATED):
             # The common plain request: nothing to translate, bind or check.
             self.legacy = False
@@ -179,7 +182,7 @@ class RequestExpressions:
                 "Either the KeyConditions or KeyConditionExpression parameter must be specified "
                 "in the request."
             )
-        context = self._key_context or self.context
+        context = self.context if self._key_context is None else self._key_context
         return _bind(text, lambda: context.key_condition(text, hash_keys, range_keys))
 
     def finish(self) -> None:

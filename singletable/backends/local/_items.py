@@ -180,8 +180,9 @@ def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
             # not exist creates nothing: no item, no stream record, no Attributes.
             # API Reference, AttributeValueUpdate: "If no item with the specified key
             # is found: ... DELETE - Nothing happens; there is no attribute to delete."
-            # The expression forms (REMOVE, DELETE) behave the same on DynamoDB. An
-            # UpdateItem with no update at all still creates the key-only item.
+            # The expression forms (REMOVE, DELETE) behave the same (issue 14 item 2;
+            # ScyllaDB issue 5862, checked against DynamoDB). An UpdateItem with no
+            # update at all still creates the key-only item.
             return _respond(table, options, write_units(0), None)
         if old is not None:
             base, base_size = old, store.size_of(pk, sk)
