@@ -114,6 +114,11 @@ class LocalEngine:
         clock: seconds since the epoch (injectable for tests; ``time.time`` by default).
         ttl_sweep_interval: seconds between the background sweeps that delete items
             whose TTL expired; None: no background sweeps (call :meth:`sweep_ttl`).
+
+    Attributes:
+        endpoint_address: the address DescribeEndpoints answers with;
+            ``dynamodb.<region>.amazonaws.com`` until an HTTP server serving the engine
+            sets its own ``host:port``.
     """
 
     def __init__(
