@@ -145,6 +145,13 @@ class Update:
         """The updated copy of ``item``; raises :class:`ExpressionError` at runtime errors."""
         return self._bound.apply(item)
 
+    @property
+    def only_removes(self) -> bool:
+        """Whether every action takes something away (REMOVE, DELETE): such an update
+        of a missing item creates nothing."""
+        bound = self._bound
+        return not bound.sets and not bound.adds
+
     def updated_attributes(self, item: Item) -> Item:
         """The parts of ``item`` at the paths this update writes (ReturnValues UPDATED_*)."""
         bound = self._bound

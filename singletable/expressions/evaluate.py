@@ -130,11 +130,17 @@ _SET_MEMBER = {"SS": "S", "NS": "N", "BS": "B"}
 
 
 def contains(value: AttributeValue, operand: AttributeValue) -> bool:
-    """``contains``: substring of a string, member of a set, element of a list."""
+    """``contains``: substring of a string or binary, member of a set, element of a list.
+
+    On a Binary attribute it is a byte-substring test (API Reference, Condition:
+    CONTAINS "looks for a subsequence of the target that matches the input").
+    """
     kind, raw = next(iter(value.items()))
     operand_kind, operand_raw = next(iter(operand.items()))
     if kind == "S":
         return operand_kind == "S" and operand_raw in raw
+    if kind == "B":
+        return operand_kind == "B" and decode_binary(operand_raw) in decode_binary(raw)
     if kind in _SET_MEMBER:
         if operand_kind != _SET_MEMBER[kind]:
             return False

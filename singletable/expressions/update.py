@@ -9,7 +9,7 @@ Rules (Developer Guide, "Using update expressions in DynamoDB"):
   the update expression has an incorrect data type". Results go through the number
   limits (38 digits, magnitude range).
 * Setting a nested path needs its parent to exist with the right type; a list
-  index past the end appends.
+  index past the end appends (several such elements of one list in index order).
 * REMOVE of list elements shifts later elements down; several indexes of one list
   are all taken against the original list (they are applied highest first).
   Removing something that does not exist does nothing.
@@ -123,7 +123,30 @@ def bind_update(node: UpdateExpression, paths: list[ResolvedPath], binder: Binde
                 (adds if isinstance(action, AddAction) else deletes).append((path, value))
             else:
                 removes.append(path)
-    return BoundUpdate(tuple(sets), tuple(removes), tuple(adds), tuple(deletes))
+    return BoundUpdate(_index_order(sets), tuple(removes), tuple(adds), tuple(deletes))
+
+
+def _index_order(
+    sets: list[tuple[ResolvedPath, ValueFn]],
+) -> tuple[tuple[ResolvedPath, ValueFn], ...]:
+    """``sets`` with the element assignments of each list put in ascending index order.
+
+    ``SET l[5] = :a, l[3] = :b`` on a two-element list appends ``:b`` then ``:a``:
+    DynamoDB applies the elements of one list in index order, whatever the order in
+    the expression (issue 14 item 4). Other actions keep their places (they cannot
+    overlap, so their order does not matter).
+    """
+    slots: dict[ResolvedPath, list[int]] = {}
+    for position, (path, _) in enumerate(sets):
+        if isinstance(path[-1], int):
+            slots.setdefault(path[:-1], []).append(position)
+    ordered = list(sets)
+    for positions in slots.values():
+        if len(positions) > 1:
+            by_index = sorted((sets[p] for p in positions), key=lambda entry: entry[0][-1])
+            for position, entry in zip(positions, by_index, strict=True):
+                ordered[position] = entry
+    return tuple(ordered)
 
 
 def _value_fn(operand: Operand, binder: Binder) -> ValueFn:

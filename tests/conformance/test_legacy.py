@@ -229,9 +229,10 @@ def test_get_item_attributes_to_get(db: Backend, ddb: Any, table: str) -> None:
             "query",
             {"KeyConditions": {"PK": {"ComparisonOperator": "EQ",
                                       "AttributeValueList": [{"S": "p"}]}},
-             "FilterExpression": "attribute_not_exists(a)"},
+             "KeyConditionExpression": "PK = :p",
+             "ExpressionAttributeValues": {":p": {"S": "p"}}},
             "KeyConditions",
-            "FilterExpression",
+            "KeyConditionExpression",
             marks=MIX,
         ),
         pytest.param(

@@ -180,13 +180,6 @@ def test_update_of_a_missing_item_creates_it(db: Backend, ddb: Any, table: str) 
     assert db.get(KEY) == {**KEY, "v": {"S": "x"}, "c": {"N": "1"}}
 
 
-def test_update_with_only_remove_on_missing_item_creates_key_only_item(
-    db: Backend, ddb: Any, table: str
-) -> None:
-    _update(ddb, "REMOVE v")
-    assert db.get(KEY) == KEY
-
-
 RETURN_CASES = {
     "NONE": None,
     "ALL_OLD": {**KEY, "a": {"N": "1"}, "b": {"N": "2"}, "c": {"N": "3"}},

@@ -16,7 +16,11 @@ from typing import Any, TypeVar
 
 from singletable._values import AttributeValue, InvalidValue, validate_value
 from singletable.backends.local import _legacy
-from singletable.backends.local._params import EXPRESSION_RELATED, reject_unknown_mix
+from singletable.backends.local._params import (
+    EXPRESSION_RELATED,
+    reject_unknown_mix,
+    uses_expressions,
+)
 from singletable.backends.local.errors import DynamoDBError, validation_error
 from singletable.expressions import (
     Condition,
@@ -77,6 +81,10 @@ class RequestExpressions:
     expression text with generated placeholders, so both styles share one path.
     """
 
+    # KeyConditions translated beside expressions (see __init__); a class default, so
+    # the plain request's path sets nothing more.
+    _key_context: ExpressionContext | None = None
+
     def __init__(self, request: dict[str, Any]) -> None:
         self.request = request
         if request.keys().isdisjoint(EXPRESSION_RELATED):
@@ -85,9 +93,25 @@ class RequestExpressions:
             self._texts: dict[str, Any] = {}
             self.context = _NO_EXPRESSIONS
             return
-        self.legacy = reject_unknown_mix(request)
+        legacy = reject_unknown_mix(request)
         texts: dict[str, Any]
-        if self.legacy:
+        if legacy and uses_expressions(request):
+            # Legacy KeyConditions beside a FilterExpression/ProjectionExpression (the
+            # one mix DynamoDB accepts): the key condition is translated with its own
+            # generated placeholders, in a context of its own, so they can neither
+            # clash with the request's ExpressionAttributeNames/Values nor count as
+            # unused ones.
+            translation = _legacy.Translation()
+            key_text = translation.key_conditions(request.get("KeyConditions"))
+            self._key_context = _guard(
+                lambda: ExpressionContext(translation.names or None, translation.values or None)
+            )
+            legacy = False
+            texts = {member: request.get(member) for member in _MEMBERS}
+            texts["KeyConditionExpression"] = key_text
+            names = _names(request.get("ExpressionAttributeNames"))
+            values = _values(request.get("ExpressionAttributeValues"))
+        elif legacy:
             translation = _legacy.Translation()
             operator = request.get("ConditionalOperator")
             texts = {
@@ -110,6 +134,7 @@ class RequestExpressions:
             texts = {member: request.get(member) for member in _MEMBERS}
             names = _names(request.get("ExpressionAttributeNames"))
             values = _values(request.get("ExpressionAttributeValues"))
+        self.legacy = legacy
         self._texts = texts
         self.context = _guard(lambda: ExpressionContext(names, values))
 
@@ -157,7 +182,8 @@ class RequestExpressions:
                 "Either the KeyConditions or KeyConditionExpression parameter must be specified "
                 "in the request."
             )
-        return _bind(text, lambda: self.context.key_condition(text, hash_keys, range_keys))
+        context = self.context if self._key_context is None else self._key_context
+        return _bind(text, lambda: context.key_condition(text, hash_keys, range_keys))
 
     def finish(self) -> None:
         """Reject names and values that no expression of the request used."""

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from singletable._values import AttributeValue, Item, item_size
+from singletable._values import AttributeValue, Item, decode_binary, item_size
 from singletable.backends.local._capacity import write_units
 from singletable.backends.local.errors import validation_error
 from singletable.backends.local.keycodec import encode_key, prefix_bounds, successor
@@ -42,6 +42,19 @@ __all__ = ["IndexDef", "SortBounds", "sort_bounds"]
 
 # (lo, lo_inclusive, hi, hi_inclusive) for TableStore.query; None: unbounded.
 SortBounds = tuple[bytes | None, bool, bytes | None, bool]
+
+
+# Longest index key values (Developer Guide, "Detecting and correcting index key
+# violations"); a Number key is at most 38 digits, far below either.
+_MAX_PARTITION_BYTES = 2048
+_MAX_SORT_BYTES = 1024
+
+
+def _key_bytes(kind: str, raw: str) -> int:
+    """Length of an S (UTF-8) or B (decoded) key value, as the key limits count it."""
+    if kind == "B":
+        return len(decode_binary(raw))
+    return len(raw.encode("utf-8"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,10 +296,35 @@ class IndexDef:
             return 0.0
         return write_units(max(item_size(old_entry), item_size(new_entry)))
 
+    def admits(self, item: Mapping[str, AttributeValue]) -> bool:
+        """Whether ``item``'s index key values are ones a write could give the index.
+
+        A backfill leaves out an item whose key value has the wrong type, is an
+        empty string or binary, or is longer than an index key may be (2048 bytes
+        for a partition attribute, 1024 for a sort attribute): the item stays in
+        the table, without an entry (Developer Guide, "Detecting and correcting
+        index key violations in DynamoDB"). These are the values a write is
+        refused for; a missing attribute is simply sparse (:meth:`entry_key`).
+        """
+        for attrs, limit in ((self.hash, _MAX_PARTITION_BYTES), (self.range, _MAX_SORT_BYTES)):
+            for attr in attrs:
+                value = item.get(attr.name)
+                if value is None:
+                    continue
+                raw = value.get(attr.type)
+                if raw is None or raw == "":
+                    return False
+                if attr.type != "N" and _key_bytes(attr.type, raw) > limit:
+                    return False
+        return True
+
     def backfill(self, rows: Any) -> None:
-        """Add an entry for every ``(pk, sk, item, size)`` in ``rows`` (a table's contents)."""
+        """Add an entry for every ``(pk, sk, item, size)`` in ``rows`` (a table's contents)
+        that the index admits (:meth:`admits`)."""
+        admits = self.admits
         for pk, sk, item, size in rows:
-            self.replace(pk, sk, None, item, size)
+            if admits(item):
+                self.replace(pk, sk, None, item, size)
 
     # ----------------------------------------------------------------- reads
 

@@ -175,6 +175,15 @@ def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
         store = table.store
         old = store.get(pk, sk)
         check_condition(condition, old, options.on_failure)
+        if old is None and update is not None and update.only_removes:
+            # Removing attributes from (or deleting set members of) an item that does
+            # not exist creates nothing: no item, no stream record, no Attributes.
+            # API Reference, AttributeValueUpdate: "If no item with the specified key
+            # is found: ... DELETE - Nothing happens; there is no attribute to delete."
+            # The expression forms (REMOVE, DELETE) behave the same (issue 14 item 2;
+            # ScyllaDB issue 5862, checked against DynamoDB). An UpdateItem with no
+            # update at all still creates the key-only item.
+            return _respond(table, options, write_units(0), None)
         if old is not None:
             base, base_size = old, store.size_of(pk, sk)
         else:

@@ -25,6 +25,7 @@ __all__ = [
     "member_name",
     "provisioned_throughput",
     "reject_unknown_mix",
+    "uses_expressions",
 ]
 
 _TABLE_NAME_RE = re.compile(r"[a-zA-Z0-9_.-]+")
@@ -200,7 +201,7 @@ def reject_unknown_mix(request: Mapping[str, Any]) -> bool:
         return False
     legacy = [name for name in _LEGACY_PARAMS if request.get(name) is not None]
     modern = [name for name in _EXPRESSION_PARAMS if request.get(name) is not None]
-    if legacy and modern:
+    if legacy and modern and _conflict(legacy, modern):
         raise request_validation_error(
             "Can not use both expression and non-expression parameters in the same request: "
             f"Non-expression parameters: {{{', '.join(legacy)}}} "
@@ -216,6 +217,24 @@ def reject_unknown_mix(request: Mapping[str, Any]) -> bool:
                 "ExpressionAttributeValues can only be specified when using expressions"
             )
     return bool(legacy)
+
+
+def _conflict(legacy: list[str], modern: list[str]) -> bool:
+    """Whether these legacy and expression parameters may not be used together.
+
+    Every legacy parameter conflicts with every expression parameter, except that
+    KeyConditions only conflicts with KeyConditionExpression: a Query may pair legacy
+    KeyConditions with a FilterExpression or ProjectionExpression (DynamoDB accepts
+    it; issue 14 item 5, from a conformance suite run against DynamoDB).
+    """
+    if legacy != ["KeyConditions"]:
+        return True
+    return "KeyConditionExpression" in modern
+
+
+def uses_expressions(request: Mapping[str, Any]) -> bool:
+    """Whether ``request`` has an expression parameter (ProjectionExpression, ...)."""
+    return any(request.get(name) is not None for name in _EXPRESSION_PARAMS)
 
 
 def provisioned_throughput(checks: Checks, value: Any, prefix: str = "") -> tuple[int, int] | None:

@@ -9,6 +9,7 @@ Texts not confirmed against the live service are marked where they are raised.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from singletable.backends.local._params import Checks
@@ -26,6 +27,26 @@ if TYPE_CHECKING:
 __all__ = ["describe_stream", "get_records", "get_shard_iterator", "list_streams"]
 
 _ITERATOR_TYPES = ("TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER")
+_FILTER_TYPES = ("CHILD_SHARDS",)
+
+# A stream ARN: <table ARN>/stream/<label>, the label the stream's creation time to the
+# millisecond. Anything else is refused as malformed before any stream is looked up.
+_STREAM_ARN = re.compile(
+    r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[a-zA-Z0-9_.-]{3,255}"
+    r"/stream/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}"
+)
+
+
+def _check_arn(arn: str) -> None:
+    """A malformed stream ARN is a ValidationException, not ResourceNotFoundException.
+
+    ScyllaDB's Alternator suite, run against DynamoDB Streams, gets a ValidationException
+    for a malformed StreamArn in DescribeStream, GetShardIterator and ListStreams'
+    ExclusiveStartStreamArn; the text "Invalid StreamArn" is DynamoDB Streams' (as
+    reported by its Java SDK users).
+    """
+    if _STREAM_ARN.fullmatch(arn) is None:
+        raise validation_error("Invalid StreamArn")
 
 
 def _length(checks: Checks, name: str, low: int, high: int, *, required: bool = True) -> str | None:
@@ -52,6 +73,8 @@ def list_streams(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
     limit = checks.integer("Limit", 1, 100) or 100
     start = _length(checks, "ExclusiveStartStreamArn", 37, 1024, required=False)
     checks.raise_if_any()
+    if start is not None:
+        _check_arn(start)
     with engine.lock:
         streams = engine.streams.all(engine.clock())
         if table_name is not None:
@@ -76,18 +99,73 @@ def list_streams(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
 
 
 def describe_stream(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
-    """DescribeStream: the stream and its one shard (``Limit``, ``ExclusiveStartShardId``)."""
+    """DescribeStream: the stream and its one shard (``Limit``, ``ExclusiveStartShardId``,
+    ``ShardFilter``)."""
     checks = Checks(request)
     arn = _length(checks, "StreamArn", 37, 1024)
     checks.integer("Limit", 1, 100)
     start = _length(checks, "ExclusiveStartShardId", 28, 65, required=False)
+    parent = _shard_filter(checks, request.get("ShardFilter"))
     checks.raise_if_any()
     assert arn is not None
+    _check_arn(arn)
     with engine.lock:
-        description = engine.streams.stream(arn, engine.clock()).describe()
+        stream = engine.streams.stream(arn, engine.clock())
+        description = stream.describe()
+    if parent is not None:
+        # CHILD_SHARDS: the shards whose parent is the given one. A stream here has one
+        # shard, which has no parent and never splits: its children are none.
+        if parent != stream.shard_id:
+            # Not confirmed against DynamoDB Streams (its answer for an unknown shard).
+            raise DynamoDBError(
+                "ResourceNotFoundException",
+                f"Requested resource not found: Shard: {parent} in Stream: {arn} not found",
+            )
+        shards = description["Shards"]
+        description["Shards"] = [s for s in shards if s.get("ParentShardId") == parent]
     if start is not None:
         description["Shards"] = [s for s in description["Shards"] if s["ShardId"] > start]
     return {"StreamDescription": description}
+
+
+def _shard_filter(checks: Checks, raw: Any) -> str | None:
+    """Check a DescribeStream ShardFilter (API Reference, ShardFilter); the parent shard id.
+
+    ``Type`` must be CHILD_SHARDS (the one type there is) and ``ShardId`` a shard id;
+    the model makes neither required, but a filter without them selects nothing, and
+    DynamoDB Streams refuses it with a ValidationException (ScyllaDB's Alternator suite);
+    that text is not confirmed.
+    """
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise DynamoDBError(
+            "SerializationException", "Unexpected value type in payload for ShardFilter"
+        )
+    kind, shard_id = raw.get("Type"), raw.get("ShardId")
+    for name, value in (("Type", kind), ("ShardId", shard_id)):
+        if value is not None and not isinstance(value, str):
+            raise DynamoDBError(
+                "SerializationException", f"Unexpected value type in payload for {name}"
+            )
+    if kind is not None and kind not in _FILTER_TYPES:
+        checks.fail(
+            "shardFilter.type",
+            kind,
+            f"Member must satisfy enum value set: [{', '.join(_FILTER_TYPES)}]",
+        )
+    if shard_id is not None and not 28 <= len(shard_id) <= 65:
+        bound = (
+            "greater than or equal to 28" if len(shard_id) < 28 else "less than or equal to 65"
+        )
+        checks.fail("shardFilter.shardId", shard_id, f"Member must have length {bound}")
+    if checks.errors:
+        return None
+    if kind is None:
+        raise validation_error("ShardFilter.Type is required when a ShardFilter is given")
+    if shard_id is None:
+        raise validation_error("ShardFilter.ShardId is required for ShardFilter type CHILD_SHARDS")
+    return str(shard_id)
 
 
 def get_shard_iterator(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
@@ -101,6 +179,14 @@ def get_shard_iterator(engine: LocalEngine, request: dict[str, Any]) -> dict[str
     number = _length(checks, "SequenceNumber", 21, 40, required=False)
     checks.raise_if_any()
     assert arn is not None and shard_id is not None and kind is not None
+    if number is not None and kind in ("TRIM_HORIZON", "LATEST"):
+        # A position and a sequence number are two starting points: refused (ScyllaDB's
+        # Alternator suite, run against DynamoDB Streams). The text is not confirmed.
+        raise validation_error(
+            f"SequenceNumber cannot be specified with ShardIteratorType {kind}; it is only "
+            "used with AT_SEQUENCE_NUMBER and AFTER_SEQUENCE_NUMBER"
+        )
+    _check_arn(arn)
     streams = engine.streams
     with engine.lock:
         now = engine.clock()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from singletable.backends.local import _streams
+from singletable.backends.local import _streams, _tags
 from singletable.backends.local._index_ddl import (
     GsiUpdates,
     build_index,
@@ -125,6 +125,8 @@ def create_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
             "defined in AttributeDefinitions"
         )
 
+    raw_tags = request.get("Tags")
+    tags = _tags.check_tags(Checks(request), raw_tags) if raw_tags is not None else {}
     stream_view = _streams.creation_view(stream_spec)
     # One atomic group: a durable storage never keeps a store without its catalog entry.
     with engine.lock, engine.storage.atomic():
@@ -145,6 +147,7 @@ def create_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
             region=engine.region,
             created=engine.clock(),
             deletion_protection=bool(request.get("DeletionProtectionEnabled", False)),
+            tags=tags,
         )
         table.indexes = [
             build_index(spec, defs, table.key_names) for spec in (lsis or []) + (gsis or [])

@@ -298,10 +298,12 @@ def _new_state(action: _Action, old: Item | None, old_size: int) -> tuple[Item |
         assert action.item is not None
         table.check_index_keys(action.item)
         return action.item, action.size
+    assert action.update is not None
+    if old is None and action.update.only_removes:
+        return None, 0  # removing from a missing item creates nothing (see _items)
     base = old if old is not None else {
         name: validate_value(action.body["Key"][name], name) for name in table.key_names
     }
-    assert action.update is not None
     try:
         new = action.update.apply(base)
     except InvalidValue as error:

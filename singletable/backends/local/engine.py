@@ -31,8 +31,10 @@ from singletable.backends.local import (
     _batch,
     _items,
     _reads,
+    _service,
     _streams_api,
     _tables,
+    _tags,
     _transactions,
     _ttl,
 )
@@ -79,6 +81,11 @@ _OPERATIONS: dict[str, _Handler] = {
     "UpdateContinuousBackups": _backups.update_continuous_backups,
     "DescribeContinuousBackups": _backups.describe_continuous_backups,
     "RestoreTableToPointInTime": _backups.restore_table_to_point_in_time,
+    "TagResource": _tags.tag_resource,
+    "UntagResource": _tags.untag_resource,
+    "ListTagsOfResource": _tags.list_tags_of_resource,
+    "DescribeEndpoints": _service.describe_endpoints,
+    "DescribeLimits": _service.describe_limits,
 }
 
 
@@ -107,6 +114,11 @@ class LocalEngine:
         clock: seconds since the epoch (injectable for tests; ``time.time`` by default).
         ttl_sweep_interval: seconds between the background sweeps that delete items
             whose TTL expired; None: no background sweeps (call :meth:`sweep_ttl`).
+
+    Attributes:
+        endpoint_address: the address DescribeEndpoints answers with;
+            ``dynamodb.<region>.amazonaws.com`` until an HTTP server serving the engine
+            sets its own ``host:port``.
     """
 
     def __init__(
@@ -124,6 +136,8 @@ class LocalEngine:
             storage = DurableStorage(path)
         self.storage: Storage = storage if storage is not None else MemoryStorage()
         self.region = region
+        # The address DescribeEndpoints answers (the HTTP server sets its own; see ._service).
+        self.endpoint_address = f"dynamodb.{region}.amazonaws.com"
         self.clock = clock
         self.lock = threading.RLock()
         self.tables: dict[str, TableDef] = {}
