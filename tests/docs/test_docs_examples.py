@@ -24,7 +24,9 @@ def run_main(name: str) -> dict[str, Any]:
     return result
 
 
-@pytest.mark.parametrize("name", ["first_steps", "guide", "engine_tour"])
+@pytest.mark.parametrize(
+    "name", ["first_steps", "guide", "engine_tour", "type_name_and_scan", "sharing"]
+)
 def test_each_program_runs_as_a_script(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     runpy.run_path(str(DOCS_EXAMPLES / f"{name}.py"), run_name="__main__")
     assert capsys.readouterr().out
@@ -83,3 +85,24 @@ def test_engine_tour() -> None:
     assert seen["ttl_deleted"] == 1
     assert seen["routed_tables"] == ["app"] and seen["http_tables"] == ["app"]
     assert seen["backends"] == {"durable": "hello", "boto3": ["n1"], "aioboto3": "async"}
+
+
+def test_type_name_is_the_stored_entity_type() -> None:
+    seen = run_main("type_name_and_scan")
+    assert seen["kinds"] == ({"S": "order"}, {"S": "Customer"})  # type_name=, the class name
+    assert "both use entity type 'order' on table 'store'" in seen["clash"]
+
+
+def test_scan_reads_the_whole_table_and_filters_on_the_type() -> None:
+    seen = run_main("type_name_and_scan")
+    orders, request = seen["scan"]
+    assert orders == ["o0", "o1", "o2"]
+    assert request["FilterExpression"] == "#type = :type"
+    assert request["ExpressionAttributeNames"] == {"#type": "kind"}
+    assert request["ExpressionAttributeValues"] == {":type": {"S": "order"}}
+    assert "KeyConditionExpression" not in request and "Limit" not in request
+    assert seen["counts"] == (8, 3)  # read the 5 customers too; returned the 3 orders
+
+
+def test_one_db_and_one_async_db_shared() -> None:
+    assert run_main("sharing") == {"threads": 200, "tasks": 50}
