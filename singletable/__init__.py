@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         DynamoDBServiceError,
         InvalidValueError,
         ItemNotFoundError,
+        ItemValidationError,
         ModelError,
         RequestError,
         SingletableError,
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
         ThrottledError,
         TransactionCanceledError,
         TransactionConflictError,
+        UnknownKeywordError,
+        VersionConflictError,
     )
     from singletable.patterns import Collection, Query
     from singletable.table import GlobalIndex, LocalIndex, Table
@@ -70,6 +73,7 @@ _LAZY = {
     "GlobalIndex": "singletable.table",
     "InvalidValueError": "singletable.errors",
     "ItemNotFoundError": "singletable.errors",
+    "ItemValidationError": "singletable.errors",
     "Keys": "singletable.entity",
     "LocalIndex": "singletable.table",
     "ModelError": "singletable.errors",
@@ -83,6 +87,8 @@ _LAZY = {
     "ThrottledError": "singletable.errors",
     "TransactionCanceledError": "singletable.errors",
     "TransactionConflictError": "singletable.errors",
+    "UnknownKeywordError": "singletable.errors",
+    "VersionConflictError": "singletable.errors",
     "Update": "singletable.updates",
     "UpdatedAt": "singletable.entity",
     "Version": "singletable.entity",
@@ -107,6 +113,7 @@ __all__ = [
     "GlobalIndex",
     "InvalidValueError",
     "ItemNotFoundError",
+    "ItemValidationError",
     "Keys",
     "LocalIndex",
     "ModelError",
@@ -119,9 +126,11 @@ __all__ = [
     "ThrottledError",
     "TransactionCanceledError",
     "TransactionConflictError",
+    "UnknownKeywordError",
     "Update",
     "UpdatedAt",
     "Version",
+    "VersionConflictError",
     "attribute",
     "if_not_exists",
 ]

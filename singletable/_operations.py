@@ -14,8 +14,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from singletable._flows import SLEEP, Flow, decode_cursor, encode_cursor, now
+from singletable._keyargs import key_arguments
+from singletable._values import Item
 from singletable.codec import from_attribute, from_item
 from singletable.conditions import attribute, expression_parameters
+from singletable.entity import key_item, table_key, validated
 from singletable.errors import (
     ConditionFailedError,
     InvalidValueError,
@@ -24,6 +27,7 @@ from singletable.errors import (
     TableInUseError,
     ThrottledError,
     TransactionCanceledError,
+    VersionConflictError,
 )
 
 if TYPE_CHECKING:
@@ -39,10 +43,23 @@ E = TypeVar("E", bound="Entity")
 PutMode = Literal["upsert", "create", "replace"]
 
 
+_GET_OPTIONS = ("consistent",)
+_DELETE_OPTIONS = ("must_exist", "condition")
+_UPDATE_OPTIONS = ("condition", "expected_version")
+
+
+def _key(cls: type[Entity], key: Mapping[str, Any], operation: str, options: Sequence[str]) -> Item:
+    """The wire table key of ``key`` (field values), checked (see :mod:`._keyargs`)."""
+    return table_key(cls, key_arguments(cls, key, f"{cls.__name__} ({operation})", options))
+
+
 def get(cls: type[E], key: Mapping[str, Any], *, consistent: bool = False) -> Flow[E | None]:
     """GetItem of the ``cls`` item that ``key`` (field values) identifies."""
     model = cls.__singletable__
-    request: dict[str, Any] = {"TableName": model.table.name, "Key": cls.key(**key)}
+    request: dict[str, Any] = {
+        "TableName": model.table.name,
+        "Key": _key(cls, key, "get", _GET_OPTIONS),
+    }
     if consistent:
         request["ConsistentRead"] = True
     response = yield "GetItem", request
@@ -85,6 +102,7 @@ def put_request(
 ) -> tuple[E, dict[str, Any]]:
     """The entity as it will be stored (version bumped, timestamps set) and the body
     of its PutItem (also a TransactWriteItems ``Put``)."""
+    entity = validated(entity)
     cls = type(entity)
     model = cls.__singletable__
     changes: dict[str, Any] = {}
@@ -120,8 +138,13 @@ def put(entity: E, *, mode: PutMode = "upsert", condition: Condition | None = No
     try:
         yield "PutItem", request
     except ConditionFailedError as error:
-        version_field = type(stored).__singletable__.version
+        cls = type(stored)
+        version_field = cls.__singletable__.version
         before = getattr(entity, version_field) if version_field is not None else None
+        if version_field is not None and before and mode != "create":
+            conflict = _version_conflict(cls, before, error, f"{_name(stored)}: ")
+            if conflict is not None:
+                raise conflict from None
         reason = _put_failure(mode, version_field, before, condition, error)
         raise ConditionFailedError(
             error.code,
@@ -130,6 +153,29 @@ def put(entity: E, *, mode: PutMode = "upsert", condition: Condition | None = No
             details=error.details,
         ) from None
     return stored
+
+
+def _version_conflict(
+    cls: type[Entity], expected: int, error: ConditionFailedError, prefix: str
+) -> VersionConflictError | None:
+    """The error of a write whose version check failed (None: the item is absent,
+    or its version is the one expected, so something else failed)."""
+    stored = error.item
+    if stored is None:
+        return None
+    model = cls.__singletable__
+    raw = stored.get(model.attributes[model.version or ""], {}).get("N")
+    found = int(raw) if raw is not None and raw.lstrip("-").isdigit() else None
+    if found == expected:
+        return None
+    now_at = f", stored {found}" if found is not None else ""
+    return VersionConflictError(
+        error.code,
+        f"{prefix}its version changed since it was read (optimistic locking: expected "
+        f"{expected}{now_at})",
+        operation=error.operation,
+        details={**error.details, "ExpectedVersion": expected, "StoredVersion": found},
+    )
 
 
 # --------------------------------------------------------------------------- updates
@@ -153,10 +199,12 @@ def update_body(
     and the missing fields. Table key fields cannot change (delete and put).
     The update sets the updated-at field and bumps the version field, if any.
     """
-    from singletable.entity import key_item
-
     model = cls.__singletable__
     owner = cls.__name__
+    given = key_arguments(
+        cls, key, f"{owner} (update)", _UPDATE_OPTIONS, extra=sorted(model.key_fields)
+    )
+    key = {name: given[name] for name in model.table_key_fields}
     table_pk, table_sk = model.index_keys(None)
     table_fields = set(table_pk.fields) | set(table_sk.fields if table_sk is not None else ())
     touched = changes.fields
@@ -170,7 +218,7 @@ def update_body(
         changes = changes.set(getattr(cls, model.updated_at), now())
     if model.version is not None and model.version not in touched:
         changes = changes.add(getattr(cls, model.version), 1)
-    known: dict[str, Any] = {**key, **changes.assigned}
+    known: dict[str, Any] = {**given, **changes.assigned}
     for index, (pk, sk) in model.keys.items():
         if index is None:
             continue
@@ -178,6 +226,8 @@ def update_body(
         templates = [(spec.pk, pk)] if not spec.local else []
         if sk is not None and spec.sk is not None:
             templates.append((spec.sk, sk))
+        # A plain key attribute is the field itself: the update writes it directly.
+        templates = [(name, t) for name, t in templates if not t.plain]
         fields = {f for _, t in templates for f in t.fields}
         if not fields & touched:
             continue
@@ -207,7 +257,7 @@ def update_body(
     combined = parts[0]
     for part in parts[1:]:
         combined = combined & part
-    body: dict[str, Any] = {"TableName": model.table.name, "Key": cls.key(**key)}
+    body: dict[str, Any] = {"TableName": model.table.name, "Key": table_key(cls, key)}
     body.update(expression_parameters(update=changes, condition=combined))
     return body
 
@@ -231,6 +281,12 @@ def update(
     try:
         response = yield "UpdateItem", request
     except ConditionFailedError as error:
+        if expected_version is not None and cls.__singletable__.version is not None:
+            conflict = _version_conflict(
+                cls, expected_version, error, f"{cls.__name__} {_shown(key)}: "
+            )
+            if conflict is not None:
+                raise conflict from None
         found = "does not exist" if error.item is None else "did not meet the condition"
         raise ConditionFailedError(
             error.code,
@@ -261,7 +317,7 @@ def tx_put(
 ) -> TxAction:
     """A transaction ``Put`` (with the version and mode conditions of :func:`put`)."""
     stored, body = put_request(entity, mode, condition)
-    key = type(entity).key(**entity.__dict__)
+    key = table_key(type(entity), entity.__dict__)
     return TxAction("Put", body, f"put {_name(stored)}", key, stored)
 
 
@@ -280,7 +336,7 @@ def tx_delete(
 def tx_check(cls: type[Entity], key: Mapping[str, Any], condition: Condition) -> TxAction:
     """A transaction ``ConditionCheck``: ``condition`` must hold on the item."""
     model = cls.__singletable__
-    body: dict[str, Any] = {"TableName": model.table.name, "Key": cls.key(**key)}
+    body: dict[str, Any] = {"TableName": model.table.name, "Key": _key(cls, key, "check", ())}
     body.update(expression_parameters(condition=condition))
     return TxAction("ConditionCheck", body, f"check {cls.__name__} {_shown(key)}", body["Key"])
 
@@ -290,9 +346,11 @@ def tx_update(
     key: Mapping[str, Any],
     changes: Update,
     condition: Condition | None = None,
+    expected_version: int | None = None,
 ) -> TxAction:
-    """A transaction ``Update`` (index keys recomputed as :func:`update` does)."""
-    body = update_body(cls, key, changes, condition)
+    """A transaction ``Update`` (index keys recomputed and the version checked as
+    :func:`update` does)."""
+    body = update_body(cls, key, changes, condition, expected_version=expected_version)
     return TxAction("Update", body, f"update {cls.__name__} {_shown(key)}", body["Key"])
 
 
@@ -344,7 +402,7 @@ def transact_get(requests: Sequence[tuple[type[Entity], Mapping[str, Any]]]) -> 
     """TransactGetItems: a consistent snapshot of up to 100 items of any entities;
     the entities in order (None where absent)."""
     items = [
-        {"Get": {"TableName": cls.__singletable__.table.name, "Key": cls.key(**key)}}
+        {"Get": {"TableName": cls.__singletable__.table.name, "Key": _key(cls, key, "get", ())}}
         for cls, key in requests
     ]
     response = yield "TransactGetItems", {"TransactItems": items}
@@ -374,7 +432,10 @@ def _delete_body(
     cls: type[Entity], key: Mapping[str, Any], must_exist: bool, condition: Condition | None
 ) -> dict[str, Any]:
     model = cls.__singletable__
-    body: dict[str, Any] = {"TableName": model.table.name, "Key": cls.key(**key)}
+    body: dict[str, Any] = {
+        "TableName": model.table.name,
+        "Key": _key(cls, key, "delete", _DELETE_OPTIONS),
+    }
     parts = [attribute(model.table.primary.pk).exists()] if must_exist else []
     if condition is not None:
         parts.append(condition)
@@ -421,7 +482,7 @@ def get_many(
     entities in the order of ``keys`` (None where there is no item)."""
     model = cls.__singletable__
     table = model.table.name
-    wire_keys = [cls.key(**key) for key in keys]
+    wire_keys = [_key(cls, key, "get_many", ()) for key in keys]
     primary = model.table.primary
     names = [primary.pk] + ([primary.sk] if primary.sk is not None else [])
 
@@ -456,34 +517,36 @@ def get_many(
 def write_many(
     puts: Sequence[Entity], deletes: Sequence[tuple[type[Entity], Mapping[str, Any]]]
 ) -> Flow[int]:
-    """BatchWriteItem in chunks of 25 (one table), retrying unprocessed items with
-    backoff; returns how many writes were made. No conditions, no versions: a
-    batch write is unconditional in DynamoDB."""
-    tables: set[str] = set()
-    requests: list[dict[str, Any]] = []
+    """BatchWriteItem in chunks of 25 writes (on one table or several), retrying
+    unprocessed items with backoff; returns how many writes were made. No
+    conditions, no versions: a batch write is unconditional in DynamoDB. Every
+    entity and key is checked before the first request is sent."""
+    requests: list[tuple[str, dict[str, Any]]] = []
     for entity in puts:
-        tables.add(type(entity).__singletable__.table.name)
-        requests.append({"PutRequest": {"Item": entity.to_item()}})
+        table = type(entity).__singletable__.table.name
+        requests.append((table, {"PutRequest": {"Item": validated(entity).to_item()}}))
     for cls, key in deletes:
-        tables.add(cls.__singletable__.table.name)
-        requests.append({"DeleteRequest": {"Key": cls.key(**key)}})
-    if len(tables) > 1:
-        raise InvalidValueError(f"write_many works on one table, not {sorted(tables)}")
-    if not requests:
-        return 0
-    (table,) = tables
+        table = cls.__singletable__.table.name
+        requests.append((table, {"DeleteRequest": {"Key": _key(cls, key, "write_many", ())}}))
     for start in range(0, len(requests), BATCH_WRITE_SIZE):
-        pending = requests[start : start + BATCH_WRITE_SIZE]
+        pending: dict[str, list[dict[str, Any]]] = {}
+        for table, request in requests[start : start + BATCH_WRITE_SIZE]:
+            pending.setdefault(table, []).append(request)
         attempt = 0
         while pending:
-            response = yield "BatchWriteItem", {"RequestItems": {table: pending}}
-            pending = response.get("UnprocessedItems", {}).get(table, [])
+            response = yield "BatchWriteItem", {"RequestItems": pending}
+            pending = {
+                table: list(left)
+                for table, left in response.get("UnprocessedItems", {}).items()
+                if left
+            }
             if pending:
                 attempt += 1
                 if attempt >= MAX_BATCH_ATTEMPTS:
+                    count = sum(len(left) for left in pending.values())
                     raise ThrottledError(
                         "ProvisionedThroughputExceededException",
-                        f"{len(pending)} writes still unprocessed after {attempt} attempts",
+                        f"{count} writes still unprocessed after {attempt} attempts",
                         operation="BatchWriteItem",
                     )
                 yield SLEEP, {"seconds": _backoff(attempt)}
@@ -497,11 +560,13 @@ def json_key(value: Mapping[str, Any]) -> str:
 
 
 def scan(cls: type[E], *, page_size: int | None = None) -> Flow[list[E]]:
-    """Every item of ``cls`` in the table (Scan filtered on the entity-type attribute)."""
+    """Every item of ``cls`` in the table: a Scan filtered on the entity-type
+    attribute, plus items without one whose table key has this entity's shape
+    (written by other code). It reads, and is billed for, the whole table."""
     model = cls.__singletable__
     request: dict[str, Any] = {
         "TableName": model.table.name,
-        "FilterExpression": "#type = :type",
+        "FilterExpression": "#type = :type OR attribute_not_exists(#type)",
         "ExpressionAttributeNames": {"#type": model.table.type_attribute},
         "ExpressionAttributeValues": {":type": {"S": model.type_name}},
     }
@@ -510,7 +575,11 @@ def scan(cls: type[E], *, page_size: int | None = None) -> Flow[list[E]]:
     items: list[E] = []
     while True:
         response = yield "Scan", request
-        items.extend(cls.from_item(item) for item in response.get("Items", ()))
+        items.extend(
+            cls.from_item(item)
+            for item in response.get("Items", ())
+            if model.table.type_attribute in item or model.owns(item)
+        )
         last = response.get("LastEvaluatedKey")
         if last is None:
             return items
@@ -621,9 +690,10 @@ def _read_page(
     type_attribute = entity.__singletable__.table.type_attribute
     items: list[E] = []
     skipped: list[dict[str, Any]] = []
+    model = entity.__singletable__
     for item in response.get("Items", ()):
         marker = item.get(type_attribute)
-        if marker is not None and marker.get("S") != type_name:
+        if (marker.get("S") != type_name) if marker is not None else not model.owns(item):
             skipped.append(copy.deepcopy(item))  # responses may share the stored data
             continue
         items.append(entity.from_item(item))
@@ -633,9 +703,7 @@ def _read_page(
 def query_page(pattern: BoundPattern[E], spec: QuerySpec) -> Flow[Page[E]]:
     """One page of a pattern's query (up to ``spec.page_size`` items)."""
     start = decode_cursor(spec.cursor, spec.scope, spec.secret) if spec.cursor else None
-    items, skipped, last = yield from _read_page(
-        pattern, spec, start, spec.page_size or spec.limit
-    )
+    items, skipped, last = yield from _read_page(pattern, spec, start, spec.page_size or spec.limit)
     cursor = encode_cursor(last, spec.scope, spec.secret) if last is not None else None
     return Page(items, cursor, skipped)
 
@@ -672,8 +740,9 @@ def query_select(
         request["ExpressionAttributeNames"].update(wanted["ExpressionAttributeNames"])
         response = yield "Query", request
         for item in response.get("Items", ()):
-            if item.get(type_attribute, {}).get("S") != model.type_name:
-                continue
+            marker = item.get(type_attribute)
+            if marker is not None and marker.get("S") != model.type_name:
+                continue  # untyped items: the pattern's key condition chose them
             values = from_item(item)
             values.pop(type_attribute, None)
             out.append({by_attribute.get(k, k): v for k, v in values.items()})
@@ -719,8 +788,12 @@ def collection(coll: Collection, spec: QuerySpec) -> Flow[CollectionResult]:
     while True:
         response = yield "Query", spec.request(start, spec.page_size)
         for item in response.get("Items", ()):
-            marker = item.get(type_attribute, {}).get("S")
-            entity = coll.by_type.get(marker) if isinstance(marker, str) else None
+            marker = item.get(type_attribute)
+            if marker is not None:
+                entity = coll.by_type.get(marker.get("S", ""))
+            else:  # written by other code: the entity whose key shape it has, if one
+                owners = [e for e in coll.entities if e.__singletable__.owns(item)]
+                entity = owners[0] if len(owners) == 1 else None
             if entity is None:
                 result.unknown.append(copy.deepcopy(item))  # responses are read-only
             else:
@@ -755,10 +828,8 @@ def _put_failure(
         return "already exists"
     if mode == "replace" and stored is None:
         return "does not exist"
-    if version is not None and stored is not None and condition is None:
-        if version_value == 0:
-            return "already exists (a version of 0 means a new entity)"
-        return "its version changed since it was read (optimistic locking)"
+    if version is not None and stored is not None and condition is None and version_value == 0:
+        return "already exists (a version of 0 means a new entity)"
     if version is not None and stored is None and mode != "create":
         return "does not exist (a version above 0 means it was read from the table)"
     return "the condition did not hold"

@@ -117,9 +117,7 @@ _BY_TYPE: dict[type, Any] = {
     set: lambda v, p: _set(v, p),
     frozenset: lambda v, p: _set(v, p),
     bytes: lambda v, p: {"B": base64.b64encode(v).decode()},
-    datetime: lambda v, p: {
-        "S": (v.astimezone(UTC) if v.tzinfo is not None else v).isoformat()
-    },
+    datetime: lambda v, p: {"S": (v.astimezone(UTC) if v.tzinfo is not None else v).isoformat()},
 }
 
 

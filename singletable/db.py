@@ -263,10 +263,12 @@ class _TransactionCore:
         changes: Update,
         *,
         condition: Condition | None = None,
+        expected_version: int | None = None,
         **key: Any,
     ) -> None:
-        """Update the (existing) item the key fields identify."""
-        self.actions.append(ops.tx_update(entity, key, changes, condition))
+        """Update the (existing) item the key fields identify (with
+        ``expected_version``, only if its version is still that one)."""
+        self.actions.append(ops.tx_update(entity, key, changes, condition, expected_version))
 
     def check(self, entity: type[Entity], condition: Condition, **key: Any) -> None:
         """Require ``condition`` on the item the key fields identify (e.g.
@@ -340,7 +342,15 @@ class DB:
         return run(self.backend, ops.get_required(entity, key, consistent=consistent))
 
     def put(self, entity: E, *, mode: PutMode = "upsert", condition: Condition | None = None) -> E:
-        """Write ``entity``; returns it as stored (see :func:`~._operations.put`)."""
+        """Write ``entity``; returns it as stored (version bumped, timestamps set).
+
+        ``mode``: ``"upsert"`` (default) writes either way, ``"create"`` fails if the
+        item exists, ``"replace"`` if it does not. With a version field, the stored
+        version must still be the entity's (a new entity has version 0), else
+        :class:`~singletable.errors.VersionConflictError`; ``condition`` must hold too
+        (:class:`~singletable.errors.ConditionFailedError`, with the stored item).
+        The entity is validated as a whole first: an invalid one is never written
+        (:class:`~singletable.errors.InvalidValueError`)."""
         return run(self.backend, ops.put(entity, mode=mode, condition=condition))
 
     def update(
@@ -354,8 +364,14 @@ class DB:
     ) -> E:
         """Update the existing item the key fields identify; returns it as updated.
 
-        Index keys built from changed fields are rewritten (see
-        :func:`~._operations.update_body`)."""
+        Index keys built from changed fields are rewritten from the update's values
+        and the key fields given (pass the other fields of such a key as keywords
+        too, or the update is refused); a field that is part of the table key cannot
+        change. The item must exist and ``condition`` hold
+        (:class:`~singletable.errors.ConditionFailedError`); with
+        ``expected_version``, its version must still be that one
+        (:class:`~singletable.errors.VersionConflictError`, naming both versions).
+        Sets the updated-at field and bumps the version field, if the entity has them."""
         flow = ops.update(
             entity, key, changes, condition=condition, expected_version=expected_version
         )
@@ -389,12 +405,17 @@ class DB:
         puts: Sequence[Entity] = (),
         deletes: Sequence[tuple[type[Entity], Mapping[str, Any]]] = (),
     ) -> int:
-        """Batch write (unconditional puts and deletes on one table), chunked by 25,
-        unprocessed items retried with backoff; returns the number of writes."""
+        """Batch write: unconditional puts and deletes, on one table or several, chunked
+        by 25, unprocessed items retried with backoff; returns the number of writes.
+        Every entity is validated and every key checked before the first request."""
         return run(self.backend, ops.write_many(puts, deletes))
 
     def scan(self, entity: type[E], *, page_size: int | None = None) -> list[E]:
-        """Every ``entity`` in the table (a Scan: reads the whole table)."""
+        """Every ``entity`` in the table, read eagerly into a list (every page).
+
+        A Scan reads, and is billed for, the whole table: items of other entity types
+        are read and dropped. For anything but small tables or maintenance, query by
+        an access pattern instead."""
         return run(self.backend, ops.scan(entity, page_size=page_size))
 
     def collection(self, coll: Collection, **values: Any) -> CollectionResult:

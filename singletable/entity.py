@@ -36,17 +36,18 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from singletable._keyargs import key_arguments
 from singletable._values import AttributeValue, Item
 from singletable.codec import epoch_seconds, from_attribute, to_attribute
 from singletable.conditions import FieldPathMeta, install_field_paths
-from singletable.errors import InvalidValueError, ModelError
-from singletable.keys import KeyTemplate, compile_template
+from singletable.errors import InvalidValueError, ItemValidationError, ModelError
+from singletable.keys import KeyTemplate, compile_template, key_kind, plain_template
 from singletable.patterns import Query
-from singletable.table import IndexSpec, Table
+from singletable.table import IndexSpec, KeyType, Table
 
 __all__ = ["TTL", "CreatedAt", "Entity", "EntityModel", "Keys", "UpdatedAt", "Version"]
 
@@ -71,6 +72,7 @@ TTL = _Marker("TTL")
 """``expires: Annotated[datetime, TTL]``: stored as epoch seconds in the table's TTL attribute."""
 
 _MARKERS = (Version, CreatedAt, UpdatedAt, TTL)
+E = TypeVar("E", bound="Entity")
 
 
 class Keys:
@@ -120,6 +122,30 @@ class EntityModel:
     """(field, attribute, "Entity.field" for messages) of every field, in order."""
     skip_attributes: frozenset[str] = field(default_factory=frozenset)
     """Attributes an item carries that are not fields (keys, the entity type)."""
+    table_key_fields: tuple[str, ...] = ()
+    """The fields of the table key (what get, update and delete take), in order."""
+    key_types: dict[str, tuple[KeyType, str]] = field(default_factory=dict)
+    """Key attribute -> (its type, what fixes it), for the table to check."""
+    plain: frozenset[str] = field(default_factory=frozenset)
+    """Key attributes that are fields of this entity themselves."""
+
+    def owns(self, item: Mapping[str, AttributeValue]) -> bool:
+        """Whether ``item``'s table key has this entity's key shape (for items that
+        carry no entity-type attribute: written by other code)."""
+        spec = self.table.primary
+        for attribute, template in zip((spec.pk, spec.sk), self.keys[None], strict=True):
+            if attribute is None or template is None:
+                continue
+            value = item.get(attribute)
+            if value is None:
+                return False
+            if template.typed:
+                kind = self.key_types.get(attribute, ("S", ""))[0]
+                if kind not in value:
+                    return False
+            elif "S" not in value or template.parse(value["S"]) is None:
+                return False
+        return True
 
     def index_keys(self, index: str | None) -> tuple[KeyTemplate, KeyTemplate | None]:
         """The templates of ``index`` (None: the table).
@@ -141,7 +167,9 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
     (and access patterns) are declarations, not fields.
     """
 
-    model_config = ConfigDict(ignored_types=(Keys, Query, _ClassOnly), populate_by_name=True)
+    model_config = ConfigDict(
+        ignored_types=(Keys, Query, _ClassOnly), populate_by_name=True, validate_assignment=True
+    )
 
     __singletable__: ClassVar[EntityModel]
 
@@ -211,18 +239,80 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
                 data[name] = Decimal(raw)
             else:
                 data[name] = from_attribute(value)
-        return cls.model_validate(data)
+        try:
+            return cls.model_validate(data)
+        except ValidationError as error:
+            raise _invalid_item(cls, item, error) from None
 
     @classmethod
     def key(cls, **values: Any) -> Item:
-        """The table key (wire shape) of the item these field values identify."""
-        model = cls.__singletable__
-        pk, sk = model.index_keys(None)
-        spec = model.table.primary
-        out = {spec.pk: _key_value(pk, values, cls.__name__)}
-        if sk is not None and spec.sk is not None:
-            out[spec.sk] = _key_value(sk, values, cls.__name__)
-        return out
+        """The table key (wire shape) of the item these field values identify.
+
+        Raises:
+            UnknownKeywordError: a keyword that is not a table key field.
+            InvalidValueError: a missing key field, or a value its field refuses.
+        """
+        return table_key(cls, key_arguments(cls, values, f"{cls.__name__}.key"))
+
+
+def validated(entity: E) -> E:
+    """``entity`` validated again as a whole, as it will be written: an instance changed
+    without validation (``model_copy(update=...)``, ``model_construct``) is refused
+    instead of stored.
+
+    Raises:
+        InvalidValueError: naming the entity, its key and each field that fails.
+    """
+    cls = type(entity)
+    try:
+        return cls.__pydantic_validator__.validate_python(entity.__dict__)  # type: ignore[no-any-return]
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc']) or '(entity)'}: {e['msg']}"
+            + (f" (got {e['input']!r})" if e["type"] != "missing" else "")
+            for e in error.errors()
+        )
+        values = entity.__dict__
+        shown = ", ".join(
+            f"{name}={values.get(name)!r}" for name in cls.__singletable__.table_key_fields
+        )
+        raise InvalidValueError(
+            f"{cls.__name__} ({shown}) is not valid, so it was not written: {problems}"
+        ) from None
+
+
+def table_key(cls: type[Entity], values: Mapping[str, Any]) -> Item:
+    """The table key (wire shape) of already checked key field values."""
+    model = cls.__singletable__
+    pk, sk = model.keys[None]
+    spec = model.table.primary
+    out = {spec.pk: _key_value(pk, values, cls.__name__)}
+    if sk is not None and spec.sk is not None:
+        out[spec.sk] = _key_value(sk, values, cls.__name__)
+    return out
+
+
+def _invalid_item(
+    cls: type[Entity], item: Mapping[str, AttributeValue], error: ValidationError
+) -> ItemValidationError:
+    spec = cls.__singletable__.table.primary
+    key = ", ".join(
+        f"{name}={from_attribute(item[name])!r}"
+        for name in (spec.pk, spec.sk)
+        if name is not None and name in item
+    )
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in e['loc']) or '(item)'}: {e['msg']}"
+        f" (stored {e['input']!r})"
+        if e["type"] != "missing"
+        else f"{'.'.join(str(part) for part in e['loc'])}: missing"
+        for e in error.errors()
+    )
+    return ItemValidationError(
+        f"stored {cls.__name__} ({key}) does not validate: {problems}",
+        dict(item),
+        [dict(e) for e in error.errors()],
+    )
 
 
 def key_item(
@@ -250,6 +340,12 @@ def key_item(
         for attribute, template in templates:
             if index is not None and spec.local and attribute == spec.pk:
                 continue  # a local index shares the table's partition key
+            if template.plain:  # the field is the attribute: written as a field
+                if index is None and values.get(template.fields[0]) is None:
+                    raise InvalidValueError(
+                        f"{owner}: key field {template.fields[0]!r} has no value"
+                    )
+                continue
             item[attribute] = _key_value(template, values, owner, cache)
     return item
 
@@ -260,16 +356,13 @@ def _key_value(
     owner: str,
     cache: dict[tuple[str, str], str] | None = None,
 ) -> AttributeValue:
-    if template.numeric:
+    if template.typed:
         field_name = template.fields[0]
         value = values.get(field_name)
         if value is None:
             raise InvalidValueError(f"{owner}: key field {field_name!r} has no value")
         return to_attribute(value, f"{owner}.{field_name}")
-    try:
-        return {"S": template.render(values, owner, cache)}
-    except ModelError as error:
-        raise InvalidValueError(str(error)) from None
+    return {"S": template.render(values, owner, cache)}
 
 
 def _compile(cls: type[Entity], table: Table, type_name: str) -> EntityModel:
@@ -277,38 +370,33 @@ def _compile(cls: type[Entity], table: Table, type_name: str) -> EntityModel:
     fields = cls.model_fields
     field_types = {name: info.annotation for name, info in fields.items()}
     attributes = {name: info.alias or name for name, info in fields.items()}
-    reserved = table.key_attributes | {table.type_attribute}
-    for name, attribute in attributes.items():
-        if attribute in reserved:
-            raise ModelError(
-                f"{owner}.{name}: attribute {attribute!r} is a key or the entity-type "
-                f"attribute of table {table.name!r}; fields cannot use it"
-            )
+    plain = _plain_keys(owner, table, attributes, field_types)
     declared = [value for value in vars(cls).values() if isinstance(value, Keys)]
-    if len(declared) != 1:
-        raise ModelError(
-            f"{owner}: declare the key templates once, as keys = Keys(pk=..., sk=...)"
-            if not declared
-            else f"{owner}: more than one Keys(...) declared"
-        )
-    spec = declared[0]
-    keys: dict[str | None, tuple[KeyTemplate, KeyTemplate | None]] = {}
+    if len(declared) > 1:
+        raise ModelError(f"{owner}: more than one Keys(...) declared")
+    spec = declared[0] if declared else None
     primary = table.primary
-    if (spec.sk is None) != (primary.sk is None):
-        raise ModelError(
-            f"{owner}: table {table.name!r} "
-            + ("has a sort key; give sk=..." if primary.sk is not None else "has no sort key")
-        )
-    keys[None] = (
-        compile_template(spec.pk, field_types, owner, numeric=primary.pk_type == "N"),
+    if spec is not None and spec.sk is not None and primary.sk is None:
+        raise ModelError(f"{owner}: table {table.name!r} has no sort key")
+    build = _KeyBuilder(owner, table, field_types, plain)
+    keys: dict[str | None, tuple[KeyTemplate, KeyTemplate | None]] = {}
+    table_pk = build.key(primary.pk, spec.pk if spec else None, "the table's partition key")
+    table_sk = (
         None
-        if spec.sk is None
-        else compile_template(spec.sk, field_types, owner, numeric=primary.sk_type == "N"),
+        if primary.sk is None
+        else build.key(primary.sk, spec.sk if spec else None, "the table's sort key")
     )
-    for index_name, templates in spec.indexes.items():
-        index = table.spec(index_name)
-        keys[index_name] = _index_templates(index, templates, keys[None][0], field_types, owner)
+    keys[None] = (table_pk, table_sk)
+    given = dict(spec.indexes) if spec is not None else {}
+    for index_name in given:
+        table.spec(index_name)  # an unknown index is a ModelError naming the known ones
+    for index_name, index in table.indexes.items():
+        templates = build.index(index, given.get(index_name), table_pk)
+        if templates is not None:
+            keys[index_name] = templates
     model = EntityModel(table, type_name, keys, attributes)
+    model.key_types = build.types
+    model.plain = frozenset(plain)
     for name, info in fields.items():
         for marker in _markers(info.annotation, info.metadata):
             slot = {
@@ -326,40 +414,127 @@ def _compile(cls: type[Entity], table: Table, type_name: str) -> EntityModel:
             f"{owner}.{model.ttl} is the TTL field, but table {table.name!r} has "
             f"ttl_attribute={table.ttl_attribute!r} (set it to {attributes[model.ttl]!r})"
         )
-    model.skip_attributes = table.key_attributes | {table.type_attribute}
+    model.skip_attributes = (table.key_attributes - model.plain) | {table.type_attribute}
     model.writes = tuple((name, attr, f"{owner}.{name}") for name, attr in attributes.items())
     model.key_fields = frozenset(
         f for pk, sk in keys.values() for t in (pk, sk) if t is not None for f in t.fields
     )
+    model.table_key_fields = tuple(
+        dict.fromkeys(f for t in keys[None] if t is not None for f in t.fields)
+    )
     return model
 
 
-def _index_templates(
-    index: IndexSpec,
-    templates: str | tuple[str, str],
-    table_pk: KeyTemplate,
-    field_types: Mapping[str, Any],
-    owner: str,
-) -> tuple[KeyTemplate, KeyTemplate | None]:
-    if index.local:
-        if not isinstance(templates, str):
+def _plain_keys(
+    owner: str, table: Table, attributes: Mapping[str, str], field_types: Mapping[str, Any]
+) -> dict[str, str]:
+    """Key attribute -> field, for the fields that are key attributes themselves."""
+    plain: dict[str, str] = {}
+    for name, attribute in attributes.items():
+        if attribute == table.type_attribute:
             raise ModelError(
-                f"{owner}: {index.name} is a local index: give only its sort key template"
+                f"{owner}.{name}: attribute {attribute!r} is the entity-type attribute of "
+                f"table {table.name!r}; fields cannot use it"
             )
-        return table_pk, compile_template(
-            templates, field_types, owner, numeric=index.sk_type == "N"
-        )
-    if isinstance(templates, str):
-        if index.sk is not None:
-            raise ModelError(f"{owner}: index {index.name} has a sort key: give (pk, sk) templates")
-        return compile_template(templates, field_types, owner, numeric=index.pk_type == "N"), None
-    pk, sk = templates
-    if index.sk is None:
-        raise ModelError(f"{owner}: index {index.name} has no sort key: give only its pk template")
-    return (
-        compile_template(pk, field_types, owner, numeric=index.pk_type == "N"),
-        compile_template(sk, field_types, owner, numeric=index.sk_type == "N"),
-    )
+        if attribute not in table.key_attributes:
+            continue
+        if key_kind(field_types[name]) is None:
+            raise ModelError(
+                f"{owner}.{name}: attribute {attribute!r} is a key of table {table.name!r}, "
+                f"so its type must be stored as S, N or B (str, int, Decimal, bytes, "
+                f"datetime, date, UUID, a Literal or Enum of these), not "
+                f"{getattr(field_types[name], '__name__', field_types[name])}"
+            )
+        plain[attribute] = name
+    return plain
+
+
+class _KeyBuilder:
+    """Compiles an entity's key attributes: a field of the same name (plain) or a
+    template, and records the type each gives its attribute."""
+
+    def __init__(
+        self, owner: str, table: Table, field_types: Mapping[str, Any], plain: dict[str, str]
+    ) -> None:
+        self.owner = owner
+        self.table = table
+        self.field_types = field_types
+        self.plain = plain
+        self.types: dict[str, tuple[KeyType, str]] = {}
+
+    def key(self, attribute: str, source: str | None, what: str) -> KeyTemplate:
+        """The template of ``attribute`` (``source``: the declared template, if any).
+
+        Raises:
+            ModelError: no template and no field for it, or a template for a field
+                that is the attribute itself.
+        """
+        field_name = self.plain.get(attribute)
+        if field_name is not None:
+            if source is not None and source.strip() != "{" + field_name + "}":
+                raise ModelError(
+                    f"{self.owner}.{field_name} is {what} ({attribute!r}) itself; "
+                    f"the template {source!r} would overwrite it (drop the template)"
+                )
+            kind = key_kind(self.field_types[field_name])
+            assert kind is not None  # _plain_keys refused the others
+            self._claim(attribute, kind, f"{self.owner}.{field_name}")
+            return plain_template(field_name, kind)
+        if source is None:
+            raise ModelError(
+                f"{self.owner}: {what} is the attribute {attribute!r}: give its key "
+                f"template in keys = Keys(...), or a field named {attribute!r}"
+            )
+        numeric = self.table.key_type(attribute) == "N"
+        template = compile_template(source, self.field_types, self.owner, numeric=numeric)
+        self._claim(attribute, "N" if numeric else "S", f"{self.owner}'s template {source!r}")
+        return template
+
+    def _claim(self, attribute: str, kind: KeyType, source: str) -> None:
+        self.table.check_key_types({attribute: (kind, source)})
+        self.types.setdefault(attribute, (kind, source))
+
+    def index(
+        self, index: IndexSpec, given: str | tuple[str, str] | None, table_pk: KeyTemplate
+    ) -> tuple[KeyTemplate, KeyTemplate | None] | None:
+        """The templates of ``index`` (None: the entity is not in it)."""
+        what = f"index {index.name}"
+        plain = self.plain
+        if given is None:  # in the index only if its key attributes are fields
+            attributes = [index.sk] if index.local else [index.pk, index.sk]
+            if not all(a is None or a in plain for a in attributes):
+                return None
+            pk_source: str | None = None
+            sk_source: str | None = None
+        elif index.local:
+            if not isinstance(given, str):
+                raise ModelError(
+                    f"{self.owner}: {index.name} is a local index: give only its sort key template"
+                )
+            return table_pk, self.key(index.sk or "", given, f"the sort key of {what}")
+        elif isinstance(given, str):
+            if index.sk is None:
+                pk_source, sk_source = given, None
+            elif index.pk in plain and index.sk not in plain:
+                pk_source, sk_source = None, given
+            elif index.sk in plain and index.pk not in plain:
+                pk_source, sk_source = given, None
+            else:
+                raise ModelError(
+                    f"{self.owner}: index {index.name} has a sort key: give (pk, sk) templates"
+                )
+        else:
+            if index.sk is None:
+                raise ModelError(
+                    f"{self.owner}: index {index.name} has no sort key: give only its pk template"
+                )
+            pk_source, sk_source = given
+        if index.local:
+            return table_pk, self.key(index.sk or "", None, f"the sort key of {what}")
+        pk = self.key(index.pk, pk_source, f"the partition key of {what}")
+        if index.sk is None:
+            return pk, None
+        return pk, self.key(index.sk, sk_source, f"the sort key of {what}")
 
 
 def _markers(annotation: Any, metadata: list[Any]) -> list[_Marker]:

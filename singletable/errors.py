@@ -10,10 +10,13 @@ error code from the local engine, boto3 or aioboto3 becomes the same class
     SingletableError
     ├── ModelError              a declaration is wrong (raised at class creation)
     ├── InvalidValueError       a value cannot be stored / a request cannot be built
+    │   └── UnknownKeywordError     a keyword that is neither an option nor a key field
+    ├── ItemValidationError     a stored item does not validate as its entity
     ├── CursorError             a pagination cursor is malformed, tampered with or foreign
     ├── ItemNotFoundError       one() / get(..., required) found no item
     └── DynamoDBServiceError    DynamoDB (or the engine) refused the request
         ├── ConditionFailedError        a condition (or version check) did not hold
+        │   └── VersionConflictError        the item's version changed since it was read
         ├── TransactionCanceledError    a transaction was canceled (per-action reasons)
         ├── TransactionConflictError    another transaction holds an item
         ├── ThrottledError              throughput or request-rate limits
@@ -36,6 +39,7 @@ __all__ = [
     "DynamoDBServiceError",
     "InvalidValueError",
     "ItemNotFoundError",
+    "ItemValidationError",
     "ModelError",
     "RequestError",
     "SingletableError",
@@ -44,6 +48,8 @@ __all__ = [
     "ThrottledError",
     "TransactionCanceledError",
     "TransactionConflictError",
+    "UnknownKeywordError",
+    "VersionConflictError",
     "from_dynamodb",
 ]
 
@@ -53,13 +59,33 @@ class SingletableError(Exception):
 
 
 class ModelError(SingletableError):
-    """A declaration is wrong (raised when the class is created): a key template that
-    names an unknown field or parses ambiguously, two entities whose keys collide."""
+    """A declaration is wrong (raised when the class is created, or when a pattern or
+    collection is declared): a key template that names an unknown field or parses
+    ambiguously, two entities whose keys collide."""
 
 
 class InvalidValueError(SingletableError):
     """A value cannot be stored in DynamoDB or a request cannot be built from it
-    (NaN, an empty set, a key field without a value); the message names the path."""
+    (NaN, an empty set, a key field without a value, a key argument its field's type
+    refuses, a key value holding its template's separator); the message names the
+    entity, the field or path, and the value."""
+
+
+class UnknownKeywordError(InvalidValueError, TypeError):
+    """A call was given a keyword that is neither one of its options nor a key field
+    it takes (``consistant=True``); the message names it and, when one is close, the
+    intended name. Also a :class:`TypeError`, as Python's own unexpected keywords are."""
+
+
+class ItemValidationError(SingletableError):
+    """A stored item no longer validates as its entity (written by other code, or
+    before the model changed): the message names the entity, the item's key and each
+    field that failed. ``item`` is the item (wire shape) and ``errors`` Pydantic's list."""
+
+    def __init__(self, message: str, item: dict[str, Any], errors: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.item = item
+        self.errors = errors
 
 
 class CursorError(SingletableError):
@@ -103,6 +129,24 @@ class ConditionFailedError(DynamoDBServiceError):
         """The item as stored, if DynamoDB returned it."""
         item: dict[str, Any] | None = self.details.get("Item")
         return item
+
+
+class VersionConflictError(ConditionFailedError):
+    """An optimistic-locking check failed: the item's version is not the one expected
+    (it changed since it was read). ``expected`` is the version the write required,
+    ``stored`` the item's version when the backend returned it (else None)."""
+
+    @property
+    def expected(self) -> int | None:
+        """The version the write expected."""
+        value = self.details.get("ExpectedVersion")
+        return value if isinstance(value, int) else None
+
+    @property
+    def stored(self) -> int | None:
+        """The stored version, if DynamoDB returned the item."""
+        value = self.details.get("StoredVersion")
+        return value if isinstance(value, int) else None
 
 
 class TransactionCanceledError(DynamoDBServiceError):

@@ -33,11 +33,19 @@ field type                rendered as
 A key can also be a number (the table declares the key attribute as ``N``):
 the template is then a single slot of a numeric field, ``"{version}"``.
 
+A **plain** key is a field that is itself the key attribute (a table keyed by
+``user_id``, with a ``user_id`` field): :func:`plain_template` makes its
+one-slot template, whose value is the field's own attribute value (``S``, ``N``
+or ``B``, by :func:`key_kind`), exactly as the field is stored.
+
 Templates are checked when compiled: an unknown field, an unknown format, two
 slots with nothing between them (unless the first has a fixed width, which
 makes the split unambiguous) are errors that name the entity and the template.
 When rendering, a value that contains the literal text that follows its slot
-is refused (the key could not be parsed back), with the field named.
+is refused (the key could not be parsed back), with the field named: that is an
+:class:`~singletable.errors.InvalidValueError` (a value is wrong, on whichever
+path it was given), while mistakes in a template are
+:class:`~singletable.errors.ModelError` (raised when the entity class is created).
 """
 
 from __future__ import annotations
@@ -52,11 +60,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from singletable.errors import ModelError
+from singletable.errors import InvalidValueError, ModelError
 
-__all__ = ["KeyTemplate", "Slot", "base_type", "compile_template", "parse_slots"]
+__all__ = [
+    "KeyTemplate",
+    "Slot",
+    "base_type",
+    "compile_template",
+    "key_kind",
+    "parse_slots",
+    "plain_template",
+]
 
 _SLOT = re.compile(r"\{([^{}:]*)(?::([^{}]*))?\}")
 _PAD = re.compile(r"0(\d+)d?")
@@ -110,10 +126,16 @@ class KeyTemplate:
         parts: tuple[str | Slot, ...],
         *,
         numeric: bool = False,
+        plain: bool = False,
     ) -> None:
         self.source = source
         self.parts = parts
         self.numeric = numeric
+        self.plain = plain
+        """The key attribute is the field itself (see :func:`plain_template`)."""
+        self.typed = numeric or plain
+        """The key is the field's own attribute value (N, B, or S as the field is stored),
+        not a rendered string."""
         self.slots = tuple(part for part in parts if isinstance(part, Slot))
         self.fields = tuple(slot.field for slot in self.slots)
         self._regex = re.compile(self._pattern())
@@ -145,7 +167,7 @@ class KeyTemplate:
         values render a shared slot once.
 
         Raises:
-            ModelError: a missing value, or one that cannot be rendered safely.
+            InvalidValueError: a missing value, or one that cannot be rendered safely.
         """
         out: list[str] = []
         parts = self.parts
@@ -155,7 +177,7 @@ class KeyTemplate:
                 continue
             value = values.get(part.field)
             if value is None:
-                raise ModelError(
+                raise InvalidValueError(
                     f"{owner}: key template {self.source!r} needs field {part.field!r}, "
                     "which has no value"
                 )
@@ -197,8 +219,8 @@ class KeyTemplate:
     ) -> str:
         try:
             text = slot.render(value)
-        except (TypeError, ValueError) as error:
-            raise ModelError(
+        except (TypeError, ValueError, AttributeError) as error:
+            raise InvalidValueError(
                 f"{owner}.{slot.field}: {value!r} cannot be rendered in key template "
                 f"{self.source!r}: {error}"
             ) from None
@@ -216,7 +238,7 @@ class KeyTemplate:
     ) -> None:
         following = parts[index + 1] if index + 1 < len(parts) else None
         if isinstance(following, str) and slot.width is None and following[0] in text:
-            raise ModelError(
+            raise InvalidValueError(
                 f"{owner}.{slot.field}: {value!r} contains {following[0]!r}, which separates "
                 f"it from what follows in key template {self.source!r}; the key could not "
                 "be read back"
@@ -300,6 +322,38 @@ def compile_template(
                 f"{parts[0].field!r} is not an int or Decimal"
             )
     return KeyTemplate(source, tuple(parts), numeric=numeric)
+
+
+def key_kind(annotation: Any) -> Literal["S", "N", "B"] | None:
+    """The key attribute type a field of this type is stored as, if it can be a key:
+    ``N`` for int and Decimal, ``B`` for bytes, ``S`` for str and what is stored as
+    text (Literal of str, str Enums, datetime, date, UUID); None otherwise."""
+    base = base_type(annotation)
+    if typing.get_origin(base) is typing.Literal:
+        values = typing.get_args(base)
+        if all(isinstance(v, str) for v in values):
+            return "S"
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            return "N"
+        return None
+    if not isinstance(base, type) or base is bool:
+        return None
+    if issubclass(base, enum.Enum):
+        kinds = {key_kind(type(member.value)) for member in base}
+        return kinds.pop() if len(kinds) == 1 else None
+    if issubclass(base, int | Decimal):
+        return "N"
+    if issubclass(base, bytes):
+        return "B"
+    if issubclass(base, str | datetime | date | uuid.UUID):
+        return "S"
+    return None
+
+
+def plain_template(field: str, kind: Literal["S", "N", "B"]) -> KeyTemplate:
+    """The template of a field that is itself a key attribute of type ``kind``."""
+    slot = Slot(field, "", None, str)
+    return KeyTemplate("{" + field + "}", (slot,), numeric=kind == "N", plain=True)
 
 
 def base_type(annotation: Any) -> Any:

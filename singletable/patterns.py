@@ -43,7 +43,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
-from singletable.errors import InvalidValueError, ModelError
+from singletable._keyargs import check_keywords, coerce
+from singletable.errors import InvalidValueError, ModelError, UnknownKeywordError
 from singletable.keys import KeyTemplate
 
 if TYPE_CHECKING:
@@ -54,6 +55,9 @@ __all__ = ["BoundPattern", "Collection", "KeyCondition", "Query", "SortOp"]
 E = TypeVar("E", bound="Entity")
 SortOp = Literal["begins_with", "eq", "lt", "lte", "gt", "gte", "between"]
 _SORT_OPS = ("begins_with", "eq", "lt", "lte", "gt", "gte", "between")
+_QUERY_METHODS = frozenset(
+    {"limit", "page_size", "reverse", "consistent", "where", "after", "select"}
+)
 _MAX_CHAR = "\U0010ffff"  # sorts after every character DynamoDB can store (UTF-8 order)
 
 
@@ -93,7 +97,7 @@ class Query:
     Args:
         index: the index that serves it (None: the table).
         sort: the sort-key operation (see the module docstring).
-        reverse: newest (highest sort key) first by default.
+        reverse: highest sort key first (default False: ascending sort key order).
     """
 
     def __init__(
@@ -159,6 +163,7 @@ class BoundPattern(Generic[E]):
         owner = self.entity.__name__
         sk_fields = self.sk_template.fields if self.sk_template is not None else ()
         _check_fields(self.name, self.pk_template, sk_fields, values)
+        values = self._coerce(values, sk_fields)
         pk_value = _key_attr(self.pk_template, values, owner)
         sk = self.sk_template
         if sk is None or self.spec.sk is None:
@@ -179,6 +184,25 @@ class BoundPattern(Generic[E]):
             *self._sort(op, sk, values, given, owner),
         )
 
+    def _coerce(self, values: Mapping[str, Any], sk_fields: tuple[str, ...]) -> dict[str, Any]:
+        """The given values, validated and converted by their fields' types (the
+        ``(low, high)`` pair of a ``between`` pattern element by element)."""
+        given = {name: value for name, value in values.items() if value is not None}
+        pairs: dict[str, tuple[Any, Any]] = {}
+        if self.pattern.sort == "between":
+            for name in sk_fields:
+                pair = given.get(name)
+                if isinstance(pair, tuple | list) and len(pair) == 2:
+                    pairs[name] = (pair[0], pair[1])
+                    del given[name]
+        out = coerce(self.entity, given, self.name)
+        for name, (low, high) in pairs.items():
+            out[name] = (
+                coerce(self.entity, {name: low}, self.name)[name],
+                coerce(self.entity, {name: high}, self.name)[name],
+            )
+        return out
+
     def _sort(
         self,
         op: SortOp,
@@ -187,8 +211,8 @@ class BoundPattern(Generic[E]):
         given: list[str],
         owner: str,
     ) -> tuple[str | None, tuple[dict[str, Any], ...]]:
-        if sk.numeric:
-            return self._numeric_sort(op, sk, values, given, owner)
+        if sk.typed:
+            return self._typed_sort(op, sk, values, given, owner)
         start = sk.static_prefix
         if op == "eq":
             if len(given) != len(sk.fields):
@@ -228,7 +252,7 @@ class BoundPattern(Generic[E]):
             return symbol, ({"S": bound.get(op, prefix)},)
         return "BETWEEN", ({"S": low}, {"S": high})
 
-    def _numeric_sort(
+    def _typed_sort(
         self,
         op: SortOp,
         sk: KeyTemplate,
@@ -236,6 +260,8 @@ class BoundPattern(Generic[E]):
         given: list[str],
         owner: str,
     ) -> tuple[str | None, tuple[dict[str, Any], ...]]:
+        """The sort condition on a key that is a field's own value (a number key, or a
+        plain key attribute): compared as the stored values are."""
         from singletable.codec import to_attribute
 
         if not given:
@@ -244,14 +270,17 @@ class BoundPattern(Generic[E]):
             raise InvalidValueError(f"{self.name} (sort={op!r}) needs {sk.fields[0]}")
         field = sk.fields[0]
         value = values[field]
+        path = f"{owner}.{field}"
         if op == "between":
+            if not (isinstance(value, tuple | list) and len(value) == 2):
+                raise InvalidValueError(f"{self.name} (sort='between'): give {field}=(low, high)")
             low, high = value
-            return "BETWEEN", (
-                to_attribute(low, f"{owner}.{field}"),
-                to_attribute(high, f"{owner}.{field}"),
-            )
+            return "BETWEEN", (to_attribute(low, path), to_attribute(high, path))
+        encoded = to_attribute(value, path)
+        if op == "begins_with" and "N" not in encoded:
+            return "begins_with", (encoded,)  # a prefix of a string or binary key
         symbol = {"eq": "=", "begins_with": "=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}[op]
-        return symbol, (to_attribute(value, f"{owner}.{field}"),)
+        return symbol, (encoded,)
 
     def __repr__(self) -> str:
         return f"<pattern {self.name}>"
@@ -276,28 +305,30 @@ def _check_fields(
     Raises:
         InvalidValueError: naming the pattern and the fields.
     """
+    takes = partition.fields + sort_fields
+    for name in values:
+        if name in takes:
+            continue
+        if name in _QUERY_METHODS:
+            raise UnknownKeywordError(
+                f"{owner}: unknown keyword {name!r}: {name} is a method of the query "
+                f"(db.query(...).{name}(...)); the pattern takes {', '.join(takes)}"
+            )
+        check_keywords(owner, [name], takes)
     missing = [f for f in partition.fields if values.get(f) is None]
     if missing:
         raise InvalidValueError(
             f"{owner} needs {', '.join(missing)} (the partition key {partition.source!r})"
         )
-    unknown = sorted(set(values) - set(partition.fields) - set(sort_fields))
-    if unknown:
-        raise InvalidValueError(
-            f"{owner} takes {', '.join(partition.fields + sort_fields)}; not {', '.join(unknown)}"
-        )
 
 
 def _key_attr(template: KeyTemplate, values: Mapping[str, Any], owner: str) -> dict[str, Any]:
-    if template.numeric:
+    if template.typed:
         from singletable.codec import to_attribute
 
         field = template.fields[0]
         return to_attribute(values[field], f"{owner}.{field}")
-    try:
-        return {"S": template.render(values, owner)}
-    except ModelError as error:
-        raise InvalidValueError(str(error)) from None
+    return {"S": template.render(values, owner)}
 
 
 class Collection:
@@ -340,6 +371,7 @@ class Collection:
         """The key condition selecting the whole partition."""
         owner = f"collection {self.name}"
         _check_fields(owner, self.pk_template, (), values)
+        values = coerce(self.entities[0], values, owner)
         return KeyCondition(
             self.spec.name, self.spec.pk, _key_attr(self.pk_template, values, owner), None, None, ()
         )

@@ -13,8 +13,8 @@ needs, with every index, for any backend.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from singletable.errors import ModelError
@@ -37,8 +37,8 @@ class GlobalIndex:
     pk: str
     sk: str | None = None
     projection: Projection = "ALL"
-    pk_type: KeyType = "S"
-    sk_type: KeyType = "S"
+    pk_type: KeyType | None = None
+    sk_type: KeyType | None = None
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class LocalIndex:
     name: str
     sk: str
     projection: Projection = "ALL"
-    sk_type: KeyType = "S"
+    sk_type: KeyType | None = None
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,20 @@ class IndexSpec:
     name: str | None
     pk: str
     sk: str | None
-    pk_type: KeyType
-    sk_type: KeyType
     projection: Projection
     local: bool
+    types: Mapping[str, KeyType] = field(compare=False, repr=False, default_factory=dict)
+    """The table's key attribute types (shared, filled in as entities register)."""
+
+    @property
+    def pk_type(self) -> KeyType:
+        """The partition key's type (``"S"`` until declared or given by a field)."""
+        return self.types.get(self.pk, "S")
+
+    @property
+    def sk_type(self) -> KeyType:
+        """The sort key's type (``"S"`` when there is none)."""
+        return "S" if self.sk is None else self.types.get(self.sk, "S")
 
     @property
     def label(self) -> str:
@@ -72,12 +82,20 @@ class IndexSpec:
 class Table:
     """One DynamoDB table of a single-table design.
 
+    Key attributes are either written from an entity's key templates
+    (``pk="PK"`` with ``Keys(pk="USER#{user_id}")``) or are fields of the entity
+    themselves (``Table("Users", pk="user_id")`` with a ``user_id`` field): a plain
+    key attribute is typed by its field (``str`` is ``S``, ``int`` and ``Decimal``
+    are ``N``, ``bytes`` is ``B``), so its type needs no declaring. A declared type
+    must agree with every entity's use of the attribute.
+
     Args:
         name: the table name.
         pk: the partition key attribute.
         sk: the sort key attribute (None: the table has no sort key).
-        pk_type: the partition key's type, ``"S"`` (default), ``"N"`` or ``"B"``.
-        sk_type: the sort key's type.
+        pk_type: the partition key's type, ``"S"``, ``"N"`` or ``"B"`` (default: from
+            the entities, ``"S"`` for templated keys).
+        sk_type: the sort key's type (the same way).
         indexes: the :class:`GlobalIndex` and :class:`LocalIndex` of the table.
         type_attribute: the attribute that records each item's entity type.
         ttl_attribute: the table's TTL attribute, if any.
@@ -94,8 +112,8 @@ class Table:
         *,
         pk: str = "PK",
         sk: str | None = "SK",
-        pk_type: KeyType = "S",
-        sk_type: KeyType = "S",
+        pk_type: KeyType | None = None,
+        sk_type: KeyType | None = None,
         indexes: Sequence[GlobalIndex | LocalIndex] = (),
         type_attribute: str = "_type",
         ttl_attribute: str | None = None,
@@ -105,11 +123,16 @@ class Table:
         self.type_attribute = type_attribute
         self.ttl_attribute = ttl_attribute
         self.stream = stream
-        self.primary = IndexSpec(None, pk, sk, pk_type, sk_type, "ALL", False)
-        self.indexes: dict[str, IndexSpec] = {}
-        types: dict[str, str] = {pk: pk_type}
+        self._key_types: dict[str, KeyType] = {}
+        """Key attribute -> type, as declared or as the first entity using it gave it."""
+        self._attributes: list[str] = []
+        self._typed_by: dict[str, str] = {}
+        """Key attribute -> what fixed its type (for messages)."""
+        self.primary = IndexSpec(None, pk, sk, "ALL", False, self._key_types)
+        self._declare(pk, pk_type, "the table's pk_type")
         if sk is not None:
-            types[sk] = sk_type
+            self._declare(sk, sk_type, "the table's sk_type")
+        self.indexes: dict[str, IndexSpec] = {}
         for index in indexes:
             if index.name in self.indexes:
                 raise ModelError(f"table {name!r}: index {index.name!r} is declared twice")
@@ -118,35 +141,56 @@ class Table:
                     raise ModelError(
                         f"table {name!r}: local index {index.name!r} needs a table with a sort key"
                     )
-                spec = IndexSpec(
-                    index.name, pk, index.sk, pk_type, index.sk_type, index.projection, True
-                )
+                spec = IndexSpec(index.name, pk, index.sk, index.projection, True, self._key_types)
+                self._declare(index.sk, index.sk_type, f"index {index.name}")
             else:
                 spec = IndexSpec(
-                    index.name,
-                    index.pk,
-                    index.sk,
-                    index.pk_type,
-                    index.sk_type,
-                    index.projection,
-                    False,
+                    index.name, index.pk, index.sk, index.projection, False, self._key_types
                 )
-            for attribute, kind in ((spec.pk, spec.pk_type), (spec.sk, spec.sk_type)):
-                if attribute is None:
-                    continue
-                if types.setdefault(attribute, kind) != kind:
-                    raise ModelError(
-                        f"table {name!r}: key attribute {attribute!r} is declared as both "
-                        f"{types[attribute]} and {kind}"
-                    )
+                self._declare(index.pk, index.pk_type, f"index {index.name}")
+                if index.sk is not None:
+                    self._declare(index.sk, index.sk_type, f"index {index.name}")
             self.indexes[index.name] = spec
-        self._key_types = types
         self.entities: dict[str, type[Entity]] = {}
+
+    def _declare(self, attribute: str, kind: KeyType | None, where: str) -> None:
+        if attribute not in self._attributes:
+            self._attributes.append(attribute)
+        if kind is None:
+            return
+        if kind not in ("S", "N", "B"):
+            raise ModelError(f"table {self.name!r}: {where} is {kind!r}; use 'S', 'N' or 'B'")
+        known = self._key_types.setdefault(attribute, kind)
+        if known != kind:
+            raise ModelError(
+                f"table {self.name!r}: key attribute {attribute!r} is declared as both "
+                f"{known} and {kind}"
+            )
+        self._typed_by.setdefault(attribute, "declared")
 
     @property
     def key_attributes(self) -> frozenset[str]:
         """Every attribute that is a key of the table or of an index."""
-        return frozenset(self._key_types)
+        return frozenset(self._attributes)
+
+    def key_type(self, attribute: str) -> KeyType | None:
+        """The type of a key attribute, if declared or given by an entity yet."""
+        return self._key_types.get(attribute)
+
+    def check_key_types(self, claims: Mapping[str, tuple[KeyType, str]]) -> None:
+        """Check that an entity's key attribute types (attribute -> (type, what gives
+        it)) agree with the table's, without recording them.
+
+        Raises:
+            ModelError: naming the attribute, both types and where each comes from.
+        """
+        for attribute, (kind, source) in claims.items():
+            known = self._key_types.get(attribute)
+            if known is not None and known != kind:
+                raise ModelError(
+                    f"{source} makes key attribute {attribute!r} of table {self.name!r} "
+                    f"{kind}, but it is {known} ({self._typed_by.get(attribute, 'declared')})"
+                )
 
     def spec(self, index: str | None) -> IndexSpec:
         """The table's keys (``index`` None) or an index's.
@@ -182,6 +226,11 @@ class Table:
             if other is entity:
                 continue
             _check_collision(entity, other)
+        self.check_key_types(model.key_types)
+        for attribute, (kind, source) in model.key_types.items():
+            if attribute not in self._key_types:
+                self._key_types[attribute] = kind
+                self._typed_by[attribute] = source
         self.entities[model.type_name] = entity
 
     def create_table_request(self) -> dict[str, Any]:
@@ -194,8 +243,8 @@ class Table:
             "TableName": self.name,
             "KeySchema": _key_schema(primary.pk, primary.sk),
             "AttributeDefinitions": [
-                {"AttributeName": name, "AttributeType": kind}
-                for name, kind in sorted(self._key_types.items())
+                {"AttributeName": name, "AttributeType": self._key_types.get(name, "S")}
+                for name in sorted(self._attributes)
             ],
             "BillingMode": "PAY_PER_REQUEST",
         }

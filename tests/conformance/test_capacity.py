@@ -49,15 +49,15 @@ def units(response: Any) -> float:
         pytest.param(3000, 3.0, marks=CAP),
     ],
 )
-def test_put_rounds_up_to_1_kb(db: Backend, ddb: Any, table: str, size: int,
-                               expected: float) -> None:
+def test_put_rounds_up_to_1_kb(
+    db: Backend, ddb: Any, table: str, size: int, expected: float
+) -> None:
     response = ddb.put_item(TableName="tbl", Item=sized(size), ReturnConsumedCapacity="TOTAL")
     assert units(response) == expected
 
 
 @CAP
-def test_put_replacing_a_bigger_item_pays_for_the_bigger(db: Backend, ddb: Any,
-                                                         table: str) -> None:
+def test_put_replacing_a_bigger_item_pays_for_the_bigger(db: Backend, ddb: Any, table: str) -> None:
     db.put(sized(3000))
     response = ddb.put_item(TableName="tbl", Item=sized(100), ReturnConsumedCapacity="TOTAL")
     assert units(response) == 3.0
@@ -73,18 +73,21 @@ def test_put_replacing_a_bigger_item_pays_for_the_bigger(db: Backend, ddb: Any,
         pytest.param(9000, True, 3.0, marks=CAP),
     ],
 )
-def test_get_rounds_up_to_4_kb(db: Backend, ddb: Any, table: str, size: int, consistent: bool,
-                               expected: float) -> None:
+def test_get_rounds_up_to_4_kb(
+    db: Backend, ddb: Any, table: str, size: int, consistent: bool, expected: float
+) -> None:
     db.put(sized(size))
-    response = ddb.get_item(TableName="tbl", Key=KEY, ConsistentRead=consistent,
-                            ReturnConsumedCapacity="TOTAL")
+    response = ddb.get_item(
+        TableName="tbl", Key=KEY, ConsistentRead=consistent, ReturnConsumedCapacity="TOTAL"
+    )
     assert units(response) == expected
 
 
 @CAP
 def test_get_of_a_missing_item_still_costs_a_unit(ddb: Any, table: str) -> None:
-    strong = ddb.get_item(TableName="tbl", Key=KEY, ConsistentRead=True,
-                          ReturnConsumedCapacity="TOTAL")
+    strong = ddb.get_item(
+        TableName="tbl", Key=KEY, ConsistentRead=True, ReturnConsumedCapacity="TOTAL"
+    )
     eventual = ddb.get_item(TableName="tbl", Key=KEY, ReturnConsumedCapacity="TOTAL")
     assert (units(strong), units(eventual)) == (1.0, 0.5)
 
@@ -92,8 +95,9 @@ def test_get_of_a_missing_item_still_costs_a_unit(ddb: Any, table: str) -> None:
 @CAP
 def test_update_pays_for_the_larger_of_old_and_new(db: Backend, ddb: Any, table: str) -> None:
     db.put(sized(2500))
-    shrink = ddb.update_item(TableName="tbl", Key=KEY, UpdateExpression="REMOVE d",
-                             ReturnConsumedCapacity="TOTAL")
+    shrink = ddb.update_item(
+        TableName="tbl", Key=KEY, UpdateExpression="REMOVE d", ReturnConsumedCapacity="TOTAL"
+    )
     assert units(shrink) == 3.0
     grow = ddb.update_item(
         TableName="tbl",
@@ -119,11 +123,17 @@ def test_query_and_scan_round_the_sum_of_item_sizes(db: Backend, ddb: Any, table
     for i in range(10):
         db.put(sized(1000, sk=f"s{i}"))  # 1,001 bytes each (the sort key is one byte longer)
     # 10,010 bytes -> 3 units strongly consistent, 1.5 eventually consistent.
-    query = {"TableName": "tbl", "KeyConditionExpression": "PK = :p",
-             "ExpressionAttributeValues": {":p": {"S": "p"}}, "ReturnConsumedCapacity": "TOTAL"}
+    query = {
+        "TableName": "tbl",
+        "KeyConditionExpression": "PK = :p",
+        "ExpressionAttributeValues": {":p": {"S": "p"}},
+        "ReturnConsumedCapacity": "TOTAL",
+    }
     assert units(ddb.query(ConsistentRead=True, **query)) == 3.0
     assert units(ddb.query(**query)) == 1.5
-    assert units(ddb.scan(TableName="tbl", ConsistentRead=True, ReturnConsumedCapacity="TOTAL")) == 3.0
+    assert (
+        units(ddb.scan(TableName="tbl", ConsistentRead=True, ReturnConsumedCapacity="TOTAL")) == 3.0
+    )
     assert units(ddb.scan(TableName="tbl", ReturnConsumedCapacity="TOTAL")) == 1.5
 
 
@@ -147,8 +157,12 @@ def test_query_capacity_counts_items_read_before_the_filter(
 
 @CAP
 def test_empty_query_costs_half_or_one_unit(ddb: Any, table: str) -> None:
-    query = {"TableName": "tbl", "KeyConditionExpression": "PK = :p",
-             "ExpressionAttributeValues": {":p": {"S": "none"}}, "ReturnConsumedCapacity": "TOTAL"}
+    query = {
+        "TableName": "tbl",
+        "KeyConditionExpression": "PK = :p",
+        "ExpressionAttributeValues": {":p": {"S": "none"}},
+        "ReturnConsumedCapacity": "TOTAL",
+    }
     assert units(ddb.query(ConsistentRead=True, **query)) == 1.0
     assert units(ddb.query(**query)) == 0.5
 
@@ -165,5 +179,6 @@ def test_indexes_mode_breaks_down_by_table(db: Backend, ddb: Any, table: str) ->
 
 def test_none_mode_and_default_return_no_capacity(db: Backend, ddb: Any, table: str) -> None:
     assert "ConsumedCapacity" not in ddb.put_item(TableName="tbl", Item=sized(10))
-    assert "ConsumedCapacity" not in ddb.get_item(TableName="tbl", Key=KEY,
-                                                   ReturnConsumedCapacity="NONE")
+    assert "ConsumedCapacity" not in ddb.get_item(
+        TableName="tbl", Key=KEY, ReturnConsumedCapacity="NONE"
+    )

@@ -246,14 +246,23 @@ def test_condition_expression(
 
 def test_condition_on_missing_item(db: Backend, ddb: Any, table: str) -> None:
     with raises("ConditionalCheckFailedException", "The conditional request failed"):
-        ddb.put_item(TableName="tbl", Item={**KEY, "v": {"N": "1"}},
-                     ConditionExpression="attribute_exists(PK)")
+        ddb.put_item(
+            TableName="tbl",
+            Item={**KEY, "v": {"N": "1"}},
+            ConditionExpression="attribute_exists(PK)",
+        )
     assert db.scan_all() == []
-    ddb.put_item(TableName="tbl", Item={**KEY, "v": {"N": "1"}},
-                 ConditionExpression="attribute_not_exists(PK)")
+    ddb.put_item(
+        TableName="tbl",
+        Item={**KEY, "v": {"N": "1"}},
+        ConditionExpression="attribute_not_exists(PK)",
+    )
     with raises("ConditionalCheckFailedException", "The conditional request failed"):
-        ddb.put_item(TableName="tbl", Item={**KEY, "v": {"N": "2"}},
-                     ConditionExpression="attribute_not_exists(PK)")
+        ddb.put_item(
+            TableName="tbl",
+            Item={**KEY, "v": {"N": "2"}},
+            ConditionExpression="attribute_not_exists(PK)",
+        )
     assert db.get(KEY) == {**KEY, "v": {"N": "1"}}
 
 

@@ -139,12 +139,18 @@ def test_resource_api_conditions_and_updates(db: Backend) -> None:
     table = resource.Table("res")
     for i in range(1, 8):
         table.put_item(
-            Item={"PK": "user#1", "SK": i, "kind": "order" if i % 2 else "note",
-                  "tags": {"a", f"t{i}"}, "total": Decimal(i) / 2}
+            Item={
+                "PK": "user#1",
+                "SK": i,
+                "kind": "order" if i % 2 else "note",
+                "tags": {"a", f"t{i}"},
+                "total": Decimal(i) / 2,
+            }
         )
     result = table.query(
         KeyConditionExpression=Key("PK").eq("user#1") & Key("SK").gte(3),
-        FilterExpression=Attr("kind").eq("order") & Attr("tags").contains("a")
+        FilterExpression=Attr("kind").eq("order")
+        & Attr("tags").contains("a")
         & Attr("total").between(Decimal("1"), Decimal("3")),
     )
     assert [item["SK"] for item in result["Items"]] == [3, 5]
@@ -158,8 +164,9 @@ def test_resource_api_conditions_and_updates(db: Backend) -> None:
     )["Attributes"]
     assert updated == {"total": Decimal("1.75"), "tags": {"a", "t3", "z"}}
     with raises("ConditionalCheckFailedException", "The conditional request failed"):
-        table.delete_item(Key={"PK": "user#1", "SK": 3},
-                          ConditionExpression=Attr("kind").eq("note"))
+        table.delete_item(
+            Key={"PK": "user#1", "SK": 3}, ConditionExpression=Attr("kind").eq("note")
+        )
     pages = resource.meta.client.get_paginator("query").paginate(
         TableName="res",
         KeyConditionExpression="PK = :p",

@@ -42,8 +42,14 @@ def _mixed(non_expression: str, expression: str) -> str:
 @pytest.fixture
 def filled(db: Backend, table: str) -> None:
     for i in range(6):
-        db.put({"PK": {"S": "p"}, "SK": {"S": f"s{i}"}, "n": {"N": str(i)},
-                "tag": {"S": "even" if i % 2 == 0 else "odd"}})
+        db.put(
+            {
+                "PK": {"S": "p"},
+                "SK": {"S": f"s{i}"},
+                "n": {"N": str(i)},
+                "tag": {"S": "even" if i % 2 == 0 else "odd"},
+            }
+        )
 
 
 def test_expected_exists_and_value(db: Backend, ddb: Any, table: str) -> None:
@@ -51,11 +57,13 @@ def test_expected_exists_and_value(db: Backend, ddb: Any, table: str) -> None:
     ddb.put_item(TableName="tbl", Item=item, Expected={"PK": {"Exists": False}})
     with raises("ConditionalCheckFailedException", "The conditional request failed"):
         ddb.put_item(TableName="tbl", Item=item, Expected={"PK": {"Exists": False}})
-    ddb.put_item(TableName="tbl", Item={**KEY, "v": {"N": "2"}},
-                 Expected={"v": {"Value": {"N": "1"}}})
+    ddb.put_item(
+        TableName="tbl", Item={**KEY, "v": {"N": "2"}}, Expected={"v": {"Value": {"N": "1"}}}
+    )
     with raises("ConditionalCheckFailedException", "The conditional request failed"):
-        ddb.put_item(TableName="tbl", Item={**KEY, "v": {"N": "3"}},
-                     Expected={"v": {"Value": {"N": "1"}}})
+        ddb.put_item(
+            TableName="tbl", Item={**KEY, "v": {"N": "3"}}, Expected={"v": {"Value": {"N": "1"}}}
+        )
     assert db.get(KEY) == {**KEY, "v": {"N": "2"}}
 
 
@@ -81,8 +89,10 @@ def test_expected_between_and_and(db: Backend, ddb: Any, table: str) -> None:
             TableName="tbl",
             Key=KEY,
             Expected={
-                "v": {"ComparisonOperator": "BETWEEN",
-                      "AttributeValueList": [{"N": "6"}, {"N": "9"}]},
+                "v": {
+                    "ComparisonOperator": "BETWEEN",
+                    "AttributeValueList": [{"N": "6"}, {"N": "9"}],
+                },
             },
         )
     ddb.delete_item(
@@ -110,7 +120,10 @@ def test_attribute_updates(db: Backend, ddb: Any, table: str) -> None:
         ReturnValues="ALL_NEW",
     )
     assert response["Attributes"] == {
-        **KEY, "put": {"S": "v"}, "n": {"N": "3"}, "ss": {"SS": ["b"]},
+        **KEY,
+        "put": {"S": "v"},
+        "n": {"N": "3"},
+        "ss": {"SS": ["b"]},
     }
 
 
@@ -120,8 +133,10 @@ def test_key_conditions_query_filter_attributes_to_get(ddb: Any, filled: None) -
         TableName="tbl",
         KeyConditions={
             "PK": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "p"}]},
-            "SK": {"ComparisonOperator": "BETWEEN",
-                   "AttributeValueList": [{"S": "s1"}, {"S": "s4"}]},
+            "SK": {
+                "ComparisonOperator": "BETWEEN",
+                "AttributeValueList": [{"S": "s1"}, {"S": "s4"}],
+            },
         },
         QueryFilter={"tag": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "even"}]}},
         AttributesToGet=["SK", "n"],
@@ -161,12 +176,10 @@ def test_scan_filter_with_conditional_operator(ddb: Any, filled: None) -> None:
     ("condition", "expected"),
     [
         ({"ComparisonOperator": "NE", "AttributeValueList": [{"S": "even"}]}, [1, 3, 5]),
-        ({"ComparisonOperator": "IN", "AttributeValueList": [{"S": "odd"}, {"S": "x"}]},
-         [1, 3, 5]),
+        ({"ComparisonOperator": "IN", "AttributeValueList": [{"S": "odd"}, {"S": "x"}]}, [1, 3, 5]),
         ({"ComparisonOperator": "NOT_NULL"}, [0, 1, 2, 3, 4, 5]),
         ({"ComparisonOperator": "CONTAINS", "AttributeValueList": [{"S": "dd"}]}, [1, 3, 5]),
-        ({"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList": [{"S": "dd"}]},
-         [0, 2, 4]),
+        ({"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList": [{"S": "dd"}]}, [0, 2, 4]),
         ({"ComparisonOperator": "GE", "AttributeValueList": [{"S": "odd"}]}, [1, 3, 5]),
     ],
 )
@@ -195,51 +208,67 @@ def test_get_item_attributes_to_get(db: Backend, ddb: Any, table: str) -> None:
         ),
         pytest.param(
             "put_item",
-            {"Item": KEY, "Expected": {"a": {"Exists": False}},
-             "ConditionExpression": "attribute_not_exists(a)"},
+            {
+                "Item": KEY,
+                "Expected": {"a": {"Exists": False}},
+                "ConditionExpression": "attribute_not_exists(a)",
+            },
             "Expected",
             "ConditionExpression",
             marks=MIX,
         ),
         pytest.param(
             "delete_item",
-            {"Key": KEY, "Expected": {"a": {"Exists": False}},
-             "ConditionExpression": "attribute_not_exists(a)"},
+            {
+                "Key": KEY,
+                "Expected": {"a": {"Exists": False}},
+                "ConditionExpression": "attribute_not_exists(a)",
+            },
             "Expected",
             "ConditionExpression",
             marks=MIX,
         ),
         pytest.param(
             "update_item",
-            {"Key": KEY, "AttributeUpdates": {"a": {"Action": "DELETE"}},
-             "UpdateExpression": "REMOVE b"},
+            {
+                "Key": KEY,
+                "AttributeUpdates": {"a": {"Action": "DELETE"}},
+                "UpdateExpression": "REMOVE b",
+            },
             "AttributeUpdates",
             "UpdateExpression",
             marks=pytest.mark.moto_differs("mixing-envelope"),
         ),
         pytest.param(
             "scan",
-            {"ScanFilter": {"a": {"ComparisonOperator": "NULL"}},
-             "FilterExpression": "attribute_not_exists(a)"},
+            {
+                "ScanFilter": {"a": {"ComparisonOperator": "NULL"}},
+                "FilterExpression": "attribute_not_exists(a)",
+            },
             "ScanFilter",
             "FilterExpression",
             marks=MIX,
         ),
         pytest.param(
             "query",
-            {"KeyConditions": {"PK": {"ComparisonOperator": "EQ",
-                                      "AttributeValueList": [{"S": "p"}]}},
-             "FilterExpression": "attribute_not_exists(a)"},
+            {
+                "KeyConditions": {
+                    "PK": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "p"}]}
+                },
+                "FilterExpression": "attribute_not_exists(a)",
+            },
             "KeyConditions",
             "FilterExpression",
             marks=MIX,
         ),
         pytest.param(
             "query",
-            {"KeyConditionExpression": "PK = :p",
-             "ExpressionAttributeValues": {":p": {"S": "p"}},
-             "QueryFilter": {"a": {"ComparisonOperator": "NULL"}},
-             "AttributesToGet": ["a"]},
+            {
+                "KeyConditionExpression": "PK = :p",
+                "ExpressionAttributeValues": {":p": {"S": "p"}},
+                "QueryFilter": {"a": {"ComparisonOperator": "NULL"}},
+                "AttributesToGet": ["a"],
+            },
             "AttributesToGet, QueryFilter",
             "KeyConditionExpression",
             marks=MIX,

@@ -136,9 +136,7 @@ def test_begins_with_on_sort_key(db: Backend, ddb: Any, table: str) -> None:
     assert [i["SK"]["S"] for i in response["Items"]] == ["ORDER#1", "ORDER#10", "ORDER#2"]
 
 
-def test_names_placeholders_and_parentheses_in_key_condition(
-    ddb: Any, numbered: None
-) -> None:
+def test_names_placeholders_and_parentheses_in_key_condition(ddb: Any, numbered: None) -> None:
     response = ddb.query(
         TableName="tbl",
         KeyConditionExpression="(#pk = :p) AND (#sk BETWEEN :a AND :b)",
@@ -234,8 +232,7 @@ def test_filter_that_matches_nothing_still_pages(ddb: Any, numbered: None) -> No
 
 
 def test_select_count(ddb: Any, numbered: None) -> None:
-    response = _q(ddb, "PK = :p AND SK > :n", {":p": {"S": "p"}, ":n": {"N": "3"}},
-                  Select="COUNT")
+    response = _q(ddb, "PK = :p AND SK > :n", {":p": {"S": "p"}, ":n": {"N": "3"}}, Select="COUNT")
     assert "Items" not in response
     assert (response["Count"], response["ScannedCount"]) == (7, 7)
 
@@ -319,7 +316,10 @@ def test_one_megabyte_page_counts_items_read_not_returned(
     for i in range(15):
         db.put({"PK": {"S": "p"}, "SK": {"S": f"{i:02d}"}, "d": {"S": blob}})
     response = _q(
-        ddb, "PK = :p", {":p": {"S": "p"}, ":n": {"S": "none"}}, FilterExpression="d = :n",
+        ddb,
+        "PK = :p",
+        {":p": {"S": "p"}, ":n": {"S": "none"}},
+        FilterExpression="d = :n",
         ProjectionExpression="SK",
     )
     assert response["Count"] == 0
@@ -338,8 +338,7 @@ def _key_error(ddb: Any, expr: str, values: dict[str, Any], message: str) -> Non
 
 
 def test_missing_partition_key_condition(ddb: Any, numbered: None) -> None:
-    _key_error(ddb, "SK = :n", {":n": {"N": "1"}},
-               "Query condition missed key schema element: PK")
+    _key_error(ddb, "SK = :n", {":n": {"N": "1"}}, "Query condition missed key schema element: PK")
 
 
 @pytest.mark.parametrize(
@@ -392,4 +391,3 @@ def test_query_missing_table(ddb: Any, db: Backend) -> None:
 def test_consistent_read_accepted(ddb: Any, numbered: None) -> None:
     response = _q(ddb, "PK = :p", {":p": {"S": "p"}}, ConsistentRead=True)
     assert response["Count"] == 10
-

@@ -116,7 +116,10 @@ def test_parallel_scan_covers_each_item_exactly_once(
     seen: list[str] = []
     for segment in range(total):
         request: dict[str, Any] = {
-            "TableName": "tbl", "Segment": segment, "TotalSegments": total, "Limit": 5,
+            "TableName": "tbl",
+            "Segment": segment,
+            "TotalSegments": total,
+            "Limit": 5,
         }
         for _ in range(1000):  # a pagination bug fails the test, not hangs it
             page = ddb.scan(**request)
@@ -179,14 +182,16 @@ def test_scan_page_stops_at_one_megabyte(db: Backend, ddb: Any) -> None:
     first = ddb.scan(TableName="tbl", ProjectionExpression="PK")
     assert 10 <= first["Count"] <= 11
     assert "LastEvaluatedKey" in first
-    rest = ddb.scan(TableName="tbl", ProjectionExpression="PK",
-                    ExclusiveStartKey=first["LastEvaluatedKey"])
+    rest = ddb.scan(
+        TableName="tbl", ProjectionExpression="PK", ExclusiveStartKey=first["LastEvaluatedKey"]
+    )
     seen = [i["PK"]["S"] for i in first["Items"] + rest["Items"]]
     for _ in range(100):
         if "LastEvaluatedKey" not in rest:
             break
-        rest = ddb.scan(TableName="tbl", ProjectionExpression="PK",
-                        ExclusiveStartKey=rest["LastEvaluatedKey"])
+        rest = ddb.scan(
+            TableName="tbl", ProjectionExpression="PK", ExclusiveStartKey=rest["LastEvaluatedKey"]
+        )
         seen.extend(i["PK"]["S"] for i in rest["Items"])
     assert sorted(seen) == sorted(f"p{i}" for i in range(25))
 

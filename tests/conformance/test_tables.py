@@ -98,8 +98,9 @@ def test_key_attribute_without_definition_is_rejected(ddb: Any, db: Backend) -> 
         "One or more parameter values were invalid: Some index key attributes are not defined "
         "in AttributeDefinitions. Keys: [PK], AttributeDefinitions: [X]",
     ):
-        _create(ddb, "tbl", AttributeDefinitions=[{"AttributeName": "X", "AttributeType": "S"}],
-                **PPR)
+        _create(
+            ddb, "tbl", AttributeDefinitions=[{"AttributeName": "X", "AttributeType": "S"}], **PPR
+        )
     assert ddb.list_tables()["TableNames"] == []
 
 
@@ -121,7 +122,9 @@ def test_unused_attribute_definition_is_rejected(ddb: Any, db: Backend) -> None:
 
 
 def test_range_key_without_definition_is_rejected(ddb: Any, db: Backend) -> None:
-    with raises("ValidationException", "Invalid KeySchema: Some index key attribute have no definition"):
+    with raises(
+        "ValidationException", "Invalid KeySchema: Some index key attribute have no definition"
+    ):
         _create(
             ddb,
             "tbl",
@@ -136,7 +139,8 @@ def test_range_key_without_definition_is_rejected(ddb: Any, db: Backend) -> None
 @pytest.mark.moto_differs("create-validation")
 def test_first_key_must_be_hash(ddb: Any, db: Backend) -> None:
     with raises(
-        "ValidationException", "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
+        "ValidationException",
+        "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
     ):
         _create(
             ddb,
@@ -236,7 +240,9 @@ def test_list_tables_sorted_and_paginated(ddb: Any, db: Backend) -> None:
     assert "LastEvaluatedTableName" not in third
     # ExclusiveStartTableName need not name an existing table.
     assert ddb.list_tables(ExclusiveStartTableName="cat")["TableNames"] == [
-        "charlie", "delta", "echo",
+        "charlie",
+        "delta",
+        "echo",
     ]
 
 

@@ -77,9 +77,7 @@ def test_all_ten_types_round_trip(db: Backend, table: str) -> None:
     db.put(item)
     got = db.get({"PK": {"S": "p"}, "SK": {"S": "s"}})
     assert got is not None
-    assert {k: _normalize(v) for k, v in got.items()} == {
-        k: _normalize(v) for k, v in item.items()
-    }
+    assert {k: _normalize(v) for k, v in got.items()} == {k: _normalize(v) for k, v in item.items()}
 
 
 def test_get_missing_item_returns_no_item(db: Backend, table: str) -> None:
@@ -131,7 +129,9 @@ def test_numbers_at_the_limits_are_accepted(db: Backend, table: str, text: str) 
 
 
 PRECISION = "Attempting to store more than 38 significant digits in a Number"
-OVERFLOW = "Number overflow. Attempting to store a number with magnitude larger than supported range"
+OVERFLOW = (
+    "Number overflow. Attempting to store a number with magnitude larger than supported range"
+)
 UNDERFLOW = (
     "Number underflow. Attempting to store a number with magnitude smaller than supported range"
 )
@@ -165,8 +165,10 @@ def test_number_that_is_not_a_number_is_rejected(db: Backend, table: str) -> Non
     # stable part is matched.
     with raises(
         "ValidationException",
-        re.compile(r"(1 validation error detected: )?"
-                   r"The parameter cannot be converted to a numeric value: abc"),
+        re.compile(
+            r"(1 validation error detected: )?"
+            r"The parameter cannot be converted to a numeric value: abc"
+        ),
     ):
         db.put({"PK": {"S": "p"}, "SK": {"S": "s"}, "n": {"N": "abc"}})
 
@@ -217,7 +219,9 @@ def test_empty_string_and_binary_allowed_outside_keys(db: Backend, table: str) -
         "SK": {"S": "s"},
         "es": {"S": ""},
         "eb": {"B": b""},
-        "nested": {"M": {"e": {"S": ""}}, },
+        "nested": {
+            "M": {"e": {"S": ""}},
+        },
         "lst": {"L": [{"S": ""}]},
     }
     db.put(item)

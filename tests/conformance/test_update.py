@@ -174,8 +174,9 @@ def test_all_clauses_together(db: Backend, ddb: Any, item: Any) -> None:
 
 
 def test_update_of_a_missing_item_creates_it(db: Backend, ddb: Any, table: str) -> None:
-    response = _update(ddb, "SET v = :v ADD c :one", {":v": {"S": "x"}, ":one": {"N": "1"}},
-                       ReturnValues="ALL_OLD")
+    response = _update(
+        ddb, "SET v = :v ADD c :one", {":v": {"S": "x"}, ":one": {"N": "1"}}, ReturnValues="ALL_OLD"
+    )
     assert "Attributes" not in response
     assert db.get(KEY) == {**KEY, "v": {"S": "x"}, "c": {"N": "1"}}
 
@@ -234,13 +235,22 @@ def test_put_and_delete_return_values(db: Backend, ddb: Any, item: Any) -> None:
 
 def test_failed_condition_leaves_the_item(db: Backend, ddb: Any, item: Any) -> None:
     with raises("ConditionalCheckFailedException", "The conditional request failed"):
-        _update(ddb, "SET n = :v", {":v": {"N": "0"}, ":big": {"N": "100"}},
-                ConditionExpression="n > :big")
+        _update(
+            ddb,
+            "SET n = :v",
+            {":v": {"N": "0"}, ":big": {"N": "100"}},
+            ConditionExpression="n > :big",
+        )
     assert _get(db) == item
 
 
-def _update_error(ddb: Any, message: str | re.Pattern[str], expression: str,
-                  values: dict[str, Any] | None = None, **extra: Any) -> None:
+def _update_error(
+    ddb: Any,
+    message: str | re.Pattern[str],
+    expression: str,
+    values: dict[str, Any] | None = None,
+    **extra: Any,
+) -> None:
     with raises("ValidationException", message):
         _update(ddb, expression, values, **extra)
 
@@ -274,8 +284,12 @@ def _paths(one: str, two: str, kind: str = "overlap") -> re.Pattern[str]:
     [
         ("SET a = :v REMOVE a", "[a]", "[a]"),
         ("SET m.a = :v, m = :v", "[m, a]", "[m]"),
-        pytest.param("SET l[0] = :v REMOVE l", "[l, [0]]", "[l]",
-                     marks=pytest.mark.moto_differs("overlap-list")),
+        pytest.param(
+            "SET l[0] = :v REMOVE l",
+            "[l, [0]]",
+            "[l]",
+            marks=pytest.mark.moto_differs("overlap-list"),
+        ),
         ("ADD n :one SET n = :v", "[n]", "[n]"),
     ],
 )
@@ -288,8 +302,12 @@ def test_overlapping_paths_are_rejected(
 
 @pytest.mark.moto_differs("overlap-messages")
 def test_conflicting_paths_are_rejected(ddb: Any, item: Any) -> None:
-    _update_error(ddb, enveloped(_paths("[l, [0]]", "[l, a]", kind="conflict")),
-                  "SET l[0] = :v, l.a = :v", {":v": {"N": "1"}})
+    _update_error(
+        ddb,
+        enveloped(_paths("[l, [0]]", "[l, a]", kind="conflict")),
+        "SET l[0] = :v, l.a = :v",
+        {":v": {"N": "1"}},
+    )
 
 
 def _operand_type(function: str, kind: str) -> re.Pattern[str]:
@@ -314,10 +332,18 @@ def test_set_arithmetic_on_wrong_types_is_rejected(db: Backend, ddb: Any, item: 
 
 
 def test_add_and_delete_on_wrong_types_are_rejected(db: Backend, ddb: Any, item: Any) -> None:
-    _update_error(ddb, "An operand in the update expression has an incorrect data type",
-                  "ADD s :one", {":one": {"N": "1"}})
-    _update_error(ddb, "An operand in the update expression has an incorrect data type",
-                  "DELETE ss :n", {":n": {"NS": ["1"]}})
+    _update_error(
+        ddb,
+        "An operand in the update expression has an incorrect data type",
+        "ADD s :one",
+        {":one": {"N": "1"}},
+    )
+    _update_error(
+        ddb,
+        "An operand in the update expression has an incorrect data type",
+        "DELETE ss :n",
+        {":n": {"NS": ["1"]}},
+    )
     assert _get(db) == item
 
 
@@ -409,7 +435,10 @@ def test_reserved_words_through_placeholders(db: Backend, ddb: Any, item: Any) -
         "SET #location = :v, #name = :v, #status = :v, #total = :v",
         {":v": {"N": "1"}},
         ExpressionAttributeNames={
-            "#location": "location", "#name": "name", "#status": "status", "#total": "total",
+            "#location": "location",
+            "#name": "name",
+            "#status": "status",
+            "#total": "total",
         },
     )
     got = _get(db)
@@ -422,16 +451,31 @@ _PARSE = pytest.mark.moto_differs("parse-envelope")
 @pytest.mark.parametrize(
     ("expression", "message"),
     [
-        pytest.param("SET a", 'Invalid UpdateExpression: Syntax error; token: "<EOF>", near: "a"',
-                     marks=_PARSE),
-        pytest.param("SET", 'Invalid UpdateExpression: Syntax error; token: "<EOF>", near: '
-                     '"SET"', marks=_PARSE),
-        pytest.param("SET a = :v +", 'Invalid UpdateExpression: Syntax error; token: "<EOF>", '
-                     'near: "+"', marks=_PARSE),
-        pytest.param("SET a = = :v", 'Invalid UpdateExpression: Syntax error; token: "=", '
-                     'near: "= = :v"', marks=_PARSE),
-        pytest.param("UPSERT a = :v", 'Invalid UpdateExpression: Syntax error; token: '
-                     '"UPSERT", near: "UPSERT a"', marks=_PARSE),
+        pytest.param(
+            "SET a",
+            'Invalid UpdateExpression: Syntax error; token: "<EOF>", near: "a"',
+            marks=_PARSE,
+        ),
+        pytest.param(
+            "SET",
+            'Invalid UpdateExpression: Syntax error; token: "<EOF>", near: "SET"',
+            marks=_PARSE,
+        ),
+        pytest.param(
+            "SET a = :v +",
+            'Invalid UpdateExpression: Syntax error; token: "<EOF>", near: "+"',
+            marks=_PARSE,
+        ),
+        pytest.param(
+            "SET a = = :v",
+            'Invalid UpdateExpression: Syntax error; token: "=", near: "= = :v"',
+            marks=_PARSE,
+        ),
+        pytest.param(
+            "UPSERT a = :v",
+            'Invalid UpdateExpression: Syntax error; token: "UPSERT", near: "UPSERT a"',
+            marks=_PARSE,
+        ),
         (
             "SET a = :v SET b = :v",
             'Invalid UpdateExpression: The "SET" section can only be used once in an update '

@@ -45,17 +45,47 @@ ENVELOPED = [
     ("PutItem", {"Item": {**KEY, "n": {"NULL": False}}}),
     ("PutItem", {"Item": KEY, "ConditionExpression": "a ="}),
     ("PutItem", {"Item": KEY, "ExpressionAttributeValues": {":v": {"S": "v"}}}),
-    ("PutItem", {"Item": KEY, "Expected": {"a": {"Exists": False}},
-                 "ConditionExpression": "attribute_not_exists(a)"}),
+    (
+        "PutItem",
+        {
+            "Item": KEY,
+            "Expected": {"a": {"Exists": False}},
+            "ConditionExpression": "attribute_not_exists(a)",
+        },
+    ),
     ("UpdateItem", {"Key": KEY, "UpdateExpression": "SET"}),
-    ("UpdateItem", {"Key": KEY, "UpdateExpression": "SET a = :v REMOVE a",
-                    "ExpressionAttributeValues": {":v": {"S": "v"}}}),
-    ("UpdateItem", {"Key": KEY, "UpdateExpression": "SET #n = :v",
-                    "ExpressionAttributeValues": {":v": {"S": "v"}}}),
-    ("UpdateItem", {"Key": KEY, "UpdateExpression": "SET a = :v",
-                    "ExpressionAttributeValues": {":v": {"SS": []}}}),
-    ("UpdateItem", {"Key": {"PK": {"NULL": False}}, "UpdateExpression": "SET a = :v",
-                    "ExpressionAttributeValues": {":v": {"S": "v"}}}),
+    (
+        "UpdateItem",
+        {
+            "Key": KEY,
+            "UpdateExpression": "SET a = :v REMOVE a",
+            "ExpressionAttributeValues": {":v": {"S": "v"}},
+        },
+    ),
+    (
+        "UpdateItem",
+        {
+            "Key": KEY,
+            "UpdateExpression": "SET #n = :v",
+            "ExpressionAttributeValues": {":v": {"S": "v"}},
+        },
+    ),
+    (
+        "UpdateItem",
+        {
+            "Key": KEY,
+            "UpdateExpression": "SET a = :v",
+            "ExpressionAttributeValues": {":v": {"SS": []}},
+        },
+    ),
+    (
+        "UpdateItem",
+        {
+            "Key": {"PK": {"NULL": False}},
+            "UpdateExpression": "SET a = :v",
+            "ExpressionAttributeValues": {":v": {"S": "v"}},
+        },
+    ),
 ]
 
 BARE = [
@@ -64,17 +94,40 @@ BARE = [
     ("PutItem", {"Item": {**KEY, "big": {"S": "x" * 410_000}}}),  # item size
     ("PutItem", {"Item": {**KEY, "n": {"N": "1E+200"}}}),  # number limits
     ("PutItem", {"Item": KEY, "ExpressionAttributeNames": {"#a": "a"}}),
-    ("UpdateItem", {"Key": KEY, "UpdateExpression": "SET PK = :v",
-                    "ExpressionAttributeValues": {":v": {"S": "v"}}}),
-    ("UpdateItem", {"Key": KEY, "UpdateExpression": "SET a = :v",
-                    "ExpressionAttributeValues": {":v": {"S": "v"}, ":x": {"S": "x"}}}),
-    ("UpdateItem", {"Key": KEY, "UpdateExpression": "SET a = :v",
-                    "ExpressionAttributeValues": {}}),
+    (
+        "UpdateItem",
+        {
+            "Key": KEY,
+            "UpdateExpression": "SET PK = :v",
+            "ExpressionAttributeValues": {":v": {"S": "v"}},
+        },
+    ),
+    (
+        "UpdateItem",
+        {
+            "Key": KEY,
+            "UpdateExpression": "SET a = :v",
+            "ExpressionAttributeValues": {":v": {"S": "v"}, ":x": {"S": "x"}},
+        },
+    ),
+    ("UpdateItem", {"Key": KEY, "UpdateExpression": "SET a = :v", "ExpressionAttributeValues": {}}),
     ("UpdateItem", {"Key": KEY, "UpdateExpression": ""}),
-    ("UpdateItem", {"Key": KEY, "UpdateExpression": "SET a = nothere + :v",
-                    "ExpressionAttributeValues": {":v": {"N": "1"}}}),
-    ("UpdateItem", {"Key": {"PK": {"SS": []}}, "UpdateExpression": "SET a = :v",
-                    "ExpressionAttributeValues": {":v": {"S": "v"}}}),
+    (
+        "UpdateItem",
+        {
+            "Key": KEY,
+            "UpdateExpression": "SET a = nothere + :v",
+            "ExpressionAttributeValues": {":v": {"N": "1"}},
+        },
+    ),
+    (
+        "UpdateItem",
+        {
+            "Key": {"PK": {"SS": []}},
+            "UpdateExpression": "SET a = :v",
+            "ExpressionAttributeValues": {":v": {"S": "v"}},
+        },
+    ),
     # The same request-validation families on operations without the envelope.
     ("DeleteItem", {"Key": KEY, "ConditionExpression": "a ="}),
     ("DeleteItem", {"Key": {"PK": {"NULL": False}}}),
@@ -90,7 +143,7 @@ def test_request_validation_errors_are_enveloped(
 ) -> None:
     message = _message(engine, operation, request_)
     assert message.startswith(ENVELOPE)
-    assert ENVELOPE not in message[len(ENVELOPE):]
+    assert ENVELOPE not in message[len(ENVELOPE) :]
 
 
 @pytest.mark.parametrize(("operation", "request_"), BARE)

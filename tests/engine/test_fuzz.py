@@ -24,9 +24,15 @@ FUZZ = settings(
 )
 
 SEED_ITEMS: list[dict[str, Any]] = [
-    {"PK": {"S": "p"}, "SK": {"S": "a"}, "n": {"N": "1"}, "s": {"S": "x"},
-     "l": {"L": [{"N": "1"}, {"S": "y"}]}, "m": {"M": {"k": {"S": "v"}}},
-     "ss": {"SS": ["a", "b"]}},
+    {
+        "PK": {"S": "p"},
+        "SK": {"S": "a"},
+        "n": {"N": "1"},
+        "s": {"S": "x"},
+        "l": {"L": [{"N": "1"}, {"S": "y"}]},
+        "m": {"M": {"k": {"S": "v"}}},
+        "ss": {"SS": ["a", "b"]},
+    },
     {"PK": {"S": "p"}, "SK": {"S": "b"}, "n": {"N": "-2.5"}, "b": {"B": "AAE="}},
     {"PK": {"S": "q"}, "SK": {"S": "a"}, "ns": {"NS": ["1", "2"]}, "nul": {"NULL": True}},
 ]
@@ -71,16 +77,37 @@ def contents(engine: LocalEngine) -> list[Any]:
 # --- strategies -------------------------------------------------------------------------
 
 junk = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True)
-    | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 
 numbers = st.one_of(
-    st.sampled_from(["0", "-0", "1.0", "1E+2", "1e-130", "1E126", "1E-131", "", "abc", "1..2",
-                     "+", "-", ".5", "5.", "Infinity", "NaN", "0x10", " 1", "1" * 39]),
+    st.sampled_from(
+        [
+            "0",
+            "-0",
+            "1.0",
+            "1E+2",
+            "1e-130",
+            "1E126",
+            "1E-131",
+            "",
+            "abc",
+            "1..2",
+            "+",
+            "-",
+            ".5",
+            "5.",
+            "Infinity",
+            "NaN",
+            "0x10",
+            " 1",
+            "1" * 39,
+        ]
+    ),
     st.decimals(allow_nan=False, allow_infinity=False).map(str),
     st.text(alphabet="0123456789.eE+-", max_size=12),
 )
@@ -104,8 +131,10 @@ scalar_av = st.one_of(
 
 attribute_values = st.recursive(
     scalar_av,
-    lambda inner: st.builds(lambda xs: {"L": xs}, st.lists(inner, max_size=3))
-    | st.builds(lambda m: {"M": m}, st.dictionaries(st.text(max_size=3), inner, max_size=3)),
+    lambda inner: (
+        st.builds(lambda xs: {"L": xs}, st.lists(inner, max_size=3))
+        | st.builds(lambda m: {"M": m}, st.dictionaries(st.text(max_size=3), inner, max_size=3))
+    ),
     max_leaves=6,
 )
 
@@ -115,46 +144,117 @@ items = st.dictionaries(attr_names | st.text(max_size=4), attribute_values, max_
 
 keys = st.one_of(
     st.fixed_dictionaries(
-        {"PK": st.sampled_from([{"S": "p"}, {"S": "q"}, {"S": ""}, {"N": "1"}]),
-         "SK": st.sampled_from([{"S": "a"}, {"S": "b"}, {"S": "new"}, {"B": "AAE="}])}
+        {
+            "PK": st.sampled_from([{"S": "p"}, {"S": "q"}, {"S": ""}, {"N": "1"}]),
+            "SK": st.sampled_from([{"S": "a"}, {"S": "b"}, {"S": "new"}, {"B": "AAE="}]),
+        }
     ),
     items,
 )
 
 TOKENS = [
-    "SET", "REMOVE", "ADD", "DELETE", "AND", "OR", "NOT", "BETWEEN", "IN", "=", "<>", "<",
-    "<=", ">", ">=", "+", "-", "(", ")", ",", ".", "[", "]", "[0]", "[1]", "[99]", "#n", "#m",
-    "#bad", ":v", ":w", ":n", ":bad", "n", "s", "l", "m", "ss", "ns", "PK", "SK", "status",
-    "attribute_exists", "attribute_not_exists", "attribute_type", "begins_with", "contains",
-    "size", "if_not_exists", "list_append", "nofunc", "'", '"', "\u00e9", "\x00", " ", "",
+    "SET",
+    "REMOVE",
+    "ADD",
+    "DELETE",
+    "AND",
+    "OR",
+    "NOT",
+    "BETWEEN",
+    "IN",
+    "=",
+    "<>",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "+",
+    "-",
+    "(",
+    ")",
+    ",",
+    ".",
+    "[",
+    "]",
+    "[0]",
+    "[1]",
+    "[99]",
+    "#n",
+    "#m",
+    "#bad",
+    ":v",
+    ":w",
+    ":n",
+    ":bad",
+    "n",
+    "s",
+    "l",
+    "m",
+    "ss",
+    "ns",
+    "PK",
+    "SK",
+    "status",
+    "attribute_exists",
+    "attribute_not_exists",
+    "attribute_type",
+    "begins_with",
+    "contains",
+    "size",
+    "if_not_exists",
+    "list_append",
+    "nofunc",
+    "'",
+    '"',
+    "\u00e9",
+    "\x00",
+    " ",
+    "",
 ]
 
 expressions = st.one_of(
     st.lists(st.sampled_from(TOKENS), max_size=10).map(" ".join),
     st.lists(st.sampled_from(TOKENS), max_size=10).map("".join),
     st.text(alphabet=string.printable, max_size=20),
-    st.sampled_from([
-        "SET n = n + :v", "SET l = list_append(l, :v)", "ADD ss :v", "DELETE ss :v",
-        "REMOVE l[0], m.k", "SET m.k.deep = :v", "SET #n = if_not_exists(#n, :v)",
-        "n BETWEEN :v AND :w", "size(l) > :n", "contains(ss, :v)", "attribute_type(s, :v)",
-        "PK = :v AND begins_with(SK, :w)", "n IN (:v, :w, :n)", "NOT (n = :v OR s <> :w)",
-    ]),
+    st.sampled_from(
+        [
+            "SET n = n + :v",
+            "SET l = list_append(l, :v)",
+            "ADD ss :v",
+            "DELETE ss :v",
+            "REMOVE l[0], m.k",
+            "SET m.k.deep = :v",
+            "SET #n = if_not_exists(#n, :v)",
+            "n BETWEEN :v AND :w",
+            "size(l) > :n",
+            "contains(ss, :v)",
+            "attribute_type(s, :v)",
+            "PK = :v AND begins_with(SK, :w)",
+            "n IN (:v, :w, :n)",
+            "NOT (n = :v OR s <> :w)",
+        ]
+    ),
 )
 
 names = st.one_of(
     st.none(),
-    st.dictionaries(st.sampled_from(["#n", "#m", "#bad", "n", "#", "#1"]),
-                    st.sampled_from(["n", "m", "status", "", "SK", "l"]) | junk, max_size=3),
+    st.dictionaries(
+        st.sampled_from(["#n", "#m", "#bad", "n", "#", "#1"]),
+        st.sampled_from(["n", "m", "status", "", "SK", "l"]) | junk,
+        max_size=3,
+    ),
 )
 values = st.one_of(
     st.none(),
-    st.dictionaries(st.sampled_from([":v", ":w", ":n", ":bad", "v", ":"]), attribute_values,
-                    max_size=3),
+    st.dictionaries(
+        st.sampled_from([":v", ":w", ":n", ":bad", "v", ":"]), attribute_values, max_size=3
+    ),
 )
 
 write_ops = st.sampled_from(["PutItem", "UpdateItem", "DeleteItem"])
-return_values = st.sampled_from([None, "NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW",
-                                 "UPDATED_NEW", "BOGUS"])
+return_values = st.sampled_from(
+    [None, "NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW", "BOGUS"]
+)
 
 
 def _drop_none(request: dict[str, Any]) -> dict[str, Any]:
@@ -165,7 +265,9 @@ def _drop_none(request: dict[str, Any]) -> dict[str, Any]:
 def write_requests(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     """A mostly well-formed write with random values, expressions and placeholders."""
     operation = draw(write_ops)
-    request: dict[str, Any] = {"TableName": draw(st.sampled_from(["tbl", "tbl", "tbl", "nope", "t"]))}
+    request: dict[str, Any] = {
+        "TableName": draw(st.sampled_from(["tbl", "tbl", "tbl", "nope", "t"]))
+    }
     if operation == "PutItem":
         item = draw(items)
         if draw(st.booleans()):
@@ -205,8 +307,15 @@ def test_rejected_writes_change_nothing(case: tuple[str, dict[str, Any]]) -> Non
 
 
 @FUZZ
-@given(st.sampled_from(["Query", "Scan", "GetItem"]), expressions, expressions, names, values,
-       st.none() | st.integers(-1, 5), st.none() | keys)
+@given(
+    st.sampled_from(["Query", "Scan", "GetItem"]),
+    expressions,
+    expressions,
+    names,
+    values,
+    st.none() | st.integers(-1, 5),
+    st.none() | keys,
+)
 def test_reads_with_random_expressions(
     operation: str,
     first: str,
@@ -224,8 +333,12 @@ def test_reads_with_random_expressions(
         "ProjectionExpression": second if len(second) % 2 else None,
     }
     if operation == "Query":
-        request.update(KeyConditionExpression=first, FilterExpression=second or None,
-                       Limit=limit, ExclusiveStartKey=start)
+        request.update(
+            KeyConditionExpression=first,
+            FilterExpression=second or None,
+            Limit=limit,
+            ExclusiveStartKey=start,
+        )
     elif operation == "Scan":
         request.update(FilterExpression=first, Limit=limit, ExclusiveStartKey=start)
     else:
@@ -236,25 +349,58 @@ def test_reads_with_random_expressions(
 
 
 OPERATIONS = [
-    "CreateTable", "DescribeTable", "DeleteTable", "ListTables", "UpdateTable", "PutItem",
-    "GetItem", "UpdateItem", "DeleteItem", "Query", "Scan", "NoSuchOperation",
+    "CreateTable",
+    "DescribeTable",
+    "DeleteTable",
+    "ListTables",
+    "UpdateTable",
+    "PutItem",
+    "GetItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Query",
+    "Scan",
+    "NoSuchOperation",
 ]
 PARAMETERS = [
-    "TableName", "Item", "Key", "KeySchema", "AttributeDefinitions", "BillingMode",
-    "ProvisionedThroughput", "UpdateExpression", "ConditionExpression", "FilterExpression",
-    "KeyConditionExpression", "ProjectionExpression", "ExpressionAttributeNames",
-    "ExpressionAttributeValues", "Limit", "ExclusiveStartKey", "Segment", "TotalSegments",
-    "Select", "ReturnValues", "ReturnConsumedCapacity", "ConsistentRead", "ScanIndexForward",
-    "Expected", "AttributeUpdates", "KeyConditions", "QueryFilter", "ScanFilter",
-    "AttributesToGet", "ConditionalOperator", "ExclusiveStartTableName",
+    "TableName",
+    "Item",
+    "Key",
+    "KeySchema",
+    "AttributeDefinitions",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "UpdateExpression",
+    "ConditionExpression",
+    "FilterExpression",
+    "KeyConditionExpression",
+    "ProjectionExpression",
+    "ExpressionAttributeNames",
+    "ExpressionAttributeValues",
+    "Limit",
+    "ExclusiveStartKey",
+    "Segment",
+    "TotalSegments",
+    "Select",
+    "ReturnValues",
+    "ReturnConsumedCapacity",
+    "ConsistentRead",
+    "ScanIndexForward",
+    "Expected",
+    "AttributeUpdates",
+    "KeyConditions",
+    "QueryFilter",
+    "ScanFilter",
+    "AttributesToGet",
+    "ConditionalOperator",
+    "ExclusiveStartTableName",
 ]
 
 
 @FUZZ
 @given(
     st.sampled_from(OPERATIONS),
-    st.dictionaries(st.sampled_from(PARAMETERS), junk | attribute_values | expressions,
-                    max_size=6),
+    st.dictionaries(st.sampled_from(PARAMETERS), junk | attribute_values | expressions, max_size=6),
 )
 def test_arbitrary_requests_only_raise_dynamodb_errors(
     operation: str, request: dict[str, Any]
@@ -275,16 +421,36 @@ def test_mutated_valid_requests(data: st.DataObject) -> None:
     """Take valid requests and break one part of them."""
     engine = fresh_engine()
     valid: list[tuple[str, dict[str, Any]]] = [
-        ("PutItem", {"TableName": "tbl", "Item": {"PK": {"S": "p"}, "SK": {"S": "c"},
-                                                 "v": {"N": "1"}}}),
-        ("UpdateItem", {"TableName": "tbl", "Key": {"PK": {"S": "p"}, "SK": {"S": "a"}},
-                        "UpdateExpression": "SET n = n + :v ADD ss :w",
-                        "ExpressionAttributeValues": {":v": {"N": "1"}, ":w": {"SS": ["c"]}}}),
-        ("DeleteItem", {"TableName": "tbl", "Key": {"PK": {"S": "p"}, "SK": {"S": "b"}},
-                        "ConditionExpression": "n < :v",
-                        "ExpressionAttributeValues": {":v": {"N": "0"}}}),
-        ("Query", {"TableName": "tbl", "KeyConditionExpression": "PK = :p AND SK > :s",
-                   "ExpressionAttributeValues": {":p": {"S": "p"}, ":s": {"S": "a"}}}),
+        (
+            "PutItem",
+            {"TableName": "tbl", "Item": {"PK": {"S": "p"}, "SK": {"S": "c"}, "v": {"N": "1"}}},
+        ),
+        (
+            "UpdateItem",
+            {
+                "TableName": "tbl",
+                "Key": {"PK": {"S": "p"}, "SK": {"S": "a"}},
+                "UpdateExpression": "SET n = n + :v ADD ss :w",
+                "ExpressionAttributeValues": {":v": {"N": "1"}, ":w": {"SS": ["c"]}},
+            },
+        ),
+        (
+            "DeleteItem",
+            {
+                "TableName": "tbl",
+                "Key": {"PK": {"S": "p"}, "SK": {"S": "b"}},
+                "ConditionExpression": "n < :v",
+                "ExpressionAttributeValues": {":v": {"N": "0"}},
+            },
+        ),
+        (
+            "Query",
+            {
+                "TableName": "tbl",
+                "KeyConditionExpression": "PK = :p AND SK > :s",
+                "ExpressionAttributeValues": {":p": {"S": "p"}, ":s": {"S": "a"}},
+            },
+        ),
     ]
     operation, request = data.draw(st.sampled_from(valid))
     target = data.draw(st.sampled_from(sorted(request)))
@@ -296,8 +462,24 @@ def test_mutated_valid_requests(data: st.DataObject) -> None:
         assert contents(engine) == before
 
 
-PATHS = ["n", "s", "l", "l[0]", "l[1]", "l[7]", "m", "m.k", "m.k.deep", "m.fresh", "ss", "ns",
-         "b", "x", "nul", "SK"]
+PATHS = [
+    "n",
+    "s",
+    "l",
+    "l[0]",
+    "l[1]",
+    "l[7]",
+    "m",
+    "m.k",
+    "m.k.deep",
+    "m.fresh",
+    "ss",
+    "ns",
+    "b",
+    "x",
+    "nul",
+    "SK",
+]
 
 valid_scalars = st.one_of(
     st.builds(lambda s: {"S": s}, st.text(max_size=4)),
@@ -306,14 +488,19 @@ valid_scalars = st.one_of(
     st.builds(lambda b: {"BOOL": b}, st.booleans()),
     st.just({"NULL": True}),
     st.builds(lambda s: {"SS": sorted(s)}, st.sets(st.text(max_size=2), min_size=1, max_size=3)),
-    st.builds(lambda s: {"NS": sorted(map(str, s))},
-              st.sets(st.integers(-3, 3), min_size=1, max_size=3)),
+    st.builds(
+        lambda s: {"NS": sorted(map(str, s))}, st.sets(st.integers(-3, 3), min_size=1, max_size=3)
+    ),
 )
 valid_values = st.recursive(
     valid_scalars,
-    lambda inner: st.builds(lambda xs: {"L": xs}, st.lists(inner, max_size=3))
-    | st.builds(lambda m: {"M": m}, st.dictionaries(st.sampled_from(["k", "deep", "z"]), inner,
-                                                    max_size=2)),
+    lambda inner: (
+        st.builds(lambda xs: {"L": xs}, st.lists(inner, max_size=3))
+        | st.builds(
+            lambda m: {"M": m},
+            st.dictionaries(st.sampled_from(["k", "deep", "z"]), inner, max_size=2),
+        )
+    ),
     max_leaves=4,
 )
 
@@ -355,18 +542,24 @@ def grammatical_updates(draw: st.DrawFn) -> dict[str, Any]:
     expression = " ".join(f"{verb} {', '.join(actions)}" for verb, actions in sections.items())
     request: dict[str, Any] = {
         "TableName": "tbl",
-        "Key": {"PK": {"S": draw(st.sampled_from(["p", "q"]))},
-                "SK": {"S": draw(st.sampled_from(["a", "b", "new"]))}},
+        "Key": {
+            "PK": {"S": draw(st.sampled_from(["p", "q"]))},
+            "SK": {"S": draw(st.sampled_from(["a", "b", "new"]))},
+        },
         "UpdateExpression": expression,
         "ReturnValues": draw(return_values.filter(lambda r: r != "BOGUS")),
     }
     if draw(st.booleans()):
-        request["ConditionExpression"] = draw(st.sampled_from([
-            f"attribute_exists({draw(st.sampled_from(PATHS))})",
-            f"size({draw(st.sampled_from(PATHS))}) > {value()}",
-            f"{draw(st.sampled_from(PATHS))} < {value()}",
-            f"contains({draw(st.sampled_from(PATHS))}, {value()})",
-        ]))
+        request["ConditionExpression"] = draw(
+            st.sampled_from(
+                [
+                    f"attribute_exists({draw(st.sampled_from(PATHS))})",
+                    f"size({draw(st.sampled_from(PATHS))}) > {value()}",
+                    f"{draw(st.sampled_from(PATHS))} < {value()}",
+                    f"contains({draw(st.sampled_from(PATHS))}, {value()})",
+                ]
+            )
+        )
     if values:
         request["ExpressionAttributeValues"] = values
     return _drop_none(request)

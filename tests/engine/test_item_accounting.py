@@ -16,29 +16,41 @@ TABLE = "acct"
 
 def _engine(range_type: str = "S") -> LocalEngine:
     engine = LocalEngine()
-    engine.call("CreateTable", {
-        "TableName": TABLE,
-        "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"},
-                      {"AttributeName": "SK", "KeyType": "RANGE"}],
-        "AttributeDefinitions": [{"AttributeName": "PK", "AttributeType": "S"},
-                                 {"AttributeName": "SK", "AttributeType": range_type}],
-        "BillingMode": "PAY_PER_REQUEST",
-    })
+    engine.call(
+        "CreateTable",
+        {
+            "TableName": TABLE,
+            "KeySchema": [
+                {"AttributeName": "PK", "KeyType": "HASH"},
+                {"AttributeName": "SK", "KeyType": "RANGE"},
+            ],
+            "AttributeDefinitions": [
+                {"AttributeName": "PK", "AttributeType": "S"},
+                {"AttributeName": "SK", "AttributeType": range_type},
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+        },
+    )
     return engine
 
 
-_UPDATES = st.sampled_from([
-    ("SET a = :s", {":s": {"S": "hello"}}),
-    ("SET a = :n", {":n": {"N": "12345.678"}}),
-    ("SET m = :m", {":m": {"M": {"x": {"L": [{"S": "é"}, {"N": "1"}]}}}}),
-    ("SET m.x = :s", {":s": {"S": "nested"}}),
-    ("REMOVE a", None),
-    ("REMOVE m.x", None),
-    ("ADD c :n", {":n": {"N": "7"}}),
-    ("ADD tags :ss", {":ss": {"SS": ["a", "bb"]}}),
-    ("DELETE tags :ss", {":ss": {"SS": ["a"]}}),
-    ("SET l = list_append(if_not_exists(l, :e), :v)", {":e": {"L": []}, ":v": {"L": [{"S": "z"}]}}),
-])
+_UPDATES = st.sampled_from(
+    [
+        ("SET a = :s", {":s": {"S": "hello"}}),
+        ("SET a = :n", {":n": {"N": "12345.678"}}),
+        ("SET m = :m", {":m": {"M": {"x": {"L": [{"S": "é"}, {"N": "1"}]}}}}),
+        ("SET m.x = :s", {":s": {"S": "nested"}}),
+        ("REMOVE a", None),
+        ("REMOVE m.x", None),
+        ("ADD c :n", {":n": {"N": "7"}}),
+        ("ADD tags :ss", {":ss": {"SS": ["a", "bb"]}}),
+        ("DELETE tags :ss", {":ss": {"SS": ["a"]}}),
+        (
+            "SET l = list_append(if_not_exists(l, :e), :v)",
+            {":e": {"L": []}, ":v": {"L": [{"S": "z"}]}},
+        ),
+    ]
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -46,8 +58,11 @@ _UPDATES = st.sampled_from([
 def test_stored_sizes_follow_every_update(steps: list[tuple[str, tuple[str, Any]]]) -> None:
     engine = _engine()
     for sk, (expression, values) in steps:
-        request: dict[str, Any] = {"TableName": TABLE, "Key": {"PK": {"S": "p"}, "SK": {"S": sk}},
-                                   "UpdateExpression": expression}
+        request: dict[str, Any] = {
+            "TableName": TABLE,
+            "Key": {"PK": {"S": "p"}, "SK": {"S": sk}},
+            "UpdateExpression": expression,
+        }
         if values:
             request["ExpressionAttributeValues"] = values
         try:
@@ -67,21 +82,35 @@ def test_stored_sizes_follow_every_update(steps: list[tuple[str, tuple[str, Any]
 
 def test_upsert_stores_the_canonical_key() -> None:
     engine = _engine(range_type="N")
-    engine.call("UpdateItem", {"TableName": TABLE, "Key": {"PK": {"S": "p"}, "SK": {"N": "1.50"}},
-                               "UpdateExpression": "SET a = :a",
-                               "ExpressionAttributeValues": {":a": {"S": "x"}}})
-    item = engine.call("GetItem", {"TableName": TABLE,
-                                   "Key": {"PK": {"S": "p"}, "SK": {"N": "1.5"}}})["Item"]
+    engine.call(
+        "UpdateItem",
+        {
+            "TableName": TABLE,
+            "Key": {"PK": {"S": "p"}, "SK": {"N": "1.50"}},
+            "UpdateExpression": "SET a = :a",
+            "ExpressionAttributeValues": {":a": {"S": "x"}},
+        },
+    )
+    item = engine.call(
+        "GetItem", {"TableName": TABLE, "Key": {"PK": {"S": "p"}, "SK": {"N": "1.5"}}}
+    )["Item"]
     assert item == {"PK": {"S": "p"}, "SK": {"N": "1.5"}, "a": {"S": "x"}}
 
 
 def test_responses_are_the_callers_own() -> None:
     engine = _engine()
-    engine.call("PutItem", {"TableName": TABLE,
-                            "Item": {"PK": {"S": "p"}, "SK": {"S": "s"}, "l": {"L": [{"S": "a"}]}}})
+    engine.call(
+        "PutItem",
+        {
+            "TableName": TABLE,
+            "Item": {"PK": {"S": "p"}, "SK": {"S": "s"}, "l": {"L": [{"S": "a"}]}},
+        },
+    )
     got = engine.call("GetItem", {"TableName": TABLE, "Key": {"PK": {"S": "p"}, "SK": {"S": "s"}}})
     got["Item"]["l"]["L"].append({"S": "mutated"})
-    again = engine.call("GetItem", {"TableName": TABLE, "Key": {"PK": {"S": "p"}, "SK": {"S": "s"}}})
+    again = engine.call(
+        "GetItem", {"TableName": TABLE, "Key": {"PK": {"S": "p"}, "SK": {"S": "s"}}}
+    )
     assert again["Item"]["l"] == {"L": [{"S": "a"}]}
 
 
@@ -103,15 +132,45 @@ def test_call_json_matches_call() -> None:
 def test_call_json_pages_match_call_and_follow_updates() -> None:
     engine = _engine()
     for i in range(5):
-        engine.call("PutItem", {"TableName": TABLE, "Item": {
-            "PK": {"S": "p"}, "SK": {"S": f"s{i}"}, "n": {"N": str(i)}, "t": {"S": "é\"\\"}}})
+        engine.call(
+            "PutItem",
+            {
+                "TableName": TABLE,
+                "Item": {
+                    "PK": {"S": "p"},
+                    "SK": {"S": f"s{i}"},
+                    "n": {"N": str(i)},
+                    "t": {"S": 'é"\\'},
+                },
+            },
+        )
     requests: list[tuple[str, dict[str, Any]]] = [
-        ("Query", {"TableName": TABLE, "KeyConditionExpression": "PK = :p",
-                   "ExpressionAttributeValues": {":p": {"S": "p"}}, "Limit": 3}),
-        ("Query", {"TableName": TABLE, "KeyConditionExpression": "PK = :p",
-                   "ExpressionAttributeValues": {":p": {"S": "p"}}, "ProjectionExpression": "n"}),
-        ("Scan", {"TableName": TABLE, "FilterExpression": "n > :z",
-                  "ExpressionAttributeValues": {":z": {"N": "1"}}}),
+        (
+            "Query",
+            {
+                "TableName": TABLE,
+                "KeyConditionExpression": "PK = :p",
+                "ExpressionAttributeValues": {":p": {"S": "p"}},
+                "Limit": 3,
+            },
+        ),
+        (
+            "Query",
+            {
+                "TableName": TABLE,
+                "KeyConditionExpression": "PK = :p",
+                "ExpressionAttributeValues": {":p": {"S": "p"}},
+                "ProjectionExpression": "n",
+            },
+        ),
+        (
+            "Scan",
+            {
+                "TableName": TABLE,
+                "FilterExpression": "n > :z",
+                "ExpressionAttributeValues": {":z": {"N": "1"}},
+            },
+        ),
         ("Scan", {"TableName": TABLE, "Select": "COUNT"}),
     ]
     for round_ in range(2):
@@ -120,8 +179,14 @@ def test_call_json_pages_match_call_and_follow_updates() -> None:
             assert status == 200
             assert json.loads(body) == engine.call(operation, request)
         # A changed item must never be answered from the old item's cached text.
-        engine.call("UpdateItem", {"TableName": TABLE, "Key": {"PK": {"S": "p"}, "SK": {"S": "s0"}},
-                                   "UpdateExpression": "SET n = :v",
-                                   "ExpressionAttributeValues": {":v": {"N": str(100 + round_)}}})
+        engine.call(
+            "UpdateItem",
+            {
+                "TableName": TABLE,
+                "Key": {"PK": {"S": "p"}, "SK": {"S": "s0"}},
+                "UpdateExpression": "SET n = :v",
+                "ExpressionAttributeValues": {":v": {"N": str(100 + round_)}},
+            },
+        )
         status, body = engine.call_json("Query", json.dumps(requests[0][1]).encode())
         assert json.loads(body)["Items"][0]["n"] == {"N": str(100 + round_)}

@@ -20,17 +20,29 @@ QUERY: dict[str, Any] = {
 def engine(dynamodb_engine: LocalEngine) -> LocalEngine:
     """The plugin's fresh engine (closed after the test) with the table these tests use."""
     engine = dynamodb_engine
-    engine.call("CreateTable", {
-        "TableName": TABLE,
-        "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"},
-                      {"AttributeName": "SK", "KeyType": "RANGE"}],
-        "AttributeDefinitions": [{"AttributeName": "PK", "AttributeType": "S"},
-                                 {"AttributeName": "SK", "AttributeType": "S"}],
-        "BillingMode": "PAY_PER_REQUEST",
-    })
+    engine.call(
+        "CreateTable",
+        {
+            "TableName": TABLE,
+            "KeySchema": [
+                {"AttributeName": "PK", "KeyType": "HASH"},
+                {"AttributeName": "SK", "KeyType": "RANGE"},
+            ],
+            "AttributeDefinitions": [
+                {"AttributeName": "PK", "AttributeType": "S"},
+                {"AttributeName": "SK", "AttributeType": "S"},
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+        },
+    )
     for sk in "abc":
-        engine.call("PutItem", {"TableName": TABLE, "Item": {
-            "PK": {"S": "p"}, "SK": {"S": sk}, "x": {"N": "1"}, "y": {"S": sk}}})
+        engine.call(
+            "PutItem",
+            {
+                "TableName": TABLE,
+                "Item": {"PK": {"S": "p"}, "SK": {"S": sk}, "x": {"N": "1"}, "y": {"S": sk}},
+            },
+        )
     return engine
 
 
@@ -43,16 +55,23 @@ def _error(engine: LocalEngine, operation: str, request: dict[str, Any]) -> str:
 
 @pytest.mark.parametrize(
     ("select", "what"),
-    [("ALL_ATTRIBUTES", "ALL_ATTRIBUTES"), ("COUNT", "only the Count"),
-     ("ALL_PROJECTED_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES")],
+    [
+        ("ALL_ATTRIBUTES", "ALL_ATTRIBUTES"),
+        ("COUNT", "only the Count"),
+        ("ALL_PROJECTED_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES"),
+    ],
 )
-def test_select_that_excludes_a_projection_names_both(engine: LocalEngine, select: str,
-                                                       what: str) -> None:
+def test_select_that_excludes_a_projection_names_both(
+    engine: LocalEngine, select: str, what: str
+) -> None:
     message = _error(engine, "Query", {**QUERY, "Select": select, "ProjectionExpression": "y"})
     assert message == f"Cannot specify the ProjectionExpression when choosing to get {what}"
-    legacy = {"TableName": TABLE, "Select": select, "AttributesToGet": ["y"],
-              "KeyConditions": {"PK": {"ComparisonOperator": "EQ",
-                                       "AttributeValueList": [{"S": "p"}]}}}
+    legacy = {
+        "TableName": TABLE,
+        "Select": select,
+        "AttributesToGet": ["y"],
+        "KeyConditions": {"PK": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "p"}]}},
+    }
     message = _error(engine, "Query", legacy)
     assert message == f"Cannot specify the AttributesToGet when choosing to get {what}"
 
@@ -67,6 +86,7 @@ def test_specific_attributes_needs_a_projection(engine: LocalEngine) -> None:
 def test_count_and_projection_results(engine: LocalEngine) -> None:
     counted = engine.call("Query", {**QUERY, "Select": "COUNT"})
     assert counted == {"Count": 3, "ScannedCount": 3}
-    projected = engine.call("Query", {**QUERY, "Select": "SPECIFIC_ATTRIBUTES",
-                                      "ProjectionExpression": "y"})
+    projected = engine.call(
+        "Query", {**QUERY, "Select": "SPECIFIC_ATTRIBUTES", "ProjectionExpression": "y"}
+    )
     assert projected["Items"] == [{"y": {"S": "a"}}, {"y": {"S": "b"}}, {"y": {"S": "c"}}]

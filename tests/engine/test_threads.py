@@ -11,12 +11,15 @@ TABLE = "threads"
 
 def _engine() -> LocalEngine:
     engine = LocalEngine()
-    engine.call("CreateTable", {
-        "TableName": TABLE,
-        "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": "PK", "AttributeType": "S"}],
-        "BillingMode": "PAY_PER_REQUEST",
-    })
+    engine.call(
+        "CreateTable",
+        {
+            "TableName": TABLE,
+            "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "PK", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        },
+    )
     return engine
 
 
@@ -40,8 +43,15 @@ def test_concurrent_add_loses_no_update() -> None:
 
     def work() -> None:
         for _ in range(300):
-            engine.call("UpdateItem", {"TableName": TABLE, "Key": key, "UpdateExpression": "ADD n :one",
-                                       "ExpressionAttributeValues": {":one": {"N": "1"}}})
+            engine.call(
+                "UpdateItem",
+                {
+                    "TableName": TABLE,
+                    "Key": key,
+                    "UpdateExpression": "ADD n :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                },
+            )
 
     _run(8, work)
     item = engine.call("GetItem", {"TableName": TABLE, "Key": key})["Item"]
@@ -56,10 +66,14 @@ def test_conditional_create_has_exactly_one_winner() -> None:
     def work() -> None:
         for round_ in range(100):
             try:
-                engine.call("PutItem", {
-                    "TableName": TABLE, "Item": {"PK": {"S": f"lock{round_}"}},
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                })
+                engine.call(
+                    "PutItem",
+                    {
+                        "TableName": TABLE,
+                        "Item": {"PK": {"S": f"lock{round_}"}},
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    },
+                )
                 wins.append(round_)
             except DynamoDBError as error:
                 losses.append(error.code)

@@ -25,12 +25,15 @@ OPENING = 100
 
 def _engine() -> LocalEngine:
     engine = LocalEngine()
-    engine.call("CreateTable", {
-        "TableName": TABLE,
-        "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": "PK", "AttributeType": "S"}],
-        "BillingMode": "PAY_PER_REQUEST",
-    })
+    engine.call(
+        "CreateTable",
+        {
+            "TableName": TABLE,
+            "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "PK", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        },
+    )
     return engine
 
 
@@ -60,29 +63,58 @@ def _run(workers: list[Callable[[], None]]) -> None:
 
 def _transfer(source: int, target: int, amount: int) -> dict[str, Any]:
     value = {":x": {"N": str(amount)}}
-    return {"TransactItems": [
-        {"Update": {"TableName": TABLE, "Key": _key(source), "UpdateExpression": "SET bal = bal - :x",
-                    "ConditionExpression": "bal >= :x", "ExpressionAttributeValues": value}},
-        {"Update": {"TableName": TABLE, "Key": _key(target), "UpdateExpression": "ADD bal :x",
-                    "ExpressionAttributeValues": value}},
-        {"ConditionCheck": {"TableName": TABLE, "Key": {"PK": {"S": "BANK"}},
-                            "ConditionExpression": "is_open = :yes",
-                            "ExpressionAttributeValues": {":yes": {"BOOL": True}}}},
-    ]}
+    return {
+        "TransactItems": [
+            {
+                "Update": {
+                    "TableName": TABLE,
+                    "Key": _key(source),
+                    "UpdateExpression": "SET bal = bal - :x",
+                    "ConditionExpression": "bal >= :x",
+                    "ExpressionAttributeValues": value,
+                }
+            },
+            {
+                "Update": {
+                    "TableName": TABLE,
+                    "Key": _key(target),
+                    "UpdateExpression": "ADD bal :x",
+                    "ExpressionAttributeValues": value,
+                }
+            },
+            {
+                "ConditionCheck": {
+                    "TableName": TABLE,
+                    "Key": {"PK": {"S": "BANK"}},
+                    "ConditionExpression": "is_open = :yes",
+                    "ExpressionAttributeValues": {":yes": {"BOOL": True}},
+                }
+            },
+        ]
+    }
 
 
 def _snapshot(engine: LocalEngine) -> list[int]:
-    response = engine.call("TransactGetItems", {
-        "TransactItems": [{"Get": {"TableName": TABLE, "Key": _key(i)}} for i in range(ACCOUNTS)],
-    })
+    response = engine.call(
+        "TransactGetItems",
+        {
+            "TransactItems": [
+                {"Get": {"TableName": TABLE, "Key": _key(i)}} for i in range(ACCOUNTS)
+            ],
+        },
+    )
     return [int(entry["Item"]["bal"]["N"]) for entry in response["Responses"]]
 
 
 def test_transfers_keep_the_total_in_every_snapshot() -> None:
     engine = _engine()
-    engine.call("PutItem", {"TableName": TABLE, "Item": {"PK": {"S": "BANK"}, "is_open": {"BOOL": True}}})
+    engine.call(
+        "PutItem", {"TableName": TABLE, "Item": {"PK": {"S": "BANK"}, "is_open": {"BOOL": True}}}
+    )
     for account in range(ACCOUNTS):
-        engine.call("PutItem", {"TableName": TABLE, "Item": {**_key(account), "bal": {"N": str(OPENING)}}})
+        engine.call(
+            "PutItem", {"TableName": TABLE, "Item": {**_key(account), "bal": {"N": str(OPENING)}}}
+        )
     done: list[tuple[int, int, int]] = []
     cancelled: list[str] = []
     writing = threading.Event()
@@ -102,6 +134,7 @@ def test_transfers_keep_the_total_in_every_snapshot() -> None:
                     codes = [reason["Code"] for reason in error.extra["CancellationReasons"]]
                     assert codes == ["ConditionalCheckFailed", "None", "None"], codes
                     cancelled.append(error.code)
+
         return work
 
     def reader() -> None:
@@ -133,9 +166,13 @@ def test_transfers_keep_the_total_in_every_snapshot() -> None:
 
 def test_closed_bank_cancels_every_transfer_and_changes_nothing() -> None:
     engine = _engine()
-    engine.call("PutItem", {"TableName": TABLE, "Item": {"PK": {"S": "BANK"}, "is_open": {"BOOL": False}}})
+    engine.call(
+        "PutItem", {"TableName": TABLE, "Item": {"PK": {"S": "BANK"}, "is_open": {"BOOL": False}}}
+    )
     for account in range(ACCOUNTS):
-        engine.call("PutItem", {"TableName": TABLE, "Item": {**_key(account), "bal": {"N": str(OPENING)}}})
+        engine.call(
+            "PutItem", {"TableName": TABLE, "Item": {**_key(account), "bal": {"N": str(OPENING)}}}
+        )
 
     def work() -> None:
         for i in range(50):
@@ -154,12 +191,25 @@ def test_one_winner_per_claimed_item() -> None:
 
     def work() -> None:
         for round_ in range(100):
-            claim = {"TransactItems": [
-                {"Put": {"TableName": TABLE, "Item": {"PK": {"S": f"seat{round_}"}},
-                         "ConditionExpression": "attribute_not_exists(PK)"}},
-                {"Update": {"TableName": TABLE, "Key": {"PK": {"S": "claims"}},
-                            "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}},
-            ]}
+            claim = {
+                "TransactItems": [
+                    {
+                        "Put": {
+                            "TableName": TABLE,
+                            "Item": {"PK": {"S": f"seat{round_}"}},
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": TABLE,
+                            "Key": {"PK": {"S": "claims"}},
+                            "UpdateExpression": "ADD n :one",
+                            "ExpressionAttributeValues": {":one": {"N": "1"}},
+                        }
+                    },
+                ]
+            }
             try:
                 engine.call("TransactWriteItems", claim)
                 wins.append(round_)
@@ -176,9 +226,16 @@ def test_same_token_from_many_threads_applies_once() -> None:
     engine = _engine()
     request = {
         "ClientRequestToken": "one-token",
-        "TransactItems": [{"Update": {"TableName": TABLE, "Key": {"PK": {"S": "c"}},
-                                      "UpdateExpression": "ADD n :one",
-                                      "ExpressionAttributeValues": {":one": {"N": "1"}}}}],
+        "TransactItems": [
+            {
+                "Update": {
+                    "TableName": TABLE,
+                    "Key": {"PK": {"S": "c"}},
+                    "UpdateExpression": "ADD n :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            }
+        ],
     }
     _run([lambda: engine.call("TransactWriteItems", request)] * 16)
     item = engine.call("GetItem", {"TableName": TABLE, "Key": {"PK": {"S": "c"}}})["Item"]
@@ -192,10 +249,13 @@ def test_token_store_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     engine.clock = lambda: now[0]
 
     def put(token: str) -> None:
-        engine.call("TransactWriteItems", {
-            "ClientRequestToken": token,
-            "TransactItems": [{"Put": {"TableName": TABLE, "Item": {"PK": {"S": token}}}}],
-        })
+        engine.call(
+            "TransactWriteItems",
+            {
+                "ClientRequestToken": token,
+                "TransactItems": [{"Put": {"TableName": TABLE, "Item": {"PK": {"S": token}}}}],
+            },
+        )
 
     for i in range(200):
         put(f"t{i}")

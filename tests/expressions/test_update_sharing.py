@@ -18,14 +18,31 @@ ITEM: dict[str, Any] = {
 }
 
 ACTIONS = [
-    "SET m.a[0] = :s", "SET m.a[1].deep = :ss", "SET m.n = m.n + :one", "SET l[1][0] = :s",
-    "SET l[2].k = :s", "SET l[9] = :s", "SET c = c - :one", "SET x = m.a",
-    "REMOVE m.a[0]", "REMOVE l[1][0]", "REMOVE l[2].k", "REMOVE m.missing.path",
-    "ADD s :ss", "ADD m.a[1].deep :ss", "ADD c :one", "DELETE s :ss", "DELETE m.a[1].deep :ss",
+    "SET m.a[0] = :s",
+    "SET m.a[1].deep = :ss",
+    "SET m.n = m.n + :one",
+    "SET l[1][0] = :s",
+    "SET l[2].k = :s",
+    "SET l[9] = :s",
+    "SET c = c - :one",
+    "SET x = m.a",
+    "REMOVE m.a[0]",
+    "REMOVE l[1][0]",
+    "REMOVE l[2].k",
+    "REMOVE m.missing.path",
+    "ADD s :ss",
+    "ADD m.a[1].deep :ss",
+    "ADD c :one",
+    "DELETE s :ss",
+    "DELETE m.a[1].deep :ss",
     "SET l = list_append(l, :list)",
 ]
-VALUES = {":s": {"S": "new"}, ":ss": {"SS": ["b", "z"]}, ":one": {"N": "1"},
-          ":list": {"L": [{"S": "tail"}]}}
+VALUES = {
+    ":s": {"S": "new"},
+    ":ss": {"SS": ["b", "z"]},
+    ":one": {"N": "1"},
+    ":list": {"L": [{"S": "tail"}]},
+}
 
 
 @settings(max_examples=200, deadline=None)

@@ -113,11 +113,15 @@ def test_a_fixed_width_slot_needs_no_separator() -> None:
 
 def test_values_that_would_break_the_key_are_refused() -> None:
     template = compile_template("A#{a}#{n:03}", {"a": str, "n": int}, "E")
-    with pytest.raises(ModelError, match=r"E\.a: 'x#y' contains '#'"):
+    with pytest.raises(InvalidValueError, match=r"E\.a: 'x#y' contains '#'"):
         template.render({"a": "x#y", "n": 1}, "E")
-    with pytest.raises(ModelError, match=r"E\.n: 1000 cannot be rendered .* more than 3 digits"):
+    with pytest.raises(
+        InvalidValueError, match=r"E\.n: 1000 cannot be rendered .* more than 3 digits"
+    ):
         template.render({"a": "x", "n": 1000}, "E")
-    with pytest.raises(ModelError, match=r"E\.n: -1 cannot be rendered .* must not be negative"):
+    with pytest.raises(
+        InvalidValueError, match=r"E\.n: -1 cannot be rendered .* must not be negative"
+    ):
         template.render({"a": "x", "n": -1}, "E")
 
 
@@ -244,14 +248,20 @@ def test_an_entity_renders_every_key_and_reads_back() -> None:
 
 def test_declaration_mistakes_name_the_entity() -> None:
     app = _table()
-    with pytest.raises(ModelError, match=r"Bad: table 'app' has a sort key; give sk=\.\.\."):
+    with pytest.raises(
+        ModelError,
+        match=r"Bad: the table's sort key is the attribute 'SK': give its key template in "
+        r"keys = Keys\(\.\.\.\), or a field named 'SK'",
+    ):
 
         class Bad(Entity, table=app):
             a: str
             keys = Keys(pk="A#{a}")
 
     with pytest.raises(
-        ModelError, match=r"Bad2\.PK: attribute 'PK' is a key or the entity-type attribute"
+        ModelError,
+        match=r"Bad2\.PK is the table's partition key \('PK'\) itself; the template 'A#\{PK\}' "
+        r"would overwrite it",
     ):
 
         class Bad2(Entity, table=app):
@@ -276,7 +286,7 @@ def test_declaration_mistakes_name_the_entity() -> None:
             gone: Annotated[int, TTL] = 0
             keys = Keys(pk="A#{a}", sk="A")
 
-    with pytest.raises(ModelError, match="declare the key templates once"):
+    with pytest.raises(ModelError, match="Bad5: the table's partition key is the attribute 'PK'"):
 
         class Bad5(Entity, table=app):
             a: str

@@ -15,7 +15,11 @@ PACKAGE = Path(singletable.__file__).parent
 
 # module prefix -> prefixes it must never import
 FORBIDDEN = {
-    "singletable._values": ("singletable.expressions", "singletable.backends", "singletable.testing"),
+    "singletable._values": (
+        "singletable.expressions",
+        "singletable.backends",
+        "singletable.testing",
+    ),
     "singletable.expressions": ("singletable.backends", "singletable.testing"),
     "singletable.backends.local": ("singletable.testing",),
 }

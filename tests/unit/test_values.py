@@ -42,7 +42,10 @@ from singletable._values import (
         ("5.", "5"),
         ("12345678901234567890123456789012345678", "12345678901234567890123456789012345678"),
         ("1E-130", "0." + "0" * 129 + "1"),
-        ("9.9999999999999999999999999999999999999E+125", "99999999999999999999999999999999999999" + "0" * 88),
+        (
+            "9.9999999999999999999999999999999999999E+125",
+            "99999999999999999999999999999999999999" + "0" * 88,
+        ),
     ],
 )
 def test_numbers_come_back_canonical(text: str, canonical: str) -> None:
@@ -52,10 +55,22 @@ def test_numbers_come_back_canonical(text: str, canonical: str) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("123456789012345678901234567890123456789", "Attempting to store more than 38 significant digits in a Number"),
-        ("1E+126", "Number overflow. Attempting to store a number with magnitude larger than supported range"),
-        ("-1E+126", "Number overflow. Attempting to store a number with magnitude larger than supported range"),
-        ("1E-131", "Number underflow. Attempting to store a number with magnitude smaller than supported range"),
+        (
+            "123456789012345678901234567890123456789",
+            "Attempting to store more than 38 significant digits in a Number",
+        ),
+        (
+            "1E+126",
+            "Number overflow. Attempting to store a number with magnitude larger than supported range",
+        ),
+        (
+            "-1E+126",
+            "Number overflow. Attempting to store a number with magnitude larger than supported range",
+        ),
+        (
+            "1E-131",
+            "Number underflow. Attempting to store a number with magnitude smaller than supported range",
+        ),
         ("NaN", "The parameter cannot be converted to a numeric value: NaN"),
         ("Infinity", "The parameter cannot be converted to a numeric value: Infinity"),
         ("1_000", "The parameter cannot be converted to a numeric value: 1_000"),
@@ -88,8 +103,11 @@ def test_arithmetic_is_exact_and_checked() -> None:
         add_numbers("9E+125", "9E+125")
 
 
-@given(st.decimals(allow_nan=False, allow_infinity=False, places=None).filter(
-    lambda d: d == 0 or -130 <= d.adjusted() <= 125))
+@given(
+    st.decimals(allow_nan=False, allow_infinity=False, places=None).filter(
+        lambda d: d == 0 or -130 <= d.adjusted() <= 125
+    )
+)
 def test_canonical_form_is_stable_and_numerically_equal(value: Decimal) -> None:
     try:
         text = canonical_number(str(value))
@@ -104,14 +122,29 @@ def test_canonical_form_is_stable_and_numerically_equal(value: Decimal) -> None:
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ({}, "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"),
-        ({"S": "a", "N": "1"}, "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"),
+        (
+            {},
+            "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
+        ),
+        (
+            {"S": "a", "N": "1"},
+            "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes",
+        ),
         ({"SS": []}, "One or more parameter values were invalid: An string set  may not be empty"),
         ({"NS": []}, "One or more parameter values were invalid: An number set  may not be empty"),
         ({"BS": []}, "One or more parameter values were invalid: Binary sets should not be empty"),
-        ({"SS": ["a", "a"]}, "One or more parameter values were invalid: Input collection [a, a] contains duplicates."),
-        ({"NS": ["1", "1.0"]}, "One or more parameter values were invalid: Input collection [1, 1.0] contains duplicates."),
-        ({"NULL": False}, "One or more parameter values were invalid: Null attribute value types must have the value of true"),
+        (
+            {"SS": ["a", "a"]},
+            "One or more parameter values were invalid: Input collection [a, a] contains duplicates.",
+        ),
+        (
+            {"NS": ["1", "1.0"]},
+            "One or more parameter values were invalid: Input collection [1, 1.0] contains duplicates.",
+        ),
+        (
+            {"NULL": False},
+            "One or more parameter values were invalid: Null attribute value types must have the value of true",
+        ),
     ],
 )
 def test_invalid_attribute_values(value: dict[str, object], message: str) -> None:
@@ -128,18 +161,20 @@ def test_wrong_json_shapes_are_serialization_errors() -> None:
 
 
 def test_all_ten_types_validate_and_canonicalize() -> None:
-    item = validate_item({
-        "s": {"S": ""},
-        "n": {"N": "1.50"},
-        "b": {"B": "AAE="},
-        "bool": {"BOOL": False},
-        "null": {"NULL": True},
-        "l": {"L": [{"N": "2.0"}, {"S": "x"}]},
-        "m": {"M": {"k": {"NS": ["1.0", "2"]}}},
-        "ss": {"SS": ["a", "b"]},
-        "ns": {"NS": ["10", "-1"]},
-        "bs": {"BS": ["AQ==", "Ag=="]},
-    })
+    item = validate_item(
+        {
+            "s": {"S": ""},
+            "n": {"N": "1.50"},
+            "b": {"B": "AAE="},
+            "bool": {"BOOL": False},
+            "null": {"NULL": True},
+            "l": {"L": [{"N": "2.0"}, {"S": "x"}]},
+            "m": {"M": {"k": {"NS": ["1.0", "2"]}}},
+            "ss": {"SS": ["a", "b"]},
+            "ns": {"NS": ["10", "-1"]},
+            "bs": {"BS": ["AQ==", "Ag=="]},
+        }
+    )
     assert item["n"] == {"N": "1.5"}
     assert item["l"] == {"L": [{"N": "2"}, {"S": "x"}]}
     assert item["m"] == {"M": {"k": {"NS": ["1", "2"]}}}
@@ -186,19 +221,33 @@ def test_nesting_is_limited_to_32_levels() -> None:
         validate_value({"M": {"x": value}})
 
 
-@given(st.dictionaries(
-    st.text(min_size=1, max_size=5),
-    st.one_of(
-        st.builds(lambda s: {"S": s}, st.text(max_size=20)),
-        st.builds(lambda n: {"N": str(n)}, st.integers(-10**20, 10**20)),
-        st.builds(lambda n: {"N": str(n)}, st.decimals(allow_nan=False, allow_infinity=False,
-                                                       min_value=-10**6, max_value=10**6, places=4)),
-        st.just({"BOOL": True}),
-        st.builds(lambda xs: {"L": [{"S": x} for x in xs]}, st.lists(st.text(max_size=3), max_size=3)),
-        st.builds(lambda xs: {"SS": sorted(xs)}, st.sets(st.text(max_size=3), min_size=1, max_size=3)),
-    ),
-    max_size=6,
-))
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=5),
+        st.one_of(
+            st.builds(lambda s: {"S": s}, st.text(max_size=20)),
+            st.builds(lambda n: {"N": str(n)}, st.integers(-(10**20), 10**20)),
+            st.builds(
+                lambda n: {"N": str(n)},
+                st.decimals(
+                    allow_nan=False,
+                    allow_infinity=False,
+                    min_value=-(10**6),
+                    max_value=10**6,
+                    places=4,
+                ),
+            ),
+            st.just({"BOOL": True}),
+            st.builds(
+                lambda xs: {"L": [{"S": x} for x in xs]}, st.lists(st.text(max_size=3), max_size=3)
+            ),
+            st.builds(
+                lambda xs: {"SS": sorted(xs)}, st.sets(st.text(max_size=3), min_size=1, max_size=3)
+            ),
+        ),
+        max_size=6,
+    )
+)
 def test_the_one_pass_validator_agrees_with_the_general_one(item: dict[str, Any]) -> None:
     checked, size = validate_item_sized(item)
     assert checked == {name: validate_value(value) for name, value in item.items()}

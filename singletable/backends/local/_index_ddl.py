@@ -212,9 +212,9 @@ def _index_name(checks: Checks, name: str, member: str) -> None:
         checks.fail(member, name, "Member must have length less than or equal to 255")
 
 
-def index_specs(checks: Checks, request: dict[str, Any], member: str, is_global: bool) -> (
-    list[IndexSpec] | None
-):
+def index_specs(
+    checks: Checks, request: dict[str, Any], member: str, is_global: bool
+) -> list[IndexSpec] | None:
     """Shape-check the list under ``member`` (GlobalSecondaryIndexes or LocalSecondaryIndexes)."""
     raw = request.get(member)
     if raw is None:
@@ -280,9 +280,7 @@ def check_index_specs(
             spec.check_projection()
         _duplicates(lsis, set())
         if len(lsis) > MAX_LSIS:
-            raise _invalid(
-                f"Number of LocalSecondaryIndexes exceeds per-table limit of {MAX_LSIS}"
-            )
+            raise _invalid(f"Number of LocalSecondaryIndexes exceeds per-table limit of {MAX_LSIS}")
     if gsis:
         _missing_definitions(gsis, defs)
         for spec in gsis:
@@ -290,9 +288,7 @@ def check_index_specs(
             spec.check_projection()
         _duplicates(gsis, set())
         if len(gsis) > MAX_GSIS:
-            raise _invalid(
-                f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}"
-            )
+            raise _invalid(f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}")
         check_gsi_throughput(gsis, billing, creating_table=True)
     _duplicates((lsis or []) + (gsis or []), set())
     check_projected_total((lsis or []) + (gsis or []), [])

@@ -299,9 +299,9 @@ class IndexDef:
             parts.append(encode_key(value))
         return b"".join(parts)
 
-    def start_key(self, start: Mapping[str, AttributeValue], table_key: tuple[bytes, bytes]) -> (
-        tuple[bytes, bytes]
-    ):
+    def start_key(
+        self, start: Mapping[str, AttributeValue], table_key: tuple[bytes, bytes]
+    ) -> tuple[bytes, bytes]:
         """The entry position an ExclusiveStartKey names (types already checked)."""
         key = self.entry_key(start, *table_key)
         if key is None:

@@ -298,9 +298,11 @@ def _new_state(action: _Action, old: Item | None, old_size: int) -> tuple[Item |
         assert action.item is not None
         table.check_index_keys(action.item)
         return action.item, action.size
-    base = old if old is not None else {
-        name: validate_value(action.body["Key"][name], name) for name in table.key_names
-    }
+    base = (
+        old
+        if old is not None
+        else {name: validate_value(action.body["Key"][name], name) for name in table.key_names}
+    )
     assert action.update is not None
     try:
         new = action.update.apply(base)
@@ -600,12 +602,14 @@ def transact_get_items(engine: LocalEngine, request: dict[str, Any]) -> dict[str
             _bind_get(engine, get)
         _reject_duplicates([(g.table, g.pk, g.sk, g.key_problem) for g in gets])
         if any(get.key_problem is not None for get in gets):
-            raise _cancelled([
-                {"Code": "ValidationError", "Message": get.key_problem}
-                if get.key_problem is not None
-                else {"Code": "None"}
-                for get in gets
-            ])
+            raise _cancelled(
+                [
+                    {"Code": "ValidationError", "Message": get.key_problem}
+                    if get.key_problem is not None
+                    else {"Code": "None"}
+                    for get in gets
+                ]
+            )
         # Every item is read under the lock: one snapshot, never half a transaction.
         found = [get.table.store.get(get.pk, get.sk) if get.table else None for get in gets]
         sizes = [

@@ -1,0 +1,175 @@
+"""Key arguments: the field values a call identifies an item or a partition by.
+
+``db.get(Order, customer_id="c1", created_at="2026-03-01T00:00:00Z", order_id="o1")``
+names the item by field values given as keywords, mixed with the method's own
+options (``consistent=True``). Before anything is built or sent:
+
+* every keyword must be an option of the method or a key field of what it reads
+  (the table key of the entity, or the fields a pattern takes); anything else is
+  :class:`~singletable.errors.UnknownKeywordError`, with the closest known name
+  when one is close (``consistant`` -> ``consistent``);
+* every value is validated, and coerced, by its field's type exactly as Pydantic
+  would validate the field (``"2026-03-01T00:00:00Z"`` becomes a datetime, a
+  ``Literal`` refuses what it does not list); a wrong one is
+  :class:`~singletable.errors.InvalidValueError` naming the entity, the field and
+  the value.
+
+One validator is built per entity, the first time it is needed (a Pydantic model
+of the entity's key fields with their annotations, constraints and field
+validators); values of their field's exact plain type skip it.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import inspect
+import typing
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from pydantic import ValidationError, create_model, field_validator
+
+from singletable.errors import InvalidValueError, UnknownKeywordError
+
+if TYPE_CHECKING:
+    from singletable.entity import Entity
+
+__all__ = ["check_keywords", "coerce", "key_arguments", "suggest"]
+
+_PLAIN = frozenset({str, int, Decimal, bytes, datetime, date, UUID})
+"""Types whose exact instances pass a field of that same plain type unchanged."""
+
+
+class _KeyValidator:
+    """Validates key field values of one entity as its own fields would: a model of
+    the entity's key fields (same annotations, constraints and field validators),
+    each optional, so that any subset validates alone."""
+
+    def __init__(self, cls: type[Entity], fields: Iterable[str]) -> None:
+        definitions: dict[str, Any] = {}
+        for name in fields:
+            info = copy.copy(cls.model_fields[name])
+            info.default = None  # never validated: only given values are
+            info.default_factory = None
+            definitions[name] = (info.annotation, info)
+        validators: dict[str, Any] = {}
+        checked: set[str] = set()
+        for name, decorator in cls.__pydantic_decorators__.field_validators.items():
+            covered = [f for f in decorator.info.fields if f in definitions]
+            if not covered:
+                continue
+            checked.update(covered)
+            func: Any = decorator.func
+            if inspect.ismethod(func):  # a classmethod bound to the entity: rebind
+                func = classmethod(func.__func__)
+            validators[name] = field_validator(
+                *covered, mode=decorator.info.mode, check_fields=False
+            )(func)
+        model = create_model(f"{cls.__name__}KeyFields", __validators__=validators, **definitions)
+        self._validate = model.__pydantic_validator__.validate_python
+        self._exact = {
+            name: annotation
+            for name, (annotation, info) in definitions.items()
+            if annotation in _PLAIN and not info.metadata and name not in checked
+        }
+
+    def __call__(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        exact = self._exact
+        if all(exact.get(name) is type(value) for name, value in values.items()):
+            return dict(values)
+        validated = self._validate(dict(values))
+        return {name: getattr(validated, name) for name in values}
+
+
+_VALIDATORS: dict[type[Any], _KeyValidator] = {}
+
+
+def coerce(cls: type[Entity], values: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """``values`` (key field -> value) validated and converted by ``cls``'s field types.
+
+    Raises:
+        InvalidValueError: naming ``where`` (the entity or pattern), the field and the value.
+    """
+    validator = _VALIDATORS.get(cls)
+    if validator is None:
+        validator = _VALIDATORS[cls] = _KeyValidator(cls, cls.__singletable__.key_fields)
+    try:
+        return validator(values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        value = values.get(field, first.get("input"))
+        raise InvalidValueError(
+            f"{where}: {value!r} is not a valid {cls.__name__}.{field} "
+            f"({_type_name(cls, field)}): {first['msg']}"
+        ) from None
+
+
+def _type_name(cls: type[Entity], field: str) -> str:
+    info = cls.model_fields.get(field)
+    annotation = info.annotation if info is not None else None
+    name = getattr(annotation, "__name__", None)
+    if isinstance(name, str) and typing.get_origin(annotation) is None:
+        return name
+    return str(annotation).replace("typing.", "")
+
+
+def suggest(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` when a known name is close to ``name``, else ``""``."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def check_keywords(
+    where: str, given: Iterable[str], fields: Iterable[str], options: Iterable[str] = ()
+) -> None:
+    """Refuse a keyword that is neither one of ``fields`` nor one of ``options``.
+
+    Raises:
+        UnknownKeywordError: naming the keyword, the close match and what is taken.
+    """
+    fields = tuple(fields)
+    unknown = [name for name in given if name not in fields]
+    if not unknown:
+        return
+    name = unknown[0]
+    options = tuple(options)
+    hint = suggest(name, (*options, *fields))
+    takes = ", ".join(fields) or "no fields"
+    extra = f"; options: {', '.join(options)}" if options else ""
+    raise UnknownKeywordError(
+        f"{where}: unknown keyword {name!r}{hint}; it takes the key fields {takes}{extra}"
+    )
+
+
+def key_arguments(
+    cls: type[Entity],
+    values: Mapping[str, Any],
+    where: str,
+    options: Iterable[str] = (),
+    *,
+    extra: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The table key field values of ``cls`` in ``values``, checked and coerced.
+
+    Every table key field must be given; the ``extra`` fields may be (an update
+    takes the other fields of an index key it rewrites); no other keyword is taken.
+
+    Raises:
+        UnknownKeywordError: a keyword that is not a key field.
+        InvalidValueError: a missing key field, or a value its field's type refuses.
+    """
+    model = cls.__singletable__
+    fields = model.table_key_fields
+    allowed = (*fields, *(f for f in extra if f not in fields))
+    check_keywords(where, values, allowed, options)
+    for field in fields:
+        if values.get(field) is None:
+            raise InvalidValueError(f"{where}: key field {field!r} has no value")
+    if len(values) != len(fields):
+        values = {field: values[field] for field in allowed if values.get(field) is not None}
+    return coerce(cls, values, where)
