@@ -15,9 +15,10 @@ Each test runs the same workload from many workers at once, started together
 - every worker increments one shared document with optimistic locking, half of
   the time by a versioned put (read, then put with the version read) and half
   of the time by ``db.update(..., expected_version=...)``, retrying on a version
-  conflict: the final count is the number of increments that succeeded, and the
-  versions the successful writes returned are exactly 2, 3, ..., each once (no
-  two writers ever won with the same version, none was skipped);
+  conflict (``VersionConflictError``): the final count is the number of
+  increments that succeeded, and the versions the successful writes returned
+  are exactly 2, 3, ..., each once (no two writers ever won with the same
+  version, none was skipped);
 - every worker adds to one shared atomic counter (``Update().add``): no
   increment is lost.
 """
@@ -37,7 +38,6 @@ import pytest
 from singletable import (
     DB,
     AsyncDB,
-    ConditionFailedError,
     Entity,
     GlobalIndex,
     Keys,
@@ -45,6 +45,7 @@ from singletable import (
     Table,
     Update,
     Version,
+    VersionConflictError,
 )
 from singletable.backends.aioboto3 import AioBoto3Backend
 from singletable.backends.boto3 import Boto3Backend
@@ -146,7 +147,7 @@ def _increment(db: DB, *, use_update: bool) -> int:
                 )
             else:
                 stored = db.put(current.model_copy(update={"n": current.n + 1}))
-        except ConditionFailedError:
+        except VersionConflictError:
             continue  # another thread won this version: read again
         assert stored.n == current.n + 1 and stored.version == current.version + 1
         return stored.version
@@ -185,10 +186,12 @@ def test_a_stale_version_loses_to_a_concurrent_writer(shared_db: DB) -> None:
     db = shared_db
     first = db.put(Doc(doc_id="d", owner="o"), mode="create")
     db.put(first.model_copy(update={"n": 1}))  # version 1 -> 2
-    with pytest.raises(ConditionFailedError):
+    with pytest.raises(VersionConflictError) as put_refused:
         db.put(first.model_copy(update={"n": 99}))  # still holds version 1
-    with pytest.raises(ConditionFailedError):
+    with pytest.raises(VersionConflictError) as update_refused:
         db.update(Doc, Update().set(Doc.n, 99), expected_version=first.version, doc_id="d")
+    for refused in (put_refused.value, update_refused.value):
+        assert (refused.expected, refused.stored) == (1, 2)
     stored = db.require(Doc, consistent=True, doc_id="d")
     assert (stored.n, stored.version) == (1, 2)
 
@@ -225,7 +228,7 @@ async def _async_increment(db: AsyncDB, *, use_update: bool) -> int:
                 )
             else:
                 stored = await db.put(current.model_copy(update={"n": current.n + 1}))
-        except ConditionFailedError:
+        except VersionConflictError:
             continue
         assert stored.n == current.n + 1 and stored.version == current.version + 1
         return stored.version
