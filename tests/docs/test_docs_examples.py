@@ -8,6 +8,7 @@ checked here, so a snippet the docs show cannot silently stop working.
 from __future__ import annotations
 
 import runpy
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,8 @@ def run_main(name: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    "name", ["first_steps", "guide", "engine_tour", "type_name_and_scan", "sharing"]
+    "name",
+    ["first_steps", "guide", "engine_tour", "type_name_and_scan", "sharing", "from_pynamodb"],
 )
 def test_each_program_runs_as_a_script(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     runpy.run_path(str(DOCS_EXAMPLES / f"{name}.py"), run_name="__main__")
@@ -108,3 +110,38 @@ def test_scan_reads_the_whole_table_and_filters_on_the_type() -> None:
 
 def test_one_db_and_one_async_db_shared() -> None:
     assert run_main("sharing") == {"threads": 200, "tasks": 50}
+
+
+def test_pynamodb_and_singletable_give_the_same_answers() -> None:
+    seen = run_main("from_pynamodb")
+    pynamodb, singletable = seen["pynamodb"], seen["singletable"]
+    expected = {
+        "create_again": "ConditionalCheckFailedException",
+        "ada": "Ada",
+        "place_again": ["ConditionalCheckFailed", None],  # o1 exists: the count is not bumped
+        "order_count": 3,
+        "first_week": ["o1", "o2"],
+        "pages": [["o1", "o2"], ["o4"]],
+        "ship_again": "ConditionalCheckFailedException",
+        "status": "shipped",
+        "stale": "ConditionalCheckFailedException",
+        "o2": (15, 2),  # the stale write of 99 was refused
+        "u2_orders": 4,  # o3 and the three of the batch
+    }
+    assert pynamodb == expected
+    assert singletable == expected
+    assert isinstance(singletable["o2"][0], Decimal) and isinstance(pynamodb["o2"][0], int | float)
+
+
+def test_singletable_reads_the_tables_pynamodb_wrote() -> None:
+    adopted = run_main("from_pynamodb")["adopted"]
+    assert adopted["ada"] == ("Ada", 3)
+    mar_1 = datetime(2026, 3, 1, 10, tzinfo=UTC)
+    # o1 was shipped by a PynamoDB update (version 2), o2 saved twice (version 2).
+    assert adopted["first_week"] == [("o1", mar_1, 2), ("o2", mar_1 + timedelta(days=3), 2)]
+    assert adopted["order_date_text"] == {
+        "o1": "2026-03-01T10:00:00.000000+0000",  # PynamoDB's UTCDateTimeAttribute
+        "o9": "2026-03-01T10:00:00+00:00",  # singletable's plain datetime key
+    }
+    assert adopted["ending_at_o1"] == ["o9"]  # the range ending at 10:00 misses PynamoDB's o1
+    assert "does not match format" in adopted["pynamodb_reads_o9"]
