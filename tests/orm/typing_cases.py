@@ -163,3 +163,29 @@ async def _async_results(db: AsyncDB) -> None:
     assert_type(await db.query(Review.for_product, product_id="p").all(), list[Review])
     async for found in db.query(Review.for_product, product_id="p"):
         assert_type(found, Review)
+
+
+# Plain-attribute keys: the fields are the key attributes; results are typed the same.
+users = Table("typing_users", pk="user_id", sk="created_at")
+
+
+class User(Entity, table=users):
+    user_id: str
+    created_at: int
+    email: str | None = None
+
+    rows = Query(sort="between")
+
+
+def _plain_results(db: DB, user: User) -> None:
+    assert_type(User.created_at, FieldPath[int])
+    assert_type(db.get(User, user_id="u", created_at=1), User | None)
+    assert_type(db.put(user), User)
+    assert_type(db.query(User.rows, user_id="u", created_at=(1, 2)).all(), list[User])
+    assert_type(db.delete(User, user_id="u", created_at=1), User | None)
+    assert_type(db.update(User, Update().set(User.email, "a@b"), user_id="u", created_at=1), User)
+
+
+async def _async_plain_results(db: AsyncDB) -> None:
+    assert_type(await db.get(User, user_id="u", created_at=1), User | None)
+    assert_type(await db.query(User.rows, user_id="u", created_at=(1, 2)).all(), list[User])
