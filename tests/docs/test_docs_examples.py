@@ -27,7 +27,15 @@ def run_main(name: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "name",
-    ["first_steps", "guide", "engine_tour", "type_name_and_scan", "sharing", "from_pynamodb"],
+    [
+        "first_steps",
+        "guide",
+        "engine_tour",
+        "type_name_and_scan",
+        "sharing",
+        "from_pynamodb",
+        "from_electrodb",
+    ],
 )
 def test_each_program_runs_as_a_script(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     runpy.run_path(str(DOCS_EXAMPLES / f"{name}.py"), run_name="__main__")
@@ -145,3 +153,33 @@ def test_singletable_reads_the_tables_pynamodb_wrote() -> None:
     }
     assert adopted["ending_at_o1"] == ["o9"]  # the range ending at 10:00 misses PynamoDB's o1
     assert "does not match format" in adopted["pynamodb_reads_o9"]
+    assert adopted["pynamodb_reads_u3"] == "Alan"  # the _type attribute is ignored
+
+
+# What docs/examples/from_electrodb.mjs printed when run with ElectroDB 3.9.3 against
+# `singletable serve` (its stdout, the items, is docs/examples/from_electrodb_items.json).
+ELECTRODB_ANSWERS = {
+    "create_again": "ConditionalCheckFailedException",
+    "ada": "Ada",
+    "first_week": ["o1", "o2"],  # its between stops at the prefix: o4, at the upper end, is out
+    "collection": (["Ada"], ["o1", "o2", "o4"]),
+    "pages": [["o1", "o2"], ["o4"]],
+    "ship_again": "ConditionalCheckFailedException",
+    "shipped": ["o1"],
+    "transaction": ["None", "ConditionalCheckFailed"],  # and canceled: true
+}
+
+
+def test_the_electrodb_design_in_singletable_gives_electrodb_s_answers() -> None:
+    native = run_main("from_electrodb")["native"]
+    differs = {"first_week": ["o1", "o2", "o4"]}  # between includes the whole last key
+    assert native == {**ELECTRODB_ANSWERS, **differs, "o5": None}  # o5: not written
+
+
+def test_singletable_reads_and_writes_electrodb_s_items() -> None:
+    adopted = run_main("from_electrodb")["adopt"]
+    assert adopted["first_week"] == ["o1", "o2", "o4"]
+    assert adopted["collection"] == ELECTRODB_ANSWERS["collection"]
+    assert adopted["shipped"] == ELECTRODB_ANSWERS["shipped"]
+    # Attribute for attribute, what ElectroDB wrote (keys, __edb_e__, __edb_v__).
+    assert adopted["o2_item"] == adopted["electrodb_o2_item"]
