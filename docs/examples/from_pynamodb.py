@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-# --8<-- [start:pynamodb-models]
+# --8<-- [start:pynamodb-imports]
 from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
@@ -32,7 +32,27 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+# --8<-- [end:pynamodb-imports]
+# --8<-- [start:singletable-imports]
+from singletable import (
+    DB,
+    ConditionFailedError,
+    Entity,
+    GlobalIndex,
+    Query,
+    Table,
+    TransactionCanceledError,
+    Update,
+    Version,
+    VersionConflictError,
+)
 
+# --8<-- [end:singletable-imports]
+from singletable.backends.engine import LocalBackend
+from singletable.testing import local_dynamodb
+
+
+# --8<-- [start:pynamodb-models]
 class UserModel(Model):
     class Meta:
         table_name = "Users"
@@ -69,19 +89,6 @@ class OrderModel(Model):
 
 
 # --8<-- [start:singletable-models]
-from singletable import (  # noqa: E402
-    DB,
-    ConditionFailedError,
-    Entity,
-    GlobalIndex,
-    Query,
-    Table,
-    TransactionCanceledError,
-    Update,
-    Version,
-    VersionConflictError,
-)
-
 users = Table("Users", pk="user_id", sk=None)  # key types come from the fields
 orders = Table(
     "Orders",
@@ -110,9 +117,6 @@ class Order(Entity, table=orders):
     by_customer = Query(index="CustomerOrders", sort="between")  # ... in a date range
     # --8<-- [end:singletable-models]
 
-
-from singletable.backends.engine import LocalBackend  # noqa: E402
-from singletable.testing import local_dynamodb  # noqa: E402
 
 MAR_1 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 FIRST_WEEK = (MAR_1, MAR_1 + timedelta(days=6))
