@@ -71,32 +71,39 @@ class _KeyValidator:
             )(func)
         model = create_model(f"{cls.__name__}KeyFields", __validators__=validators, **definitions)
         self._validate = model.__pydantic_validator__.validate_python
-        self._exact = {
+        self.exact: dict[str, type[Any]] = {
             name: annotation
             for name, (annotation, info) in definitions.items()
             if annotation in _PLAIN and not info.metadata and name not in checked
         }
 
-    def __call__(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        exact = self._exact
-        if all(exact.get(name) is type(value) for name, value in values.items()):
-            return dict(values)
+    def __call__(self, values: Mapping[str, Any]) -> Mapping[str, Any]:
+        exact = self.exact
+        for name, value in values.items():
+            if exact.get(name) is not type(value):
+                break
+        else:
+            return values  # every value already has its field's exact type
         validated = self._validate(dict(values))
         return {name: getattr(validated, name) for name in values}
 
 
-_VALIDATORS: dict[type[Any], _KeyValidator] = {}
+def _validator(cls: type[Entity]) -> _KeyValidator:
+    model = cls.__singletable__
+    validator: _KeyValidator | None = model.key_validator
+    if validator is None:
+        validator = model.key_validator = _KeyValidator(cls, model.key_fields)
+    return validator
 
 
-def coerce(cls: type[Entity], values: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """``values`` (key field -> value) validated and converted by ``cls``'s field types.
+def coerce(cls: type[Entity], values: Mapping[str, Any], where: str) -> Mapping[str, Any]:
+    """``values`` (key field -> value) validated and converted by ``cls``'s field types
+    (``values`` itself when nothing needs converting; never changed in place).
 
     Raises:
         InvalidValueError: naming ``where`` (the entity or pattern), the field and the value.
     """
-    validator = _VALIDATORS.get(cls)
-    if validator is None:
-        validator = _VALIDATORS[cls] = _KeyValidator(cls, cls.__singletable__.key_fields)
+    validator = _validator(cls)
     try:
         return validator(values)
     except ValidationError as error:
@@ -149,12 +156,13 @@ def check_keywords(
 def key_arguments(
     cls: type[Entity],
     values: Mapping[str, Any],
-    where: str,
+    operation: str,
     options: Iterable[str] = (),
     *,
     extra: Iterable[str] = (),
-) -> dict[str, Any]:
-    """The table key field values of ``cls`` in ``values``, checked and coerced.
+) -> Mapping[str, Any]:
+    """The table key field values of ``cls`` in ``values``, checked and coerced
+    (``values`` itself when it is exactly the key, in the fields' own types).
 
     Every table key field must be given; the ``extra`` fields may be (an update
     takes the other fields of an index key it rewrites); no other keyword is taken.
@@ -165,11 +173,18 @@ def key_arguments(
     """
     model = cls.__singletable__
     fields = model.table_key_fields
+    if not extra and values.keys() == model.table_key_set:
+        exact = _validator(cls).exact  # the common case: the key, in its own types
+        for field in fields:
+            if exact.get(field) is not type(values[field]):
+                break
+        else:
+            return values
+    where = f"{cls.__name__} ({operation})"
     allowed = (*fields, *(f for f in extra if f not in fields))
     check_keywords(where, values, allowed, options)
     for field in fields:
         if values.get(field) is None:
             raise InvalidValueError(f"{where}: key field {field!r} has no value")
-    if len(values) != len(fields):
-        values = {field: values[field] for field in allowed if values.get(field) is not None}
-    return coerce(cls, values, where)
+    given = {field: values[field] for field in allowed if values.get(field) is not None}
+    return coerce(cls, given, where)

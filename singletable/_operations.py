@@ -50,7 +50,7 @@ _UPDATE_OPTIONS = ("condition", "expected_version")
 
 def _key(cls: type[Entity], key: Mapping[str, Any], operation: str, options: Sequence[str]) -> Item:
     """The wire table key of ``key`` (field values), checked (see :mod:`._keyargs`)."""
-    return table_key(cls, key_arguments(cls, key, f"{cls.__name__} ({operation})", options))
+    return table_key(cls, key_arguments(cls, key, operation, options))
 
 
 def get(cls: type[E], key: Mapping[str, Any], *, consistent: bool = False) -> Flow[E | None]:
@@ -201,9 +201,7 @@ def update_body(
     """
     model = cls.__singletable__
     owner = cls.__name__
-    given = key_arguments(
-        cls, key, f"{owner} (update)", _UPDATE_OPTIONS, extra=sorted(model.key_fields)
-    )
+    given = key_arguments(cls, key, "update", _UPDATE_OPTIONS, extra=sorted(model.key_fields))
     key = {name: given[name] for name in model.table_key_fields}
     table_pk, table_sk = model.index_keys(None)
     table_fields = set(table_pk.fields) | set(table_sk.fields if table_sk is not None else ())

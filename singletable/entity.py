@@ -124,6 +124,9 @@ class EntityModel:
     """Attributes an item carries that are not fields (keys, the entity type)."""
     table_key_fields: tuple[str, ...] = ()
     """The fields of the table key (what get, update and delete take), in order."""
+    table_key_set: frozenset[str] = field(default_factory=frozenset)
+    key_validator: Any = None
+    """Validates key arguments (built by :mod:`._keyargs` when first needed)."""
     key_types: dict[str, tuple[KeyType, str]] = field(default_factory=dict)
     """Key attribute -> (its type, what fixes it), for the table to check."""
     plain: frozenset[str] = field(default_factory=frozenset)
@@ -252,7 +255,7 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
             UnknownKeywordError: a keyword that is not a table key field.
             InvalidValueError: a missing key field, or a value its field refuses.
         """
-        return table_key(cls, key_arguments(cls, values, f"{cls.__name__}.key"))
+        return table_key(cls, key_arguments(cls, values, "key"))
 
 
 def validated(entity: E) -> E:
@@ -422,6 +425,7 @@ def _compile(cls: type[Entity], table: Table, type_name: str) -> EntityModel:
     model.table_key_fields = tuple(
         dict.fromkeys(f for t in keys[None] if t is not None for f in t.fields)
     )
+    model.table_key_set = frozenset(model.table_key_fields)
     return model
 
 

@@ -184,7 +184,7 @@ class BoundPattern(Generic[E]):
             *self._sort(op, sk, values, given, owner),
         )
 
-    def _coerce(self, values: Mapping[str, Any], sk_fields: tuple[str, ...]) -> dict[str, Any]:
+    def _coerce(self, values: Mapping[str, Any], sk_fields: tuple[str, ...]) -> Mapping[str, Any]:
         """The given values, validated and converted by their fields' types (the
         ``(low, high)`` pair of a ``between`` pattern element by element)."""
         given = {name: value for name, value in values.items() if value is not None}
@@ -196,12 +196,15 @@ class BoundPattern(Generic[E]):
                     pairs[name] = (pair[0], pair[1])
                     del given[name]
         out = coerce(self.entity, given, self.name)
+        if not pairs:
+            return out
+        both = dict(out)
         for name, (low, high) in pairs.items():
-            out[name] = (
+            both[name] = (
                 coerce(self.entity, {name: low}, self.name)[name],
                 coerce(self.entity, {name: high}, self.name)[name],
             )
-        return out
+        return both
 
     def _sort(
         self,
@@ -371,7 +374,7 @@ class Collection:
         """The key condition selecting the whole partition."""
         owner = f"collection {self.name}"
         _check_fields(owner, self.pk_template, (), values)
-        values = coerce(self.entities[0], values, owner)
+        values = coerce(self.entities[0], dict(values), owner)
         return KeyCondition(
             self.spec.name, self.spec.pk, _key_attr(self.pk_template, values, owner), None, None, ()
         )
