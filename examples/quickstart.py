@@ -1,203 +1,155 @@
-"""Quick start: plain boto3 code, answered by singletable's embedded DynamoDB engine.
+"""Quick start: entities, an access pattern, a collection and an index, on the embedded engine.
 
-Run it with ``python examples/quickstart.py``. Nothing leaves the process: no
-AWS account, no credentials, no network. Inside ``local_dynamodb()`` every
-boto3 DynamoDB client talks to a fresh in-process engine that behaves like
-DynamoDB, down to its error codes and messages.
+Run it with ``python examples/quickstart.py``. ``DB()`` with no arguments runs on
+singletable's DynamoDB engine inside this process, in memory: no AWS account, no
+credentials, no network, no Docker.
 
-The table is a small single-table e-commerce design: a customer and its orders
-share the partition ``CUSTOMER#<id>``; the sort key tells them apart
-(``PROFILE`` for the customer, ``ORDER#<date>#<id>`` for each order). A global
-secondary index keyed on ``status`` and ``created`` answers "orders by status,
-oldest first" across all customers; a transaction places an order and counts it
-on the customer in one step; a stream subscription sees every change.
+One table holds customers and their orders (a single-table design)::
+
+    PK            SK                                     GSI1PK / GSI1SK
+    CUSTOMER#c1   PROFILE
+    CUSTOMER#c1   ORDER#2026-05-01T09:00:00.000000Z#o1   STATUS#pending /
+                                                         2026-05-01T09:00:00.000000Z#o1
+
+- a customer's orders, newest first: one Query on the customer's partition
+  (``Order.of_customer``, an access pattern);
+- a customer and all their orders in one request: a :class:`~singletable.Collection`;
+- every order in a status, across customers: a Query on the index ``GSI1``. The
+  index key is built from the status, so when ``db.update`` ships an order, the
+  order moves from ``STATUS#pending`` to ``STATUS#shipped`` in the same request.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
 
-import boto3
-from botocore.exceptions import ClientError
+from singletable import (
+    DB,
+    Collection,
+    ConditionFailedError,
+    Entity,
+    GlobalIndex,
+    Keys,
+    Query,
+    Table,
+    Update,
+)
 
-from singletable.testing import local_dynamodb
-
-ORDERS_BY_STATUS = {
-    "IndexName": "orders_by_status",
-    "KeySchema": [
-        {"AttributeName": "status", "KeyType": "HASH"},
-        {"AttributeName": "created", "KeyType": "RANGE"},
-    ],
-    # The index keeps the keys and the total only; a profile has no status, so
-    # it is not in the index at all (a sparse index).
-    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["total"]},
-}
-
-
-def show(title: str, items: list[dict[str, Any]]) -> None:
-    """Print items one a line, attribute values unwrapped from their type tags."""
-    print(f"\n{title}")
-    for item in items:
-        plain = {name: next(iter(value.values())) for name, value in sorted(item.items())}
-        print("  ", plain)
+shop = Table("shop", indexes=[GlobalIndex("GSI1", pk="GSI1PK", sk="GSI1SK")])
 
 
-def main() -> None:
-    """Create a table, write a customer and its orders, query, update, fail a condition."""
-    with local_dynamodb() as engine:
-        ddb = boto3.client("dynamodb")  # no credentials or region needed
-        ddb.create_table(
-            TableName="shop",
-            KeySchema=[
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": name, "AttributeType": "S"}
-                for name in ("PK", "SK", "status", "created")
-            ],
-            GlobalSecondaryIndexes=[ORDERS_BY_STATUS],
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-            BillingMode="PAY_PER_REQUEST",
-        )
-        # Every committed change, delivered in-process as a stream record.
-        changes: list[str] = []
-        engine.subscribe(
-            "shop",
-            lambda record: changes.append(
-                f"{record['eventName']} {record['dynamodb']['Keys']['SK']['S']}"
-            ),
-        )
-        print("tables:", ddb.list_tables()["TableNames"])
+class Customer(Entity, table=shop):
+    customer_id: str
+    name: str
 
-        customer = {"PK": {"S": "CUSTOMER#c1"}, "SK": {"S": "PROFILE"}, "name": {"S": "Ada"}}
-        ddb.put_item(TableName="shop", Item=customer)
-        orders = [
-            ("2024-05-01", "o1", "30.00"),
-            ("2024-05-03", "o2", "12.50"),
-            ("2024-06-11", "o3", "99.90"),
-        ]
-        for date, order_id, total in orders:
-            ddb.put_item(
-                TableName="shop",
-                Item={
-                    "PK": {"S": "CUSTOMER#c1"},
-                    "SK": {"S": f"ORDER#{date}#{order_id}"},
-                    "status": {"S": "pending"},
-                    "created": {"S": date},
-                    "total": {"N": total},  # stored canonically: "30.00" comes back as "30"
-                },
+    keys = Keys(pk="CUSTOMER#{customer_id}", sk="PROFILE")
+
+
+class Order(Entity, table=shop):
+    customer_id: str
+    order_id: str
+    placed_at: datetime
+    total: Decimal
+    status: Literal["pending", "shipped"] = "pending"
+
+    keys = Keys(
+        pk="CUSTOMER#{customer_id}",
+        sk="ORDER#{placed_at}#{order_id}",
+        GSI1=("STATUS#{status}", "{placed_at}#{order_id}"),
+    )
+    of_customer = Query(reverse=True)  # a customer's orders, newest first
+    by_status = Query(index="GSI1")  # every order in a status, oldest first
+
+
+# A customer's profile and orders share the partition CUSTOMER#<id>: one query reads both.
+customer_page = Collection(Customer, Order, name="customer_page")
+
+MAY_1 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)  # aware datetimes: keys are rendered in UTC
+
+# (customer, order, days after May 1, total)
+ORDERS = [
+    ("c1", "o1", 0, "30.00"),
+    ("c1", "o2", 2, "12.50"),
+    ("c2", "o3", 3, "99.90"),
+    ("c1", "o4", 6, "45.00"),
+    ("c1", "o5", 9, "8.20"),
+]
+
+
+def main() -> dict[str, Any]:
+    """Write, query, read a collection, ship an order; print each step.
+
+    Returns what tests/examples/test_examples.py checks.
+    """
+    seen: dict[str, Any] = {}
+    with DB() as db:  # the embedded engine, in memory
+        db.create_table(shop)  # the table and its index, from the model
+        db.put(Customer(customer_id="c1", name="Ada"))
+        db.put(Customer(customer_id="c2", name="Grace"))
+        for customer_id, order_id, day, total in ORDERS:
+            order = Order(
+                customer_id=customer_id,
+                order_id=order_id,
+                placed_at=MAY_1 + timedelta(days=day),
+                total=Decimal(total),
             )
+            db.put(order, mode="create")  # "create": refused if the order exists
+        print(f"wrote 2 customers and {len(ORDERS)} orders")
+        key = Order.key(customer_id="c1", placed_at=MAY_1, order_id="o1")
+        print("o1 is stored under", {name: value["S"] for name, value in key.items()})
 
-        profile = ddb.get_item(TableName="shop", Key={"PK": customer["PK"], "SK": customer["SK"]})
-        show("customer c1:", [profile["Item"]])
+        # An access pattern: one Query on c1's partition, newest first.
+        newest = [o.order_id for o in db.query(Order.of_customer, customer_id="c1")]
+        print(f"c1 placed {len(newest)} orders, newest first: {newest}")
 
-        # One partition, one request: the customer's orders, newest first.
-        # `status` and `total` are reserved words, hence the #names.
-        result = ddb.query(
-            TableName="shop",
-            KeyConditionExpression="PK = :pk AND begins_with(SK, :orders)",
-            ExpressionAttributeValues={":pk": {"S": "CUSTOMER#c1"}, ":orders": {"S": "ORDER#"}},
-            ScanIndexForward=False,
+        # A collection: c1's profile and orders, one request, split by entity type.
+        page = db.collection(customer_page, customer_id="c1")
+        (customer,) = page[Customer]
+        spent = sum(o.total for o in page[Order])
+        print(
+            f"c1's partition in one request: {customer.name}, "
+            f"{len(page[Order])} orders, {spent:.2f} in all"
         )
-        show(f"orders of c1 ({result['Count']}), newest first:", result["Items"])
 
-        # Ship an order, but only if it is still pending.
-        key = {"PK": {"S": "CUSTOMER#c1"}, "SK": {"S": "ORDER#2024-05-01#o1"}}
-        shipped = ddb.update_item(
-            TableName="shop",
-            Key=key,
-            UpdateExpression="SET #s = :shipped",
-            ConditionExpression="#s = :pending",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":shipped": {"S": "shipped"}, ":pending": {"S": "pending"}},
-            ReturnValues="ALL_NEW",
-        )
-        show("after shipping o1:", [shipped["Attributes"]])
+        # The index: every order in a status, across customers, oldest first.
+        def in_status(status: Literal["pending", "shipped"]) -> list[str]:
+            return [o.order_id for o in db.query(Order.by_status, status=status)]
 
-        # The same conditional update again fails, exactly as DynamoDB fails it.
-        try:
-            ddb.update_item(
-                TableName="shop",
-                Key=key,
-                UpdateExpression="SET #s = :shipped",
-                ConditionExpression="#s = :pending",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={
-                    ":shipped": {"S": "shipped"},
-                    ":pending": {"S": "pending"},
-                },
+        seen["before"] = (in_status("pending"), in_status("shipped"))
+        print("before shipping: pending", seen["before"][0], "shipped", seen["before"][1])
+
+        # Ship o1 and o3: the update rewrites their GSI1 key, so they move in the index.
+        for customer_id, order_id, day, _ in (ORDERS[0], ORDERS[2]):
+            db.update(
+                Order,
+                Update().set(Order.status, "shipped"),
+                condition=Order.status == "pending",  # only a pending order ships
+                customer_id=customer_id,
+                placed_at=MAY_1 + timedelta(days=day),
+                order_id=order_id,
             )
-        except ClientError as error:
-            code, message = error.response["Error"]["Code"], error.response["Error"]["Message"]
-            print(f"\nshipping o1 twice -> {code}: {message}")
+        seen["after"] = (in_status("pending"), in_status("shipped"))
+        print("after shipping o1, o3: pending", seen["after"][0], "shipped", seen["after"][1])
 
-        # Orders over 20, with a filter applied after the key condition.
-        big = ddb.query(
-            TableName="shop",
-            KeyConditionExpression="PK = :pk AND begins_with(SK, :orders)",
-            FilterExpression="#t > :min",
-            ExpressionAttributeNames={"#t": "total"},
-            ExpressionAttributeValues={
-                ":pk": {"S": "CUSTOMER#c1"},
-                ":orders": {"S": "ORDER#"},
-                ":min": {"N": "20"},
-            },
-        )
-        show(f"orders over 20 ({big['Count']} of {big['ScannedCount']} read):", big["Items"])
+        try:  # o1 is not pending any more: the condition fails, nothing is written
+            db.update(
+                Order,
+                Update().set(Order.status, "shipped"),
+                condition=Order.status == "pending",
+                customer_id="c1",
+                placed_at=MAY_1,
+                order_id="o1",
+            )
+        except ConditionFailedError as error:
+            print(f"shipping o1 again: refused ({type(error).__name__})")
+            seen["refused"] = type(error).__name__
 
-        place_order(ddb)
-
-        # Across customers, through the index: pending orders, oldest first.
-        pending = ddb.query(
-            TableName="shop",
-            IndexName="orders_by_status",
-            KeyConditionExpression="#s = :pending",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":pending": {"S": "pending"}},
-        )
-        show("pending orders (index orders_by_status):", pending["Items"])
-
-        print("\nstream records seen by the subscriber:")
-        for change in changes:
-            print("  ", change)
-
-
-def place_order(ddb: Any) -> None:
-    """Write an order and count it on its customer: both or neither (a transaction)."""
-    customer = {"PK": {"S": "CUSTOMER#c1"}, "SK": {"S": "PROFILE"}}
-    order = {
-        "PK": {"S": "CUSTOMER#c1"},
-        "SK": {"S": "ORDER#2024-06-12#o4"},
-        "status": {"S": "pending"},
-        "created": {"S": "2024-06-12"},
-        "total": {"N": "5"},
-    }
-    place = [
-        {
-            "Put": {
-                "TableName": "shop",
-                "Item": order,
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }
-        },
-        {
-            "Update": {
-                "TableName": "shop",
-                "Key": customer,
-                "UpdateExpression": "ADD orders :one",
-                "ExpressionAttributeValues": {":one": {"N": "1"}},
-            }
-        },
-    ]
-    ddb.transact_write_items(TransactItems=place)
-    profile = ddb.get_item(TableName="shop", Key=customer)["Item"]
-    print(f"\nplaced o4 in a transaction; c1 has {profile['orders']['N']} order(s) counted")
-    try:
-        ddb.transact_write_items(TransactItems=place)  # o4 exists: the whole thing fails
-    except ClientError as error:
-        reasons = [reason["Code"] for reason in error.response["CancellationReasons"]]
-        print(f"placing o4 again -> {error.response['Error']['Code']}, reasons {reasons}")
+        seen["newest"] = newest
+        seen["collection"] = (customer.name, [o.order_id for o in page[Order]], spent)
+        seen["key"] = key
+    return seen
 
 
 if __name__ == "__main__":

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import json
 import os
-import runpy
 import threading
 import zlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -580,23 +578,3 @@ def test_batch_writer(local: LocalEngine) -> None:
             batch.put_item(Item={"PK": "CUSTOMER#c1", "SK": f"ORDER#{i:03d}"})
         batch.delete_item(Key={"PK": "CUSTOMER#c1", "SK": "ORDER#000"})
     assert table.scan(Select="COUNT")["Count"] == 59
-
-
-def test_quickstart_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    """The README's first command runs this file; it must work and show each step."""
-    example = Path(__file__).parents[2] / "examples" / "quickstart.py"
-    runpy.run_path(str(example), run_name="__main__")
-    out = capsys.readouterr().out
-    assert "tables: ['shop']" in out
-    assert "'SK': 'ORDER#2024-06-11#o3'" in out.split("after shipping")[0]
-    assert "ConditionalCheckFailedException: The conditional request failed" in out
-    assert "orders over 20 (2 of 3 read)" in out
-    assert "c1 has 1 order(s) counted" in out
-    assert "TransactionCanceledException, reasons ['ConditionalCheckFailed', 'None']" in out
-    pending = out.split("pending orders (index orders_by_status):")[1].split("stream records")[0]
-    assert [line.split("'SK': '")[1][:19] for line in pending.strip().splitlines()] == [
-        "ORDER#2024-05-03#o2",
-        "ORDER#2024-06-11#o3",
-        "ORDER#2024-06-12#o4",
-    ]
-    assert "MODIFY ORDER#2024-05-01#o1" in out.split("stream records seen")[1]

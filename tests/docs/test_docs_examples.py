@@ -8,6 +8,7 @@ checked here, so a snippet the docs show cannot silently stop working.
 from __future__ import annotations
 
 import runpy
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,18 @@ def run_main(name: str) -> dict[str, Any]:
     return result
 
 
-@pytest.mark.parametrize("name", ["first_steps", "guide", "engine_tour"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "first_steps",
+        "guide",
+        "engine_tour",
+        "type_name_and_scan",
+        "sharing",
+        "from_pynamodb",
+        "from_electrodb",
+    ],
+)
 def test_each_program_runs_as_a_script(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     runpy.run_path(str(DOCS_EXAMPLES / f"{name}.py"), run_name="__main__")
     assert capsys.readouterr().out
@@ -83,3 +95,91 @@ def test_engine_tour() -> None:
     assert seen["ttl_deleted"] == 1
     assert seen["routed_tables"] == ["app"] and seen["http_tables"] == ["app"]
     assert seen["backends"] == {"durable": "hello", "boto3": ["n1"], "aioboto3": "async"}
+
+
+def test_type_name_is_the_stored_entity_type() -> None:
+    seen = run_main("type_name_and_scan")
+    assert seen["kinds"] == ({"S": "order"}, {"S": "Customer"})  # type_name=, the class name
+    assert "both use entity type 'order' on table 'store'" in seen["clash"]
+
+
+def test_scan_reads_the_whole_table_and_filters_on_the_type() -> None:
+    seen = run_main("type_name_and_scan")
+    orders, request = seen["scan"]
+    assert orders == ["o0", "o1", "o2"]
+    # The only filter is on the entity type (items without one are kept when their
+    # key has the entity's shape: written by other code).
+    assert request["FilterExpression"] == "#type = :type OR attribute_not_exists(#type)"
+    assert request["ExpressionAttributeNames"] == {"#type": "kind"}
+    assert request["ExpressionAttributeValues"] == {":type": {"S": "order"}}
+    assert "KeyConditionExpression" not in request and "Limit" not in request
+    assert seen["counts"] == (8, 3)  # read the 5 customers too; returned the 3 orders
+
+
+def test_one_db_and_one_async_db_shared() -> None:
+    assert run_main("sharing") == {"threads": 200, "tasks": 50}
+
+
+def test_pynamodb_and_singletable_give_the_same_answers() -> None:
+    seen = run_main("from_pynamodb")
+    pynamodb, singletable = seen["pynamodb"], seen["singletable"]
+    expected = {
+        "create_again": "ConditionalCheckFailedException",
+        "ada": "Ada",
+        "place_again": ["ConditionalCheckFailed", None],  # o1 exists: the count is not bumped
+        "order_count": 3,
+        "first_week": ["o1", "o2"],
+        "pages": [["o1", "o2"], ["o4"]],
+        "ship_again": "ConditionalCheckFailedException",
+        "status": "shipped",
+        "stale": "ConditionalCheckFailedException",
+        "o2": (15, 2),  # the stale write of 99 was refused
+        "u2_orders": 4,  # o3 and the three of the batch
+    }
+    assert pynamodb == expected
+    assert singletable == expected
+    assert isinstance(singletable["o2"][0], Decimal) and isinstance(pynamodb["o2"][0], int | float)
+
+
+def test_singletable_reads_the_tables_pynamodb_wrote() -> None:
+    adopted = run_main("from_pynamodb")["adopted"]
+    assert adopted["ada"] == ("Ada", 3)
+    mar_1 = datetime(2026, 3, 1, 10, tzinfo=UTC)
+    # o1 was shipped by a PynamoDB update (version 2), o2 saved twice (version 2).
+    assert adopted["first_week"] == [("o1", mar_1, 2), ("o2", mar_1 + timedelta(days=3), 2)]
+    assert adopted["order_date_text"] == {
+        "o1": "2026-03-01T10:00:00.000000+0000",  # PynamoDB's UTCDateTimeAttribute
+        "o9": "2026-03-01T10:00:00+00:00",  # singletable's plain datetime key
+    }
+    assert adopted["ending_at_o1"] == ["o9"]  # the range ending at 10:00 misses PynamoDB's o1
+    assert "does not match format" in adopted["pynamodb_reads_o9"]
+    assert adopted["pynamodb_reads_u3"] == "Alan"  # the _type attribute is ignored
+
+
+# What docs/examples/from_electrodb.mjs printed when run with ElectroDB 3.9.3 against
+# `singletable serve` (its stdout, the items, is docs/examples/from_electrodb_items.json).
+ELECTRODB_ANSWERS = {
+    "create_again": "ConditionalCheckFailedException",
+    "ada": "Ada",
+    "first_week": ["o1", "o2"],  # its between stops at the prefix: o4, at the upper end, is out
+    "collection": (["Ada"], ["o1", "o2", "o4"]),
+    "pages": [["o1", "o2"], ["o4"]],
+    "ship_again": "ConditionalCheckFailedException",
+    "shipped": ["o1"],
+    "transaction": ["None", "ConditionalCheckFailed"],  # and canceled: true
+}
+
+
+def test_the_electrodb_design_in_singletable_gives_electrodb_s_answers() -> None:
+    native = run_main("from_electrodb")["native"]
+    differs = {"first_week": ["o1", "o2", "o4"]}  # between includes the whole last key
+    assert native == {**ELECTRODB_ANSWERS, **differs, "o5": None}  # o5: not written
+
+
+def test_singletable_reads_and_writes_electrodb_s_items() -> None:
+    adopted = run_main("from_electrodb")["adopt"]
+    assert adopted["first_week"] == ["o1", "o2", "o4"]
+    assert adopted["collection"] == ELECTRODB_ANSWERS["collection"]
+    assert adopted["shipped"] == ELECTRODB_ANSWERS["shipped"]
+    # Attribute for attribute, what ElectroDB wrote (keys, __edb_e__, __edb_v__).
+    assert adopted["o2_item"] == adopted["electrodb_o2_item"]

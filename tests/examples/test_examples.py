@@ -7,7 +7,7 @@ conditions, index keys rewritten, fan-out through the stream, TTL expiry on an
 injected clock, atomic counters under concurrent requests). Some tests also
 call an example's functions on a database of their own to check a behaviour
 the scenario only passes through. The quick start (examples/quickstart.py) is
-checked in tests/conformance/test_routing.py.
+the README's first command.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def load(name: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
+        ("quickstart", "c1 placed 4 orders, newest first: ['o5', 'o4', 'o2', 'o1']"),
         ("ecommerce", "alice's orders, newest first: ['o4', 'o2', 'o1']"),
         ("bank_transfer", "t2: A-1 -> B-2 500.00 refused, reasons ['ConditionalCheckFailed'"),
         ("timeline", "4 posts fanned out as 6 timeline entries"),
@@ -45,6 +46,58 @@ def test_each_example_runs_as_a_script(
 ) -> None:
     runpy.run_path(str(EXAMPLES / f"{name}.py"), run_name="__main__")
     assert expected in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------- quick start
+
+
+def test_quickstart_shows_each_step_with_counts_that_match(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    seen = load("quickstart")["main"]()
+    out = capsys.readouterr().out.splitlines()
+    # c1 has o1, o2, o4 and o5; o3 is c2's.
+    assert seen["newest"] == ["o5", "o4", "o2", "o1"]
+    assert seen["collection"] == ("Ada", ["o1", "o2", "o4", "o5"], Decimal("95.70"))
+    assert seen["key"] == {
+        "PK": {"S": "CUSTOMER#c1"},
+        "SK": {"S": "ORDER#2026-05-01T09:00:00.000000Z#o1"},
+    }
+    # The index follows the status that db.update changed.
+    assert seen["before"] == (["o1", "o2", "o3", "o4", "o5"], [])
+    assert seen["after"] == (["o2", "o4", "o5"], ["o1", "o3"])
+    assert seen["refused"] == "ConditionFailedError"
+    assert out == [
+        "wrote 2 customers and 5 orders",
+        "o1 is stored under {'PK': 'CUSTOMER#c1', 'SK': 'ORDER#2026-05-01T09:00:00.000000Z#o1'}",
+        "c1 placed 4 orders, newest first: ['o5', 'o4', 'o2', 'o1']",
+        "c1's partition in one request: Ada, 4 orders, 95.70 in all",
+        "before shipping: pending ['o1', 'o2', 'o3', 'o4', 'o5'] shipped []",
+        "after shipping o1, o3: pending ['o2', 'o4', 'o5'] shipped ['o1', 'o3']",
+        "shipping o1 again: refused (ConditionFailedError)",
+    ]
+
+
+def test_quickstart_items_carry_the_index_key_of_their_status() -> None:
+    example = load("quickstart")
+    order_cls = example["Order"]
+    with DB() as db:
+        db.create_table(example["shop"])
+        at = example["MAY_1"]
+        db.put(order_cls(customer_id="c9", order_id="o9", placed_at=at, total=Decimal(1)))
+        key = order_cls.key(customer_id="c9", placed_at=at, order_id="o9")
+        item = db.backend.call("GetItem", {"TableName": "shop", "Key": key})["Item"]
+        assert item["GSI1PK"] == {"S": "STATUS#pending"}
+        assert item["GSI1SK"] == {"S": "2026-05-01T09:00:00.000000Z#o9"}
+        db.update(
+            order_cls,
+            example["Update"]().set(order_cls.status, "shipped"),
+            customer_id="c9",
+            placed_at=at,
+            order_id="o9",
+        )
+        item = db.backend.call("GetItem", {"TableName": "shop", "Key": key})["Item"]
+        assert item["GSI1PK"] == {"S": "STATUS#shipped"}
 
 
 # ---------------------------------------------------------------------- e-commerce
