@@ -101,7 +101,8 @@ class _QueryCore(Generic[E]):
         return self._copy(page_size=size)
 
     def reverse(self, descending: bool = True) -> Self:
-        """Highest sort key first (or back to ascending with ``False``)."""
+        """Highest sort key first (or ascending with ``False``), whatever the pattern
+        declared with ``reverse=``."""
         return self._copy(reverse=descending)
 
     def consistent(self, strongly: bool = True) -> Self:
@@ -518,7 +519,8 @@ class AsyncDB:
         return await run_async(self.backend, ops.write_many(puts, deletes))
 
     async def scan(self, entity: type[E], *, page_size: int | None = None) -> list[E]:
-        """Every ``entity`` in the table (a Scan)."""
+        """Every ``entity`` in the table, read eagerly into a list (see :meth:`DB.scan`:
+        a Scan reads, and is billed for, the whole table)."""
         return await run_async(self.backend, ops.scan(entity, page_size=page_size))
 
     async def collection(self, coll: Collection, **values: Any) -> CollectionResult:
