@@ -37,6 +37,7 @@ from singletable.backends.local import (
     _ttl,
 )
 from singletable.backends.local._encoding import ItemJsonCache, dumps, encode_response
+from singletable.backends.local._request_check import check_request
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local._streams import RecordStream, Streams, Subscription
 from singletable.backends.local._ttl import TimeToLive
@@ -246,15 +247,14 @@ class LocalEngine:
         if not isinstance(request, dict):
             raise DynamoDBError("SerializationException", "Start of list found where not expected")
         try:
+            # Lone surrogates and excessive depth, before anything else (._request_check):
+            # past this point nothing recurses more than about a hundred levels.
+            check_request(operation, request)
             response = handler(self, request)
         except DynamoDBError as error:
             if error.request_validation and operation in _ENVELOPED_OPERATIONS:
                 raise in_envelope(error) from None
             raise
-        except RecursionError:
-            raise DynamoDBError(
-                "ValidationException", "Nesting Levels have exceeded supported limits"
-            ) from None
         if self.streams.pending:  # stream subscribers run now: after the write, unlocked
             self.streams.deliver()
         return response
