@@ -36,6 +36,7 @@ Guide "Time to Live (TTL)"), and what this module does about it:
 from __future__ import annotations
 
 import heapq
+import logging
 import threading
 import weakref
 from collections.abc import Sequence
@@ -51,6 +52,9 @@ if TYPE_CHECKING:
     from singletable.backends.local.engine import LocalEngine
 
 __all__ = ["TimeToLive", "describe_time_to_live", "update_time_to_live"]
+
+log = logging.getLogger("singletable.ttl")
+"""Where background sweep failures are reported (``singletable serve`` shows them)."""
 
 FIVE_YEARS_SECONDS = 5 * 365 * 24 * 3600
 # Deletions per commit (and per hold of the engine lock) during a sweep.
@@ -137,7 +141,10 @@ class TimeToLive:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.last_error: Exception | None = None
-        """The last exception a background sweep raised (a stream subscriber's, say)."""
+        """The last exception a background sweep raised (a stream subscriber's, a failed
+        commit...), None while none has; see :meth:`LocalEngine.ttl_sweep_error`."""
+        self.failures = 0
+        """How many background sweeps have failed."""
         engine.change_listeners.append(self._on_commit)
         engine.close_hooks.append(self.stop)
         with engine.lock:  # tables a durable storage reopened with TTL on
@@ -228,6 +235,26 @@ class TimeToLive:
         )
         self._thread.start()
 
+    def failed(self, error: Exception) -> None:
+        """Record and log a background sweep's failure (the thread carries on).
+
+        The first failure, and every one whose text differs from the previous, is
+        logged as an error with its traceback; a repeat (a failure every second)
+        only at DEBUG, so that a lasting problem does not flood the log.
+        """
+        previous = self.last_error
+        self.last_error = error
+        self.failures += 1
+        repeated = previous is not None and repr(previous) == repr(error)
+        log.log(
+            logging.DEBUG if repeated else logging.ERROR,
+            "background TTL sweep failed (%d so far): %s: %s",
+            self.failures,
+            type(error).__name__,
+            error,
+            exc_info=None if repeated else error,
+        )
+
     def stop(self) -> None:
         """Stop the sweeper thread (a close hook; runs under the engine lock)."""
         self._stop.set()
@@ -247,7 +274,7 @@ def _sweep_forever(
         try:
             ttl.sweep()
         except Exception as error:  # a subscriber's error must not stop the sweeper
-            ttl.last_error = error
+            ttl.failed(error)
         del ttl
 
 

@@ -196,6 +196,16 @@ class LocalEngine:
         return self.ttl.sweep()
 
     @property
+    def ttl_sweep_error(self) -> Exception | None:
+        """The last exception a background TTL sweep raised, None if none has.
+
+        The sweeper thread keeps running after a failure (a stream subscriber that
+        raised, a durable commit that failed); each failure is also logged on the
+        ``singletable.ttl`` logger. A sweep run by :meth:`sweep_ttl` raises instead.
+        """
+        return self.ttl.last_error
+
+    @property
     def operations(self) -> frozenset[str]:
         """The names of the operations this engine answers."""
         return frozenset(_OPERATIONS)
