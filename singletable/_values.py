@@ -27,7 +27,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any, TypeAlias
 
@@ -40,6 +40,7 @@ __all__ = [
     "add_numbers",
     "canonical_number",
     "check_nested",
+    "check_nesting",
     "check_text",
     "compare_values",
     "copy_item",
@@ -295,6 +296,26 @@ def check_nested(data: Any, where: str, max_depth: int) -> None:
             elif kind is list:
                 below.extend(node)
         level = below
+
+
+def check_nesting(values: Iterable[AttributeValue | None]) -> None:
+    """Raise the nesting InvalidValue if a (canonical) value nests more than 32 levels.
+
+    For values built by the engine (an update placing a value under a document path),
+    which :func:`validate_value` never saw whole. Iterative: no stack for any depth.
+    """
+    stack = [(value, 0) for value in values if value is not None]
+    while stack:
+        value, depth = stack.pop()
+        members = value.get("L")
+        if members is None:
+            fields = value.get("M")
+            if fields is None:
+                continue
+            members = fields.values()
+        if depth >= MAX_NESTING:
+            raise InvalidValue(NESTING_MESSAGE)
+        stack.extend((member, depth + 1) for member in members)
 
 
 def value_type(value: AttributeValue) -> str:

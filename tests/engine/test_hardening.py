@@ -362,3 +362,24 @@ def test_capacity_units_beyond_a_long(engine: LocalEngine) -> None:
          "ProvisionedThroughput": {"ReadCapacityUnits": 2**64, "WriteCapacityUnits": 1}},
     )
     assert error.code == "SerializationException"
+
+
+@pytest.mark.parametrize("operation", ["UpdateItem", "TransactWriteItems"])
+def test_an_update_cannot_nest_a_value_past_thirty_two_levels(
+    engine: LocalEngine, operation: str
+) -> None:
+    """A 31-level value is valid on its own, but SET under a two-level path makes 33."""
+    engine.call("PutItem", {"TableName": "tbl", "Item": {**KEY, "m": {"M": {"k": {"M": {}}}}}})
+    update = {
+        "TableName": "tbl", "Key": KEY, "UpdateExpression": "SET m.k.deep = :v",
+        "ExpressionAttributeValues": {":v": _nested_list(31)},
+    }
+    if operation == "UpdateItem":
+        error = _refused(engine, "UpdateItem", update)
+        assert error.code == "ValidationException" and "Nesting Levels" in error.message
+    else:
+        error = _refused(engine, operation, {"TransactItems": [{"Update": update}]})
+        assert error.code == "TransactionCanceledException"
+        assert "Nesting Levels" in error.extra["CancellationReasons"][0]["Message"]
+    update["ExpressionAttributeValues"] = {":v": _nested_list(30)}  # 32 levels: fine
+    engine.call("UpdateItem", update)
