@@ -40,6 +40,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from singletable._values import Item
@@ -126,6 +127,12 @@ class _TableExpiries:
         return changes
 
 
+def _untrack(tracked: list[tuple[_TableExpiries, Change]]) -> None:
+    """Track the old items again: their changes were rolled back."""
+    for expiries, change in reversed(tracked):
+        expiries.track(change.pk, change.sk, change.old)
+
+
 class TimeToLive:
     """The TTL of one engine: per-table expiry heaps, sweeps, and the sweeper thread.
 
@@ -181,10 +188,15 @@ class TimeToLive:
         """The change listener: keep the expiry heaps of TTL-enabled tables current."""
         if not self._tables:
             return
+        tracked = []
         for change in changes:
             expiries = self._tables.get(change.table.name)
             if expiries is not None and expiries.table is change.table:
                 expiries.track(change.pk, change.sk, change.new)
+                tracked.append((expiries, change))
+        storage = self._engine.storage
+        if tracked and storage.can_fail_commit:  # the old expiries, if the group fails
+            storage.on_rollback(partial(_untrack, tracked))
 
     # ----------------------------------------------------------------- sweeping
 

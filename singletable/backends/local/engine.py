@@ -38,6 +38,7 @@ from singletable.backends.local import (
 )
 from singletable.backends.local._encoding import ItemJsonCache, dumps, encode_response
 from singletable.backends.local._request_check import check_request
+from singletable.backends.local._rollback import CATALOG_OPERATIONS, guard_catalog
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local._streams import RecordStream, Streams, Subscription
 from singletable.backends.local._ttl import TimeToLive
@@ -260,7 +261,13 @@ class LocalEngine:
             # Lone surrogates and excessive depth, before anything else (._request_check):
             # past this point nothing recurses more than about a hundred levels.
             check_request(operation, request)
-            response = handler(self, request)
+            if operation in CATALOG_OPERATIONS and self.storage.can_fail_commit:
+                # One group, taken back whole (engine state included) if it fails.
+                with self.lock, self.storage.atomic():
+                    guard_catalog(self)
+                    response = handler(self, request)
+            else:
+                response = handler(self, request)
         except DynamoDBError as error:
             if error.request_validation and operation in _ENVELOPED_OPERATIONS:
                 raise in_envelope(error) from None

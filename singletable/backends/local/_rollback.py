@@ -1,0 +1,102 @@
+"""Taking back a table operation whose durable commit failed.
+
+Item writes take themselves back (see :mod:`._write`). A table operation
+(CreateTable, UpdateTable, UpdateTimeToLive, a restore...) changes engine state
+that no storage knows about: the catalog of :class:`TableDef` objects, their
+indexes and settings, the streams, the TTL tracking. :func:`guard_catalog`
+records that state before the operation, inside the operation's atomic group;
+if the group fails to commit, the storage runs the restore with its own undo
+entries, so the engine is exactly as before the operation, as on disk.
+
+Only for a storage whose commit can fail (a durable one), and only for the
+operations that change tables: the snapshot is small (the tables' definitions,
+never their items) but not free.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import fields
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from singletable.backends.local.engine import LocalEngine
+
+__all__ = ["CATALOG_OPERATIONS", "guard_catalog"]
+
+CATALOG_OPERATIONS = frozenset(
+    {
+        "CreateTable",
+        "DeleteTable",
+        "UpdateTable",
+        "UpdateTimeToLive",
+        "CreateBackup",
+        "DeleteBackup",
+        "RestoreTableFromBackup",
+        "UpdateContinuousBackups",
+        "RestoreTableToPointInTime",
+    }
+)
+"""The operations that change the catalog (run in one group under :func:`guard_catalog`)."""
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    """A dataclass's field values; containers copied (dicts deeply: settings, tags)."""
+    values: dict[str, Any] = {}
+    for field in fields(obj):
+        value = getattr(obj, field.name)
+        if isinstance(value, list):
+            value = list(value)
+        elif isinstance(value, dict):
+            value = copy.deepcopy(value)
+        values[field.name] = value
+    return values
+
+
+def guard_catalog(engine: LocalEngine) -> None:
+    """Register the restoring of the engine's table state if the current group fails."""
+    tables = dict(engine.tables)
+    definitions = [(table, _fields(table)) for table in tables.values()]
+    indexes = [(index, _fields(index)) for table in tables.values() for index in table.indexes]
+    streams = engine.streams
+    stream_state = (
+        dict(streams._by_arn),
+        dict(streams._active),
+        streams._last_sequence,
+        [(stream, stream.disabled_at) for stream in streams._by_arn.values()],
+    )
+    ttl_tables = dict(engine.ttl._tables)
+    sequences = dict(engine.backups._sequence)
+    engine.storage.on_rollback(
+        partial(_restore, engine, tables, definitions, indexes, stream_state, ttl_tables, sequences)
+    )
+
+
+def _restore(
+    engine: LocalEngine,
+    tables: dict[str, Any],
+    definitions: list[tuple[Any, dict[str, Any]]],
+    indexes: list[tuple[Any, dict[str, Any]]],
+    stream_state: tuple[Any, ...],
+    ttl_tables: dict[str, Any],
+    sequences: dict[str, int],
+) -> None:
+    engine.tables.clear()
+    engine.tables.update(tables)
+    for obj, values in definitions + indexes:
+        for name, value in values.items():
+            setattr(obj, name, value)
+    streams = engine.streams
+    by_arn, active, last_sequence, disabled = stream_state
+    streams._by_arn.clear()
+    streams._by_arn.update(by_arn)
+    streams._active.clear()
+    streams._active.update(active)
+    streams._last_sequence = last_sequence
+    for stream, disabled_at in disabled:
+        stream.disabled_at = disabled_at
+    engine.ttl._tables.clear()
+    engine.ttl._tables.update(ttl_tables)
+    engine.backups._sequence.clear()
+    engine.backups._sequence.update(sequences)
