@@ -75,10 +75,19 @@ def check_request(operation: str, request: dict[str, Any]) -> None:
     Raises:
         DynamoDBError: ValidationException.
     """
-    try:
-        _walk(request, _PRECHECKED.get(operation, _NOTHING_SKIPPED), "", 1)
-    except InvalidValue as error:
-        raise DynamoDBError(error.code, error.message) from None
+    spec = _PRECHECKED.get(operation, _NOTHING_SKIPPED)
+    for name, value in request.items():  # the top level inline: the common members are cheap
+        kind = type(value)
+        if type(name) is str and name.isascii():
+            if kind is str:
+                if value.isascii():
+                    continue
+            elif kind in _OTHER_SCALARS or spec.get(name, False) is None:
+                continue
+        try:
+            _walk({name: value}, spec, "", 1)
+        except InvalidValue as error:
+            raise DynamoDBError(error.code, error.message) from None
 
 
 _NOTHING_SKIPPED: _Spec = {}
