@@ -57,46 +57,27 @@ def _fields(obj: Any) -> dict[str, Any]:
 def guard_catalog(engine: LocalEngine) -> None:
     """Register the restoring of the engine's table state if the current group fails."""
     tables = dict(engine.tables)
-    definitions = [(table, _fields(table)) for table in tables.values()]
-    indexes = [(index, _fields(index)) for table in tables.values() for index in table.indexes]
-    streams = engine.streams
-    stream_state = (
-        dict(streams._by_arn),
-        dict(streams._active),
-        streams._last_sequence,
-        [(stream, stream.disabled_at) for stream in streams._by_arn.values()],
-    )
-    ttl_tables = dict(engine.ttl._tables)
-    sequences = dict(engine.backups._sequence)
-    engine.storage.on_rollback(
-        partial(_restore, engine, tables, definitions, indexes, stream_state, ttl_tables, sequences)
-    )
+    definitions: list[tuple[Any, dict[str, Any]]] = [
+        (table, _fields(table)) for table in tables.values()
+    ]
+    definitions += [(index, _fields(index)) for table in tables.values() for index in table.indexes]
+    states = [
+        (component, component.catalog_state())
+        for component in (engine.streams, engine.ttl, engine.backups)
+    ]
+    engine.storage.on_rollback(partial(_restore, engine, tables, definitions, states))
 
 
 def _restore(
     engine: LocalEngine,
     tables: dict[str, Any],
     definitions: list[tuple[Any, dict[str, Any]]],
-    indexes: list[tuple[Any, dict[str, Any]]],
-    stream_state: tuple[Any, ...],
-    ttl_tables: dict[str, Any],
-    sequences: dict[str, int],
+    states: list[tuple[Any, Any]],
 ) -> None:
     engine.tables.clear()
     engine.tables.update(tables)
-    for obj, values in definitions + indexes:
+    for obj, values in definitions:
         for name, value in values.items():
             setattr(obj, name, value)
-    streams = engine.streams
-    by_arn, active, last_sequence, disabled = stream_state
-    streams._by_arn.clear()
-    streams._by_arn.update(by_arn)
-    streams._active.clear()
-    streams._active.update(active)
-    streams._last_sequence = last_sequence
-    for stream, disabled_at in disabled:
-        stream.disabled_at = disabled_at
-    engine.ttl._tables.clear()
-    engine.ttl._tables.update(ttl_tables)
-    engine.backups._sequence.clear()
-    engine.backups._sequence.update(sequences)
+    for component, state in states:
+        component.restore_catalog_state(state)

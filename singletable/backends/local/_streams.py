@@ -583,6 +583,25 @@ class Streams:
                 if view is not None:
                     self._pending.append((subscription, writer.record(view)))
 
+    def catalog_state(self) -> tuple[Any, ...]:
+        """What a table operation may change here (see ._rollback)."""
+        return (
+            dict(self._by_arn),
+            dict(self._active),
+            self._last_sequence,
+            [(stream, stream.disabled_at) for stream in self._by_arn.values()],
+        )
+
+    def restore_catalog_state(self, state: tuple[Any, ...]) -> None:
+        """Go back to a :meth:`catalog_state` (the table operation was rolled back)."""
+        by_arn, active, self._last_sequence, disabled = state
+        self._by_arn.clear()
+        self._by_arn.update(by_arn)
+        self._active.clear()
+        self._active.update(active)
+        for stream, disabled_at in disabled:
+            stream.disabled_at = disabled_at
+
     def _forget(self, last_sequence: int, pending: int, streams: dict[str, Stream]) -> None:
         """Drop the records made after ``last_sequence`` (their changes were rolled back)."""
         for stream in streams.values():

@@ -166,6 +166,15 @@ class TimeToLive:
         ttl = table.settings.get("ttl") or {}
         return str(ttl["AttributeName"]) if ttl.get("Enabled") else None
 
+    def catalog_state(self) -> dict[str, _TableExpiries]:
+        """What a table operation may change here (see ._rollback)."""
+        return dict(self._tables)
+
+    def restore_catalog_state(self, state: dict[str, _TableExpiries]) -> None:
+        """Go back to a :meth:`catalog_state` (the table operation was rolled back)."""
+        self._tables.clear()
+        self._tables.update(state)
+
     def _track(self, table: TableDef) -> None:
         attribute = self.attribute(table)
         assert attribute is not None
