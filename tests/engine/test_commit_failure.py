@@ -283,3 +283,20 @@ def test_a_failed_commit_of_a_table_operation_leaves_nothing(
         _fails_cleanly(engine, conn, path, operation, request_)
     except DynamoDBError as error:  # pragma: no cover - the request itself must be valid
         pytest.fail(f"{operation} was refused: {error}")
+
+
+def test_a_failed_write_leaves_no_recovery_history(
+    setup: tuple[LocalEngine, FailingConnection, Path],
+) -> None:
+    engine, conn, path = setup
+    engine.call(
+        "UpdateContinuousBackups",
+        {"TableName": "tbl",
+         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}},
+    )
+    history = engine.backups.history(engine.tables["tbl"])
+    assert history is not None
+    count = history.item_count
+    _fails_cleanly(engine, conn, path, "PutItem",
+                   {"TableName": "tbl", "Item": _item("p", "s1", n=100)})
+    assert history.item_count == count + 1  # only the write made after the failure
