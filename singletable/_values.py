@@ -27,17 +27,21 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any, TypeAlias
 
 __all__ = [
+    "NESTING_MESSAGE",
     "SCALAR_TYPES",
     "AttributeValue",
     "InvalidValue",
     "Item",
     "add_numbers",
     "canonical_number",
+    "check_nested",
+    "check_nesting",
+    "check_text",
     "compare_values",
     "copy_item",
     "copy_value",
@@ -47,6 +51,7 @@ __all__ = [
     "item_size",
     "subtract_numbers",
     "to_decimal",
+    "utf8",
     "validate_item",
     "validate_item_sized",
     "validate_value",
@@ -71,10 +76,11 @@ MIN_ADJUSTED_EXPONENT = -130  # smallest magnitude 1E-130
 _EXACT = Context(prec=400, Emax=999_999, Emin=-999_999)
 
 # Java's BigDecimal grammar, which DynamoDB accepts: no whitespace, no underscores,
-# no NaN/Infinity (all of which Python's Decimal would take).
-_NUMBER_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# no NaN/Infinity, and ASCII digits only (Python's Decimal would take all of them,
+# and ``\d`` would match any Unicode digit: "\u0661\u0662" would be stored as 12).
+_NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # Already canonical: an integer without leading zeros, short enough to need no checks.
-_PLAIN_INT_RE = re.compile(r"-?[1-9]\d{0,36}|0")
+_PLAIN_INT_RE = re.compile(r"-?[1-9][0-9]{0,36}|0")
 
 
 class InvalidValue(Exception):
@@ -148,6 +154,7 @@ def canonical_number(text: Any) -> str:
     if _PLAIN_INT_RE.fullmatch(text):
         return text
     if not _NUMBER_RE.fullmatch(text):
+        check_text(text, "a number")  # a lone surrogate gets its own message
         raise InvalidValue(f"The parameter cannot be converted to a numeric value: {text}")
     try:
         value = Decimal(text)
@@ -194,6 +201,7 @@ def encode_binary(data: bytes) -> str:
 def _canonical_binary(text: Any) -> str:
     if type(text) is not str:
         raise _serialization(text, "Blob")
+    check_text(text, "a binary value")  # (only ASCII is base64; this names a lone surrogate)
     try:
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
@@ -222,6 +230,94 @@ def _serialization(value: Any, expected: str) -> InvalidValue:
     return InvalidValue(message, "SerializationException")
 
 
+# --------------------------------------------------------------------------- text and nesting
+
+# DynamoDB strings and names are Unicode in UTF-8 ("Supported data types and naming
+# rules": "All names must be encoded using UTF-8"). A Python str can still hold a lone
+# (unpaired) surrogate, from Python code or from a JSON "\\ud800" escape, and such a
+# string has no UTF-8 form: it is refused, never stored or half-encoded. DynamoDB's own
+# text for it is not documented (it cannot receive invalid UTF-8 at all); this message
+# says what is wrong and where.
+
+
+def _unencodable(text: str, where: str) -> InvalidValue:
+    surrogate = next((char for char in text if "\ud800" <= char <= "\udfff"), "\ud800")
+    return InvalidValue(
+        f"One or more parameter values were invalid: {where} contains the unpaired "
+        f"surrogate U+{ord(surrogate):04X}, which is not valid Unicode and has no UTF-8 form"
+    )
+
+
+def utf8(text: str, where: str) -> bytes:
+    """``text`` in UTF-8; InvalidValue (naming ``where``) if it holds a lone surrogate."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _unencodable(text, where) from None
+
+
+def check_text(text: str, where: str) -> str:
+    """``text`` itself, after checking that it has a UTF-8 form (see :func:`utf8`).
+
+    ASCII strings (``str.isascii`` is a flag test in CPython) cost nothing.
+    """
+    if not text.isascii():
+        utf8(text, where)
+    return text
+
+
+NESTING_MESSAGE = "Nesting Levels have exceeded supported limits"
+
+
+def check_nested(data: Any, where: str, max_depth: int) -> None:
+    """Check every string (and dict key) of JSON-shaped ``data`` and its nesting depth.
+
+    Walks level by level, never recursing, so any depth costs no stack: data nested
+    deeper than ``max_depth`` levels raises the nesting InvalidValue, a lone
+    surrogate the UTF-8 one (``where`` names the request member in its message).
+    """
+    level = [data]
+    depth = 0
+    while level:
+        depth += 1
+        if depth > max_depth:
+            raise InvalidValue(NESTING_MESSAGE)
+        below: list[Any] = []
+        for node in level:
+            kind = type(node)
+            if kind is str:
+                if not node.isascii():
+                    utf8(node, f"a string in {where}")
+            elif kind is dict:
+                for key in node:
+                    if type(key) is str and not key.isascii():
+                        utf8(key, f"a member name in {where}")
+                below.extend(node.values())
+            elif kind is list:
+                below.extend(node)
+        level = below
+
+
+def check_nesting(values: Iterable[AttributeValue | None]) -> None:
+    """Raise the nesting InvalidValue if a (canonical) value nests more than 32 levels.
+
+    For values built by the engine (an update placing a value under a document path),
+    which :func:`validate_value` never saw whole. Iterative: no stack for any depth.
+    """
+    stack = [(value, 0) for value in values if value is not None]
+    while stack:
+        value, depth = stack.pop()
+        members = value.get("L")
+        if members is None:
+            fields = value.get("M")
+            if fields is None:
+                continue
+            members = fields.values()
+        if depth >= MAX_NESTING:
+            raise InvalidValue(NESTING_MESSAGE)
+        stack.extend((member, depth + 1) for member in members)
+
+
 def value_type(value: AttributeValue) -> str:
     """The type key of a (valid) AttributeValue."""
     for key in value:
@@ -247,8 +343,13 @@ def validate_value(value: Any, path: str = "", depth: int = 0) -> AttributeValue
                 "supported datatypes"
             )
         raise _serialization(value, "AttributeValue")
-    # Unknown members and JSON nulls are dropped by DynamoDB's deserializer.
+    # Unknown members and JSON nulls are dropped by DynamoDB's deserializer (their
+    # strings and depth are still checked: the request must be valid Unicode).
     present = [key for key in value if key in _TYPE_SET and value[key] is not None]
+    if len(value) != 1:
+        for key, member in value.items():
+            if key not in _TYPE_SET:
+                check_nested({key: member}, f"the AttributeValue of {path or 'a value'}", 64)
     if len(present) != 1:
         if not present:
             raise InvalidValue(
@@ -264,6 +365,8 @@ def validate_value(value: Any, path: str = "", depth: int = 0) -> AttributeValue
     if kind == "S":
         if type(raw) is not str:
             raise _serialization(raw, "String")
+        if not raw.isascii():
+            utf8(raw, f"the value of {path or 'a string'}")
         return {"S": raw}
     if kind == "N":
         return {"N": canonical_number(raw)}
@@ -280,8 +383,8 @@ def validate_value(value: Any, path: str = "", depth: int = 0) -> AttributeValue
             raise _invalid("Null attribute value types must have the value of true", "null")
         return {"NULL": True}
     if kind in ("L", "M"):
-        if depth >= MAX_NESTING:
-            raise InvalidValue("Nesting Levels have exceeded supported limits")
+        if depth >= MAX_NESTING:  # checked before descending: recursion stops at 33
+            raise InvalidValue(NESTING_MESSAGE)
         if kind == "L":
             if type(raw) is not list:
                 raise _serialization(raw, "List")
@@ -293,13 +396,13 @@ def validate_value(value: Any, path: str = "", depth: int = 0) -> AttributeValue
             }
         if type(raw) is not dict:
             raise _serialization(raw, "Map")
-        return {
-            "M": {
-                key: validate_value(member, f"{path}.{key}", depth + 1)
-                for key, member in raw.items()
-            }
-        }
-    return {kind: _validate_set(kind, raw)}
+        fields: Item = {}
+        for key, member in raw.items():
+            if not key.isascii():
+                utf8(key, f"an attribute name in {path or 'a map'}")
+            fields[key] = validate_value(member, f"{path}.{key}", depth + 1)
+        return {"M": fields}
+    return {kind: _validate_set(kind, raw, path)}
 
 
 _EMPTY_SET_MESSAGES = {
@@ -309,7 +412,7 @@ _EMPTY_SET_MESSAGES = {
 }
 
 
-def _validate_set(kind: str, raw: Any) -> list[str]:
+def _validate_set(kind: str, raw: Any, path: str) -> list[str]:
     if type(raw) is not list:
         raise _serialization(raw, "List")
     if not raw:
@@ -319,6 +422,8 @@ def _validate_set(kind: str, raw: Any) -> list[str]:
         for member in raw:
             if type(member) is not str:
                 raise _serialization(member, "String")
+            if not member.isascii():
+                utf8(member, f"a member of {path or 'a string set'}")
             members.append(member)
     elif kind == "NS":
         members = [canonical_number(member) for member in raw]
@@ -346,12 +451,14 @@ def validate_item_sized(item: Any) -> tuple[Item, int]:
     out: Item = {}
     total = 0
     for name, value in item.items():
-        total += len(name) if name.isascii() else len(name.encode("utf-8"))
+        if type(name) is not str:  # (only from Python callers: JSON keys are strings)
+            raise _serialization(name, "String")
+        total += len(name) if name.isascii() else len(utf8(name, "an attribute name"))
         if type(value) is dict and len(value) == 1:
             raw = value.get("S")
             if type(raw) is str:
                 out[name] = {"S": raw}
-                total += len(raw) if raw.isascii() else len(raw.encode("utf-8"))
+                total += len(raw) if raw.isascii() else len(utf8(raw, f"the value of {name}"))
                 continue
             raw = value.get("N")
             if type(raw) is str:

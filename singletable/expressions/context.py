@@ -65,7 +65,10 @@ class _Entry(Generic[N]):
 def _prepare(text: str, parse: Callable[[str], N], check: Callable[[N], None]) -> _Entry[N]:
     if text == "":
         return _Entry(None, "The expression can not be empty;")
-    size = len(text.encode("utf-8"))
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate (the engine refuses it before this)
+        return _Entry(None, "The expression contains an unpaired surrogate; not valid UTF-8")
     if size > MAX_EXPRESSION_BYTES:
         return _Entry(
             None,

@@ -84,6 +84,9 @@ class EntityReport:
     keys: tuple[KeyReport, ...]
     example_item: dict[str, Any]
     """The example item in wire shape (AttributeValues)."""
+    example_problem: str | None = None
+    """Why the example item holds only the keys: the entity's own validators rejected
+    the synthesized values (their message), or None."""
 
 
 @dataclass(frozen=True)
@@ -245,16 +248,40 @@ def _entity_values(entity: type[Entity]) -> dict[str, Any]:
     }
 
 
-def _example_item(entity: type[Entity], values: dict[str, Any]) -> dict[str, Any]:
+def _example_item(
+    entity: type[Entity], values: dict[str, Any]
+) -> tuple[dict[str, Any], str | None]:
+    """The example item, and None; or its keys alone, and why the whole item could not be made.
+
+    The synthesized values follow the field types, not the entity's own constraints
+    and validators; when those reject them, the example keeps the keys only and the
+    report says so (see :func:`_example_warnings`), never silently.
+    """
     from singletable.entity import key_item
 
     try:
-        return entity.model_validate(values).to_item()
-    except Exception:  # constraints the synthesized values miss: keys only
+        return entity.model_validate(values).to_item(), None
+    except Exception as error:  # constraints the synthesized values miss: keys only
         model = entity.__singletable__
         item = key_item(model, values, entity.__name__)
         item[model.table.type_attribute] = {"S": model.type_name}
-        return item
+        return item, _problem(error)
+
+
+def _problem(error: Exception) -> str:
+    """A one-paragraph account of a validation failure (pydantic's, or any exception)."""
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        try:
+            parts = [
+                f"{'.'.join(str(p) for p in e.get('loc', ())) or 'the model'}: {e.get('msg')}"
+                for e in errors()
+            ]
+        except Exception:  # not pydantic's errors() after all
+            parts = []
+        if parts:
+            return "; ".join(parts)
+    return f"{type(error).__name__}: {error}".strip()
 
 
 def _entity_report(entity: type[Entity]) -> EntityReport:
@@ -275,7 +302,7 @@ def _entity_report(entity: type[Entity]) -> EntityReport:
         )
         for name, info in entity.model_fields.items()
     )
-    item = _example_item(entity, values)
+    item, problem = _example_item(entity, values)
     keys = []
     for index, (pk, sk) in model.keys.items():
         spec = model.table.spec(index)
@@ -294,7 +321,7 @@ def _entity_report(entity: type[Entity]) -> EntityReport:
                 else None,
             )
         )
-    return EntityReport(entity.__name__, model.type_name, fields, tuple(keys), item)
+    return EntityReport(entity.__name__, model.type_name, fields, tuple(keys), item, problem)
 
 
 def _pattern_values(bound: BoundPattern[Any]) -> dict[str, Any]:
@@ -731,8 +758,23 @@ def build_table(table: Table, collections: Sequence[Collection] = ()) -> TableRe
         tuple(entity_reports),
         tuple(patterns),
         _partitions(entity_reports, table),
-        tuple(_warnings(table, patterns, entity_patterns)),
+        tuple(_warnings(table, patterns, entity_patterns) + _example_warnings(entity_reports)),
     )
+
+
+def _example_warnings(entities: Sequence[EntityReport]) -> list[Warning_]:
+    """One warning per entity whose example item had to be cut down to its keys."""
+    return [
+        Warning_(
+            "example values",
+            entity.name,
+            f"its validators reject the example values the report synthesizes from the "
+            f"field types ({entity.example_problem}), so its example item shows the keys "
+            "only; the item's other attributes are not shown",
+        )
+        for entity in entities
+        if entity.example_problem is not None
+    ]
 
 
 def build_report(tables: Sequence[Table], collections: Sequence[Collection] = ()) -> Report:

@@ -153,21 +153,44 @@ def test_nested_atomic_commits_once_at_the_outermost(path: Path) -> None:
     assert pks == [b"a", b"b", b"c"]
 
 
-def test_a_failing_group_is_rolled_back_and_writes_are_refused(path: Path) -> None:
+def test_a_failing_group_is_rolled_back_on_disk_and_in_memory(path: Path) -> None:
     storage = DurableStorage(path)
     store = storage.create_table("t")
     store.put(b"kept", b"", _item(0), 1)
     with pytest.raises(ZeroDivisionError), storage.atomic():
         store.put(b"a", b"", _item(1), 1)
+        store.put(b"kept", b"", _item(5), 5)
+        store.delete(b"kept", b"")
+        storage.create_table("u")
         _ = 1 / 0
-    # Memory holds the half group, the disk does not: writes are refused until reopened.
+    # Nothing of the half group is left in memory either, and writes go on.
+    assert store.get(b"a", b"") is None
+    assert store.get(b"kept", b"") == _item(0) and store.size_of(b"kept", b"") == 1
+    assert "u" not in storage
+    store.put(b"b", b"", _item(2), 1)
+    storage.close()
+    again = DurableStorage(path)
+    assert sorted(pk for pk, _, _ in again.table("t").scan()) == [b"b", b"kept"]
+    again.close()
+
+
+def test_a_group_that_cannot_be_undone_refuses_writes_until_reopened(path: Path) -> None:
+    storage = DurableStorage(path)
+    store = storage.create_table("t")
+    store.put(b"kept", b"", _item(0), 1)
+
+    def impossible() -> None:
+        raise RuntimeError("cannot undo")
+
+    with pytest.raises(ZeroDivisionError), storage.atomic():
+        store.put(b"a", b"", _item(1), 1)
+        storage.on_rollback(impossible)
+        _ = 1 / 0
     with pytest.raises(DurableStorageError, match="reopen"):
         store.put(b"b", b"", _item(2), 1)
-    assert store.get(b"a", b"") is not None  # reads still work
     storage.close()
     again = DurableStorage(path)
     assert [pk for pk, _, _ in again.table("t").scan()] == [b"kept"]
-    again.table("t").put(b"b", b"", _item(2), 1)
     again.close()
 
 

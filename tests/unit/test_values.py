@@ -13,6 +13,8 @@ from singletable._values import (
     InvalidValue,
     add_numbers,
     canonical_number,
+    check_nested,
+    check_nesting,
     compare_values,
     copy_item,
     item_size,
@@ -203,3 +205,66 @@ def test_the_one_pass_validator_agrees_with_the_general_one(item: dict[str, Any]
     checked, size = validate_item_sized(item)
     assert checked == {name: validate_value(value) for name, value in item.items()}
     assert size == item_size(checked)
+
+
+# --------------------------------------------------------------------------- issue 13
+
+
+@pytest.mark.parametrize(
+    "text", ["\u0661\u0662", "1\u0662", "\uff11", "1_000", "\u00b2", "1e\u0662", "\u0967.5"]
+)
+def test_numbers_with_digits_python_reads_but_dynamodb_does_not(text: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        canonical_number(text)
+    assert caught.value.message.startswith("The parameter cannot be converted to a numeric value")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"S": "\ud800"},
+        {"SS": ["a", "b\udfff"]},
+        {"M": {"\ud800": {"N": "1"}}},
+        {"L": [{"M": {"k": {"S": "x\udc00"}}}]},
+        {"N": "\ud800"},
+        {"B": "\ud800"},
+        {"S": "ok", "unknown\ud800": "x"},
+    ],
+)
+def test_lone_surrogates_are_invalid_values(value: dict[str, Any]) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        validate_value(value, "attr")
+    assert "unpaired surrogate" in caught.value.message
+    with pytest.raises(InvalidValue):
+        validate_item({"attr": value})
+
+
+def test_lone_surrogate_names_are_invalid() -> None:
+    with pytest.raises(InvalidValue, match="unpaired surrogate U\\+D800"):
+        validate_item_sized({"\ud800": {"S": "x"}})
+    # Paired surrogates written as a str of code points are fine (one emoji).
+    assert validate_item({"\U0001f600": {"S": "\U0001f600"}})
+
+
+def test_check_nested_walks_any_depth_without_recursion() -> None:
+    deep: list[Any] = []
+    for _ in range(200_000):
+        deep = [deep]
+    with pytest.raises(InvalidValue, match="Nesting Levels"):
+        check_nested(deep, "x", 100)
+    check_nested({"a": [[["fine", {"b": 1}]]]}, "x", 100)
+    with pytest.raises(InvalidValue, match="a string in x"):
+        check_nested({"a": [["\ud800"]]}, "x", 100)
+    with pytest.raises(InvalidValue, match="a member name in x"):
+        check_nested({"a": {"\udfff": 1}}, "x", 100)
+
+
+def test_check_nesting_counts_lists_and_maps() -> None:
+    value: dict[str, Any] = {"S": "x"}
+    for level in range(40):
+        if level <= 32:  # 32 lists and maps around the leaf are allowed
+            check_nesting([value])
+        else:
+            with pytest.raises(InvalidValue, match="Nesting Levels"):
+                check_nesting([value])
+        value = {"M": {"k": value}} if level % 2 else {"L": [value]}

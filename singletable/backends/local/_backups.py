@@ -97,6 +97,15 @@ class Backups:
         self._sequence: dict[str, int] = {}  # next history number, by history store
         engine.change_listeners.append(self._on_commit)
 
+    def catalog_state(self) -> dict[str, int]:
+        """What a table operation may change here (see ._rollback)."""
+        return dict(self._sequence)
+
+    def restore_catalog_state(self, state: dict[str, int]) -> None:
+        """Go back to a :meth:`catalog_state` (the table operation was rolled back)."""
+        self._sequence.clear()
+        self._sequence.update(state)
+
     # ----------------------------------------------------------------- PITR history
 
     @staticmethod

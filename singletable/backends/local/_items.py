@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from singletable._values import (
     InvalidValue,
     Item,
+    check_nesting,
     item_size,
     validate_item_sized,
     validate_value,
@@ -191,6 +192,8 @@ def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
             base_size = item_size(base)
         try:
             new = update.apply(base) if update is not None else dict(base)
+            if update is not None:  # a value set under a path can nest past 32 levels
+                check_nesting(new.get(name) for name in update.top_level_names)
         except InvalidValue as error:
             # Errors found while applying the update are data-plane errors: bare.
             raise DynamoDBError(error.code, error.message) from None

@@ -29,6 +29,7 @@ __all__ = [
 ]
 
 _TABLE_NAME_RE = re.compile(r"[a-zA-Z0-9_.-]+")
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1  # Java's int
 
 
 def member_name(name: str) -> str:
@@ -109,6 +110,16 @@ class Checks:
         if isinstance(value, bool) or not isinstance(value, int):
             raise DynamoDBError(
                 "SerializationException", f"Unexpected value type in payload for {name}"
+            )
+        if not _INT_MIN <= value <= _INT_MAX:
+            # Every integer member of the API (Limit, Segment, TotalSegments...) is a
+            # 32-bit Integer in DynamoDB's service model: a JSON number outside its range
+            # (2**64, say) fails deserialization before any constraint is checked.
+            # DynamoDB's deserializer reports a string there as "STRING_VALUE cannot be
+            # converted to Integer" (dynamodb-toolbox issue #502); this text follows
+            # that form for a number it cannot narrow (not captured).
+            raise DynamoDBError(
+                "SerializationException", "NUMBER_VALUE cannot be converted to Integer"
             )
         if value < low:
             self.fail(
@@ -257,6 +268,10 @@ def provisioned_throughput(checks: Checks, value: Any, prefix: str = "") -> tupl
         elif isinstance(raw, bool) or not isinstance(raw, int):
             raise DynamoDBError(
                 "SerializationException", f"Unexpected value type in payload for {name}"
+            )
+        elif not -(2**63) <= raw < 2**63:  # capacity units are Longs (see Checks.integer)
+            raise DynamoDBError(
+                "SerializationException", "NUMBER_VALUE cannot be converted to Long"
             )
         else:
             if raw < 1:

@@ -63,6 +63,7 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from singletable._values import Item, item_size, values_equal
@@ -283,6 +284,17 @@ class Stream:
         self._times.append(now)
         self.last_sequence = sequence
         self.trim(now)
+
+    def forget_after(self, sequence: int) -> None:
+        """Drop the records newer than ``sequence`` (a rolled-back commit's)."""
+        while len(self._sequences) > self._start and self._sequences[-1] > sequence:
+            self._sequences.pop()
+            self._records.pop()
+            self._times.pop()
+        if self.last_sequence is not None and self.last_sequence > sequence:
+            self.last_sequence = (
+                self._sequences[-1] if len(self._sequences) > self._start else None
+            )
 
     def trim(self, now: float) -> None:
         """Drop the records older than the retention period (oldest first)."""
@@ -548,6 +560,11 @@ class Streams:
         if not self._active and not self._subscriptions:
             return
         now = self._engine.clock()
+        storage = self._engine.storage
+        if storage.can_fail_commit:  # take the records back if the group fails
+            storage.on_rollback(
+                partial(self._forget, self._last_sequence, len(self._pending), dict(self._active))
+            )
         for change in changes:
             name = change.table.name
             stream = self._active.get(name)
@@ -565,6 +582,33 @@ class Streams:
                 view = subscription.view or (stream.view if stream is not None else None)
                 if view is not None:
                     self._pending.append((subscription, writer.record(view)))
+
+    def catalog_state(self) -> tuple[Any, ...]:
+        """What a table operation may change here (see ._rollback)."""
+        return (
+            dict(self._by_arn),
+            dict(self._active),
+            self._last_sequence,
+            [(stream, stream.disabled_at) for stream in self._by_arn.values()],
+        )
+
+    def restore_catalog_state(self, state: tuple[Any, ...]) -> None:
+        """Go back to a :meth:`catalog_state` (the table operation was rolled back)."""
+        by_arn, active, self._last_sequence, disabled = state
+        self._by_arn.clear()
+        self._by_arn.update(by_arn)
+        self._active.clear()
+        self._active.update(active)
+        for stream, disabled_at in disabled:
+            stream.disabled_at = disabled_at
+
+    def _forget(self, last_sequence: int, pending: int, streams: dict[str, Stream]) -> None:
+        """Drop the records made after ``last_sequence`` (their changes were rolled back)."""
+        for stream in streams.values():
+            stream.forget_after(last_sequence)
+        while len(self._pending) > pending:
+            self._pending.pop()
+        self._last_sequence = last_sequence
 
     @property
     def pending(self) -> bool:

@@ -211,7 +211,7 @@ def _sequence_position(stream: Stream, kind: str, number: str | None) -> int:
     if number is None:
         # Not confirmed against DynamoDB Streams (its text when the number is missing).
         raise validation_error(f"SequenceNumber is required for ShardIteratorType {kind}")
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):  # int() would take any Unicode digit
         raise validation_error(f"Invalid SequenceNumber: {number}")  # not confirmed either
     sequence = int(number)
     if sequence < stream.starting_sequence:

@@ -48,7 +48,14 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from singletable._values import InvalidValue, Item, item_size, validate_item_sized, validate_value
+from singletable._values import (
+    InvalidValue,
+    Item,
+    check_nesting,
+    item_size,
+    validate_item_sized,
+    validate_value,
+)
 from singletable.backends.local._capacity import read_units, write_units
 from singletable.backends.local._exprs import RequestExpressions, invalid_value
 from singletable.backends.local._items import MAX_ITEM_BYTES, find_table
@@ -306,6 +313,7 @@ def _new_state(action: _Action, old: Item | None, old_size: int) -> tuple[Item |
     }
     try:
         new = action.update.apply(base)
+        check_nesting(new.get(name) for name in action.update.top_level_names)
     except InvalidValue as error:
         raise DynamoDBError(error.code, error.message) from None
     except ExpressionError as error:

@@ -36,9 +36,11 @@ Guide "Time to Live (TTL)"), and what this module does about it:
 from __future__ import annotations
 
 import heapq
+import logging
 import threading
 import weakref
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from singletable._values import Item
@@ -51,6 +53,9 @@ if TYPE_CHECKING:
     from singletable.backends.local.engine import LocalEngine
 
 __all__ = ["TimeToLive", "describe_time_to_live", "update_time_to_live"]
+
+log = logging.getLogger("singletable.ttl")
+"""Where background sweep failures are reported (``singletable serve`` shows them)."""
 
 FIVE_YEARS_SECONDS = 5 * 365 * 24 * 3600
 # Deletions per commit (and per hold of the engine lock) during a sweep.
@@ -122,6 +127,12 @@ class _TableExpiries:
         return changes
 
 
+def _untrack(tracked: list[tuple[_TableExpiries, Change]]) -> None:
+    """Track the old items again: their changes were rolled back."""
+    for expiries, change in reversed(tracked):
+        expiries.track(change.pk, change.sk, change.old)
+
+
 class TimeToLive:
     """The TTL of one engine: per-table expiry heaps, sweeps, and the sweeper thread.
 
@@ -137,7 +148,10 @@ class TimeToLive:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.last_error: Exception | None = None
-        """The last exception a background sweep raised (a stream subscriber's, say)."""
+        """The last exception a background sweep raised (a stream subscriber's, a failed
+        commit...), None while none has; see :meth:`LocalEngine.ttl_sweep_error`."""
+        self.failures = 0
+        """How many background sweeps have failed."""
         engine.change_listeners.append(self._on_commit)
         engine.close_hooks.append(self.stop)
         with engine.lock:  # tables a durable storage reopened with TTL on
@@ -151,6 +165,15 @@ class TimeToLive:
         """The TTL attribute of ``table``, or None if TTL is disabled."""
         ttl = table.settings.get("ttl") or {}
         return str(ttl["AttributeName"]) if ttl.get("Enabled") else None
+
+    def catalog_state(self) -> dict[str, _TableExpiries]:
+        """What a table operation may change here (see ._rollback)."""
+        return dict(self._tables)
+
+    def restore_catalog_state(self, state: dict[str, _TableExpiries]) -> None:
+        """Go back to a :meth:`catalog_state` (the table operation was rolled back)."""
+        self._tables.clear()
+        self._tables.update(state)
 
     def _track(self, table: TableDef) -> None:
         attribute = self.attribute(table)
@@ -174,10 +197,15 @@ class TimeToLive:
         """The change listener: keep the expiry heaps of TTL-enabled tables current."""
         if not self._tables:
             return
+        tracked = []
         for change in changes:
             expiries = self._tables.get(change.table.name)
             if expiries is not None and expiries.table is change.table:
                 expiries.track(change.pk, change.sk, change.new)
+                tracked.append((expiries, change))
+        storage = self._engine.storage
+        if tracked and storage.can_fail_commit:  # the old expiries, if the group fails
+            storage.on_rollback(partial(_untrack, tracked))
 
     # ----------------------------------------------------------------- sweeping
 
@@ -228,6 +256,26 @@ class TimeToLive:
         )
         self._thread.start()
 
+    def failed(self, error: Exception) -> None:
+        """Record and log a background sweep's failure (the thread carries on).
+
+        The first failure, and every one whose text differs from the previous, is
+        logged as an error with its traceback; a repeat (a failure every second)
+        only at DEBUG, so that a lasting problem does not flood the log.
+        """
+        previous = self.last_error
+        self.last_error = error
+        self.failures += 1
+        repeated = previous is not None and repr(previous) == repr(error)
+        log.log(
+            logging.DEBUG if repeated else logging.ERROR,
+            "background TTL sweep failed (%d so far): %s: %s",
+            self.failures,
+            type(error).__name__,
+            error,
+            exc_info=None if repeated else error,
+        )
+
     def stop(self) -> None:
         """Stop the sweeper thread (a close hook; runs under the engine lock)."""
         self._stop.set()
@@ -247,7 +295,7 @@ def _sweep_forever(
         try:
             ttl.sweep()
         except Exception as error:  # a subscriber's error must not stop the sweeper
-            ttl.last_error = error
+            ttl.failed(error)
         del ttl
 
 

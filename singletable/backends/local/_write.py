@@ -11,6 +11,10 @@ which applies them as one atomic step:
 
 both inside :meth:`Storage.atomic`, so a durable storage logs the changes and
 whatever the listeners record as one transaction: a crash keeps all of it or none.
+If that transaction fails to commit (disk full, I/O error), everything is taken
+back in memory too (:meth:`Storage.on_rollback`: the stores undo their own writes,
+this module the index entries, each listener what it recorded) and the caller gets
+the storage's error: reads then see exactly what they saw before.
 
 The caller holds ``engine.lock`` for the whole read-check-commit sequence; that
 is what makes conditional writes and transactions linearizable and keeps readers
@@ -21,9 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from singletable._values import Item
+from singletable._values import Item, item_size
 
 if TYPE_CHECKING:
     from singletable.backends.local._schema import TableDef
@@ -69,7 +74,8 @@ def commit(
     effective = [change for change in changes if change.old is not None or change.new is not None]
     if not effective:
         return
-    with engine.storage.atomic():
+    storage = engine.storage
+    with storage.atomic():
         for change in effective:
             table = change.table
             if change.new is None:
@@ -78,7 +84,17 @@ def commit(
                 table.store.put(change.pk, change.sk, change.new, change.size)
             if table.indexes:
                 table.update_indexes(change.pk, change.sk, change.old, change.new, change.size)
+                if storage.can_fail_commit:
+                    storage.on_rollback(partial(_undo_indexes, change))
         # Inside the group: what a listener stores durably (the PITR history) is
         # committed with the change itself, never apart from it.
         for listener in engine.change_listeners:
             listener(effective, identity)
+
+
+def _undo_indexes(change: Change) -> None:
+    """Take a rolled-back change out of its table's indexes (the old entries come back)."""
+    old = change.old
+    change.table.update_indexes(
+        change.pk, change.sk, change.new, old, item_size(old) if old is not None else 0
+    )

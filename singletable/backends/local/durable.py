@@ -76,9 +76,14 @@ Errors
     written by a newer format, or a damaged one raises :class:`DurableStorageError`
     naming the path and the problem; nothing is ever reset or overwritten. If a
     commit fails (disk full, I/O error) or an atomic block raises after writing,
-    memory may no longer match the disk: the storage then refuses further writes
-    (reads keep working) until it is reopened, which reloads the last committed
-    state.
+    nothing of the group stays: SQLite rolls its transaction back, and every change
+    the group made in memory is taken back too (newest first, from the undo entries
+    registered with :meth:`DurableStorage.on_rollback`: item writes, catalog changes,
+    and whatever the engine changed around them), so reads see exactly the state
+    before the group, as they would after a crash and a reopen. The caller gets
+    :class:`DurableStorageError`, and the storage stays usable. Only if taking a
+    change back fails too does the storage refuse further writes (reads keep
+    working) until it is reopened, which reloads the last committed state.
 """
 
 from __future__ import annotations
@@ -89,9 +94,9 @@ import os
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import Any, TypeAlias
 
 from singletable._values import Item
 from singletable.backends.local._sortedlist import DEFAULT_LOAD
@@ -158,8 +163,10 @@ class DurableTableStore(MemoryTableStore):
         if not storage._depth:  # a write of its own: a group of one
             with storage.atomic():
                 return self.put(pk, sk, item, size)
+        old_size = self.size_of(pk, sk)
         old = super().put(pk, sk, item, size)
         storage._record(self._id, pk, sk, item, size)
+        storage._undo.append((self, pk, sk, old, old_size))
         return old
 
     def delete(self, pk: bytes, sk: bytes) -> Item | None:
@@ -168,13 +175,26 @@ class DurableTableStore(MemoryTableStore):
         if not storage._depth:
             with storage.atomic():
                 return self.delete(pk, sk)
+        old_size = self.size_of(pk, sk)
         old = super().delete(pk, sk)
         if old is not None:
             storage._record(self._id, pk, sk, None, 0)
+            storage._undo.append((self, pk, sk, old, old_size))
         return old
+
+    def restore(self, pk: bytes, sk: bytes, item: Item | None, size: int) -> None:
+        """Put back (in memory only) what ``(pk, sk)`` held before a rolled-back write."""
+        if item is None:
+            MemoryTableStore.delete(self, pk, sk)
+        else:
+            MemoryTableStore.put(self, pk, sk, item, size)
 
     def _load_item(self, pk: bytes, sk: bytes, item: Item, size: int) -> None:
         MemoryTableStore.put(self, pk, sk, item, size)
+
+
+# An undo entry (see DurableStorage._undo).
+_Undo: TypeAlias = tuple[DurableTableStore, bytes, bytes, Item | None, int] | Callable[[], None]
 
 
 class DurableStorage(Storage):
@@ -204,6 +224,9 @@ class DurableStorage(Storage):
         self._next_id = 1
         self._depth = 0
         self._pending: dict[tuple[int, bytes, bytes], _Row] = {}
+        # How to take back the current group's changes in memory, oldest first: an
+        # item write (store, pk, sk, old item, old size) or any callable.
+        self._undo: list[_Undo] = []
         self._in_transaction = False
         self._dirty = False  # this group changed memory
         self._broken: str | None = None
@@ -352,6 +375,13 @@ class DurableStorage(Storage):
             if self._depth == 0:
                 self._commit()
 
+    can_fail_commit = True
+
+    def on_rollback(self, undo: Callable[[], None]) -> None:
+        """Have ``undo`` run if the current group fails (see :meth:`Storage.on_rollback`)."""
+        if self._depth:
+            self._undo.append(undo)
+
     def _check_writable(self) -> None:
         if self._closed:
             raise DurableStorageError(self.path, "the storage is closed")
@@ -395,6 +425,7 @@ class DurableStorage(Storage):
 
     def _commit(self) -> None:
         if not self._dirty and not self._in_transaction:
+            self._undo.clear()
             return
         try:
             self._flush_items()
@@ -405,16 +436,29 @@ class DurableStorage(Storage):
         finally:
             self._in_transaction = False
             self._dirty = False
+        self._undo.clear()
 
     def _abort(self, reason: str) -> None:
-        """Roll the open transaction back; memory no longer matches disk if it changed."""
+        """Roll the open transaction back, on disk and in memory (see the module docstring).
+
+        If a change cannot be taken back, memory no longer matches the disk: writes
+        are refused from then on (``reason`` says why) until the database is reopened.
+        """
         self._pending.clear()
         if self._in_transaction:
             with suppress(sqlite3.Error):
                 self._conn.execute("ROLLBACK")
             self._in_transaction = False
-        if self._dirty:
-            self._broken = reason
+        undo, self._undo = self._undo, []
+        try:
+            for entry in reversed(undo):
+                if isinstance(entry, tuple):
+                    store, pk, sk, item, size = entry
+                    store.restore(pk, sk, item, size)
+                else:
+                    entry()
+        except Exception as error:  # memory is now neither before nor after the group
+            self._broken = f"{reason}, and undoing it in memory failed ({error!r})"
         self._dirty = False
 
     # ----------------------------------------------------------------- catalog
@@ -436,7 +480,15 @@ class DurableStorage(Storage):
             self._tables[name] = store
             self._meta[name] = meta
             self._ids[name] = store_id
+            self._undo.append(lambda: self._forget(name, store_id))
         return store
+
+    def _forget(self, name: str, store_id: int) -> None:
+        """Undo the creation of store ``name`` in memory."""
+        self._tables.pop(name, None)
+        self._meta.pop(name, None)
+        self._ids.pop(name, None)
+        self._next_id = min(self._next_id, store_id)
 
     def drop_table(self, name: str) -> None:
         """Delete store ``name`` and its items; KeyError if there is none."""
@@ -445,8 +497,19 @@ class DurableStorage(Storage):
             self._execute("DELETE FROM items WHERE store = ?", (store_id,))
             self._execute("DELETE FROM stores WHERE id = ?", (store_id,))
             self._dirty = True
-            self._tables.pop(name, None)
-            del self._meta[name], self._ids[name]
+            store = self._tables.pop(name, None)
+            meta = self._meta.pop(name)
+            del self._ids[name]
+            self._undo.append(lambda: self._unforget(name, store_id, meta, store))
+
+    def _unforget(
+        self, name: str, store_id: int, meta: dict[str, Any], store: DurableTableStore | None
+    ) -> None:
+        """Undo the drop of store ``name`` in memory."""
+        self._ids[name] = store_id
+        self._meta[name] = meta
+        if store is not None:
+            self._tables[name] = store
 
     def table(self, name: str) -> DurableTableStore:
         """The store ``name`` (its items loaded on first use); KeyError if there is none."""
@@ -486,6 +549,7 @@ class DurableStorage(Storage):
             self._next_id += 1
             self._meta[target] = meta
             self._ids[target] = store_id
+            self._undo.append(lambda: self._forget(target, store_id))
 
     def table_names(self) -> list[str]:
         """Names of all stores, sorted."""
@@ -504,7 +568,9 @@ class DurableStorage(Storage):
             store_id = self._ids[name]
             self._execute("UPDATE stores SET meta = ? WHERE id = ?", (_encode(meta), store_id))
             self._dirty = True
+            previous = self._meta[name]
             self._meta[name] = meta
+            self._undo.append(lambda: self._meta.__setitem__(name, previous))
 
     # ----------------------------------------------------------------- extras
 

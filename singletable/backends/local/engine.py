@@ -39,6 +39,8 @@ from singletable.backends.local import (
     _ttl,
 )
 from singletable.backends.local._encoding import ItemJsonCache, dumps, encode_response
+from singletable.backends.local._request_check import check_request
+from singletable.backends.local._rollback import CATALOG_OPERATIONS, guard_catalog
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local._streams import RecordStream, Streams, Subscription
 from singletable.backends.local._ttl import TimeToLive
@@ -209,6 +211,16 @@ class LocalEngine:
         return self.ttl.sweep()
 
     @property
+    def ttl_sweep_error(self) -> Exception | None:
+        """The last exception a background TTL sweep raised, None if none has.
+
+        The sweeper thread keeps running after a failure (a stream subscriber that
+        raised, a durable commit that failed); each failure is also logged on the
+        ``singletable.ttl`` logger. A sweep run by :meth:`sweep_ttl` raises instead.
+        """
+        return self.ttl.last_error
+
+    @property
     def operations(self) -> frozenset[str]:
         """The names of the operations this engine answers."""
         return frozenset(_OPERATIONS)
@@ -260,15 +272,20 @@ class LocalEngine:
         if not isinstance(request, dict):
             raise DynamoDBError("SerializationException", "Start of list found where not expected")
         try:
-            response = handler(self, request)
+            # Lone surrogates and excessive depth, before anything else (._request_check):
+            # past this point nothing recurses more than about a hundred levels.
+            check_request(operation, request)
+            if operation in CATALOG_OPERATIONS and self.storage.can_fail_commit:
+                # One group, taken back whole (engine state included) if it fails.
+                with self.lock, self.storage.atomic():
+                    guard_catalog(self)
+                    response = handler(self, request)
+            else:
+                response = handler(self, request)
         except DynamoDBError as error:
             if error.request_validation and operation in _ENVELOPED_OPERATIONS:
                 raise in_envelope(error) from None
             raise
-        except RecursionError:
-            raise DynamoDBError(
-                "ValidationException", "Nesting Levels have exceeded supported limits"
-            ) from None
         if self.streams.pending:  # stream subscribers run now: after the write, unlocked
             self.streams.deliver()
         return response

@@ -38,6 +38,10 @@ class DynamoDBError(Exception):
     the operations that use it (set at the raising site, never read from the text)."""
 
     def __init__(self, code: str, message: str, **extra: Any) -> None:
+        if not message.isascii():
+            # A message quoting a request string that holds a lone surrogate shows it
+            # escaped (\ud800): it stays printable and encodable (see ._request_check).
+            message = message.encode("utf-8", "backslashreplace").decode("utf-8")
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -171,6 +171,19 @@ class Storage(ABC):
         record, so a crash keeps all of it or none.
         """
         return nullcontext()
+
+    can_fail_commit = False
+    """Whether an atomic group can fail at its end, after its writes were made in memory
+    (a durable storage's commit: disk full, I/O error). The engine only prepares
+    rollbacks (:meth:`on_rollback`) that are costly to prepare when it can."""
+
+    def on_rollback(self, undo: Callable[[], None]) -> None:  # noqa: B027 - optional hook
+        """Have ``undo`` run if the current atomic group fails instead of committing.
+
+        Whoever changes in-memory state inside a group registers how to take the
+        change back; a failed group runs them newest first, so memory is left exactly
+        as before the group, as the disk is. In memory a group cannot fail: nothing to do.
+        """
 
     def close(self) -> None:  # noqa: B027 - an optional hook, empty by default
         """Release files and other resources (nothing to do in memory)."""
