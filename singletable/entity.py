@@ -324,9 +324,11 @@ def key_item(
     owner: str,
     *,
     indexes: tuple[str | None, ...] | None = None,
+    plain: bool = False,
 ) -> Item:
     """The key attributes of the table and of every index the values fill in
-    (only of ``indexes``, when given; None in it is the table)."""
+    (only of ``indexes``, when given; None in it is the table). Key attributes that
+    are fields themselves are left to the fields, unless ``plain``."""
     item: Item = {}
     cache: dict[tuple[str, str], str] = {}  # a slot rendered once, even if several keys use it
     for index, (pk, sk) in model.keys.items():
@@ -343,7 +345,7 @@ def key_item(
         for attribute, template in templates:
             if index is not None and spec.local and attribute == spec.pk:
                 continue  # a local index shares the table's partition key
-            if template.plain:  # the field is the attribute: written as a field
+            if template.plain and not plain:  # the field is the attribute: a field writes it
                 if index is None and values.get(template.fields[0]) is None:
                     raise InvalidValueError(
                         f"{owner}: key field {template.fields[0]!r} has no value"

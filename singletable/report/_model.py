@@ -263,7 +263,7 @@ def _example_item(
         return entity.model_validate(values).to_item(), None
     except Exception as error:  # constraints the synthesized values miss: keys only
         model = entity.__singletable__
-        item = key_item(model, values, entity.__name__)
+        item = key_item(model, values, entity.__name__, plain=True)
         item[model.table.type_attribute] = {"S": model.type_name}
         return item, _problem(error)
 
