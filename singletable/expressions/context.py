@@ -34,6 +34,7 @@ from singletable.expressions.validate import (
     check_paths_disjoint,
     check_update,
     condition_paths,
+    deep_expression_detail,
     static_condition,
     static_projection,
     static_update,
@@ -76,6 +77,8 @@ def _prepare(text: str, parse: Callable[[str], N], check: Callable[[N], None]) -
         check(node)
     except DetailError as error:
         return _Entry(None, error.detail)
+    except RecursionError:  # nested deeper than the parser recurses: see the helper
+        return _Entry(None, deep_expression_detail(text))
     return _Entry(node, None)
 
 
@@ -141,9 +144,12 @@ class Update:
         self._bound = bound
         self.top_level_names: frozenset[str] = bound.top_level_names
 
-    def apply(self, item: Item) -> Item:
-        """The updated copy of ``item``; raises :class:`ExpressionError` at runtime errors."""
-        return self._bound.apply(item)
+    def apply(self, item: Item, *, new_item: bool = False) -> Item:
+        """The updated copy of ``item``; raises :class:`ExpressionError` at runtime errors.
+
+        ``new_item``: the item does not exist yet and ``item`` holds only its key.
+        """
+        return self._bound.apply(item, new_item=new_item)
 
     def updated_attributes(self, item: Item) -> Item:
         """The parts of ``item`` at the paths this update writes (ReturnValues UPDATED_*)."""

@@ -10,9 +10,11 @@ Rules (Developer Guide, "Using update expressions in DynamoDB"):
   limits (38 digits, magnitude range).
 * Setting a nested path needs its parent to exist with the right type; a list
   index past the end appends.
-* REMOVE of list elements shifts later elements down; several indexes of one list
-  are all taken against the original list (they are applied highest first).
-  Removing something that does not exist does nothing.
+* REMOVE of a nested path needs its parent to exist with the right type, as SET
+  does (unless the whole item is new). REMOVE of list elements shifts later
+  elements down; several indexes of one list are all taken against the original
+  list (they are applied highest first). Removing something that does not exist
+  (under an existing parent) does nothing.
 * ADD creates a missing number (starting from 0) or set; DELETE removes members of
   a set and removes the attribute when the set becomes empty.
 
@@ -81,8 +83,15 @@ class BoundUpdate:
         paths += [p for p, _ in self.adds] + [p for p, _ in self.deletes]
         return frozenset(str(path[0]) for path in paths)
 
-    def apply(self, item: Item) -> Item:
-        """The updated copy of ``item`` (which is left untouched)."""
+    def apply(self, item: Item, *, new_item: bool = False) -> Item:
+        """The updated copy of ``item`` (which is left untouched).
+
+        ``new_item``: the item does not exist yet (``item`` holds just its key);
+        REMOVE of a nested path then does nothing instead of requiring its parent.
+        """
+        if not new_item:
+            for path in self.removes:
+                _check_remove_path(item, path)
         computed = [(path, copy_value(fn(item))) for path, fn in self.sets]
         # Copy on write: the new item shares every value the update does not touch;
         # containers on a modified path are copied first (see _own).
@@ -241,6 +250,25 @@ def _set_at(item: Item, path: ResolvedPath, value: AttributeValue) -> None:
     if fields is None:
         raise ExpressionError(INVALID_PATH)
     fields[last] = value
+
+
+def _check_remove_path(item: Item, path: ResolvedPath) -> None:
+    """REMOVE of a nested path needs its parent, a map (``.name``) or a list (``[i]``).
+
+    As SET does; the element itself may be missing (``REMOVE a[17]`` past the end
+    does nothing). DynamoDB skips the check only when the whole item is missing
+    (scylladb's alternator suite, test_update_expression.py, run against DynamoDB:
+    test_nested_attribute_update_bad_path_dot/_array).
+    """
+    value: AttributeValue | None = item.get(str(path[0]))
+    for step in path[1:]:
+        container = None if value is None else value.get("L" if isinstance(step, int) else "M")
+        if container is None:
+            raise ExpressionError(INVALID_PATH)
+        if isinstance(step, int):
+            value = container[step] if step < len(container) else None
+        else:
+            value = container.get(step)
 
 
 def _remove_at(item: Item, path: ResolvedPath) -> None:

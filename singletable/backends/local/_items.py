@@ -181,7 +181,7 @@ def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
             base = {name: validate_value(key[name], name) for name in table.key_names}
             base_size = item_size(base)
         try:
-            new = update.apply(base) if update is not None else dict(base)
+            new = update.apply(base, new_item=old is None) if update is not None else dict(base)
         except InvalidValue as error:
             # Errors found while applying the update are data-plane errors: bare.
             raise DynamoDBError(error.code, error.message) from None

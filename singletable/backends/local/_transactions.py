@@ -303,7 +303,7 @@ def _new_state(action: _Action, old: Item | None, old_size: int) -> tuple[Item |
     }
     assert action.update is not None
     try:
-        new = action.update.apply(base)
+        new = action.update.apply(base, new_item=old is None)
     except InvalidValue as error:
         raise DynamoDBError(error.code, error.message) from None
     except ExpressionError as error:
