@@ -88,6 +88,7 @@ class RequestExpressions:
         self.legacy = reject_unknown_mix(request)
         texts: dict[str, Any]
         if self.legacy:
+            _legacy.check_conditional_operator(request)
             translation = _legacy.Translation()
             operator = request.get("ConditionalOperator")
             texts = {
