@@ -32,6 +32,7 @@ from decimal import Context, Decimal, InvalidOperation
 from typing import Any, TypeAlias
 
 __all__ = [
+    "NESTING_MESSAGE",
     "SCALAR_TYPES",
     "AttributeValue",
     "InvalidValue",
@@ -63,6 +64,12 @@ SCALAR_TYPES = frozenset({"S", "N", "B"})
 _TYPE_SET = frozenset(TYPES)
 
 MAX_DIGITS = 38
+# DynamoDB's full text for an item nested deeper than 32 levels (as observed against
+# DynamoDB; the TransactionCanceledException documentation quotes its first sentence).
+NESTING_MESSAGE = (
+    "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels "
+    "beyond supported limit"
+)
 MAX_ADJUSTED_EXPONENT = 125  # largest magnitude 9.99...E+125
 MIN_ADJUSTED_EXPONENT = -130  # smallest magnitude 1E-130
 
@@ -281,7 +288,7 @@ def validate_value(value: Any, path: str = "", depth: int = 0) -> AttributeValue
         return {"NULL": True}
     if kind in ("L", "M"):
         if depth >= MAX_NESTING:
-            raise InvalidValue("Nesting Levels have exceeded supported limits")
+            raise InvalidValue(NESTING_MESSAGE)
         if kind == "L":
             if type(raw) is not list:
                 raise _serialization(raw, "List")

@@ -26,7 +26,7 @@ from singletable.expressions.evaluate import Env, PredicateFn, compile_condition
 from singletable.expressions.keycondition import KeyCondition, analyze_key_condition
 from singletable.expressions.nodes import ConditionNode, ProjectionExpression, UpdateExpression
 from singletable.expressions.parser import parse_condition, parse_projection, parse_update
-from singletable.expressions.update import BoundUpdate, bind_update
+from singletable.expressions.update import INCORRECT_DATA_TYPE, BoundUpdate, bind_update
 from singletable.expressions.validate import (
     Binder,
     ResolvedPath,
@@ -138,10 +138,11 @@ class Condition:
 class Update:
     """A bound update expression."""
 
-    __slots__ = ("_bound", "top_level_names")
+    __slots__ = ("_bound", "_type_mismatch", "top_level_names")
 
-    def __init__(self, bound: BoundUpdate) -> None:
+    def __init__(self, bound: BoundUpdate, type_mismatch: str | None = None) -> None:
         self._bound = bound
+        self._type_mismatch = type_mismatch
         self.top_level_names: frozenset[str] = bound.top_level_names
 
     def apply(self, item: Item, *, new_item: bool = False) -> Item:
@@ -149,7 +150,14 @@ class Update:
 
         ``new_item``: the item does not exist yet and ``item`` holds only its key.
         """
-        return self._bound.apply(item, new_item=new_item)
+        if self._type_mismatch is None:
+            return self._bound.apply(item, new_item=new_item)
+        try:
+            return self._bound.apply(item, new_item=new_item)
+        except ExpressionError as error:
+            if error.message != INCORRECT_DATA_TYPE:
+                raise
+            raise ExpressionError(self._type_mismatch) from None
 
     def updated_attributes(self, item: Item) -> Item:
         """The parts of ``item`` at the paths this update writes (ReturnValues UPDATED_*)."""
@@ -275,11 +283,19 @@ class ExpressionContext:
             raise invalid(parameter, error.detail) from None
         return analyze_key_condition(node, binder, hash_keys, range_keys)
 
-    def update(self, text: str) -> Update:
-        """Bind an UpdateExpression."""
-        return self.update_node(_node(_update_entry(text), "UpdateExpression"), checked=True)
+    def update(self, text: str, *, type_mismatch: str | None = None) -> Update:
+        """Bind an UpdateExpression.
 
-    def update_node(self, node: UpdateExpression, checked: bool = False) -> Update:
+        ``type_mismatch``: the message that replaces "An operand in the update
+        expression has an incorrect data type" when the update is applied (legacy
+        AttributeUpdates words it differently).
+        """
+        node = _node(_update_entry(text), "UpdateExpression")
+        return self.update_node(node, checked=True, type_mismatch=type_mismatch)
+
+    def update_node(
+        self, node: UpdateExpression, checked: bool = False, type_mismatch: str | None = None
+    ) -> Update:
         """Bind an update expression built as an AST."""
         binder = self._binder()
         try:
@@ -288,7 +304,7 @@ class ExpressionContext:
             paths = check_update(node, binder)
         except DetailError as error:
             raise invalid("UpdateExpression", error.detail) from None
-        return Update(bind_update(node, paths, binder))
+        return Update(bind_update(node, paths, binder), type_mismatch)
 
     def projection(self, text: str) -> Projection:
         """Bind a ProjectionExpression."""

@@ -25,8 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, localcontext
 
 from singletable._values import (
+    MAX_ADJUSTED_EXPONENT,
+    MIN_ADJUSTED_EXPONENT,
     AttributeValue,
     InvalidValue,
     Item,
@@ -62,6 +65,12 @@ __all__ = [
 MISSING_ATTRIBUTE = "The provided expression refers to an attribute that does not exist in the item"
 INCORRECT_DATA_TYPE = "An operand in the update expression has an incorrect data type"
 INVALID_PATH = "The document path provided in the update expression is invalid for update"
+OVERFLOW = (
+    "Number overflow. Attempting to store a number with magnitude larger than supported range"
+)
+UNDERFLOW = (
+    "Number underflow. Attempting to store a number with magnitude smaller than supported range"
+)
 
 ValueFn = Callable[[Item], AttributeValue]
 _SETS = ("SS", "NS", "BS")
@@ -178,7 +187,27 @@ def _arithmetic(
     try:
         return {"N": combine(left["N"], right["N"])}
     except InvalidValue as error:
-        raise ExpressionError(error.message) from None
+        raise ExpressionError(_range_message(combine, left["N"], right["N"], error)) from None
+
+
+def _range_message(
+    combine: Callable[[str, str], str], left: str, right: str, error: InvalidValue
+) -> str:
+    """The error of a result out of DynamoDB's number limits, magnitude first.
+
+    A result both too large and too long (``9.99..9E+125 + 9E+125``) is reported as
+    the overflow it is, as DynamoDB checks a number's magnitude before its digits
+    (dynalite's recorded order, ``checkNum``).
+    """
+    with localcontext() as context:
+        context.prec = 400  # exact for any two numbers within DynamoDB's limits
+        a, b = Decimal(left), Decimal(right)
+        result = a + b if combine is add_numbers else a - b
+    if result != 0 and result.adjusted() > MAX_ADJUSTED_EXPONENT:
+        return OVERFLOW
+    if result != 0 and result.adjusted() < MIN_ADJUSTED_EXPONENT:
+        return UNDERFLOW
+    return error.message
 
 
 def _list_append(left: AttributeValue, right: AttributeValue) -> AttributeValue:

@@ -163,3 +163,39 @@ def test_operator_count_is_reported_as_the_first_one_over_the_limit() -> None:
 
 def test_deep_but_valid_expression_still_works() -> None:
     _condition("NOT (" * 100 + "a < :n" + ")" * 100)
+
+
+# The largest list index DynamoDB parses is 4294967294 (floci-io/floci#3073 measured
+# a[4294967295] refused, a[2000000000] taken; scylladb/scylladb#25947 the message).
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("projection", "a[4294967295]"),
+        ("projection", "a.b[99999999999999]"),
+        ("condition", "a[4294967295] = :s"),
+        ("update", "SET a[4294967295] = :s"),
+    ],
+)
+def test_list_index_beyond_the_allowed_range(kind: str, text: str) -> None:
+    ctx = ExpressionContext(None, {":s": {"S": "x"}} if ":s" in text else None)
+    parameter = {
+        "projection": "ProjectionExpression",
+        "condition": "ConditionExpression",
+        "update": "UpdateExpression",
+    }[kind]
+    index = text[text.index("[") + 1 : text.index("]")]
+    with pytest.raises(ExpressionError) as caught:
+        if kind == "projection":
+            ctx.projection(text)
+        elif kind == "condition":
+            ctx.condition(text, parameter)
+        else:
+            ctx.update(text)
+    assert caught.value.message == (
+        f"Invalid {parameter}: List index is not within the allowable range; index: [{index}]"
+    )
+
+
+def test_the_largest_list_index_is_accepted() -> None:
+    ExpressionContext(None, None).projection("a[4294967294]")
+    ExpressionContext(None, {":s": {"S": "x"}}).update("SET a[2000000000] = :s")

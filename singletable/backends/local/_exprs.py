@@ -16,7 +16,11 @@ from typing import Any, TypeVar
 
 from singletable._values import AttributeValue, InvalidValue, validate_value
 from singletable.backends.local import _legacy
-from singletable.backends.local._params import EXPRESSION_RELATED, reject_unknown_mix
+from singletable.backends.local._params import (
+    EXPRESSION_RELATED,
+    check_attribute_names,
+    reject_unknown_mix,
+)
 from singletable.backends.local.errors import DynamoDBError, validation_error
 from singletable.expressions import (
     Condition,
@@ -67,6 +71,7 @@ def _names(raw: Any) -> dict[str, str] | None:
         return None
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
         raise DynamoDBError("SerializationException", "Unexpected value type in payload")
+    check_attribute_names(raw.values())
     return raw
 
 
@@ -148,7 +153,14 @@ class RequestExpressions:
     def update(self) -> Update | None:
         """UpdateExpression, or AttributeUpdates."""
         text = self._text("UpdateExpression")
-        return None if text is None else _bind(text, lambda: self.context.update(text))
+        # AttributeUpdates' ADD/DELETE of another type than the attribute's is worded
+        # as DynamoDB words it for the legacy form (dynalite's recorded tests).
+        mismatch = "Type mismatch for attribute to update" if self.legacy else None
+        return (
+            None
+            if text is None
+            else _bind(text, lambda: self.context.update(text, type_mismatch=mismatch))
+        )
 
     def key_condition(self, hash_keys: Sequence[str], range_keys: Sequence[str]) -> KeyCondition:
         """KeyConditionExpression, or KeyConditions; one of them is required."""

@@ -21,7 +21,11 @@ from singletable._values import (
 )
 from singletable.backends.local._capacity import consumed, read_units, write_units
 from singletable.backends.local._exprs import RequestExpressions, invalid_value
-from singletable.backends.local._params import Checks
+from singletable.backends.local._params import (
+    MAX_ATTRIBUTE_NAME_BYTES,
+    Checks,
+    check_attribute_names,
+)
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local._write import Change, commit
 from singletable.backends.local.errors import DynamoDBError, validation_error
@@ -105,6 +109,8 @@ def prepare_item(table: TableDef, raw_item: Any) -> tuple[bytes, bytes, Item, in
         item, size = validate_item_sized(raw_item)
     except InvalidValue as error:
         raise invalid_value(error) from None
+    if size > MAX_ATTRIBUTE_NAME_BYTES:  # only then can a name be too long
+        check_attribute_names(item)
     pk, sk = table.key_from_item(item)
     if size > MAX_ITEM_BYTES:
         raise validation_error("Item size has exceeded the maximum allowed size")

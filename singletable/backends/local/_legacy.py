@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from singletable._values import AttributeValue, InvalidValue, compare_values, validate_value
+from singletable.backends.local._params import check_attribute_names
 from singletable.backends.local.errors import DynamoDBError, validation_error
 
 __all__ = ["Translation", "check_conditional_operator"]
@@ -66,6 +67,7 @@ class Translation:
         self.values: dict[str, AttributeValue] = {}
 
     def _name(self, attribute: str) -> str:
+        check_attribute_names((attribute,))
         placeholder = f"#l{len(self.names)}"
         self.names[placeholder] = attribute
         return placeholder

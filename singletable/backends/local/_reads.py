@@ -29,7 +29,7 @@ from singletable.backends.local._params import Checks
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local.errors import DynamoDBError, validation_error
 from singletable.backends.local.keycodec import prefix_bounds
-from singletable.backends.local.storage import TableStore
+from singletable.backends.local.storage import TableStore, scan_hash, segment_bounds
 from singletable.expressions import Condition, KeyCondition, Projection
 
 if TYPE_CHECKING:
@@ -164,8 +164,21 @@ class _ReadRequest:
                 f"The provided starting key is invalid: {error.message}"
             ) from None
 
-    def page(self, rows: Iterator[tuple[bytes, bytes, Item]]) -> dict[str, Any]:
-        """Read one page from ``rows`` and build the response."""
+    def page(
+        self,
+        rows: Iterator[tuple[bytes, bytes, Item]],
+        scan_range: tuple[bytes, bytes | None] | None = None,
+    ) -> dict[str, Any]:
+        """Read one page from ``rows`` and build the response.
+
+        ``scan_range``: for a Scan, the scan positions ``[start, end)`` the page may
+        cover (its segment, from its start key); capacity is then counted per
+        partition the page reads (see :func:`_scan_units`).
+        """
+        per_partition: dict[int, int] | None = None if scan_range is None else {}
+        partitions = _scan_partitions(self.table, self.index)
+        last_pk: bytes | None = None
+        bucket = 0
         limit = self.limit
         filter_ = self.filter
         projection = self.projection
@@ -179,12 +192,17 @@ class _ReadRequest:
         table = self.table
         for pk, sk, item in rows:
             scanned += 1
-            size += size_of(pk, sk)
+            read = size_of(pk, sk)
             if fetch:
                 # LSI: the table item (its read is charged too).
                 table_key = table.key_from_item(item)
                 item = table.store.get(*table_key) or item
-                size += table.store.size_of(*table_key)
+                read += table.store.size_of(*table_key)
+            size += read
+            if per_partition is not None:
+                if pk != last_pk:
+                    last_pk, bucket = pk, _partition_of(scan_hash(pk), partitions)
+                per_partition[bucket] = per_partition.get(bucket, 0) + read
             if filter_ is None or filter_.matches(item):
                 if not counting:
                     items.append(projection.apply(item) if projection is not None else item)
@@ -202,10 +220,27 @@ class _ReadRequest:
             else:
                 response["LastEvaluatedKey"] = {n: last[n] for n in self.index.all_key_names}
         index = self.index
+        if per_partition is None or scan_range is None:
+            units = read_units(size, self.consistent)
+        else:
+            start, end = scan_range
+            first = _partition_of(start, partitions)
+            if last is not None and last_pk is not None:
+                final = bucket  # the page ended in this partition
+            elif end is None:
+                final = partitions - 1
+            else:  # the segment ends before ``end``
+                final = _partition_of(
+                    (int.from_bytes(end, "big") - 1).to_bytes(8, "big"), partitions
+                )
+            units = sum(
+                read_units(per_partition.get(b, 0), self.consistent)
+                for b in range(first, max(first, final) + 1)
+            )
         capacity = consumed(
             self.capacity_mode,
             self.table.name,
-            read_units(size, self.consistent),
+            units,
             index=None if index is None else index.name,
             local=index is not None and not index.is_global,
         )
@@ -319,6 +354,50 @@ def scan(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
         )
     read.finish(read.expressions.filter())
     after = read.start_key()
+    if after is not None and total > 1:
+        # The resume point must lie in this segment (dynalite's recorded text).
+        lo, hi = segment_bounds(segment, total)
+        position = scan_hash(after[0])
+        if position < lo or (hi is not None and position >= hi):
+            raise validation_error(
+                "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use "
+                f"ExclusiveStartKey with correct Segment. TotalSegments: {total} "
+                f"Segment: {segment}"
+            )
+    lo, hi = segment_bounds(segment, total)
+    start = lo if after is None else max(lo, scan_hash(after[0]))
     with engine.lock:
         rows = read.store.scan(segment=segment, total_segments=total, after=after)
-        return read.page(rows)
+        return read.page(rows, (start, hi))
+
+
+# On-demand tables start with four partitions: a Scan of a table holding one small
+# item reports 2 read units eventually consistent, 4 strongly consistent, not 0.5/1
+# (scylladb's alternator test_returnconsumedcapacity.py, test_scan_consumed_capacity,
+# run against DynamoDB; stackoverflow.com/questions/70121087). A provisioned table
+# has the partitions its throughput needs (Developer Guide, "Partitions and data
+# distribution": one per 3,000 read or 1,000 write units).
+_ON_DEMAND_PARTITIONS = 4
+
+
+def _scan_partitions(table: TableDef, index: IndexDef | None) -> int:
+    """How many partitions a Scan of ``table`` (or of its ``index``) reads.
+
+    An LSI lives in its table's partitions; a GSI's partitioning is not documented
+    nor captured, so a GSI Scan is charged as one partition (its rounded total).
+    """
+    if index is not None and index.is_global:
+        return 1
+    if table.billing_mode == "PAY_PER_REQUEST":
+        return _ON_DEMAND_PARTITIONS
+    return max(1, -(-(table.read_units * 1000 + table.write_units * 3000) // 3_000_000))
+
+
+def _partition_of(position: bytes, partitions: int) -> int:
+    """The partition a scan position (an 8-byte hash) falls in.
+
+    A Scan page is charged, per partition it reads, the bytes read there rounded up
+    to 4 KB (at least one block): every partition from its start to where it stops,
+    including partitions without items.
+    """
+    return (int.from_bytes(position[:8], "big") * partitions) >> 64

@@ -435,6 +435,12 @@ def transact_write_items(engine: LocalEngine, request: dict[str, Any]) -> dict[s
         changes: list[Change] = []
         units: dict[str, float] = {}
         for action in actions:
+            if reasons and reasons[-1]["Code"] == "ValidationError":
+                # DynamoDB stops at an action that fails validation: the actions after
+                # it are not evaluated and report "None" (paritysuite's capture,
+                # tests/tier3/error-messages/transactWriteItems.test.ts).
+                reasons.append({"Code": "None"})
+                continue
             reason, change, cost = _evaluate(action)
             reasons.append(reason or {"Code": "None"})
             if change is not None:

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from singletable._values import NESTING_MESSAGE
 from singletable.backends.local import (
     _backups,
     _batch,
@@ -252,9 +253,7 @@ class LocalEngine:
                 raise in_envelope(error) from None
             raise
         except RecursionError:
-            raise DynamoDBError(
-                "ValidationException", "Nesting Levels have exceeded supported limits"
-            ) from None
+            raise DynamoDBError("ValidationException", NESTING_MESSAGE) from None
         if self.streams.pending:  # stream subscribers run now: after the write, unlocked
             self.streams.deliver()
         return response
