@@ -5,7 +5,8 @@ after the read and do not extend the page) or the items read add up to 1 MB;
 the item that crosses 1 MB is the last one of the page (API Reference, Query:
 "Limit" and "the 1 MB limit"). ``LastEvaluatedKey`` is returned whenever the
 page stopped early for either reason, even if no item follows, as DynamoDB does.
-Capacity is the sum of the sizes of the items read, rounded up to 4 KB once.
+Capacity is the sum of the sizes of the items read, rounded up to 4 KB once; a
+Scan rounds per partition it reads (see :func:`_partition_of`).
 """
 
 from __future__ import annotations
@@ -173,12 +174,13 @@ class _ReadRequest:
 
         ``scan_range``: for a Scan, the scan positions ``[start, end)`` the page may
         cover (its segment, from its start key); capacity is then counted per
-        partition the page reads (see :func:`_scan_units`).
+        partition the page reads (see :func:`_scan_page_units`).
         """
-        per_partition: dict[int, int] | None = None if scan_range is None else {}
-        partitions = _scan_partitions(self.table, self.index)
+        # For a Scan: each partition key read, in scan order, with the bytes read before it.
+        scanning = scan_range is not None
+        pks: list[bytes] = []
+        starts: list[int] = []
         last_pk: bytes | None = None
-        bucket = 0
         limit = self.limit
         filter_ = self.filter
         projection = self.projection
@@ -198,11 +200,11 @@ class _ReadRequest:
                 table_key = table.key_from_item(item)
                 item = table.store.get(*table_key) or item
                 read += table.store.size_of(*table_key)
+            if scanning and pk != last_pk:
+                last_pk = pk
+                pks.append(pk)
+                starts.append(size)
             size += read
-            if per_partition is not None:
-                if pk != last_pk:
-                    last_pk, bucket = pk, _partition_of(scan_hash(pk), partitions)
-                per_partition[bucket] = per_partition.get(bucket, 0) + read
             if filter_ is None or filter_.matches(item):
                 if not counting:
                     items.append(projection.apply(item) if projection is not None else item)
@@ -220,22 +222,14 @@ class _ReadRequest:
             else:
                 response["LastEvaluatedKey"] = {n: last[n] for n in self.index.all_key_names}
         index = self.index
-        if per_partition is None or scan_range is None:
+        if scan_range is None:
             units = read_units(size, self.consistent)
         else:
-            start, end = scan_range
-            first = _partition_of(start, partitions)
-            if last is not None and last_pk is not None:
-                final = bucket  # the page ended in this partition
-            elif end is None:
-                final = partitions - 1
-            else:  # the segment ends before ``end``
-                final = _partition_of(
-                    (int.from_bytes(end, "big") - 1).to_bytes(8, "big"), partitions
-                )
-            units = sum(
-                read_units(per_partition.get(b, 0), self.consistent)
-                for b in range(first, max(first, final) + 1)
+            partitions = _scan_partitions(self.table, self.index)
+            per_partition = _bytes_per_partition(pks, starts, size, partitions)
+            stopped_in = None if last is None else _partition_of(scan_hash(pks[-1]), partitions)
+            units = _scan_page_units(
+                per_partition, partitions, scan_range, stopped_in, self.consistent
             )
         capacity = consumed(
             self.capacity_mode,
@@ -391,6 +385,63 @@ def _scan_partitions(table: TableDef, index: IndexDef | None) -> int:
     if table.billing_mode == "PAY_PER_REQUEST":
         return _ON_DEMAND_PARTITIONS
     return max(1, -(-(table.read_units * 1000 + table.write_units * 3000) // 3_000_000))
+
+
+def _scan_page_units(
+    per_partition: dict[int, int],
+    partitions: int,
+    scan_range: tuple[bytes, bytes | None],
+    stopped_in: int | None,
+    consistent: bool,
+) -> float:
+    """Read units of a Scan page that read ``per_partition`` bytes.
+
+    The page read every partition from the start of ``scan_range`` to the one it
+    stopped in (``stopped_in``), or to the end of the range when it did not stop
+    early, including partitions without items.
+    """
+    start, end = scan_range
+    first = _partition_of(start, partitions)
+    if stopped_in is not None:
+        final = stopped_in
+    elif end is None:
+        final = partitions - 1
+    else:  # ``end`` is exclusive
+        final = _partition_of((int.from_bytes(end, "big") - 1).to_bytes(8, "big"), partitions)
+    return sum(
+        read_units(per_partition.get(bucket, 0), consistent)
+        for bucket in range(first, max(first, final) + 1)
+    )
+
+
+def _bytes_per_partition(
+    pks: list[bytes], starts: list[int], total: int, partitions: int
+) -> dict[int, int]:
+    """Bytes a Scan page read in each partition.
+
+    ``pks`` are the partition keys read, in scan order (by hash, so each partition
+    is one run of them), ``starts[i]`` the bytes read before ``pks[i]``, ``total``
+    all the bytes read. A partition's run is found by binary search: a few hashes
+    per partition rather than one per key.
+    """
+    out: dict[int, int] = {}
+    position, count = 0, len(pks)
+    while position < count:
+        bucket = _partition_of(scan_hash(pks[position]), partitions)
+        end = count
+        if bucket < partitions - 1:
+            boundary = -(-((bucket + 1) << 64) // partitions)  # first hash of the next one
+            lo = position + 1
+            while lo < end:
+                middle = (lo + end) // 2
+                if int.from_bytes(scan_hash(pks[middle]), "big") >= boundary:
+                    end = middle
+                else:
+                    lo = middle + 1
+        read = (starts[end] if end < count else total) - starts[position]
+        out[bucket] = out.get(bucket, 0) + read
+        position = end
+    return out
 
 
 def _partition_of(position: bytes, partitions: int) -> int:
