@@ -242,6 +242,38 @@ def test_conditional_operator_needs_conditions(
 
 
 @pytest.mark.moto_differs("legacy-validation")
+def test_conditional_operator_needs_two_conditions(ddb: Any, item: None) -> None:
+    # The DAX client's request validator (Amazon's, mirroring DynamoDB) refuses one.
+    with raises(
+        "ValidationException",
+        "ConditionalOperator can only be used when Filter or Expected has two or more elements",
+    ):
+        ddb.scan(
+            TableName="tbl",
+            ScanFilter={"n": {"ComparisonOperator": "NOT_NULL"}},
+            ConditionalOperator="AND",
+        )
+    page = ddb.scan(
+        TableName="tbl",
+        ScanFilter={
+            "n": {"ComparisonOperator": "NOT_NULL"},
+            "t": {"ComparisonOperator": "NULL"},
+        },
+        ConditionalOperator="OR",
+    )
+    assert page["Count"] == 1
+
+
+@pytest.mark.moto_differs("legacy-validation")
+def test_an_empty_expected_entry_says_exists_is_null(ddb: Any, item: None) -> None:
+    with raises(
+        "ValidationException",
+        INVALID + "Value must be provided when Exists is null for Attribute: n",
+    ):
+        ddb.delete_item(TableName="tbl", Key=KEY, Expected={"n": {}})
+
+
+@pytest.mark.moto_differs("legacy-validation")
 def test_empty_attributes_to_get_is_refused(raw: Any, item: None) -> None:
     with raises(
         "ValidationException",

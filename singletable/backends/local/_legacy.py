@@ -141,7 +141,11 @@ class Translation:
                 )
             return f"attribute_not_exists({self._name(attribute)})"
         if value is None:
-            raise _invalid(f"Value must be provided when Exists is true for Attribute: {attribute}")
+            # An entry with neither Exists nor Value says "null" (dynalite's recorded text).
+            shown = "true" if condition.get("Exists") is not None else "null"
+            raise _invalid(
+                f"Value must be provided when Exists is {shown} for Attribute: {attribute}"
+            )
         return f"{self._name(attribute)} = {self._value(value)}"
 
     def key_conditions(self, spec: Any) -> str | None:
