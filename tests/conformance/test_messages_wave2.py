@@ -150,6 +150,18 @@ def test_attribute_names_over_65535_bytes_are_refused(db: Backend, ddb: Any, tab
         ddb.update_item(
             TableName="tbl", Key=KEY, AttributeUpdates={long + "n": {"Value": {"S": "v"}}}
         )
+    # At every depth: a map key inside a list inside a map.
+    nested = {"M": {"a": {"L": [{"M": {long + "n": {"S": "v"}}}]}}}
+    with raises("ValidationException", message):
+        ddb.put_item(TableName="tbl", Item={**KEY, "doc": nested})
+    with raises("ValidationException", message):
+        ddb.update_item(
+            TableName="tbl",
+            Key=KEY,
+            UpdateExpression="SET doc = :v",
+            ExpressionAttributeValues={":v": nested},
+        )
+    assert "doc" not in (db.get(KEY) or {})
 
 
 # ----------------------------------------------------------------------------- batches

@@ -19,6 +19,7 @@ from singletable.backends.local import _legacy
 from singletable.backends.local._params import (
     EXPRESSION_RELATED,
     check_attribute_names,
+    check_nested_names,
     reject_unknown_mix,
 )
 from singletable.backends.local.errors import DynamoDBError, validation_error
@@ -55,7 +56,9 @@ def _values(raw: Any) -> dict[str, AttributeValue] | None:
     values: dict[str, AttributeValue] = {}
     for key, value in raw.items():
         try:
-            values[key] = validate_value(value, key)
+            values[key] = checked = validate_value(value, key)
+            if "M" in checked or "L" in checked:
+                check_nested_names(checked)
         except InvalidValue as error:
             if error.code != "ValidationException":
                 raise invalid_value(error) from None

@@ -25,6 +25,7 @@ from singletable.backends.local._params import (
     MAX_ATTRIBUTE_NAME_BYTES,
     Checks,
     check_attribute_names,
+    check_nested_names,
 )
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local._write import Change, commit
@@ -111,6 +112,8 @@ def prepare_item(table: TableDef, raw_item: Any) -> tuple[bytes, bytes, Item, in
         raise invalid_value(error) from None
     if size > MAX_ATTRIBUTE_NAME_BYTES:  # only then can a name be too long
         check_attribute_names(item)
+        for value in item.values():
+            check_nested_names(value)
     pk, sk = table.key_from_item(item)
     if size > MAX_ITEM_BYTES:
         raise validation_error("Item size has exceeded the maximum allowed size")

@@ -24,6 +24,7 @@ __all__ = [
     "MAX_ATTRIBUTE_NAME_BYTES",
     "Checks",
     "check_attribute_names",
+    "check_nested_names",
     "member_name",
     "provisioned_throughput",
     "reject_unknown_mix",
@@ -51,6 +52,23 @@ def check_attribute_names(names: Iterable[str]) -> None:
             raise request_validation_error(
                 "Attribute name is too large, must be less than 65536 bytes"
             )
+
+
+def check_nested_names(value: Mapping[str, Any]) -> None:
+    """:func:`check_attribute_names` on every map key inside a (validated) value.
+
+    DynamoDB applies the limit at every depth (ExtendDB/extenddb#365: a nested map
+    key of 65,536 bytes is refused with the same message).
+    """
+    pending = [value]
+    while pending:
+        current = pending.pop()
+        fields = current.get("M")
+        if fields is not None:
+            check_attribute_names(fields)
+            pending.extend(fields.values())
+        elif "L" in current:
+            pending.extend(current["L"])
 
 
 def member_name(name: str) -> str:
