@@ -149,8 +149,7 @@ class _Parser:
                     raise self.syntax_error()
                 if int(token.text) > MAX_LIST_INDEX:
                     raise DetailError(
-                        "List index is not within the allowable range; "
-                        f"index: [{int(token.text)}]"
+                        f"List index is not within the allowable range; index: [{int(token.text)}]"
                     )
                 self.advance()
                 elements.append(Index(int(token.text)))
