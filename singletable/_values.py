@@ -68,6 +68,12 @@ SCALAR_TYPES = frozenset({"S", "N", "B"})
 _TYPE_SET = frozenset(TYPES)
 
 MAX_DIGITS = 38
+# DynamoDB's full text for an item nested deeper than 32 levels (as observed against
+# DynamoDB; the TransactionCanceledException documentation quotes its first sentence).
+NESTING_MESSAGE = (
+    "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels "
+    "beyond supported limit"
+)
 MAX_ADJUSTED_EXPONENT = 125  # largest magnitude 9.99...E+125
 MIN_ADJUSTED_EXPONENT = -130  # smallest magnitude 1E-130
 
@@ -264,9 +270,6 @@ def check_text(text: str, where: str) -> str:
     if not text.isascii():
         utf8(text, where)
     return text
-
-
-NESTING_MESSAGE = "Nesting Levels have exceeded supported limits"
 
 
 def check_nested(data: Any, where: str, max_depth: int) -> None:

@@ -26,7 +26,7 @@ from singletable.expressions.evaluate import Env, PredicateFn, compile_condition
 from singletable.expressions.keycondition import KeyCondition, analyze_key_condition
 from singletable.expressions.nodes import ConditionNode, ProjectionExpression, UpdateExpression
 from singletable.expressions.parser import parse_condition, parse_projection, parse_update
-from singletable.expressions.update import BoundUpdate, bind_update
+from singletable.expressions.update import INCORRECT_DATA_TYPE, BoundUpdate, bind_update
 from singletable.expressions.validate import (
     Binder,
     ResolvedPath,
@@ -34,6 +34,7 @@ from singletable.expressions.validate import (
     check_paths_disjoint,
     check_update,
     condition_paths,
+    deep_expression_detail,
     static_condition,
     static_projection,
     static_update,
@@ -79,6 +80,8 @@ def _prepare(text: str, parse: Callable[[str], N], check: Callable[[N], None]) -
         check(node)
     except DetailError as error:
         return _Entry(None, error.detail)
+    except RecursionError:  # nested deeper than the parser recurses: see the helper
+        return _Entry(None, deep_expression_detail(text))
     return _Entry(node, None)
 
 
@@ -138,15 +141,26 @@ class Condition:
 class Update:
     """A bound update expression."""
 
-    __slots__ = ("_bound", "top_level_names")
+    __slots__ = ("_bound", "_type_mismatch", "top_level_names")
 
-    def __init__(self, bound: BoundUpdate) -> None:
+    def __init__(self, bound: BoundUpdate, type_mismatch: str | None = None) -> None:
         self._bound = bound
+        self._type_mismatch = type_mismatch
         self.top_level_names: frozenset[str] = bound.top_level_names
 
-    def apply(self, item: Item) -> Item:
-        """The updated copy of ``item``; raises :class:`ExpressionError` at runtime errors."""
-        return self._bound.apply(item)
+    def apply(self, item: Item, *, new_item: bool = False) -> Item:
+        """The updated copy of ``item``; raises :class:`ExpressionError` at runtime errors.
+
+        ``new_item``: the item does not exist yet and ``item`` holds only its key.
+        """
+        if self._type_mismatch is None:
+            return self._bound.apply(item, new_item=new_item)
+        try:
+            return self._bound.apply(item, new_item=new_item)
+        except ExpressionError as error:
+            if error.message != INCORRECT_DATA_TYPE:
+                raise
+            raise ExpressionError(self._type_mismatch) from None
 
     @property
     def only_removes(self) -> bool:
@@ -279,11 +293,19 @@ class ExpressionContext:
             raise invalid(parameter, error.detail) from None
         return analyze_key_condition(node, binder, hash_keys, range_keys)
 
-    def update(self, text: str) -> Update:
-        """Bind an UpdateExpression."""
-        return self.update_node(_node(_update_entry(text), "UpdateExpression"), checked=True)
+    def update(self, text: str, *, type_mismatch: str | None = None) -> Update:
+        """Bind an UpdateExpression.
 
-    def update_node(self, node: UpdateExpression, checked: bool = False) -> Update:
+        ``type_mismatch``: the message that replaces "An operand in the update
+        expression has an incorrect data type" when the update is applied (legacy
+        AttributeUpdates words it differently).
+        """
+        node = _node(_update_entry(text), "UpdateExpression")
+        return self.update_node(node, checked=True, type_mismatch=type_mismatch)
+
+    def update_node(
+        self, node: UpdateExpression, checked: bool = False, type_mismatch: str | None = None
+    ) -> Update:
         """Bind an update expression built as an AST."""
         binder = self._binder()
         try:
@@ -292,7 +314,7 @@ class ExpressionContext:
             paths = check_update(node, binder)
         except DetailError as error:
             raise invalid("UpdateExpression", error.detail) from None
-        return Update(bind_update(node, paths, binder))
+        return Update(bind_update(node, paths, binder), type_mismatch)
 
     def projection(self, text: str) -> Projection:
         """Bind a ProjectionExpression."""

@@ -137,6 +137,11 @@ def analyze_key_condition(
         if name not in terms:
             raise _fail(f"Query condition missed key schema element: {name}")
         if terms[name].op != "=":
+            if len(hash_keys) > 1:
+                # A multi-attribute partition key names the part (text as DynamoDB
+                # answered a user, quoted in a public Java project; the single-key
+                # form stays "Query key condition not supported").
+                raise _fail(f"HASH key attributes {name} must have equality conditions")
             raise _fail("Query key condition not supported")
         hash_values[name] = terms[name].values[0]
     if set(terms) - set(hash_keys) - set(range_keys):

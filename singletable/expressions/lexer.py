@@ -15,7 +15,7 @@ from typing import Final
 __all__ = ["Token", "near", "tokenize"]
 
 # Token kinds.
-WORD: Final = "word"  # identifier or keyword: [A-Za-z_][A-Za-z0-9_]*
+WORD: Final = "word"  # identifier or keyword: [A-Za-z][A-Za-z0-9_]*
 NUMBER: Final = "number"  # starts with a digit: list index (or an invalid name)
 NAME_REF: Final = "name_ref"  # #name
 VALUE_REF: Final = "value_ref"  # :value
@@ -53,6 +53,12 @@ def _next_token(text: str, pos: int) -> Token:
         while end < len(text) and text[end] in _SPACE_CHARS:
             end += 1
         return Token(SPACE, text[pos:end], pos, end)
+    if char == "_":
+        # A name (or function name) may not start with an underscore: DynamoDB's
+        # tokenizer has no token that starts with one, so it is a syntax error at
+        # the "_" (as for any character no token starts with; the quoted token is
+        # our reading of its form, not captured).
+        return Token(ERROR, char, pos, pos + 1)
     if char in _WORD_CHARS:
         end = _scan_word(text, pos)
         kind = NUMBER if char.isdigit() else WORD

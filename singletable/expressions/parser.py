@@ -49,6 +49,10 @@ from singletable.expressions.nodes import (
 __all__ = ["REDUNDANT_PARENTHESES", "parse_condition", "parse_projection", "parse_update"]
 
 REDUNDANT_PARENTHESES = "The expression has redundant parentheses;"
+# The largest list index DynamoDB parses (2**32 - 2): a[4294967295] is refused with
+# "List index is not within the allowable range; index: [4294967295]", measured on
+# DynamoDB (floci-io/floci#3073, scylladb/scylladb#25947).
+MAX_LIST_INDEX = 4294967294
 
 _CONDITION_KEYWORDS = frozenset({"AND", "OR", "NOT", "BETWEEN", "IN"})
 _UPDATE_KEYWORDS = frozenset({"SET", "REMOVE", "ADD", "DELETE"})
@@ -143,6 +147,10 @@ class _Parser:
                 token = self.peek()
                 if token.kind != lexer.NUMBER or not token.text.isdigit():
                     raise self.syntax_error()
+                if int(token.text) > MAX_LIST_INDEX:
+                    raise DetailError(
+                        f"List index is not within the allowable range; index: [{int(token.text)}]"
+                    )
                 self.advance()
                 elements.append(Index(int(token.text)))
                 self.expect_punct("]")

@@ -10,9 +10,11 @@ Rules (Developer Guide, "Using update expressions in DynamoDB"):
   limits (38 digits, magnitude range).
 * Setting a nested path needs its parent to exist with the right type; a list
   index past the end appends (several such elements of one list in index order).
-* REMOVE of list elements shifts later elements down; several indexes of one list
-  are all taken against the original list (they are applied highest first).
-  Removing something that does not exist does nothing.
+* REMOVE of a nested path needs its parent to exist with the right type, as SET
+  does (unless the whole item is new). REMOVE of list elements shifts later
+  elements down; several indexes of one list are all taken against the original
+  list (they are applied highest first). Removing something that does not exist
+  (under an existing parent) does nothing.
 * ADD creates a missing number (starting from 0) or set; DELETE removes members of
   a set and removes the attribute when the set becomes empty.
 
@@ -23,8 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, localcontext
 
 from singletable._values import (
+    MAX_ADJUSTED_EXPONENT,
+    MIN_ADJUSTED_EXPONENT,
     AttributeValue,
     InvalidValue,
     Item,
@@ -60,6 +65,12 @@ __all__ = [
 MISSING_ATTRIBUTE = "The provided expression refers to an attribute that does not exist in the item"
 INCORRECT_DATA_TYPE = "An operand in the update expression has an incorrect data type"
 INVALID_PATH = "The document path provided in the update expression is invalid for update"
+OVERFLOW = (
+    "Number overflow. Attempting to store a number with magnitude larger than supported range"
+)
+UNDERFLOW = (
+    "Number underflow. Attempting to store a number with magnitude smaller than supported range"
+)
 
 ValueFn = Callable[[Item], AttributeValue]
 _SETS = ("SS", "NS", "BS")
@@ -81,8 +92,15 @@ class BoundUpdate:
         paths += [p for p, _ in self.adds] + [p for p, _ in self.deletes]
         return frozenset(str(path[0]) for path in paths)
 
-    def apply(self, item: Item) -> Item:
-        """The updated copy of ``item`` (which is left untouched)."""
+    def apply(self, item: Item, *, new_item: bool = False) -> Item:
+        """The updated copy of ``item`` (which is left untouched).
+
+        ``new_item``: the item does not exist yet (``item`` holds just its key);
+        REMOVE of a nested path then does nothing instead of requiring its parent.
+        """
+        if not new_item:
+            for path in self.removes:
+                _check_remove_path(item, path)
         computed = [(path, copy_value(fn(item))) for path, fn in self.sets]
         # Copy on write: the new item shares every value the update does not touch;
         # containers on a modified path are copied first (see _own).
@@ -192,7 +210,27 @@ def _arithmetic(
     try:
         return {"N": combine(left["N"], right["N"])}
     except InvalidValue as error:
-        raise ExpressionError(error.message) from None
+        raise ExpressionError(_range_message(combine, left["N"], right["N"], error)) from None
+
+
+def _range_message(
+    combine: Callable[[str, str], str], left: str, right: str, error: InvalidValue
+) -> str:
+    """The error of a result out of DynamoDB's number limits, magnitude first.
+
+    A result both too large and too long (``9.99..9E+125 + 9E+125``) is reported as
+    the overflow it is, as DynamoDB checks a number's magnitude before its digits
+    (dynalite's recorded order, ``checkNum``).
+    """
+    with localcontext() as context:
+        context.prec = 400  # exact for any two numbers within DynamoDB's limits
+        a, b = Decimal(left), Decimal(right)
+        result = a + b if combine is add_numbers else a - b
+    if result != 0 and result.adjusted() > MAX_ADJUSTED_EXPONENT:
+        return OVERFLOW
+    if result != 0 and result.adjusted() < MIN_ADJUSTED_EXPONENT:
+        return UNDERFLOW
+    return error.message
 
 
 def _list_append(left: AttributeValue, right: AttributeValue) -> AttributeValue:
@@ -264,6 +302,25 @@ def _set_at(item: Item, path: ResolvedPath, value: AttributeValue) -> None:
     if fields is None:
         raise ExpressionError(INVALID_PATH)
     fields[last] = value
+
+
+def _check_remove_path(item: Item, path: ResolvedPath) -> None:
+    """REMOVE of a nested path needs its parent, a map (``.name``) or a list (``[i]``).
+
+    As SET does; the element itself may be missing (``REMOVE a[17]`` past the end
+    does nothing). DynamoDB skips the check only when the whole item is missing
+    (scylladb's alternator suite, test_update_expression.py, run against DynamoDB:
+    test_nested_attribute_update_bad_path_dot/_array).
+    """
+    value: AttributeValue | None = item.get(str(path[0]))
+    for step in path[1:]:
+        container = None if value is None else value.get("L" if isinstance(step, int) else "M")
+        if container is None:
+            raise ExpressionError(INVALID_PATH)
+        if isinstance(step, int):
+            value = container[step] if step < len(container) else None
+        else:
+            value = container.get(step)
 
 
 def _remove_at(item: Item, path: ResolvedPath) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from singletable._values import AttributeValue, compare_values, value_type
+from singletable.expressions import lexer
 from singletable.expressions.errors import DetailError
 from singletable.expressions.nodes import (
     AddAction,
@@ -43,6 +44,7 @@ from singletable.expressions.nodes import (
     UpdateExpression,
     ValueRef,
 )
+from singletable.expressions.parser import REDUNDANT_PARENTHESES
 from singletable.expressions.reserved import is_reserved
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "check_condition",
     "check_paths_disjoint",
     "check_update",
+    "deep_expression_detail",
     "path_text",
     "static_condition",
     "static_projection",
@@ -76,6 +79,10 @@ MAX_OPERATORS = 300
 MAX_IN_OPERANDS = 100
 # DynamoDB's own listing order of type names in this message.
 _TYPE_NAMES = ("B", "NULL", "SS", "BOOL", "L", "BS", "N", "NS", "S", "M")
+
+# The types with an order, and the comparators that need one.
+_ORDERABLE = frozenset({"S", "N", "B"})
+_ORDERING = frozenset({"<", "<=", ">", ">="})
 
 # Words for a value's type in update-operator messages ("operand type: STRING").
 _TYPE_WORDS = {
@@ -211,6 +218,13 @@ def _operator_count(node: ConditionNode) -> int:
     return count
 
 
+# DynamoDB stops counting at the first operator over the limit: an expression of 909
+# operators is reported as "operator count: 301" (scylladb's alternator suite,
+# test_limits.py test_deeply_nested_expression_2, which runs against DynamoDB).
+_TOO_MANY_OPERATORS = (
+    f"The expression contains too many operators; operator count: {MAX_OPERATORS + 1}"
+)
+_COMPARATOR_TOKENS = frozenset({"=", "<>", "<", "<=", ">", ">="})
 _STATIC_ORDER = ("function_name", "misused", "reserved", "nesting", "operators", "in")
 
 
@@ -232,11 +246,8 @@ def static_condition(node: ConditionNode) -> None:
                     _check_call_static(operand, "operand", problems)
                 elif isinstance(operand, Path):
                     _check_path_static(operand, problems)
-    count = _operator_count(node)
-    if count > MAX_OPERATORS:
-        problems.add(
-            "operators", f"The expression contains too many operators; operator count: {count}"
-        )
+    if _operator_count(node) > MAX_OPERATORS:
+        problems.add("operators", _TOO_MANY_OPERATORS)
     problems.raise_first(_STATIC_ORDER)
 
 
@@ -254,6 +265,17 @@ def static_update(node: UpdateExpression) -> None:
     for operand in _update_operands(node):
         if isinstance(operand, Call):
             _check_call_static(operand, "update", problems)
+            if operand.name == "list_append" and any(
+                isinstance(arg, Call) and arg.name == "list_append" for arg in operand.args
+            ):
+                # Parsed, then refused: DynamoDB does not take a list_append as an
+                # operand of list_append (scylladb's alternator suite,
+                # test_update_expression.py, run against DynamoDB, quotes this text).
+                problems.add(
+                    "misused",
+                    "The function is not allowed to be used this way in an expression; "
+                    "function: list_append",
+                )
         elif isinstance(operand, Path):
             _check_path_static(operand, problems)
     problems.raise_first(("reserved", "function_name", "misused", "section", "nesting"))
@@ -429,7 +451,22 @@ class _ConditionChecker:
         if kind in ("N", "BOOL", "NULL"):
             self.operand_type(call.name, kind)
 
+    def orderable(self, operator: str, operands: tuple[Operand, ...]) -> None:
+        """Request constants of ``<``, ``<=``, ``>``, ``>=``, BETWEEN and IN must be S, N or B.
+
+        Only strings, numbers and binaries have an order (Developer Guide, "Comparison
+        operator and function reference"); DynamoDB refuses a request constant of any
+        other type as an operand type error. An item attribute of another type is
+        not an error: the comparison is just false at evaluation.
+        """
+        for operand in operands:
+            value = self.binder.constant(operand)
+            if value is not None and (kind := value_type(value)) not in _ORDERABLE:
+                self.operand_type(operator, kind)
+                return
+
     def between(self, node: Between) -> None:
+        self.orderable("BETWEEN", (node.operand, node.low, node.high))
         low, high = self.binder.constant(node.low), self.binder.constant(node.high)
         if low is None or high is None:
             return
@@ -451,6 +488,10 @@ class _ConditionChecker:
         for condition in _walk_conditions(node):
             if isinstance(condition, Compare):
                 self.distinct(condition.op, condition.left, (condition.right,))
+                if condition.op in _ORDERING:
+                    self.orderable(condition.op, (condition.left, condition.right))
+            elif isinstance(condition, In):
+                self.orderable("IN", (condition.operand, *condition.choices))
             elif isinstance(condition, Between):
                 self.between(condition)
             elif isinstance(condition, Call):
@@ -567,3 +608,58 @@ def _check_add_delete(kind: str, value_kind: str | None, problems: _Problems) ->
         "Incorrect operand type for operator or function; "
         f"operator: {kind}, operand type: {_TYPE_WORDS[value_kind]}",
     )
+
+
+# --------------------------------------------------------------------------- too deep to parse
+
+
+def deep_expression_detail(text: str) -> str:
+    """What DynamoDB reports for an expression nested too deeply for our parser.
+
+    The parser recurses once per parenthesis, NOT or function call, so a 4 KB
+    expression can nest deeper than Python's recursion limit. DynamoDB rejects
+    such an expression for its syntax, its parentheses, its functions or its
+    operator count -- never as item nesting -- so this reads the tokens instead of
+    the tree, in DynamoDB's order: unbalanced parentheses are a syntax error; two
+    opening parentheses in a row are redundant (``"(" * 2046 + "a<b" + ")" * 2046``
+    is, on DynamoDB: scylladb's alternator test_limits.py); then an unknown
+    function name; otherwise deep nesting needs an operator per level.
+    """
+    tokens = lexer.tokenize(text)
+    significant = [i for i, token in enumerate(tokens) if token.kind != lexer.SPACE]
+    depth = 0
+    redundant = False
+    unknown: str | None = None
+    count = 0
+    for position, index in enumerate(significant[:-1]):  # the last one is EOF
+        token = tokens[index]
+        following = tokens[significant[position + 1]]
+        opens = following.kind == lexer.PUNCT and following.text == "("
+        if token.kind == lexer.PUNCT:
+            if token.text == "(":
+                depth += 1
+                redundant = redundant or opens
+            elif token.text == ")":
+                depth -= 1
+                if depth < 0:
+                    return _syntax_error(tokens, index)
+            count += token.text in _COMPARATOR_TOKENS
+        elif token.kind == lexer.WORD:
+            word = token.text.upper()
+            if word in ("AND", "OR", "NOT", "IN"):
+                count += 1  # a BETWEEN is counted by its AND
+            elif word != "BETWEEN" and opens:
+                count += 1  # a function call
+                if unknown is None and token.text not in _ALL_FUNCTIONS:
+                    unknown = token.text
+    if depth > 0:
+        return _syntax_error(tokens, len(tokens) - 1)
+    if redundant:
+        return REDUNDANT_PARENTHESES
+    if unknown is not None:
+        return f"Invalid function name; function: {unknown}"
+    return _TOO_MANY_OPERATORS if count > MAX_OPERATORS else REDUNDANT_PARENTHESES
+
+
+def _syntax_error(tokens: list[lexer.Token], index: int) -> str:
+    return f'Syntax error; token: "{tokens[index].text}", near: "{lexer.near(tokens, index)}"'

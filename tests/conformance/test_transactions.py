@@ -247,8 +247,10 @@ def test_all_old_returns_the_item_in_the_reason(db: Backend, ddb: Any, table: st
 def test_key_of_the_wrong_type_is_a_validation_error_reason(
     db: Backend, ddb: Any, table: str
 ) -> None:
+    # DynamoDB stops at the first action that fails validation: the third action,
+    # whose key is wrong too, is reported "None" (see test_transactions_wave2.py).
     with raises(
-        "TransactionCanceledException", _cancelled(["None", "ValidationError", "ValidationError"])
+        "TransactionCanceledException", _cancelled(["None", "ValidationError", "None"])
     ) as info:
         ddb.transact_write_items(
             TransactItems=[
@@ -257,16 +259,17 @@ def test_key_of_the_wrong_type_is_a_validation_error_reason(
                 _delete({"PK": {"L": [{"S": "x"}]}, "SK": {"S": "1"}}),
             ]
         )
-    assert _reasons(info)[1:] == [
-        {
-            "Code": "ValidationError",
-            "Message": "One or more parameter values were invalid: Type mismatch for key PK "
-            "expected: S actual: N",
-        },
-        {
-            "Code": "ValidationError",
-            "Message": "The provided key element does not match the schema",
-        },
+    assert _reasons(info)[1] == {
+        "Code": "ValidationError",
+        "Message": "One or more parameter values were invalid: Type mismatch for key PK "
+        "expected: S actual: N",
+    }
+    with raises("TransactionCanceledException", _cancelled(["ValidationError"])) as info:
+        ddb.transact_write_items(
+            TransactItems=[_delete({"PK": {"L": [{"S": "x"}]}, "SK": {"S": "1"}})]
+        )
+    assert _reasons(info) == [
+        {"Code": "ValidationError", "Message": "The provided key element does not match the schema"}
     ]
     assert db.get(K1) is None
 

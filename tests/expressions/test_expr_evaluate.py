@@ -88,7 +88,7 @@ CASES = [
     ("s <> :n10", True),
     ("s < :n10", False),
     ("s > :n10", False),
-    ("t < :true", False),
+    ("t < :n10", False),  # a BOOL attribute: false (a BOOL constant is an error)
     ("ss > :a", False),
     # nope attributes
     ("nope = :a", False),

@@ -11,6 +11,8 @@ reaches 16 MB.
 
 from __future__ import annotations
 
+import json
+import zlib
 from typing import TYPE_CHECKING, Any
 
 from singletable._values import Item, item_size
@@ -52,6 +54,34 @@ def _request_items(checks: Checks, operation: str) -> dict[str, Any]:
     return items
 
 
+def _write_list_length(request_items: dict[str, Any]) -> DynamoDBError:
+    """A table's list of writes is empty or longer than 25: the map-value constraint.
+
+    DynamoDB checks each table's list against its length constraint before counting
+    the batch ("Too many items requested..." is for 26+ writes spread over tables),
+    and echoes the RequestItems map in the message as Java prints it:
+    ``{tbl=[com.amazonaws.dynamodb.v20120810.WriteRequest@caad9cb8, ...]}``, or
+    ``{tbl=[]}`` (quoted in boto/boto3#483 and elegantdevelopment/aws-cdk-dynamodb-seeder#3).
+    The hexadecimal identity hashes are Java's own; here they are a CRC of the request.
+    """
+    echo = ", ".join(
+        f"{name}=[{', '.join(_java_write(write) for write in requests)}]"
+        if isinstance(requests, list)
+        else f"{name}=null"
+        for name, requests in request_items.items()
+    )
+    return validation_error(
+        f"1 validation error detected: Value '{{{echo}}}' at 'requestItems' failed to satisfy "
+        "constraint: Map value must satisfy constraint: [Member must have length less than or "
+        "equal to 25, Member must have length greater than or equal to 1]"
+    )
+
+
+def _java_write(write: Any) -> str:
+    digest = zlib.crc32(json.dumps(write, sort_keys=True, default=str).encode())
+    return f"com.amazonaws.dynamodb.v20120810.WriteRequest@{digest:08x}"
+
+
 def _duplicates() -> DynamoDBError:
     return validation_error("Provided list of item keys contains duplicates")
 
@@ -62,6 +92,9 @@ def batch_write_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, 
     capacity_mode = checks.enum("ReturnConsumedCapacity", ("INDEXES", "TOTAL", "NONE"))
     checks.enum("ReturnItemCollectionMetrics", ("SIZE", "NONE"))
     request_items = _request_items(checks, "BatchWriteItem")
+    for requests in request_items.values():
+        if isinstance(requests, list) and not 1 <= len(requests) <= MAX_WRITES:
+            raise _write_list_length(request_items)
     total = sum(len(reqs) if isinstance(reqs, list) else 1 for reqs in request_items.values())
     if total > MAX_WRITES:
         raise validation_error("Too many items requested for the BatchWriteItem call")
@@ -70,13 +103,8 @@ def batch_write_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, 
     with engine.lock:
         for name, requests in request_items.items():
             table = find_table(engine, name)
-            if not isinstance(requests, list) or not requests:
-                raise validation_error(
-                    "1 validation error detected: Value null at 'requestItems' failed to "
-                    "satisfy constraint: Map value must satisfy constraint: [Member must have "
-                    "length less than or equal to 25, Member must have length greater than or "
-                    "equal to 1]"
-                )
+            if not isinstance(requests, list):
+                raise _write_list_length(request_items)
             seen: set[tuple[bytes, bytes]] = set()
             for write in requests:
                 write = write if isinstance(write, dict) else {}
@@ -97,21 +125,26 @@ def batch_write_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, 
                     raise _duplicates()
                 seen.add((pk, sk))
         units: dict[str, float] = {}
+        # Per table, what its indexes spent: {index: (units, is_local)}; INDEXES mode
+        # itemizes them as the single-item writes do (see _capacity.consumed).
+        index_units: dict[str, dict[str, tuple[float, bool]]] = {}
         changes: list[Change] = []
         for table, pk, sk, new, size in planned:
             old = table.store.get(pk, sk)
             old_size = table.store.size_of(pk, sk)
             changes.append(Change(table, pk, sk, old, new, size))
-            cost = write_units(max(size, old_size))
+            units[table.name] = units.get(table.name, 0.0) + write_units(max(size, old_size))
             if table.indexes and capacity_mode in ("TOTAL", "INDEXES"):
-                for spent, _local in table.index_write_costs(pk, sk, old, new).values():
-                    cost += spent
-            units[table.name] = units.get(table.name, 0.0) + cost
+                spent = index_units.setdefault(table.name, {})
+                for index, (cost, local) in table.index_write_costs(pk, sk, old, new).items():
+                    spent[index] = (spent.get(index, (0.0, local))[0] + cost, local)
         commit(engine, changes)
     response: dict[str, Any] = {"UnprocessedItems": {}}
-    capacity = [consumed(capacity_mode, name, value) for name, value in units.items()]
     if capacity_mode in ("TOTAL", "INDEXES"):
-        response["ConsumedCapacity"] = capacity
+        response["ConsumedCapacity"] = [
+            consumed(capacity_mode, name, value, index_units=index_units.get(name))
+            for name, value in units.items()
+        ]
     return response
 
 

@@ -3,8 +3,9 @@
 Developer Guide, "Read/write capacity mode" and "DynamoDB item sizes and formats":
 - a read unit covers a strongly consistent read of up to 4 KB; an eventually
   consistent read costs half. GetItem rounds the item up to 4 KB; Query and Scan
-  add up the sizes of all items *read* (before any filter) and round the total;
-  a read that finds nothing still costs the minimum (one unit, halved if eventual).
+  add up the sizes of all items *read* (before any filter) and round the total
+  (a Scan per partition it reads: see ._reads); a read that finds nothing still
+  costs the minimum (one unit, halved if eventual).
 - a write unit covers up to 1 KB; a write costs the larger of the old and the new
   item, rounded up to 1 KB, and at least one unit (a failed condition too).
 """

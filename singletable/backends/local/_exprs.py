@@ -18,6 +18,8 @@ from singletable._values import AttributeValue, InvalidValue, validate_value
 from singletable.backends.local import _legacy
 from singletable.backends.local._params import (
     EXPRESSION_RELATED,
+    check_attribute_names,
+    check_nested_names,
     reject_unknown_mix,
     uses_expressions,
 )
@@ -55,7 +57,9 @@ def _values(raw: Any) -> dict[str, AttributeValue] | None:
     values: dict[str, AttributeValue] = {}
     for key, value in raw.items():
         try:
-            values[key] = validate_value(value, key)
+            values[key] = checked = validate_value(value, key)
+            if "M" in checked or "L" in checked:
+                check_nested_names(checked)
         except InvalidValue as error:
             if error.code != "ValidationException":
                 raise invalid_value(error) from None
@@ -71,6 +75,7 @@ def _names(raw: Any) -> dict[str, str] | None:
         return None
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
         raise DynamoDBError("SerializationException", "Unexpected value type in payload")
+    check_attribute_names(raw.values())
     return raw
 
 
@@ -112,6 +117,7 @@ class RequestExpressions:
             names = _names(request.get("ExpressionAttributeNames"))
             values = _values(request.get("ExpressionAttributeValues"))
         elif legacy:
+            _legacy.check_conditional_operator(request)
             translation = _legacy.Translation()
             operator = request.get("ConditionalOperator")
             texts = {
@@ -172,7 +178,14 @@ class RequestExpressions:
     def update(self) -> Update | None:
         """UpdateExpression, or AttributeUpdates."""
         text = self._text("UpdateExpression")
-        return None if text is None else _bind(text, lambda: self.context.update(text))
+        # AttributeUpdates' ADD/DELETE of another type than the attribute's is worded
+        # as DynamoDB words it for the legacy form (dynalite's recorded tests).
+        mismatch = "Type mismatch for attribute to update" if self.legacy else None
+        return (
+            None
+            if text is None
+            else _bind(text, lambda: self.context.update(text, type_mismatch=mismatch))
+        )
 
     def key_condition(self, hash_keys: Sequence[str], range_keys: Sequence[str]) -> KeyCondition:
         """KeyConditionExpression, or KeyConditions; one of them is required."""

@@ -30,8 +30,11 @@ __all__ = [
     "MAX_LSIS",
     "GsiUpdates",
     "IndexSpec",
+    "attribute_definitions",
     "build_index",
     "check_index_specs",
+    "check_key_attribute_name",
+    "duplicate_definition",
     "index_specs",
     "key_schema",
 ]
@@ -72,6 +75,8 @@ def key_schema(checks: Checks, schema: Any, member: str, longest: int) -> list[t
             checks.fail(
                 f"{member}.{position}.member.attributeName", None, "Member must not be null"
             )
+        else:
+            check_key_attribute_name(checks, name, f"{member}.{position}.member.attributeName")
         if key_type is None:
             checks.fail(f"{member}.{position}.member.keyType", None, "Member must not be null")
         elif key_type not in ("HASH", "RANGE"):
@@ -82,6 +87,73 @@ def key_schema(checks: Checks, schema: Any, member: str, longest: int) -> list[t
             )
         elements.append((str(name), str(key_type)))
     return elements
+
+
+MAX_KEY_NAME_BYTES = 255
+
+
+def check_key_attribute_name(checks: Checks, name: Any, member: str) -> None:
+    """A key (or attribute-definition, or projected) attribute name: 1 to 255 bytes.
+
+    Checked with the request's other member constraints, so before any rule on how
+    the key schema, definitions and indexes fit together (Developer Guide, "Naming
+    rules": key and projected names are limited to 255 bytes; DynamoDB also refuses
+    a base-table key name over 255, and reports the length before any incoherence
+    between KeySchema and AttributeDefinitions: scylladb's alternator test_limits.py,
+    run against DynamoDB).
+    """
+    if not isinstance(name, str):
+        raise DynamoDBError("SerializationException", "Unexpected value type in payload")
+    size = len(name.encode("utf-8"))
+    if size < 1:
+        checks.fail(member, name, "Member must have length greater than or equal to 1")
+    elif size > MAX_KEY_NAME_BYTES:
+        checks.fail(
+            member, name, f"Member must have length less than or equal to {MAX_KEY_NAME_BYTES}"
+        )
+
+
+def attribute_definitions(checks: Checks, definitions: Any) -> tuple[dict[str, str], str | None]:
+    """Shape-check an AttributeDefinitions list; ``({name: type}, a name given twice)``.
+
+    The caller refuses a name given twice once the shape checks passed, as DynamoDB
+    does ("Attribute Name is duplicated: x", scylladb/scylladb#13870, from DynamoDB):
+    see :func:`duplicate_definition`.
+    """
+    defs: dict[str, str] = {}
+    if definitions is None:
+        return defs, None
+    if not isinstance(definitions, list):
+        raise DynamoDBError(
+            "SerializationException", "Start of structure or map found where not expected."
+        )
+    duplicate: str | None = None
+    for position, definition in enumerate(definitions, start=1):
+        definition = definition if isinstance(definition, dict) else {}
+        member = f"attributeDefinitions.{position}.member"
+        name, attr_type = definition.get("AttributeName"), definition.get("AttributeType")
+        if name is None:
+            checks.fail(f"{member}.attributeName", None, "Member must not be null")
+        else:
+            check_key_attribute_name(checks, name, f"{member}.attributeName")
+        if attr_type is None:
+            checks.fail(f"{member}.attributeType", None, "Member must not be null")
+        elif attr_type not in ("S", "N", "B"):
+            checks.fail(
+                f"{member}.attributeType",
+                attr_type,
+                "Member must satisfy enum value set: [B, N, S]",
+            )
+        if str(name) in defs and duplicate is None:
+            duplicate = str(name)
+        defs[str(name)] = str(attr_type)
+    return defs, duplicate
+
+
+def duplicate_definition(name: str | None) -> None:
+    """Refuse an attribute defined twice (see :func:`attribute_definitions`)."""
+    if name is not None:
+        raise validation_error(f"Attribute Name is duplicated: {name}")
 
 
 def _java_list(schema: list[Any]) -> str:
@@ -127,12 +199,20 @@ class IndexSpec:
                     kind,
                     "Member must satisfy enum value set: [ALL, INCLUDE, KEYS_ONLY]",
                 )
-            if self.projection.get("NonKeyAttributes") == []:
+            non_key = self.projection.get("NonKeyAttributes")
+            if non_key == []:
                 checks.fail(
                     f"{member}.projection.nonKeyAttributes",
                     "[]",
                     "Member must have length greater than or equal to 1",
                 )
+            elif isinstance(non_key, list):
+                for position, name in enumerate(non_key, start=1):
+                    check_key_attribute_name(
+                        checks, name, f"{member}.projection.nonKeyAttributes.{position}.member"
+                    )
+            elif non_key is not None:
+                raise _serialization()
         if self.name is None:
             checks.fail(f"{member}.indexName", None, "Member must not be null")
         elif isinstance(self.name, str):
@@ -358,7 +438,11 @@ class GsiUpdates:
         self.creates: list[IndexSpec] = []
         self.deletes: list[str] = []
         self.updates: list[tuple[str, tuple[int, int] | None]] = []
-        self.given = raw is not None
+        # An empty list asks for nothing, like no list (dynalite, from DynamoDB).
+        self.given = bool(raw)
+        self.defs: dict[str, str] = {}
+        self.duplicate: str | None = None
+        self.empty_action = False
         if raw is None:
             return
         if not isinstance(raw, list):
@@ -366,6 +450,9 @@ class GsiUpdates:
         for position, action in enumerate(raw, start=1):
             if not isinstance(action, dict):
                 raise _serialization()
+            kinds = ("Create", "Update", "Delete")
+            if not any(isinstance(action.get(kind), dict) for kind in kinds):
+                self.empty_action = True
             member = f"globalSecondaryIndexUpdates.{position}.member"
             if isinstance(action.get("Create"), dict):
                 self.creates.append(IndexSpec(checks, action["Create"], f"{member}.create", True))
@@ -377,17 +464,27 @@ class GsiUpdates:
                     checks, update.get("ProvisionedThroughput"), f"{member}.update."
                 )
                 self.updates.append((str(update.get("IndexName")), throughput))
-        definitions = request.get("AttributeDefinitions")
-        self.defs: dict[str, str] = {}
-        if isinstance(definitions, list):
-            for definition in definitions:
-                if isinstance(definition, dict):
-                    self.defs[str(definition.get("AttributeName"))] = str(
-                        definition.get("AttributeType")
-                    )
+        self.defs, self.duplicate = attribute_definitions(
+            checks, request.get("AttributeDefinitions")
+        )
 
     def validate(self, table: TableDef, billing: str) -> None:
         """Every rule, against the table as it is (nothing changes here)."""
+        duplicate_definition(self.duplicate)
+        if self.empty_action:
+            # dynalite's text, recorded from DynamoDB.
+            raise _invalid(
+                "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
+                "GlobalSecondaryIndexUpdate.Delete must not be null"
+            )
+        named = [spec.name for spec in self.creates] + self.deletes
+        named += [name for name, _ in self.updates]
+        for position, name in enumerate(named):
+            if name in named[:position]:
+                raise _invalid(
+                    "Only one global secondary index update per index is allowed "
+                    f"simultaneously. Index: {name}"
+                )
         existing = {index.name for index in table.indexes}
         for name, _ in self.updates:
             if name not in existing:

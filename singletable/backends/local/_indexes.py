@@ -40,6 +40,9 @@ from singletable.expressions import KeyTerm
 
 __all__ = ["IndexDef", "SortBounds", "sort_bounds"]
 
+MAX_INDEX_HASH_BYTES = 2048
+MAX_INDEX_RANGE_BYTES = 1024
+
 # (lo, lo_inclusive, hi, hi_inclusive) for TableStore.query; None: unbounded.
 SortBounds = tuple[bytes | None, bool, bytes | None, bool]
 
@@ -201,7 +204,8 @@ class IndexDef:
 
         Messages as DynamoDB's (cross-checked with dynalite and dynoxide).
         """
-        for attr in self.hash + self.range:
+        hashes = len(self.hash)
+        for position, attr in enumerate(self.hash + self.range):
             value = item.get(attr.name)
             if value is None:
                 continue
@@ -211,6 +215,27 @@ class IndexDef:
                     "One or more parameter values were invalid: Type mismatch for Index Key "
                     f"{attr.name} Expected: {attr.type} Actual: {kind} IndexName: {self.name}"
                 )
+            if kind != "N":  # a number is at most 21 bytes
+                self._check_size(attr, value[kind], position < hashes)
+
+    def _check_size(self, attr: _Attr, raw: str, is_hash: bool) -> None:
+        """An index partition key value is at most 2048 bytes, a sort key value 1024.
+
+        The key limits of tables apply to index keys too (Developer Guide, "Detecting
+        and correcting index key violations"); DynamoDB's message names the index
+        (as quoted in architect/dynalite#35 and wellcomecollection/platform#2285).
+        Cheap: only a value whose text is long enough to break the limit is measured.
+        """
+        limit = MAX_INDEX_HASH_BYTES if is_hash else MAX_INDEX_RANGE_BYTES
+        if len(raw) <= limit // 4:
+            return  # even at 4 UTF-8 bytes per character (or as base64) it fits
+        size = len(decode_binary(raw)) if attr.type == "B" else len(raw.encode("utf-8"))
+        if size > limit:
+            raise validation_error(
+                "One or more parameter values were invalid: Size limit exceeded for Index Key "
+                f"{attr.name} Actual Size: {size} bytes Max Size: {limit} bytes "
+                f"IndexName: {self.name}"
+            )
 
     def check_not_empty(
         self, item: Mapping[str, AttributeValue], *, updating: bool = False

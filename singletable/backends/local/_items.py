@@ -22,7 +22,12 @@ from singletable._values import (
 )
 from singletable.backends.local._capacity import consumed, read_units, write_units
 from singletable.backends.local._exprs import RequestExpressions, invalid_value
-from singletable.backends.local._params import Checks
+from singletable.backends.local._params import (
+    MAX_ATTRIBUTE_NAME_BYTES,
+    Checks,
+    check_attribute_names,
+    check_nested_names,
+)
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local._write import Change, commit
 from singletable.backends.local.errors import DynamoDBError, validation_error
@@ -106,6 +111,10 @@ def prepare_item(table: TableDef, raw_item: Any) -> tuple[bytes, bytes, Item, in
         item, size = validate_item_sized(raw_item)
     except InvalidValue as error:
         raise invalid_value(error) from None
+    if size > MAX_ATTRIBUTE_NAME_BYTES:  # only then can a name be too long
+        check_attribute_names(item)
+        for value in item.values():
+            check_nested_names(value)
     pk, sk = table.key_from_item(item)
     if size > MAX_ITEM_BYTES:
         raise validation_error("Item size has exceeded the maximum allowed size")
@@ -191,7 +200,7 @@ def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
             base = {name: validate_value(key[name], name) for name in table.key_names}
             base_size = item_size(base)
         try:
-            new = update.apply(base) if update is not None else dict(base)
+            new = update.apply(base, new_item=old is None) if update is not None else dict(base)
             if update is not None:  # a value set under a path can nest past 32 levels
                 check_nesting(new.get(name) for name in update.top_level_names)
         except InvalidValue as error:

@@ -21,7 +21,10 @@ from singletable.backends.local.errors import (
 
 __all__ = [
     "EXPRESSION_RELATED",
+    "MAX_ATTRIBUTE_NAME_BYTES",
     "Checks",
+    "check_attribute_names",
+    "check_nested_names",
     "member_name",
     "provisioned_throughput",
     "reject_unknown_mix",
@@ -30,6 +33,44 @@ __all__ = [
 
 _TABLE_NAME_RE = re.compile(r"[a-zA-Z0-9_.-]+")
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1  # Java's int
+
+
+MAX_ATTRIBUTE_NAME_BYTES = 65535
+# A name of more characters than this may be over the limit (at most 4 UTF-8 bytes
+# a character); below it, no name needs to be measured.
+_NAME_CHARS_SAFE = MAX_ATTRIBUTE_NAME_BYTES // 4
+
+
+def check_attribute_names(names: Iterable[str]) -> None:
+    """Attribute names are at most 65535 bytes (Developer Guide, "Naming rules").
+
+    DynamoDB's text as measured against the service for PutItem and UpdateItem
+    (ExtendDB/extenddb#365), where it is enveloped ("1 validation error detected: ").
+    Only a name of over 16383 characters is measured, so the common case costs a
+    length test per name.
+    """
+    for name in names:
+        if len(name) > _NAME_CHARS_SAFE and len(name.encode("utf-8")) > MAX_ATTRIBUTE_NAME_BYTES:
+            raise request_validation_error(
+                "Attribute name is too large, must be less than 65536 bytes"
+            )
+
+
+def check_nested_names(value: Mapping[str, Any]) -> None:
+    """:func:`check_attribute_names` on every map key inside a (validated) value.
+
+    DynamoDB applies the limit at every depth (ExtendDB/extenddb#365: a nested map
+    key of 65,536 bytes is refused with the same message).
+    """
+    pending = [value]
+    while pending:
+        current = pending.pop()
+        fields = current.get("M")
+        if fields is not None:
+            check_attribute_names(fields)
+            pending.extend(fields.values())
+        elif "L" in current:
+            pending.extend(current["L"])
 
 
 def member_name(name: str) -> str:

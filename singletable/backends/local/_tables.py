@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 from singletable.backends.local import _streams, _tags
 from singletable.backends.local._index_ddl import (
     GsiUpdates,
+    attribute_definitions,
     build_index,
     check_index_specs,
+    duplicate_definition,
     index_specs,
     key_schema,
 )
@@ -58,27 +60,13 @@ def create_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
     schema = key_schema(checks, checks.required("KeySchema"), "keySchema", 2)
     billing = checks.enum("BillingMode", BILLING_MODES, "PROVISIONED")
     throughput = provisioned_throughput(checks, request.get("ProvisionedThroughput"))
-    defs: dict[str, str] = {}
-    if isinstance(definitions, list):
-        for position, definition in enumerate(definitions, start=1):
-            definition = definition if isinstance(definition, dict) else {}
-            attr_type = definition.get("AttributeType")
-            if attr_type not in ("S", "N", "B"):
-                checks.fail(
-                    f"attributeDefinitions.{position}.member.attributeType",
-                    attr_type,
-                    "Member must satisfy enum value set: [B, N, S]",
-                )
-            defs[str(definition.get("AttributeName"))] = str(attr_type)
-    elif definitions is not None:
-        raise DynamoDBError(
-            "SerializationException", "Start of structure or map found where not expected."
-        )
+    defs, duplicate = attribute_definitions(checks, definitions)
     lsis = index_specs(checks, request, "LocalSecondaryIndexes", is_global=False)
     gsis = index_specs(checks, request, "GlobalSecondaryIndexes", is_global=True)
     stream_spec = _streams.check_specification(checks, request.get("StreamSpecification"))
     checks.raise_if_any()
     assert name is not None
+    duplicate_definition(duplicate)
 
     if billing == "PAY_PER_REQUEST" and throughput is not None:
         raise _invalid(
@@ -186,11 +174,29 @@ def delete_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
                 "Resource cannot be deleted as it is currently protected against deletion. "
                 "Disable deletion protection first."
             )
-        description = table.describe(status="DELETING")
+        full = table.describe(status="DELETING")
+        description = {name: full[name] for name in _DELETE_DESCRIPTION if name in full}
         del engine.tables[table.name]
         engine.streams.table_deleted(table)
         engine.storage.drop_table(table.name)
     return {"TableDescription": description}
+
+
+# What DynamoDB's DeleteTable response describes: the table's identity, status,
+# throughput and size, without its schema, creation time, indexes or stream (API
+# Reference, DeleteTable, "Examples": TableName, TableStatus, ProvisionedThroughput,
+# TableSizeBytes, ItemCount; the live service adds the ARN, the ID and, for an
+# on-demand table, the billing mode summary).
+_DELETE_DESCRIPTION = (
+    "TableName",
+    "TableStatus",
+    "ProvisionedThroughput",
+    "TableSizeBytes",
+    "ItemCount",
+    "TableArn",
+    "TableId",
+    "BillingModeSummary",
+)
 
 
 def list_tables(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:

@@ -312,7 +312,7 @@ def _new_state(action: _Action, old: Item | None, old_size: int) -> tuple[Item |
         name: validate_value(action.body["Key"][name], name) for name in table.key_names
     }
     try:
-        new = action.update.apply(base)
+        new = action.update.apply(base, new_item=old is None)
         check_nesting(new.get(name) for name in action.update.top_level_names)
     except InvalidValue as error:
         raise DynamoDBError(error.code, error.message) from None
@@ -445,6 +445,12 @@ def transact_write_items(engine: LocalEngine, request: dict[str, Any]) -> dict[s
         changes: list[Change] = []
         units: dict[str, float] = {}
         for action in actions:
+            if reasons and reasons[-1]["Code"] == "ValidationError":
+                # DynamoDB stops at an action that fails validation: the actions after
+                # it are not evaluated and report "None" (paritysuite's capture,
+                # tests/tier3/error-messages/transactWriteItems.test.ts).
+                reasons.append({"Code": "None"})
+                continue
             reason, change, cost = _evaluate(action)
             reasons.append(reason or {"Code": "None"})
             if change is not None:
