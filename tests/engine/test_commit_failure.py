@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gsi_table import gsi_table_request
 
 from singletable.backends.local import DynamoDBError, LocalEngine
 from singletable.backends.local.durable import DurableStorage, DurableStorageError
@@ -42,24 +43,7 @@ CLOCK = [1_700_000_000.0]
 
 
 def _table_request(name: str) -> dict[str, Any]:
-    return {
-        "TableName": name,
-        "KeySchema": [
-            {"AttributeName": "PK", "KeyType": "HASH"},
-            {"AttributeName": "SK", "KeyType": "RANGE"},
-        ],
-        "AttributeDefinitions": [
-            {"AttributeName": "PK", "AttributeType": "S"},
-            {"AttributeName": "SK", "AttributeType": "S"},
-            {"AttributeName": "G", "AttributeType": "S"},
-        ],
-        "GlobalSecondaryIndexes": [
-            {"IndexName": "gsi", "KeySchema": [{"AttributeName": "G", "KeyType": "HASH"}],
-             "Projection": {"ProjectionType": "ALL"}}
-        ],
-        "BillingMode": "PAY_PER_REQUEST",
-        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    }
+    return gsi_table_request(name, stream=True)
 
 
 def _item(pk: str, sk: str, **extra: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 import pytest
+from gsi_table import gsi_table_request
 
 from singletable.backends.local import DynamoDBError, LocalEngine
 
@@ -20,29 +21,7 @@ KEY = {"PK": {"S": "p"}, "SK": {"S": "s"}}
 
 
 def _table(engine: LocalEngine, name: str = "tbl") -> None:
-    engine.call(
-        "CreateTable",
-        {
-            "TableName": name,
-            "KeySchema": [
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            "AttributeDefinitions": [
-                {"AttributeName": "PK", "AttributeType": "S"},
-                {"AttributeName": "SK", "AttributeType": "S"},
-                {"AttributeName": "G", "AttributeType": "S"},
-            ],
-            "GlobalSecondaryIndexes": [
-                {
-                    "IndexName": "gsi",
-                    "KeySchema": [{"AttributeName": "G", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            "BillingMode": "PAY_PER_REQUEST",
-        },
-    )
+    engine.call("CreateTable", gsi_table_request(name))
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ import json
 import os
 from typing import Any
 
+from gsi_table import gsi_table_request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,26 +42,7 @@ SEED = [
 
 def fresh_engine() -> LocalEngine:
     engine = LocalEngine(ttl_sweep_interval=None)
-    engine.call(
-        "CreateTable",
-        {
-            "TableName": TABLE,
-            "KeySchema": [
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            "AttributeDefinitions": [
-                {"AttributeName": "PK", "AttributeType": "S"},
-                {"AttributeName": "SK", "AttributeType": "S"},
-                {"AttributeName": "G", "AttributeType": "S"},
-            ],
-            "GlobalSecondaryIndexes": [
-                {"IndexName": "gsi", "KeySchema": [{"AttributeName": "G", "KeyType": "HASH"}],
-                 "Projection": {"ProjectionType": "ALL"}}
-            ],
-            "BillingMode": "PAY_PER_REQUEST",
-        },
-    )
+    engine.call("CreateTable", gsi_table_request(TABLE))
     for item in SEED:
         engine.call("PutItem", {"TableName": TABLE, "Item": item})
     return engine
