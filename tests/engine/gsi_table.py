@@ -31,5 +31,8 @@ def gsi_table_request(name: str, *, stream: bool = False) -> dict[str, Any]:
         "BillingMode": "PAY_PER_REQUEST",
     }
     if stream:
-        request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+        request["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        }
     return request
