@@ -67,6 +67,30 @@ def _parser() -> argparse.ArgumentParser:
         "--secret-access-key", help="its secret (prefer the environment: argv is visible)"
     )
     serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=256,
+        metavar="N",
+        help="connections served at once; further clients wait until one closes (default 256)",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help=(
+            "time for a request's headers to arrive, from their first byte, and the "
+            "longest pause inside a body (default 20)"
+        ),
+    )
+    serve.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="close a kept-alive connection after this long without a request (default 60)",
+    )
+    serve.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -115,7 +139,15 @@ def _serve(args: argparse.Namespace) -> int:
     )
     credentials = _credentials(args)
     try:
-        server = Server(host=args.host, port=args.port, data=args.data, credentials=credentials)
+        server = Server(
+            host=args.host,
+            port=args.port,
+            data=args.data,
+            credentials=credentials,
+            max_connections=args.max_connections,
+            header_timeout=args.header_timeout,
+            idle_timeout=args.idle_timeout,
+        )
     except OSError as error:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
     except (DurableStorageError, DynamoDBError, ValueError) as error:

@@ -26,11 +26,11 @@ import threading
 from types import TracebackType
 
 from singletable.backends.local.engine import LocalEngine
-from singletable.server._http import HTTPServer
+from singletable.server._http import HTTPServer, Limits
 from singletable.server._protocol import Protocol
 from singletable.server._sigv4 import Credentials
 
-__all__ = ["Credentials", "Server"]
+__all__ = ["Credentials", "Limits", "Server"]
 
 
 class Server:
@@ -45,9 +45,15 @@ class Server:
         data: keep the data durably in this file (created if missing, reopened if not).
         credentials: access key id -> secret; when given, requests must be SigV4-signed
             by one of them.
+        max_connections: connections served at once; more clients wait until one
+            closes (see :class:`Limits`).
+        header_timeout: seconds a request's head may take to arrive (from its first
+            byte), and the longest pause inside a body.
+        idle_timeout: seconds a kept-alive connection may stay without a request.
 
     Raises:
         OSError: if the address cannot be bound (the port is taken, say).
+        ValueError: for a limit that is not positive.
     """
 
     def __init__(
@@ -58,13 +64,17 @@ class Server:
         port: int = 0,
         data: str | os.PathLike[str] | None = None,
         credentials: Credentials | None = None,
+        max_connections: int = Limits.max_connections,
+        header_timeout: float = Limits.header_timeout,
+        idle_timeout: float = Limits.idle_timeout,
     ) -> None:
         if engine is not None and data is not None:
             raise ValueError("give engine or data, not both")
+        limits = Limits(max_connections, header_timeout, idle_timeout)
         self._owns_engine = engine is None
         self.engine = engine if engine is not None else LocalEngine(path=data)
         try:
-            self._http = HTTPServer((host, port), Protocol(self.engine, credentials))
+            self._http = HTTPServer((host, port), Protocol(self.engine, credentials), limits)
         except BaseException:
             if self._owns_engine:
                 self.engine.close()
