@@ -91,6 +91,16 @@ def _parser() -> argparse.ArgumentParser:
         help="close a kept-alive connection after this long without a request (default 60)",
     )
     serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help=(
+            "let web pages from ORIGIN (e.g. http://localhost:3000) call the endpoint from a "
+            "browser; repeat for several, or '*' for any page (default: none)"
+        ),
+    )
+    serve.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -147,6 +157,7 @@ def _serve(args: argparse.Namespace) -> int:
             max_connections=args.max_connections,
             header_timeout=args.header_timeout,
             idle_timeout=args.idle_timeout,
+            cors_origins=args.cors_origin,
         )
     except OSError as error:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None

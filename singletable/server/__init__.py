@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable
 from types import TracebackType
 
 from singletable.backends.local.engine import LocalEngine
@@ -50,6 +51,9 @@ class Server:
         header_timeout: seconds a request's head may take to arrive (from its first
             byte), and the longest pause inside a body.
         idle_timeout: seconds a kept-alive connection may stay without a request.
+        cors_origins: origins (``http://localhost:3000``) whose pages may call the
+            endpoint from a browser (CORS), or ``["*"]`` for any page; none by
+            default, so that a web page cannot reach local data (docs/server.md).
 
     Raises:
         OSError: if the address cannot be bound (the port is taken, say).
@@ -67,6 +71,7 @@ class Server:
         max_connections: int = Limits.max_connections,
         header_timeout: float = Limits.header_timeout,
         idle_timeout: float = Limits.idle_timeout,
+        cors_origins: Iterable[str] = (),
     ) -> None:
         if engine is not None and data is not None:
             raise ValueError("give engine or data, not both")
@@ -74,7 +79,9 @@ class Server:
         self._owns_engine = engine is None
         self.engine = engine if engine is not None else LocalEngine(path=data)
         try:
-            self._http = HTTPServer((host, port), Protocol(self.engine, credentials), limits)
+            self._http = HTTPServer(
+                (host, port), Protocol(self.engine, credentials, cors_origins), limits
+            )
         except BaseException:
             if self._owns_engine:
                 self.engine.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import signal
@@ -184,3 +185,21 @@ def test_a_limit_that_is_not_positive_is_refused(option: tuple[str, str]) -> Non
     assert result.returncode == 2
     assert result.stderr.startswith("singletable: error: ")
     assert "must be" in result.stderr
+
+
+def test_cors_origins_are_an_option_of_serve() -> None:
+    with serve("--cors-origin", "http://localhost:3000") as (process, url):
+        port = int(url.rsplit(":", 1)[1])
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request(
+            "OPTIONS",
+            "/",
+            headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"},
+        )
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200
+        assert response.getheader("Access-Control-Allow-Origin") == "http://localhost:3000"
+        conn.close()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(10) == 0
