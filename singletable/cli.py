@@ -76,11 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--header-timeout",
         type=float,
-        default=20.0,
+        default=10.0,
         metavar="SECONDS",
         help=(
-            "time for a request's headers to arrive, from their first byte, and the "
-            "longest pause inside a body (default 20)"
+            "time for a request's headers to arrive, from their first byte; a body gets "
+            "as long again plus a second per 64 KiB (default 10)"
         ),
     )
     serve.add_argument(

@@ -49,7 +49,7 @@ class Server:
         max_connections: connections served at once; more clients wait until one
             closes (see :class:`Limits`).
         header_timeout: seconds a request's head may take to arrive (from its first
-            byte), and the longest pause inside a body.
+            byte); a body gets as long again, plus a second per 64 KiB.
         idle_timeout: seconds a kept-alive connection may stay without a request.
         cors_origins: origins (``http://localhost:3000``) whose pages may call the
             endpoint from a browser (CORS), or ``["*"]`` for any page; none by

@@ -37,8 +37,8 @@ The threads are bounded: at most ``max_connections`` connections are open at
 once (one thread each, ended with its connection); further clients wait in the
 listening socket's backlog until one closes, rather than each getting a thread.
 A connection's time is bounded too: a request's head must arrive within
-``header_timeout`` seconds of its first byte, a body must keep arriving (no
-read waits longer than ``header_timeout``), and a kept-alive connection with no
+``header_timeout`` seconds of its first byte, a body within as long again
+plus a second per 64 KiB, and a kept-alive connection with no
 request for ``idle_timeout`` seconds is closed. Request parsing, with its size
 limits, is in :mod:`._wire`.
 
@@ -92,12 +92,12 @@ class Limits:
         max_connections: connections open at once (each has a thread); more
             clients wait in the listening backlog until one closes.
         header_timeout: seconds for a request's head to arrive, from its first
-            byte; also the longest wait for the next piece of a body.
+            byte; a body gets as long again, plus a second per 64 KiB.
         idle_timeout: seconds a kept-alive connection may stay without a request.
     """
 
     max_connections: int = 256
-    header_timeout: float = 20.0
+    header_timeout: float = 10.0
     idle_timeout: float = 60.0
 
     def __post_init__(self) -> None:

@@ -16,7 +16,9 @@ here may grow without bound or wait forever:
   :data:`MAX_DRAIN`) is read in bounded pieces and discarded, so that the
   client gets its 413 on a connection that still works; a larger one is a 400
   and the connection is closed;
-* while a body arrives, each read must make progress within the header timeout.
+* a body must arrive within the header timeout plus one second per
+  :data:`MIN_BODY_RATE` bytes (counted as a chunked body's sizes are read), so
+  a client trickling its body cannot hold a connection either.
 
 :class:`Reader` keeps at most one socket read (64 KiB) beyond what a limit
 allows. The names of headers are lower-cased; repeated headers are joined
@@ -37,6 +39,7 @@ __all__ = [
     "MAX_HEADERS",
     "MAX_HEADER_BYTES",
     "MAX_REQUEST_LINE",
+    "MIN_BODY_RATE",
     "BadRequest",
     "Reader",
     "Request",
@@ -54,6 +57,9 @@ MAX_DRAIN = 64 * 1024 * 1024
 """A body over the size limit but at most this long is read and discarded (then
 413 on a connection that still works); a longer one gets 400 and the connection
 is closed."""
+
+MIN_BODY_RATE = 64 * 1024
+"""The slowest a body may arrive, in bytes a second, beyond the header timeout."""
 
 _RECV = 64 * 1024
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
@@ -140,9 +146,8 @@ class Reader:
             searched = max(0, len(self._buffer) - 3)
             self._fill(deadline)
 
-    def line(self, limit: int, timeout: float) -> bytes:
+    def line(self, limit: int, deadline: float) -> bytes:
         """One line (with its line end), at most ``limit`` bytes."""
-        deadline = time.monotonic() + timeout
         searched = 0
         while True:
             end = self._buffer.find(b"\n", searched)
@@ -157,8 +162,8 @@ class Reader:
             searched = len(self._buffer)
             self._fill(deadline)
 
-    def exactly(self, size: int, timeout: float) -> bytes:
-        """``size`` bytes; each socket read must come within ``timeout`` seconds."""
+    def exactly(self, size: int, deadline: float) -> bytes:
+        """``size`` bytes, all before ``deadline``."""
         if len(self._buffer) >= size:
             data = bytes(self._buffer[:size])
             del self._buffer[:size]
@@ -169,17 +174,20 @@ class Reader:
         view[:got] = self._buffer
         self._buffer.clear()
         while got < size:
-            self._socket.settimeout(timeout)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the client was too slow")
+            self._socket.settimeout(remaining)
             count = self._socket.recv_into(view[got:], min(size - got, 1 << 20))
             if not count:
                 raise ConnectionError("the client closed the connection mid-body")
             got += count
         return bytes(target)
 
-    def discard(self, size: int, timeout: float) -> None:
+    def discard(self, size: int, deadline: float) -> None:
         """Read ``size`` bytes and drop them, one bounded piece at a time."""
         while size > 0:
-            size -= len(self.exactly(min(size, 1 << 20), timeout))
+            size -= len(self.exactly(min(size, 1 << 20), deadline))
 
 
 def read_request(reader: Reader, header_timeout: float) -> Request:
@@ -214,14 +222,19 @@ def read_request(reader: Reader, header_timeout: float) -> Request:
 
 
 def read_body(reader: Reader, headers: dict[str, str], timeout: float) -> bytes | None:
-    """The request body; None if it is over the size limit (and was discarded)."""
+    """The request body; None if it is over the size limit (and was discarded).
+
+    ``timeout`` is the header timeout: the body may take that long plus a second
+    per :data:`MIN_BODY_RATE` bytes.
+    """
+    started = time.monotonic() + timeout
     if "transfer-encoding" in headers:
         if headers["transfer-encoding"].strip().lower() != "chunked":
             raise BadRequest(f"Unsupported Transfer-Encoding: {headers['transfer-encoding']}")
         if "content-length" in headers:
             # Both framings at once is how requests are smuggled (RFC 9112 6.1).
             raise BadRequest("Both Transfer-Encoding and Content-Length were sent")
-        return _read_chunked(reader, timeout)
+        return _read_chunked(reader, started)
     length_text = headers.get("content-length")
     if length_text is None:
         return b""
@@ -231,16 +244,18 @@ def read_body(reader: Reader, headers: dict[str, str], timeout: float) -> bytes 
     if length > MAX_BODY_BYTES:
         if length > MAX_DRAIN:
             raise BadRequest(f"Request body of {length} bytes is over the 16 MB limit")
-        reader.discard(length, timeout)
+        reader.discard(length, started + length / MIN_BODY_RATE)
         return None
-    return reader.exactly(length, timeout)
+    return reader.exactly(length, started + length / MIN_BODY_RATE)
 
 
-def _read_chunked(reader: Reader, timeout: float) -> bytes | None:
+def _read_chunked(reader: Reader, started: float) -> bytes | None:
+    """A chunked body; ``started`` is its deadline before any chunk is counted."""
     chunks: list[bytes] = []
     total = 0
+    deadline = started
     while True:
-        size_line = reader.line(_MAX_CHUNK_LINE, timeout)
+        size_line = reader.line(_MAX_CHUNK_LINE, deadline)
         match = _CHUNK_SIZE.fullmatch(size_line)
         if match is None:
             raise BadRequest(f"Malformed chunk size: {size_line[:100]!r}")
@@ -248,17 +263,18 @@ def _read_chunked(reader: Reader, timeout: float) -> bytes | None:
         if size == 0:
             break
         total += size
+        deadline = started + total / MIN_BODY_RATE
         if total > MAX_DRAIN:
             raise BadRequest("Request body is over the 16 MB limit")
         if total > MAX_BODY_BYTES:
             chunks.clear()  # over the limit: what follows is read and dropped
-            reader.discard(size, timeout)
+            reader.discard(size, deadline)
         else:
-            chunks.append(reader.exactly(size, timeout))
-        if reader.line(3, timeout) not in (b"\r\n", b"\n"):
+            chunks.append(reader.exactly(size, deadline))
+        if reader.line(3, deadline) not in (b"\r\n", b"\n"):
             raise BadRequest("A chunk is longer than its size says")
     trailers = 0
-    while (line := reader.line(MAX_HEADER_BYTES, timeout)) not in (b"\r\n", b"\n"):
+    while (line := reader.line(MAX_HEADER_BYTES, deadline)) not in (b"\r\n", b"\n"):
         trailers += len(line)  # trailers are ignored, but bounded like headers
         if trailers > MAX_HEADER_BYTES:
             raise BadRequest(f"The request trailers are over {MAX_HEADER_BYTES} bytes")

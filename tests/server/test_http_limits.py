@@ -253,3 +253,24 @@ def test_a_freed_slot_is_given_to_the_next_client_at_once() -> None:
 def test_limits_must_be_positive(limits: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="must be"):
         Server(**limits)  # type: ignore[arg-type]
+
+
+def test_a_client_trickling_its_body_is_cut_off(quick: Server) -> None:
+    with _connect(quick) as sock:
+        sock.sendall((HEAD + "Content-Length: 1000\r\n\r\n").encode())
+        started = time.monotonic()
+        closed = False
+        while time.monotonic() - started < 4 and not closed:
+            try:
+                sock.sendall(b" ")  # one byte every 50 ms: always progress, never done
+            except OSError:
+                break
+            sock.settimeout(0.05)
+            try:
+                closed = sock.recv(1024) == b""
+            except TimeoutError:
+                pass
+            except ConnectionResetError:
+                closed = True
+        elapsed = time.monotonic() - started
+    assert elapsed < 2.5, "the server still held the connection"
