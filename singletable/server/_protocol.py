@@ -8,27 +8,34 @@ The checks run in the order DynamoDB applies them, as captured by dynalite
 (``mhart/dynalite``, ``index.js``) and dynoxide (``nubo-db/dynoxide``,
 ``src/server/mod.rs``), both written against the live service:
 
-1. A method other than POST (GET answers a health check) and a POST whose
-   body is not ``application/json`` or ``application/x-amz-json-1.0`` get 404
-   with the body ``<UnknownOperationException/>``.
+1. A path other than ``/`` (for any method), a method other than POST, GET
+   and (for an allowed CORS origin) OPTIONS, and a POST whose body is not
+   ``application/json`` or ``application/x-amz-json-1.0`` get 404 with the
+   body ``<UnknownOperationException/>``. ``GET /`` answers the health check,
+   ``healthy: <the request's Host> ``.
 2. A body over 16 MB gets 413 (DynamoDB's request size limit).
 3. An ``X-Amz-Target`` that is not ``DynamoDB_20120810.<Operation>`` or
    ``DynamoDBStreams_20120810.<Operation>`` (for an operation of that service)
    gets ``com.amazon.coral.service#UnknownOperationException``.
-4. Authentication (SigV4, see :mod:`._sigv4`), when the server requires it.
-5. An empty or malformed JSON body gets ``com.amazon.coral.service#SerializationException``.
-6. Everything else is the engine's: its errors carry the
+4. Authentication (SigV4, see :mod:`._sigv4`), when the server requires it; the
+   signature covers the body as sent (still compressed).
+5. ``Content-Encoding: gzip`` is decoded; a body that does not decode, or
+   another coding, gets DynamoDB's 500 ``InternalServerError`` (see
+   :mod:`._encoding`); past 16 MB decoded, 413.
+6. An empty body, one that is not UTF-8, JSON nested too deep (see
+   :mod:`._payload`) or malformed JSON gets
+   ``com.amazon.coral.service#SerializationException``.
+7. Everything else is the engine's: its errors carry the
    ``com.amazonaws.dynamodb.v20120810#`` prefix and DynamoDB's HTTP status.
 
-DynamoDB sends the protocol-level errors of steps 3 and 5 without a message;
+DynamoDB sends the protocol-level errors of steps 3 and 6 without a message;
 here they carry one that says what was wrong (clients read only ``__type``).
 Every response has ``x-amzn-RequestId`` and ``x-amz-crc32`` (the CRC32 of the
-body, which botocore verifies). The response's content type echoes the
-request's (``application/json`` or ``application/x-amz-json-1.0``).
-
-A body sent with ``Content-Encoding: gzip`` (or ``deflate``) is decompressed
-first; the 16 MB limit applies to the decompressed body too, so a small
-compressed request cannot expand without bound.
+body as sent, which botocore verifies). The response's content type echoes the
+request's (``application/json`` or ``application/x-amz-json-1.0``). A response
+of 4 KB or more is compressed when the request's ``Accept-Encoding`` allows
+(:mod:`._encoding`), and a request from an allowed CORS origin gets the
+``Access-Control-*`` headers (none are allowed unless configured).
 """
 
 from __future__ import annotations
