@@ -183,7 +183,7 @@ class _Connection:
         ]
         head.extend(f"{name}: {value}\r\n" for name, value in response.headers)
         head.append("Connection: keep-alive\r\n\r\n" if keep_alive else "Connection: close\r\n\r\n")
-        self.socket.settimeout(self.server.limits.idle_timeout)
+        self.reader.set_timeout(self.server.limits.idle_timeout)
         self.socket.sendall("".join(head).encode("latin-1") + response.body)
         return keep_alive
 

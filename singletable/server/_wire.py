@@ -96,18 +96,27 @@ class Reader:
     one cut short by the client closing raises :class:`ConnectionError`.
     """
 
-    __slots__ = ("_buffer", "_socket")
+    __slots__ = ("_buffer", "_socket", "_timeout")
 
     def __init__(self, sock: socket.socket) -> None:
         self._socket = sock
         self._buffer = bytearray()
+        self._timeout: float | None = None
 
-    def _fill(self, deadline: float) -> None:
-        """Append one socket read to the buffer (waiting until ``deadline`` at most)."""
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("the client was too slow")
-        self._socket.settimeout(remaining)
+    def set_timeout(self, timeout: float) -> None:
+        """The socket's timeout (for reads and writes); a system call only if it changes."""
+        if timeout != self._timeout:
+            self._socket.settimeout(timeout)
+            self._timeout = timeout
+
+    def _fill(self, deadline: float, timeout: float | None = None) -> None:
+        """Append one socket read to the buffer (waiting until ``deadline`` at most;
+        ``timeout``, when given, is the time left, rounded so it rarely changes)."""
+        if timeout is None:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                raise TimeoutError("the client was too slow")
+        self.set_timeout(timeout)
         data = self._socket.recv(_RECV)
         if not data:
             raise ConnectionError("the client closed the connection")
@@ -117,26 +126,34 @@ class Reader:
         """Wait up to ``timeout`` seconds for the start of a request; False if the
         client closed the connection (or only sent blank lines before closing)."""
         deadline = time.monotonic() + timeout
+        first = True
         while True:
             # Blank lines before a request are tolerated (RFC 9112 2.2).
-            stripped = self._buffer.lstrip(b"\r\n")
-            if len(stripped) != len(self._buffer):
-                self._buffer = bytearray(stripped)
+            if self._buffer and self._buffer[0] in (13, 10):  # CR, LF
+                self._buffer = bytearray(self._buffer.lstrip(b"\r\n"))
             if self._buffer:
                 return True
             try:
-                self._fill(deadline)
+                # The first wait is the whole timeout: the same value each time, so
+                # setting it costs no system call (it is also the writes' timeout).
+                self._fill(deadline, timeout if first else None)
             except ConnectionError:
                 return False
+            first = False
 
     def head(self, deadline: float) -> bytes:
         """The request line and headers, through the blank line that ends them."""
         searched = 0
         while True:
-            match = _HEAD_END.search(self._buffer, searched)
-            if match is not None:
-                head = bytes(self._buffer[: match.end()])
-                del self._buffer[: match.end()]
+            end = self._buffer.find(b"\r\n\r\n", searched)  # what every client sends
+            if end >= 0:
+                end += 4
+            else:  # bare line ends are tolerated (RFC 9112 2.2)
+                match = _HEAD_END.search(self._buffer, searched)
+                end = -1 if match is None else match.end()
+            if end >= 0:
+                head = bytes(self._buffer[:end])
+                del self._buffer[:end]
                 return head
             line_end = self._buffer.find(b"\n", 0, MAX_REQUEST_LINE)
             if line_end < 0 and len(self._buffer) >= MAX_REQUEST_LINE:
@@ -177,7 +194,7 @@ class Reader:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError("the client was too slow")
-            self._socket.settimeout(remaining)
+            self.set_timeout(remaining)
             count = self._socket.recv_into(view[got:], min(size - got, 1 << 20))
             if not count:
                 raise ConnectionError("the client closed the connection mid-body")
@@ -195,28 +212,34 @@ def read_request(reader: Reader, header_timeout: float) -> Request:
     first byte); the body is read by :func:`read_body`."""
     deadline = time.monotonic() + header_timeout
     head = reader.head(deadline).decode("latin-1")
-    lines = head.split("\n")
-    request_line = lines[0].rstrip("\r")
+    line_end = head.find("\n")
+    request_line = head[:line_end].rstrip("\r")
     parts = request_line.split(" ")
     if len(parts) != 3 or not parts[2].startswith("HTTP/1.") or not _TOKEN.fullmatch(parts[0]):
         raise BadRequest(f"Malformed request line: {request_line[:200]!r}")
     if len(request_line) >= MAX_REQUEST_LINE:
         raise BadRequest("The request line is too long")
-    header_lines = [line.rstrip("\r") for line in lines[1:]]
-    while header_lines and not header_lines[-1]:
-        header_lines.pop()
-    if len(header_lines) > MAX_HEADERS:
-        raise BadRequest(f"More than {MAX_HEADERS} header lines")
-    if sum(len(line) + 2 for line in header_lines) > MAX_HEADER_BYTES:
+    block = head[line_end + 1 :]
+    if len(block) > MAX_HEADER_BYTES:
         raise BadRequest(f"The request headers are over {MAX_HEADER_BYTES} bytes")
+    lines = block.split("\n")[:-2]  # the last two pieces are the blank line's
+    if len(lines) > MAX_HEADERS:
+        raise BadRequest(f"More than {MAX_HEADERS} header lines")
     headers: dict[str, str] = {}
-    for raw in header_lines:
-        name, sep, value = raw.partition(":")
-        if not sep or not _TOKEN.fullmatch(name):
-            raise BadRequest(f"Malformed header line: {raw[:200]!r}")
+    names = []
+    for line in lines:
+        if line.endswith("\r"):
+            line = line[:-1]
+        name, sep, value = line.partition(":")
+        if not sep or not name or "\r" in value:
+            raise BadRequest(f"Malformed header line: {line[:200]!r}")
+        names.append(name)
         key = name.lower()
         value = value.strip(" \t")
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    if names and not _TOKEN.fullmatch("".join(names)):  # one check for every name
+        bad = next(name for name in names if not _TOKEN.fullmatch(name))
+        raise BadRequest(f"Malformed header name: {bad[:200]!r}")
     method, target, version = parts
     return Request(method, target, version, headers)
 
