@@ -13,10 +13,15 @@ Any AWS SDK, the AWS CLI or a plain HTTP client can use it unchanged, with
 serves an engine you already have, and ``credentials={"AKID": "secret"}`` makes
 every request prove a valid SigV4 signature by one of those keys (by default any
 request is accepted, signed or not, as DynamoDB Local does).
+``max_connections``, ``header_timeout`` and ``idle_timeout`` bound what clients
+can hold (:class:`Limits`), and ``cors_origins`` lets pages from those origins
+call the endpoint from a browser (none by default).
 
 The protocol (DynamoDB's JSON 1.0, with its error bodies, status codes and
-headers) is in :mod:`._protocol`, signature checks in :mod:`._sigv4`, and the
-HTTP/1.1 server, with the reasons for its choice, in :mod:`._http`.
+headers) is in :mod:`._protocol`, content codings in :mod:`._encoding`, body
+checks in :mod:`._payload`, signature checks in :mod:`._sigv4`, request reading
+within limits in :mod:`._wire`, and the HTTP/1.1 server, with the reasons for
+its choice, in :mod:`._http`.
 """
 
 from __future__ import annotations
