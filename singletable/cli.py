@@ -21,7 +21,6 @@ import logging
 import os
 import signal
 import sys
-import threading
 from collections.abc import Sequence
 from types import FrameType
 
@@ -165,8 +164,10 @@ def _serve(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
 
     def _stop(signum: int, frame: FrameType | None) -> None:
-        # shutdown() waits for the accept loop, which runs in this (the main) thread.
-        threading.Thread(target=server.stop, name="singletable-stop").start()
+        # Only a flag: a handler runs between two bytecodes of the main thread, which
+        # may hold a lock at that moment (starting a thread or taking one here could
+        # deadlock). The signal itself wakes the accept loop (Server.serve_forever).
+        server.request_stop()
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
@@ -175,8 +176,8 @@ def _serve(args: argparse.Namespace) -> int:
     logging.getLogger("singletable.server").info(
         "serving DynamoDB on %s (%s; %s)", server.url, where, auth
     )
-    server.serve_forever()
-    server.stop()  # waits for the stop the signal started, or stops now
+    server.serve_forever()  # returns once a signal asked it to
+    server.stop()
     logging.getLogger("singletable.server").info("stopped")
     return 0
 

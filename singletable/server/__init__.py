@@ -117,10 +117,17 @@ class Server:
         return self
 
     def serve_forever(self) -> None:
-        """Serve in this thread until :meth:`stop` is called (from another thread or a
-        signal handler)."""
+        """Serve in this thread until :meth:`request_stop` (from a signal handler, say)
+        or :meth:`stop` (from another thread) is called. In the main thread, any
+        signal with a Python handler wakes the accept loop, so a handler that calls
+        :meth:`request_stop` takes effect at once."""
         self._serving = True
         self._http.serve()
+
+    def request_stop(self) -> None:
+        """Make :meth:`serve_forever` return (then call :meth:`stop`). Safe in a signal
+        handler: it only sets a flag (no lock, no thread)."""
+        self._http.request_stop()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop accepting connections, let requests being answered finish (for up to

@@ -58,6 +58,7 @@ import contextlib
 import logging
 import os
 import selectors
+import signal
 import socket
 import threading
 import time
@@ -246,6 +247,11 @@ class HTTPServer:
         clients wait in the backlog, and a closing connection wakes the loop.
         """
         cap = self.limits.max_connections
+        # In the main thread, a signal also writes to the wake-up pipe (whichever
+        # thread the system delivers it to), so the loop sees request_stop() at once.
+        previous_wakeup: int | None = None
+        if threading.current_thread() is threading.main_thread():
+            previous_wakeup = signal.set_wakeup_fd(self._wake_write, warn_on_full_buffer=False)
         with selectors.DefaultSelector() as selector:
             selector.register(self._wake_read, selectors.EVENT_READ)
             listening = False
@@ -266,6 +272,8 @@ class HTTPServer:
                         elif not self._stop_serving:
                             self._accept()
             finally:
+                if previous_wakeup is not None:
+                    signal.set_wakeup_fd(previous_wakeup)
                 self._served.set()
 
     def _accept(self) -> None:
@@ -310,6 +318,10 @@ class HTTPServer:
             if self._pipe_open:
                 with contextlib.suppress(OSError):
                     os.write(self._wake_write, b"x")
+
+    def request_stop(self) -> None:
+        """Make :meth:`serve` return at its next wake-up; safe in a signal handler."""
+        self._stop_serving = True
 
     def stop_serving(self) -> None:
         """End :meth:`serve` (from another thread) and wait until it has returned."""

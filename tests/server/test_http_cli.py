@@ -203,3 +203,12 @@ def test_cors_origins_are_an_option_of_serve() -> None:
         conn.close()
         process.send_signal(signal.SIGTERM)
         assert process.wait(10) == 0
+
+
+def test_a_signal_right_after_start_stops_the_server() -> None:
+    """The handler only sets a flag; the loop sees it even when the signal came
+    before the loop started waiting (or was delivered to another thread)."""
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        with serve() as (process, _):
+            process.send_signal(stop_signal)
+            assert process.wait(10) == 0
