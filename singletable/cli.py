@@ -21,7 +21,6 @@ import logging
 import os
 import signal
 import sys
-import threading
 from collections.abc import Sequence
 from types import FrameType
 
@@ -65,6 +64,40 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--access-key-id", help="the access key id accepted with --require-auth")
     serve.add_argument(
         "--secret-access-key", help="its secret (prefer the environment: argv is visible)"
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=256,
+        metavar="N",
+        help="connections served at once; further clients wait until one closes (default 256)",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help=(
+            "time for a request's headers to arrive, from their first byte; a body gets "
+            "as long again plus a second per 64 KiB (default 10)"
+        ),
+    )
+    serve.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="close a kept-alive connection after this long without a request (default 60)",
+    )
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help=(
+            "let web pages from ORIGIN (e.g. http://localhost:3000) call the endpoint from a "
+            "browser; repeat for several, or '*' for any page (default: none)"
+        ),
     )
     serve.add_argument(
         "--log-level",
@@ -115,15 +148,26 @@ def _serve(args: argparse.Namespace) -> int:
     )
     credentials = _credentials(args)
     try:
-        server = Server(host=args.host, port=args.port, data=args.data, credentials=credentials)
+        server = Server(
+            host=args.host,
+            port=args.port,
+            data=args.data,
+            credentials=credentials,
+            max_connections=args.max_connections,
+            header_timeout=args.header_timeout,
+            idle_timeout=args.idle_timeout,
+            cors_origins=args.cors_origin,
+        )
     except OSError as error:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
     except (DurableStorageError, DynamoDBError, ValueError) as error:
         raise UsageError(str(error)) from None
 
     def _stop(signum: int, frame: FrameType | None) -> None:
-        # shutdown() waits for the accept loop, which runs in this (the main) thread.
-        threading.Thread(target=server.stop, name="singletable-stop").start()
+        # Only a flag: a handler runs between two bytecodes of the main thread, which
+        # may hold a lock at that moment (starting a thread or taking one here could
+        # deadlock). The signal itself wakes the accept loop (Server.serve_forever).
+        server.request_stop()
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
@@ -132,8 +176,8 @@ def _serve(args: argparse.Namespace) -> int:
     logging.getLogger("singletable.server").info(
         "serving DynamoDB on %s (%s; %s)", server.url, where, auth
     )
-    server.serve_forever()
-    server.stop()  # waits for the stop the signal started, or stops now
+    server.serve_forever()  # returns once a signal asked it to
+    server.stop()
     logging.getLogger("singletable.server").info("stopped")
     return 0
 

@@ -13,24 +13,30 @@ Any AWS SDK, the AWS CLI or a plain HTTP client can use it unchanged, with
 serves an engine you already have, and ``credentials={"AKID": "secret"}`` makes
 every request prove a valid SigV4 signature by one of those keys (by default any
 request is accepted, signed or not, as DynamoDB Local does).
+``max_connections``, ``header_timeout`` and ``idle_timeout`` bound what clients
+can hold (:class:`Limits`), and ``cors_origins`` lets pages from those origins
+call the endpoint from a browser (none by default).
 
 The protocol (DynamoDB's JSON 1.0, with its error bodies, status codes and
-headers) is in :mod:`._protocol`, signature checks in :mod:`._sigv4`, and the
-HTTP/1.1 server, with the reasons for its choice, in :mod:`._http`.
+headers) is in :mod:`._protocol`, content codings in :mod:`._encoding`, body
+checks in :mod:`._payload`, signature checks in :mod:`._sigv4`, request reading
+within limits in :mod:`._wire`, and the HTTP/1.1 server, with the reasons for
+its choice, in :mod:`._http`.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable
 from types import TracebackType
 
 from singletable.backends.local.engine import LocalEngine
-from singletable.server._http import HTTPServer
+from singletable.server._http import HTTPServer, Limits
 from singletable.server._protocol import Protocol
 from singletable.server._sigv4 import Credentials
 
-__all__ = ["Credentials", "Server"]
+__all__ = ["Credentials", "Limits", "Server"]
 
 
 class Server:
@@ -45,9 +51,18 @@ class Server:
         data: keep the data durably in this file (created if missing, reopened if not).
         credentials: access key id -> secret; when given, requests must be SigV4-signed
             by one of them.
+        max_connections: connections served at once; more clients wait until one
+            closes (see :class:`Limits`).
+        header_timeout: seconds a request's head may take to arrive (from its first
+            byte); a body gets as long again, plus a second per 64 KiB.
+        idle_timeout: seconds a kept-alive connection may stay without a request.
+        cors_origins: origins (``http://localhost:3000``) whose pages may call the
+            endpoint from a browser (CORS), or ``["*"]`` for any page; none by
+            default, so that a web page cannot reach local data (docs/server.md).
 
     Raises:
         OSError: if the address cannot be bound (the port is taken, say).
+        ValueError: for a limit that is not positive.
     """
 
     def __init__(
@@ -58,13 +73,20 @@ class Server:
         port: int = 0,
         data: str | os.PathLike[str] | None = None,
         credentials: Credentials | None = None,
+        max_connections: int = Limits.max_connections,
+        header_timeout: float = Limits.header_timeout,
+        idle_timeout: float = Limits.idle_timeout,
+        cors_origins: Iterable[str] = (),
     ) -> None:
         if engine is not None and data is not None:
             raise ValueError("give engine or data, not both")
+        limits = Limits(max_connections, header_timeout, idle_timeout)
         self._owns_engine = engine is None
         self.engine = engine if engine is not None else LocalEngine(path=data)
         try:
-            self._http = HTTPServer((host, port), Protocol(self.engine, credentials))
+            self._http = HTTPServer(
+                (host, port), Protocol(self.engine, credentials, cors_origins), limits
+            )
         except BaseException:
             if self._owns_engine:
                 self.engine.close()
@@ -97,10 +119,17 @@ class Server:
         return self
 
     def serve_forever(self) -> None:
-        """Serve in this thread until :meth:`stop` is called (from another thread or a
-        signal handler)."""
+        """Serve in this thread until :meth:`request_stop` (from a signal handler, say)
+        or :meth:`stop` (from another thread) is called. In the main thread, any
+        signal with a Python handler wakes the accept loop, so a handler that calls
+        :meth:`request_stop` takes effect at once."""
         self._serving = True
         self._http.serve()
+
+    def request_stop(self) -> None:
+        """Make :meth:`serve_forever` return (then call :meth:`stop`). Safe in a signal
+        handler: it only sets a flag (no lock, no thread)."""
+        self._http.request_stop()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop accepting connections, let requests being answered finish (for up to

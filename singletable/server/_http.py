@@ -33,40 +33,48 @@ while the clients use ~1.5 ms). So the choice rests on the rest:
 * A thread per connection means a slow or stalled client never holds up
   another, with no code to get wrong about it.
 
-What is parsed: a request line, header lines (at most 100, each at most 64 KiB),
-and a body framed by ``Content-Length`` or ``Transfer-Encoding: chunked``;
-``Expect: 100-continue`` is honoured; connections are kept alive (HTTP/1.1
-default, or HTTP/1.0 with ``Connection: keep-alive``) until the client closes
-them or sends ``Connection: close``. A malformed request gets a 400 and the
-connection is closed (its framing can no longer be trusted). A body over the
-16 MB limit is read and discarded (up to 64 MB, so the client sees the answer
-rather than a reset) and answered with 413. An unexpected error inside the
-engine is answered with DynamoDB's ``InternalServerError`` (HTTP 500) and
-logged with its traceback; the connection stays up.
+The threads are bounded: at most ``max_connections`` connections are open at
+once (one thread each, ended with its connection); further clients wait in the
+listening socket's backlog until one closes, rather than each getting a thread.
+A connection's time is bounded too: a request's head must arrive within
+``header_timeout`` seconds of its first byte, a body within as long again
+plus a second per 64 KiB, and a kept-alive connection with no
+request for ``idle_timeout`` seconds is closed. Request parsing, with its size
+limits, is in :mod:`._wire`.
+
+Connections are kept alive (HTTP/1.1 default, or HTTP/1.0 with ``Connection:
+keep-alive``) until the client closes them, sends ``Connection: close`` or
+goes idle. ``Expect: 100-continue`` is honoured. A malformed request gets a 400
+and the connection is closed (its framing can no longer be trusted), after the
+server has stopped reading and drained briefly what the client was still
+sending, so that the client sees the answer rather than a reset. An unexpected
+error inside the engine is answered with DynamoDB's ``InternalServerError``
+(HTTP 500) and logged with its traceback; the connection stays up.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import os
 import selectors
+import signal
 import socket
-import socketserver
 import threading
 import time
+from dataclasses import dataclass
 from email.utils import formatdate
 
-from singletable.server._protocol import MAX_BODY_BYTES, Protocol, Response
+from singletable.server._protocol import Protocol, Response
+from singletable.server._wire import BadRequest, Reader, read_body, read_request
 
-__all__ = ["HTTPServer"]
+__all__ = ["HTTPServer", "Limits"]
 
 log = logging.getLogger("singletable.server")
 
-_MAX_LINE = 64 * 1024
-_MAX_HEADERS = 100
-_MAX_DRAIN = 64 * 1024 * 1024
+_BACKLOG = 512
+_LINGER_SECONDS = 1.0
+_LINGER_BYTES = 1 << 20
 _REASONS = {
     200: "OK",
     400: "Bad Request",
@@ -77,8 +85,29 @@ _REASONS = {
 }
 
 
-class _BadRequest(Exception):
-    """The request cannot be read; answered with 400 and the connection closed."""
+@dataclass(frozen=True)
+class Limits:
+    """How many connections the server holds at once, and how long it waits on each.
+
+    Args:
+        max_connections: connections open at once (each has a thread); more
+            clients wait in the listening backlog until one closes.
+        header_timeout: seconds for a request's head to arrive, from its first
+            byte; a body gets as long again, plus a second per 64 KiB.
+        idle_timeout: seconds a kept-alive connection may stay without a request.
+    """
+
+    max_connections: int = 256
+    header_timeout: float = 10.0
+    idle_timeout: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.max_connections < 1:
+            raise ValueError(f"max_connections must be at least 1, not {self.max_connections}")
+        for name in ("header_timeout", "idle_timeout"):
+            value = getattr(self, name)
+            if not value > 0:
+                raise ValueError(f"{name} must be a positive number of seconds, not {value}")
 
 
 class _Date:
@@ -96,54 +125,50 @@ class _Date:
         return self._value
 
 
-class _Connection(socketserver.StreamRequestHandler):
+class _Connection:
     """Serves the requests of one client connection, one after another."""
 
-    server: HTTPServer
-    rbufsize = 64 * 1024
-    timeout = 300.0  # an idle (or stalled) connection is closed after 5 minutes
-    disable_nagle_algorithm = True  # every response is one sendall: no delayed-ACK stalls
+    def __init__(self, server: HTTPServer, sock: socket.socket) -> None:
+        self.server = server
+        self.socket = sock
+        self.reader = Reader(sock)
 
-    def handle(self) -> None:
-        self.server.track(self.connection, True)
+    def serve(self) -> None:
         try:
+            # Every response is one sendall: no delayed-ACK stalls.
+            self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             while self._one_request():
                 pass
         except (ConnectionError, TimeoutError, OSError):
-            pass  # the client went away; nothing to answer
-        finally:
-            self.server.track(self.connection, False)
+            pass  # the client went away or was too slow; nothing to answer
 
     def _one_request(self) -> bool:
         """Serve one request; False when the connection should close."""
-        rfile = self.rfile
-        line = rfile.readline(_MAX_LINE + 1)
-        while line in (b"\r\n", b"\n"):  # tolerate blank lines between requests (RFC 9112)
-            line = rfile.readline(_MAX_LINE + 1)
-        if not line:
+        limits = self.server.limits
+        if not self.reader.wait(limits.idle_timeout):
             return False
         protocol = self.server.protocol
         try:
-            method, target, version, headers = _read_head(line, rfile)
-            if headers.get("expect", "").lower() == "100-continue":
-                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            body = _read_body(headers, rfile)
-        except _BadRequest as error:
+            request = read_request(self.reader, limits.header_timeout)
+            if request.expects_continue:
+                self.socket.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+            body = read_body(self.reader, request.headers, limits.header_timeout)
+        except BadRequest as error:
             self._send(protocol.bad_request(str(error)), keep_alive=False)
+            self._linger()
             return False
+        headers = request.headers
         if body is None:  # over the limit (drained)
             return self._send(protocol.too_large(), keep_alive=True)
-        if headers.get("connection", "").lower() == "close":
-            keep_alive = False
-        else:
-            keep_alive = version == "HTTP/1.1" or (
-                headers.get("connection", "").lower() == "keep-alive"
-            )
+        connection = headers.get("connection", "").lower()
+        keep_alive = connection != "close" and (
+            request.version == "HTTP/1.1" or connection == "keep-alive"
+        )
         if not self.server.begin_request():
             return False  # the server is stopping: close without running the request
         try:
             try:
-                response = protocol.handle(method, target, headers, body)
+                response = protocol.handle(request.method, request.target, headers, body)
             except Exception:  # a bug must not drop the connection or leak a trace
                 log.exception("internal error answering %s", headers.get("x-amz-target"))
                 response = protocol.internal_error(headers.get("content-type", ""))
@@ -152,109 +177,56 @@ class _Connection(socketserver.StreamRequestHandler):
             self.server.end_request()
 
     def _send(self, response: Response, keep_alive: bool) -> bool:
-        head = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Error')}\r\n"]
+        head = [
+            f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Error')}\r\n",
+            "Server: Server\r\n",  # DynamoDB's own value
+            f"Date: {self.server.date.value()}\r\n",
+        ]
         head.extend(f"{name}: {value}\r\n" for name, value in response.headers)
-        head.append(f"Date: {self.server.date.value()}\r\n")
         head.append("Connection: keep-alive\r\n\r\n" if keep_alive else "Connection: close\r\n\r\n")
-        self.wfile.write("".join(head).encode("latin-1") + response.body)
+        self.reader.set_timeout(self.server.limits.idle_timeout)
+        self.socket.sendall("".join(head).encode("latin-1") + response.body)
         return keep_alive
 
-
-def _read_head(line: bytes, rfile: io.BufferedIOBase) -> tuple[str, str, str, dict[str, str]]:
-    """The method, target, version and headers (names lower-cased) of one request."""
-    if len(line) > _MAX_LINE:
-        raise _BadRequest("The request line is too long")
-    parts = line.decode("latin-1").split()
-    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-        raise _BadRequest(f"Malformed request line: {line[:200]!r}")
-    method, target, version = parts
-    headers: dict[str, str] = {}
-    for _ in range(_MAX_HEADERS + 1):
-        raw = rfile.readline(_MAX_LINE + 1)
-        if raw in (b"\r\n", b"\n"):
-            return method, target, version, headers
-        if not raw:
-            raise ConnectionError("the client closed the connection mid-request")
-        if len(raw) > _MAX_LINE:
-            raise _BadRequest("A header line is too long")
-        name, sep, value = raw.decode("latin-1").partition(":")
-        if not sep or not name or name != name.strip():
-            raise _BadRequest(f"Malformed header line: {raw[:200]!r}")
-        key = name.lower()
-        value = value.strip()
-        headers[key] = f"{headers[key]}, {value}" if key in headers else value
-    raise _BadRequest(f"More than {_MAX_HEADERS} header lines")
+    def _linger(self) -> None:
+        """Close after an answer sent before the request was read whole: stop sending,
+        and read (and drop) what is still coming for a moment, within bounds, so that
+        closing does not reset the connection before the client reads the answer."""
+        with contextlib.suppress(OSError):
+            self.socket.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + _LINGER_SECONDS
+            dropped = 0
+            while dropped < _LINGER_BYTES:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self.socket.settimeout(remaining)
+                data = self.socket.recv(64 * 1024)
+                if not data:
+                    break
+                dropped += len(data)
 
 
-def _read_body(headers: dict[str, str], rfile: io.BufferedIOBase) -> bytes | None:
-    """The request body; None if it is over the size limit (and was discarded)."""
-    if "transfer-encoding" in headers:
-        if headers["transfer-encoding"].lower() != "chunked":
-            raise _BadRequest(f"Unsupported Transfer-Encoding: {headers['transfer-encoding']}")
-        return _read_chunked(rfile)
-    length_text = headers.get("content-length")
-    if length_text is None:
-        return b""
-    try:
-        length = int(length_text)
-    except ValueError:
-        raise _BadRequest(f"Malformed Content-Length: {length_text!r}") from None
-    if length < 0:
-        raise _BadRequest(f"Malformed Content-Length: {length_text!r}")
-    if length > MAX_BODY_BYTES:
-        if length > _MAX_DRAIN:
-            raise _BadRequest(f"Request body of {length} bytes is over the 16 MB limit")
-        _discard(rfile, length)
-        return None
-    body = rfile.read(length)
-    if len(body) < length:
-        raise ConnectionError("the client closed the connection mid-body")
-    return body
+class HTTPServer:
+    """Accepts connections and serves each from its own thread, at most
+    ``limits.max_connections`` at once, answering with a :class:`Protocol`."""
 
-
-def _read_chunked(rfile: io.BufferedIOBase) -> bytes | None:
-    chunks: list[bytes] = []
-    total = 0
-    while True:
-        size_line = rfile.readline(_MAX_LINE + 1)
-        try:
-            size = int(size_line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise _BadRequest(f"Malformed chunk size: {size_line[:100]!r}") from None
-        if size == 0:
-            while rfile.readline(_MAX_LINE + 1) not in (b"\r\n", b"\n", b""):
-                pass  # trailers are ignored
-            break
-        total += size
-        if total > _MAX_DRAIN:
-            raise _BadRequest("Request body is over the 16 MB limit")
-        chunk = rfile.read(size)
-        if len(chunk) < size:
-            raise ConnectionError("the client closed the connection mid-body")
-        if total <= MAX_BODY_BYTES:
-            chunks.append(chunk)
-        rfile.readline(_MAX_LINE + 1)  # the CRLF after the chunk
-    return b"".join(chunks) if total <= MAX_BODY_BYTES else None
-
-
-def _discard(rfile: io.BufferedIOBase, length: int) -> None:
-    while length > 0:
-        chunk = rfile.read(min(length, 1 << 20))
-        if not chunk:
-            raise ConnectionError("the client closed the connection mid-body")
-        length -= len(chunk)
-
-
-class HTTPServer(socketserver.ThreadingTCPServer):
-    """A threading TCP server that answers with a :class:`Protocol`, one thread per connection."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 512
-
-    def __init__(self, address: tuple[str, int], protocol: Protocol) -> None:
+    def __init__(
+        self, address: tuple[str, int], protocol: Protocol, limits: Limits | None = None
+    ) -> None:
         self.protocol = protocol
+        self.limits = limits if limits is not None else Limits()
         self.date = _Date()
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.socket = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.socket.bind(address)
+            self.socket.listen(_BACKLOG)
+        except BaseException:
+            self.socket.close()
+            raise
+        self.server_address: tuple[str, int] = self.socket.getsockname()[:2]
         self._connections: set[socket.socket] = set()
         self._busy = 0
         self._stopping = False
@@ -262,60 +234,109 @@ class HTTPServer(socketserver.ThreadingTCPServer):
         self._stop_serving = False
         self._served = threading.Event()
         self._wake_read, self._wake_write = os.pipe()
-        if ":" in address[0]:  # an IPv6 address, such as ::1
-            self.address_family = socket.AF_INET6
-        super().__init__(address, _Connection)
-
-    def track(self, connection: socket.socket, alive: bool) -> None:
-        """Record an open (or closed) connection, so that :meth:`drain` finds it."""
-        with self._idle:
-            if alive:
-                self._connections.add(connection)
-            else:
-                self._connections.discard(connection)
+        self._pipe_open = True
+        os.set_blocking(self._wake_read, False)
+        os.set_blocking(self._wake_write, False)
 
     def serve(self) -> None:
         """Accept connections until :meth:`stop_serving` (each is served by its own thread).
 
-        Unlike ``BaseServer.serve_forever``, which notices a shutdown only at its next
-        poll, the loop waits on the listening socket and a wake-up pipe together, so
+        The loop waits on the listening socket and a wake-up pipe together, so
         stopping takes no poll interval (tests start and stop a server per test).
+        While ``max_connections`` connections are open it stops accepting: new
+        clients wait in the backlog, and a closing connection wakes the loop.
         """
+        cap = self.limits.max_connections
+        # In the main thread, a signal also writes to the wake-up pipe (whichever
+        # thread the system delivers it to), so the loop sees request_stop() at once.
+        previous_wakeup: int | None = None
+        if threading.current_thread() is threading.main_thread():
+            previous_wakeup = signal.set_wakeup_fd(self._wake_write, warn_on_full_buffer=False)
         with selectors.DefaultSelector() as selector:
-            selector.register(self.socket, selectors.EVENT_READ)
             selector.register(self._wake_read, selectors.EVENT_READ)
+            listening = False
             try:
                 while not self._stop_serving:
+                    with self._idle:
+                        room = len(self._connections) < cap
+                    if room != listening:
+                        if room:
+                            selector.register(self.socket, selectors.EVENT_READ)
+                        else:
+                            selector.unregister(self.socket)
+                        listening = room
                     for key, _ in selector.select():
-                        if key.fileobj is self.socket and not self._stop_serving:
+                        if key.fileobj is self._wake_read:
+                            with contextlib.suppress(OSError):
+                                os.read(self._wake_read, 4096)
+                        elif not self._stop_serving:
                             self._accept()
             finally:
+                if previous_wakeup is not None:
+                    signal.set_wakeup_fd(previous_wakeup)
                 self._served.set()
 
     def _accept(self) -> None:
-        """Accept one connection and hand it to its thread (as ``BaseServer`` does)."""
+        """Accept one connection and start its thread."""
         try:
-            request, client_address = self.get_request()
+            sock, _ = self.socket.accept()
         except OSError:
             return
+        with self._idle:
+            if self._stopping:
+                sock.close()
+                return
+            self._connections.add(sock)
         try:
-            self.process_request(request, client_address)
-        except Exception:
-            self.handle_error(request, client_address)
-            self.shutdown_request(request)
+            threading.Thread(
+                target=self._serve_connection,
+                args=(sock,),
+                name="singletable-connection",
+                daemon=True,
+            ).start()
+        except RuntimeError:  # no thread could be started: refuse this one
+            self._forget(sock)
+
+    def _serve_connection(self, sock: socket.socket) -> None:
+        try:
+            _Connection(self, sock).serve()
+        finally:
+            self._forget(sock)
+
+    def _forget(self, sock: socket.socket) -> None:
+        """Close a connection and make room for the next one."""
+        with contextlib.suppress(OSError):
+            sock.close()
+        with self._idle:
+            full = len(self._connections) >= self.limits.max_connections
+            self._connections.discard(sock)
+        if full:
+            self._wake()
+
+    def _wake(self) -> None:
+        with self._idle:  # never write to the pipe's fd number once it is closed
+            if self._pipe_open:
+                with contextlib.suppress(OSError):
+                    os.write(self._wake_write, b"x")
+
+    def request_stop(self) -> None:
+        """Make :meth:`serve` return at its next wake-up; safe in a signal handler."""
+        self._stop_serving = True
 
     def stop_serving(self) -> None:
         """End :meth:`serve` (from another thread) and wait until it has returned."""
         self._stop_serving = True
-        with contextlib.suppress(OSError):
-            os.write(self._wake_write, b"x")
+        self._wake()
         self._served.wait()
 
     def server_close(self) -> None:
-        super().server_close()
-        for fd in (self._wake_read, self._wake_write):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        """Close the listening socket (and the wake-up pipe)."""
+        self.socket.close()
+        with self._idle:
+            self._pipe_open = False
+            for fd in (self._wake_read, self._wake_write):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
     def begin_request(self) -> bool:
         """Count a request as being answered; False (not counted) once stopping began."""

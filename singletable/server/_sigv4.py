@@ -60,7 +60,8 @@ def verify(
         method: the HTTP method.
         target: the request target (path and query) as sent.
         headers: the request headers, names in lower case.
-        body: the body as sent (the signature covers the bytes on the wire).
+        body: the body as sent (the signature covers the bytes on the wire; its hash is
+            computed here, never taken from ``x-amz-content-sha256``).
         now: the current time, in seconds since the epoch.
     """
     authorization = headers.get("authorization")
@@ -153,7 +154,18 @@ def verify(
     secret = credentials.get(key_id)
     if secret is None:
         return "UnrecognizedClientException", _BAD_TOKEN
-    canonical = _canonical_request(method, target, headers, signed_headers, body)
+    # The payload hash is always the hash of the body received: a header claiming
+    # another body's hash (a signed request replayed with a forged body) is refused,
+    # as AWS refuses it (the message is AWS's known form, e.g. S3's; DynamoDB's own
+    # text for it is not documented).
+    payload_hash = hashlib.sha256(body).hexdigest()
+    claimed = headers.get("x-amz-content-sha256")
+    if claimed is not None and claimed.strip().lower() != payload_hash:
+        return (
+            "InvalidSignatureException",
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        )
+    canonical = _canonical_request(method, target, headers, signed_headers, payload_hash)
     scope = f"{date}/{region}/{service}/{terminator}"
     string_to_sign = "\n".join(
         [_ALGORITHM, stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()]
@@ -196,7 +208,7 @@ def _canonical_request(
     target: str,
     headers: Mapping[str, str],
     signed_headers: list[str],
-    body: bytes,
+    payload_hash: str,
 ) -> str:
     """The canonical request SigV4 signs (as botocore builds it for the same request)."""
     split = urlsplit(target)
@@ -208,7 +220,6 @@ def _canonical_request(
     canonical_headers = "".join(
         f"{name}:{' '.join(headers.get(name, '').split())}\n" for name in signed_headers
     )
-    payload_hash = headers.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()
     return "\n".join(
         [method, path, query, canonical_headers, ";".join(signed_headers), payload_hash]
     )

@@ -240,3 +240,50 @@ def test_host_must_be_signed_and_the_date_well_formed(secured: Server) -> None:
         "message": "Date must be in ISO-8601 'basic format'. Got '2026-01-01'. "
         "See http://en.wikipedia.org/wiki/ISO_8601",
     }
+
+
+def test_a_replayed_signature_with_a_forged_body_is_refused(secured: Server) -> None:
+    """A signed PutItem replayed with another body and a header claiming the signed
+    body's hash: the server hashes the body it received, so nothing is written."""
+    client = _client(secured)
+    client.create_table(
+        TableName="tbl",
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    signed_body = json.dumps({"TableName": "tbl", "Item": {"PK": {"S": "genuine"}}}).encode()
+    forged_body = json.dumps({"TableName": "tbl", "Item": {"PK": {"S": "forged"}}}).encode()
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    headers = {
+        "host": f"{secured.host}:{secured.port}",
+        "x-amz-content-sha256": hashlib.sha256(signed_body).hexdigest(),
+        "x-amz-date": stamp,
+        "x-amz-target": "DynamoDB_20120810.PutItem",
+    }
+    headers["Authorization"] = _sign(headers, signed_body, stamp)
+    status, body = _post(secured, headers, forged_body)
+    assert status == 400
+    assert body["__type"] == "com.amazon.coral.service#InvalidSignatureException"
+    assert client.scan(TableName="tbl")["Items"] == []
+    # The genuine request, with the same headers, is served.
+    assert _post(secured, headers, signed_body) == (200, {})
+    assert client.scan(TableName="tbl")["Items"] == [{"PK": {"S": "genuine"}}]
+
+
+def test_a_content_hash_header_that_disagrees_with_the_signed_body_is_refused(
+    secured: Server,
+) -> None:
+    """Even when the signature was computed over the body sent, a wrong
+    x-amz-content-sha256 header is refused (AWS checks the header against the body)."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    headers = {
+        "host": f"{secured.host}:{secured.port}",
+        "x-amz-content-sha256": hashlib.sha256(b"something else").hexdigest(),
+        "x-amz-date": stamp,
+        "x-amz-target": "DynamoDB_20120810.ListTables",
+    }
+    headers["Authorization"] = _sign(headers, b"{}", stamp)
+    status, body = _post(secured, headers, b"{}")
+    assert (status, body["__type"]) == (400, "com.amazon.coral.service#InvalidSignatureException")
+    assert "x-amz-content-sha256" in body["message"]

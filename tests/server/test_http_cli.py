@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import signal
@@ -160,3 +161,54 @@ def test_a_data_file_that_is_not_ours_is_refused(tmp_path: Path) -> None:
     assert result.stderr.startswith("singletable: error: ")
     assert str(bogus) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_connection_limits_are_options_of_serve() -> None:
+    with serve("--idle-timeout", "0.5", "--header-timeout", "0.5", "--max-connections", "2") as (
+        process,
+        url,
+    ):
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as idle:
+            idle.settimeout(5)
+            assert idle.recv(1024) == b""  # closed by the server after 0.5 s idle
+        assert _client(url).list_tables()["TableNames"] == []
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(10) == 0
+
+
+@pytest.mark.parametrize(
+    "option", [("--max-connections", "0"), ("--idle-timeout", "0"), ("--header-timeout", "-2")]
+)
+def test_a_limit_that_is_not_positive_is_refused(option: tuple[str, str]) -> None:
+    result = _run("serve", "--port", "0", *option)
+    assert result.returncode == 2
+    assert result.stderr.startswith("singletable: error: ")
+    assert "must be" in result.stderr
+
+
+def test_cors_origins_are_an_option_of_serve() -> None:
+    with serve("--cors-origin", "http://localhost:3000") as (process, url):
+        port = int(url.rsplit(":", 1)[1])
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request(
+            "OPTIONS",
+            "/",
+            headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"},
+        )
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200
+        assert response.getheader("Access-Control-Allow-Origin") == "http://localhost:3000"
+        conn.close()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(10) == 0
+
+
+def test_a_signal_right_after_start_stops_the_server() -> None:
+    """The handler only sets a flag; the loop sees it even when the signal came
+    before the loop started waiting (or was delivered to another thread)."""
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        with serve() as (process, _):
+            process.send_signal(stop_signal)
+            assert process.wait(10) == 0

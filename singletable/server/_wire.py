@@ -1,0 +1,304 @@
+"""Reading HTTP/1.1 requests off a socket, within limits of size and time.
+
+Everything a client sends before it is authenticated is read here, so nothing
+here may grow without bound or wait forever:
+
+* the request line and the header section are each at most 16 KiB (and at
+  most 100 header lines); a longer one is refused (400) as soon as the limit
+  is passed, without reading the rest;
+* a request's head must arrive within the header timeout, counted from its
+  first byte (a client trickling a byte a second is cut off, however many
+  bytes it sends);
+* a body is framed by ``Content-Length`` (digits only) or by
+  ``Transfer-Encoding: chunked`` (each size 1-16 hex digits); a malformed
+  framing is a 400 at once. The body size limit applies as bytes arrive:
+  a chunked body is never buffered past it. A body over the limit (but under
+  :data:`MAX_DRAIN`) is read in bounded pieces and discarded, so that the
+  client gets its 413 on a connection that still works; a larger one is a 400
+  and the connection is closed;
+* a body must arrive within the header timeout plus one second per
+  :data:`MIN_BODY_RATE` bytes (counted as a chunked body's sizes are read), so
+  a client trickling its body cannot hold a connection either.
+
+:class:`Reader` keeps at most one socket read (64 KiB) beyond what a limit
+allows. The names of headers are lower-cased; repeated headers are joined
+with ", ".
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+from dataclasses import dataclass
+
+from singletable.server._protocol import MAX_BODY_BYTES
+
+__all__ = [
+    "MAX_DRAIN",
+    "MAX_HEADERS",
+    "MAX_HEADER_BYTES",
+    "MAX_REQUEST_LINE",
+    "MIN_BODY_RATE",
+    "BadRequest",
+    "Reader",
+    "Request",
+    "read_body",
+    "read_request",
+]
+
+MAX_REQUEST_LINE = 16 * 1024
+"""The longest request line accepted (bytes, with its line end)."""
+MAX_HEADER_BYTES = 16 * 1024
+"""The largest header section accepted (all header lines, bytes)."""
+MAX_HEADERS = 100
+"""The most header lines accepted."""
+MAX_DRAIN = 64 * 1024 * 1024
+"""A body over the size limit but at most this long is read and discarded (then
+413 on a connection that still works); a longer one gets 400 and the connection
+is closed."""
+
+MIN_BODY_RATE = 64 * 1024
+"""The slowest a body may arrive, in bytes a second, beyond the header timeout."""
+
+_RECV = 64 * 1024
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_DIGITS = re.compile(rb"[0-9]{1,19}")
+# A chunk-size line: 1-16 hex digits, optional extensions after ';' (RFC 9112 7.1).
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r?\n")
+_MAX_CHUNK_LINE = 4096
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+class BadRequest(Exception):
+    """The request cannot be read; answered with 400 and the connection closed."""
+
+
+@dataclass(slots=True)
+class Request:
+    """The head of one request: method, target, version and headers (lower-cased)."""
+
+    method: str
+    target: str
+    version: str
+    headers: dict[str, str]
+
+    @property
+    def expects_continue(self) -> bool:
+        """The client waits for ``100 Continue`` before it sends the body."""
+        return self.headers.get("expect", "").lower() == "100-continue"
+
+
+class Reader:
+    """Buffered reads from a socket, each bounded in size and in time.
+
+    A read that cannot finish before its deadline raises :class:`TimeoutError`;
+    one cut short by the client closing raises :class:`ConnectionError`.
+    """
+
+    __slots__ = ("_buffer", "_socket", "_timeout")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._socket = sock
+        self._buffer = bytearray()
+        self._timeout: float | None = None
+
+    def set_timeout(self, timeout: float) -> None:
+        """The socket's timeout (for reads and writes); a system call only if it changes."""
+        if timeout != self._timeout:
+            self._socket.settimeout(timeout)
+            self._timeout = timeout
+
+    def _fill(self, deadline: float, timeout: float | None = None) -> None:
+        """Append one socket read to the buffer (waiting until ``deadline`` at most;
+        ``timeout``, when given, is the time left, rounded so it rarely changes)."""
+        if timeout is None:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                raise TimeoutError("the client was too slow")
+        self.set_timeout(timeout)
+        data = self._socket.recv(_RECV)
+        if not data:
+            raise ConnectionError("the client closed the connection")
+        self._buffer += data
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the start of a request; False if the
+        client closed the connection (or only sent blank lines before closing)."""
+        deadline = time.monotonic() + timeout
+        first = True
+        while True:
+            # Blank lines before a request are tolerated (RFC 9112 2.2).
+            if self._buffer and self._buffer[0] in (13, 10):  # CR, LF
+                self._buffer = bytearray(self._buffer.lstrip(b"\r\n"))
+            if self._buffer:
+                return True
+            try:
+                # The first wait is the whole timeout: the same value each time, so
+                # setting it costs no system call (it is also the writes' timeout).
+                self._fill(deadline, timeout if first else None)
+            except ConnectionError:
+                return False
+            first = False
+
+    def head(self, deadline: float) -> bytes:
+        """The request line and headers, through the blank line that ends them."""
+        searched = 0
+        while True:
+            end = self._buffer.find(b"\r\n\r\n", searched)  # what every client sends
+            if end >= 0:
+                end += 4
+            else:  # bare line ends are tolerated (RFC 9112 2.2)
+                match = _HEAD_END.search(self._buffer, searched)
+                end = -1 if match is None else match.end()
+            if end >= 0:
+                head = bytes(self._buffer[:end])
+                del self._buffer[:end]
+                return head
+            line_end = self._buffer.find(b"\n", 0, MAX_REQUEST_LINE)
+            if line_end < 0 and len(self._buffer) >= MAX_REQUEST_LINE:
+                raise BadRequest("The request line is too long")
+            if len(self._buffer) > MAX_REQUEST_LINE + MAX_HEADER_BYTES:
+                raise BadRequest(f"The request headers are over {MAX_HEADER_BYTES} bytes")
+            searched = max(0, len(self._buffer) - 3)
+            self._fill(deadline)
+
+    def line(self, limit: int, deadline: float) -> bytes:
+        """One line (with its line end), at most ``limit`` bytes."""
+        searched = 0
+        while True:
+            end = self._buffer.find(b"\n", searched)
+            if end >= 0:
+                if end >= limit:
+                    raise BadRequest("A line of the body's framing is too long")
+                line = bytes(self._buffer[: end + 1])
+                del self._buffer[: end + 1]
+                return line
+            if len(self._buffer) >= limit:
+                raise BadRequest("A line of the body's framing is too long")
+            searched = len(self._buffer)
+            self._fill(deadline)
+
+    def exactly(self, size: int, deadline: float) -> bytes:
+        """``size`` bytes, all before ``deadline``."""
+        if len(self._buffer) >= size:
+            data = bytes(self._buffer[:size])
+            del self._buffer[:size]
+            return data
+        target = bytearray(size)
+        view = memoryview(target)
+        got = len(self._buffer)
+        view[:got] = self._buffer
+        self._buffer.clear()
+        while got < size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the client was too slow")
+            self.set_timeout(remaining)
+            count = self._socket.recv_into(view[got:], min(size - got, 1 << 20))
+            if not count:
+                raise ConnectionError("the client closed the connection mid-body")
+            got += count
+        return bytes(target)
+
+    def discard(self, size: int, deadline: float) -> None:
+        """Read ``size`` bytes and drop them, one bounded piece at a time."""
+        while size > 0:
+            size -= len(self.exactly(min(size, 1 << 20), deadline))
+
+
+def read_request(reader: Reader, header_timeout: float) -> Request:
+    """Read the head of one request (the caller has :meth:`Reader.wait`-ed for its
+    first byte); the body is read by :func:`read_body`."""
+    deadline = time.monotonic() + header_timeout
+    head = reader.head(deadline).decode("latin-1")
+    line_end = head.find("\n")
+    request_line = head[:line_end].rstrip("\r")
+    parts = request_line.split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1.") or not _TOKEN.fullmatch(parts[0]):
+        raise BadRequest(f"Malformed request line: {request_line[:200]!r}")
+    if len(request_line) >= MAX_REQUEST_LINE:
+        raise BadRequest("The request line is too long")
+    block = head[line_end + 1 :]
+    if len(block) > MAX_HEADER_BYTES:
+        raise BadRequest(f"The request headers are over {MAX_HEADER_BYTES} bytes")
+    lines = block.split("\n")[:-2]  # the last two pieces are the blank line's
+    if len(lines) > MAX_HEADERS:
+        raise BadRequest(f"More than {MAX_HEADERS} header lines")
+    headers: dict[str, str] = {}
+    names = []
+    for line in lines:
+        if line.endswith("\r"):
+            line = line[:-1]
+        name, sep, value = line.partition(":")
+        if not sep or not name or "\r" in value:
+            raise BadRequest(f"Malformed header line: {line[:200]!r}")
+        names.append(name)
+        key = name.lower()
+        value = value.strip(" \t")
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    if names and not _TOKEN.fullmatch("".join(names)):  # one check for every name
+        bad = next(name for name in names if not _TOKEN.fullmatch(name))
+        raise BadRequest(f"Malformed header name: {bad[:200]!r}")
+    method, target, version = parts
+    return Request(method, target, version, headers)
+
+
+def read_body(reader: Reader, headers: dict[str, str], timeout: float) -> bytes | None:
+    """The request body; None if it is over the size limit (and was discarded).
+
+    ``timeout`` is the header timeout: the body may take that long plus a second
+    per :data:`MIN_BODY_RATE` bytes.
+    """
+    started = time.monotonic() + timeout
+    if "transfer-encoding" in headers:
+        if headers["transfer-encoding"].strip().lower() != "chunked":
+            raise BadRequest(f"Unsupported Transfer-Encoding: {headers['transfer-encoding']}")
+        if "content-length" in headers:
+            # Both framings at once is how requests are smuggled (RFC 9112 6.1).
+            raise BadRequest("Both Transfer-Encoding and Content-Length were sent")
+        return _read_chunked(reader, started)
+    length_text = headers.get("content-length")
+    if length_text is None:
+        return b""
+    if not _DIGITS.fullmatch(length_text.strip().encode("latin-1")):
+        raise BadRequest(f"Malformed Content-Length: {length_text[:100]!r}")
+    length = int(length_text)
+    if length > MAX_BODY_BYTES:
+        if length > MAX_DRAIN:
+            raise BadRequest(f"Request body of {length} bytes is over the 16 MB limit")
+        reader.discard(length, started + length / MIN_BODY_RATE)
+        return None
+    return reader.exactly(length, started + length / MIN_BODY_RATE)
+
+
+def _read_chunked(reader: Reader, started: float) -> bytes | None:
+    """A chunked body; ``started`` is its deadline before any chunk is counted."""
+    chunks: list[bytes] = []
+    total = 0
+    deadline = started
+    while True:
+        size_line = reader.line(_MAX_CHUNK_LINE, deadline)
+        match = _CHUNK_SIZE.fullmatch(size_line)
+        if match is None:
+            raise BadRequest(f"Malformed chunk size: {size_line[:100]!r}")
+        size = int(match.group(1), 16)
+        if size == 0:
+            break
+        total += size
+        deadline = started + total / MIN_BODY_RATE
+        if total > MAX_DRAIN:
+            raise BadRequest("Request body is over the 16 MB limit")
+        if total > MAX_BODY_BYTES:
+            chunks.clear()  # over the limit: what follows is read and dropped
+            reader.discard(size, deadline)
+        else:
+            chunks.append(reader.exactly(size, deadline))
+        if reader.line(3, deadline) not in (b"\r\n", b"\n"):
+            raise BadRequest("A chunk is longer than its size says")
+    trailers = 0
+    while (line := reader.line(MAX_HEADER_BYTES, deadline)) not in (b"\r\n", b"\n"):
+        trailers += len(line)  # trailers are ignored, but bounded like headers
+        if trailers > MAX_HEADER_BYTES:
+            raise BadRequest(f"The request trailers are over {MAX_HEADER_BYTES} bytes")
+    return b"".join(chunks) if total <= MAX_BODY_BYTES else None
