@@ -143,6 +143,30 @@ def test_a_body_that_is_not_utf8_is_a_serialization_error(conn: Conn, body: byte
     assert _items(conn) == []
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        _put("x", {"S": "\ud800"}),  # json.dumps escapes it: a lone surrogate in JSON
+        json.dumps({"TableName": "tbl", "Item": {"PK": {"S": "k"}, "\udfff": {"S": "v"}}}).encode(),
+        json.dumps({"TableName": "tbl", "Item": {"PK": {"SS": ["a", "\ud83d"]}}}).encode(),
+    ],
+    ids=["value", "attribute-name", "set-member"],
+)
+def test_a_lone_surrogate_escape_is_a_validation_error_not_a_500(conn: Conn, body: bytes) -> None:
+    # JSON may escape a lone surrogate (\ud800) that UTF-8 cannot carry; the engine
+    # refuses it wherever it appears (issue 13, item 4).
+    status, _, data = conn.post("PutItem", body)
+    assert status == 400, data
+    assert json.loads(data)["__type"] == DDB + "ValidationException"
+    assert _items(conn) == []
+
+
+def test_an_integer_parameter_beyond_32_bits_is_a_serialization_error(conn: Conn) -> None:
+    status, _, data = conn.post("Scan", json.dumps({"TableName": "tbl", "Limit": 2**64}).encode())
+    assert status == 400, data
+    assert json.loads(data)["__type"].endswith("#SerializationException")
+
+
 # -- compressed requests (issue 14, item 19) ---------------------------------------
 
 
