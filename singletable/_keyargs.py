@@ -38,10 +38,27 @@ from singletable.errors import InvalidValueError, UnknownKeywordError
 if TYPE_CHECKING:
     from singletable.entity import Entity
 
-__all__ = ["check_keywords", "coerce", "key_arguments", "suggest"]
+__all__ = ["check_keywords", "coerce", "exact_types", "key_arguments", "suggest"]
 
 _PLAIN = frozenset({str, int, Decimal, bytes, datetime, date, UUID})
 """Types whose exact instances pass a field of that same plain type unchanged."""
+
+
+def exact_types(cls: type[Entity], fields: Iterable[str]) -> dict[str, type[Any]]:
+    """The fields among ``fields`` whose values pass unchanged when they have exactly
+    the field's plain type: no constraints, no field validators of the entity."""
+    validated: set[str] = set()
+    for decorator in cls.__pydantic_decorators__.field_validators.values():
+        validated.update(decorator.info.fields)
+    if "*" in validated:
+        return {}
+    out: dict[str, type[Any]] = {}
+    for name in fields:
+        info = cls.model_fields[name]
+        annotation = info.annotation
+        if annotation in _PLAIN and not info.metadata and name not in validated:
+            out[name] = annotation
+    return out
 
 
 class _KeyValidator:
@@ -57,12 +74,11 @@ class _KeyValidator:
             info.default_factory = None
             definitions[name] = (info.annotation, info)
         validators: dict[str, Any] = {}
-        checked: set[str] = set()
         for name, decorator in cls.__pydantic_decorators__.field_validators.items():
-            covered = [f for f in decorator.info.fields if f in definitions]
+            wanted = decorator.info.fields
+            covered = [f for f in definitions if "*" in wanted or f in wanted]
             if not covered:
                 continue
-            checked.update(covered)
             func: Any = decorator.func
             if inspect.ismethod(func):  # a classmethod bound to the entity: rebind
                 func = classmethod(func.__func__)
@@ -71,11 +87,7 @@ class _KeyValidator:
             )(func)
         model = create_model(f"{cls.__name__}KeyFields", __validators__=validators, **definitions)
         self._validate = model.__pydantic_validator__.validate_python
-        self.exact: dict[str, type[Any]] = {
-            name: annotation
-            for name, (annotation, info) in definitions.items()
-            if annotation in _PLAIN and not info.metadata and name not in checked
-        }
+        self.exact = cls.__singletable__.key_exact
 
     def __call__(self, values: Mapping[str, Any]) -> Mapping[str, Any]:
         exact = self.exact
@@ -183,7 +195,7 @@ def key_arguments(
     model = cls.__singletable__
     fields = model.table_key_fields
     if not extra and values.keys() == model.table_key_set:
-        exact = _validator(cls).exact  # the common case: the key, in its own types
+        exact = model.key_exact  # the common case: the key, in its own types
         for field in fields:
             if exact.get(field) is not type(values[field]):
                 break

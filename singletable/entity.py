@@ -40,7 +40,7 @@ from typing import Any, ClassVar, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from singletable._keyargs import key_arguments
+from singletable._keyargs import exact_types, key_arguments
 from singletable._values import AttributeValue, Item
 from singletable.codec import epoch_seconds, from_attribute, to_attribute
 from singletable.conditions import FieldPathMeta, install_field_paths
@@ -125,6 +125,8 @@ class EntityModel:
     table_key_fields: tuple[str, ...] = ()
     """The fields of the table key (what get, update and delete take), in order."""
     table_key_set: frozenset[str] = field(default_factory=frozenset)
+    key_exact: dict[str, type[Any]] = field(default_factory=dict)
+    """Key fields whose values of exactly this type need no validating."""
     key_validator: Any = None
     """Validates key arguments (built by :mod:`._keyargs` when first needed)."""
     key_types: dict[str, tuple[KeyType, str]] = field(default_factory=dict)
@@ -428,6 +430,7 @@ def _compile(cls: type[Entity], table: Table, type_name: str) -> EntityModel:
         dict.fromkeys(f for t in keys[None] if t is not None for f in t.fields)
     )
     model.table_key_set = frozenset(model.table_key_fields)
+    model.key_exact = exact_types(cls, model.key_fields)
     return model
 
 

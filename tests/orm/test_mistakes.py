@@ -267,3 +267,18 @@ def test_a_stale_version_says_so_on_put_and_update(db: DB) -> None:
     assert not isinstance(other.value, VersionConflictError)
     with pytest.raises(ConditionFailedError, match="does not exist"):
         db.update(Parcel, Update().set(Parcel.code, "z"), k="b", at=T, expected_version=1)
+
+
+def test_a_validator_of_every_field_runs_on_key_arguments_too() -> None:
+    shouting = Table("shouting")
+
+    class Shout(Entity, table=shouting):
+        k: str
+        keys = Keys(pk="S#{k}", sk="S")
+
+        @field_validator("*")
+        @classmethod
+        def _upper(cls, value: Any) -> Any:
+            return value.upper() if isinstance(value, str) else value
+
+    assert Shout.key(k="abc") == {"PK": {"S": "S#ABC"}, "SK": {"S": "S"}}
