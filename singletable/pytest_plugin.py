@@ -13,6 +13,10 @@ Installed with singletable, so any test can ask for them by name:
     a factory: ``db = singletable_db(Order, Customer)`` creates the tables those
     entities (or :class:`~singletable.table.Table` objects) need, with every index
     and TTL, on ``dynamodb_engine``, and returns a :class:`~singletable.db.DB` on it.
+``dynamodb_faults``
+    ``dynamodb_engine.faults``: inject failures for this test
+    (``dynamodb_faults.inject("ThrottlingException", operation="PutItem")``); every
+    rule is removed when the test ends.
 ``dynamodb_server``
     opt-in: a running ``singletable serve`` (in memory, on a free port of
     127.0.0.1) for code that needs an endpoint URL (other SDKs, the AWS CLI,
@@ -34,13 +38,20 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from singletable.backends.local._faults import Faults
     from singletable.backends.local.engine import LocalEngine
     from singletable.db import DB
     from singletable.entity import Entity
     from singletable.server import Server
     from singletable.table import Table
 
-__all__ = ["dynamodb_client", "dynamodb_engine", "dynamodb_server", "singletable_db"]
+__all__ = [
+    "dynamodb_client",
+    "dynamodb_engine",
+    "dynamodb_faults",
+    "dynamodb_server",
+    "singletable_db",
+]
 
 
 @pytest.fixture
@@ -50,6 +61,13 @@ def dynamodb_engine() -> Iterator[LocalEngine]:
 
     with LocalEngine(ttl_sweep_interval=None) as engine:
         yield engine
+
+
+@pytest.fixture
+def dynamodb_faults(dynamodb_engine: LocalEngine) -> Iterator[Faults]:
+    """The fault rules of ``dynamodb_engine`` (``.inject(...)``), all removed after the test."""
+    yield dynamodb_engine.faults
+    dynamodb_engine.faults.clear()
 
 
 @pytest.fixture

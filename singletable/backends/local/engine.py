@@ -39,6 +39,7 @@ from singletable.backends.local import (
     _ttl,
 )
 from singletable.backends.local._encoding import ItemJsonCache, dumps, encode_response
+from singletable.backends.local._faults import Faults
 from singletable.backends.local._request_check import check_request
 from singletable.backends.local._rollback import CATALOG_OPERATIONS, guard_catalog
 from singletable.backends.local._schema import TableDef
@@ -152,6 +153,10 @@ class LocalEngine:
         self.streams = Streams(self)  # stream records and in-process subscribers (._streams)
         self.ttl = TimeToLive(self, ttl_sweep_interval)  # expiry heaps and sweeper (._ttl)
         self.backups = _backups.Backups(self)  # PITR history (._backups)
+        # Testing hooks (._faults): consulted only while some rule is installed, when
+        # _intercept is set; otherwise a request pays one attribute check for them.
+        self._intercept: Callable[[str, Any], dict[str, Any]] | None = None
+        self.faults = Faults(self)
 
     def _load_catalog(self) -> None:
         """Reopen the tables a (durable) storage already holds, rebuilding their indexes."""
@@ -265,7 +270,19 @@ class LocalEngine:
             return error.status_code, dumps(error.to_response())
         return 200, encode_response(operation, request, response, self._item_json)
 
-    def _dispatch(self, operation: str, request: Any) -> dict[str, Any]:
+    def _refresh_intercept(self) -> None:
+        """Route requests through the testing hooks while any is installed."""
+        self._intercept = self._intercepted if self.faults else None
+
+    def _intercepted(self, operation: str, request: Any) -> dict[str, Any]:
+        return self.faults.apply(operation, request, self._run)
+
+    def _run(self, operation: str, request: Any) -> dict[str, Any]:
+        return self._dispatch(operation, request, hooked=False)
+
+    def _dispatch(self, operation: str, request: Any, hooked: bool = True) -> dict[str, Any]:
+        if hooked and self._intercept is not None:
+            return self._intercept(operation, request)
         handler = _OPERATIONS.get(operation)
         if handler is None:
             raise DynamoDBError("UnknownOperationException", f"Unknown operation: {operation}")
