@@ -43,6 +43,7 @@ from singletable.backends.local._faults import Faults
 from singletable.backends.local._request_check import check_request
 from singletable.backends.local._rollback import CATALOG_OPERATIONS, guard_catalog
 from singletable.backends.local._schema import TableDef
+from singletable.backends.local._snapshot import Snapshot
 from singletable.backends.local._streams import RecordStream, Streams, Subscription
 from singletable.backends.local._ttl import TimeToLive
 from singletable.backends.local._write import ChangeListener
@@ -210,6 +211,24 @@ class LocalEngine:
         ``records.lambda_event()`` takes them as a Lambda trigger's event.
         """
         return self.streams.record_stream(table_name, view)
+
+    def snapshot(self) -> Snapshot:
+        """Record the whole state of this (in-memory) engine: tables, items, indexes,
+        streams and their records, TTL, backups; :meth:`restore` goes back to it.
+
+        Cheap: items are shared with the live tables, never copied (see ._snapshot).
+
+        Raises:
+            TypeError: the engine keeps its data on disk.
+        """
+        return Snapshot(self)
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Put the engine back to ``snapshot`` (taken from this engine); it can be
+        restored again later."""
+        if snapshot._engine is not self:
+            raise ValueError("the snapshot was taken from another engine")
+        snapshot.restore()
 
     def sweep_ttl(self) -> int:
         """Delete every item whose TTL has expired at ``clock()`` now; returns how many."""
