@@ -107,3 +107,19 @@ def test_from_the_snapshot(dynamodb_snapshot_engine: LocalEngine, run: int) -> N
 
 
 # --8<-- [end:snapshot]
+
+
+# --8<-- [start:capacity]
+def test_what_a_restock_costs(
+    singletable_db: Callable[..., DB], dynamodb_engine: LocalEngine
+) -> None:
+    db = singletable_db(Product)
+    with dynamodb_engine.capacity() as used:
+        db.write_many([Product(sku=f"p{n}", stock=n) for n in range(30)])
+        db.get(Product, sku="p1")  # eventually consistent: half a unit
+    assert used.write_units == 30  # items under 1 KB: one unit each
+    assert used.read_units == 0.5
+    assert used.table("store").write_units == 30
+
+
+# --8<-- [end:capacity]

@@ -38,6 +38,7 @@ from singletable.backends.local import (
     _transactions,
     _ttl,
 )
+from singletable.backends.local._capacity_meter import CapacityMeter, metered
 from singletable.backends.local._encoding import ItemJsonCache, dumps, encode_response
 from singletable.backends.local._faults import Faults
 from singletable.backends.local._request_check import check_request
@@ -158,6 +159,7 @@ class LocalEngine:
         # _intercept is set; otherwise a request pays one attribute check for them.
         self._intercept: Callable[[str, Any], dict[str, Any]] | None = None
         self.faults = Faults(self)
+        self._meters: list[CapacityMeter] = []
 
     def _load_catalog(self) -> None:
         """Reopen the tables a (durable) storage already holds, rebuilding their indexes."""
@@ -230,6 +232,16 @@ class LocalEngine:
             raise ValueError("the snapshot was taken from another engine")
         snapshot.restore()
 
+    def capacity(self) -> CapacityMeter:
+        """Count the capacity units the requests consume: ``with engine.capacity() as used:``.
+
+        ``used.read_units``, ``used.write_units`` (tables and indexes together),
+        ``used.table(name)`` and ``used.index(table, name)``; computed as
+        ``ReturnConsumedCapacity=INDEXES`` reports them, whether or not the requests
+        asked for it (their responses are unchanged). Meters may nest.
+        """
+        return CapacityMeter(self._meters, self._refresh_intercept)
+
     def sweep_ttl(self) -> int:
         """Delete every item whose TTL has expired at ``clock()`` now; returns how many."""
         return self.ttl.sweep()
@@ -291,10 +303,17 @@ class LocalEngine:
 
     def _refresh_intercept(self) -> None:
         """Route requests through the testing hooks while any is installed."""
-        self._intercept = self._intercepted if self.faults else None
+        self._intercept = self._intercepted if self.faults or self._meters else None
 
     def _intercepted(self, operation: str, request: Any) -> dict[str, Any]:
-        return self.faults.apply(operation, request, self._run)
+        # Faults first: a failed or cut-down request is counted as DynamoDB bills it.
+        run = self._metered if self._meters else self._run
+        if self.faults:
+            return self.faults.apply(operation, request, run)
+        return run(operation, request)
+
+    def _metered(self, operation: str, request: Any) -> dict[str, Any]:
+        return metered(self._meters, operation, request, self._run)
 
     def _run(self, operation: str, request: Any) -> dict[str, Any]:
         return self._dispatch(operation, request, hooked=False)
