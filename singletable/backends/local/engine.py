@@ -124,6 +124,8 @@ class LocalEngine:
         endpoint_address: the address DescribeEndpoints answers with;
             ``dynamodb.<region>.amazonaws.com`` until an HTTP server serving the engine
             sets its own ``host:port``.
+        faults: the fault rules (``engine.faults.inject(...)``, see ._faults): chosen
+            requests fail with DynamoDB's errors, come back partial or slow.
     """
 
     def __init__(
