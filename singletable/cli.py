@@ -17,12 +17,15 @@ singletable's, a missing secret) become one line on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import json
 import logging
 import os
 import signal
 import sys
 from collections.abc import Sequence
 from types import FrameType
+from typing import Any
 
 from singletable._usage import UsageError
 
@@ -100,6 +103,15 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     serve.add_argument(
+        "--faults",
+        metavar="PATH",
+        help=(
+            "testing: inject the fault rules of this JSON file (a list of "
+            "LocalEngine.faults.inject arguments); refused on a non-loopback --host "
+            "without --require-auth"
+        ),
+    )
+    serve.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -130,6 +142,31 @@ def _credentials(args: argparse.Namespace) -> dict[str, str] | None:
     return {key_id: secret}
 
 
+def _fault_rules(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The rules of ``--faults`` (none without it); refused where anyone could reach them."""
+    if not args.faults:
+        return []
+    if not args.require_auth and not _is_loopback(args.host):
+        raise UsageError(f"--faults on {args.host} (not a loopback address) needs --require-auth")
+    try:
+        with open(args.faults, encoding="utf-8") as file:
+            rules = json.load(file)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"--faults {args.faults}: {error}") from None
+    if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
+        raise UsageError(f"--faults {args.faults}: expected a JSON list of objects")
+    return rules
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve anywhere
+
+
 def _first_env(names: Sequence[str]) -> str | None:
     for name in names:
         value = os.environ.get(name)
@@ -147,6 +184,7 @@ def _serve(args: argparse.Namespace) -> int:
         level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
     credentials = _credentials(args)
+    rules = _fault_rules(args)
     try:
         server = Server(
             host=args.host,
@@ -162,6 +200,11 @@ def _serve(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
     except (DurableStorageError, DynamoDBError, ValueError) as error:
         raise UsageError(str(error)) from None
+    try:
+        server.engine.faults.load(rules)
+    except (TypeError, ValueError) as error:
+        server.stop()
+        raise UsageError(f"--faults {args.faults}: {error}") from None
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         # Only a flag: a handler runs between two bytecodes of the main thread, which
@@ -173,6 +216,8 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _stop)
     where = f"durable at {args.data}" if args.data else "in memory"
     auth = "SigV4 required" if credentials else "any credentials accepted"
+    if rules:
+        auth += f"; {len(rules)} fault rule(s) injected"
     logging.getLogger("singletable.server").info(
         "serving DynamoDB on %s (%s; %s)", server.url, where, auth
     )

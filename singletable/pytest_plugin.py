@@ -13,6 +13,19 @@ Installed with singletable, so any test can ask for them by name:
     a factory: ``db = singletable_db(Order, Customer)`` creates the tables those
     entities (or :class:`~singletable.table.Table` objects) need, with every index
     and TTL, on ``dynamodb_engine``, and returns a :class:`~singletable.db.DB` on it.
+``dynamodb_faults``
+    ``dynamodb_engine.faults``: inject failures for this test
+    (``dynamodb_faults.inject("ThrottlingException", operation="PutItem")``); every
+    rule is removed when the test ends.
+``dynamodb_seed``
+    ``dynamodb_seed(source, table=None)`` loads items into ``dynamodb_engine``: a
+    DynamoDB JSON lines file (the ``singletable data export`` format), wire items, or
+    entities (their tables created if missing); see :func:`seed`.
+``dynamodb_session_engine``, ``dynamodb_session_data``, ``dynamodb_snapshot_engine``
+    the snapshot pattern: override the session fixture ``dynamodb_session_data`` (in
+    a ``conftest.py``) to create tables and load data once, into
+    ``dynamodb_session_engine``; a test asking for ``dynamodb_snapshot_engine`` gets
+    that engine restored to the state right after the load (``engine.restore()``).
 ``dynamodb_server``
     opt-in: a running ``singletable serve`` (in memory, on a free port of
     127.0.0.1) for code that needs an endpoint URL (other SDKs, the AWS CLI,
@@ -28,19 +41,101 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from singletable.backends.local._faults import Faults
+    from singletable.backends.local._snapshot import Snapshot
     from singletable.backends.local.engine import LocalEngine
     from singletable.db import DB
     from singletable.entity import Entity
     from singletable.server import Server
     from singletable.table import Table
 
-__all__ = ["dynamodb_client", "dynamodb_engine", "dynamodb_server", "singletable_db"]
+__all__ = [
+    "dynamodb_client",
+    "dynamodb_engine",
+    "dynamodb_faults",
+    "dynamodb_seed",
+    "dynamodb_server",
+    "dynamodb_session_data",
+    "dynamodb_session_engine",
+    "dynamodb_snapshot_engine",
+    "seed",
+    "singletable_db",
+]
+
+_BATCH = 25  # BatchWriteItem's limit
+
+
+def seed(
+    engine: LocalEngine,
+    source: str | os.PathLike[str] | Iterable[Entity] | Iterable[dict[str, Any]],
+    table: str | None = None,
+) -> int:
+    """Load items into ``engine``; returns how many were written.
+
+    ``source`` is a DynamoDB JSON lines file (one ``{"Item": {...}}`` a line: what
+    ``singletable data export`` writes), or an iterable of items in DynamoDB JSON, both
+    for ``table``; or an iterable of entities, each written to its own table (created
+    with its indexes if missing). Every item goes through the engine's validation.
+
+    Raises:
+        ValueError: a line that is not ``{"Item": {...}}`` (named by its number), or a
+            ``table`` missing or given where the source says.
+        DynamoDBError: an item the table refuses.
+    """
+    from singletable.backends.engine import LocalBackend
+    from singletable.db import DB
+    from singletable.entity import Entity
+
+    if isinstance(source, str | os.PathLike):
+        items: Iterable[dict[str, Any]] = _json_lines(source)
+    else:
+        values: list[Any] = list(source)
+        if values and all(isinstance(value, Entity) for value in values):
+            if table is not None:
+                raise ValueError("entities go to their own tables: give no table")
+            db = DB(LocalBackend(engine))
+            tables = {
+                value.__singletable__.table.name: value.__singletable__.table for value in values
+            }
+            for definition in tables.values():
+                db.create_table(definition, exist_ok=True)
+            return db.write_many(values)
+        items = values
+    if table is None:
+        raise ValueError("give the table to load the items into")
+    count = 0
+    chunk: list[dict[str, Any]] = []
+    for item in items:
+        chunk.append({"PutRequest": {"Item": item}})
+        if len(chunk) == _BATCH:
+            engine.call("BatchWriteItem", {"RequestItems": {table: chunk}}, copy=False)
+            count, chunk = count + len(chunk), []
+    if chunk:
+        engine.call("BatchWriteItem", {"RequestItems": {table: chunk}}, copy=False)
+        count += len(chunk)
+    return count
+
+
+def _json_lines(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8") as file:
+        for number, line in enumerate(file, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as error:
+                raise ValueError(f"{os.fspath(path)}, line {number}: {error}") from None
+            if not isinstance(record, dict) or set(record) != {"Item"}:
+                raise ValueError(f'{os.fspath(path)}, line {number}: expected {{"Item": {{...}}}}')
+            yield record["Item"]
 
 
 @pytest.fixture
@@ -50,6 +145,13 @@ def dynamodb_engine() -> Iterator[LocalEngine]:
 
     with LocalEngine(ttl_sweep_interval=None) as engine:
         yield engine
+
+
+@pytest.fixture
+def dynamodb_faults(dynamodb_engine: LocalEngine) -> Iterator[Faults]:
+    """The fault rules of ``dynamodb_engine`` (``.inject(...)``), all removed after the test."""
+    yield dynamodb_engine.faults
+    dynamodb_engine.faults.clear()
 
 
 @pytest.fixture
@@ -81,6 +183,49 @@ def singletable_db(dynamodb_engine: LocalEngine) -> Callable[..., DB]:
         return db
 
     return connect
+
+
+@pytest.fixture
+def dynamodb_seed(dynamodb_engine: LocalEngine) -> Callable[..., int]:
+    """``dynamodb_seed(source, table=None)``: :func:`seed` on ``dynamodb_engine``."""
+
+    def load(source: Any, table: str | None = None) -> int:
+        return seed(dynamodb_engine, source, table)
+
+    return load
+
+
+@pytest.fixture(scope="session")
+def dynamodb_session_engine() -> Iterator[LocalEngine]:
+    """One in-memory engine for the whole session (no background TTL sweeper)."""
+    from singletable.backends.local.engine import LocalEngine
+
+    with LocalEngine(ttl_sweep_interval=None) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def dynamodb_session_data(dynamodb_session_engine: LocalEngine) -> None:
+    """Override (session scope, in a ``conftest.py``) to create the tables and load
+    the data every test of ``dynamodb_snapshot_engine`` starts from; nothing by default."""
+
+
+@pytest.fixture(scope="session")
+def _dynamodb_session_snapshot(
+    dynamodb_session_engine: LocalEngine, dynamodb_session_data: None
+) -> Snapshot:
+    return dynamodb_session_engine.snapshot()
+
+
+@pytest.fixture
+def dynamodb_snapshot_engine(
+    dynamodb_session_engine: LocalEngine, _dynamodb_session_snapshot: Snapshot
+) -> Iterator[LocalEngine]:
+    """The session engine, restored to the state ``dynamodb_session_data`` left: each
+    test starts from it, whatever the tests before it changed."""
+    dynamodb_session_engine.restore(_dynamodb_session_snapshot)
+    yield dynamodb_session_engine
+    dynamodb_session_engine.faults.clear()
 
 
 @pytest.fixture

@@ -61,6 +61,16 @@ class SortedKeyList:
             self._maxes.append(chunk[-1])
         self._len = len(initial)
 
+    def copy(self) -> SortedKeyList:
+        """An independent copy: the chunk lists are copied, the (immutable) keys shared."""
+        twin = SortedKeyList.__new__(SortedKeyList)
+        twin._load = self._load
+        twin._lists = [chunk.copy() for chunk in self._lists]
+        twin._maxes = self._maxes.copy()
+        twin._len = self._len
+        twin._version = 0
+        return twin
+
     # -- size and membership -------------------------------------------------
 
     def __len__(self) -> int:

@@ -38,10 +38,13 @@ from singletable.backends.local import (
     _transactions,
     _ttl,
 )
+from singletable.backends.local._capacity_meter import CapacityMeter, metered
 from singletable.backends.local._encoding import ItemJsonCache, dumps, encode_response
+from singletable.backends.local._faults import Faults
 from singletable.backends.local._request_check import check_request
 from singletable.backends.local._rollback import CATALOG_OPERATIONS, guard_catalog
 from singletable.backends.local._schema import TableDef
+from singletable.backends.local._snapshot import Snapshot
 from singletable.backends.local._streams import RecordStream, Streams, Subscription
 from singletable.backends.local._ttl import TimeToLive
 from singletable.backends.local._write import ChangeListener
@@ -121,6 +124,8 @@ class LocalEngine:
         endpoint_address: the address DescribeEndpoints answers with;
             ``dynamodb.<region>.amazonaws.com`` until an HTTP server serving the engine
             sets its own ``host:port``.
+        faults: the fault rules (``engine.faults.inject(...)``, see ._faults): chosen
+            requests fail with DynamoDB's errors, come back partial or slow.
     """
 
     def __init__(
@@ -152,6 +157,11 @@ class LocalEngine:
         self.streams = Streams(self)  # stream records and in-process subscribers (._streams)
         self.ttl = TimeToLive(self, ttl_sweep_interval)  # expiry heaps and sweeper (._ttl)
         self.backups = _backups.Backups(self)  # PITR history (._backups)
+        # Testing hooks (._faults): consulted only while some rule is installed, when
+        # _intercept is set; otherwise a request pays one attribute check for them.
+        self._intercept: Callable[[str, Any], dict[str, Any]] | None = None
+        self.faults = Faults(self)
+        self._meters: list[CapacityMeter] = []
 
     def _load_catalog(self) -> None:
         """Reopen the tables a (durable) storage already holds, rebuilding their indexes."""
@@ -205,6 +215,34 @@ class LocalEngine:
         ``records.lambda_event()`` takes them as a Lambda trigger's event.
         """
         return self.streams.record_stream(table_name, view)
+
+    def snapshot(self) -> Snapshot:
+        """Record the whole state of this (in-memory) engine: tables, items, indexes,
+        streams and their records, TTL, backups; :meth:`restore` goes back to it.
+
+        Cheap: items are shared with the live tables, never copied (see ._snapshot).
+
+        Raises:
+            TypeError: the engine keeps its data on disk.
+        """
+        return Snapshot(self)
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Put the engine back to ``snapshot`` (taken from this engine); it can be
+        restored again later."""
+        if snapshot._engine is not self:
+            raise ValueError("the snapshot was taken from another engine")
+        snapshot.restore()
+
+    def capacity(self) -> CapacityMeter:
+        """Count the capacity units the requests consume: ``with engine.capacity() as used:``.
+
+        ``used.read_units``, ``used.write_units`` (tables and indexes together),
+        ``used.table(name)`` and ``used.index(table, name)``; computed as
+        ``ReturnConsumedCapacity=INDEXES`` reports them, whether or not the requests
+        asked for it (their responses are unchanged). Meters may nest.
+        """
+        return CapacityMeter(self._meters, self._refresh_intercept)
 
     def sweep_ttl(self) -> int:
         """Delete every item whose TTL has expired at ``clock()`` now; returns how many."""
@@ -265,7 +303,26 @@ class LocalEngine:
             return error.status_code, dumps(error.to_response())
         return 200, encode_response(operation, request, response, self._item_json)
 
-    def _dispatch(self, operation: str, request: Any) -> dict[str, Any]:
+    def _refresh_intercept(self) -> None:
+        """Route requests through the testing hooks while any is installed."""
+        self._intercept = self._intercepted if self.faults or self._meters else None
+
+    def _intercepted(self, operation: str, request: Any) -> dict[str, Any]:
+        # Faults first: a failed or cut-down request is counted as DynamoDB bills it.
+        run = self._metered if self._meters else self._run
+        if self.faults:
+            return self.faults.apply(operation, request, run)
+        return run(operation, request)
+
+    def _metered(self, operation: str, request: Any) -> dict[str, Any]:
+        return metered(self._meters, operation, request, self._run)
+
+    def _run(self, operation: str, request: Any) -> dict[str, Any]:
+        return self._dispatch(operation, request, hooked=False)
+
+    def _dispatch(self, operation: str, request: Any, hooked: bool = True) -> dict[str, Any]:
+        if hooked and self._intercept is not None:
+            return self._intercept(operation, request)
         handler = _OPERATIONS.get(operation)
         if handler is None:
             raise DynamoDBError("UnknownOperationException", f"Unknown operation: {operation}")

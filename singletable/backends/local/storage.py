@@ -30,6 +30,7 @@ storage for that reason.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -206,6 +207,13 @@ class _Partition:
         self.items: dict[bytes, tuple[Item, int]] = {sk: (item, size)}
         self.order: SortedKeyList | None = None
 
+    def clone(self) -> _Partition:
+        """An independent copy sharing the (never modified) items."""
+        twin = _Partition.__new__(_Partition)
+        twin.items = self.items.copy()
+        twin.order = None if self.order is None else self.order.copy()
+        return twin
+
     def keys_between(
         self,
         lo: bytes | None,
@@ -255,6 +263,21 @@ class MemoryTableStore(TableStore):
     def size_bytes(self) -> int:
         """Sum of the sizes given to :meth:`put` for the stored items."""
         return self._size
+
+    def clone(self) -> MemoryTableStore:
+        """An independent copy of this store, for engine snapshots.
+
+        Stored items are never modified in place (the engine replaces them), so the
+        copy shares the item dicts and copies only the structure around them: one
+        dict per partition and the sorted lists' chunks, never an item.
+        """
+        twin = MemoryTableStore.__new__(MemoryTableStore)
+        twin._load = self._load
+        twin._partitions = {pk: partition.clone() for pk, partition in self._partitions.items()}
+        twin._scan_index = self._scan_index.copy()
+        twin._count = self._count
+        twin._size = self._size
+        return twin
 
     @property
     def partition_count(self) -> int:
@@ -392,6 +415,10 @@ def _items_of(partition: _Partition, keys: Iterator[bytes]) -> Iterator[tuple[by
             yield sk, entry[0]
 
 
+MemoryState = tuple[dict[str, MemoryTableStore], dict[str, dict[str, Any]]]
+"""What :meth:`MemoryStorage.state` records: copies of the stores, and their metadata."""
+
+
 class MemoryStorage(Storage):
     """Table stores held in memory; everything is gone when the process ends."""
 
@@ -399,6 +426,17 @@ class MemoryStorage(Storage):
         self._load = load
         self._tables: dict[str, MemoryTableStore] = {}
         self._meta: dict[str, dict[str, Any]] = {}
+
+    def state(self) -> MemoryState:
+        """A copy of every store (:meth:`MemoryTableStore.clone`) and of its metadata."""
+        tables = {name: store.clone() for name, store in self._tables.items()}
+        return tables, copy.deepcopy(self._meta)
+
+    def set_state(self, state: MemoryState) -> None:
+        """Go back to a :meth:`state` (which stays as it is, to be set again)."""
+        tables, meta = state
+        self._tables = {name: store.clone() for name, store in tables.items()}
+        self._meta = copy.deepcopy(meta)
 
     def create_table(self, name: str, meta: dict[str, Any] | None = None) -> MemoryTableStore:
         """Create an empty store ``name``; ValueError if it exists."""

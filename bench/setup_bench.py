@@ -1,0 +1,193 @@
+"""Per-test setup cost (issue 16): a fresh engine with 3 tables with GSIs and 1,000 items.
+
+Run ``python bench/setup_bench.py`` (about a minute) or ``--quick``. Not a test: it
+prints a ratio table and checks it against issue 16's targets.
+
+What one "setup" is, for each way a test suite can get its starting state:
+
+* ``moto``: ``mock_aws()`` started, a boto3 client made, 3 tables created (each with
+  one GSI), 1,000 items written with BatchWriteItem (25 a request), mock stopped;
+* ``local_dynamodb``: the same boto3 code, routed in process to a fresh
+  ``LocalEngine`` (``singletable.testing.local_dynamodb()``);
+* ``engine``: the same requests straight to a fresh ``LocalEngine().call``;
+* ``restore``: ``engine.restore(snapshot)`` of an engine holding that state, after a
+  test changed it (each round first writes, updates and deletes a few items and
+  creates a table, as a test would).
+
+Times are wall-clock medians (``time.perf_counter``) over rounds; the ways run
+interleaved, round after round, so a burst of load from other processes falls on
+all of them alike. Items are about 200 bytes with a GSI key each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from _common import REGION, aws_environment
+
+TABLES = ("users", "orders", "products")
+ITEMS = 1_000
+
+
+def table_request(name: str) -> dict[str, Any]:
+    return {
+        "TableName": name,
+        "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "gsi_pk", "AttributeType": "S"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "by_status",
+                "KeySchema": [
+                    {"AttributeName": "gsi_pk", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+def item(n: int) -> dict[str, Any]:
+    return {
+        "pk": {"S": f"ACCOUNT#{n % 97}"},
+        "sk": {"S": f"ITEM#{n:06d}"},
+        "gsi_pk": {"S": f"STATUS#{n % 5}"},
+        "name": {"S": f"name {n} " + "x" * 120},
+        "count": {"N": str(n)},
+    }
+
+
+def requests() -> list[tuple[str, dict[str, Any]]]:
+    """The setup as wire requests: 3 CreateTable, then the items in batches of 25."""
+    calls: list[tuple[str, dict[str, Any]]] = [("CreateTable", table_request(t)) for t in TABLES]
+    per_table = [range(i, ITEMS, len(TABLES)) for i in range(len(TABLES))]
+    for table, numbers in zip(TABLES, per_table, strict=True):
+        chunk: list[dict[str, Any]] = []
+        for n in numbers:
+            chunk.append({"PutRequest": {"Item": item(n)}})
+            if len(chunk) == 25:
+                calls.append(("BatchWriteItem", {"RequestItems": {table: chunk}}))
+                chunk = []
+        if chunk:
+            calls.append(("BatchWriteItem", {"RequestItems": {table: chunk}}))
+    return calls
+
+
+def boto3_setup(client: Any, calls: list[tuple[str, dict[str, Any]]]) -> None:
+    for operation, request in calls:
+        if operation == "CreateTable":
+            client.create_table(**request)
+        else:
+            client.batch_write_item(**request)
+
+
+def moto_setup(calls: list[tuple[str, dict[str, Any]]]) -> None:
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=REGION)
+        boto3_setup(client, calls)
+
+
+def local_setup(calls: list[tuple[str, dict[str, Any]]]) -> None:
+    import boto3
+
+    from singletable.testing import local_dynamodb
+
+    with local_dynamodb():
+        client = boto3.client("dynamodb", region_name=REGION)
+        boto3_setup(client, calls)
+
+
+def engine_setup(calls: list[tuple[str, dict[str, Any]]]) -> Any:
+    from singletable.backends.local import LocalEngine
+
+    engine = LocalEngine(ttl_sweep_interval=None)
+    for operation, request in calls:
+        engine.call(operation, request, copy=False)
+    return engine
+
+
+def dirty(engine: Any, round_: int) -> None:
+    """What a test does to the state before the next one restores it."""
+    for n in range(10):
+        engine.call("PutItem", {"TableName": "users", "Item": item(100_000 + n)})
+    engine.call("DeleteItem", {"TableName": "orders", "Key": {k: item(1)[k] for k in ("pk", "sk")}})
+    engine.call("CreateTable", table_request(f"scratch{round_}"))
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    args = parser.parse_args(argv)
+    aws_environment()
+    rounds = 4 if args.quick else 8
+    calls = requests()
+
+    ways: dict[str, Callable[[], object]] = {
+        "moto": lambda: moto_setup(calls),
+        "local_dynamodb": lambda: local_setup(calls),
+        "engine": lambda: engine_setup(calls),
+    }
+    engine = engine_setup(calls)
+    started = time.perf_counter()
+    snapshot = engine.snapshot()
+    snapshot_ms = (time.perf_counter() - started) * 1000
+
+    times: dict[str, list[float]] = {name: [] for name in [*ways, "restore"]}
+    for round_ in range(rounds + 1):  # round 0 warms up (imports, caches)
+        for name, setup in ways.items():
+            started = time.perf_counter()
+            setup()
+            elapsed = time.perf_counter() - started
+            if round_:
+                times[name].append(elapsed)
+        for inner in range(20):  # restores are short: more samples
+            dirty(engine, round_ * 100 + inner)
+            started = time.perf_counter()
+            engine.restore(snapshot)
+            elapsed = time.perf_counter() - started
+            if round_:
+                times["restore"].append(elapsed)
+
+    ms = {name: median_ms(samples) for name, samples in times.items()}
+    print(f"setup: 3 tables with a GSI each, {ITEMS} items; median of {rounds} rounds (wall)")
+    print(f"{'way':<16}{'ms / setup':>12}{'moto / way':>12}")
+    for name, value in ms.items():
+        print(f"{name:<16}{value:>12.2f}{ms['moto'] / value:>11.0f}x")
+    print(f"(snapshot() itself: {snapshot_ms:.2f} ms, once per session)")
+    checks = [
+        ("engine vs moto (no snapshot)", ms["moto"] / ms["engine"], 50),
+        ("restore vs reloading (engine)", ms["engine"] / ms["restore"], 10),
+        ("local_dynamodb vs moto", ms["moto"] / ms["local_dynamodb"], None),
+        ("restore vs reloading (local_dynamodb)", ms["local_dynamodb"] / ms["restore"], None),
+    ]
+    ok = True
+    for label, ratio, target in checks:
+        verdict = "" if target is None else (" ok" if ratio >= target else " MISSED")
+        wanted = "" if target is None else f" (target >= {target}x)"
+        print(f"{label:<40}{ratio:>8.1f}x{wanted}{verdict}")
+        ok = ok and (target is None or ratio >= target)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
