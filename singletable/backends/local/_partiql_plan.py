@@ -1,0 +1,561 @@
+"""PartiQL statements translated into the engine's own requests.
+
+A statement runs as the operation DynamoDB runs for it: a SELECT whose WHERE
+fixes every partition-key attribute of the table (or of the named index) with
+``=`` is a Query, with a sort-key term (``=``, ``<``, ``<=``, ``>``, ``>=``,
+``BETWEEN``, ``begins_with``) in the key condition too, so it costs O(log n +
+page); any other SELECT is a Scan (Developer Guide, "PartiQL select statements
+for DynamoDB": a full table scan unless the partition key is fixed). INSERT is a
+PutItem that may not replace an item, UPDATE an UpdateItem on an item that must
+exist, DELETE a DeleteItem. The WHERE, the projection and the SET/REMOVE clauses
+become expression text with generated placeholders (``#n0``, ``:v0``), so the
+expression layer checks and evaluates them exactly as it does for the API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from singletable.backends.local._items import find_table
+from singletable.backends.local._schema import TableDef
+from singletable.backends.local.errors import DynamoDBError, validation_error
+from singletable.partiql.nodes import (
+    And,
+    Arithmetic,
+    Between,
+    Call,
+    Compare,
+    Condition,
+    Delete,
+    In,
+    Insert,
+    IsMissing,
+    IsNull,
+    ListValue,
+    Literal,
+    MapValue,
+    Not,
+    Operand,
+    Or,
+    Param,
+    Path,
+    Select,
+    SetFunction,
+    Statement,
+    Update,
+    Value,
+)
+
+if TYPE_CHECKING:
+    from singletable.backends.local.engine import LocalEngine
+
+__all__ = [
+    "KEY_EQUALITY",
+    "Plan",
+    "plan_statement",
+    "project",
+    "project_select",
+    "resolve",
+    "split_key",
+]
+
+KEY_EQUALITY = "Where clause does not contain a mandatory equality on all key attributes"
+_ON_INDEX = "This operation is not supported on an index"
+_RETURN_VALUES = {
+    "ALL OLD": "ALL_OLD",
+    "MODIFIED OLD": "UPDATED_OLD",
+    "ALL NEW": "ALL_NEW",
+    "MODIFIED NEW": "UPDATED_NEW",
+}
+_VALUE_NODES = (Literal, Param, MapValue, ListValue)
+_RANGE_OPERATORS = ("=", "<", "<=", ">", ">=")
+
+
+@dataclass
+class Plan:
+    """One statement as an engine request.
+
+    ``operation`` is ``Query``, ``Scan`` or ``GetItem`` (a SELECT), or ``PutItem``,
+    ``UpdateItem``, ``DeleteItem``; ``request`` its wire request (without the
+    per-call members: Limit, ConsistentRead, ReturnConsumedCapacity...).
+    ``projection`` holds the SELECT's paths when one is nested (the results are then
+    reshaped by :func:`project`);
+    """
+
+    operation: str
+    table: str
+    request: dict[str, Any]
+    statement: Statement
+    projection: tuple[Path, ...] | None = None
+    uses_index: bool = False
+    ordered: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _Renderer:
+    """Builds expression text, allocating ``#nN`` and ``:vN`` placeholders."""
+
+    def __init__(self, parameters: list[Any]) -> None:
+        self.parameters = parameters
+        self.names: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+
+    def name(self, name: str) -> str:
+        placeholder = self.names.get(name)
+        if placeholder is None:
+            placeholder = self.names[name] = f"#n{len(self.names)}"
+        return placeholder
+
+    def path(self, path: Path) -> str:
+        text = self.name(path.root)
+        for part in path.parts[1:]:
+            text += f"[{part}]" if isinstance(part, int) else "." + self.name(part)
+        return text
+
+    def value(self, node: Value) -> str:
+        placeholder = f":v{len(self.values)}"
+        self.values[placeholder] = resolve(node, self.parameters)
+        return placeholder
+
+    def operand(self, node: Operand | Arithmetic | SetFunction) -> str:
+        if isinstance(node, Path):
+            return self.path(node)
+        if isinstance(node, Call):
+            args = ", ".join(self.operand(arg) for arg in node.args)
+            return f"{node.name}({args})"
+        if isinstance(node, (Arithmetic, SetFunction)):
+            raise validation_error(_unsupported(node))
+        return self.value(node)
+
+    def condition(self, node: Condition) -> str:
+        if isinstance(node, And):
+            return f"({self.condition(node.left)}) AND ({self.condition(node.right)})"
+        if isinstance(node, Or):
+            return f"({self.condition(node.left)}) OR ({self.condition(node.right)})"
+        if isinstance(node, Not):
+            return f"NOT ({self.condition(node.operand)})"
+        if isinstance(node, Compare):
+            return f"{self.operand(node.left)} {node.op} {self.operand(node.right)}"
+        if isinstance(node, Between):
+            low, high = self.operand(node.low), self.operand(node.high)
+            return f"{self.operand(node.operand)} BETWEEN {low} AND {high}"
+        if isinstance(node, In):
+            options = _in_options(node.options, self.parameters)
+            texts = ", ".join(self.operand(option) for option in options)
+            return f"{self.operand(node.operand)} IN ({texts})"
+        if isinstance(node, IsMissing):
+            function = "attribute_exists" if node.negated else "attribute_not_exists"
+            return f"{function}({self.path(node.path)})"
+        if isinstance(node, IsNull):
+            # PartiQL: NULL and MISSING are both "null"; DynamoDB's PartiQL follows it.
+            path = self.path(node.path)
+            null = self.value(Literal({"S": "NULL"}))
+            if node.negated:
+                return f"(attribute_exists({path}) AND NOT attribute_type({path}, {null}))"
+            return f"(attribute_not_exists({path}) OR attribute_type({path}, {null}))"
+        return self.operand(node)  # a condition function: begins_with(...), contains(...)
+
+    def members(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``request`` with the placeholders used so far added."""
+        if self.names:
+            request["ExpressionAttributeNames"] = {v: k for k, v in self.names.items()}
+        if self.values:
+            request["ExpressionAttributeValues"] = self.values
+        return request
+
+
+def _unsupported(node: object) -> str:
+    return "Statement wasn't well formed, can't be processed: Unexpected term"
+
+
+def _in_options(options: tuple[Operand, ...], parameters: list[Any]) -> tuple[Operand, ...]:
+    """``IN ?`` with a list parameter stands for that list's members."""
+    if len(options) == 1 and isinstance(options[0], Param):
+        value = _parameter(options[0], parameters)
+        if isinstance(value, dict) and isinstance(value.get("L"), list):
+            return tuple(Literal(member) for member in value["L"])
+    return options
+
+
+def _parameter(node: Param, parameters: list[Any]) -> Any:
+    if node.index >= len(parameters):
+        raise validation_error("Number of parameters in request and statement don't match.")
+    return parameters[node.index]
+
+
+def resolve(node: Value, parameters: list[Any]) -> Any:
+    """The AttributeValue a value node stands for (checked later, where it is used)."""
+    if isinstance(node, Literal):
+        return node.value
+    if isinstance(node, Param):
+        return _parameter(node, parameters)
+    if isinstance(node, MapValue):
+        return {"M": {key: resolve(member, parameters) for key, member in node.members}}
+    members = [resolve(member, parameters) for member in node.members]
+    if not node.is_set:
+        return {"L": members}
+    kinds = {next(iter(member)) for member in members if isinstance(member, dict) and member}
+    if len(kinds) != 1 or len(members) == 0 or next(iter(kinds)) not in ("S", "N", "B"):
+        # Not captured from DynamoDB: a set literal must hold members of one scalar type.
+        raise validation_error(
+            "Statement wasn't well formed, can't be processed: "
+            "A set must contain members of a single type: string, number or binary"
+        )
+    kind = kinds.pop()
+    return {kind + "S": [member[kind] for member in members]}
+
+
+def _conjuncts(node: Condition | None) -> list[Condition]:
+    if node is None:
+        return []
+    if isinstance(node, And):
+        return _conjuncts(node.left) + _conjuncts(node.right)
+    return [node]
+
+
+def _join(terms: list[Condition]) -> Condition | None:
+    result: Condition | None = None
+    for term in terms:
+        result = term if result is None else And(result, term)
+    return result
+
+
+def _equality(term: Condition, name: str) -> Value | None:
+    """The value of ``name = value`` (either way round), or None."""
+    if isinstance(term, Compare) and term.op == "=":
+        if term.left == Path((name,)) and isinstance(term.right, _VALUE_NODES):
+            return term.right
+        if term.right == Path((name,)) and isinstance(term.left, _VALUE_NODES):
+            return term.left
+    return None
+
+
+def _range_term(term: Condition, name: str) -> bool:
+    """Whether ``term`` can be a key condition on the sort key ``name``."""
+    key = Path((name,))
+    if isinstance(term, Compare) and term.op in _RANGE_OPERATORS:
+        return term.left == key and isinstance(term.right, _VALUE_NODES)
+    if isinstance(term, Between):
+        return (
+            term.operand == key
+            and isinstance(term.low, _VALUE_NODES)
+            and isinstance(term.high, _VALUE_NODES)
+        )
+    if isinstance(term, Call) and term.name == "begins_with" and len(term.args) == 2:
+        return term.args[0] == key and isinstance(term.args[1], _VALUE_NODES)
+    return False
+
+
+def roots(node: object) -> set[str]:
+    """The top-level attribute names a condition refers to."""
+    if isinstance(node, Path):
+        return {node.root}
+    if isinstance(node, (And, Or)):
+        return roots(node.left) | roots(node.right)
+    if isinstance(node, Not):
+        return roots(node.operand)
+    if isinstance(node, Compare):
+        return roots(node.left) | roots(node.right)
+    if isinstance(node, Between):
+        return roots(node.operand) | roots(node.low) | roots(node.high)
+    if isinstance(node, In):
+        found = roots(node.operand)
+        for option in node.options:
+            found |= roots(option)
+        return found
+    if isinstance(node, (IsMissing, IsNull)):
+        return {node.path.root}
+    if isinstance(node, Call):
+        found = set()
+        for arg in node.args:
+            found |= roots(arg)
+        return found
+    return set()
+
+
+def _key_names(table: TableDef) -> list[str]:
+    names = [table.hash.name]
+    if table.range is not None:
+        names.append(table.range.name)
+    return names
+
+
+def split_key(table: TableDef, where: Condition | None) -> tuple[dict[str, Value], list[Condition]]:
+    """The full primary key a write's WHERE fixes with ``=``, and its other terms.
+
+    Raises:
+        DynamoDBError: the WHERE does not fix every key attribute with ``=``.
+    """
+    terms = _conjuncts(where)
+    key: dict[str, Value] = {}
+    rest: list[Condition] = []
+    for term in terms:
+        for name in _key_names(table):
+            if name not in key:
+                value = _equality(term, name)
+                if value is not None:
+                    key[name] = value
+                    break
+        else:
+            rest.append(term)
+    if len(key) != len(_key_names(table)):
+        raise validation_error(KEY_EQUALITY)
+    return key, rest
+
+
+def plan_statement(engine: LocalEngine, statement: Statement, parameters: list[Any]) -> Plan:
+    """The engine request ``statement`` runs as (nothing is read or written here).
+
+    Raises:
+        DynamoDBError: an unknown table or index, a write without its full key,
+            a bad RETURNING clause, too few parameters...
+    """
+    if isinstance(statement, Select):
+        return _plan_select(engine, statement, parameters)
+    table = find_table(engine, statement.target.table)
+    if isinstance(statement, Insert):
+        if statement.target.index is not None:
+            # floci's recorded text (hectorvent/floci, DynamoDbPartiQLIntegrationTest).
+            raise validation_error("FROM clause may only contain a single table name")
+        return _plan_insert(table, statement, parameters)
+    if statement.target.index is not None:
+        raise validation_error(_ON_INDEX)
+    if isinstance(statement, Update):
+        return _plan_update(table, statement, parameters)
+    return _plan_delete(table, statement, parameters)
+
+
+def _plan_insert(table: TableDef, statement: Insert, parameters: list[Any]) -> Plan:
+    value = resolve(statement.value, parameters)
+    if not (isinstance(value, dict) and isinstance(value.get("M"), dict)):
+        raise validation_error(
+            "Statement wasn't well formed, can't be processed: Expected a tuple in VALUE"
+        )
+    request = {
+        "TableName": table.name,
+        "Item": value["M"],
+        "ConditionExpression": "attribute_not_exists(#n0)",
+        "ExpressionAttributeNames": {"#n0": table.hash.name},
+    }
+    return Plan("PutItem", table.name, request, statement)
+
+
+def _plan_update(table: TableDef, statement: Update, parameters: list[Any]) -> Plan:
+    key_nodes, rest = split_key(table, statement.where)
+    render = _Renderer(parameters)
+    key = {name: resolve(node, parameters) for name, node in key_nodes.items()}
+    sets: list[str] = []
+    adds: list[str] = []
+    deletes: list[str] = []
+    for assign in statement.sets:
+        target = render.path(assign.path)
+        value = assign.value
+        if isinstance(value, SetFunction) and value.name in ("set_add", "set_delete"):
+            # DynamoDB's set_add/set_delete change the set in place: ADD / DELETE.
+            if value.args[0] != assign.path or not isinstance(value.args[1], _VALUE_NODES):
+                raise validation_error(_unsupported(value))
+            clause = adds if value.name == "set_add" else deletes
+            clause.append(f"{target} {render.value(value.args[1])}")
+        elif isinstance(value, SetFunction):
+            first, second = (render.operand(arg) for arg in value.args)
+            sets.append(f"{target} = list_append({first}, {second})")
+        elif isinstance(value, Arithmetic):
+            left, right = render.operand(value.left), render.operand(value.right)
+            sets.append(f"{target} = {left} {value.op} {right}")
+        else:
+            sets.append(f"{target} = {render.operand(value)}")
+    clauses = []
+    if sets:
+        clauses.append("SET " + ", ".join(sets))
+    if statement.removes:
+        clauses.append("REMOVE " + ", ".join(render.path(path) for path in statement.removes))
+    if adds:
+        clauses.append("ADD " + ", ".join(adds))
+    if deletes:
+        clauses.append("DELETE " + ", ".join(deletes))
+    # UPDATE changes an existing item only (a missing one fails the condition).
+    condition = f"attribute_exists({render.name(table.hash.name)})"
+    rest_condition = _join(rest)
+    if rest_condition is not None:
+        condition += f" AND ({render.condition(rest_condition)})"
+    request = {
+        "TableName": table.name,
+        "Key": key,
+        "UpdateExpression": " ".join(clauses),
+        "ConditionExpression": condition,
+    }
+    plan = Plan("UpdateItem", table.name, render.members(request), statement)
+    if statement.returning is not None:
+        plan.extra["ReturnValues"] = _RETURN_VALUES[statement.returning]
+    return plan
+
+
+def _plan_delete(table: TableDef, statement: Delete, parameters: list[Any]) -> Plan:
+    if statement.returning is not None and statement.returning != "ALL OLD":
+        # floci's recorded text (hectorvent/floci, DynamoDbPartiQLIntegrationTest).
+        raise validation_error(
+            f"Invalid returning clause: RETURNING {statement.returning} *. "
+            "Only RETURNING ALL OLD * is allowed in DELETE statements."
+        )
+    key_nodes, rest = split_key(table, statement.where)
+    render = _Renderer(parameters)
+    key = {name: resolve(node, parameters) for name, node in key_nodes.items()}
+    request: dict[str, Any] = {"TableName": table.name, "Key": key}
+    rest_condition = _join(rest)
+    if rest_condition is not None:
+        # A DELETE of a key holding no item does nothing, whatever else the WHERE says.
+        hash_name = render.name(table.hash.name)
+        request["ConditionExpression"] = (
+            f"attribute_not_exists({hash_name}) OR ({render.condition(rest_condition)})"
+        )
+    plan = Plan("DeleteItem", table.name, render.members(request), statement)
+    if statement.returning is not None:
+        plan.extra["ReturnValues"] = "ALL_OLD"
+    return plan
+
+
+def _plan_select(engine: LocalEngine, statement: Select, parameters: list[Any]) -> Plan:
+    table = find_table(engine, statement.target.table)
+    index_name = statement.target.index
+    if index_name is None:
+        hash_names: tuple[str, ...] = (table.hash.name,)
+        range_names: tuple[str, ...] = (table.range.name,) if table.range is not None else ()
+    else:
+        index = table.index(index_name)
+        if index is None:
+            raise validation_error(f"The table does not have the specified index: {index_name}")
+        hash_names, range_names = index.hash_names, index.range_names
+    terms = _conjuncts(statement.where)
+    hash_terms: list[Condition] = []
+    for name in hash_names:
+        found = next((term for term in terms if _equality(term, name) is not None), None)
+        if found is None:
+            break
+        hash_terms.append(found)
+    key_terms: list[Condition] = []
+    if len(hash_terms) == len(hash_names):
+        key_terms = list(hash_terms)
+        rest = [term for term in terms if all(term is not used for used in key_terms)]
+        if len(range_names) == 1:
+            found = next((t for t in rest if _range_term(t, range_names[0])), None)
+            if found is not None:
+                key_terms.append(found)
+                rest = [term for term in rest if term is not found]
+        # Query refuses key attributes in its filter: such a SELECT reads as a Scan.
+        key_attributes = set(hash_names) | set(range_names)
+        if any(roots(term) & key_attributes for term in rest):
+            key_terms = []
+    render = _Renderer(parameters)
+    request: dict[str, Any] = {"TableName": table.name}
+    if index_name is not None:
+        request["IndexName"] = index_name
+    plan = Plan("Scan", table.name, request, statement, uses_index=index_name is not None)
+    if key_terms:
+        plan.operation = "Query"
+        key_condition = _join(key_terms)
+        assert key_condition is not None
+        request["KeyConditionExpression"] = render.condition(key_condition)
+        rest = [term for term in terms if all(term is not used for used in key_terms)]
+    else:
+        rest = terms
+    filter_ = _join(rest)
+    if filter_ is not None:
+        request["FilterExpression"] = render.condition(filter_)
+    project_select(statement, plan, render)
+    _order(statement, plan, hash_names, range_names)
+    render.members(request)
+    return plan
+
+
+def project_select(statement: Select, plan: Plan, render: _Renderer) -> None:
+    """The SELECT list: a ProjectionExpression of top-level names, else reshaped after.
+
+    A nested path (``m.x[1]``) answers under its own name (:func:`label`), not
+    nested as a ProjectionExpression would answer it, so such a SELECT reads whole
+    items and :func:`project` picks the paths from them.
+    """
+    paths = statement.projection
+    if paths is None:
+        return
+    if any(len(path.parts) > 1 for path in paths):
+        plan.projection = paths
+    else:
+        plan.request["ProjectionExpression"] = ", ".join(render.path(p) for p in paths)
+
+
+def _order(
+    statement: Select, plan: Plan, hash_names: tuple[str, ...], range_names: tuple[str, ...]
+) -> None:
+    """ORDER BY: on key attributes of a Query only (descending: a backward Query)."""
+    if not statement.order_by:
+        return
+    if plan.operation != "Query":
+        # The texts DynamoDB Local gives (its PartiQL translator); not captured from DynamoDB.
+        if statement.where is None:
+            raise validation_error(
+                "Must have WHERE clause in the statement when using ORDER BY clause."
+            )
+        raise validation_error(
+            "Must have at least one non-optional hash key condition in WHERE clause when "
+            "using ORDER BY clause."
+        )
+    for path, descending in statement.order_by:
+        if len(path.parts) != 1 or path.root not in hash_names + range_names:
+            raise validation_error(
+                f"Variable reference [{path.root}] must refer to hash or range key "
+                "when using ORDER BY clause."
+            )
+        if path.root in range_names:
+            plan.ordered = True
+            if descending:
+                plan.request["ScanIndexForward"] = False
+
+
+def label(path: Path) -> str:
+    """The attribute name a projected path answers under: its last name and any indexes.
+
+    ``SELECT profile.sub, tags[1]`` answers ``{"sub": ..., "tags[1]": ...}`` (the form
+    hectorvent/floci records for DynamoDB; not in the reference pages).
+    """
+    text = ""
+    for part in reversed(path.parts):
+        if isinstance(part, int):
+            text = f"[{part}]" + text
+        else:
+            return part + text
+    return text
+
+
+def _value_at(item: dict[str, Any], path: Path) -> Any:
+    value: Any = {"M": item}
+    for part in path.parts:
+        if isinstance(part, int):
+            members = value.get("L") if isinstance(value, dict) else None
+            if not isinstance(members, list) or part >= len(members):
+                return None
+            value = members[part]
+        else:
+            members = value.get("M") if isinstance(value, dict) else None
+            if not isinstance(members, dict) or part not in members:
+                return None
+            value = members[part]
+    return value
+
+
+def project(items: list[dict[str, Any]], paths: tuple[Path, ...]) -> list[dict[str, Any]]:
+    """Reshape items read with a nested projection: each path under its :func:`label`."""
+    result = []
+    for item in items:
+        shaped = {}
+        for path in paths:
+            value = _value_at(item, path)
+            if value is not None:
+                shaped[label(path)] = value
+        result.append(shaped)
+    return result
+
+
+def duplicate_item() -> DynamoDBError:
+    """INSERT over an existing item (Developer Guide, "PartiQL insert statements")."""
+    return DynamoDBError("DuplicateItemException", "Duplicate primary key exists in table")
