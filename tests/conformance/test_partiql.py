@@ -101,6 +101,20 @@ def test_select_without_the_partition_key_scans(ddb: Any, table: str) -> None:
     assert len(_items(ddb, "SELECT * FROM tbl")) == 5
 
 
+def test_a_repeated_statement_binds_new_parameters(db: Backend, ddb: Any, table: str) -> None:
+    insert = "INSERT INTO tbl VALUE {'PK': ?, 'SK': ?, 'n': ?}"
+    for pk, n in (("p1", "1"), ("p2", "2")):
+        ddb.execute_statement(Statement=insert, Parameters=[{"S": pk}, {"N": "1"}, {"N": n}])
+    select = "SELECT n FROM tbl WHERE PK = ? AND SK = ?"
+    for pk, n in (("p1", "1"), ("p2", "2")):
+        assert _items(ddb, select, {"S": pk}, {"N": "1"}) == [{"n": {"N": n}}]
+    update = "UPDATE tbl SET n = ? WHERE PK = ? AND SK = 1"
+    ddb.execute_statement(Statement=update, Parameters=[{"N": "7"}, {"S": "p1"}])
+    ddb.execute_statement(Statement=update, Parameters=[{"N": "8"}, {"S": "p2"}])
+    assert _items(ddb, select, {"S": "p2"}, {"N": "1"}) == [{"n": {"N": "8"}}]
+    assert _items(ddb, select, {"S": "p1"}, {"N": "1"}) == [{"n": {"N": "7"}}]
+
+
 def test_select_projects_top_level_names(ddb: Any, table: str) -> None:
     items = _items(ddb, "SELECT SK, n FROM tbl WHERE PK = 'b'")
     assert items == [{"SK": {"N": "1"}, "n": {"N": "10"}}]

@@ -27,7 +27,6 @@ from singletable.backends.local._partiql_plan import (
     plan_statement,
     project,
     project_select,
-    resolve,
     split_key,
 )
 from singletable.backends.local._partiql_plan import _Renderer as Renderer
@@ -168,27 +167,29 @@ def execute_statement(engine: LocalEngine, request: dict[str, Any]) -> dict[str,
     parsed = _parse(text, parameters)
     plan = plan_statement(engine, parsed.statement, parameters)
     if plan.operation in _READS:
-        return _read(engine, plan, limit, consistent, token, capacity)
-    return _write(engine, plan, capacity, on_failure)
+        return _read(engine, plan, parameters, limit, consistent, token, capacity)
+    return _write(engine, plan, parameters, capacity, on_failure)
 
 
 def _read(
     engine: LocalEngine,
     plan: Plan,
+    parameters: list[Any],
     limit: int | None,
     consistent: bool,
     token: str | None,
     capacity: str | None,
 ) -> dict[str, Any]:
-    request = dict(plan.request)
-    if limit is not None:
-        request["Limit"] = limit
+    request = plan.bind(parameters)
     if consistent:
         request["ConsistentRead"] = True
     if capacity is not None:
         request["ReturnConsumedCapacity"] = capacity
-    if token is not None:
-        request["ExclusiveStartKey"] = _start_key(token)
+    if plan.operation != "GetItem":  # one item: no pages
+        if limit is not None:
+            request["Limit"] = limit
+        if token is not None:
+            request["ExclusiveStartKey"] = _start_key(token)
     response = _READS[plan.operation](engine, request)
     if plan.operation == "GetItem":
         items = [response["Item"]] if "Item" in response else []
@@ -207,9 +208,13 @@ def _read(
 
 
 def _write(
-    engine: LocalEngine, plan: Plan, capacity: str | None, on_failure: str | None
+    engine: LocalEngine,
+    plan: Plan,
+    parameters: list[Any],
+    capacity: str | None,
+    on_failure: str | None,
 ) -> dict[str, Any]:
-    request = dict(plan.request)
+    request = plan.bind(parameters)
     request.update(plan.extra)
     if capacity is not None:
         request["ReturnConsumedCapacity"] = capacity
@@ -239,15 +244,10 @@ def _plan_get(engine: LocalEngine, statement: Select, parameters: list[Any], whe
     key_nodes, rest = split_key(table, statement.where)
     if rest or statement.order_by:
         raise validation_error(_GET_ONLY[where])
-    request: dict[str, Any] = {
-        "TableName": table.name,
-        "Key": {name: resolve(node, parameters) for name, node in key_nodes.items()},
-    }
-    plan = Plan("GetItem", table.name, request, statement)
+    plan = Plan("GetItem", table.name, {"TableName": table.name}, statement, key_nodes=key_nodes)
     render = Renderer(parameters)
     project_select(statement, plan, render)
-    render.members(request)
-    return plan
+    return render.finish(plan)
 
 
 # Not captured from DynamoDB; the form other emulators use for a read that is not a
@@ -291,7 +291,13 @@ def batch_execute_statement(engine: LocalEngine, request: dict[str, Any]) -> dic
             if isinstance(statement, Select):
                 plan = _plan_get(engine, statement, parameters, "batch")
                 result = _read(
-                    engine, plan, None, body.get("ConsistentRead") is True, None, capacity
+                    engine,
+                    plan,
+                    parameters,
+                    None,
+                    body.get("ConsistentRead") is True,
+                    None,
+                    capacity,
                 )
                 entry: dict[str, Any] = {"TableName": plan.table}
                 if result["Items"]:
@@ -300,7 +306,11 @@ def batch_execute_statement(engine: LocalEngine, request: dict[str, Any]) -> dic
                 plan = plan_statement(engine, statement, parameters)
                 on_failure = body.get("ReturnValuesOnConditionCheckFailure")
                 result = _write(
-                    engine, plan, capacity, on_failure if on_failure == "ALL_OLD" else None
+                    engine,
+                    plan,
+                    parameters,
+                    capacity,
+                    on_failure if on_failure == "ALL_OLD" else None,
                 )
                 entry = {"TableName": plan.table}
             _add_capacity(consumed, result.get("ConsumedCapacity"))
@@ -353,21 +363,21 @@ def execute_transaction(engine: LocalEngine, request: dict[str, Any]) -> dict[st
         _statement_text(checks, body, f"transactStatements.{i + 1}.member.")
         _parameters(checks, body, f"transactStatements.{i + 1}.member.")
     checks.raise_if_any()
-    plans: list[Plan] = []
+    plans: list[tuple[Plan, list[Any]]] = []
     for position, body in enumerate(bodies):
         parameters = body.get("Parameters") or []
         try:
             statement = _parse(body["Statement"], parameters).statement
             if isinstance(statement, Select):
-                plans.append(_plan_get(engine, statement, parameters, "transaction"))
+                plans.append((_plan_get(engine, statement, parameters, "transaction"), parameters))
                 continue
             if not isinstance(statement, Insert) and statement.returning is not None:
                 # floci's recorded text (hectorvent/floci, DynamoDbPartiQLIntegrationTest).
                 raise validation_error("RETURNING clause is not supported in ExecuteTransaction.")
-            plans.append(plan_statement(engine, statement, parameters))
+            plans.append((plan_statement(engine, statement, parameters), parameters))
         except DynamoDBError as error:
             raise _in_transaction(position, error) from None
-    reads = [plan for plan in plans if plan.operation == "GetItem"]
+    reads = [entry for entry in plans if entry[0].operation == "GetItem"]
     if reads and len(reads) != len(plans):
         # Not captured from DynamoDB ("a transaction is either all reads or all writes").
         raise validation_error(
@@ -378,13 +388,15 @@ def execute_transaction(engine: LocalEngine, request: dict[str, Any]) -> dict[st
     return _transact_writes(engine, plans, capacity, token)
 
 
-def _transact_reads(engine: LocalEngine, plans: list[Plan], capacity: str | None) -> dict[str, Any]:
-    request: dict[str, Any] = {"TransactItems": [{"Get": plan.request} for plan in plans]}
+def _transact_reads(
+    engine: LocalEngine, plans: list[tuple[Plan, list[Any]]], capacity: str | None
+) -> dict[str, Any]:
+    request: dict[str, Any] = {"TransactItems": [{"Get": p.bind(values)} for p, values in plans]}
     if capacity is not None:
         request["ReturnConsumedCapacity"] = capacity
     response = _transactions.transact_get_items(engine, request)
     responses = response["Responses"]
-    for plan, entry in zip(plans, responses, strict=True):
+    for (plan, _), entry in zip(plans, responses, strict=True):
         if plan.projection is not None and "Item" in entry:
             entry["Item"] = project([entry["Item"]], plan.projection)[0]
     result: dict[str, Any] = {"Responses": responses}
@@ -397,10 +409,12 @@ _TRANSACT_KIND = {"PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delet
 
 
 def _transact_writes(
-    engine: LocalEngine, plans: list[Plan], capacity: str | None, token: Any
+    engine: LocalEngine, plans: list[tuple[Plan, list[Any]]], capacity: str | None, token: Any
 ) -> dict[str, Any]:
     request: dict[str, Any] = {
-        "TransactItems": [{_TRANSACT_KIND[plan.operation]: plan.request} for plan in plans]
+        "TransactItems": [
+            {_TRANSACT_KIND[plan.operation]: plan.bind(values)} for plan, values in plans
+        ]
     }
     if token is not None:
         request["ClientRequestToken"] = token
@@ -413,7 +427,7 @@ def _transact_writes(
         if error.code != "TransactionCanceledException" or not isinstance(reasons, list):
             raise
         # An INSERT over an existing item is a DuplicateItem, not a failed condition.
-        for plan, reason in zip(plans, reasons, strict=False):
+        for (plan, _), reason in zip(plans, reasons, strict=False):
             if plan.operation == "PutItem" and reason.get("Code") == "ConditionalCheckFailed":
                 reason.clear()
                 reason.update({"Code": "DuplicateItem", "Message": duplicate_item().message})

@@ -91,6 +91,30 @@ class Plan:
     uses_index: bool = False
     ordered: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    key_nodes: dict[str, Value] | None = None
+    value_nodes: dict[str, Value] = field(default_factory=dict)
+    item_node: Value | None = None
+    cacheable: bool = True
+
+    def bind(self, parameters: list[Any]) -> dict[str, Any]:
+        """The wire request for these ``parameters`` (a new dict; the plan is shared)."""
+        request = dict(self.request)
+        if self.value_nodes:
+            request["ExpressionAttributeValues"] = {
+                name: resolve(node, parameters) for name, node in self.value_nodes.items()
+            }
+        if self.key_nodes is not None:
+            request["Key"] = {
+                name: resolve(node, parameters) for name, node in self.key_nodes.items()
+            }
+        if self.item_node is not None:
+            value = resolve(self.item_node, parameters)
+            if not (isinstance(value, dict) and isinstance(value.get("M"), dict)):
+                raise validation_error(
+                    "Statement wasn't well formed, can't be processed: Expected a tuple in VALUE"
+                )
+            request["Item"] = value["M"]
+        return request
 
 
 class _Renderer:
@@ -99,7 +123,8 @@ class _Renderer:
     def __init__(self, parameters: list[Any]) -> None:
         self.parameters = parameters
         self.names: dict[str, str] = {}
-        self.values: dict[str, Any] = {}
+        self.values: dict[str, Value] = {}
+        self.cacheable = True  # False once a parameter's value shaped the text (IN ?)
 
     def name(self, name: str) -> str:
         placeholder = self.names.get(name)
@@ -115,7 +140,7 @@ class _Renderer:
 
     def value(self, node: Value) -> str:
         placeholder = f":v{len(self.values)}"
-        self.values[placeholder] = resolve(node, self.parameters)
+        self.values[placeholder] = node
         return placeholder
 
     def operand(self, node: Operand | Arithmetic | SetFunction) -> str:
@@ -142,6 +167,8 @@ class _Renderer:
             return f"{self.operand(node.operand)} BETWEEN {low} AND {high}"
         if isinstance(node, In):
             options = _in_options(node.options, self.parameters)
+            if options is not node.options:
+                self.cacheable = False
             texts = ", ".join(self.operand(option) for option in options)
             return f"{self.operand(node.operand)} IN ({texts})"
         if isinstance(node, IsMissing):
@@ -156,13 +183,13 @@ class _Renderer:
             return f"(attribute_not_exists({path}) OR attribute_type({path}, {null}))"
         return self.operand(node)  # a condition function: begins_with(...), contains(...)
 
-    def members(self, request: dict[str, Any]) -> dict[str, Any]:
-        """``request`` with the placeholders used so far added."""
+    def finish(self, plan: Plan) -> Plan:
+        """``plan`` with the placeholders used so far (values bound per call)."""
         if self.names:
-            request["ExpressionAttributeNames"] = {v: k for k, v in self.names.items()}
-        if self.values:
-            request["ExpressionAttributeValues"] = self.values
-        return request
+            plan.request["ExpressionAttributeNames"] = {v: k for k, v in self.names.items()}
+        plan.value_nodes = self.values
+        plan.cacheable = self.cacheable
+        return plan
 
 
 def _unsupported(node: object) -> str:
@@ -311,9 +338,29 @@ def plan_statement(engine: LocalEngine, statement: Statement, parameters: list[A
         DynamoDBError: an unknown table or index, a write without its full key,
             a bad RETURNING clause, too few parameters...
     """
-    if isinstance(statement, Select):
-        return _plan_select(engine, statement, parameters)
     table = find_table(engine, statement.target.table)
+    cache_key = (id(statement), id(table))
+    cached = _PLANS.get(cache_key)
+    if cached is not None and cached[0] is statement and cached[1] is table:
+        return cached[2]
+    plan = _plan(table, statement, parameters)
+    if plan.cacheable:
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        _PLANS[cache_key] = (statement, table, plan)
+    return plan
+
+
+# Plans by (statement, table) identity: a statement repeated with new parameters is
+# only bound (Plan.bind), not planned again. Entries hold their statement and table,
+# so an id is never reused while its entry lives.
+_PLANS: dict[tuple[int, int], tuple[Statement, TableDef, Plan]] = {}
+_MAX_PLANS = 4096
+
+
+def _plan(table: TableDef, statement: Statement, parameters: list[Any]) -> Plan:
+    if isinstance(statement, Select):
+        return _plan_select(table, statement, parameters)
     if isinstance(statement, Insert):
         if statement.target.index is not None:
             # floci's recorded text (hectorvent/floci, DynamoDbPartiQLIntegrationTest).
@@ -327,24 +374,19 @@ def plan_statement(engine: LocalEngine, statement: Statement, parameters: list[A
 
 
 def _plan_insert(table: TableDef, statement: Insert, parameters: list[Any]) -> Plan:
-    value = resolve(statement.value, parameters)
-    if not (isinstance(value, dict) and isinstance(value.get("M"), dict)):
-        raise validation_error(
-            "Statement wasn't well formed, can't be processed: Expected a tuple in VALUE"
-        )
     request = {
         "TableName": table.name,
-        "Item": value["M"],
         "ConditionExpression": "attribute_not_exists(#n0)",
         "ExpressionAttributeNames": {"#n0": table.hash.name},
     }
-    return Plan("PutItem", table.name, request, statement)
+    plan = Plan("PutItem", table.name, request, statement, item_node=statement.value)
+    plan.bind(parameters)  # a VALUE that is not a tuple is refused now
+    return plan
 
 
 def _plan_update(table: TableDef, statement: Update, parameters: list[Any]) -> Plan:
     key_nodes, rest = split_key(table, statement.where)
     render = _Renderer(parameters)
-    key = {name: resolve(node, parameters) for name, node in key_nodes.items()}
     sets: list[str] = []
     adds: list[str] = []
     deletes: list[str] = []
@@ -381,11 +423,10 @@ def _plan_update(table: TableDef, statement: Update, parameters: list[Any]) -> P
         condition += f" AND ({render.condition(rest_condition)})"
     request = {
         "TableName": table.name,
-        "Key": key,
         "UpdateExpression": " ".join(clauses),
         "ConditionExpression": condition,
     }
-    plan = Plan("UpdateItem", table.name, render.members(request), statement)
+    plan = render.finish(Plan("UpdateItem", table.name, request, statement, key_nodes=key_nodes))
     if statement.returning is not None:
         plan.extra["ReturnValues"] = _RETURN_VALUES[statement.returning]
     return plan
@@ -400,8 +441,7 @@ def _plan_delete(table: TableDef, statement: Delete, parameters: list[Any]) -> P
         )
     key_nodes, rest = split_key(table, statement.where)
     render = _Renderer(parameters)
-    key = {name: resolve(node, parameters) for name, node in key_nodes.items()}
-    request: dict[str, Any] = {"TableName": table.name, "Key": key}
+    request: dict[str, Any] = {"TableName": table.name}
     rest_condition = _join(rest)
     if rest_condition is not None:
         # A DELETE of a key holding no item does nothing, whatever else the WHERE says.
@@ -409,14 +449,13 @@ def _plan_delete(table: TableDef, statement: Delete, parameters: list[Any]) -> P
         request["ConditionExpression"] = (
             f"attribute_not_exists({hash_name}) OR ({render.condition(rest_condition)})"
         )
-    plan = Plan("DeleteItem", table.name, render.members(request), statement)
+    plan = render.finish(Plan("DeleteItem", table.name, request, statement, key_nodes=key_nodes))
     if statement.returning is not None:
         plan.extra["ReturnValues"] = "ALL_OLD"
     return plan
 
 
-def _plan_select(engine: LocalEngine, statement: Select, parameters: list[Any]) -> Plan:
-    table = find_table(engine, statement.target.table)
+def _plan_select(table: TableDef, statement: Select, parameters: list[Any]) -> Plan:
     index_name = statement.target.index
     if index_name is None:
         hash_names: tuple[str, ...] = (table.hash.name,)
@@ -451,6 +490,15 @@ def _plan_select(engine: LocalEngine, statement: Select, parameters: list[Any]) 
     if index_name is not None:
         request["IndexName"] = index_name
     plan = Plan("Scan", table.name, request, statement, uses_index=index_name is not None)
+    if key_terms and _one_item(table, index_name, key_terms, terms, statement):
+        # The full primary key and nothing else: one item, read as GetItem reads it.
+        plan.operation = "GetItem"
+        plan.key_nodes = {
+            name: _equality_value(term, name)
+            for term, name in zip(key_terms, _key_names(table), strict=True)
+        }
+        project_select(statement, plan, render)
+        return render.finish(plan)
     if key_terms:
         plan.operation = "Query"
         key_condition = _join(key_terms)
@@ -464,8 +512,30 @@ def _plan_select(engine: LocalEngine, statement: Select, parameters: list[Any]) 
         request["FilterExpression"] = render.condition(filter_)
     project_select(statement, plan, render)
     _order(statement, plan, hash_names, range_names)
-    render.members(request)
-    return plan
+    return render.finish(plan)
+
+
+def _equality_value(term: Condition, name: str) -> Value:
+    value = _equality(term, name)
+    assert value is not None
+    return value
+
+
+def _one_item(
+    table: TableDef,
+    index_name: str | None,
+    key_terms: list[Condition],
+    terms: list[Condition],
+    statement: Select,
+) -> bool:
+    """Whether a SELECT names one item of the table by its full key, and nothing more."""
+    names = _key_names(table)
+    return (
+        index_name is None
+        and not statement.order_by
+        and len(terms) == len(key_terms) == len(names)
+        and all(_equality(t, n) is not None for t, n in zip(key_terms, names, strict=True))
+    )
 
 
 def project_select(statement: Select, plan: Plan, render: _Renderer) -> None:
