@@ -71,7 +71,17 @@ from singletable.partiql.nodes import (
     Value,
 )
 
-__all__ = ["Parsed", "parse"]
+__all__ = ["MAX_DEPTH", "MAX_OPERATORS", "Parsed", "parse"]
+
+MAX_DEPTH = 64
+"""Levels of parentheses, NOTs, calls and collection literals a statement may nest
+(more than the 32 levels an item's values may have). Not a limit DynamoDB documents:
+it keeps the recursive parser, and everything that walks its tree, shallow."""
+MAX_OPERATORS = 300
+"""ANDs and ORs a statement may hold: the expression language's operator limit, which
+the translated conditions would meet anyway."""
+_TOO_DEEP = "Expression nesting is too deep"  # not captured from DynamoDB
+_TOO_MANY = "Too many operators in the expression"  # not captured from DynamoDB
 
 _KEYWORDS = frozenset(
     (
@@ -114,6 +124,19 @@ class _Parser:
         self.tokens = tokens
         self.pos = 0
         self.parameters = 0
+        self.depth = 0  # open parentheses, NOTs, calls and collection literals
+        self.operators = 0  # ANDs and ORs
+
+    def enter(self) -> None:
+        """One level deeper; refuses nesting past :data:`MAX_DEPTH`."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise malformed(_TOO_DEEP)
+
+    def count_operator(self) -> None:
+        self.operators += 1
+        if self.operators > MAX_OPERATORS:
+            raise malformed(_TOO_MANY)
 
     # ------------------------------------------------------------------ helpers
 
@@ -338,12 +361,14 @@ class _Parser:
     def condition(self) -> Condition:
         left = self.conjunction()
         while self.accept_word("OR"):
+            self.count_operator()
             left = Or(left, self.infix_right(self.conjunction))
         return left
 
     def conjunction(self) -> Condition:
         left = self.negation()
         while self.accept_word("AND"):
+            self.count_operator()
             left = And(left, self.infix_right(self.negation))
         return left
 
@@ -356,15 +381,20 @@ class _Parser:
 
     def negation(self) -> Condition:
         if self.accept_word("NOT"):
-            return Not(self.negation())
+            self.enter()
+            negated = Not(self.negation())
+            self.depth -= 1
+            return negated
         return self.predicate()
 
     def predicate(self) -> Condition:
         if self.token.is_punct("("):
             # A parenthesised condition, or an operand in parentheses: try the condition.
             self.advance()
+            self.enter()
             inner = self.condition()
             self.expect_punct(")")
+            self.depth -= 1
             return inner
         if self.token.kind == EOF or self.token.is_punct(";"):
             raise malformed("Unexpected term")
@@ -427,10 +457,12 @@ class _Parser:
             if name not in _CONDITION_FUNCTIONS and name != "size":
                 raise malformed("Unexpected term")
             self.pos += 2
+            self.enter()
             args = [self.operand()]
             while self.accept_punct(","):
                 args.append(self.operand())
             self.expect_punct(")")
+            self.depth -= 1
             return Call(name, tuple(args))
         if token.kind == QUOTED or (token.kind == WORD and token.text.upper() not in _KEYWORDS):
             return self.path()
@@ -487,16 +519,19 @@ class _Parser:
         items: list[Value] = []
         if self.accept_punct(close):
             return ()
+        self.enter()
         items.append(self.value())
         while self.accept_punct(","):
             items.append(self.value())
         self.expect_punct(close)
+        self.depth -= 1
         return tuple(items)
 
     def map_value(self) -> MapValue:
         members: list[tuple[str, Value]] = []
         if self.accept_punct("}"):
             return MapValue(())
+        self.enter()
         while True:
             key = self.advance()
             if key.kind != STRING:
@@ -504,5 +539,6 @@ class _Parser:
             self.expect_punct(":")
             members.append((key.text, self.value()))
             if self.accept_punct("}"):
+                self.depth -= 1
                 return MapValue(tuple(members))
             self.expect_punct(",")

@@ -399,3 +399,15 @@ def test_too_few_parameters(ddb: Any, table: str) -> None:
 def test_select_from_a_missing_table(ddb: Any) -> None:
     with raises("ResourceNotFoundException", "Requested resource not found"):
         ddb.execute_statement(Statement="SELECT * FROM nowhere WHERE PK = 'a'")
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["(" * 500 + "PK = 'a'" + ")" * 500, "NOT " * 500 + "PK = 'a'"],
+    ids=["parentheses", "nots"],
+)
+def test_a_statement_nested_too_deeply_is_refused(ddb: Any, table: str, where: str) -> None:
+    # The limit and its text are the engine's (DynamoDB documents neither); what matters
+    # is a ValidationException, not a crash of the recursive parser.
+    with raises("ValidationException", NOT_WELL_FORMED + "Expression nesting is too deep"):
+        ddb.execute_statement(Statement=f"SELECT * FROM tbl WHERE {where}")

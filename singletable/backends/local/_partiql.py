@@ -23,13 +23,13 @@ from singletable.backends.local._items import find_table
 from singletable.backends.local._params import Checks
 from singletable.backends.local._partiql_plan import (
     Plan,
+    Renderer,
     duplicate_item,
     plan_statement,
     project,
     project_select,
     split_key,
 )
-from singletable.backends.local._partiql_plan import _Renderer as Renderer
 from singletable.backends.local.errors import DynamoDBError, validation_error
 from singletable.partiql import Parsed, PartiQLSyntaxError, parse
 from singletable.partiql.nodes import Insert, Select

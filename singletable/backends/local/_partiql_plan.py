@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = [
     "KEY_EQUALITY",
     "Plan",
+    "Renderer",
     "plan_statement",
     "project",
     "project_select",
@@ -117,7 +118,7 @@ class Plan:
         return request
 
 
-class _Renderer:
+class Renderer:
     """Builds expression text, allocating ``#nN`` and ``:vN`` placeholders."""
 
     def __init__(self, parameters: list[Any]) -> None:
@@ -150,7 +151,7 @@ class _Renderer:
             args = ", ".join(self.operand(arg) for arg in node.args)
             return f"{node.name}({args})"
         if isinstance(node, (Arithmetic, SetFunction)):
-            raise validation_error(_unsupported(node))
+            raise validation_error(_UNEXPECTED)
         return self.value(node)
 
     def condition(self, node: Condition) -> str:
@@ -192,8 +193,7 @@ class _Renderer:
         return plan
 
 
-def _unsupported(node: object) -> str:
-    return "Statement wasn't well formed, can't be processed: Unexpected term"
+_UNEXPECTED = "Statement wasn't well formed, can't be processed: Unexpected term"
 
 
 def _in_options(options: tuple[Operand, ...], parameters: list[Any]) -> tuple[Operand, ...]:
@@ -386,7 +386,7 @@ def _plan_insert(table: TableDef, statement: Insert, parameters: list[Any]) -> P
 
 def _plan_update(table: TableDef, statement: Update, parameters: list[Any]) -> Plan:
     key_nodes, rest = split_key(table, statement.where)
-    render = _Renderer(parameters)
+    render = Renderer(parameters)
     sets: list[str] = []
     adds: list[str] = []
     deletes: list[str] = []
@@ -396,7 +396,7 @@ def _plan_update(table: TableDef, statement: Update, parameters: list[Any]) -> P
         if isinstance(value, SetFunction) and value.name in ("set_add", "set_delete"):
             # DynamoDB's set_add/set_delete change the set in place: ADD / DELETE.
             if value.args[0] != assign.path or not isinstance(value.args[1], _VALUE_NODES):
-                raise validation_error(_unsupported(value))
+                raise validation_error(_UNEXPECTED)
             clause = adds if value.name == "set_add" else deletes
             clause.append(f"{target} {render.value(value.args[1])}")
         elif isinstance(value, SetFunction):
@@ -440,7 +440,7 @@ def _plan_delete(table: TableDef, statement: Delete, parameters: list[Any]) -> P
             "Only RETURNING ALL OLD * is allowed in DELETE statements."
         )
     key_nodes, rest = split_key(table, statement.where)
-    render = _Renderer(parameters)
+    render = Renderer(parameters)
     request: dict[str, Any] = {"TableName": table.name}
     rest_condition = _join(rest)
     if rest_condition is not None:
@@ -485,7 +485,7 @@ def _plan_select(table: TableDef, statement: Select, parameters: list[Any]) -> P
         key_attributes = set(hash_names) | set(range_names)
         if any(roots(term) & key_attributes for term in rest):
             key_terms = []
-    render = _Renderer(parameters)
+    render = Renderer(parameters)
     request: dict[str, Any] = {"TableName": table.name}
     if index_name is not None:
         request["IndexName"] = index_name
@@ -538,7 +538,7 @@ def _one_item(
     )
 
 
-def project_select(statement: Select, plan: Plan, render: _Renderer) -> None:
+def project_select(statement: Select, plan: Plan, render: Renderer) -> None:
     """The SELECT list: a ProjectionExpression of top-level names, else reshaped after.
 
     A nested path (``m.x[1]``) answers under its own name (:func:`label`), not
