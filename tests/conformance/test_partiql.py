@@ -95,6 +95,19 @@ def test_select_with_a_sort_key_range_and_a_filter(ddb: Any, table: str) -> None
     assert _keys(items) == [("a", "2"), ("a", "3")]
 
 
+@pytest.mark.moto_differs("order-by")
+def test_select_with_two_sort_key_conditions_is_still_a_query(ddb: Any, table: str) -> None:
+    # ORDER BY is refused on a Scan: this SELECT answers in key order, so it ran as a
+    # Query (the second sort-key term filters the page, as a FilterExpression would).
+    statement = "SELECT n FROM tbl WHERE PK = 'a' AND SK > 1 AND SK < 4 ORDER BY SK DESC"
+    assert _items(ddb, statement) == [{"n": {"N": "30"}}, {"n": {"N": "20"}}]
+    page = ddb.execute_statement(
+        Statement="SELECT * FROM tbl WHERE PK = 'a' AND SK >= 1 AND SK <> 2", Limit=2
+    )
+    assert _keys(page["Items"]) == [("a", "1")]  # Limit counts the items read
+    assert "NextToken" in page
+
+
 def test_select_without_the_partition_key_scans(ddb: Any, table: str) -> None:
     items = _items(ddb, "SELECT * FROM tbl WHERE n >= 30 OR name = 'b-1'")
     assert sorted(_keys(items)) == [("a", "3"), ("a", "4"), ("b", "1")]

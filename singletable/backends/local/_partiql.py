@@ -19,6 +19,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from singletable.backends.local import _items, _reads, _transactions
+from singletable.backends.local._exprs import RequestExpressions
 from singletable.backends.local._items import find_table
 from singletable.backends.local._params import Checks
 from singletable.backends.local._partiql_plan import (
@@ -195,6 +196,10 @@ def _read(
         items = [response["Item"]] if "Item" in response else []
     else:
         items = response["Items"]
+    if plan.post_filter is not None:
+        condition = RequestExpressions(plan.post_filter.bind(parameters)).filter()
+        if condition is not None:
+            items = [item for item in items if condition.matches(item)]
     if plan.projection is not None:
         items = project(items, plan.projection)
     result: dict[str, Any] = {"Items": items}

@@ -96,6 +96,7 @@ class Plan:
     value_nodes: dict[str, Value] = field(default_factory=dict)
     item_node: Value | None = None
     cacheable: bool = True
+    post_filter: Plan | None = None  # terms a Query cannot filter on (see _plan_select)
 
     def bind(self, parameters: list[Any]) -> dict[str, Any]:
         """The wire request for these ``parameters`` (a new dict; the plan is shared)."""
@@ -481,10 +482,6 @@ def _plan_select(table: TableDef, statement: Select, parameters: list[Any]) -> P
             if found is not None:
                 key_terms.append(found)
                 rest = [term for term in rest if term is not found]
-        # Query refuses key attributes in its filter: such a SELECT reads as a Scan.
-        key_attributes = set(hash_names) | set(range_names)
-        if any(roots(term) & key_attributes for term in rest):
-            key_terms = []
     render = Renderer(parameters)
     request: dict[str, Any] = {"TableName": table.name}
     if index_name is not None:
@@ -505,14 +502,35 @@ def _plan_select(table: TableDef, statement: Select, parameters: list[Any]) -> P
         assert key_condition is not None
         request["KeyConditionExpression"] = render.condition(key_condition)
         rest = [term for term in terms if all(term is not used for used in key_terms)]
+        # Query refuses key attributes in its FilterExpression (SK > 1 AND SK < 5 leaves
+        # one of them over): those terms filter the page after the read, as the filter
+        # would have (a filter never changes what a page reads), so the SELECT stays a
+        # Query. The page is then read whole and projected here.
+        key_attributes = set(hash_names) | set(range_names)
+        post = [term for term in rest if roots(term) & key_attributes]
+        if post:
+            rest = [term for term in rest if not roots(term) & key_attributes]
+            post_render = Renderer(parameters)
+            post_condition = _join(post)
+            assert post_condition is not None
+            text = post_render.condition(post_condition)
+            post_plan = Plan("Filter", table.name, {"FilterExpression": text}, statement)
+            plan.post_filter = post_render.finish(post_plan)
+            plan.cacheable = post_plan.cacheable
     else:
         rest = terms
     filter_ = _join(rest)
     if filter_ is not None:
         request["FilterExpression"] = render.condition(filter_)
-    project_select(statement, plan, render)
+    if plan.post_filter is not None and statement.projection is not None:
+        plan.projection = statement.projection  # projected after the post-filter
+    else:
+        project_select(statement, plan, render)
     _order(statement, plan, hash_names, range_names)
-    return render.finish(plan)
+    cacheable = plan.cacheable
+    render.finish(plan)
+    plan.cacheable = plan.cacheable and cacheable
+    return plan
 
 
 def _equality_value(term: Condition, name: str) -> Value:
