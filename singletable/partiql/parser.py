@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from singletable._values import InvalidValue, canonical_number
 from singletable.partiql.lexer import (
     EOF,
     NUMBER,
@@ -233,7 +234,7 @@ class _Parser:
         self.expect_word("INTO")
         target = self.target()
         self.expect_word("VALUE")
-        return Insert(target, self.value())
+        return Insert(target, self.value(_TUPLE))
 
     def update(self) -> Update:
         self.advance()
@@ -491,14 +492,15 @@ class _Parser:
 
     # ------------------------------------------------------------------- values
 
-    def value(self) -> Value:
+    def value(self, where: str = "root") -> Value:
+        """A value; ``where`` names its place in a literal, for number messages."""
         token = self.advance()
         if token.kind == STRING:
             return Literal({"S": token.text})
         if token.kind == NUMBER:
-            return Literal({"N": token.text})
+            return Literal({"N": _number(token.text, where)})
         if token.is_punct("-") and self.token.kind == NUMBER:
-            return Literal({"N": "-" + self.advance().text})
+            return Literal({"N": _number("-" + self.advance().text, where)})
         if token.is_punct("?"):
             self.parameters += 1
             return Param(self.parameters - 1)
@@ -507,27 +509,27 @@ class _Parser:
         if token.is_word("NULL"):
             return Literal({"NULL": True})
         if token.is_punct("["):
-            return ListValue(self.members("]"))
+            return ListValue(self.members("]", where))
         if token.is_punct("<<"):
-            return ListValue(self.members(">>"), is_set=True)
+            return ListValue(self.members(">>", where), is_set=True)
         if token.is_punct("{"):
-            return self.map_value()
+            return self.map_value(where)
         self.pos -= 1 if token.kind != EOF else 0
         raise self.unexpected()
 
-    def members(self, close: str) -> tuple[Value, ...]:
+    def members(self, close: str, where: str) -> tuple[Value, ...]:
         items: list[Value] = []
         if self.accept_punct(close):
             return ()
         self.enter()
-        items.append(self.value())
+        items.append(self.value(f"{where}[0]"))
         while self.accept_punct(","):
-            items.append(self.value())
+            items.append(self.value(f"{where}[{len(items)}]"))
         self.expect_punct(close)
         self.depth -= 1
         return tuple(items)
 
-    def map_value(self) -> MapValue:
+    def map_value(self, where: str) -> MapValue:
         members: list[tuple[str, Value]] = []
         if self.accept_punct("}"):
             return MapValue(())
@@ -537,8 +539,34 @@ class _Parser:
             if key.kind != STRING:
                 raise malformed("Unexpected term")
             self.expect_punct(":")
-            members.append((key.text, self.value()))
+            # The VALUE tuple's attributes are each a root (paritysuite: "under root.x"
+            # for {'m': {'x': 1e126}}).
+            inner = "root" if where == _TUPLE else f"{where}.{key.text}"
+            members.append((key.text, self.value(inner)))
             if self.accept_punct("}"):
                 self.depth -= 1
                 return MapValue(tuple(members))
             self.expect_punct(",")
+
+
+def _number(text: str, where: str) -> str:
+    """A number literal in canonical form, or DynamoDB's refusal naming its place.
+
+    An exponent beyond a 32-bit integer is a statement the parser cannot read (nothing
+    after the colon); a number outside DynamoDB's range or precision gets the number
+    message with ``under <place>`` appended (both as paritysuite recorded them).
+    """
+    mantissa, _, exponent = text.lower().partition("e")
+    if exponent:
+        scale = len(mantissa.partition(".")[2]) - int(exponent)
+        if not (_INT_MIN <= int(exponent) <= _INT_MAX and _INT_MIN <= scale <= _INT_MAX):
+            raise malformed()
+    try:
+        return canonical_number(text)
+    except InvalidValue as error:
+        place = "root" if where == _TUPLE else where
+        raise PartiQLSyntaxError(f"{error.message} under {place}") from None
+
+
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+_TUPLE = "<tuple>"  # where an INSERT's VALUE sits (its attributes are roots)

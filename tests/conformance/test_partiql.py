@@ -386,6 +386,17 @@ def test_delete_returning_all_old(ddb: Any, table: str) -> None:
             NOT_WELL_FORMED + "Missing right-hand side expression of infix operator",
         ),
         ("SELECT * FROM tbl t WHERE PK = 'a'", "Aliasing is not supported"),
+        ("SELECT * FROM tbl WHERE PK = 'a' AND n = 1e2147483648", NOT_WELL_FORMED),
+        (
+            "INSERT INTO tbl VALUE {'PK': 'x', 'SK': 1, 'm': {'x': 1e126}}",
+            "Number overflow. Attempting to store a number with magnitude larger than "
+            "supported range under root.x",
+        ),
+        (
+            "UPDATE tbl SET l = [1, 1e-131] WHERE PK = 'a' AND SK = 1",
+            "Number underflow. Attempting to store a number with magnitude smaller than "
+            "supported range under root[1]",
+        ),
         ("DELETE FROM WHERE PK = 'a'", NOT_WELL_FORMED + "Expected identifier for simple path"),
         (
             "UPDATE tbl.byG SET n = 1 WHERE PK = 'a' AND SK = 1",
