@@ -108,6 +108,31 @@ def test_select_with_two_sort_key_conditions_is_still_a_query(ddb: Any, table: s
     assert "NextToken" in page
 
 
+@pytest.mark.moto_differs("paging")
+@pytest.mark.parametrize("where", ["PK IN ['b', 'a', 'b']", "(PK = 'b' OR PK = 'a')"])
+def test_select_on_several_partitions_queries_each(ddb: Any, table: str, where: str) -> None:
+    # Developer Guide, "PartiQL select statements": IN (or OR) on the partition key is
+    # not a full table scan. Each partition is a Query: two Queries of small items cost
+    # one unit each (strongly consistent); a Scan of the table would cost more.
+    response = ddb.execute_statement(
+        Statement=f"SELECT * FROM tbl WHERE {where} AND SK < 3",
+        ConsistentRead=True,
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert _keys(response["Items"]) == [("b", "1"), ("a", "1"), ("a", "2")]
+    assert response["ConsumedCapacity"]["CapacityUnits"] == 2.0
+    seen: list[tuple[str, str]] = []
+    request: dict[str, Any] = {"Statement": f"SELECT * FROM tbl WHERE {where}", "Limit": 2}
+    for _ in range(6):
+        page = ddb.execute_statement(**request)
+        assert len(page["Items"]) <= 2
+        seen.extend(_keys(page["Items"]))
+        if "NextToken" not in page:
+            break
+        request["NextToken"] = page["NextToken"]
+    assert seen == [("b", "1"), ("a", "1"), ("a", "2"), ("a", "3"), ("a", "4")]
+
+
 def test_select_without_the_partition_key_scans(ddb: Any, table: str) -> None:
     items = _items(ddb, "SELECT * FROM tbl WHERE n >= 30 OR name = 'b-1'")
     assert sorted(_keys(items)) == [("a", "3"), ("a", "4"), ("b", "1")]

@@ -23,12 +23,14 @@ from singletable.backends.local._exprs import RequestExpressions
 from singletable.backends.local._items import find_table
 from singletable.backends.local._params import Checks
 from singletable.backends.local._partiql_plan import (
+    PARTITION,
     Plan,
     Renderer,
     duplicate_item,
     plan_statement,
     project,
     project_select,
+    resolve,
     split_key,
 )
 from singletable.backends.local.errors import DynamoDBError, validation_error
@@ -191,7 +193,10 @@ def _read(
             request["Limit"] = limit
         if token is not None:
             request["ExclusiveStartKey"] = _start_key(token)
-    response = _READS[plan.operation](engine, request)
+    if plan.partitions is not None:
+        response = _query_partitions(engine, plan, parameters, request)
+    else:
+        response = _READS[plan.operation](engine, request)
     if plan.operation == "GetItem":
         items = [response["Item"]] if "Item" in response else []
     else:
@@ -210,6 +215,64 @@ def _read(
     if "ConsumedCapacity" in response:
         result["ConsumedCapacity"] = response["ConsumedCapacity"]
     return result
+
+
+def _query_partitions(
+    engine: LocalEngine, plan: Plan, parameters: list[Any], request: dict[str, Any]
+) -> dict[str, Any]:
+    """``PK IN [...]``: a Query per partition (duplicates once), in the order written.
+
+    ``Limit`` counts the items read across the Queries; a page that stops early
+    answers the LastEvaluatedKey of the partition it stopped in, and the NextToken
+    resumes there (a partition's position in the list is found from the key).
+    """
+    assert plan.partitions is not None
+    values: list[Any] = []
+    for node in plan.partitions:
+        value = resolve(node, parameters)
+        if value not in values:
+            values.append(value)
+    hash_name = _hash_name(engine, plan)
+    start = request.pop("ExclusiveStartKey", None)
+    first = 0
+    if start is not None:
+        first = next((i for i, v in enumerate(values) if start.get(hash_name) == v), -1)
+        if first < 0:
+            raise validation_error(
+                "The provided starting key is outside query boundaries based on provided conditions"
+            )
+    limit = request.get("Limit")
+    items: list[Any] = []
+    capacity: dict[str, dict[str, Any]] = {}
+    result: dict[str, Any] = {"Items": items}
+    read = 0  # items read so far, which Limit counts
+    for position in range(first, len(values)):
+        query = dict(request)
+        query["ExpressionAttributeValues"] = {
+            **request.get("ExpressionAttributeValues", {}),
+            PARTITION: values[position],
+        }
+        if position == first and start is not None:
+            query["ExclusiveStartKey"] = start
+        if limit is not None:
+            query["Limit"] = limit - read
+        response = _reads.query(engine, query)
+        items.extend(response["Items"])
+        read += response["ScannedCount"]
+        _add_capacity(capacity, response.get("ConsumedCapacity"))
+        if "LastEvaluatedKey" in response:
+            result["LastEvaluatedKey"] = response["LastEvaluatedKey"]
+            break
+    if capacity:
+        result["ConsumedCapacity"] = next(iter(capacity.values()))
+    return result
+
+
+def _hash_name(engine: LocalEngine, plan: Plan) -> str:
+    table = find_table(engine, plan.table)
+    index_name = plan.request.get("IndexName")
+    index = table.index(index_name) if index_name is not None else None
+    return index.hash_names[0] if index is not None else table.hash.name
 
 
 def _write(

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KEY_EQUALITY",
+    "PARTITION",
     "Plan",
     "Renderer",
     "plan_statement",
@@ -97,6 +98,7 @@ class Plan:
     item_node: Value | None = None
     cacheable: bool = True
     post_filter: Plan | None = None  # terms a Query cannot filter on (see _plan_select)
+    partitions: tuple[Value, ...] | None = None  # PK IN [...]: one Query per value
 
     def bind(self, parameters: list[Any]) -> dict[str, Any]:
         """The wire request for these ``parameters`` (a new dict; the plan is shared)."""
@@ -474,6 +476,15 @@ def _plan_select(table: TableDef, statement: Select, parameters: list[Any]) -> P
             break
         hash_terms.append(found)
     key_terms: list[Condition] = []
+    partitions: tuple[Value, ...] | None = None
+    if len(hash_terms) != len(hash_names) and len(hash_names) == 1:
+        # PK IN [...] or PK = a OR PK = b: one Query per partition (Developer Guide,
+        # "PartiQL select statements": neither is a full table scan).
+        for term in terms:
+            partitions = _alternatives(term, hash_names[0])
+            if partitions is not None:
+                hash_terms = [term]
+                break
     if len(hash_terms) == len(hash_names):
         key_terms = list(hash_terms)
         rest = [term for term in terms if all(term is not used for used in key_terms)]
@@ -498,9 +509,17 @@ def _plan_select(table: TableDef, statement: Select, parameters: list[Any]) -> P
         return render.finish(plan)
     if key_terms:
         plan.operation = "Query"
-        key_condition = _join(key_terms)
-        assert key_condition is not None
-        request["KeyConditionExpression"] = render.condition(key_condition)
+        if partitions is not None:
+            # The partition's value is bound per Query as :pk (see Plan.partitions).
+            plan.partitions = partitions
+            text = f"{render.name(hash_names[0])} = {PARTITION}"
+            if len(key_terms) > 1:
+                text += f" AND {render.condition(key_terms[1])}"
+            request["KeyConditionExpression"] = text
+        else:
+            key_condition = _join(key_terms)
+            assert key_condition is not None
+            request["KeyConditionExpression"] = render.condition(key_condition)
         rest = [term for term in terms if all(term is not used for used in key_terms)]
         # Query refuses key attributes in its FilterExpression (SK > 1 AND SK < 5 leaves
         # one of them over): those terms filter the page after the read, as the filter
@@ -531,6 +550,39 @@ def _plan_select(table: TableDef, statement: Select, parameters: list[Any]) -> P
     render.finish(plan)
     plan.cacheable = plan.cacheable and cacheable
     return plan
+
+
+PARTITION = ":pk"
+"""The placeholder of the partition key's value in a Query per partition."""
+_MAX_PARTITIONS = 100
+
+
+def _alternatives(term: Condition, name: str) -> tuple[Value, ...] | None:
+    """The values of ``name IN [a, b]`` or ``name = a OR name = b``, or None."""
+    if isinstance(term, In):
+        options = term.options
+        if (
+            term.operand != Path((name,))
+            or not all(isinstance(option, _VALUE_NODES) for option in options)
+            or (len(options) == 1 and isinstance(options[0], Param))  # IN ?: a list
+            or len(options) > _MAX_PARTITIONS
+        ):
+            return None
+        return tuple(option for option in options if isinstance(option, _VALUE_NODES))
+    if not isinstance(term, Or):
+        return None
+    values: list[Value] = []
+    pending: list[Condition] = [term]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, Or):
+            pending += [node.right, node.left]
+            continue
+        value = _equality(node, name)
+        if value is None:
+            return None
+        values.append(value)
+    return tuple(values)
 
 
 def _equality_value(term: Condition, name: str) -> Value:
