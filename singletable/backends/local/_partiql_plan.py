@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from singletable.backends.local._items import find_table
 from singletable.backends.local._schema import TableDef
@@ -342,22 +343,26 @@ def plan_statement(engine: LocalEngine, statement: Statement, parameters: list[A
             a bad RETURNING clause, too few parameters...
     """
     table = find_table(engine, statement.target.table)
+    plans = _PLANS.get(engine)
+    if plans is None:
+        plans = _PLANS[engine] = {}
     cache_key = (id(statement), id(table))
-    cached = _PLANS.get(cache_key)
+    cached = plans.get(cache_key)
     if cached is not None and cached[0] is statement and cached[1] is table:
         return cached[2]
     plan = _plan(table, statement, parameters)
     if plan.cacheable:
-        if len(_PLANS) >= _MAX_PLANS:
-            _PLANS.clear()
-        _PLANS[cache_key] = (statement, table, plan)
+        if len(plans) >= _MAX_PLANS:
+            plans.clear()
+        plans[cache_key] = (statement, table, plan)
     return plan
 
 
-# Plans by (statement, table) identity: a statement repeated with new parameters is
-# only bound (Plan.bind), not planned again. Entries hold their statement and table,
-# so an id is never reused while its entry lives.
-_PLANS: dict[tuple[int, int], tuple[Statement, TableDef, Plan]] = {}
+# Plans per engine (gone with it), by (statement, table) identity: a statement repeated
+# with new parameters is only bound (Plan.bind), not planned again. Entries hold their
+# statement and table, so an id is never reused while its entry lives.
+_PLANS: WeakKeyDictionary[LocalEngine, dict[tuple[int, int], tuple[Statement, TableDef, Plan]]]
+_PLANS = WeakKeyDictionary()
 _MAX_PLANS = 4096
 
 
