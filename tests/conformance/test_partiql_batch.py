@@ -101,6 +101,20 @@ def test_batch_select_must_name_one_item(ddb: Any, table: str) -> None:
     assert responses[0]["Error"]["Code"] == "ValidationError"
 
 
+def test_batch_is_all_reads_or_all_writes(db: Backend, ddb: Any, table: str) -> None:
+    # API Reference, BatchExecuteStatement; the text is the page's (not captured).
+    with raises(
+        "ValidationException",
+        "The entire batch must consist of either read statements or write statements",
+    ):
+        _batch(
+            ddb,
+            "SELECT * FROM tbl WHERE PK = 'a' AND SK = 1",
+            "INSERT INTO tbl VALUE {'PK': 'c', 'SK': 1}",
+        )
+    assert db.get({"PK": {"S": "c"}, "SK": {"N": "1"}}) is None
+
+
 def test_batch_takes_at_most_25_statements(ddb: Any, table: str) -> None:
     statements = [{"Statement": "SELECT * FROM tbl WHERE PK = 'a' AND SK = 1"}] * 26
     with raises(

@@ -347,6 +347,7 @@ def batch_execute_statement(engine: LocalEngine, request: dict[str, Any]) -> dic
         _statement_text(checks, body, f"statements.{i + 1}.member.")
         _parameters(checks, body, f"statements.{i + 1}.member.")
     checks.raise_if_any()
+    _reads_or_writes(bodies)
     responses: list[dict[str, Any]] = []
     consumed: dict[str, dict[str, Any]] = {}
     for body in bodies:
@@ -394,6 +395,24 @@ def batch_execute_statement(engine: LocalEngine, request: dict[str, Any]) -> dic
     if capacity in ("TOTAL", "INDEXES"):
         response["ConsumedCapacity"] = list(consumed.values())
     return response
+
+
+def _reads_or_writes(bodies: list[Any]) -> None:
+    """A batch is all SELECTs or all writes (API Reference, BatchExecuteStatement).
+
+    The statements that do not parse are left to fail on their own.
+    """
+    kinds = set()
+    for body in bodies:
+        try:
+            kinds.add(isinstance(parse(body["Statement"]).statement, Select))
+        except PartiQLSyntaxError:
+            continue
+    if len(kinds) > 1:
+        # The API Reference's wording; DynamoDB's own text was not captured.
+        raise validation_error(
+            "The entire batch must consist of either read statements or write statements"
+        )
 
 
 def _add_capacity(total: dict[str, dict[str, Any]], capacity: dict[str, Any] | None) -> None:
