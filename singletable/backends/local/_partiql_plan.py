@@ -80,10 +80,13 @@ class Plan:
     """One statement as an engine request.
 
     ``operation`` is ``Query``, ``Scan`` or ``GetItem`` (a SELECT), or ``PutItem``,
-    ``UpdateItem``, ``DeleteItem``; ``request`` its wire request (without the
-    per-call members: Limit, ConsistentRead, ReturnConsumedCapacity...).
-    ``projection`` holds the SELECT's paths when one is nested (the results are then
-    reshaped by :func:`project`);
+    ``UpdateItem``, ``DeleteItem``; ``request`` its wire request without the values
+    (``key_nodes``, ``value_nodes``, ``item_node``: bound per call by :meth:`bind`)
+    and without the per-call members (Limit, ConsistentRead, ReturnConsumedCapacity...);
+    ``extra`` holds members a lone statement adds (ReturnValues). ``projection`` holds
+    the SELECT's paths when they are applied after the read (by :func:`project`).
+    A plan is shared by every call of its statement (see :func:`plan_statement`):
+    nothing changes it after planning.
     """
 
     operation: str
@@ -91,8 +94,6 @@ class Plan:
     request: dict[str, Any]
     statement: Statement
     projection: tuple[Path, ...] | None = None
-    uses_index: bool = False
-    ordered: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     key_nodes: dict[str, Value] | None = None
     value_nodes: dict[str, Value] = field(default_factory=dict)
@@ -502,7 +503,7 @@ def _plan_select(table: TableDef, statement: Select, parameters: list[Any]) -> P
     request: dict[str, Any] = {"TableName": table.name}
     if index_name is not None:
         request["IndexName"] = index_name
-    plan = Plan("Scan", table.name, request, statement, uses_index=index_name is not None)
+    plan = Plan("Scan", table.name, request, statement)
     if key_terms and _one_item(table, index_name, key_terms, terms, statement):
         # The full primary key and nothing else: one item, read as GetItem reads it.
         plan.operation = "GetItem"
@@ -651,10 +652,8 @@ def _order(
                 f"Variable reference [{path.root}] must refer to hash or range key "
                 "when using ORDER BY clause."
             )
-        if path.root in range_names:
-            plan.ordered = True
-            if descending:
-                plan.request["ScanIndexForward"] = False
+        if path.root in range_names and descending:
+            plan.request["ScanIndexForward"] = False
 
 
 def label(path: Path) -> str:
