@@ -18,6 +18,7 @@ __all__ = [
     "Compare",
     "Condition",
     "Delete",
+    "Exists",
     "In",
     "Insert",
     "IsMissing",
@@ -235,4 +236,19 @@ class Delete:
     returning: str | None
 
 
-Statement = Select | Insert | Update | Delete
+@dataclass(frozen=True, slots=True)
+class Exists:
+    """``EXISTS(SELECT ... WHERE <full key> ...)``: a condition check in a transaction."""
+
+    select: Select
+
+    @property
+    def target(self) -> Target:
+        return self.select.target
+
+    @property
+    def returning(self) -> None:
+        return None
+
+
+Statement = Select | Insert | Update | Delete | Exists

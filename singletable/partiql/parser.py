@@ -2,7 +2,7 @@
 
 Grammar (the subset DynamoDB runs; Developer Guide, "PartiQL statements for DynamoDB")::
 
-    statement := select | insert | update | delete [';']
+    statement := select | insert | update | delete | EXISTS '(' select ')' [';']
     select    := SELECT ('*' | path {',' path}) FROM target [WHERE cond]
                  [ORDER BY path [ASC|DESC] {',' path [ASC|DESC]}]
     insert    := INSERT INTO target VALUE value
@@ -50,6 +50,7 @@ from singletable.partiql.nodes import (
     Compare,
     Condition,
     Delete,
+    Exists,
     In,
     Insert,
     IsMissing,
@@ -195,6 +196,12 @@ class _Parser:
             result = self.update()
         elif token.is_word("DELETE"):
             result = self.delete()
+        elif token.is_word("EXISTS") and self.tokens[self.pos + 1].is_punct("("):
+            self.pos += 2
+            if not self.token.is_word("SELECT"):
+                raise self.unexpected()
+            result = Exists(self.select())
+            self.expect_punct(")")
         else:
             raise malformed("Expected data manipulation")
         self.end()

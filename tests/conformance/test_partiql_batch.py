@@ -204,3 +204,29 @@ def test_transaction_refuses_a_bad_statement(
         _transact(ddb, "UPDATE tbl SET n = 50 WHERE PK = 'a' AND SK = 1", statement)
     item = db.get({"PK": {"S": "a"}, "SK": {"N": "1"}})
     assert item is not None and item["n"] == {"N": "1"}
+
+
+def test_transaction_exists_checks_an_item(db: Backend, ddb: Any, table: str) -> None:
+    # Developer Guide, "PartiQL functions: EXISTS": a condition in a transaction.
+    check = "EXISTS(SELECT * FROM tbl WHERE PK = 'a' AND SK = 1 AND n = 1)"
+    _transact(ddb, check, "UPDATE tbl SET n = 5 WHERE PK = 'a' AND SK = 2")
+    item = db.get({"PK": {"S": "a"}, "SK": {"N": "2"}})
+    assert item is not None and item["n"] == {"N": "5"}
+    message = (
+        "Transaction cancelled, please refer cancellation reasons for specific reasons "
+        "[ConditionalCheckFailed, None]"
+    )
+    with raises("TransactionCanceledException", message):
+        _transact(
+            ddb,
+            "EXISTS(SELECT * FROM tbl WHERE PK = 'zz' AND SK = 1)",
+            "UPDATE tbl SET n = 6 WHERE PK = 'a' AND SK = 2",
+        )
+    item = db.get({"PK": {"S": "a"}, "SK": {"N": "2"}})
+    assert item is not None and item["n"] == {"N": "5"}
+
+
+def test_exists_outside_a_transaction_is_refused(ddb: Any, table: str) -> None:
+    # Not captured from DynamoDB: the functions page says EXISTS is only valid there.
+    with raises("ValidationException", "EXISTS is only supported in ExecuteTransaction"):
+        ddb.execute_statement(Statement="EXISTS(SELECT * FROM tbl WHERE PK = 'a' AND SK = 1)")

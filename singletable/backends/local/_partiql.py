@@ -169,6 +169,8 @@ def execute_statement(engine: LocalEngine, request: dict[str, Any]) -> dict[str,
     assert text is not None
     parsed = _parse(text, parameters)
     plan = plan_statement(engine, parsed.statement, parameters)
+    if plan.operation == "ConditionCheck":
+        raise validation_error(_EXISTS_ONLY)
     if plan.operation in _READS:
         return _read(engine, plan, parameters, limit, consistent, token, capacity)
     return _write(engine, plan, parameters, capacity, on_failure)
@@ -373,6 +375,8 @@ def batch_execute_statement(engine: LocalEngine, request: dict[str, Any]) -> dic
                     entry["Item"] = result["Items"][0]
             else:
                 plan = plan_statement(engine, statement, parameters)
+                if plan.operation == "ConditionCheck":
+                    raise validation_error(_EXISTS_ONLY)
                 on_failure = body.get("ReturnValuesOnConditionCheckFailure")
                 result = _write(
                     engine,
@@ -492,7 +496,14 @@ def _transact_reads(
     return result
 
 
-_TRANSACT_KIND = {"PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delete"}
+_TRANSACT_KIND = {
+    "PutItem": "Put",
+    "UpdateItem": "Update",
+    "DeleteItem": "Delete",
+    "ConditionCheck": "ConditionCheck",
+}
+# Not captured from DynamoDB (the functions page: "only valid in transactional operations").
+_EXISTS_ONLY = "EXISTS is only supported in ExecuteTransaction"
 
 
 def _transact_writes(

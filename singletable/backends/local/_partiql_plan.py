@@ -29,6 +29,7 @@ from singletable.partiql.nodes import (
     Compare,
     Condition,
     Delete,
+    Exists,
     In,
     Insert,
     IsMissing,
@@ -370,6 +371,8 @@ _MAX_PLANS = 4096
 def _plan(table: TableDef, statement: Statement, parameters: list[Any]) -> Plan:
     if isinstance(statement, Select):
         return _plan_select(table, statement, parameters)
+    if isinstance(statement, Exists):
+        return _plan_exists(table, statement, parameters)
     if isinstance(statement, Insert):
         if statement.target.index is not None:
             # floci's recorded text (hectorvent/floci, DynamoDbPartiQLIntegrationTest).
@@ -439,6 +442,25 @@ def _plan_update(table: TableDef, statement: Update, parameters: list[Any]) -> P
     if statement.returning is not None:
         plan.extra["ReturnValues"] = _RETURN_VALUES[statement.returning]
     return plan
+
+
+def _plan_exists(table: TableDef, statement: Exists, parameters: list[Any]) -> Plan:
+    """EXISTS(SELECT ...): the item must exist and meet the rest of the WHERE.
+
+    Developer Guide, "PartiQL functions: EXISTS": valid in transactions only, where it
+    is a ConditionCheck on one item named by its full key.
+    """
+    if statement.target.index is not None:
+        raise validation_error(_ON_INDEX)
+    key_nodes, rest = split_key(table, statement.select.where)
+    render = Renderer(parameters)
+    condition = f"attribute_exists({render.name(table.hash.name)})"
+    rest_condition = _join(rest)
+    if rest_condition is not None:
+        condition += f" AND ({render.condition(rest_condition)})"
+    request = {"TableName": table.name, "ConditionExpression": condition}
+    plan = Plan("ConditionCheck", table.name, request, statement, key_nodes=key_nodes)
+    return render.finish(plan)
 
 
 def _plan_delete(table: TableDef, statement: Delete, parameters: list[Any]) -> Plan:
