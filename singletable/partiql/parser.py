@@ -240,7 +240,9 @@ class _Parser:
         self.advance()
         self.expect_word("INTO")
         target = self.target()
-        self.expect_word("VALUE")
+        if not self.accept_word("VALUE"):
+            # paritysuite's capture: an alias on an INSERT is a token left over.
+            raise malformed("Unexpected token after expression")
         return Insert(target, self.value(_TUPLE))
 
     def update(self) -> Update:

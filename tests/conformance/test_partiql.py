@@ -45,6 +45,7 @@ MOTO_DIFFERENCES = {
 pytestmark = pytest.mark.moto_differs("partiql")
 
 NOT_WELL_FORMED = "Statement wasn't well formed, can't be processed: "
+LEFTOVER = NOT_WELL_FORMED + "Unexpected token after expression"
 KEY_EQUALITY = "Where clause does not contain a mandatory equality on all key attributes"
 
 
@@ -411,6 +412,36 @@ def test_delete_returning_all_old(ddb: Any, table: str) -> None:
             NOT_WELL_FORMED + "Missing right-hand side expression of infix operator",
         ),
         ("SELECT * FROM tbl t WHERE PK = 'a'", "Aliasing is not supported"),
+        ("UPDATE tbl AS t SET n = 1 WHERE PK = 'a' AND SK = 1", "Aliasing is not supported"),
+        ("INSERT INTO tbl t VALUE {'PK': 'x', 'SK': 1}", LEFTOVER),
+        ("DELETE FROM tbl WHERE PK = 'a' AND SK = 1 ORDER BY SK", LEFTOVER),
+        ("SELECT * FROM tbl ORDER BY SK WHERE PK = 'a'", LEFTOVER),
+        ("SELECT * FROM tbl WHERE PK = 'a')", LEFTOVER),
+        ("SELECT * FROM tbl WHERE PK = 1 e5", LEFTOVER),
+        ("SELECT * FROM tbl WHERE PK = 'a' # note", NOT_WELL_FORMED),
+        ("SELECT * FROM tbl WHERE PK = 'a' /* note", NOT_WELL_FORMED),
+        ("SELECT * FROM tbl WHERE NOT", NOT_WELL_FORMED + "Unexpected term"),
+        ("SELECT * FROM tbl WHERE (", NOT_WELL_FORMED + "Unexpected term"),
+        ("SELECT * FROM tbl WHERE;", NOT_WELL_FORMED + "Unexpected term"),
+        ("SELECT * FROM", NOT_WELL_FORMED + "Unexpected term"),
+        ("SELECT * FROM tbl WHERE ORDER BY SK", NOT_WELL_FORMED + "Unexpected keyword"),
+        ("SELECT * FROM tbl WHERE IS NULL", NOT_WELL_FORMED + "Unexpected operator"),
+        ("SELECT * FROM tbl WHERE PK = LIKE", NOT_WELL_FORMED + "Unexpected operator"),
+        ("SELECT * FROM tbl WHERE PK = 'a' AND x IS FOO", NOT_WELL_FORMED + "Expected type name"),
+        (
+            "SELECT * FROM tbl WHERE PK = 'a' OR",
+            NOT_WELL_FORMED + "Missing right-hand side expression of infix operator",
+        ),
+        ("DELETE FROM", NOT_WELL_FORMED + "Expected identifier for simple path"),
+        ("SELECT * FROM \"\" WHERE PK = 'x'", "Path component cannot be an empty string"),
+        (
+            'SELECT * FROM "tbl"."i"."j" WHERE PK = \'x\'',
+            "A path may contain at most 2 components in the FROM clause",
+        ),
+        (
+            "INSERT INTO tbl.byG VALUE {'PK': 'x'}",
+            "FROM clause may only contain a single table name",
+        ),
         ("SELECT * FROM tbl WHERE PK = 'a' AND n = 1e2147483648", NOT_WELL_FORMED),
         (
             "INSERT INTO tbl VALUE {'PK': 'x', 'SK': 1, 'm': {'x': 1e126}}",
