@@ -17,6 +17,7 @@ PACKAGE = Path(singletable.__file__).parent
 FORBIDDEN = {
     "singletable._values": ("singletable.expressions", "singletable.backends", "singletable.testing"),
     "singletable.expressions": ("singletable.backends", "singletable.testing"),
+    "singletable.partiql": ("singletable.backends", "singletable.testing"),
     "singletable.backends.local": ("singletable.testing",),
 }
 

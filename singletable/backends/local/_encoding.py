@@ -15,6 +15,8 @@ import json
 from typing import Any
 
 from singletable._values import Item
+from singletable.partiql import PartiQLSyntaxError, parse
+from singletable.partiql.nodes import Select
 
 __all__ = ["ItemJsonCache", "dumps", "encode_response"]
 
@@ -53,13 +55,27 @@ def encode_response(
 ) -> bytes:
     """The JSON body of ``response``; stored items come from ``cache``."""
     items = response.get("Items")
-    if (
-        operation not in ("Query", "Scan")
-        or not items
-        or any(request.get(member) is not None for member in _PROJECTING)
-    ):
+    if not items or not _whole_stored_items(operation, request):
         return dumps(response)
     rest = {key: value for key, value in response.items() if key != "Items"}
     head = '{"Items":[' + ",".join(map(cache.text, items)) + "]"
-    tail = _encode(rest)  # always holds Count and ScannedCount
+    if not rest:
+        return (head + "}").encode("ascii")
+    tail = _encode(rest)
     return (head + "," + tail[1:]).encode("ascii")
+
+
+def _whole_stored_items(operation: str, request: dict[str, Any]) -> bool:
+    """Whether the response's Items are stored items, unprojected (so cacheable)."""
+    if operation in ("Query", "Scan"):
+        return not any(request.get(member) is not None for member in _PROJECTING)
+    if operation == "ExecuteStatement":  # a SELECT * (parsed from the parse cache)
+        statement = request.get("Statement")
+        if not isinstance(statement, str):
+            return False
+        try:
+            parsed = parse(statement)
+        except PartiQLSyntaxError:
+            return False
+        return isinstance(parsed.statement, Select) and parsed.statement.projection is None
+    return False

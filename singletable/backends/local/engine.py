@@ -30,6 +30,7 @@ from singletable.backends.local import (
     _backups,
     _batch,
     _items,
+    _partiql,
     _reads,
     _service,
     _streams_api,
@@ -91,6 +92,9 @@ _OPERATIONS: dict[str, _Handler] = {
     "ListTagsOfResource": _tags.list_tags_of_resource,
     "DescribeEndpoints": _service.describe_endpoints,
     "DescribeLimits": _service.describe_limits,
+    "ExecuteStatement": _partiql.execute_statement,
+    "BatchExecuteStatement": _partiql.batch_execute_statement,
+    "ExecuteTransaction": _partiql.execute_transaction,
 }
 
 
