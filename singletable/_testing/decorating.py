@@ -21,6 +21,7 @@ __all__ = ["decorate_class", "decorate_function"]
 
 _WRAPPED = "__singletable_local_dynamodb__"
 _INSTANCE_ENGINE = "_singletable_engine"
+_OPTIONAL_ARGUMENT = frozenset({"setup_method", "teardown_method"})
 
 
 # A LocalDynamoDB (typed loosely: this module sits below singletable.testing).
@@ -70,6 +71,23 @@ def _method(manager: _Manager, func: Callable[..., Any]) -> Callable[..., Any]:
                 return await func(self, *args, **kwargs)
 
         wrapper: Callable[..., Any] = run_async
+    elif func.__name__ in _OPTIONAL_ARGUMENT and func.__code__.co_argcount == 2:
+        # pytest passes ``method`` to setup_method/teardown_method only when the
+        # function's code takes it (co_argcount): keep the count.
+        @functools.wraps(func)
+        def run_with(self: Any, method: Any) -> Any:
+            with enter(self):
+                return func(self, method)
+
+        wrapper = run_with
+    elif func.__name__ in _OPTIONAL_ARGUMENT:
+
+        @functools.wraps(func)
+        def run_without(self: Any) -> Any:
+            with enter(self):
+                return func(self)
+
+        wrapper = run_without
     else:
 
         @functools.wraps(func)
