@@ -250,6 +250,17 @@ class TestPytestClass:
         assert self.items(self.client) == 0
 
 
+@local_dynamodb
+class TestSetupMethodWithoutArgument:
+    """pytest passes ``method`` only to a setup_method that takes it (moto's wrapper breaks this)."""
+
+    def setup_method(self) -> None:
+        _create(boto3.client("dynamodb", region_name=REGION))
+
+    def test_setup_ran_on_this_tests_engine(self) -> None:
+        assert _tables(boto3.client("dynamodb", region_name=REGION)) == ["orders"]
+
+
 def test_pytest_class_methods_share_the_engine_of_their_test() -> None:
     first, second = TestPytestClass(), TestPytestClass()
     first.setup_method(None)
