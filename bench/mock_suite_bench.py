@@ -44,7 +44,8 @@ def one_test() -> None:
 
 def main(runs: int = 50) -> None:
     timings = {}
-    for name, mock in [("local_dynamodb", local_dynamodb), ("mock_aws", mock_aws)]:
+    mocks: list[tuple[str, Any]] = [("local_dynamodb", local_dynamodb), ("mock_aws", mock_aws)]
+    for name, mock in mocks:
         test = mock(one_test)
         test()  # warm up
         start = time.perf_counter()
