@@ -115,6 +115,7 @@ def _table_request(name: str) -> dict[str, Any]:
     }
 
 
+# --8<-- [start:start-stop]
 def test_start_and_stop() -> None:
     client = boto3.client("dynamodb", region_name=REGION)
     wire = Wire()
@@ -132,6 +133,9 @@ def test_start_and_stop() -> None:
     assert _tables(client) == ["wire"]  # stopped: goes out again
     with pytest.raises(RuntimeError, match="without a matching start"):
         manager.stop()
+
+
+# --8<-- [end:start-stop]
 
 
 def test_nested_contexts_are_separate_engines_unless_shared() -> None:
@@ -402,6 +406,7 @@ def test_moto_outside_serves_other_services_and_dynamodb_stays_local() -> None:
         assert _moto_tables() == ["moto-table"]
 
 
+# --8<-- [start:moto-inside]
 def test_moto_inside_serves_other_services_and_dynamodb_stays_local() -> None:
     with local_dynamodb() as engine:
         client = boto3.client("dynamodb", region_name=REGION)
@@ -413,3 +418,6 @@ def test_moto_inside_serves_other_services_and_dynamodb_stays_local() -> None:
         with pytest.raises(UnmockedServiceError):  # moto gone: refused again
             boto3.client("s3", region_name=REGION).list_buckets()
     assert engine.call("ListTables", {})["TableNames"] == ["local-table"]
+
+
+# --8<-- [end:moto-inside]
