@@ -225,12 +225,16 @@ def test_existing_default_session_is_routed_exactly_once() -> None:
 def _without_routing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make sessions as if created before ``singletable.testing`` installed its handlers."""
     builtin = [
-        h for h in botocore.handlers.BUILTIN_HANDLERS if h[1].__module__ != "singletable.testing"
+        h
+        for h in botocore.handlers.BUILTIN_HANDLERS
+        if not h[1].__module__.startswith("singletable._testing")
     ]
     monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS", builtin)
 
 
-def test_clients_made_before_the_context_need_route(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_clients_made_before_the_handlers_were_installed_are_routed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     with monkeypatch.context() as patch:
         _without_routing(patch)
         wire = Wire()
@@ -239,17 +243,18 @@ def test_clients_made_before_the_context_need_route(monkeypatch: pytest.MonkeyPa
         resource = session.resource("dynamodb")
         wire.attach(resource.meta.client)
         other = boto3.Session(region_name=REGION)
+    assert _described(client) == "wire"  # before: goes out
     with local_dynamodb(engine=FakeEngine()) as engine:
-        assert _described(client) == "wire"
-        route(client)
-        route(client)  # idempotent: still one engine call per request
+        assert _described(client) == "tbl"  # no route() needed
+        route(client)  # still accepted, and harmless: one engine call per request
         route(resource)
         route(other)
         assert _described(client) == "tbl"
         assert resource.Table("tbl").table_status == "ACTIVE"
         assert _described(other.client("dynamodb")) == "tbl"
-        assert len(engine.calls) == 3
-    assert _described(client) == "wire"
+        assert len(engine.calls) == 4
+    assert _described(client) == "wire"  # after: goes out again, signed
+    assert "Authorization" in wire.requests[-1].headers
 
 
 def test_route_rejects_other_objects() -> None:
@@ -369,14 +374,16 @@ def test_decorator_with_a_given_engine_reuses_it() -> None:
     assert len(engine.calls) == 2
 
 
-def test_decorating_a_coroutine_function_or_class_is_refused() -> None:
-    async def work() -> None:
-        pass
+def test_decorating_a_generator_function_is_refused() -> None:
+    async def agen() -> Any:
+        yield 1
 
-    with pytest.raises(TypeError, match="sync functions only"):
-        local_dynamodb()(work)
-    with pytest.raises(TypeError, match="sync functions only"):
-        local_dynamodb(FakeEngine)
+    def gen() -> Any:
+        yield 1
+
+    for func in (agen, gen):
+        with pytest.raises(TypeError, match="generator function"):
+            local_dynamodb()(func)
 
 
 def test_the_manager_is_typed_by_its_engine() -> None:

@@ -15,10 +15,21 @@ PACKAGE = Path(singletable.__file__).parent
 
 # module prefix -> prefixes it must never import
 FORBIDDEN = {
-    "singletable._values": ("singletable.expressions", "singletable.backends", "singletable.testing"),
-    "singletable.expressions": ("singletable.backends", "singletable.testing"),
-    "singletable.partiql": ("singletable.backends", "singletable.testing"),
-    "singletable.backends.local": ("singletable.testing",),
+    "singletable._values": (
+        "singletable.expressions",
+        "singletable.backends",
+        "singletable.testing",
+        "singletable._testing",
+    ),
+    "singletable.expressions": (
+        "singletable.backends",
+        "singletable.testing",
+        "singletable._testing",
+    ),
+    "singletable.partiql": ("singletable.backends", "singletable.testing", "singletable._testing"),
+    "singletable.backends.local": ("singletable.testing", "singletable._testing"),
+    # The routing machinery sits below the public module that wraps it.
+    "singletable._testing": ("singletable.testing",),
 }
 
 

@@ -1,0 +1,1 @@
+"""The machinery behind :mod:`singletable.testing` (private; import from there)."""
