@@ -7,16 +7,15 @@ which backend runs it, or whether it runs sync or async.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from singletable._flows import SLEEP, Flow, decode_cursor, encode_cursor, now
+from singletable._flows import SLEEP, Flow, now
 from singletable._keyargs import key_arguments
 from singletable._values import Item
-from singletable.codec import from_attribute, from_item
+from singletable.codec import from_attribute
 from singletable.conditions import attribute, expression_parameters
 from singletable.entity import key_item, table_key, validated
 from singletable.errors import (
@@ -31,13 +30,12 @@ from singletable.errors import (
 )
 
 if TYPE_CHECKING:
-    from singletable.conditions import Condition, FieldPath
+    from singletable.conditions import Condition
     from singletable.entity import Entity, EntityModel
-    from singletable.patterns import BoundPattern, Collection, KeyCondition
     from singletable.table import Table
     from singletable.updates import Update
 
-__all__ = ["Page", "PutMode", "QuerySpec"]
+__all__ = ["PutMode"]
 
 E = TypeVar("E", bound="Entity")
 PutMode = Literal["upsert", "create", "replace"]
@@ -617,194 +615,6 @@ def create_table(table: Table, *, exist_ok: bool = False) -> Flow[bool]:
 def delete_table(table: Table) -> Flow[None]:
     """DeleteTable."""
     yield "DeleteTable", {"TableName": table.name}
-
-
-# --------------------------------------------------------------------------- queries
-
-
-@dataclass
-class QuerySpec:
-    """What a query asks for (patterns and collections share it)."""
-
-    table: str
-    condition: KeyCondition
-    scope: str
-    """Identifies the query for its cursors: pattern name and key values."""
-    reverse: bool = False
-    limit: int | None = None
-    page_size: int | None = None
-    consistent: bool = False
-    cursor: str | None = None
-    secret: bytes = b""
-    filter: Condition | None = None
-
-    def request(self, start: dict[str, Any] | None, page_size: int | None) -> dict[str, Any]:
-        """The Query request for one page starting after ``start``."""
-        text, names, values = self.condition.expression()
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": text,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
-        if self.condition.index is not None:
-            request["IndexName"] = self.condition.index
-        if self.reverse:
-            request["ScanIndexForward"] = False
-        if self.consistent:
-            request["ConsistentRead"] = True
-        if page_size is not None:
-            request["Limit"] = page_size
-        if start is not None:
-            request["ExclusiveStartKey"] = start
-        if self.filter is not None:  # its placeholders (#f0, :f0) never clash with the key's
-            extra = expression_parameters(filter=self.filter)
-            request["FilterExpression"] = extra["FilterExpression"]
-            names.update(extra.get("ExpressionAttributeNames", {}))
-            values.update(extra.get("ExpressionAttributeValues", {}))
-        return request
-
-
-@dataclass
-class Page(Generic[E]):
-    """One page of a query: the entities, and the cursor of the next page (None: done)."""
-
-    items: list[E]
-    cursor: str | None
-    skipped: list[dict[str, Any]] = field(default_factory=list)
-    """Items of other entity types the index returned (an overloaded index)."""
-
-
-def _read_page(
-    pattern: BoundPattern[E],
-    spec: QuerySpec,
-    start: dict[str, Any] | None,
-    page_size: int | None,
-) -> Flow[tuple[list[E], list[dict[str, Any]], dict[str, Any] | None]]:
-    """One Query request: the entities, the skipped items and the raw LastEvaluatedKey."""
-    response = yield "Query", spec.request(start, page_size)
-    entity = pattern.entity
-    type_name = entity.__singletable__.type_name
-    type_attribute = entity.__singletable__.table.type_attribute
-    items: list[E] = []
-    skipped: list[dict[str, Any]] = []
-    model = entity.__singletable__
-    for item in response.get("Items", ()):
-        marker = item.get(type_attribute)
-        if (marker.get("S") != type_name) if marker is not None else not model.owns(item):
-            skipped.append(copy.deepcopy(item))  # responses may share the stored data
-            continue
-        items.append(entity.from_item(item))
-    return items, skipped, response.get("LastEvaluatedKey")
-
-
-def query_page(pattern: BoundPattern[E], spec: QuerySpec) -> Flow[Page[E]]:
-    """One page of a pattern's query (up to ``spec.page_size`` items)."""
-    start = decode_cursor(spec.cursor, spec.scope, spec.secret) if spec.cursor else None
-    items, skipped, last = yield from _read_page(pattern, spec, start, spec.page_size or spec.limit)
-    cursor = encode_cursor(last, spec.scope, spec.secret) if last is not None else None
-    return Page(items, cursor, skipped)
-
-
-def query_all(pattern: BoundPattern[E], spec: QuerySpec) -> Flow[list[E]]:
-    """Every item of a pattern's query (all pages, up to ``spec.limit``); pages are
-    chained by their raw keys (a cursor is only made for :func:`query_page`)."""
-    items: list[E] = []
-    start = decode_cursor(spec.cursor, spec.scope, spec.secret) if spec.cursor else None
-    while True:
-        remaining = None if spec.limit is None else spec.limit - len(items)
-        page, _, start = yield from _read_page(
-            pattern, spec, start, _page(spec.page_size, remaining)
-        )
-        items.extend(page)
-        if start is None or (spec.limit is not None and len(items) >= spec.limit):
-            return items[: spec.limit] if spec.limit is not None else items
-
-
-def query_select(
-    pattern: BoundPattern[E], spec: QuerySpec, paths: Sequence[FieldPath[Any]]
-) -> Flow[list[dict[str, Any]]]:
-    """The projected fields of every matching item (all pages, up to ``spec.limit``):
-    one dict per item, keyed by field name (nested paths come back nested)."""
-    model = pattern.entity.__singletable__
-    type_attribute = model.table.type_attribute
-    by_attribute = {attr: name for name, attr in model.attributes.items()}
-    wanted = expression_parameters(projection=[*paths, attribute(type_attribute)])
-    out: list[dict[str, Any]] = []
-    start = decode_cursor(spec.cursor, spec.scope, spec.secret) if spec.cursor else None
-    while True:
-        request = spec.request(start, spec.page_size)
-        request["ProjectionExpression"] = wanted["ProjectionExpression"]
-        request["ExpressionAttributeNames"].update(wanted["ExpressionAttributeNames"])
-        response = yield "Query", request
-        for item in response.get("Items", ()):
-            marker = item.get(type_attribute)
-            if marker is not None and marker.get("S") != model.type_name:
-                continue  # untyped items: the pattern's key condition chose them
-            values = from_item(item)
-            values.pop(type_attribute, None)
-            out.append({by_attribute.get(k, k): v for k, v in values.items()})
-            if spec.limit is not None and len(out) >= spec.limit:
-                return out
-        start = response.get("LastEvaluatedKey")
-        if start is None:
-            return out
-
-
-def query_count(spec: QuerySpec) -> Flow[int]:
-    """How many items a query matches (Select=COUNT over every page)."""
-    total = 0
-    start: dict[str, Any] | None = None
-    while True:
-        request = spec.request(start, spec.page_size)
-        request["Select"] = "COUNT"
-        response = yield "Query", request
-        total += int(response.get("Count", 0))
-        start = response.get("LastEvaluatedKey")
-        if start is None:
-            return total
-
-
-@dataclass
-class CollectionResult:
-    """A collection's items, split by entity type: ``result[Order]`` is a ``list[Order]``."""
-
-    by_type: dict[type[Entity], list[Any]]
-    unknown: list[dict[str, Any]] = field(default_factory=list)
-    """Items whose entity type is not in the collection (reported, not parsed)."""
-
-    def __getitem__(self, entity: type[E]) -> list[E]:
-        items: list[E] = self.by_type.get(entity, [])
-        return items
-
-
-def collection(coll: Collection, spec: QuerySpec) -> Flow[CollectionResult]:
-    """Every item of a collection's partition, split into typed lists."""
-    result = CollectionResult({entity: [] for entity in coll.entities})
-    type_attribute = coll.table.type_attribute
-    start: dict[str, Any] | None = None
-    while True:
-        response = yield "Query", spec.request(start, spec.page_size)
-        for item in response.get("Items", ()):
-            marker = item.get(type_attribute)
-            if marker is not None:
-                entity = coll.by_type.get(marker.get("S", ""))
-            else:  # written by other code: the entity whose key shape it has, if one
-                owners = [e for e in coll.entities if e.__singletable__.owns(item)]
-                entity = owners[0] if len(owners) == 1 else None
-            if entity is None:
-                result.unknown.append(copy.deepcopy(item))  # responses are read-only
-            else:
-                result.by_type[entity].append(entity.from_item(item))
-        start = response.get("LastEvaluatedKey")
-        if start is None:
-            return result
-
-
-def _page(page_size: int | None, remaining: int | None) -> int | None:
-    if remaining is None:
-        return page_size
-    return remaining if page_size is None else min(page_size, remaining)
 
 
 def _describe(model: Any, entity: Entity) -> str:

@@ -25,8 +25,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from singletable import _operations as ops
+from singletable import _queries as queries
 from singletable._flows import Call, explain, run, run_async
-from singletable._operations import CollectionResult, Page, PutMode, QuerySpec
+from singletable._operations import PutMode
+from singletable._queries import CollectionResult, Page, QuerySpec
 from singletable.errors import ItemNotFoundError
 
 if TYPE_CHECKING:
@@ -121,7 +123,7 @@ class _QueryCore(Generic[E]):
 
     def explain(self) -> Call:
         """The first request this query sends, without sending it."""
-        return explain(ops.query_page(self._pattern, self._spec))
+        return explain(queries.query_page(self._pattern, self._spec))
 
     def _one(self, found: list[E]) -> E:
         if len(found) != 1:
@@ -142,37 +144,38 @@ class SyncQuery(_QueryCore[E]):
 
     def all(self) -> list[E]:
         """Every matching entity (every page, up to the limit)."""
-        return run(self._db.backend, ops.query_all(self._pattern, self._spec))
+        return run(self._db.backend, queries.query_all(self._pattern, self._spec))
 
     def page(self) -> Page[E]:
         """One page: its entities and the cursor of the next (None at the end)."""
-        return run(self._db.backend, ops.query_page(self._pattern, self._spec))
+        return run(self._db.backend, queries.query_page(self._pattern, self._spec))
 
     def first(self) -> E | None:
         """The first matching entity, or None."""
-        found = run(self._db.backend, ops.query_all(self._pattern, replace(self._spec, limit=1)))
+        flow = queries.query_all(self._pattern, replace(self._spec, limit=1))
+        found = run(self._db.backend, flow)
         return found[0] if found else None
 
     def one(self) -> E:
         """The only matching entity (:class:`ItemNotFoundError` if none or several)."""
         return self._one(
-            run(self._db.backend, ops.query_all(self._pattern, replace(self._spec, limit=2)))
+            run(self._db.backend, queries.query_all(self._pattern, replace(self._spec, limit=2)))
         )
 
     def count(self) -> int:
         """How many entities match (counted by DynamoDB, items not transferred)."""
-        return run(self._db.backend, ops.query_count(self._spec))
+        return run(self._db.backend, queries.query_count(self._spec))
 
     def select(self, *fields: FieldPath[Any]) -> list[dict[str, Any]]:
         """Only these fields of every match (a ProjectionExpression): one dict per
         item, keyed by field name, values as stored (numbers as Decimal)."""
-        return run(self._db.backend, ops.query_select(self._pattern, self._spec, fields))
+        return run(self._db.backend, queries.query_select(self._pattern, self._spec, fields))
 
     def __iter__(self) -> Iterator[E]:
         spec = self._spec
         seen = 0
         while True:
-            page = run(self._db.backend, ops.query_page(self._pattern, spec))
+            page = run(self._db.backend, queries.query_page(self._pattern, spec))
             for item in page.items:
                 if spec.limit is not None and seen >= spec.limit:
                     return
@@ -192,37 +195,37 @@ class AsyncQuery(_QueryCore[E]):
 
     async def all(self) -> list[E]:
         """Every matching entity (every page, up to the limit)."""
-        return await run_async(self._db.backend, ops.query_all(self._pattern, self._spec))
+        return await run_async(self._db.backend, queries.query_all(self._pattern, self._spec))
 
     async def page(self) -> Page[E]:
         """One page: its entities and the cursor of the next (None at the end)."""
-        return await run_async(self._db.backend, ops.query_page(self._pattern, self._spec))
+        return await run_async(self._db.backend, queries.query_page(self._pattern, self._spec))
 
     async def first(self) -> E | None:
         """The first matching entity, or None."""
-        flow = ops.query_all(self._pattern, replace(self._spec, limit=1))
+        flow = queries.query_all(self._pattern, replace(self._spec, limit=1))
         found = await run_async(self._db.backend, flow)
         return found[0] if found else None
 
     async def one(self) -> E:
         """The only matching entity (:class:`ItemNotFoundError` if none or several)."""
-        flow = ops.query_all(self._pattern, replace(self._spec, limit=2))
+        flow = queries.query_all(self._pattern, replace(self._spec, limit=2))
         return self._one(await run_async(self._db.backend, flow))
 
     async def count(self) -> int:
         """How many entities match."""
-        return await run_async(self._db.backend, ops.query_count(self._spec))
+        return await run_async(self._db.backend, queries.query_count(self._spec))
 
     async def select(self, *fields: FieldPath[Any]) -> list[dict[str, Any]]:
         """Only these fields of every match (see :meth:`SyncQuery.select`)."""
-        flow = ops.query_select(self._pattern, self._spec, fields)
+        flow = queries.query_select(self._pattern, self._spec, fields)
         return await run_async(self._db.backend, flow)
 
     async def __aiter__(self) -> AsyncIterator[E]:
         spec = self._spec
         seen = 0
         while True:
-            page = await run_async(self._db.backend, ops.query_page(self._pattern, spec))
+            page = await run_async(self._db.backend, queries.query_page(self._pattern, spec))
             for item in page.items:
                 if spec.limit is not None and seen >= spec.limit:
                     return
@@ -421,7 +424,8 @@ class DB:
 
     def collection(self, coll: Collection, **values: Any) -> CollectionResult:
         """Every item of a collection's partition, split by entity type."""
-        return run(self.backend, ops.collection(coll, _collection_spec(coll, values, self._secret)))
+        flow = queries.collection(coll, _collection_spec(coll, values, self._secret))
+        return run(self.backend, flow)
 
     def transaction(self, token: str | None = None) -> SyncTransaction:
         """A write transaction: collect actions, committed when the ``with`` block ends
@@ -525,7 +529,7 @@ class AsyncDB:
 
     async def collection(self, coll: Collection, **values: Any) -> CollectionResult:
         """Every item of a collection's partition, split by entity type."""
-        flow = ops.collection(coll, _collection_spec(coll, values, self._secret))
+        flow = queries.collection(coll, _collection_spec(coll, values, self._secret))
         return await run_async(self.backend, flow)
 
     def transaction(self, token: str | None = None) -> AsyncTransaction:
@@ -601,11 +605,11 @@ class Explain:
 
     def query(self, pattern: BoundPattern[Any], **values: Any) -> Call:
         """The first Query request of a pattern."""
-        return explain(ops.query_page(pattern, _query_spec(pattern, values, self._secret)))
+        return explain(queries.query_page(pattern, _query_spec(pattern, values, self._secret)))
 
     def collection(self, coll: Collection, **values: Any) -> Call:
         """The first Query request of a collection."""
-        return explain(ops.collection(coll, _collection_spec(coll, values, self._secret)))
+        return explain(queries.collection(coll, _collection_spec(coll, values, self._secret)))
 
     def get_many(
         self, entity: type[Entity], keys: Sequence[Mapping[str, Any]], *, consistent: bool = False
