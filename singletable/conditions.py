@@ -45,7 +45,6 @@ with ``AttributeError``, exactly what they saw before.
 from __future__ import annotations
 
 import sys
-import types
 import typing
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -54,6 +53,15 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar, ove
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic._internal._model_construction import ModelMetaclass
 
+from singletable._annotations import (
+    adapter,
+    element_type,
+    mapping_value_type,
+    model_class,
+    nested_attribute,
+    strip_optional,
+    type_name,
+)
 from singletable._values import AttributeValue
 from singletable.codec import epoch_seconds, to_attribute
 from singletable.errors import InvalidValueError
@@ -382,10 +390,10 @@ class FieldPath(Expr[T]):
             return self._member(key, as_attribute=False)
         if isinstance(key, bool) or not isinstance(key, int) or key < 0:
             raise InvalidValueError(f"{self._label}: a list index must be an int >= 0, not {key!r}")
-        element = _element_type(self._annotation, lists_only=True)
+        element = element_type(self._annotation, lists_only=True)
         if element is None:
             raise InvalidValueError(
-                f"{self._label} holds {_type_name(self._annotation)}, not a list: "
+                f"{self._label} holds {type_name(self._annotation)}, not a list: "
                 "it has no elements to index"
             )
         return FieldPath(
@@ -396,13 +404,13 @@ class FieldPath(Expr[T]):
         )
 
     def _member(self, name: str, *, as_attribute: bool) -> FieldPath[Any]:
-        annotation = _strip_optional(self._annotation)
-        model = _model_class(annotation)
+        annotation = strip_optional(self._annotation)
+        model = model_class(annotation)
         if model is not None:
             fields = model.model_fields
             info = fields.get(name)
             if info is None:
-                by_attribute = {_nested_attribute(n, i): n for n, i in fields.items()}
+                by_attribute = {nested_attribute(n, i): n for n, i in fields.items()}
                 if name in by_attribute:
                     info, name = fields[by_attribute[name]], by_attribute[name]
                 else:
@@ -413,16 +421,16 @@ class FieldPath(Expr[T]):
                     )
             return FieldPath(
                 self._entity,
-                nodes.Path((*self.path.elements, nodes.Name(_nested_attribute(name, info)))),
+                nodes.Path((*self.path.elements, nodes.Name(nested_attribute(name, info)))),
                 f"{self._label}.{name}",
                 info.annotation,
                 required=info.is_required(),
             )
-        value_type = _mapping_value_type(annotation)
+        value_type = mapping_value_type(annotation)
         if value_type is None:
             error = AttributeError if as_attribute else InvalidValueError
             raise error(
-                f"{self._label} holds {_type_name(self._annotation)}, not a map or model: "
+                f"{self._label} holds {type_name(self._annotation)}, not a map or model: "
                 f"it has no member {name!r}"
             )
         return FieldPath(
@@ -443,13 +451,13 @@ class FieldPath(Expr[T]):
         if self._annotation is Any:
             return value
         if self._adapter is None:
-            self._adapter = _adapter(self._annotation)
+            self._adapter = adapter(self._annotation)
         try:
             return self._adapter.validate_python(value)
         except ValidationError as error:
             problem = "; ".join(e["msg"] for e in error.errors())
             raise InvalidValueError(
-                f"{self._label}: {value!r} is not a valid {_type_name(self._annotation)} "
+                f"{self._label}: {value!r} is not a valid {type_name(self._annotation)} "
                 f"({problem})"
             ) from None
 
@@ -475,9 +483,9 @@ class FieldPath(Expr[T]):
 
     def _element_path(self, what: str) -> FieldPath[Any]:
         """A path-like view typed by the element type, for encoding members."""
-        element = _element_type(self._annotation)
+        element = element_type(self._annotation)
         if element is None:
-            raise InvalidValueError(f"{self._label} holds {_type_name(self._annotation)}: {what}")
+            raise InvalidValueError(f"{self._label} holds {type_name(self._annotation)}: {what}")
         return FieldPath(self._entity, self.path, self._label, element)
 
     # ---------------------------------------------------------------- functions
@@ -518,7 +526,7 @@ class FieldPath(Expr[T]):
         """
         if isinstance(value, Expr):
             return Condition(nodes.Call("contains", (self._node, value._node)))
-        if _element_type(self._annotation) is not None:
+        if element_type(self._annotation) is not None:
             encoded = self._element_path("").encode(value)
         elif isinstance(value, str | bytes):
             encoded = to_attribute(value, self._label)
@@ -568,77 +576,6 @@ class FieldPath(Expr[T]):
         from singletable.updates import arithmetic
 
         return arithmetic(other, "-", self)
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _adapter(annotation: Any) -> TypeAdapter[Any]:
-    try:
-        return _ADAPTERS[annotation]
-    except KeyError:
-        adapter: TypeAdapter[Any] = TypeAdapter(annotation)
-        _ADAPTERS[annotation] = adapter
-        return adapter
-    except TypeError:  # an unhashable annotation
-        return TypeAdapter(annotation)
-
-
-_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
-
-
-def _strip_optional(annotation: Any) -> Any:
-    origin = typing.get_origin(annotation)
-    if origin is typing.Union or origin is types.UnionType:
-        members = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(members) == 1:
-            return _strip_optional(members[0])
-    if origin is typing.Annotated:
-        return _strip_optional(typing.get_args(annotation)[0])
-    return annotation
-
-
-def _model_class(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    return None
-
-
-def _element_type(annotation: Any, *, lists_only: bool = False) -> Any | None:
-    """The member type of a list (or, unless ``lists_only``, set) annotation; Any if
-    unknown; None if the annotation is not a collection."""
-    annotation = _strip_optional(annotation)
-    if annotation is Any:
-        return Any
-    origin = typing.get_origin(annotation) or annotation
-    args = typing.get_args(annotation)
-    if origin is tuple:
-        return args[0] if len(args) == 2 and args[1] is Ellipsis else Any
-    kinds: tuple[Any, ...] = (list, Sequence) if lists_only else (list, Sequence, set, frozenset)
-    if origin in kinds:
-        return args[0] if args else Any
-    return None
-
-
-def _mapping_value_type(annotation: Any) -> Any | None:
-    if annotation is Any:
-        return Any
-    origin = typing.get_origin(annotation) or annotation
-    if origin in (dict, Mapping):
-        args = typing.get_args(annotation)
-        return args[1] if len(args) == 2 else Any
-    return None
-
-
-def _nested_attribute(name: str, info: Any) -> str:
-    """The attribute name ``model_dump(by_alias=True)`` writes for a nested field."""
-    return str(info.serialization_alias or info.alias or name)
-
-
-def _type_name(annotation: Any) -> str:
-    if isinstance(annotation, type):
-        return annotation.__name__
-    return repr(annotation).replace("typing.", "")
 
 
 # --------------------------------------------------------------------------- entities
