@@ -8,8 +8,10 @@
 used.
 
 Parsing, the text-only checks and the compilation of conditions into closures
-are cached by expression text (:func:`functools.lru_cache`); per request only the
-placeholder binding and the value-dependent checks run.
+are cached by expression text (:func:`functools.lru_cache`). The binding checks
+that passed are cached too, by text, what its ``#names`` stand for and its
+``:values``' types (see :func:`_signature`): a request repeating an expression
+with the same shape only binds its values.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from singletable.expressions.parser import parse_condition, parse_projection, pa
 from singletable.expressions.update import INCORRECT_DATA_TYPE, BoundUpdate, bind_update
 from singletable.expressions.validate import (
     Binder,
+    BindingRefs,
     ResolvedPath,
+    binding_refs,
     check_condition,
     check_paths_disjoint,
     check_update,
@@ -108,6 +112,60 @@ def _projection_entry(text: str) -> _Entry[ProjectionExpression]:
     return _prepare(text, parse_projection, static_projection)
 
 
+@lru_cache(maxsize=1024)
+def _condition_refs(text: str) -> BindingRefs:
+    node = _condition_entry(text).node
+    assert node is not None
+    return binding_refs(node)
+
+
+@lru_cache(maxsize=1024)
+def _update_refs(text: str) -> BindingRefs:
+    node = _update_entry(text).node
+    assert node is not None
+    return binding_refs(node)
+
+
+# Binding checks that passed, by (kind, text, what the names stand for, the values'
+# types): a request that repeats a checked expression with the same names and value
+# types only marks its placeholders used. Updates keep their resolved paths here.
+_CHECKED: dict[tuple[object, ...], list[ResolvedPath] | None] = {}
+_CHECKED_MAX = 4096
+
+
+def _signature(
+    kind: str,
+    text: str,
+    refs: BindingRefs,
+    names: Mapping[str, str],
+    values: Mapping[str, AttributeValue],
+) -> tuple[object, ...] | None:
+    """The cache key of a binding, None when it cannot be cached (a placeholder is
+    undefined, so the checks must run to report it, or values' content matters)."""
+    if refs.value_dependent:
+        return None
+    key: list[object] = [kind, text]
+    for ref in refs.names:
+        name = names.get(ref)
+        if name is None:
+            return None
+        key.append(name)
+    for ref in refs.values:
+        value = values.get(ref)
+        if value is None:
+            return None
+        for tag in value:
+            key.append(tag)
+            break
+    return tuple(key)
+
+
+def _remember(key: tuple[object, ...], paths: list[ResolvedPath] | None) -> None:
+    if len(_CHECKED) >= _CHECKED_MAX:
+        _CHECKED.clear()
+    _CHECKED[key] = paths
+
+
 def _node(entry: _Entry[N], parameter: str) -> N:
     if entry.error is not None:
         raise invalid(parameter, entry.error)
@@ -141,10 +199,16 @@ class Condition:
 class Update:
     """A bound update expression."""
 
-    __slots__ = ("_bound", "_type_mismatch", "top_level_names")
+    __slots__ = ("_bound", "_type_mismatch", "paths", "top_level_names")
 
-    def __init__(self, bound: BoundUpdate, type_mismatch: str | None = None) -> None:
+    def __init__(
+        self,
+        bound: BoundUpdate,
+        type_mismatch: str | None = None,
+        paths: list[ResolvedPath] | None = None,
+    ) -> None:
         self._bound = bound
+        self.paths = paths or []
         self._type_mismatch = type_mismatch
         self.top_level_names: frozenset[str] = bound.top_level_names
 
@@ -263,10 +327,19 @@ class ExpressionContext:
         """Bind a ConditionExpression or FilterExpression (``parameter`` names which)."""
         entry = _condition_entry(text)
         node = _node(entry, parameter)
-        try:
-            check_condition(node, binder := self._binder())
-        except DetailError as error:
-            raise invalid(parameter, error.detail) from None
+        binder = self._binder()
+        refs = _condition_refs(text)
+        key = _signature("C", text, refs, self._names, self._values)
+        if key is not None and key in _CHECKED:
+            self._used_names.update(refs.names)
+            self._used_values.update(refs.values)
+        else:
+            try:
+                check_condition(node, binder)
+            except DetailError as error:
+                raise invalid(parameter, error.detail) from None
+            if key is not None:
+                _remember(key, None)
         return Condition(
             _compiled_condition(text), self._env, lambda: condition_paths(node, binder)
         )
@@ -301,7 +374,17 @@ class ExpressionContext:
         AttributeUpdates words it differently).
         """
         node = _node(_update_entry(text), "UpdateExpression")
-        return self.update_node(node, checked=True, type_mismatch=type_mismatch)
+        refs = _update_refs(text)
+        key = _signature("U", text, refs, self._names, self._values)
+        paths = None if key is None else _CHECKED.get(key)
+        if paths is None:
+            update = self.update_node(node, checked=True, type_mismatch=type_mismatch)
+            if key is not None:
+                _remember(key, update.paths)
+            return update
+        self._used_names.update(refs.names)
+        self._used_values.update(refs.values)
+        return Update(bind_update(node, paths, self._binder()), type_mismatch, paths)
 
     def update_node(
         self, node: UpdateExpression, checked: bool = False, type_mismatch: str | None = None
@@ -314,7 +397,7 @@ class ExpressionContext:
             paths = check_update(node, binder)
         except DetailError as error:
             raise invalid("UpdateExpression", error.detail) from None
-        return Update(bind_update(node, paths, binder), type_mismatch)
+        return Update(bind_update(node, paths, binder), type_mismatch, paths)
 
     def projection(self, text: str) -> Projection:
         """Bind a ProjectionExpression."""

@@ -7,7 +7,8 @@ operator count, IN operand count, repeated update sections.
 *Binding* checks need the request's ``ExpressionAttributeNames`` and
 ``ExpressionAttributeValues``: undefined placeholders, operand counts, operand
 types (``begins_with`` on a number), identical operands (``a = a``), BETWEEN bounds,
-overlapping update/projection paths. They run per request and are cheap walks.
+overlapping update/projection paths. They run per request, unless the same
+expression passed them with the same names and value types (:class:`BindingRefs`).
 
 Messages follow DynamoDB (cross-checked with DynamoDB Local's message table and
 dynalite's grammar); all are details without the ``Invalid <Parameter>:`` prefix.
@@ -51,7 +52,9 @@ __all__ = [
     "CONDITION_FUNCTIONS",
     "UPDATE_FUNCTIONS",
     "Binder",
+    "BindingRefs",
     "ResolvedPath",
+    "binding_refs",
     "check_condition",
     "check_paths_disjoint",
     "check_update",
@@ -152,6 +155,45 @@ def _update_operands(node: UpdateExpression) -> Iterator[Operand]:
             yield action.path
             if isinstance(action, SetAction | AddAction | DeleteAction):
                 yield from _walk_operand(action.value)
+
+
+@dataclass(frozen=True, slots=True)
+class BindingRefs:
+    """The placeholders an expression uses, for caching its binding checks.
+
+    The binding checks of an expression depend only on what its ``#names`` stand
+    for and on the *types* of its ``:values``, except where a value's content is
+    checked: BETWEEN's two constant bounds (their order) and attribute_type's type
+    name (``value_dependent``). Such expressions are checked on every request.
+    """
+
+    names: tuple[str, ...]
+    values: tuple[str, ...]
+    value_dependent: bool
+
+
+def binding_refs(node: ConditionNode | UpdateExpression) -> BindingRefs:
+    """The :class:`BindingRefs` of a parsed condition or update expression."""
+    if isinstance(node, UpdateExpression):
+        operands = list(_update_operands(node))
+        value_dependent = False
+    else:
+        operands = list(_condition_operands(node))
+        value_dependent = any(
+            isinstance(condition, Between)
+            or (isinstance(condition, Call) and condition.name == "attribute_type")
+            for condition in _walk_conditions(node)
+        ) or any(isinstance(op, Call) and op.name == "attribute_type" for op in operands)
+    names: dict[str, None] = {}
+    values: dict[str, None] = {}
+    for operand in operands:
+        if isinstance(operand, Path):
+            for element in operand.elements:
+                if isinstance(element, NameRef):
+                    names[element.ref] = None
+        elif isinstance(operand, ValueRef):
+            values[operand.ref] = None
+    return BindingRefs(tuple(names), tuple(values), value_dependent)
 
 
 # --------------------------------------------------------------------------- static
