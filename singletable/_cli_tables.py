@@ -20,7 +20,8 @@ global indexes are ACTIVE, or until it is gone, with a line on stderr each time
 the state changes: on DynamoDB that takes seconds to minutes.
 
 The backend is the embedded durable engine with ``--data PATH``, otherwise
-boto3 (``--endpoint-url``, ``--region``, or boto3's own configuration).
+boto3 (``--endpoint-url``, ``--region``, ``--profile``, or boto3's own
+configuration; :mod:`._cli_aws`).
 """
 
 from __future__ import annotations
@@ -104,8 +105,9 @@ def _wait_arguments(parser: argparse.ArgumentParser, until: str) -> None:
 
 
 def _backend_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--endpoint-url", metavar="URL", help="DynamoDB endpoint (boto3)")
-    parser.add_argument("--region", metavar="REGION", help="AWS region (boto3)")
+    from singletable import _cli_aws
+
+    _cli_aws.add_arguments(parser)
     parser.add_argument(
         "--data", metavar="PATH", help="use the embedded engine, durable in this file"
     )
@@ -151,9 +153,12 @@ class _Connection:
 def _connect(args: argparse.Namespace) -> _Connection:
     from singletable.cli import UsageError
 
+    from singletable import _cli_aws
+
     if args.data is not None:
-        if args.endpoint_url is not None or args.region is not None:
-            raise UsageError("--data uses the embedded engine: not with --endpoint-url/--region")
+        if _cli_aws.given(args):
+            options = "/".join(_cli_aws.given(args))
+            raise UsageError(f"--data uses the embedded engine: not with {options}")
         from singletable.backends.engine import LocalBackend
         from singletable.backends.local.durable import DurableStorageError
         from singletable.backends.local.errors import DynamoDBError
@@ -166,19 +171,7 @@ def _connect(args: argparse.Namespace) -> _Connection:
             raise UsageError(f"cannot open {args.data}: {error.strerror}") from None
         except (DurableStorageError, DynamoDBError, ValueError) as error:
             raise UsageError(f"cannot open {args.data}: {error}") from None
-    from botocore.exceptions import BotoCoreError
-
-    from singletable.backends.boto3 import Boto3Backend
-
-    client_args: dict[str, Any] = {}
-    if args.endpoint_url is not None:
-        client_args["endpoint_url"] = args.endpoint_url
-    if args.region is not None:
-        client_args["region_name"] = args.region
-    try:
-        return _Connection(Boto3Backend.connect(**client_args))
-    except (BotoCoreError, ValueError) as error:  # no region, a bad endpoint URL, ...
-        raise UsageError(f"cannot connect to DynamoDB: {error}") from None
+    return _Connection(_cli_aws.connect(args))
 
 
 def _create(args: argparse.Namespace, backend: Backend) -> int:
