@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -161,9 +160,8 @@ def _command_words(args: argparse.Namespace) -> list[str]:
 
 
 def _backend(args: argparse.Namespace) -> Backend:
-    from singletable.cli import UsageError
-
     from singletable import _cli_aws
+    from singletable.cli import UsageError
 
     if args.data is not None:
         if _cli_aws.given(args):
