@@ -67,6 +67,7 @@ from _common import CLOCK, REGION, STATUSES, aws_environment, clock_overhead
 from pydantic import BaseModel
 
 from singletable import _operations as ops
+from singletable import _queries as queries
 from singletable._flows import encode_cursor
 from singletable.backends.engine import LocalBackend
 from singletable.backends.local import LocalEngine
@@ -720,7 +721,7 @@ def micro_costs(quick: bool) -> tuple[list[Row], list[Row], list[Row]]:
     size = len(response["Items"])
 
     def parse_page() -> Any:
-        flow = ops.query_page(Order.for_customer, spec)
+        flow = queries.query_page(Order.for_customer, spec)
         next(flow)
         try:
             flow.send(response)
@@ -732,7 +733,7 @@ def micro_costs(quick: bool) -> tuple[list[Row], list[Row], list[Row]]:
         return db.query(Order.for_customer, customer_id="c00").limit(QUERY_LIMIT)
 
     def first_request() -> Any:
-        flow = ops.query_page(Order.for_customer, spec)
+        flow = queries.query_page(Order.for_customer, spec)
         call = next(flow)
         flow.close()
         return call

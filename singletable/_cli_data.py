@@ -20,9 +20,15 @@ BatchWriteItem, 25 items a request, retrying unprocessed items with backoff; the
 sidecar ``FILE.import.state`` records the last line written (at most once a
 second), so ``--resume`` continues an interrupted import after it.
 
-Both print their progress on stderr. The data comes from a DynamoDB endpoint
-(``--endpoint-url``, any AWS SDK compatible service, through boto3) or from a durable
-local engine file (``--data``).
+Both print their progress on stderr (:mod:`._cli_progress`: a live line on a
+terminal, a plain line every few seconds otherwise), export against DescribeTable's
+``ItemCount`` (approximate) and import against the lines of the file, each with an
+estimate of the time left. Ctrl-C stops either with one line giving the exact
+command that resumes it (:mod:`._cli_interrupt`) and exit status 130.
+
+The data comes from DynamoDB through boto3 (AWS by default, with boto3's
+credential chain; ``--endpoint-url``, ``--region`` and ``--profile`` as in
+:mod:`._cli_aws`) or from a durable local engine file (``--data``).
 """
 
 from __future__ import annotations
@@ -30,11 +36,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO, Any
 
+from singletable._cli_progress import Progress
 from singletable.backends.base import Backend
 
 __all__ = ["register", "run"]
@@ -43,19 +50,17 @@ _BATCH = 25  # BatchWriteItem's limit on requests per call
 _MAX_ITEM_BYTES = 400 * 1024
 _MAX_KEY_BYTES = {"HASH": 2048, "RANGE": 1024}
 _MAX_ATTEMPTS = 10  # calls of BatchWriteItem for one chunk before giving up
-_PROGRESS_EVERY = 1.0  # seconds between progress lines (the final one is always printed)
+_SAVE_EVERY = 1.0  # seconds between saves of an import's state
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``data`` command (subcommands ``export`` and ``import``) to ``commands``."""
+    from singletable import _cli_aws
+
     source = argparse.ArgumentParser(add_help=False)
-    where = source.add_mutually_exclusive_group(required=True)
-    where.add_argument(
-        "--endpoint-url", metavar="URL", help="a DynamoDB endpoint (AWS or compatible)"
-    )
-    where.add_argument("--data", metavar="PATH", help="a durable local engine file")
+    _cli_aws.add_arguments(source)
     source.add_argument(
-        "--region", default="us-east-1", help="region for --endpoint-url (default us-east-1)"
+        "--data", metavar="PATH", help="a durable local engine file (instead of DynamoDB)"
     )
 
     data = commands.add_parser(
@@ -113,29 +118,55 @@ def run(args: argparse.Namespace) -> int:
         singletable.cli.UsageError: a problem the user can fix (a missing file or
             table, a bad line, an export to resume that is not there, ...).
     """
+    from singletable._cli_interrupt import resumable, resume_hint
     from singletable.cli import UsageError
     from singletable.errors import DynamoDBServiceError
 
-    backend = _backend(args)
-    try:
-        if args.data_command == "export":
-            _export(backend, args.table, args.output, resume=args.resume, limit=args.page_size)
-        else:
-            _import(backend, args.table, args.input, resume=args.resume)
-    except DynamoDBServiceError as error:
-        raise UsageError(str(error)) from None
-    finally:
-        backend.close()
+    exporting = args.data_command == "export"
+    state_path = args.output + ".state" if exporting else args.input + ".import.state"
+    argv = getattr(args, "argv", None) or _command_words(args)
+    with resumable(lambda: resume_hint(argv, state_path)):
+        backend = _backend(args)
+        try:
+            if exporting:
+                _export(backend, args.table, args.output, resume=args.resume, limit=args.page_size)
+            else:
+                _import(backend, args.table, args.input, resume=args.resume)
+        except DynamoDBServiceError as error:
+            raise UsageError(str(error)) from None
+        finally:
+            backend.close()
     return 0
+
+
+def _command_words(args: argparse.Namespace) -> list[str]:
+    """The arguments of the command ``args`` came from, rebuilt (when ``main`` did not
+    record them: the module's ``run`` called directly)."""
+    words = ["data", args.data_command, args.table]
+    if args.data_command == "export":
+        words += ["-o", args.output]
+        if args.page_size is not None:
+            words += ["--page-size", str(args.page_size)]
+    else:
+        words += ["-i", args.input]
+    for option in ("data", "endpoint_url", "region", "profile"):
+        value = getattr(args, option)
+        if value is not None:
+            words += ["--" + option.replace("_", "-"), value]
+    return words
 
 
 # -- backends --------------------------------------------------------------------------------
 
 
 def _backend(args: argparse.Namespace) -> Backend:
+    from singletable import _cli_aws
     from singletable.cli import UsageError
 
     if args.data is not None:
+        if _cli_aws.given(args):
+            options = "/".join(_cli_aws.given(args))
+            raise UsageError(f"--data reads a local engine file: not with {options}")
         from singletable.backends.engine import LocalBackend
         from singletable.backends.local.durable import DurableStorageError
         from singletable.backends.local.errors import DynamoDBError
@@ -146,29 +177,7 @@ def _backend(args: argparse.Namespace) -> Backend:
             return LocalBackend(path=args.data)
         except (DurableStorageError, DynamoDBError, ValueError) as error:
             raise UsageError(str(error)) from None
-    from singletable.backends.boto3 import Boto3Backend
-
-    return Boto3Backend.connect(endpoint_url=args.endpoint_url, region_name=args.region)
-
-
-class _Progress:
-    """Progress lines on stderr, at most one a second, and always the last one."""
-
-    def __init__(self, table: str, verb: str, total: int | None = None) -> None:
-        self.table = table
-        self.verb = verb
-        self.of = "" if total is None else f" of {total}"
-        self.last = 0.0
-
-    def update(self, count: int, *, final: bool = False, resumed: int | None = None) -> None:
-        now = time.monotonic()
-        if final or resumed is not None or now - self.last >= _PROGRESS_EVERY:
-            self.last = now
-            done = " (done)" if final else ""
-            if resumed is not None:
-                done = f" before; resuming after line {resumed}"
-            line = f"{self.table}: {count}{self.of} items {self.verb}{done}"
-            print(line, file=sys.stderr, flush=True)
+    return _cli_aws.connect(args)
 
 
 # -- export ----------------------------------------------------------------------------------
@@ -180,7 +189,12 @@ def _export(backend: Backend, table: str, path: str, *, resume: bool, limit: int
     if limit is not None and limit < 1:
         raise UsageError("--page-size must be at least 1")
     state_path = path + ".state"
-    key_names = [k["AttributeName"] for k in _describe(backend, table)["KeySchema"]]
+    description = _describe(backend, table)
+    key_names = [k["AttributeName"] for k in description["KeySchema"]]
+    # ItemCount is refreshed about every six hours (DescribeTable in the API
+    # Reference): a total to show progress against, marked approximate. 0 may just
+    # mean "not counted yet", so it shows no total.
+    estimate = description.get("ItemCount") or None
     start_key: dict[str, Any] | None = None
     count = 0
     if resume:
@@ -200,8 +214,10 @@ def _export(backend: Backend, table: str, path: str, *, resume: bool, limit: int
                 "continue it with --resume or remove the state file"
             )
         mode = "wb"
-    progress = _Progress(table, "exported")
-    with open(path, mode) as out:
+    progress = Progress(table, "exported", estimate, approximate=True)
+    if resume:
+        progress.resumed(count, count)
+    with open(path, mode) as out, _ending(progress):
         _write_state(state_path, table, start_key, count, out.tell())
         while True:
             request: dict[str, Any] = {"TableName": table}
@@ -222,6 +238,16 @@ def _export(backend: Backend, table: str, path: str, *, resume: bool, limit: int
             progress.update(count)
     os.remove(state_path)
     progress.update(count, final=True)
+
+
+@contextmanager
+def _ending(progress: Progress) -> Iterator[None]:
+    """End the progress line if the work stops early (an error, Ctrl-C)."""
+    try:
+        yield
+    except BaseException:
+        progress.stop()
+        raise
 
 
 def _line(item: dict[str, Any]) -> bytes:
@@ -318,20 +344,22 @@ def _import(backend: Backend, table: str, path: str, *, resume: bool) -> None:
     checks = _key_checks(description)
     primary = [k["AttributeName"] for k in description["KeySchema"]]
     total = sum(1 for _ in _items(path, checks))  # validates every line, writes nothing
-    progress = _Progress(table, "imported", total)
+    progress = Progress(table, "imported", total)
     if resume:
-        progress.update(count, resumed=done_line)
+        progress.resumed(count, done_line)
     written = done_line  # every line up to here is in the table
     saved = time.monotonic()
     try:
+        progress.update(count)
         for last_line, chunk in _chunks(_items(path, checks), primary, after=done_line):
             count += _write_chunk(backend, table, chunk)
             written = last_line
             progress.update(count)
-            if time.monotonic() - saved >= _PROGRESS_EVERY:
+            if time.monotonic() - saved >= _SAVE_EVERY:
                 _save_state(state_path, {"TableName": table, "Line": written, "Items": count})
                 saved = time.monotonic()
     except BaseException:  # throttled, interrupted, ...: record how far it got
+        progress.stop()
         _save_state(state_path, {"TableName": table, "Line": written, "Items": count})
         raise
     if os.path.exists(state_path):

@@ -57,7 +57,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         ),
     )
     explain.add_argument(
-        "pattern", metavar="MODULE:PATTERN", help="e.g. app.models:Order.by_status"
+        "pattern",
+        metavar="MODULE:PATTERN",
+        help="e.g. app.models:Order.by_status (or app/models.py:Order.by_status)",
     )
     explain.add_argument(
         "values", metavar="FIELD=VALUE", nargs="*", help="the pattern's key field values"
@@ -96,11 +98,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _resolve(spec: str) -> BoundPattern[Any] | Collection:
     """The pattern ``MODULE:Entity.pattern`` or collection ``MODULE:name`` names."""
-    from singletable._cli_tables import import_model
+    from singletable._cli_tables import import_model, split_model
     from singletable.entity import Entity
     from singletable.patterns import BoundPattern, Collection
 
-    module_name, _, path = spec.partition(":")
+    module_name, path = split_model(spec)
     if not module_name or not path:
         raise UsageError(f"{spec!r}: expected MODULE:Entity.pattern or MODULE:collection")
     module = import_model(module_name)

@@ -1,7 +1,8 @@
 """``singletable report MODULE[:TABLE] --format md|html [-o FILE]``: the access-pattern report.
 
-The module is imported; its :class:`~singletable.table.Table` objects (or the one
-named) and the :class:`~singletable.patterns.Collection` objects it defines make
+The module (a dotted name or a ``.py`` file's path) is imported; its
+:class:`~singletable.table.Table` objects (or the one named) and the
+:class:`~singletable.patterns.Collection` objects it defines make
 the report.
 """
 
@@ -21,20 +22,22 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="render the access-pattern report of a model",
         description="Render the access-pattern report (tables, entities, patterns, warnings).",
     )
-    report.add_argument("model", metavar="MODULE[:TABLE]", help="module holding the Table objects")
+    report.add_argument(
+        "model", metavar="MODULE[:TABLE]", help="module (or .py file) holding the Table objects"
+    )
     report.add_argument("--format", choices=("md", "html"), default="md", help="output format")
     report.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``report``; user errors raise :class:`singletable._usage.UsageError`."""
-    from singletable._cli_tables import _load_tables, import_model
+    from singletable._cli_tables import _load_tables, import_model, split_model
     from singletable._usage import UsageError
     from singletable.patterns import Collection
     from singletable.report import build_report, render
 
     tables = list(_load_tables(args.model).values())
-    module = import_model(args.model.partition(":")[0])  # imported already: cached
+    module = import_model(split_model(args.model)[0])  # imported already: cached
     collections = [value for value in vars(module).values() if isinstance(value, Collection)]
     text = render(build_report(tables, collections), args.format)
     if args.output is None:

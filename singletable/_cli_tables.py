@@ -1,6 +1,7 @@
 """``singletable tables ...``: create, describe, delete and export the model's tables.
 
-The model is named as ``MODULE[:TABLE]``: the module is imported and its
+The model is named as ``MODULE[:TABLE]`` (``MODULE`` a dotted name or the path of
+a ``.py`` file, :func:`import_model`): the module is imported and its
 :class:`singletable.Table` objects are used, all of them or the one whose
 variable name or table name is ``TABLE``.
 
@@ -20,7 +21,8 @@ global indexes are ACTIVE, or until it is gone, with a line on stderr each time
 the state changes: on DynamoDB that takes seconds to minutes.
 
 The backend is the embedded durable engine with ``--data PATH``, otherwise
-boto3 (``--endpoint-url``, ``--region``, or boto3's own configuration).
+boto3 (``--endpoint-url``, ``--region``, ``--profile``, or boto3's own
+configuration; :mod:`._cli_aws`).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = ["register", "run"]
 
+_MODEL_HELP = "module (or .py file) holding the Table objects"
 _FORMATS = ("cloudformation", "terraform", "cdk-json")
 
 
@@ -57,7 +60,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="create the model's tables with every index (and TTL)",
         description="Create the tables of MODULE (or the one named TABLE) with every index.",
     )
-    create.add_argument("model", metavar="MODULE[:TABLE]", help="module holding the Table objects")
+    create.add_argument("model", metavar="MODULE[:TABLE]", help=_MODEL_HELP)
     create.add_argument(
         "--exist-ok", action="store_true", help="a table that already exists is not an error"
     )
@@ -85,7 +88,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
             "Terraform (HCL) or CDK TableProps (JSON)."
         ),
     )
-    export.add_argument("model", metavar="MODULE[:TABLE]", help="module holding the Table objects")
+    export.add_argument("model", metavar="MODULE[:TABLE]", help=_MODEL_HELP)
     export.add_argument("--format", required=True, choices=_FORMATS, help="output format")
     export.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
 
@@ -104,8 +107,9 @@ def _wait_arguments(parser: argparse.ArgumentParser, until: str) -> None:
 
 
 def _backend_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--endpoint-url", metavar="URL", help="DynamoDB endpoint (boto3)")
-    parser.add_argument("--region", metavar="REGION", help="AWS region (boto3)")
+    from singletable import _cli_aws
+
+    _cli_aws.add_arguments(parser)
     parser.add_argument(
         "--data", metavar="PATH", help="use the embedded engine, durable in this file"
     )
@@ -149,11 +153,13 @@ class _Connection:
 
 
 def _connect(args: argparse.Namespace) -> _Connection:
+    from singletable import _cli_aws
     from singletable.cli import UsageError
 
     if args.data is not None:
-        if args.endpoint_url is not None or args.region is not None:
-            raise UsageError("--data uses the embedded engine: not with --endpoint-url/--region")
+        if _cli_aws.given(args):
+            options = "/".join(_cli_aws.given(args))
+            raise UsageError(f"--data uses the embedded engine: not with {options}")
         from singletable.backends.engine import LocalBackend
         from singletable.backends.local.durable import DurableStorageError
         from singletable.backends.local.errors import DynamoDBError
@@ -166,19 +172,7 @@ def _connect(args: argparse.Namespace) -> _Connection:
             raise UsageError(f"cannot open {args.data}: {error.strerror}") from None
         except (DurableStorageError, DynamoDBError, ValueError) as error:
             raise UsageError(f"cannot open {args.data}: {error}") from None
-    from botocore.exceptions import BotoCoreError
-
-    from singletable.backends.boto3 import Boto3Backend
-
-    client_args: dict[str, Any] = {}
-    if args.endpoint_url is not None:
-        client_args["endpoint_url"] = args.endpoint_url
-    if args.region is not None:
-        client_args["region_name"] = args.region
-    try:
-        return _Connection(Boto3Backend.connect(**client_args))
-    except (BotoCoreError, ValueError) as error:  # no region, a bad endpoint URL, ...
-        raise UsageError(f"cannot connect to DynamoDB: {error}") from None
+    return _Connection(_cli_aws.connect(args))
 
 
 def _create(args: argparse.Namespace, backend: Backend) -> int:
@@ -299,16 +293,38 @@ def _export(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------- finding tables
 
 
+def split_model(spec: str) -> tuple[str, str]:
+    """``MODULE[:NAME]`` or ``path/to/file.py[:NAME]`` -> (module or path, NAME or "")."""
+    if ".py:" in spec:  # a file path, perhaps with a drive letter's colon before it
+        path, _, name = spec.rpartition(".py:")
+        return path + ".py", name
+    if spec.endswith(".py"):
+        return spec, ""
+    module, _, name = spec.partition(":")
+    return module, name
+
+
+def is_path(reference: str) -> bool:
+    """Whether a model reference names a file rather than a module."""
+    return reference.endswith(".py") or "/" in reference or os.sep in reference
+
+
 def import_model(module_name: str) -> types.ModuleType:
     """Import the user's model module; a missing module or a failing import is a UsageError.
 
-    The working directory is searched first, as ``python -m`` would (uvicorn and
-    celery do the same), so ``singletable report app.models`` works from a
-    project's root even though a console script's ``sys.path`` lacks it.
+    ``module_name`` is a dotted name or a path to a ``.py`` file. The working
+    directory is searched first, as ``python -m`` would (uvicorn and celery do the
+    same), so ``singletable report app.models`` works from a project's root even
+    though a console script's ``sys.path`` lacks it. A file is imported as the
+    module it is within its package (the directories above it holding an
+    ``__init__.py``), with the directory above the package searched first, so its
+    own imports (relative ones too) work as they would in the project.
     """
     from singletable.cli import UsageError
 
-    if "" not in sys.path and os.getcwd() not in sys.path:
+    if is_path(module_name):
+        module_name = _module_of_file(module_name)
+    elif "" not in sys.path and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
         return importlib.import_module(module_name)
@@ -322,12 +338,36 @@ def import_model(module_name: str) -> types.ModuleType:
         ) from None
 
 
+def _module_of_file(reference: str) -> str:
+    """The dotted module name of a ``.py`` file, its package's parent put first on
+    ``sys.path`` (pytest's "prepend" import mode does the same)."""
+    from singletable.cli import UsageError
+
+    path = os.path.abspath(reference)
+    if not path.endswith(".py") or not os.path.isfile(path):
+        raise UsageError(f"no Python file at {reference}")
+    parts = [os.path.basename(path)[: -len(".py")]]
+    root = os.path.dirname(path)
+    while os.path.isfile(os.path.join(root, "__init__.py")):
+        parts.insert(0, os.path.basename(root))
+        root = os.path.dirname(root)
+    name = ".".join(parts)
+    loaded = sys.modules.get(name)
+    where = getattr(loaded, "__file__", None)
+    if loaded is not None and (where is None or os.path.abspath(where) != path):
+        raise UsageError(f"{reference} would be imported as {name!r}, which is {where or name}")
+    if root in sys.path:
+        sys.path.remove(root)
+    sys.path.insert(0, root)
+    return name
+
+
 def _load_tables(spec: str) -> dict[str, Table]:
     """The Table objects of ``MODULE[:TABLE]``, by variable name, in definition order."""
     from singletable.cli import UsageError
     from singletable.table import Table
 
-    module_name, _, wanted = spec.partition(":")
+    module_name, wanted = split_model(spec)
     if not module_name:
         raise UsageError(f"{spec!r}: expected MODULE[:TABLE]")
     module = import_model(module_name)

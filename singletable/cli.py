@@ -12,6 +12,8 @@ engine (flushing durable data) before it exits with status 0.
 
 Errors the user can fix (a port already taken, a data file that is not
 singletable's, a missing secret) become one line on stderr and exit status 2.
+Ctrl-C stops any command with one line on stderr (for ``data export|import``, the
+command that resumes it; :mod:`._cli_interrupt`) and exit status 130.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
+from singletable._cli_interrupt import EXIT_INTERRUPTED, Interrupted
 from singletable._usage import UsageError
 
 __all__ = ["UsageError", "main"]
@@ -38,6 +41,9 @@ _SECRET_KEY_VARS = ("SINGLETABLE_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY")
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="singletable", description="DynamoDB single-table design toolkit."
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"singletable {_version()}", help="print the version"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser(
@@ -124,6 +130,18 @@ def _parser() -> argparse.ArgumentParser:
     _cli_tables.register(commands)
     _cli_data.register(commands)
     return parser
+
+
+def _version() -> str:
+    """The installed distribution's version, else the package's own (a bare checkout)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("singletable")
+    except PackageNotFoundError:
+        from singletable import __version__
+
+        return __version__
 
 
 def _credentials(args: argparse.Namespace) -> dict[str, str] | None:
@@ -230,12 +248,14 @@ def _serve(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``singletable`` command; returns its exit status."""
     parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     # explain's FIELD=VALUE arguments may follow its options (--format json a=1 b=2).
     args, extra = parser.parse_known_args(argv)
     if extra and args.command == "explain" and not any(a.startswith("-") for a in extra):
         args.values += extra
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.argv = argv  # as given: a resumable command prints it back (_cli_interrupt)
     try:
         if args.command == "serve":
             return _serve(args)
@@ -258,6 +278,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"singletable: error: {error}", file=sys.stderr)
         return 2
+    except Interrupted as stopped:
+        print(f"singletable: {stopped}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:  # Ctrl-C in a command with nothing to resume
+        print("singletable: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     raise AssertionError(f"unhandled command {args.command}")
 
 

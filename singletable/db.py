@@ -19,6 +19,7 @@ exact ``(operation, request)`` the method would send first, without sending it.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -30,6 +31,7 @@ from singletable._flows import Call, explain, run, run_async
 from singletable._operations import PutMode
 from singletable._queries import CollectionResult, Page, QuerySpec
 from singletable.errors import ItemNotFoundError
+from singletable.tracing import AsyncTracingBackend, OnCall, TracingBackend
 
 if TYPE_CHECKING:
     from singletable.backends.base import AsyncBackend, Backend
@@ -323,19 +325,35 @@ class DB:
             (default), a :class:`~singletable.backends.boto3.Boto3Backend`, ...
         cursor_secret: signs pagination cursors (set one of your own when cursors
             reach untrusted clients; the default only detects accidental edits).
+        on_call: called with a :class:`~singletable.tracing.CallTrace` after every
+            request (:mod:`singletable.tracing`; its ``opentelemetry()`` makes spans).
+            ``backend`` is then wrapped in a :class:`~singletable.tracing.TracingBackend`.
     """
 
     def __init__(
-        self, backend: Backend | None = None, *, cursor_secret: bytes | None = None
+        self,
+        backend: Backend | None = None,
+        *,
+        cursor_secret: bytes | None = None,
+        on_call: OnCall | None = None,
     ) -> None:
         if backend is None:
             from singletable.backends.engine import LocalBackend
 
             backend = LocalBackend()
-        self.backend: Backend = backend
+        self.backend: Backend = backend if on_call is None else TracingBackend(backend, on_call)
         self._secret = cursor_secret or _DEFAULT_SECRET
         self.explain = Explain(self._secret)
         """Mirrors this API and returns the request each method would send first."""
+
+    def _for(self, name: str) -> DB:
+        """This DB, its traces naming the pattern or collection ``name`` (itself when
+        not tracing: nothing to pay)."""
+        if not isinstance(self.backend, TracingBackend):
+            return self
+        view = copy.copy(self)
+        view.backend = self.backend.labelled(name)
+        return view
 
     def get(self, entity: type[E], *, consistent: bool = False, **key: Any) -> E | None:
         """The entity the key fields identify, or None."""
@@ -395,7 +413,8 @@ class DB:
 
     def query(self, pattern: BoundPattern[E], **values: Any) -> SyncQuery[E]:
         """A query by access pattern (run it with iteration, ``all()``, ``page()``...)."""
-        return SyncQuery(self, pattern, _query_spec(pattern, values, self._secret))
+        spec = _query_spec(pattern, values, self._secret)
+        return SyncQuery(self._for(pattern.name), pattern, spec)
 
     def get_many(
         self, entity: type[E], keys: Sequence[Mapping[str, Any]], *, consistent: bool = False
@@ -425,7 +444,7 @@ class DB:
     def collection(self, coll: Collection, **values: Any) -> CollectionResult:
         """Every item of a collection's partition, split by entity type."""
         flow = queries.collection(coll, _collection_spec(coll, values, self._secret))
-        return run(self.backend, flow)
+        return run(self._for(coll.name).backend, flow)
 
     def transaction(self, token: str | None = None) -> SyncTransaction:
         """A write transaction: collect actions, committed when the ``with`` block ends
@@ -456,12 +475,29 @@ class DB:
 
 
 class AsyncDB:
-    """Entities on an asynchronous backend (aioboto3): :class:`DB`'s API, awaitable."""
+    """Entities on an asynchronous backend (aioboto3): :class:`DB`'s API, awaitable
+    (``on_call`` as for :class:`DB`)."""
 
-    def __init__(self, backend: AsyncBackend, *, cursor_secret: bytes | None = None) -> None:
-        self.backend: AsyncBackend = backend
+    def __init__(
+        self,
+        backend: AsyncBackend,
+        *,
+        cursor_secret: bytes | None = None,
+        on_call: OnCall | None = None,
+    ) -> None:
+        self.backend: AsyncBackend = (
+            backend if on_call is None else AsyncTracingBackend(backend, on_call)
+        )
         self._secret = cursor_secret or _DEFAULT_SECRET
         self.explain = Explain(self._secret)
+
+    def _for(self, name: str) -> AsyncDB:
+        """This AsyncDB, its traces naming ``name`` (see :meth:`DB._for`)."""
+        if not isinstance(self.backend, AsyncTracingBackend):
+            return self
+        view = copy.copy(self)
+        view.backend = self.backend.labelled(name)
+        return view
 
     async def get(self, entity: type[E], *, consistent: bool = False, **key: Any) -> E | None:
         """The entity the key fields identify, or None."""
@@ -506,7 +542,8 @@ class AsyncDB:
 
     def query(self, pattern: BoundPattern[E], **values: Any) -> AsyncQuery[E]:
         """A query by access pattern (``await q.all()``, ``async for``...)."""
-        return AsyncQuery(self, pattern, _query_spec(pattern, values, self._secret))
+        spec = _query_spec(pattern, values, self._secret)
+        return AsyncQuery(self._for(pattern.name), pattern, spec)
 
     async def get_many(
         self, entity: type[E], keys: Sequence[Mapping[str, Any]], *, consistent: bool = False
@@ -530,7 +567,7 @@ class AsyncDB:
     async def collection(self, coll: Collection, **values: Any) -> CollectionResult:
         """Every item of a collection's partition, split by entity type."""
         flow = queries.collection(coll, _collection_spec(coll, values, self._secret))
-        return await run_async(self.backend, flow)
+        return await run_async(self._for(coll.name).backend, flow)
 
     def transaction(self, token: str | None = None) -> AsyncTransaction:
         """A write transaction committed when the ``async with`` block ends."""

@@ -76,15 +76,21 @@ class Boto3Backend:
         self._owns_client = False
 
     @classmethod
-    def connect(cls, **client_args: Any) -> Boto3Backend:
+    def connect(cls, *, profile_name: str | None = None, **client_args: Any) -> Boto3Backend:
         """A backend over a new ``boto3.client("dynamodb", **client_args)``, which it owns.
 
         ``client_args`` are boto3's: ``endpoint_url``, ``region_name``, ``config``, ...
-        :meth:`close` closes the client.
+        ``profile_name`` takes credentials and settings from that profile of the AWS
+        config files (a ``boto3.Session(profile_name=...)``); without it, boto3's
+        default session and credential chain. :meth:`close` closes the client.
         """
         import boto3
 
-        backend = cls(boto3.client("dynamodb", **client_args))
+        if profile_name is not None:
+            client = boto3.Session(profile_name=profile_name).client("dynamodb", **client_args)
+        else:
+            client = boto3.client("dynamodb", **client_args)
+        backend = cls(client)
         backend._owns_client = True
         return backend
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from singletable import _cli_data
+from singletable._cli_interrupt import Interrupted
 from singletable.backends.engine import LocalBackend
 from singletable.cli import UsageError
 from singletable.server import Server
@@ -108,7 +109,7 @@ def test_round_trip_on_a_durable_file(
     assert (
         _run("export", "--data", str(data_file), "Source", "-o", str(out), "--page-size", "7") == 0
     )
-    assert "Source: 60 items exported (done)" in capsys.readouterr().err
+    assert "Source: 60 of ~60 items exported (done)" in capsys.readouterr().err
     assert _sorted(_file_items(out)) == _sorted(_items(60))
     assert not Path(str(out) + ".state").exists()
 
@@ -204,7 +205,7 @@ def test_an_interrupted_export_resumes_after_the_last_complete_line(
 
     monkeypatch.setattr(LocalBackend, "call", interrupted)
     args = ("export", "--data", str(data_file), "Source", "-o", str(out), "--page-size", "9")
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(Interrupted, match="to resume run: singletable data"):
         _run(*args)
     monkeypatch.setattr(LocalBackend, "call", original)
     assert len(_file_items(out)) == 27
@@ -238,11 +239,11 @@ def test_resume_continues_after_lines_written_past_the_last_state(
     assert out.read_bytes().splitlines(keepends=True) == full
 
 
-def test_exactly_one_source_is_required(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit):
-        _run("export", "Source", "-o", str(tmp_path / "x"))
-    with pytest.raises(SystemExit):
-        _run("export", "--data", "a", "--endpoint-url", "http://127.0.0.1:1", "S", "-o", "x")
+def test_a_data_file_excludes_the_dynamodb_options(tmp_path: Path) -> None:
+    for option in (["--endpoint-url", "http://127.0.0.1:1"], ["--region", "eu-west-1"],
+                   ["--profile", "dev"]):  # fmt: skip
+        with pytest.raises(UsageError, match=f"not with {option[0]}"):
+            _run("export", "--data", "a", *option, "S", "-o", "x")
     with pytest.raises(UsageError, match="no data file"):
         _run("export", "--data", str(tmp_path / "missing.db"), "S", "-o", str(tmp_path / "x"))
 
@@ -269,7 +270,7 @@ def test_an_interrupted_import_resumes_after_the_lines_written(
 
     monkeypatch.setattr(LocalBackend, "call", interrupted)
     args = ("import", "--data", str(data_file), "Target", "-i", str(source))
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(Interrupted, match="to resume run: singletable data"):
         _run(*args)
     monkeypatch.setattr(LocalBackend, "call", original)
     assert batches == [25, 25]

@@ -35,6 +35,7 @@ def run_main(name: str) -> dict[str, Any]:
         "sharing",
         "from_pynamodb",
         "from_electrodb",
+        "tracing",
     ],
 )
 def test_each_program_runs_as_a_script(name: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -183,3 +184,11 @@ def test_singletable_reads_and_writes_electrodb_s_items() -> None:
     assert adopted["shipped"] == ELECTRODB_ANSWERS["shipped"]
     # Attribute for attribute, what ElectroDB wrote (keys, __edb_e__, __edb_v__).
     assert adopted["o2_item"] == adopted["electrodb_o2_item"]
+
+
+def test_tracing_sees_every_call() -> None:
+    seen = run_main("tracing")
+    assert seen["operations"] == ["CreateTable", "PutItem", "Query"]
+    assert seen["patterns"] == [None, None, "Order.by_status"]
+    assert seen["capacity"] == [None, 2.0, 0.5]  # a write with an index key; a read
+
