@@ -26,6 +26,8 @@ Storage per region:
 ``shared_regions=True`` keeps a single catalog for every region (what DynamoDB Local
 calls ``-sharedDb``): every request runs on the home engine, whatever its region, and
 ARNs name the home region.
+
+:class:`Regions` also holds the replication queues of global tables (._replication).
 """
 
 from __future__ import annotations
@@ -35,24 +37,25 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
+from singletable.backends.local._replication import Replication
 from singletable.backends.local.errors import DynamoDBError
 from singletable.backends.local.storage import MemoryStorage, Storage, TableStore
 
 if TYPE_CHECKING:
     from singletable.backends.local.engine import LocalEngine
 
-__all__ = ["NamespacedStorage", "Regions", "check_region"]
+__all__ = ["REGION_PATTERN", "NamespacedStorage", "Regions", "check_region"]
 
 # What a region name may look like: AWS's are lower-case words and digits joined by
 # hyphens (us-east-1, eu-west-2); local tools also use "local" or "localhost".
-_REGION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+REGION_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _EXTRA_KIND = "regions"
 _UNPREFIXED = "unprefixed"
 
 
 def check_region(region: object) -> str:
     """``region`` if it is a usable region name; ValueError otherwise (for constructors)."""
-    if not isinstance(region, str) or _REGION.fullmatch(region) is None:
+    if not isinstance(region, str) or REGION_PATTERN.fullmatch(region) is None:
         raise ValueError(f"not a region name: {region!r}")
     return region
 
@@ -132,6 +135,8 @@ class Regions:
         shared: bool,
         ttl_sweep_interval: float | None,
         factory: Callable[[Regions, str], LocalEngine],
+        replication: str = "background",
+        replication_delay: float = 0.02,
     ) -> None:
         self.home = home
         self._factory = factory
@@ -144,6 +149,7 @@ class Regions:
         # (the replication queue registers one; see ._snapshot).
         self.snapshot_hooks: list[Callable[[], Callable[[], None]]] = []
         self._closed = False
+        self.replication = Replication(self, replication, replication_delay)
         self._unprefixed = home.region
         if not isinstance(base, MemoryStorage):
             self._unprefixed = _unprefixed_region(base, home.region)
@@ -157,7 +163,7 @@ class Regions:
             return engine
         if self.shared:
             return self.home
-        if not isinstance(region, str) or _REGION.fullmatch(region) is None:
+        if not isinstance(region, str) or REGION_PATTERN.fullmatch(region) is None:
             raise _bad_region(str(region))
         with self.home.lock:
             engine = self._engines.get(region)
@@ -192,7 +198,7 @@ class Regions:
         regions = {self._unprefixed}
         regions.update(name.partition(":")[0] for name in self.base.table_names() if ":" in name)
         for region in sorted(regions):
-            if _REGION.fullmatch(region) is not None:
+            if REGION_PATTERN.fullmatch(region) is not None:
                 self.engine(region)
 
     def forget(self, region: str) -> None:
@@ -209,6 +215,7 @@ class Regions:
 
     def close(self) -> None:
         """Stop every region's background work, then release the storage."""
+        self.replication.stop()
         with self.home.lock:
             self._closed = True
             for engine in [*self._engines.values(), *self._detached.values()]:

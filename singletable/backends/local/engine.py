@@ -29,6 +29,7 @@ from typing import Any
 from singletable.backends.local import (
     _backups,
     _batch,
+    _global_tables,
     _items,
     _partiql,
     _reads,
@@ -96,6 +97,14 @@ _OPERATIONS: dict[str, _Handler] = {
     "ExecuteStatement": _partiql.execute_statement,
     "BatchExecuteStatement": _partiql.batch_execute_statement,
     "ExecuteTransaction": _partiql.execute_transaction,
+    "DescribeTableReplicaAutoScaling": _global_tables.describe_table_replica_auto_scaling,
+    "UpdateTableReplicaAutoScaling": _global_tables.update_table_replica_auto_scaling,
+    "CreateGlobalTable": _global_tables.create_global_table,
+    "DescribeGlobalTable": _global_tables.describe_global_table,
+    "UpdateGlobalTable": _global_tables.describe_global_table,
+    "DescribeGlobalTableSettings": _global_tables.describe_global_table,
+    "UpdateGlobalTableSettings": _global_tables.describe_global_table,
+    "ListGlobalTables": _global_tables.list_global_tables,
 }
 
 
@@ -124,6 +133,10 @@ class LocalEngine:
             another) and ARNs show. Every other region has its own tables (see ._regions).
         shared_regions: one catalog for every region (DynamoDB Local's ``-sharedDb``):
             requests for any region see the home region's tables.
+        replication: how global tables replicate (see ._replication): ``"background"``
+            (a thread applies each write to the other replicas ``replication_delay``
+            seconds after it) or ``"manual"`` (only :meth:`replicate` applies them).
+        replication_delay: seconds between a write and its replication (background).
         clock: seconds since the epoch (injectable for tests; ``time.time`` by default).
         ttl_sweep_interval: seconds between the background sweeps that delete items
             whose TTL expired; None: no background sweeps (call :meth:`sweep_ttl`).
@@ -145,6 +158,8 @@ class LocalEngine:
         ttl_sweep_interval: float | None = 1.0,
         path: str | os.PathLike[str] | None = None,
         shared_regions: bool = False,
+        replication: str = "background",
+        replication_delay: float = 0.02,
     ) -> None:
         check_region(region)
         if path is not None:
@@ -161,6 +176,8 @@ class LocalEngine:
             shared=shared_regions,
             ttl_sweep_interval=ttl_sweep_interval,
             factory=LocalEngine._region_engine,
+            replication=replication,
+            replication_delay=replication_delay,
         )
         # Testing hooks (._faults): consulted only while some rule is installed, when
         # _intercept is set; otherwise a request pays one attribute check for them.
@@ -229,6 +246,34 @@ class LocalEngine:
     def save_table(self, table: TableDef) -> None:
         """Persist ``table``'s catalog entry after a change to its definition or settings."""
         self.storage.set_meta(table.name, table.to_meta())
+
+    def replicate(self) -> int:
+        """Apply every queued global-table change (and pending replica creation) now, in
+        every region whose replication is not paused; returns how many were applied.
+
+        A change an older write than the one its target already holds is applied as
+        nothing (last writer wins) but counts.
+        """
+        return self.regions.replication.replicate()
+
+    def pending_replication(self, region: str | None = None) -> int:
+        """How many global-table changes wait to be applied (in ``region``, or anywhere)."""
+        return self.regions.replication.pending(region)
+
+    def pause_replication(self, region: str) -> None:
+        """Hold the changes replicated into ``region`` (a network partition) until
+        :meth:`resume_replication`; writes made in ``region`` still go out."""
+        self.regions.replication.pause(check_region(region))
+
+    def resume_replication(self, region: str) -> None:
+        """Let the changes held for ``region`` through again."""
+        self.regions.replication.resume(check_region(region))
+
+    @property
+    def replication_error(self) -> Exception | None:
+        """The last exception the background replication raised (logged on the
+        ``singletable.replication`` logger too), None if none has."""
+        return self.regions.replication.last_error
 
     def close(self) -> None:
         """Stop background work and release the storage (flushing a durable one), in
