@@ -218,6 +218,8 @@ class LocalEngine:
         self.streams = Streams(self)  # stream records and in-process subscribers (._streams)
         self.ttl = TimeToLive(self, ttl_sweep_interval)  # expiry heaps and sweeper (._ttl)
         self.backups = _backups.Backups(self)  # PITR history (._backups)
+        if any("replicas" in table.settings for table in self.tables.values()):
+            self.regions.replication.attach(self)  # reopened global tables (._replication)
 
     def in_region(self, region: str) -> LocalEngine:
         """The engine of ``region``, sharing this engine's lock, clock and storage file.
