@@ -55,6 +55,7 @@ def nickname(db: DB, user_id: str) -> str | None:
     return None if profile is None else profile.nickname
 
 
+# --8<-- [start:make-global]
 def make_global(us: DB) -> None:
     """Create the table in us-east-1, then add its eu-west-1 replica (UpdateTable)."""
     us.create_table(profiles)
@@ -62,18 +63,21 @@ def make_global(us: DB) -> None:
         "UpdateTable",
         {"TableName": profiles.name, "ReplicaUpdates": [{"Create": {"RegionName": OTHER}}]},
     )
+    # --8<-- [end:make-global]
 
 
 def main() -> dict[str, Any]:
     """Write in both regions, read locally, replicate, resolve a conflict, heal a partition."""
     seen: dict[str, Any] = {}
     clock = Clock()
+    # --8<-- [start:two-regions]
     engine = LocalEngine(replication="manual", clock=clock, ttl_sweep_interval=None)
     with engine:
         us = DB(LocalBackend(engine))  # the us-east-1 instance of the application
         eu = DB(LocalBackend(engine.in_region(OTHER)))  # the eu-west-1 instance
         make_global(us)
         engine.replicate()  # the replica is made (CREATING -> ACTIVE)
+        # --8<-- [end:two-regions]
         replicas = us.backend.call("DescribeTable", {"TableName": profiles.name})["Table"]
         seen["replicas"] = [(r["RegionName"], r["ReplicaStatus"]) for r in replicas["Replicas"]]
         print(f"replicas of {profiles.name} seen from {HOME}: {seen['replicas']}")
@@ -90,6 +94,7 @@ def main() -> dict[str, Any]:
         seen["after_replication"] = (nickname(us, "bob"), nickname(eu, "ada"))
         print(f"replicated {applied} write(s); across regions now: {seen['after_replication']}")
 
+        # --8<-- [start:conflict]
         # A conflict: both regions rename ada before either rename has replicated.
         clock.tick()
         us.put(Profile(user_id="ada", nickname="Ada L.", written_in=HOME))
@@ -98,6 +103,7 @@ def main() -> dict[str, Any]:
         engine.replicate()
         seen["conflict"] = (nickname(us, "ada"), nickname(eu, "ada"))
         print(f"after the conflicting renames, last writer wins: {seen['conflict']}")
+        # --8<-- [end:conflict]
 
         # A partition: eu-west-1 receives nothing for a while, then catches up.
         engine.pause_replication(OTHER)

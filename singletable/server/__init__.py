@@ -105,7 +105,8 @@ class Server:
         self.host: str = str(address[0])
         self.port: int = int(address[1])
         # DescribeEndpoints answers with this endpoint: the bound host and port.
-        self.engine.endpoint_address = self.url.removeprefix("http://")
+        for region_engine in self.engine.regions.engines():  # each region's, and later ones'
+            region_engine.endpoint_address = self.url.removeprefix("http://")
         self._thread: threading.Thread | None = None
         self._serving = False
         self._stopped = False

@@ -197,3 +197,6 @@ def test_the_server_runs_a_request_in_its_credential_scope_region() -> None:
         )
         assert _post(server.url, "ListTables", scope) == b'{"TableNames":["tbl"]}'
         assert _post(server.url, "ListTables", None) == b'{"TableNames":[]}'  # the home region
+        # Endpoint discovery in any region answers the server's address, not AWS's.
+        address = server.url.removeprefix("http://").encode()
+        assert address in _post(server.url, "DescribeEndpoints", scope.replace("eu-west-1", "sa-east-1"))

@@ -201,6 +201,8 @@ class LocalEngine:
         engine._meters = home._meters
         engine._intercept = engine._intercepted if home._intercept is not None else None
         engine._setup(regions.storage_for(region), regions.ttl_sweep_interval)
+        if home.endpoint_address != f"dynamodb.{home.region}.amazonaws.com":
+            engine.endpoint_address = home.endpoint_address  # an HTTP server's host:port
         return engine
 
     def _setup(self, storage: Storage, ttl_sweep_interval: float | None) -> None:
