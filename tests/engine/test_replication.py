@@ -248,3 +248,46 @@ def test_bad_replication_options_are_refused() -> None:
         LocalEngine(replication="sometimes")
     with pytest.raises(ValueError, match="must not be negative"):
         LocalEngine(replication_delay=-1)
+
+
+def test_deleting_a_failed_replica_leaves_the_table_that_was_there() -> None:
+    with _engine() as engine:
+        engine.call(
+            "CreateTable",
+            {
+                "TableName": "tbl",
+                "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}],
+                "AttributeDefinitions": [{"AttributeName": "PK", "AttributeType": "S"}],
+                "BillingMode": "PAY_PER_REQUEST",
+            },
+        )
+        engine.call(
+            "UpdateTable", {"TableName": "tbl", "ReplicaUpdates": [{"Create": {"RegionName": EU}}]}
+        )
+        # Before the replica is made, someone creates an unrelated table of that name there.
+        engine.call(
+            "CreateTable",
+            {
+                "TableName": "tbl",
+                "KeySchema": [{"AttributeName": "other", "KeyType": "HASH"}],
+                "AttributeDefinitions": [{"AttributeName": "other", "AttributeType": "S"}],
+                "BillingMode": "PAY_PER_REQUEST",
+            },
+            region=EU,
+        )
+        engine.replicate()
+        replicas = engine.call("DescribeTable", {"TableName": "tbl"})["Table"]["Replicas"]
+        assert replicas == [{"RegionName": EU, "ReplicaStatus": "CREATION_FAILED"}]
+        engine.call(
+            "UpdateTable", {"TableName": "tbl", "ReplicaUpdates": [{"Delete": {"RegionName": EU}}]}
+        )
+        assert "Replicas" not in engine.call("DescribeTable", {"TableName": "tbl"})["Table"]
+        other = engine.call("DescribeTable", {"TableName": "tbl"}, region=EU)["Table"]
+        assert other["KeySchema"] == [{"AttributeName": "other", "KeyType": "HASH"}]
+
+
+def test_bad_options_leave_no_file_open(tmp_path: Path) -> None:
+    path = tmp_path / "data.db"
+    with pytest.raises(ValueError):
+        LocalEngine(path=path, replication="sometimes")
+    LocalEngine(path=path).close()  # the file is not held by the failed constructor

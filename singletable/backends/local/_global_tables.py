@@ -148,7 +148,7 @@ def apply_replica_updates(engine: LocalEngine, table: TableDef, actions: list[Ac
                 engine.streams.enable(table, "NEW_AND_OLD_IMAGES")
             updated = dict(group)
             updated[region] = "CREATING"
-            replication.set_group(table.name, set(group), updated)
+            replication.set_group(table.name, set(group), updated, adopt=engine.region)
             replication.queue_create(engine, table, region)
         elif kind == "Delete":
             remaining = {r: s for r, s in group.items() if r != region}
@@ -161,8 +161,8 @@ def apply_replica_updates(engine: LocalEngine, table: TableDef, actions: list[Ac
 def _drop_replica(engine: LocalEngine, name: str) -> None:
     """Delete the replica table ``name`` in ``engine``'s region."""
     table = engine.tables.get(name)
-    if table is None:
-        return
+    if table is None or group_of(table) is None:
+        return  # not made yet, or a table of that name that is not the replica
     with engine.storage.atomic():
         del engine.tables[name]
         engine.streams.table_deleted(table)

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from singletable.backends.local._regions import Regions
     from singletable.backends.local.engine import LocalEngine
 
-__all__ = ["GLOBAL_TABLE_VERSION", "Replication", "group_of"]
+__all__ = ["GLOBAL_TABLE_VERSION", "Replication", "check_options", "group_of"]
 
 GLOBAL_TABLE_VERSION = "2019.11.21"
 MODES = ("background", "manual")
@@ -67,6 +67,14 @@ def group_of(table: TableDef) -> dict[str, str] | None:
     """The replication group of ``table`` (region -> replica status), None if regional."""
     group: dict[str, str] | None = table.settings.get("replicas")
     return group
+
+
+def check_options(mode: str, delay: float) -> None:
+    """ValueError for a replication mode or delay LocalEngine does not take."""
+    if mode not in MODES:
+        raise ValueError(f"replication must be 'background' or 'manual', not {mode!r}")
+    if not delay >= 0:
+        raise ValueError("replication_delay must not be negative")
 
 
 @dataclass(slots=True)
@@ -87,10 +95,7 @@ class Replication:
     """The replication queues of one engine's regions (``engine.regions.replication``)."""
 
     def __init__(self, regions: Regions, mode: str, delay: float) -> None:
-        if mode not in MODES:
-            raise ValueError(f"replication must be 'background' or 'manual', not {mode!r}")
-        if delay < 0:
-            raise ValueError("replication_delay must not be negative")
+        check_options(mode, delay)
         self._regions = regions
         self.mode = mode
         self.delay = delay
@@ -312,14 +317,25 @@ class Replication:
         updated[region] = status
         self.set_group(name, set(group), updated)
 
-    def set_group(self, name: str, members: set[str], group: dict[str, str] | None) -> None:
+    def set_group(
+        self,
+        name: str,
+        members: set[str],
+        group: dict[str, str] | None,
+        adopt: str | None = None,
+    ) -> None:
         """Give table ``name`` in every region of ``members`` and of ``group`` the group
-        ``group``; the tables of ``members`` not in it become regional again."""
+        ``group``; the tables of ``members`` not in it become regional again.
+
+        Only tables already in a group change, and the table of region ``adopt`` (the
+        regional table a first replica is added to): a table of the same name that is
+        not a replica (it made a replica's creation fail) is left alone.
+        """
         for region in sorted(members | set(group or ())):
             engine = self._regions.engine(region)
             table = engine.tables.get(name)
-            if table is None:
-                continue  # a replica not created yet, or already gone
+            if table is None or (group_of(table) is None and region != adopt):
+                continue  # a replica not created yet, gone, or not a replica
             if group is not None and region in group:
                 table.settings["replicas"] = dict(group)
                 self.attach(engine)

@@ -44,6 +44,7 @@ from singletable.backends.local._capacity_meter import CapacityMeter, metered
 from singletable.backends.local._encoding import ItemJsonCache, dumps, encode_response
 from singletable.backends.local._faults import Faults
 from singletable.backends.local._regions import Regions, check_region
+from singletable.backends.local._replication import check_options
 from singletable.backends.local._request_check import check_request
 from singletable.backends.local._rollback import CATALOG_OPERATIONS, guard_catalog
 from singletable.backends.local._schema import TableDef
@@ -162,6 +163,7 @@ class LocalEngine:
         replication_delay: float = 0.02,
     ) -> None:
         check_region(region)
+        check_options(replication, replication_delay)  # before a file is opened
         if path is not None:
             if storage is not None:
                 raise ValueError("give storage or path, not both")
