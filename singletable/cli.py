@@ -62,6 +62,22 @@ def _parser() -> argparse.ArgumentParser:
         "--data", metavar="PATH", help="keep the data durably in this file (default: in memory)"
     )
     serve.add_argument(
+        "--region",
+        default="us-east-1",
+        help=(
+            "the region of unsigned requests (default us-east-1); a signed request runs in "
+            "the region of its credential scope, and each region has its own tables"
+        ),
+    )
+    serve.add_argument(
+        "--shared-regions",
+        action="store_true",
+        help=(
+            "one set of tables for every region, as DynamoDB Local's -sharedDb "
+            "(the behaviour before regions were kept apart)"
+        ),
+    )
+    serve.add_argument(
         "--require-auth",
         action="store_true",
         help=(
@@ -213,6 +229,8 @@ def _serve(args: argparse.Namespace) -> int:
             header_timeout=args.header_timeout,
             idle_timeout=args.idle_timeout,
             cors_origins=args.cors_origin,
+            region=args.region,
+            shared_regions=args.shared_regions,
         )
     except OSError as error:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None

@@ -83,10 +83,12 @@ Nesting, re-entry and threads
     by ``setUp``, the test, ``tearDown`` and helper methods.
 
 Regions
-    The engine has one catalog for every region: a table created through a
-    ``us-east-1`` client is the same table seen through an ``eu-west-1`` one
-    (moto keeps regions apart). Use distinct table names per region, or one
-    engine per region, where a test needs them separate.
+    Each request runs in the region of the client that sends it, and each
+    region has its own tables, as in DynamoDB (and moto): a table created
+    through a ``us-east-1`` client is not seen through an ``eu-west-1`` one.
+    ``engine.call(...)`` runs in the engine's home region (``region=`` names
+    another). ``local_dynamodb(engine=LocalEngine(shared_regions=True))`` keeps
+    one set of tables for every region instead.
 
 Credentials and region variables
     While any context is active, if ``AWS_ACCESS_KEY_ID`` and

@@ -2,7 +2,7 @@
 
 See :mod:`singletable.testing` for the behaviour; this module is the mechanism:
 
-* botocore event handlers (``before-send``, ``choose-signer``,
+* botocore event handlers (``before-call``, ``before-send``, ``choose-signer``,
   ``before-endpoint-resolution`` on DynamoDB's two services), put on every
   session made from now on (``botocore.handlers.BUILTIN_HANDLERS``, as moto
   does) and, lazily, on every client that makes a call while a context is
@@ -11,6 +11,10 @@ See :mod:`singletable.testing` for the behaviour; this module is the mechanism:
 * a guard on the network (``Endpoint._send``, ``AioEndpoint._send``): a request
   no handler answered (another AWS service) is refused while a context is
   active, unless it is addressed to a loopback host;
+* the client's region: ``before-call`` marks each request with the region of the
+  client that makes it (a header that never leaves the process), and the engine
+  runs the request in that region when its ``call_json`` takes ``region=``
+  (``LocalEngine``'s does; see ``singletable.backends.local._regions``);
 * coexistence with moto: moto's ``before-send`` stubber, which botocore also
   calls for a request we answered, is told to leave those requests alone.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import itertools
 import os
 import secrets
@@ -49,11 +54,25 @@ __all__ = [
 
 
 class Engine(Protocol):
-    """What ``local_dynamodb`` routes to: anything with the engine's ``call_json``."""
+    """What ``local_dynamodb`` routes to: anything with the engine's ``call_json``.
+
+    An engine whose ``call_json`` also takes a keyword ``region`` is given the
+    region of the client that sent each request.
+    """
 
     def call_json(self, operation: str, body: bytes | str) -> tuple[int, bytes]:
         """Run ``operation`` on a JSON request body; return the HTTP status and JSON body."""
         ...
+
+
+@functools.lru_cache(maxsize=64)
+def _takes_region(engine_class: type) -> bool:
+    """Whether the engines of ``engine_class`` take ``region=`` in ``call_json``."""
+    try:
+        parameters = inspect.signature(getattr(engine_class, "call_json")).parameters  # noqa: B009
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return "region" in parameters
 
 
 class UnmockedServiceError(Exception):
@@ -104,6 +123,7 @@ _saved_env: dict[str, str | None] = {}
 _request_prefix = secrets.token_hex(16).upper()
 _request_numbers = itertools.count(1)
 _JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
+_REGION_HEADER = "x-singletable-region"  # set by _mark_region, read by _send
 
 
 class _Content(bytes):
@@ -147,7 +167,13 @@ def _send(request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse
         return None
     operation = event_name[event_name.rfind(".") + 1 :]
     body: Any = request.body  # the JSON protocol always sends bytes
-    status, payload = engine.call_json(operation, body or b"")
+    region: Any = request.headers.get(_REGION_HEADER)  # bytes: botocore encodes headers
+    if isinstance(region, bytes):
+        region = region.decode("utf-8", "replace")
+    if region is not None and _takes_region(type(engine)):
+        status, payload = engine.call_json(operation, body or b"", region=region)  # type: ignore[call-arg]
+    else:
+        status, payload = engine.call_json(operation, body or b"")
     headers: Any = {  # AWSResponse wraps it in a HeadersDict (the stubs say HTTPHeaders)
         "x-amzn-RequestId": f"{_request_prefix}{next(_request_numbers):020d}",
         "x-amz-crc32": str(zlib.crc32(payload)),
@@ -160,6 +186,14 @@ def _send(request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse
     if not _moto_patched:  # moto imported after the context started
         _patch_moto()
     return response
+
+
+def _mark_region(params: dict[str, Any], request_signer: Any = None, **_: Any) -> None:
+    """``before-call`` handler: tell :func:`_send` the region of the client that calls."""
+    if ACTIVE and request_signer is not None:
+        region = getattr(request_signer, "region_name", None)
+        if isinstance(region, str):
+            params.setdefault("headers", {})[_REGION_HEADER] = region
 
 
 def _choose_signer(**_: Any) -> object | None:
@@ -196,6 +230,7 @@ def _handlers() -> list[tuple[str, Callable[..., Any]]]:
         ("creating-client-class", _late_patches),
     ]
     for service in _SERVICES:
+        specs.append((f"before-call.{service}", _mark_region))
         specs.append((f"before-send.{service}", _send))
         specs.append((f"choose-signer.{service}", _choose_signer))
         specs.append((f"before-endpoint-resolution.{service}", _no_account_id))

@@ -59,6 +59,10 @@ class Server:
         cors_origins: origins (``http://localhost:3000``) whose pages may call the
             endpoint from a browser (CORS), or ``["*"]`` for any page; none by
             default, so that a web page cannot reach local data (docs/server.md).
+        region: the home region of the engine made here: the region of requests
+            that are not signed (each request runs in the region its SigV4 credential
+            scope names; every region has its own tables).
+        shared_regions: one catalog for every region (DynamoDB Local's ``-sharedDb``).
 
     Raises:
         OSError: if the address cannot be bound (the port is taken, say).
@@ -77,12 +81,18 @@ class Server:
         header_timeout: float = Limits.header_timeout,
         idle_timeout: float = Limits.idle_timeout,
         cors_origins: Iterable[str] = (),
+        region: str = "us-east-1",
+        shared_regions: bool = False,
     ) -> None:
         if engine is not None and data is not None:
             raise ValueError("give engine or data, not both")
         limits = Limits(max_connections, header_timeout, idle_timeout)
         self._owns_engine = engine is None
-        self.engine = engine if engine is not None else LocalEngine(path=data)
+        self.engine = (
+            engine
+            if engine is not None
+            else LocalEngine(path=data, region=region, shared_regions=shared_regions)
+        )
         try:
             self._http = HTTPServer(
                 (host, port), Protocol(self.engine, credentials, cors_origins), limits
@@ -95,7 +105,8 @@ class Server:
         self.host: str = str(address[0])
         self.port: int = int(address[1])
         # DescribeEndpoints answers with this endpoint: the bound host and port.
-        self.engine.endpoint_address = self.url.removeprefix("http://")
+        for region_engine in self.engine.regions.engines():  # each region's, and later ones'
+            region_engine.endpoint_address = self.url.removeprefix("http://")
         self._thread: threading.Thread | None = None
         self._serving = False
         self._stopped = False

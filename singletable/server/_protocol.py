@@ -59,7 +59,7 @@ from singletable.server._encoding import (
     decode_gzip,
 )
 from singletable.server._payload import BadPayload, decode_payload
-from singletable.server._sigv4 import Credentials, verify
+from singletable.server._sigv4 import Credentials, signing_region, verify
 
 __all__ = ["MAX_BODY_BYTES", "Protocol", "Response"]
 
@@ -203,7 +203,9 @@ class Protocol:
             text = decode_payload(payload)
         except BadPayload as error:
             return operation, self._coral(response_type, "SerializationException", str(error))
-        status, data = self.engine.call_json(operation, text)
+        # The region the request was signed for (its tables; see ._sigv4.signing_region).
+        region = signing_region(headers)
+        status, data = self.engine.call_json(operation, text, region=region)
         return operation, self._json(status, response_type, data)
 
     def _preflight(self, headers: Mapping[str, str]) -> Response:

@@ -7,6 +7,10 @@ date, the region and the service, then compares it with the one sent. The
 region is not checked (any region signs for the local endpoint); the service
 must be ``dynamodb``, which is also the signing name of DynamoDB Streams.
 
+:func:`signing_region` reads the region of the credential scope, signed or not
+checked: the server runs each request in that region (each region has its own
+tables, as in DynamoDB; see ``singletable.backends.local._regions``).
+
 Failures use DynamoDB's error codes and texts: the checks and their order come
 from dynalite's capture of the live service (``mhart/dynalite``, ``index.js``)
 and dynoxide's (``nubo-db/dynoxide``, ``src/auth_material.rs``). A signature
@@ -24,7 +28,7 @@ from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, quote, urlsplit
 
-__all__ = ["Credentials", "verify"]
+__all__ = ["Credentials", "signing_region", "verify"]
 
 Credentials = Mapping[str, str]
 """Access key id -> secret access key."""
@@ -43,6 +47,26 @@ _BAD_TOKEN = "The security token included in the request is invalid."
 
 Failure = tuple[str, str]
 """An error code and its message."""
+
+
+def signing_region(headers: Mapping[str, str]) -> str | None:
+    """The region of the ``Authorization`` header's credential scope, None if there is none.
+
+    ``Credential=<key id>/<date>/<region>/<service>/aws4_request``: the region the
+    client was made for (every SDK signs each request, also for a local endpoint).
+    """
+    authorization = headers.get("authorization")
+    if authorization is None:
+        return None
+    at = authorization.find("Credential=")
+    if at < 0:
+        return None
+    credential = authorization[at + len("Credential=") :]
+    credential = credential.split(",", 1)[0].split(" ", 1)[0]
+    parts = credential.split("/")
+    if len(parts) != 5 or not parts[2]:
+        return None
+    return parts[2]
 
 
 def verify(

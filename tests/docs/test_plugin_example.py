@@ -84,8 +84,9 @@ def test_an_order_beyond_the_stock_is_refused(singletable_db: Callable[..., DB])
 # --8<-- [start:boto3]
 def test_plain_boto3_code(dynamodb_client: Any, dynamodb_engine: LocalEngine) -> None:
     dynamodb_client.create_table(**shop.create_table_request())
-    # Clients the code under test creates itself are routed to the same engine.
-    other = boto3.client("dynamodb", region_name="eu-west-1")
+    # Clients the code under test creates itself are routed to the same engine (each
+    # region has its own tables, as in DynamoDB: this client is in the table's region).
+    other = boto3.client("dynamodb", region_name="us-east-1")
     other.put_item(TableName="shop", Item={"PK": {"S": "PRODUCT#x"}, "SK": {"S": "PRODUCT"}})
 
     found = dynamodb_engine.call("Scan", {"TableName": "shop"})  # look inside directly

@@ -54,7 +54,7 @@ def _item(pk: str, sk: str, **extra: Any) -> dict[str, Any]:
 
 def _open(path: Path) -> tuple[LocalEngine, FailingConnection]:
     engine = LocalEngine(path=path, ttl_sweep_interval=None, clock=lambda: CLOCK[0])
-    storage = engine.storage
+    storage = engine.regions.base  # the file under every region's view (._regions)
     assert isinstance(storage, DurableStorage)
     conn = FailingConnection(storage._conn)
     storage._conn = conn  # type: ignore[assignment]

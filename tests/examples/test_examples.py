@@ -39,6 +39,7 @@ def load(name: str) -> dict[str, Any]:
         ("timeline", "4 posts fanned out as 6 timeline entries"),
         ("sessions_ttl", "TTL deleted 1 session(s); stored now: ['phone']"),
         ("async_service", "50 concurrent GET /l/"),
+        ("two_regions", "after the partition healed, both regions agree: ('Bobby', 'Bobby')"),
     ],
 )
 def test_each_example_runs_as_a_script(
@@ -281,3 +282,18 @@ def test_async_service_under_concurrent_requests(capsys: pytest.CaptureFixture[s
     assert seen["missing"] == 404
     assert seen["foreign_cursor"] == 400
     assert "DynamoDB endpoint at http://127.0.0.1:" in out
+
+
+# ---------------------------------------------------------------------- two regions
+
+
+def test_two_regions_read_locally_then_converge(capsys: pytest.CaptureFixture[str]) -> None:
+    seen = load("two_regions")["main"]()
+    assert seen["replicas"] == [("eu-west-1", "ACTIVE")]
+    assert seen["local_reads"] == ("ada", "bob")  # each region reads its own write at once
+    assert seen["before_replication"] == (None, None)  # the other region's, not yet
+    assert seen["after_replication"] == ("bob", "ada")
+    assert seen["conflict"] == ("Countess", "Countess")  # the later write, in both regions
+    assert seen["partitioned"] == ("Bobby", "bob")
+    assert seen["healed"] == ("Bobby", "Bobby")
+    assert "last writer wins: ('Countess', 'Countess')" in capsys.readouterr().out

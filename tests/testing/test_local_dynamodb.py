@@ -331,10 +331,32 @@ def test_aioboto3_errors_are_client_errors() -> None:
     assert asyncio.run(work())["Code"] == "ResourceNotFoundException"
 
 
-def test_regions_share_one_catalog() -> None:
-    with local_dynamodb():
+def test_each_client_region_has_its_own_tables() -> None:
+    with local_dynamodb() as engine:
+        _create(boto3.client("dynamodb", region_name="eu-west-1"))
+        assert _tables(boto3.client("dynamodb", region_name="eu-west-1")) == ["orders"]
+        assert _tables(boto3.client("dynamodb", region_name="us-east-1")) == []
+        assert engine.call("ListTables", {}, region="eu-west-1")["TableNames"] == ["orders"]
+
+
+def test_shared_regions_share_one_catalog() -> None:
+    with local_dynamodb(engine=LocalEngine(shared_regions=True)) as engine:
         _create(boto3.client("dynamodb", region_name="us-east-1"))
         assert _tables(boto3.client("dynamodb", region_name="eu-west-1")) == ["orders"]
+    engine.close()
+
+
+def test_aioboto3_clients_use_their_region() -> None:
+    async def work() -> list[str]:
+        session = aioboto3.Session()
+        async with session.client("dynamodb", region_name="eu-west-1") as client:
+            names: list[str] = (await client.list_tables())["TableNames"]
+            return names
+
+    with local_dynamodb() as engine:
+        _create(boto3.client("dynamodb", region_name="eu-west-1"))
+        assert asyncio.run(work()) == ["orders"]
+        assert engine.call("ListTables", {})["TableNames"] == []
 
 
 # -- other services -----------------------------------------------------------------------

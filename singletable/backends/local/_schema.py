@@ -338,6 +338,14 @@ class TableDef:
         description.update(describe_settings(self.settings))  # stream ARN and label
         if "restore_summary" in self.settings:
             description["RestoreSummary"] = dict(self.settings["restore_summary"])
+        replicas = self.settings.get("replicas")
+        if replicas:  # a global table (._replication): the other regions, never its own
+            description["GlobalTableVersion"] = "2019.11.21"
+            description["Replicas"] = [
+                {"RegionName": region, "ReplicaStatus": status}
+                for region, status in replicas.items()
+                if region != self.region
+            ]
         if gsis:
             description["GlobalSecondaryIndexes"] = gsis
         if lsis:

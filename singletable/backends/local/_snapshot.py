@@ -12,6 +12,10 @@ the structure that holds them (:meth:`MemoryTableStore.clone`: one small dict pe
 partition and the chunks of the sorted key lists). Restoring copies that structure
 again, so the snapshot itself is never changed by the writes that follow.
 
+A snapshot covers every region of the engine (see ._regions): each region engine's
+state is taken as above, and a region first used after the snapshot is dropped on
+restore (it is made again, empty, when next used).
+
 Only for an in-memory storage: a durable engine's state is its file.
 """
 
@@ -28,6 +32,33 @@ if TYPE_CHECKING:
     from singletable.backends.local.engine import LocalEngine
 
 __all__ = ["Snapshot"]
+
+
+class Snapshot:
+    """The state of one in-memory engine, every region of it, at one point
+    (made by ``engine.snapshot()``)."""
+
+    def __init__(self, engine: LocalEngine) -> None:
+        self._engine = engine
+        self._regions = engine.regions
+        with engine.lock:
+            self._states = {
+                region.region: _RegionState(region) for region in self._regions.engines()
+            }
+            self._extra = [capture() for capture in self._regions.snapshot_hooks]
+
+    def restore(self) -> None:
+        """Put the engine back as it was when the snapshot was taken."""
+        regions = self._regions
+        with regions.home.lock:
+            for name in regions.names():
+                if name not in self._states:
+                    regions.forget(name)
+            for state in self._states.values():
+                regions.adopt(state._engine)
+                state.restore()
+            for restore in self._extra:
+                restore()
 
 
 def _fields(obj: Any) -> dict[str, Any]:
@@ -47,8 +78,8 @@ def _copied(value: Any) -> Any:
     return value
 
 
-class Snapshot:
-    """The state of one in-memory engine at one point (made by ``engine.snapshot()``)."""
+class _RegionState:
+    """The state of one region engine."""
 
     def __init__(self, engine: LocalEngine) -> None:
         storage = engine.storage

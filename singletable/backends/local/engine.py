@@ -29,6 +29,7 @@ from typing import Any
 from singletable.backends.local import (
     _backups,
     _batch,
+    _global_tables,
     _items,
     _partiql,
     _reads,
@@ -42,6 +43,8 @@ from singletable.backends.local import (
 from singletable.backends.local._capacity_meter import CapacityMeter, metered
 from singletable.backends.local._encoding import ItemJsonCache, dumps, encode_response
 from singletable.backends.local._faults import Faults
+from singletable.backends.local._regions import Regions, check_region
+from singletable.backends.local._replication import check_options
 from singletable.backends.local._request_check import check_request
 from singletable.backends.local._rollback import CATALOG_OPERATIONS, guard_catalog
 from singletable.backends.local._schema import TableDef
@@ -95,6 +98,14 @@ _OPERATIONS: dict[str, _Handler] = {
     "ExecuteStatement": _partiql.execute_statement,
     "BatchExecuteStatement": _partiql.batch_execute_statement,
     "ExecuteTransaction": _partiql.execute_transaction,
+    "DescribeTableReplicaAutoScaling": _global_tables.describe_table_replica_auto_scaling,
+    "UpdateTableReplicaAutoScaling": _global_tables.update_table_replica_auto_scaling,
+    "CreateGlobalTable": _global_tables.create_global_table,
+    "DescribeGlobalTable": _global_tables.describe_global_table,
+    "UpdateGlobalTable": _global_tables.describe_global_table,
+    "DescribeGlobalTableSettings": _global_tables.describe_global_table,
+    "UpdateGlobalTableSettings": _global_tables.describe_global_table,
+    "ListGlobalTables": _global_tables.list_global_tables,
 }
 
 
@@ -119,7 +130,14 @@ class LocalEngine:
         path: keep the data on disk in this file instead (a
             :class:`~singletable.backends.local.durable.DurableStorage`, reopened
             with its tables if it exists); not together with ``storage``.
-        region: the region shown in ARNs.
+        region: the home region: the one direct calls run in (unless they name
+            another) and ARNs show. Every other region has its own tables (see ._regions).
+        shared_regions: one catalog for every region (DynamoDB Local's ``-sharedDb``):
+            requests for any region see the home region's tables.
+        replication: how global tables replicate (see ._replication): ``"background"``
+            (a thread applies each write to the other replicas ``replication_delay``
+            seconds after it) or ``"manual"`` (only :meth:`replicate` applies them).
+        replication_delay: seconds between a write and its replication (background).
         clock: seconds since the epoch (injectable for tests; ``time.time`` by default).
         ttl_sweep_interval: seconds between the background sweeps that delete items
             whose TTL expired; None: no background sweeps (call :meth:`sweep_ttl`).
@@ -140,17 +158,60 @@ class LocalEngine:
         clock: Callable[[], float] = time.time,
         ttl_sweep_interval: float | None = 1.0,
         path: str | os.PathLike[str] | None = None,
+        shared_regions: bool = False,
+        replication: str = "background",
+        replication_delay: float = 0.02,
     ) -> None:
+        check_region(region)
+        check_options(replication, replication_delay)  # before a file is opened
         if path is not None:
             if storage is not None:
                 raise ValueError("give storage or path, not both")
             storage = DurableStorage(path)
-        self.storage: Storage = storage if storage is not None else MemoryStorage()
+        base: Storage = storage if storage is not None else MemoryStorage()
         self.region = region
-        # The address DescribeEndpoints answers (the HTTP server sets its own; see ._service).
-        self.endpoint_address = f"dynamodb.{region}.amazonaws.com"
         self.clock = clock
         self.lock = threading.RLock()
+        self.regions = Regions(
+            self,
+            base,
+            shared=shared_regions,
+            ttl_sweep_interval=ttl_sweep_interval,
+            factory=LocalEngine._region_engine,
+            replication=replication,
+            replication_delay=replication_delay,
+        )
+        # Testing hooks (._faults): consulted only while some rule is installed, when
+        # _intercept is set; otherwise a request pays one attribute check for them.
+        self._intercept: Callable[[str, Any], dict[str, Any]] | None = None
+        self.faults = Faults(self)
+        self._meters: list[CapacityMeter] = []
+        self._setup(self.regions.storage_for(region), ttl_sweep_interval)
+        self.regions.open_stored()
+
+    @classmethod
+    def _region_engine(cls, regions: Regions, region: str) -> LocalEngine:
+        """The engine of another region than the home one (see ._regions): its own
+        catalog and storage; the lock, clock, fault rules and meters of the home engine."""
+        home = regions.home
+        engine = cls.__new__(cls)
+        engine.region = region
+        engine.clock = home.clock
+        engine.lock = home.lock
+        engine.regions = regions
+        engine.faults = home.faults
+        engine._meters = home._meters
+        engine._intercept = engine._intercepted if home._intercept is not None else None
+        engine._setup(regions.storage_for(region), regions.ttl_sweep_interval)
+        if home.endpoint_address != f"dynamodb.{home.region}.amazonaws.com":
+            engine.endpoint_address = home.endpoint_address  # an HTTP server's host:port
+        return engine
+
+    def _setup(self, storage: Storage, ttl_sweep_interval: float | None) -> None:
+        """The state of one region: its catalog, storage, streams, TTL and backups."""
+        self.storage = storage
+        # The address DescribeEndpoints answers (the HTTP server sets its own; see ._service).
+        self.endpoint_address = f"dynamodb.{self.region}.amazonaws.com"
         self.tables: dict[str, TableDef] = {}
         # Called with every committed group of changes, under the lock (see ._write).
         self.change_listeners: list[ChangeListener] = []
@@ -161,11 +222,22 @@ class LocalEngine:
         self.streams = Streams(self)  # stream records and in-process subscribers (._streams)
         self.ttl = TimeToLive(self, ttl_sweep_interval)  # expiry heaps and sweeper (._ttl)
         self.backups = _backups.Backups(self)  # PITR history (._backups)
-        # Testing hooks (._faults): consulted only while some rule is installed, when
-        # _intercept is set; otherwise a request pays one attribute check for them.
-        self._intercept: Callable[[str, Any], dict[str, Any]] | None = None
-        self.faults = Faults(self)
-        self._meters: list[CapacityMeter] = []
+        if any("replicas" in table.settings for table in self.tables.values()):
+            self.regions.replication.attach(self)  # reopened global tables (._replication)
+
+    def in_region(self, region: str) -> LocalEngine:
+        """The engine of ``region``, sharing this engine's lock, clock and storage file.
+
+        ``engine.in_region("eu-west-1").call(...)`` is ``engine.call(..., region=
+        "eu-west-1")``; the region engine also takes :meth:`subscribe`,
+        :meth:`stream_records`, :meth:`sweep_ttl`... With ``shared_regions=True`` every
+        region is the home engine. Closing any region engine closes them all.
+
+        Raises:
+            ValueError: ``region`` is not a region name.
+        """
+        check_region(region)
+        return self.regions.engine(region)
 
     def _load_catalog(self) -> None:
         """Reopen the tables a (durable) storage already holds, rebuilding their indexes."""
@@ -181,13 +253,38 @@ class LocalEngine:
         """Persist ``table``'s catalog entry after a change to its definition or settings."""
         self.storage.set_meta(table.name, table.to_meta())
 
+    def replicate(self) -> int:
+        """Apply every queued global-table change (and pending replica creation) now, in
+        every region whose replication is not paused; returns how many were applied.
+
+        A change an older write than the one its target already holds is applied as
+        nothing (last writer wins) but counts.
+        """
+        return self.regions.replication.replicate()
+
+    def pending_replication(self, region: str | None = None) -> int:
+        """How many global-table changes wait to be applied (in ``region``, or anywhere)."""
+        return self.regions.replication.pending(region)
+
+    def pause_replication(self, region: str) -> None:
+        """Hold the changes replicated into ``region`` (a network partition) until
+        :meth:`resume_replication`; writes made in ``region`` still go out."""
+        self.regions.replication.pause(check_region(region))
+
+    def resume_replication(self, region: str) -> None:
+        """Let the changes held for ``region`` through again."""
+        self.regions.replication.resume(check_region(region))
+
+    @property
+    def replication_error(self) -> Exception | None:
+        """The last exception the background replication raised (logged on the
+        ``singletable.replication`` logger too), None if none has."""
+        return self.regions.replication.last_error
+
     def close(self) -> None:
-        """Stop background work and release the storage (flushing a durable one)."""
-        with self.lock:
-            for hook in self.close_hooks:
-                hook()
-            self.close_hooks.clear()
-            self.storage.close()
+        """Stop background work and release the storage (flushing a durable one), in
+        every region."""
+        self.regions.close()
 
     def __enter__(self) -> LocalEngine:
         return self
@@ -234,7 +331,7 @@ class LocalEngine:
     def restore(self, snapshot: Snapshot) -> None:
         """Put the engine back to ``snapshot`` (taken from this engine); it can be
         restored again later."""
-        if snapshot._engine is not self:
+        if snapshot._regions is not self.regions:
             raise ValueError("the snapshot was taken from another engine")
         snapshot.restore()
 
@@ -267,7 +364,14 @@ class LocalEngine:
         """The names of the operations this engine answers."""
         return frozenset(_OPERATIONS)
 
-    def call(self, operation: str, request: dict[str, Any], *, copy: bool = True) -> dict[str, Any]:
+    def call(
+        self,
+        operation: str,
+        request: dict[str, Any],
+        *,
+        copy: bool = True,
+        region: str | None = None,
+    ) -> dict[str, Any]:
         """Run one DynamoDB operation on a wire-shaped request; returns the wire response.
 
         The response is the caller's own: nothing in it is shared with the stored data.
@@ -275,41 +379,51 @@ class LocalEngine:
         share dicts and lists with the stored items, so the caller must treat it as
         read-only (changing it would change the data). The modelling layer's local
         backend reads responses this way. The extra members of an error
-        (:attr:`DynamoDBError.extra`) are copied either way.
+        (:attr:`DynamoDBError.extra`) are copied either way. ``region`` runs the
+        request in that region (None: this engine's own).
 
         Raises:
             DynamoDBError: with DynamoDB's error code and message.
         """
         try:
-            response: dict[str, Any] = self._dispatch(operation, request)
+            engine = self if region is None else self.regions.engine(region)
+            response: dict[str, Any] = engine._dispatch(operation, request)
             return _copy(response) if copy else response
         except DynamoDBError as error:
             if error.extra:
                 error.extra = _copy(error.extra)
             raise
 
-    def call_json(self, operation: str, body: bytes | str) -> tuple[int, bytes]:
+    def call_json(
+        self, operation: str, body: bytes | str, *, region: str | None = None
+    ) -> tuple[int, bytes]:
         """Run one operation on a JSON request body; returns the HTTP status and JSON body.
 
         This is the path of the HTTP server and of the boto3 routing: the response
         is serialized straight from the engine's (read-only) data, without the copy
         :meth:`call` makes, and errors come back as DynamoDB's JSON error body.
+        ``region`` runs the request in that region (None: this engine's own).
         """
+        engine = self
         try:
+            if region is not None:
+                engine = self.regions.engine(region)
             try:
                 request = json.loads(body) if body else {}
             except (ValueError, UnicodeDecodeError):
                 raise DynamoDBError(
                     "SerializationException", "Start of structure or map found where not expected."
                 ) from None
-            response = self._dispatch(operation, request)
+            response = engine._dispatch(operation, request)
         except DynamoDBError as error:
             return error.status_code, dumps(error.to_response())
-        return 200, encode_response(operation, request, response, self._item_json)
+        return 200, encode_response(operation, request, response, engine._item_json)
 
     def _refresh_intercept(self) -> None:
-        """Route requests through the testing hooks while any is installed."""
-        self._intercept = self._intercepted if self.faults or self._meters else None
+        """Route requests through the testing hooks while any is installed (every region)."""
+        hooked = bool(self.faults or self._meters)
+        for engine in self.regions:
+            engine._intercept = engine._intercepted if hooked else None
 
     def _intercepted(self, operation: str, request: Any) -> dict[str, Any]:
         # Faults first: a failed or cut-down request is counted as DynamoDB bills it.
