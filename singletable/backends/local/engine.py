@@ -47,6 +47,7 @@ from singletable.backends.local._rollback import CATALOG_OPERATIONS, guard_catal
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local._snapshot import Snapshot
 from singletable.backends.local._streams import RecordStream, Streams, Subscription
+from singletable.backends.local._throttle import CapacityEnforcement, Throttle
 from singletable.backends.local._ttl import TimeToLive
 from singletable.backends.local._write import ChangeListener
 from singletable.backends.local.durable import DurableStorage
@@ -166,6 +167,7 @@ class LocalEngine:
         self._intercept: Callable[[str, Any], dict[str, Any]] | None = None
         self.faults = Faults(self)
         self._meters: list[CapacityMeter] = []
+        self._throttle: Throttle | None = None  # capacity enforcement (._throttle), off
 
     def _load_catalog(self) -> None:
         """Reopen the tables a (durable) storage already holds, rebuilding their indexes."""
@@ -248,6 +250,41 @@ class LocalEngine:
         """
         return CapacityMeter(self._meters, self._refresh_intercept)
 
+    def enforce_capacity(
+        self,
+        enabled: bool = True,
+        *,
+        burst_seconds: float = 300.0,
+        table_quota: float = 40_000.0,
+        partition_limits: bool = True,
+    ) -> CapacityEnforcement:
+        """Throttle requests beyond the tables' throughput, as DynamoDB does (off by default).
+
+        Provisioned tables and GSIs get token buckets at their capacity units, keeping
+        ``burst_seconds`` of unused capacity; on-demand tables and their GSIs the
+        per-table quota (``table_quota`` request units a second); every partition key
+        3,000 read and 1,000 write units a second (``partition_limits``). Time is the
+        engine's ``clock``. Turning it on again starts with fresh buckets; as a ``with``
+        block, the previous setting comes back at the end. See ._throttle.
+        """
+        previous = self._throttle
+        throttle = (
+            Throttle(
+                self,
+                burst_seconds=burst_seconds,
+                table_quota=table_quota,
+                partition_limits=partition_limits,
+            )
+            if enabled
+            else None
+        )
+        self._set_throttle(throttle)
+        return CapacityEnforcement(self, throttle, previous)
+
+    def _set_throttle(self, throttle: Throttle | None) -> None:
+        self._throttle = throttle
+        self._refresh_intercept()
+
     def sweep_ttl(self) -> int:
         """Delete every item whose TTL has expired at ``clock()`` now; returns how many."""
         return self.ttl.sweep()
@@ -309,11 +346,15 @@ class LocalEngine:
 
     def _refresh_intercept(self) -> None:
         """Route requests through the testing hooks while any is installed."""
-        self._intercept = self._intercepted if self.faults or self._meters else None
+        hooked = self.faults or self._meters or self._throttle is not None
+        self._intercept = self._intercepted if hooked else None
 
     def _intercepted(self, operation: str, request: Any) -> dict[str, Any]:
-        # Faults first: a failed or cut-down request is counted as DynamoDB bills it.
-        run = self._metered if self._meters else self._run
+        # Faults first: a failed or cut-down request is counted as DynamoDB bills it;
+        # then capacity enforcement (a throttled request is not counted).
+        run: Callable[[str, Any], dict[str, Any]] = self._metered if self._meters else self._run
+        if self._throttle is not None:
+            run = self._throttle.wrap(run)
         if self.faults:
             return self.faults.apply(operation, request, run)
         return run(operation, request)
