@@ -17,6 +17,14 @@ Installed with singletable, so any test can ask for them by name:
     ``dynamodb_engine.faults``: inject failures for this test
     (``dynamodb_faults.inject("ThrottlingException", operation="PutItem")``); every
     rule is removed when the test ends.
+``dynamodb_capacity``
+    capacity enforcement on ``dynamodb_engine`` for this test (see
+    :meth:`~singletable.backends.local.engine.LocalEngine.enforce_capacity`): requests
+    beyond a table's throughput are throttled as DynamoDB throttles them; the fixture's
+    value counts them (``dynamodb_capacity.throttled``). The marker
+    ``@pytest.mark.enforce_capacity(burst_seconds=..., ...)`` does the same for
+    ``dynamodb_engine`` (and everything built on it), with ``enforce_capacity``'s
+    arguments.
 ``dynamodb_seed``
     ``dynamodb_seed(source, table=None)`` loads items into ``dynamodb_engine``: a
     DynamoDB JSON lines file (the ``singletable data export`` format), wire items, or
@@ -51,6 +59,7 @@ import pytest
 if TYPE_CHECKING:
     from singletable.backends.local._faults import Faults
     from singletable.backends.local._snapshot import Snapshot
+    from singletable.backends.local._throttle import CapacityEnforcement
     from singletable.backends.local.engine import LocalEngine
     from singletable.db import DB
     from singletable.entity import Entity
@@ -58,6 +67,7 @@ if TYPE_CHECKING:
     from singletable.table import Table
 
 __all__ = [
+    "dynamodb_capacity",
     "dynamodb_client",
     "dynamodb_engine",
     "dynamodb_faults",
@@ -138,13 +148,39 @@ def _json_lines(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
             yield record["Item"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "enforce_capacity(**options): dynamodb_engine throttles requests beyond the tables' "
+        "throughput (options: LocalEngine.enforce_capacity's)",
+    )
+
+
 @pytest.fixture
-def dynamodb_engine() -> Iterator[LocalEngine]:
-    """A fresh in-memory engine for this test."""
+def dynamodb_engine(request: pytest.FixtureRequest) -> Iterator[LocalEngine]:
+    """A fresh in-memory engine for this test (capacity enforced with the
+    ``enforce_capacity`` marker)."""
     from singletable.backends.local.engine import LocalEngine
 
     with LocalEngine(ttl_sweep_interval=None) as engine:
+        marker = request.node.get_closest_marker("enforce_capacity")
+        if marker is not None:
+            engine.enforce_capacity(*marker.args, **marker.kwargs)
         yield engine
+
+
+@pytest.fixture
+def dynamodb_capacity(dynamodb_engine: LocalEngine) -> Iterator[CapacityEnforcement]:
+    """Capacity enforcement on ``dynamodb_engine`` for this test (the marker's settings
+    if the test has one; otherwise the defaults)."""
+    if dynamodb_engine._throttle is not None:
+        previous = dynamodb_engine._throttle
+        from singletable.backends.local._throttle import CapacityEnforcement
+
+        yield CapacityEnforcement(dynamodb_engine, previous, previous)
+        return
+    with dynamodb_engine.enforce_capacity() as enforcement:
+        yield enforcement
 
 
 @pytest.fixture

@@ -97,6 +97,7 @@ _ENFORCED = _READS | _WRITES
 _BATCHES = frozenset({"BatchGetItem", "BatchWriteItem"})
 _TRANSACTIONS = frozenset({"TransactGetItems", "TransactWriteItems"})
 _PRUNE_AT = 4096  # per-key buckets kept before the full ones are dropped
+_EPSILON = 1e-9  # capacity left below this is none (refills are float sums)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +112,7 @@ class _Limit:
     provisioned: bool
     scope: str  # "table", "index" (a GSI) or "key"
     index: str | None = None
+    since: float = 0.0  # when unused capacity started to accrue
 
     def error(self) -> DynamoDBError:
         if self.provisioned:
@@ -155,6 +157,7 @@ class _Entry:
     table: str
     index: str | None  # the GSI a Query/Scan reads
     limits: list[_Limit]
+    least: float = 1.0  # the fewest units the item can cost
 
 
 class Throttle:
@@ -179,6 +182,7 @@ class Throttle:
         self._buckets: dict[tuple[Any, ...], _Bucket] = {}
         self._keys = 0
         self._lock = threading.Lock()
+        self.started = engine.clock()
         self.throttled = 0  # requests (or batch entries) refused so far
 
     # ----------------------------------------------------------------- running
@@ -229,14 +233,13 @@ class Throttle:
         pending: dict[tuple[Any, ...], float] = {}
         admitted: list[_Entry] = []
         refused: list[tuple[_Entry, _Limit]] = []
-        step = 0.5 if is_read else 1.0  # the least an item can cost
         for entry in entries:
             empty = next(
                 (
                     limit
                     for limit in entry.limits
                     if self._bucket(limit, now).level(limit, now) - pending.get(limit.key, 0.0)
-                    <= 0
+                    <= _EPSILON
                 ),
                 None,
             )
@@ -245,7 +248,7 @@ class Throttle:
                 continue
             admitted.append(entry)
             for limit in entry.limits:
-                pending[limit.key] = pending.get(limit.key, 0.0) + step
+                pending[limit.key] = pending.get(limit.key, 0.0) + entry.least
         return admitted, refused
 
     def _bucket(self, limit: _Limit, now: float) -> _Bucket:
@@ -255,7 +258,9 @@ class Throttle:
                 self._keys += 1
                 if self._keys > _PRUNE_AT:
                     self._prune(now)
-            bucket = self._buckets[limit.key] = _Bucket(limit.rate, now)
+            # One second of capacity to begin with, and what accrued unused since.
+            since = min(max(limit.since, self.started), now)
+            bucket = self._buckets[limit.key] = _Bucket(limit.rate, since)
         return bucket
 
     def _prune(self, now: float) -> None:
@@ -330,7 +335,8 @@ class Throttle:
             pk = _query_partition(table, index, request) if operation == "Query" else None
             if pk is not None and self.partition_limits:
                 limits.append(self._key_limit(table, gsi, pk, is_read))
-            return [_Entry(0, table.name, gsi, limits)]
+            least = 1.0 if request.get("ConsistentRead") is True else 0.5
+            return [_Entry(0, table.name, gsi, limits, least)]
         if operation in _BATCHES and not (
             isinstance(request.get("RequestItems"), dict)
             and well_formed_batch(operation, request["RequestItems"])
@@ -352,7 +358,8 @@ class Throttle:
                 pk = _partition(table, key)
                 if pk is not None:
                     limits.append(self._key_limit(table, None, pk, is_read))
-            entries.append(_Entry(position, table.name, None, limits))
+            least = _least(operation, request, table.name)
+            entries.append(_Entry(position, table.name, None, limits, least))
         return entries
 
     def _scope_limit(self, table: TableDef, gsi: str | None, is_read: bool) -> _Limit:
@@ -383,6 +390,7 @@ class Throttle:
             provisioned,
             scope,
             gsi,
+            table.created,
         )
 
     def _key_limit(self, table: TableDef, gsi: str | None, pk: bytes, is_read: bool) -> _Limit:
@@ -418,6 +426,20 @@ class CapacityEnforcement:
 
     def __exit__(self, *exc_info: object) -> None:
         self._engine._set_throttle(self._previous)
+
+
+def _least(operation: str, request: dict[str, Any], table: str) -> float:
+    """The fewest units one item of ``request`` can cost (Developer Guide, "Read/write
+    capacity mode": half a unit for an eventually consistent read, double in a
+    transaction)."""
+    if operation in _TRANSACTIONS:
+        return 2.0
+    if operation == "GetItem":
+        return 1.0 if request.get("ConsistentRead") is True else 0.5
+    if operation == "BatchGetItem":
+        body = request["RequestItems"][table]
+        return 1.0 if body.get("ConsistentRead") is True else 0.5
+    return 1.0
 
 
 def _key_rate(key: tuple[Any, ...]) -> float:
