@@ -10,9 +10,22 @@ What one "setup" is, for each way a test suite can get its starting state:
 * ``local_dynamodb``: the same boto3 code, routed in process to a fresh
   ``LocalEngine`` (``singletable.testing.local_dynamodb()``);
 * ``engine``: the same requests straight to a fresh ``LocalEngine().call``;
+* ``engine.load``: a fresh engine, the 3 CreateTable requests, then the items of
+  each table in one ``engine.load(table, items)`` (every item checked as PutItem
+  checks it, in every setup);
+* ``seed fixture``: what the pytest plugin's ``dynamodb_seed`` fixture does with a
+  DynamoDB JSON lines file per table (the ``data export`` format): a fresh engine,
+  the tables, and ``seed(engine, path, table)``; the plugin reads and checks a file
+  once per session and later loads only store the items, so this is the cost of a
+  test after the first (the first one is the ``engine.load`` row plus parsing);
+* ``Seed``: ``engine.load(table, Seed(items))`` with a ``Seed`` made once: the same
+  as the fixture, without the file;
 * ``restore``: ``engine.restore(snapshot)`` of an engine holding that state, after a
   test changed it (each round first writes, updates and deletes a few items and
   creates a table, as a test would).
+
+None of the engine rows uses a snapshot: each builds a new engine, new tables and
+new indexes, and stores every item in them.
 
 Times are wall-clock medians (``time.perf_counter``) over rounds; the ways run
 interleaved, round after round, so a burst of load from other processes falls on
@@ -22,8 +35,11 @@ all of them alike. Items are about 200 bytes with a GSI key each.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -122,6 +138,47 @@ def engine_setup(calls: list[tuple[str, dict[str, Any]]]) -> Any:
     return engine
 
 
+def per_table() -> dict[str, list[dict[str, Any]]]:
+    """The items of each table (as ``requests()`` spreads them)."""
+    return {t: [item(n) for n in range(i, ITEMS, len(TABLES))] for i, t in enumerate(TABLES)}
+
+
+def fresh_tables() -> Any:
+    from singletable.backends.local import LocalEngine
+
+    engine = LocalEngine(ttl_sweep_interval=None)
+    for table in TABLES:
+        engine.call("CreateTable", table_request(table), copy=False)
+    return engine
+
+
+def load_setup(items: dict[str, Any]) -> Any:
+    """Tables, then ``engine.load`` per table (lists: checked every time; Seeds: once)."""
+    engine = fresh_tables()
+    for table, values in items.items():
+        engine.load(table, values)
+    return engine
+
+
+def fixture_setup(paths: dict[str, str]) -> Any:
+    from singletable.pytest_plugin import seed
+
+    engine = fresh_tables()
+    for table, path in paths.items():
+        seed(engine, path, table)
+    return engine
+
+
+def write_files(directory: str) -> dict[str, str]:
+    paths = {}
+    for table, values in per_table().items():
+        path = os.path.join(directory, f"{table}.jsonl")
+        with open(path, "w", encoding="utf-8") as file:
+            file.writelines(json.dumps({"Item": value}) + "\n" for value in values)
+        paths[table] = path
+    return paths
+
+
 def dirty(engine: Any, round_: int) -> None:
     """What a test does to the state before the next one restores it."""
     for n in range(10):
@@ -141,11 +198,20 @@ def main(argv: list[str] | None = None) -> int:
     aws_environment()
     rounds = 4 if args.quick else 8
     calls = requests()
+    from singletable.backends.local import Seed
+
+    items = per_table()
+    seeds = {table: Seed(values) for table, values in items.items()}
+    directory = tempfile.TemporaryDirectory()
+    paths = write_files(directory.name)
 
     ways: dict[str, Callable[[], object]] = {
         "moto": lambda: moto_setup(calls),
         "local_dynamodb": lambda: local_setup(calls),
         "engine": lambda: engine_setup(calls),
+        "engine.load": lambda: load_setup(items),
+        "seed fixture": lambda: fixture_setup(paths),
+        "Seed": lambda: load_setup(seeds),
     }
     engine = engine_setup(calls)
     started = time.perf_counter()
@@ -174,17 +240,21 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in ms.items():
         print(f"{name:<16}{value:>12.2f}{ms['moto'] / value:>11.0f}x")
     print(f"(snapshot() itself: {snapshot_ms:.2f} ms, once per session)")
+    directory.cleanup()
     checks = [
-        ("engine vs moto (no snapshot)", ms["moto"] / ms["engine"], 50),
-        ("restore vs reloading (engine)", ms["engine"] / ms["restore"], 10),
+        ("seed fixture vs moto (no snapshot)", ms["moto"] / ms["seed fixture"], 50),
+        ("engine.load vs moto (checked each time)", ms["moto"] / ms["engine.load"], None),
+        ("engine requests vs moto", ms["moto"] / ms["engine"], None),
         ("local_dynamodb vs moto", ms["moto"] / ms["local_dynamodb"], None),
+        ("restore vs reloading (engine.load)", ms["engine.load"] / ms["restore"], 10),
+        ("restore vs reloading (seed fixture)", ms["seed fixture"] / ms["restore"], None),
         ("restore vs reloading (local_dynamodb)", ms["local_dynamodb"] / ms["restore"], None),
     ]
     ok = True
     for label, ratio, target in checks:
         verdict = "" if target is None else (" ok" if ratio >= target else " MISSED")
         wanted = "" if target is None else f" (target >= {target}x)"
-        print(f"{label:<40}{ratio:>8.1f}x{wanted}{verdict}")
+        print(f"{label:<42}{ratio:>8.1f}x{wanted}{verdict}")
         ok = ok and (target is None or ratio >= target)
     return 0 if ok else 1
 
