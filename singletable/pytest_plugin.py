@@ -56,10 +56,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from singletable.backends.local import Seed
+    from singletable.backends.local import CapacityEnforcement, Seed
     from singletable.backends.local._faults import Faults
     from singletable.backends.local._snapshot import Snapshot
-    from singletable.backends.local._throttle import CapacityEnforcement
     from singletable.backends.local.engine import LocalEngine
     from singletable.db import DB
     from singletable.entity import Entity
@@ -172,10 +171,10 @@ def dynamodb_capacity(dynamodb_engine: LocalEngine) -> Iterator[CapacityEnforcem
     """Capacity enforcement on ``dynamodb_engine`` for this test (the marker's settings
     if the test has one; otherwise the defaults)."""
     if dynamodb_engine._throttle is not None:
-        previous = dynamodb_engine._throttle
-        from singletable.backends.local._throttle import CapacityEnforcement
+        from singletable.backends.local import CapacityEnforcement
 
-        yield CapacityEnforcement(dynamodb_engine, previous, previous)
+        current = dynamodb_engine._throttle
+        yield CapacityEnforcement(dynamodb_engine, current, current)
         return
     with dynamodb_engine.enforce_capacity() as enforcement:
         yield enforcement

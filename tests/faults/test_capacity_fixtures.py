@@ -88,3 +88,13 @@ def test_marker_enforces_on_the_engine_fixture(dynamodb_engine: LocalEngine) -> 
     assert _burst(dynamodb_engine) < 20
     throttle = dynamodb_engine._throttle
     assert throttle is not None and throttle.partition_limits is False
+
+
+@pytest.mark.enforce_capacity(burst_seconds=10)
+def test_capacity_fixture_with_the_marker_keeps_its_settings(
+    dynamodb_engine: LocalEngine, dynamodb_capacity: Any
+) -> None:
+    assert dynamodb_capacity.throttle is dynamodb_engine._throttle
+    assert dynamodb_capacity.throttle.burst_seconds == 10
+    assert _burst(dynamodb_engine) < 20
+    assert dynamodb_capacity.throttled == 1
