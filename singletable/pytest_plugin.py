@@ -108,7 +108,7 @@ def seed(
     else:
         from singletable.backends.engine import LocalBackend
         from singletable.db import DB
-        from singletable.entity import Entity
+        from singletable.entity import Entity, validated
 
         values: list[Any] = list(source)
         if values and all(isinstance(value, Entity) for value in values):
@@ -118,9 +118,13 @@ def seed(
             tables = {
                 value.__singletable__.table.name: value.__singletable__.table for value in values
             }
-            for definition in tables.values():
+            per_table: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
+            for value in values:  # what write_many would write, loaded at once
+                per_table[value.__singletable__.table.name].append(validated(value).to_item())
+            for name, definition in tables.items():
                 db.create_table(definition, exist_ok=True)
-            return db.write_many(values)
+                engine.load(name, per_table[name])
+            return len(values)
         items = values
     if table is None:
         raise ValueError("give the table to load the items into")
