@@ -75,8 +75,19 @@ def test_a_hot_key_is_throttled_even_on_demand() -> None:
 
 # The marker turns it on for the plugin's dynamodb_engine (real time there).
 @pytest.mark.enforce_capacity(burst_seconds=60)
-def test_with_the_marker(dynamodb_engine: LocalEngine) -> None:
-    assert dynamodb_engine._throttle is not None
+def test_with_the_marker(singletable_db: Callable[..., DB], dynamodb_engine: LocalEngine) -> None:
+    db = singletable_db(Product)
+    dynamodb_engine.call(
+        "UpdateTable",
+        {
+            "TableName": "store",
+            "BillingMode": "PROVISIONED",
+            "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+        },
+    )
+    with pytest.raises(ThrottledError):
+        for n in range(10):  # one write unit a second: a burst of ten is too much
+            db.put(Product(sku=f"p{n}", stock=n))
 
 
 # --8<-- [end:enforce]
