@@ -328,6 +328,43 @@ def test_a_hot_key_is_throttled_on_an_on_demand_table(engine: LocalEngine) -> No
     put(engine, "tbl", item("cold", size=9_000))  # another key is not hot
 
 
+def test_a_hot_gsi_key_is_throttled(engine: LocalEngine) -> None:
+    create(engine, "tbl", on_demand_gsi=True)
+    engine.enforce_capacity()
+    written = 0
+    with pytest.raises(DynamoDBError) as caught:
+        for n in range(200):  # every item a table key of its own, all in one GSI partition
+            put(engine, "tbl", item(f"k{n}", size=9_000, g="open"))
+            written += 1
+    assert written == 112  # 9 units each in the GSI: past 1,000 on the 112th
+    assert caught.value.code == "ThrottlingException"
+    assert caught.value.extra["ThrottlingReasons"] == [
+        {"reason": "IndexWriteKeyRangeThroughputExceeded", "resource": ARN + "tbl/index/by_g"}
+    ]
+    put(engine, "tbl", item("other", size=9_000, g="closed"))  # another GSI key
+    put(engine, "tbl", item("sparse", size=9_000))  # not in the GSI at all
+
+
+def test_a_batch_shares_its_gsi_units_among_the_items_that_wrote_them(
+    engine: LocalEngine,
+) -> None:
+    create(engine, "tbl", on_demand_gsi=True)
+    engine.enforce_capacity()
+    for round_ in range(4):  # 4 x 25 items of 9 units, in the GSI partition "open"
+        requests = [
+            {"PutRequest": {"Item": item(f"k{round_}-{n}", size=9_000, g="open")}}
+            for n in range(25)
+        ]
+        engine.call("BatchWriteItem", {"RequestItems": {"tbl": requests}})
+    requests = [
+        {"PutRequest": {"Item": item(f"late{n}", size=9_000, g=g)}}
+        for n, g in enumerate(["open"] * 20 + ["closed"] * 5)
+    ]
+    response = engine.call("BatchWriteItem", {"RequestItems": {"tbl": requests}})
+    # 900 of 1,000 units spent: 12 more "open" items go in (the 12th past the limit).
+    assert response["UnprocessedItems"] == {"tbl": requests[12:20]}
+
+
 def test_a_hot_key_on_a_provisioned_table_is_a_throughput_error(engine: LocalEngine) -> None:
     create(engine, "tbl", 40_000, 40_000)
     engine.enforce_capacity()

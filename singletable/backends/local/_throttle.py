@@ -15,11 +15,13 @@ when time passes):
   per table by default; ``table_quota``), one second deep. The engine does not
   model on-demand's "double the previous peak" scaling nor store
   OnDemandThroughput maxima.
-* each partition key value, of the table and of a queried GSI, at 3,000 read and
-  1,000 write units per second, one second deep: burst capacity "can't alleviate
-  partition-level throttling" (re:Post, "DynamoDB spiky workloads"), so a hot key
-  is revealed on an on-demand table too. (DynamoDB's limit is per physical
-  partition; a key is the smallest one can be, which is what a hot key hits.)
+* each partition key value, of the table, of a queried GSI and of the GSIs a put
+  writes to, at 3,000 read and 1,000 write units per second, one second deep:
+  burst capacity "can't alleviate partition-level throttling" (re:Post, "DynamoDB
+  spiky workloads"), so a hot key is revealed on an on-demand table too.
+  (DynamoDB's limit is per physical partition; a key is the smallest one can be,
+  which is what a hot key hits: adaptive capacity isolates a hot item in a
+  partition of its own, still capped at 3,000 / 1,000 units.)
 
 A request is admitted while every bucket it draws on holds capacity; it then runs,
 and the units it consumed, computed as ``ReturnConsumedCapacity=INDEXES`` reports
@@ -55,6 +57,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from singletable._values import item_size
+from singletable.backends.local._capacity import write_units
 from singletable.backends.local._capacity_meter import answer_as_asked
 from singletable.backends.local._exprs import RequestExpressions
 from singletable.backends.local._faults import request_entries, run_partial, well_formed_batch
@@ -116,7 +120,7 @@ class _Limit:
 
     def error(self) -> DynamoDBError:
         if self.provisioned:
-            message = _PROVISIONED_INDEX if self.scope == "index" else _PROVISIONED_TABLE
+            message = _PROVISIONED_TABLE if self.index is None else _PROVISIONED_INDEX
             code = "ProvisionedThroughputExceededException"
         else:
             message, code = _ON_DEMAND, "ThrottlingException"
@@ -126,7 +130,7 @@ class _Limit:
 
     def cancellation_reason(self) -> dict[str, str]:
         if self.provisioned:
-            message = _PROVISIONED_INDEX if self.scope == "index" else _PROVISIONED_TABLE
+            message = _PROVISIONED_TABLE if self.index is None else _PROVISIONED_INDEX
             return {"Code": "ProvisionedThroughputExceeded", "Message": message}
         return {"Code": "ThrottlingError", "Message": _ON_DEMAND}
 
@@ -288,18 +292,21 @@ class Throttle:
             }
             total = float(entry.get("CapacityUnits", 0.0))
             spent[str(entry.get("TableName"))] = (total - sum(gsis.values()), gsis)
+        # How many admitted items share each (table, index) part of the units: the
+        # items of a table, of a queried GSI, or of a write that has a GSI partition.
         items: dict[tuple[str, str | None], int] = {}
         for entry in admitted:
-            items[entry.table, entry.index] = items.get((entry.table, entry.index), 0) + 1
+            for part in _parts(entry):
+                items[entry.table, part] = items.get((entry.table, part), 0) + 1
         taken: dict[tuple[Any, ...], float] = {}
         for entry in admitted:
             table_units, gsis = spent.get(entry.table, (0.0, {}))
-            own = gsis.get(entry.index, 0.0) if entry.index is not None else table_units
             for limit in entry.limits:
                 if limit.scope == "key":
-                    taken[limit.key] = taken.get(limit.key, 0.0) + own / items[
-                        entry.table, entry.index
-                    ]
+                    part = entry.index if entry.index is not None else limit.index
+                    units = table_units if part is None else gsis.get(part, 0.0)
+                    share = units / items[entry.table, part]
+                    taken[limit.key] = taken.get(limit.key, 0.0) + share
                 elif limit.scope == "index":
                     taken[limit.key] = gsis.get(limit.index or "", 0.0)
                 else:
@@ -358,7 +365,12 @@ class Throttle:
                 pk = _partition(table, key)
                 if pk is not None:
                     limits.append(self._key_limit(table, None, pk, is_read))
-            least = _least(operation, request, table.name)
+                if not is_read:  # the GSI partitions a put writes to (hot GSI keys)
+                    for index in table.indexes:
+                        ipk = _index_partition(index, key) if index.is_global else None
+                        if ipk is not None:
+                            limits.append(self._key_limit(table, index.name, ipk, False))
+            least = _least(operation, request, table.name, key)
             entries.append(_Entry(position, table.name, None, limits, least))
         return entries
 
@@ -428,10 +440,19 @@ class CapacityEnforcement:
         self._engine._set_throttle(self._previous)
 
 
-def _least(operation: str, request: dict[str, Any], table: str) -> float:
-    """The fewest units one item of ``request`` can cost (Developer Guide, "Read/write
-    capacity mode": half a unit for an eventually consistent read, double in a
-    transaction)."""
+def _least(
+    operation: str, request: dict[str, Any], table: str, key: Mapping[str, Any]
+) -> float:
+    """What one item of ``request`` is expected to cost, at least (Developer Guide,
+    "Read/write capacity mode": half a unit for an eventually consistent read, a
+    write unit per KB written, double in a transaction); reserved while a batch is
+    admitted, so that a batch of large items is cut where its units run out."""
+    if operation in _WRITES:
+        try:  # a put's item (a delete's or update's key: the least it can cost)
+            units = write_units(item_size(key))
+        except Exception:  # an invalid value: the engine refuses the request
+            units = 1.0
+        return units * 2 if operation in _TRANSACTIONS else units
     if operation in _TRANSACTIONS:
         return 2.0
     if operation == "GetItem":
@@ -440,6 +461,22 @@ def _least(operation: str, request: dict[str, Any], table: str) -> float:
         body = request["RequestItems"][table]
         return 1.0 if body.get("ConsistentRead") is True else 0.5
     return 1.0
+
+
+def _parts(entry: _Entry) -> set[str | None]:
+    """The parts of the units (None: the table's own) an entry's per-key limits take."""
+    if entry.index is not None:
+        return {entry.index}
+    return {limit.index for limit in entry.limits if limit.scope == "key"}
+
+
+def _index_partition(index: Any, item: Mapping[str, Any]) -> bytes | None:
+    """The encoded GSI partition ``item`` (a put's item) belongs to; None if it has
+    none (sparse, or not a whole item) or the values are invalid."""
+    try:
+        return bytes(index.partition_key({a.name: item[a.name] for a in index.hash}))
+    except Exception:  # a key without the attribute, or a value the engine refuses
+        return None
 
 
 def _key_rate(key: tuple[Any, ...]) -> float:
