@@ -494,7 +494,12 @@ def get_many(
             request: dict[str, Any] = {"Keys": pending}
             if consistent:
                 request["ConsistentRead"] = True
-            response = yield "BatchGetItem", {"RequestItems": {table: request}}
+            try:
+                response = yield "BatchGetItem", {"RequestItems": {table: request}}
+            except ThrottledError:
+                # None of the batch could be read (API Reference, BatchGetItem): retried
+                # with the same backoff, as the AWS SDKs retry it.
+                response = {"UnprocessedKeys": {table: request}}
             for item in response.get("Responses", {}).get(table, ()):
                 found[identity(item)] = cls.from_item(item)
             pending = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
@@ -530,7 +535,12 @@ def write_many(
             pending.setdefault(table, []).append(request)
         attempt = 0
         while pending:
-            response = yield "BatchWriteItem", {"RequestItems": pending}
+            try:
+                response = yield "BatchWriteItem", {"RequestItems": pending}
+            except ThrottledError:
+                # None of the batch could be written (API Reference, BatchWriteItem):
+                # retried with the same backoff, as the AWS SDKs retry it.
+                response = {"UnprocessedItems": pending}
             pending = {
                 table: list(left)
                 for table, left in response.get("UnprocessedItems", {}).items()

@@ -134,6 +134,15 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     serve.add_argument(
+        "--enforce-capacity",
+        action="store_true",
+        help=(
+            "testing: throttle requests beyond the tables' provisioned throughput (with "
+            "burst capacity), the on-demand table quota and the per-partition-key limits, "
+            "as DynamoDB does (default: off)"
+        ),
+    )
+    serve.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -241,6 +250,8 @@ def _serve(args: argparse.Namespace) -> int:
     except (TypeError, ValueError) as error:
         server.stop()
         raise UsageError(f"--faults {args.faults}: {error}") from None
+    if args.enforce_capacity:
+        server.engine.enforce_capacity()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         # Only a flag: a handler runs between two bytecodes of the main thread, which
@@ -254,6 +265,8 @@ def _serve(args: argparse.Namespace) -> int:
     auth = "SigV4 required" if credentials else "any credentials accepted"
     if rules:
         auth += f"; {len(rules)} fault rule(s) injected"
+    if args.enforce_capacity:
+        auth += "; capacity enforced"
     logging.getLogger("singletable.server").info(
         "serving DynamoDB on %s (%s; %s)", server.url, where, auth
     )

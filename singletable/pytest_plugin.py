@@ -17,6 +17,14 @@ Installed with singletable, so any test can ask for them by name:
     ``dynamodb_engine.faults``: inject failures for this test
     (``dynamodb_faults.inject("ThrottlingException", operation="PutItem")``); every
     rule is removed when the test ends.
+``dynamodb_capacity``
+    capacity enforcement on ``dynamodb_engine`` for this test (see
+    :meth:`~singletable.backends.local.engine.LocalEngine.enforce_capacity`): requests
+    beyond a table's throughput are throttled as DynamoDB throttles them; the fixture's
+    value counts them (``dynamodb_capacity.throttled``). The marker
+    ``@pytest.mark.enforce_capacity(burst_seconds=..., ...)`` does the same for
+    ``dynamodb_engine`` (and everything built on it), with ``enforce_capacity``'s
+    arguments.
 ``dynamodb_seed``
     ``dynamodb_seed(source, table=None)`` loads items into ``dynamodb_engine``: a
     DynamoDB JSON lines file (the ``singletable data export`` format), wire items, or
@@ -41,7 +49,6 @@ Example::
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -49,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from singletable.backends.local import CapacityEnforcement, Seed
     from singletable.backends.local._faults import Faults
     from singletable.backends.local._snapshot import Snapshot
     from singletable.backends.local.engine import LocalEngine
@@ -58,6 +66,7 @@ if TYPE_CHECKING:
     from singletable.table import Table
 
 __all__ = [
+    "dynamodb_capacity",
     "dynamodb_client",
     "dynamodb_engine",
     "dynamodb_faults",
@@ -70,33 +79,37 @@ __all__ = [
     "singletable_db",
 ]
 
-_BATCH = 25  # BatchWriteItem's limit
-
-
 def seed(
     engine: LocalEngine,
-    source: str | os.PathLike[str] | Iterable[Entity] | Iterable[dict[str, Any]],
+    source: str | os.PathLike[str] | Seed | Iterable[Entity] | Iterable[dict[str, Any]],
     table: str | None = None,
 ) -> int:
     """Load items into ``engine``; returns how many were written.
 
     ``source`` is a DynamoDB JSON lines file (one ``{"Item": {...}}`` a line: what
-    ``singletable data export`` writes), or an iterable of items in DynamoDB JSON, both
-    for ``table``; or an iterable of entities, each written to its own table (created
-    with its indexes if missing). Every item goes through the engine's validation.
+    ``singletable data export`` writes), a :class:`~singletable.backends.local.Seed`,
+    or an iterable of items in DynamoDB JSON, all for ``table``; or an iterable of
+    entities, each written to its own table (created with its indexes if missing).
+    Every item is checked as PutItem checks it (:meth:`LocalEngine.load`). A file is
+    read and its items checked once per session (while it is unchanged): later loads
+    of it only store them.
 
     Raises:
         ValueError: a line that is not ``{"Item": {...}}`` (named by its number), or a
             ``table`` missing or given where the source says.
-        DynamoDBError: an item the table refuses.
+        DynamoDBError: an item the table refuses (nothing is loaded then).
     """
-    from singletable.backends.engine import LocalBackend
-    from singletable.db import DB
-    from singletable.entity import Entity
+    from singletable.backends.local import Seed
 
     if isinstance(source, str | os.PathLike):
-        items: Iterable[dict[str, Any]] = _json_lines(source)
+        items: Seed | Iterable[dict[str, Any]] = _file_seed(source)
+    elif isinstance(source, Seed):
+        items = source
     else:
+        from singletable.backends.engine import LocalBackend
+        from singletable.db import DB
+        from singletable.entity import Entity, validated
+
         values: list[Any] = list(source)
         if values and all(isinstance(value, Entity) for value in values):
             if table is not None:
@@ -105,46 +118,70 @@ def seed(
             tables = {
                 value.__singletable__.table.name: value.__singletable__.table for value in values
             }
-            for definition in tables.values():
+            per_table: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
+            for value in values:  # what write_many would write, loaded at once
+                per_table[value.__singletable__.table.name].append(validated(value).to_item())
+            for name, definition in tables.items():
                 db.create_table(definition, exist_ok=True)
-            return db.write_many(values)
+                engine.load(name, per_table[name])
+            return len(values)
         items = values
     if table is None:
         raise ValueError("give the table to load the items into")
-    count = 0
-    chunk: list[dict[str, Any]] = []
-    for item in items:
-        chunk.append({"PutRequest": {"Item": item}})
-        if len(chunk) == _BATCH:
-            engine.call("BatchWriteItem", {"RequestItems": {table: chunk}}, copy=False)
-            count, chunk = count + len(chunk), []
-    if chunk:
-        engine.call("BatchWriteItem", {"RequestItems": {table: chunk}}, copy=False)
-        count += len(chunk)
-    return count
+    return engine.load(table, items)
 
 
-def _json_lines(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
-    with open(path, encoding="utf-8") as file:
-        for number, line in enumerate(file, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError as error:
-                raise ValueError(f"{os.fspath(path)}, line {number}: {error}") from None
-            if not isinstance(record, dict) or set(record) != {"Item"}:
-                raise ValueError(f'{os.fspath(path)}, line {number}: expected {{"Item": {{...}}}}')
-            yield record["Item"]
+# Seed files read this session, by path, while unchanged (modification time and size).
+_FILE_SEEDS: dict[str, tuple[tuple[int, int], Seed]] = {}
+
+
+def _file_seed(path: str | os.PathLike[str]) -> Seed:
+    from singletable.backends.local import Seed
+
+    name = os.path.realpath(path)
+    status = os.stat(name)
+    version = (status.st_mtime_ns, status.st_size)
+    known = _FILE_SEEDS.get(name)
+    if known is not None and known[0] == version:
+        return known[1]
+    seed_ = Seed.from_file(path)
+    _FILE_SEEDS[name] = (version, seed_)
+    return seed_
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "enforce_capacity(**options): dynamodb_engine throttles requests beyond the tables' "
+        "throughput (options: LocalEngine.enforce_capacity's)",
+    )
 
 
 @pytest.fixture
-def dynamodb_engine() -> Iterator[LocalEngine]:
-    """A fresh in-memory engine for this test."""
+def dynamodb_engine(request: pytest.FixtureRequest) -> Iterator[LocalEngine]:
+    """A fresh in-memory engine for this test (capacity enforced with the
+    ``enforce_capacity`` marker)."""
     from singletable.backends.local.engine import LocalEngine
 
     with LocalEngine(ttl_sweep_interval=None) as engine:
+        marker = request.node.get_closest_marker("enforce_capacity")
+        if marker is not None:
+            engine.enforce_capacity(*marker.args, **marker.kwargs)
         yield engine
+
+
+@pytest.fixture
+def dynamodb_capacity(dynamodb_engine: LocalEngine) -> Iterator[CapacityEnforcement]:
+    """Capacity enforcement on ``dynamodb_engine`` for this test (the marker's settings
+    if the test has one; otherwise the defaults)."""
+    if dynamodb_engine._throttle is not None:
+        from singletable.backends.local import CapacityEnforcement
+
+        current = dynamodb_engine._throttle
+        yield CapacityEnforcement(dynamodb_engine, current, current)
+        return
+    with dynamodb_engine.enforce_capacity() as enforcement:
+        yield enforcement
 
 
 @pytest.fixture

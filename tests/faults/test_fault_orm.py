@@ -107,7 +107,9 @@ def test_batch_gives_up_after_its_attempts(
     assert stored(engine) == 1  # the processed one stays written
 
 
-def test_throttled_batch_is_reported_not_retried(setup: tuple[DB, LocalEngine]) -> None:
+def test_throttled_batch_is_retried_then_reported(
+    setup: tuple[DB, LocalEngine], sleeps: list[float]
+) -> None:
     db, engine = setup
     fault = engine.faults.inject(
         "ProvisionedThroughputExceededException", operation="BatchWriteItem"
@@ -115,7 +117,20 @@ def test_throttled_batch_is_reported_not_retried(setup: tuple[DB, LocalEngine]) 
     with fault, pytest.raises(ThrottledError) as raised:
         db.write_many([Entry(account="a", n=1)])
     assert raised.value.code == "ProvisionedThroughputExceededException"
+    assert fault.matched == 8 and len(sleeps) == 7  # the batch attempts, with backoff
     assert stored(engine) == 0
+
+
+def test_a_wholly_throttled_batch_is_retried(
+    setup: tuple[DB, LocalEngine], sleeps: list[float]
+) -> None:
+    db, engine = setup
+    fault = engine.faults.inject("ThrottlingException", operation="BatchGetItem", times=2)
+    db.write_many([Entry(account="a", n=n) for n in range(3)])
+    with fault:
+        found = db.get_many(Entry, [{"account": "a", "n": n} for n in range(3)])
+    assert [e.n if e else None for e in found] == [0, 1, 2]
+    assert sleeps == [0.025, 0.05]
 
 
 def test_transaction_conflict_is_reported_per_action(setup: tuple[DB, LocalEngine]) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CapacityMeter", "CapacityUsage", "Units", "metered"]
+__all__ = ["CapacityMeter", "CapacityUsage", "Units", "answer_as_asked", "metered"]
 
 Run = Callable[[str, dict[str, Any]], dict[str, Any]]
 
@@ -124,7 +124,14 @@ def metered(meters: list[CapacityMeter], operation: str, request: Any, run: Run)
         return response
     for meter in list(meters):
         meter.record(consumed, operation in _READS)
-    if asked == "INDEXES":
+    return answer_as_asked(response, asked)
+
+
+def answer_as_asked(response: dict[str, Any], asked: Any) -> dict[str, Any]:
+    """Cut the INDEXES ``ConsumedCapacity`` of ``response`` back to the form the request
+    asked for (``asked``: its ReturnConsumedCapacity, None for none)."""
+    consumed = response.get("ConsumedCapacity")
+    if asked == "INDEXES" or consumed is None:
         return response
     response = dict(response)
     if asked == "TOTAL":

@@ -33,7 +33,15 @@ from singletable.backends.local.errors import DynamoDBError
 if TYPE_CHECKING:
     from singletable.backends.local.engine import LocalEngine
 
-__all__ = ["ERRORS", "Fault", "Faults", "KeyPredicate"]
+__all__ = [
+    "ERRORS",
+    "Fault",
+    "Faults",
+    "KeyPredicate",
+    "request_entries",
+    "run_partial",
+    "well_formed_batch",
+]
 
 KeyPredicate = Callable[[Mapping[str, Any]], bool]
 Run = Callable[[str, dict[str, Any]], dict[str, Any]]
@@ -150,7 +158,7 @@ class Fault:
         """Positions (in :func:`_entries` order) of the entries the rule hits."""
         return [
             position
-            for position, (table, key) in enumerate(_entries(operation, request))
+            for position, (table, key) in enumerate(request_entries(operation, request))
             if (self.table is None or table == self.table)
             and (self.key is None or _safe(self.key, key))
         ]
@@ -197,46 +205,10 @@ class Fault:
     def _partial(self, operation: str, request: dict[str, Any], run: Run) -> dict[str, Any]:
         """Run the batch without ``unprocessed`` of its matching entries; hand them back."""
         assert self.unprocessed is not None
-        if not _well_formed_batch(operation, request["RequestItems"]):
+        if not well_formed_batch(operation, request["RequestItems"]):
             return run(operation, request)  # let the engine say what is wrong with it
         held = set(self._hits(operation, request)[-self.unprocessed :] if self.unprocessed else [])
-        if not held:
-            return run(operation, request)
-        kept: dict[str, Any] = {}
-        back: dict[str, Any] = {}
-        position = 0
-        for table, body in request["RequestItems"].items():
-            members = body if operation == "BatchWriteItem" else body.get("Keys", [])
-            keep = [m for i, m in enumerate(members, position) if i not in held]
-            hand_back = [m for i, m in enumerate(members, position) if i in held]
-            position += len(members)
-            if operation == "BatchWriteItem":
-                if keep:
-                    kept[table] = keep
-                if hand_back:
-                    back[table] = hand_back
-            else:
-                if keep:
-                    kept[table] = {**body, "Keys": keep}
-                if hand_back:
-                    back[table] = {**body, "Keys": hand_back}
-        if kept:
-            response = dict(run(operation, {**request, "RequestItems": kept}))
-        elif operation == "BatchWriteItem":
-            response = {}
-        else:
-            response = {"Responses": {table: [] for table in request["RequestItems"]}}
-        member = "UnprocessedItems" if operation == "BatchWriteItem" else "UnprocessedKeys"
-        merged = dict(response.get(member) or {})
-        for table, value in back.items():
-            if operation == "BatchWriteItem":
-                merged[table] = list(merged.get(table, ())) + value
-            elif table in merged:
-                merged[table] = {**value, "Keys": merged[table]["Keys"] + value["Keys"]}
-            else:
-                merged[table] = value
-        response[member] = merged
-        return response
+        return run_partial(operation, request, held, run)
 
 
 class Faults:
@@ -399,7 +371,52 @@ def _check(fault: Fault) -> None:
         raise ValueError("probability must be between 0 and 1")
 
 
-def _well_formed_batch(operation: str, items: dict[str, Any]) -> bool:
+def run_partial(
+    operation: str, request: dict[str, Any], held: set[int], run: Run
+) -> dict[str, Any]:
+    """Run a BatchWriteItem/BatchGetItem without the entries at positions ``held``
+    (in :func:`request_entries` order) and hand those back as unprocessed, merged with
+    any the engine itself left (the batch must be well formed)."""
+    if not held:
+        return run(operation, request)
+    kept: dict[str, Any] = {}
+    back: dict[str, Any] = {}
+    position = 0
+    for table, body in request["RequestItems"].items():
+        members = body if operation == "BatchWriteItem" else body.get("Keys", [])
+        keep = [m for i, m in enumerate(members, position) if i not in held]
+        hand_back = [m for i, m in enumerate(members, position) if i in held]
+        position += len(members)
+        if operation == "BatchWriteItem":
+            if keep:
+                kept[table] = keep
+            if hand_back:
+                back[table] = hand_back
+        else:
+            if keep:
+                kept[table] = {**body, "Keys": keep}
+            if hand_back:
+                back[table] = {**body, "Keys": hand_back}
+    if kept:
+        response = dict(run(operation, {**request, "RequestItems": kept}))
+    elif operation == "BatchWriteItem":
+        response = {}
+    else:
+        response = {"Responses": {table: [] for table in request["RequestItems"]}}
+    member = "UnprocessedItems" if operation == "BatchWriteItem" else "UnprocessedKeys"
+    merged = dict(response.get(member) or {})
+    for table, value in back.items():
+        if operation == "BatchWriteItem":
+            merged[table] = list(merged.get(table, ())) + value
+        elif table in merged:
+            merged[table] = {**value, "Keys": merged[table]["Keys"] + value["Keys"]}
+        else:
+            merged[table] = value
+    response[member] = merged
+    return response
+
+
+def well_formed_batch(operation: str, items: dict[str, Any]) -> bool:
     if operation == "BatchWriteItem":
         return all(isinstance(body, list) for body in items.values())
     return all(
@@ -420,11 +437,13 @@ def _tables(operation: str, request: dict[str, Any]) -> set[str]:
     items = request.get("RequestItems")
     if isinstance(items, dict):
         tables.update(items)
-    tables.update(table for table, _ in _entries(operation, request) if table)
+    tables.update(table for table, _ in request_entries(operation, request) if table)
     return tables
 
 
-def _entries(operation: str, request: dict[str, Any]) -> list[tuple[str | None, Mapping[str, Any]]]:
+def request_entries(
+    operation: str, request: dict[str, Any]
+) -> list[tuple[str | None, Mapping[str, Any]]]:
     """``(table, key or item)`` for every item the request names, in request order."""
     found: list[tuple[str | None, Mapping[str, Any]]] = []
     table = request.get("TableName")

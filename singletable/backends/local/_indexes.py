@@ -267,9 +267,23 @@ class IndexDef:
         self, item: Mapping[str, AttributeValue], pk: bytes, sk: bytes
     ) -> tuple[bytes, bytes] | None:
         """The ``(ipk, isk)`` of ``item``'s entry, or None if the item is not in the index."""
+        hash_, range_, table_keys = self.hash, self.range, self.table_keys
         try:
-            ipk = b"".join([encode_key(item[a.name]) for a in self.hash])
-            isk = b"".join([encode_key(item[a.name]) for a in self.range])
+            if len(hash_) == 1:  # the common shapes first: one attribute, often a table key's
+                name = hash_[0].name
+                ipk = pk if name == table_keys[0] else encode_key(item[name])
+            else:
+                ipk = b"".join([encode_key(item[a.name]) for a in hash_])
+            if not range_:
+                isk = b""
+            elif len(range_) == 1:
+                name = range_[0].name
+                if len(table_keys) == 2 and name == table_keys[1]:
+                    isk = sk  # the table's sort key, encoded alike
+                else:
+                    isk = encode_key(item[name])
+            else:
+                isk = b"".join([encode_key(item[a.name]) for a in range_])
         except KeyError:
             return None  # sparse: a key attribute is missing
         return ipk, isk + pk + sk

@@ -23,12 +23,13 @@ import marshal
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from singletable.backends.local import (
     _backups,
     _batch,
+    _bulk,
     _global_tables,
     _items,
     _partiql,
@@ -40,6 +41,7 @@ from singletable.backends.local import (
     _transactions,
     _ttl,
 )
+from singletable.backends.local._bulk import Seed
 from singletable.backends.local._capacity_meter import CapacityMeter, metered
 from singletable.backends.local._encoding import ItemJsonCache, dumps, encode_response
 from singletable.backends.local._faults import Faults
@@ -50,6 +52,7 @@ from singletable.backends.local._rollback import CATALOG_OPERATIONS, guard_catal
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local._snapshot import Snapshot
 from singletable.backends.local._streams import RecordStream, Streams, Subscription
+from singletable.backends.local._throttle import CapacityEnforcement, Throttle
 from singletable.backends.local._ttl import TimeToLive
 from singletable.backends.local._write import ChangeListener
 from singletable.backends.local.durable import DurableStorage
@@ -186,6 +189,7 @@ class LocalEngine:
         self._intercept: Callable[[str, Any], dict[str, Any]] | None = None
         self.faults = Faults(self)
         self._meters: list[CapacityMeter] = []
+        self._throttle: Throttle | None = None  # capacity enforcement (._throttle), off
         self._setup(self.regions.storage_for(region), ttl_sweep_interval)
         self.regions.open_stored()
 
@@ -201,7 +205,8 @@ class LocalEngine:
         engine.regions = regions
         engine.faults = home.faults
         engine._meters = home._meters
-        engine._intercept = engine._intercepted if home._intercept is not None else None
+        engine._throttle = None  # enforced per region: engine.in_region(r).enforce_capacity()
+        engine._intercept = engine._intercepted if (home.faults or home._meters) else None
         engine._setup(regions.storage_for(region), regions.ttl_sweep_interval)
         if home.endpoint_address != f"dynamodb.{home.region}.amazonaws.com":
             engine.endpoint_address = home.endpoint_address  # an HTTP server's host:port
@@ -345,6 +350,56 @@ class LocalEngine:
         """
         return CapacityMeter(self._meters, self._refresh_intercept)
 
+    def load(self, table: str, items: Iterable[dict[str, Any]] | Seed) -> int:
+        """Store ``items`` (DynamoDB JSON) in ``table`` at once: seed data for tests.
+
+        Every item is checked as PutItem checks it, all before any is stored (one
+        refused item, named by its position, and nothing is loaded); streams, TTL
+        and backups see them as PutItems. Much faster than BatchWriteItem: no request
+        to check, no capacity, no batches of 25. A :class:`Seed` is checked only the
+        first time it is loaded (per key schema): for data loaded in every test.
+        See ._bulk. Returns the count.
+        """
+        return _bulk.load(self, table, items)
+
+    def enforce_capacity(
+        self,
+        enabled: bool = True,
+        *,
+        burst_seconds: float = 300.0,
+        table_quota: float = 40_000.0,
+        partition_limits: bool = True,
+    ) -> CapacityEnforcement:
+        """Throttle requests beyond the tables' throughput, as DynamoDB does (off by default).
+
+        Provisioned tables and GSIs get token buckets at their capacity units, keeping
+        ``burst_seconds`` of unused capacity; on-demand tables and their GSIs the
+        per-table quota (``table_quota`` request units a second); every partition key
+        3,000 read and 1,000 write units a second (``partition_limits``). Time is the
+        engine's ``clock``. Turning it on again starts with fresh buckets; as a ``with``
+        block, the previous setting comes back at the end. See ._throttle.
+
+        It applies to this engine's region; another region's tables are enforced by
+        ``engine.in_region(name).enforce_capacity()``.
+        """
+        previous = self._throttle
+        throttle = (
+            Throttle(
+                self,
+                burst_seconds=burst_seconds,
+                table_quota=table_quota,
+                partition_limits=partition_limits,
+            )
+            if enabled
+            else None
+        )
+        self._set_throttle(throttle)
+        return CapacityEnforcement(self, throttle, previous)
+
+    def _set_throttle(self, throttle: Throttle | None) -> None:
+        self._throttle = throttle
+        self._refresh_intercept()
+
     def sweep_ttl(self) -> int:
         """Delete every item whose TTL has expired at ``clock()`` now; returns how many."""
         return self.ttl.sweep()
@@ -420,14 +475,19 @@ class LocalEngine:
         return 200, encode_response(operation, request, response, engine._item_json)
 
     def _refresh_intercept(self) -> None:
-        """Route requests through the testing hooks while any is installed (every region)."""
-        hooked = bool(self.faults or self._meters)
+        """Route requests through the testing hooks while any is installed (every region;
+        capacity enforcement is per region)."""
+        shared = bool(self.faults or self._meters)
         for engine in self.regions:
+            hooked = shared or engine._throttle is not None
             engine._intercept = engine._intercepted if hooked else None
 
     def _intercepted(self, operation: str, request: Any) -> dict[str, Any]:
-        # Faults first: a failed or cut-down request is counted as DynamoDB bills it.
-        run = self._metered if self._meters else self._run
+        # Faults first: a failed or cut-down request is counted as DynamoDB bills it;
+        # then capacity enforcement (a throttled request is not counted).
+        run: Callable[[str, Any], dict[str, Any]] = self._metered if self._meters else self._run
+        if self._throttle is not None:
+            run = self._throttle.wrap(run)
         if self.faults:
             return self.faults.apply(operation, request, run)
         return run(operation, request)
