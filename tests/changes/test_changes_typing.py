@@ -31,11 +31,13 @@ def test_mypy_types_change_events(tmp_path: Path) -> None:
     config.write_text("[mypy]\nstrict = True\nplugins = singletable.mypy\n")
     bad = tmp_path / "bad_changes.py"
     bad.write_text(BAD)
+    cases = tmp_path / CASES.name  # both files as top-level modules, side by side
+    cases.write_text(CASES.read_text())
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--config-file", str(config), "--cache-dir",
-         str(tmp_path / "cache"), "--no-error-summary", str(bad)],
-        cwd=ROOT,
-        env={**os.environ, "MYPYPATH": os.pathsep.join([str(ROOT), str(CASES.parent)])},
+         str(tmp_path / "cache"), "--no-error-summary", str(cases), str(bad)],
+        cwd=tmp_path,
+        env={**os.environ, "MYPYPATH": str(ROOT)},
         capture_output=True,
         text=True,
         timeout=300,
