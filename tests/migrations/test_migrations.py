@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import runpy
 import signal
 import subprocess
 import sys
@@ -40,8 +41,8 @@ from singletable.migrations import (
 )
 from singletable.server import Server
 
-HERE = Path(__file__).parent
-ROOT = HERE.parents[1]
+ROOT = Path(__file__).parents[2]
+MODELS = ROOT / "docs" / "examples"  # shop_v1.py and shop_v2.py
 REGION = "us-east-1"
 CITIES = ["Auckland", "Wellington", "Dunedin"]
 STATUSES = ["pending", "shipped"]
@@ -408,7 +409,7 @@ def test_ctrl_c_stops_the_command_cleanly_and_resume_finishes(
         sys.executable, "-m", "singletable.cli", "migrate", "run", "shop_v1", "shop_v2",
         "--endpoint-url", url, "--segments", "2", "--page-size", "10", "--state", state,
     ]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(MODELS)])}
     process = subprocess.Popen(
         command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
@@ -431,3 +432,17 @@ def test_ctrl_c_stops_the_command_cleanly_and_resume_finishes(
     assert status == 0, capsys.readouterr()
     assert not os.path.exists(state)
     check_all_found(db, 600)
+
+
+def test_the_migrations_page_program(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # its state file goes here, and is removed at the end
+    seen = runpy.run_path(str(MODELS / "migrations_tour.py"), run_name="docs_tour")["main"]()
+    out = capsys.readouterr().out
+    assert "Ada Lovelace NZ read from version 1" in out
+    assert seen["before"] == ["Ada Lovelace"]
+    assert seen["after"] == ["Ada Lovelace", "Bea Smith"]
+    assert seen["orders"] == ["o1"]
+    assert (seen["counts"]["rewritten"], seen["counts"]["moved"]) == (1, 1)
+    assert list(tmp_path.iterdir()) == []

@@ -1,4 +1,4 @@
-"""Version 1 of a shop model (tests/migrations, docs/migrations.md): customers found by
+"""Version 1 of a shop model (docs/migrations.md; tests/migrations runs it): customers found by
 city, orders by customer and by status."""
 
 from __future__ import annotations
