@@ -32,6 +32,7 @@ Sources, each yielding the same changes:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -57,6 +58,8 @@ __all__ = [
     "read_stream",
     "subscribe",
 ]
+
+_log = logging.getLogger("singletable.changes")
 
 E = TypeVar("E", bound="Entity")
 EventName = Literal["INSERT", "MODIFY", "REMOVE"]
@@ -214,6 +217,12 @@ class ChangeParser:
         return None, f"no type attribute, and the keys fit several entities ({names})"
 
 
+def _warn_unknown(change: UnknownChange) -> None:
+    _log.warning(
+        "stream record %s (%s) skipped: %s", change.sequence_number, change.event, change.reason
+    )
+
+
 def _image(value: Any) -> dict[str, Any] | None:
     """A record's image in the wire shape (boto3 gives binary values as bytes)."""
     if value is None:
@@ -282,7 +291,8 @@ class ChangeHandler:
             return handler(event, context)        # {"batchItemFailures": [...]}
 
     A change of an entity without a handler is skipped; an :class:`UnknownChange`
-    goes to ``on_unknown`` (default: skipped; ``unknown`` keeps the last batch's).
+    goes to ``on_unknown`` (default: a warning on the ``singletable.changes`` logger;
+    ``unknown`` keeps the last batch's).
 
     When a handler raises, the batch stops at that record and the response names
     its sequence number: ``{"batchItemFailures": [{"itemIdentifier": "<seq>"}]}``,
@@ -328,6 +338,8 @@ class ChangeHandler:
             self.unknown.append(change)
             if self._on_unknown is not None:
                 self._on_unknown(change)
+            else:
+                _warn_unknown(change)
             return
         for function in self._handlers.get(change.entity, ()):
             function(change)
@@ -373,8 +385,9 @@ def read_stream(
     ``limit`` is GetRecords' ``Limit``. Parse the records with :class:`ChangeParser`.
 
     Raises:
-        botocore's ``ClientError`` as the client raises it (an unknown stream, a
-        table without one: ``ResourceNotFoundException``).
+        TableNotFoundError: the table has no stream.
+        botocore.exceptions.ClientError: as the client raises it (an unknown stream ARN
+            is ``ResourceNotFoundException``).
     """
     flow = follow_stream(table_name, stream_arn, position, follow, poll_interval, limit)
     return drive(client, flow)
@@ -421,6 +434,8 @@ def subscribe(
         if isinstance(change, UnknownChange):
             if on_unknown is not None:
                 on_unknown(change)
+            else:
+                _warn_unknown(change)
         elif change.entity in wanted:
             handler(change)
 

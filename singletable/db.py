@@ -461,8 +461,9 @@ class DB:
         ``view`` None follows the table's stream (its view type, only while it is
         enabled: what a Lambda trigger sees); a view type (``"NEW_AND_OLD_IMAGES"``...)
         receives every change in that view, stream or not. Records of the table that
-        no entity claims go to ``on_unknown``; a handler's exception reaches the
-        writer. See :mod:`singletable.changes` for the other sources.
+        no entity claims go to ``on_unknown`` (default: a warning on the
+        ``singletable.changes`` logger); a handler's exception reaches the writer.
+        See :mod:`singletable.changes` for the other sources.
 
         Raises:
             ModelError: no entities, or entities of several tables.

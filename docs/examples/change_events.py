@@ -56,9 +56,9 @@ def main() -> dict[str, Any]:
 
         def on_order(change: Change[Order]) -> None:
             # change.new and change.old are Orders (or None): mypy knows it
-            if change.event == "MODIFY" and change.old and change.new:
-                if change.old.status != "shipped" and change.new.status == "shipped":
-                    shipped.append(change.new.order_id)
+            before, after = change.old, change.new
+            if before and after and before.status != after.status == "shipped":
+                shipped.append(after.order_id)
 
         with db.subscribe(on_order, entities=[Order]):
             db.put(Order(customer_id="c1", order_id="o1", status="pending", total=Decimal(20)))

@@ -59,7 +59,8 @@ def main() -> dict[str, Any]:
         # --8<-- [end:run]
         seen["counts"] = summary.counts
         seen["after"] = [c.name for c in in_auckland]
-        seen["orders"] = [o.order_id for o in db.query(shop_v2.Order.for_customer, customer_id="c1")]
+        orders = db.query(shop_v2.Order.for_customer, customer_id="c1")
+        seen["orders"] = [o.order_id for o in orders]
     return seen
 
 

@@ -272,6 +272,18 @@ def test_change_handler_dispatches_and_reports_the_first_failure(db: DB) -> None
     assert seen[-1] == "order o3"
 
 
+def test_unknown_changes_are_logged_when_no_callback_takes_them(
+    db: DB, caplog: pytest.LogCaptureFixture
+) -> None:
+    orders: list[Change[Order]] = []
+    db.subscribe(orders.append, entities=[Order])
+    item = {"PK": {"S": "X#1"}, "SK": {"S": "Y"}, "_type": {"S": "Ghost"}}
+    with caplog.at_level("WARNING", logger="singletable.changes"):
+        db.backend.call("PutItem", {"TableName": "shop", "Item": item})
+    assert orders == []
+    assert "skipped: unknown entity type 'Ghost' on table 'shop'" in caplog.text
+
+
 def test_change_handler_reports_unknown_and_invalid_records() -> None:
     unknown: list[UnknownChange] = []
     handler = ChangeHandler(Order, on_unknown=unknown.append)
