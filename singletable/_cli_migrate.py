@@ -59,6 +59,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         ),
     )
     plan.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    source = plan.add_mutually_exclusive_group()
+    source.add_argument(
+        "--endpoint-url",
+        metavar="URL",
+        help="also count the stored items of each entity on this DynamoDB endpoint (a Scan)",
+    )
+    source.add_argument("--data", metavar="PATH", help="... or in this durable local engine file")
+    plan.add_argument(
+        "--region", default="us-east-1", help="region for --endpoint-url (default us-east-1)"
+    )
     run_ = actions.add_parser(
         "run",
         parents=[models],
@@ -110,12 +120,36 @@ def run(args: argparse.Namespace) -> int:
     old, new = _tables(args.old), _tables(args.new)
     if args.migrate_command == "plan":
         plans = plan(old, new)
+        if args.endpoint_url or args.data:
+            _count(args, old, new, plans)
         if args.format == "json":
             print(json.dumps([p.to_json() for p in plans], indent=2))
         else:
             sys.stdout.write(render_plans(plans))
         return 0
     return _run(args, old, new)
+
+
+def _count(args: argparse.Namespace, old: list[Table], new: list[Table], plans: list[Any]) -> None:
+    """Fill in the plans' item counts from the data (one Scan of each table's keys)."""
+    from singletable._cli_data import _backend
+    from singletable._flows import run
+    from singletable.cli import UsageError
+    from singletable.errors import DynamoDBServiceError
+    from singletable.migrations import Models, count_entities
+
+    backend = _backend(args)
+    by_name = {table.name: table for table in old}
+    try:
+        for table, table_plan in zip(new, plans, strict=True):
+            counts = run(backend, count_entities(Models(by_name.get(table.name), table)))
+            for entity in table_plan.entities:
+                entity.stored = counts.get(entity.entity, 0)
+            table_plan.unclaimed = counts.get("", 0)
+    except DynamoDBServiceError as error:
+        raise UsageError(str(error)) from None
+    finally:
+        backend.close()
 
 
 def _run(args: argparse.Namespace, old: list[Table], new: list[Table]) -> int:

@@ -42,7 +42,15 @@ if TYPE_CHECKING:
     from singletable.entity import Entity
     from singletable.table import Table
 
-__all__ = ["MAX_ATTEMPTS", "Models", "Outcome", "Rewrite", "migrate_item", "rewrite_of"]
+__all__ = [
+    "MAX_ATTEMPTS",
+    "Models",
+    "Outcome",
+    "Rewrite",
+    "count_entities",
+    "migrate_item",
+    "rewrite_of",
+]
 
 MAX_ATTEMPTS = 5
 Item = dict[str, Any]
@@ -295,6 +303,35 @@ def migrate_item(
         MAX_ATTEMPTS,
         f"changed by another writer on each of {MAX_ATTEMPTS} attempts",
     )
+
+
+def count_entities(models: Models) -> Flow[dict[str, int]]:
+    """How many items of each entity type the table holds (a Scan of the type and key
+    attributes only); items no entity of the new model claims count under ``""``."""
+    table = models.new
+    names = [table.type_attribute, table.primary.pk]
+    if table.primary.sk is not None:
+        names.append(table.primary.sk)
+    if models.old is not None:
+        names.append(models.old.type_attribute)
+    marks = _Placeholders()
+    projection = ", ".join(marks.name(name) for name in dict.fromkeys(names))
+    request: dict[str, Any] = {
+        "TableName": table.name,
+        "ProjectionExpression": projection,
+        **marks.parameters(),
+    }
+    counts: dict[str, int] = {}
+    while True:
+        page = yield "Scan", request
+        for item in page.get("Items", []):
+            entity, _ = models.identify(item)
+            name = entity.__singletable__.type_name if entity is not None else ""
+            counts[name] = counts.get(name, 0) + 1
+        start = page.get("LastEvaluatedKey")
+        if start is None:
+            return counts
+        request = {**request, "ExclusiveStartKey": start}
 
 
 def _shown(key: Mapping[str, Any]) -> str:

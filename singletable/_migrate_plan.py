@@ -28,6 +28,8 @@ class EntityPlan:
     """``changed``, ``unchanged``, ``added`` or ``removed``."""
     affected: str = ""
     """Which stored items the rewrite touches."""
+    stored: int | None = None
+    """How many items of the entity the table holds (when the plan was given data)."""
     changes: list[str] = field(default_factory=list)
     rewrite: list[str] = field(default_factory=list)
     manual: list[str] = field(default_factory=list)
@@ -42,6 +44,8 @@ class TablePlan:
     changes: list[str] = field(default_factory=list)
     manual: list[str] = field(default_factory=list)
     entities: list[EntityPlan] = field(default_factory=list)
+    unclaimed: int | None = None
+    """Stored items no entity of the new model claims (when the plan was given data)."""
 
     @property
     def needs_run(self) -> bool:
@@ -265,6 +269,9 @@ def render_plans(plans: list[TablePlan]) -> str:
             lines.append("")
             for change in entity.changes:
                 lines.append(f"- {change}")
+            if entity.stored is not None:
+                lines.append("")
+                lines.append(f"{entity.stored} {entity.entity} items stored.")
             if entity.rewrite:
                 lines.append("")
                 lines.append(f"Items rewritten ({entity.affected}):")
@@ -273,6 +280,12 @@ def render_plans(plans: list[TablePlan]) -> str:
                 lines.append("")
                 lines.append("Cannot be migrated automatically:")
                 lines.extend(f"- {note}" for note in entity.manual)
+            lines.append("")
+        if plan.unclaimed:
+            lines.append(
+                f"{plan.unclaimed} stored items are of no entity of the new model: "
+                "a run leaves them as they are."
+            )
             lines.append("")
         if plan.manual:
             lines.append("Before or after the run, by hand:")

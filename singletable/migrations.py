@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from singletable._flows import run, run_async
-from singletable._migrate_items import Models, Outcome, migrate_item, rewrite_of
+from singletable._migrate_items import Models, Outcome, count_entities, migrate_item, rewrite_of
 from singletable._migrate_plan import EntityPlan, TablePlan, plan_table, render_plans
 from singletable._migrate_run import MigrationInterrupted, MigrationRun, Summary
 from singletable._upgrades import Upgrade, read_as, upgrade
@@ -49,6 +49,7 @@ __all__ = [
     "TablePlan",
     "Upgrade",
     "awrite_back",
+    "count_entities",
     "plan",
     "read_version",
     "render_plans",

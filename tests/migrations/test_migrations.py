@@ -341,6 +341,17 @@ def test_cli_run_on_a_durable_file(tmp_path: Path, capsys: pytest.CaptureFixture
     data = str(tmp_path / "shop.db")
     with DB(LocalBackend(path=data)) as db:
         seed(db, 10)
+        db.backend.call(
+            "PutItem", {"TableName": "shop", "Item": {"PK": {"S": "X"}, "SK": {"S": "Y"}}}
+        )
+    assert main(["migrate", "plan", "shop_v1", "shop_v2", "--data", data]) == 0
+    text = capsys.readouterr().out
+    assert "10 Customer items stored." in text and "20 Order items stored." in text
+    assert "1 stored items are of no entity of the new model" in text
+    with DB(LocalBackend(path=data)) as db:
+        db.backend.call(
+            "DeleteItem", {"TableName": "shop", "Key": {"PK": {"S": "X"}, "SK": {"S": "Y"}}}
+        )
     state = str(tmp_path / "m.state")
     args = ["migrate", "run", "shop_v1", "shop_v2", "--data", data, "--state", state]
     assert main([*args, "--dry-run"]) == 0
