@@ -457,3 +457,68 @@ def test_the_migrations_page_program(
     assert seen["orders"] == ["o1"]
     assert (seen["counts"]["rewritten"], seen["counts"]["moved"]) == (1, 1)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_items_that_cannot_be_rewritten_are_reported_with_their_key(
+    db: DB, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed(db, 2)
+    bad = shop_v1.Order(
+        customer_id="c0000", order_id="o9", placed_on=DAY, status="pending", total=Decimal(1)
+    ).to_item()
+    bad["total"] = {"S": "a lot"}  # does not validate as an Order
+    db.backend.call("PutItem", {"TableName": "shop", "Item": bad})
+    # A version 2 order already at the key c0001/o0 moves to: the move must not clobber it.
+    taken = shop_v2.Order(
+        customer_id="c0001", order_id="o0", placed_on=DAY + timedelta(days=1), status="x",
+        total=Decimal(0),
+    )  # fmt: skip
+    db.put(taken)
+    summary = MigrationRun(db.backend, models(), segments=2, progress=None).run()
+    assert summary.counts["failed"] == 2
+    text = "\n".join(summary.lines())
+    assert "failed: Order (PK='CUSTOMER#c0000', SK='ORDER#o9'): stored Order" in text
+    assert "total" in text
+    assert (
+        "failed: Order (PK='CUSTOMER#c0001', SK='ORDER#o0'): its new key "
+        "PK='CUSTOMER#c0001', SK='ORDER#2026-05-02#o0' is taken by another item"
+    ) in text
+    assert (
+        db.require(shop_v2.Order, customer_id="c0001", order_id="o0", placed_on=taken.placed_on)
+        == taken
+    )
+    old_key = {"PK": {"S": "CUSTOMER#c0001"}, "SK": {"S": "ORDER#o0"}}
+    assert "Item" in db.backend.call("GetItem", {"TableName": "shop", "Key": old_key})  # kept
+
+
+def test_stream_changes_of_old_items_are_upgraded(db: DB) -> None:
+    from singletable.changes import Change, ChangeParser
+
+    image = shop_v1.Customer(customer_id="c1", full_name="Ada", city="Auckland").to_item()
+    record = {"eventName": "INSERT", "dynamodb": {"NewImage": image, "Keys": {}}}
+    change = ChangeParser(shop_v2.app).parse(record)
+    assert isinstance(change, Change) and change.new is not None
+    assert (change.new.name, change.new.country) == ("Ada", "NZ")
+
+
+def test_write_back_on_the_async_api(db: DB) -> None:
+    import asyncio
+
+    from singletable import AsyncDB
+    from singletable.backends.aioboto3 import AioBoto3Backend
+    from singletable.migrations import awrite_back
+    from singletable.testing import local_dynamodb
+
+    seed(db, 1)
+    assert isinstance(db.backend, LocalBackend)
+
+    async def work() -> str:
+        async with AsyncDB(await AioBoto3Backend.connect(region_name=REGION)) as adb:
+            customer = await adb.require(shop_v2.Customer, customer_id="c0000")
+            outcome = await awrite_back(adb, customer)
+            assert outcome is not None
+            return outcome.kind
+
+    with local_dynamodb(engine=db.backend.engine):
+        assert asyncio.run(work()) == "rewritten"
+    assert db.query(shop_v2.Customer.by_city, country="NZ", city="Auckland").all()
