@@ -423,3 +423,29 @@ def test_read_stream_reads_parents_before_children_across_pages() -> None:
     assert position.stream_arn == "arn:new"
     fake.records["child-a"].append("6")
     assert [r["dynamodb"]["SequenceNumber"] for r in read_stream(fake, position=position)] == ["6"]
+
+
+class LateStreams(FakeStreams):
+    """A record arrives only after the reader found nothing new twice."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passes = 0
+
+    def describe_stream(self, StreamArn: str, ExclusiveStartShardId: str | None = None) -> Any:
+        if ExclusiveStartShardId is None:
+            self.passes += 1
+            if self.passes == 4:  # pass 1 reads everything; 2 and 3 find nothing new
+                self.records["child-b"].append("7")
+        return super().describe_stream(StreamArn, ExclusiveStartShardId)
+
+
+def test_read_stream_follow_polls_for_new_records() -> None:
+    fake = LateStreams()
+    got: list[str] = []
+    for record in read_stream(fake, table_name="t", follow=True, poll_interval=0):
+        got.append(record["dynamodb"]["SequenceNumber"])
+        if got[-1] == "7":
+            break
+    assert got == ["1", "2", "3", "4", "5", "7"]
+    assert fake.passes == 4
