@@ -27,6 +27,7 @@ which shards are finished; it serializes to JSON for a checkpoint.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ from typing import Any
 from singletable.errors import InvalidValueError, TableNotFoundError
 
 __all__ = ["StreamPosition", "drive", "drive_async", "follow_stream"]
+
+_log = logging.getLogger("singletable.changes")
 
 Step = tuple[str, Any, Any]
 """("call", operation, request) | ("sleep", seconds, None) | ("record", shard id, record)."""
@@ -148,34 +151,85 @@ def _shards(arn: str) -> Generator[Step, Any, list[dict[str, Any]]]:
 def _read_shard(
     arn: str, shard_id: str, position: StreamPosition, limit: int | None
 ) -> Generator[Step, Any, bool]:
-    """Read one shard to its present end; whether anything new was seen."""
-    request: dict[str, Any] = {"StreamArn": arn, "ShardId": shard_id}
-    after = position.sequences.get(shard_id)
-    if after is None:
-        request["ShardIteratorType"] = "TRIM_HORIZON"
-    else:
-        request["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
-        request["SequenceNumber"] = after
-    response = yield "call", "GetShardIterator", request
-    iterator = response.get("ShardIterator")
+    """Read one shard to its present end; whether anything new was seen.
+
+    An iterator that expired while the consumer was busy (ExpiredIteratorException:
+    iterators live 15 minutes) is replaced by a new one after the last record taken.
+    A position whose record has been trimmed (TrimmedDataAccessException: records
+    live 24 hours) restarts the shard at its oldest record, with a warning: the
+    records in between are gone.
+    """
     progressed = False
-    while iterator:
-        get: dict[str, Any] = {"ShardIterator": iterator}
-        if limit is not None:
-            get["Limit"] = limit
-        page = yield "call", "GetRecords", get
-        records = page.get("Records", [])
-        for record in records:
-            yield "record", shard_id, record
-            position.sequences[shard_id] = str(record["dynamodb"]["SequenceNumber"])
-            progressed = True
-        iterator = page.get("NextShardIterator")
-        if iterator is None:
-            position.finished.add(shard_id)
-            return True
-        if not records:
-            break
-    return progressed
+    horizon = False
+    while True:
+        request: dict[str, Any] = {"StreamArn": arn, "ShardId": shard_id}
+        after = None if horizon else position.sequences.get(shard_id)
+        if after is None:
+            request["ShardIteratorType"] = "TRIM_HORIZON"
+        else:
+            request["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
+            request["SequenceNumber"] = after
+        try:
+            response = yield "call", "GetShardIterator", request
+        except Exception as error:
+            if _code(error) != "TrimmedDataAccessException" or after is None:
+                raise
+            _log.warning(
+                "stream %s shard %s: records after %s were trimmed; reading from its oldest",
+                arn, shard_id, after,
+            )  # fmt: skip
+            horizon = True
+            continue
+        horizon = False
+        iterator = response.get("ShardIterator")
+        while iterator:
+            get: dict[str, Any] = {"ShardIterator": iterator}
+            if limit is not None:
+                get["Limit"] = limit
+            try:
+                page = yield "call", "GetRecords", get
+            except Exception as error:
+                if _code(error) != "ExpiredIteratorException":
+                    raise
+                break  # a new iterator, after the last record taken
+            records = page.get("Records", [])
+            for record in records:
+                yield "record", shard_id, record
+                position.sequences[shard_id] = str(record["dynamodb"]["SequenceNumber"])
+                progressed = True
+            iterator = page.get("NextShardIterator")
+            if iterator is None:
+                position.finished.add(shard_id)
+                return True
+            if not records:
+                return progressed
+        else:
+            return progressed
+
+
+def _code(error: BaseException) -> str | None:
+    """The DynamoDB error code of a client's exception (botocore's ClientError, or ours)."""
+    code = getattr(error, "code", None)
+    if isinstance(code, str):
+        return code
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        found = response.get("Error", {}).get("Code")
+        return found if isinstance(found, str) else None
+    return None
+
+
+class _Thrown:
+    """A client call's exception, to be thrown into the flow."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def _advance(flow: Flow, response: Any) -> Step:
+    if isinstance(response, _Thrown):
+        return flow.throw(response.error)
+    return flow.send(response)
 
 
 def drive(client: Any, flow: Flow) -> Iterator[dict[str, Any]]:
@@ -183,12 +237,15 @@ def drive(client: Any, flow: Flow) -> Iterator[dict[str, Any]]:
     response: Any = None
     while True:
         try:
-            kind, what, payload = flow.send(response)
+            kind, what, payload = _advance(flow, response)
         except StopIteration:
             return
         response = None
         if kind == "call":
-            response = getattr(client, _METHODS[what])(**payload)
+            try:
+                response = getattr(client, _METHODS[what])(**payload)
+            except Exception as error:  # the flow decides (expired iterators, trimmed data)
+                response = _Thrown(error)
         elif kind == "sleep":
             time.sleep(what)
         else:
@@ -200,12 +257,15 @@ async def drive_async(client: Any, flow: Flow) -> AsyncIterator[dict[str, Any]]:
     response: Any = None
     while True:
         try:
-            kind, what, payload = flow.send(response)
+            kind, what, payload = _advance(flow, response)
         except StopIteration:
             return
         response = None
         if kind == "call":
-            response = await getattr(client, _METHODS[what])(**payload)
+            try:
+                response = await getattr(client, _METHODS[what])(**payload)
+            except Exception as error:  # the flow decides (expired iterators, trimmed data)
+                response = _Thrown(error)
         elif kind == "sleep":
             await asyncio.sleep(what)
         else:

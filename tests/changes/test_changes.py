@@ -449,3 +449,41 @@ def test_read_stream_follow_polls_for_new_records() -> None:
             break
     assert got == ["1", "2", "3", "4", "5", "7"]
     assert fake.passes == 4
+
+
+def test_read_stream_survives_expired_iterators_and_trimmed_checkpoints(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from singletable.backends.local.engine import LocalEngine
+
+    now = [1_800_000_000.0]
+    engine = LocalEngine(clock=lambda: now[0])
+    with DB(LocalBackend(engine)) as db:
+        db.create_table(shop)
+        for n in range(3):
+            db.put(order(n))
+        with local_dynamodb(engine=engine):
+            streams = boto3.client("dynamodbstreams", region_name=REGION)
+            position = StreamPosition()
+            early = StreamPosition()  # a reader that took one record and stopped
+            for seen, _ in enumerate(read_stream(streams, table_name="shop", position=early)):
+                if seen == 1:
+                    break  # the first record counts as taken, the second not
+            got = []
+            # One record a GetRecords call; the consumer is slow: 16 minutes a record,
+            # longer than an iterator lives (15 minutes).
+            for record in read_stream(streams, table_name="shop", position=position, limit=1):
+                got.append(ChangeParser(Order).parse(record))
+                now[0] += 16 * 60
+            assert [c.new for c in got if isinstance(c, Change)] == [order(0), order(1), order(2)]
+            # A day later, the records after the early reader's checkpoint are trimmed:
+            # it starts over at the oldest record left, and says so.
+            now[0] += 25 * 3600
+            db.put(order(3))
+            with caplog.at_level("WARNING", logger="singletable.changes"):
+                later = list(read_stream(streams, table_name="shop", position=position))
+                assert caplog.text == ""  # nothing it had not read was trimmed
+                again = list(read_stream(streams, table_name="shop", position=early))
+            parse = ChangeParser(Order).parse
+            assert [parse(r).new for r in later] == [parse(r).new for r in again] == [order(3)]  # type: ignore[union-attr]
+            assert "were trimmed; reading from its oldest" in caplog.text
