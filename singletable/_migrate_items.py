@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from singletable._flows import SLEEP, Flow
 from singletable._values import values_equal
+from singletable.codec import from_attribute
 from singletable.errors import (
     ConditionFailedError,
     InvalidValueError,
@@ -335,8 +336,6 @@ def count_entities(models: Models) -> Flow[dict[str, int]]:
 
 
 def _shown(key: Mapping[str, Any]) -> str:
-    from singletable.codec import from_attribute
-
     return ", ".join(f"{name}={from_attribute(value)!r}" for name, value in key.items())
 
 

@@ -40,12 +40,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from singletable._change_stream import StreamPosition, drive, drive_async, follow_stream
+from singletable._values import encode_binary
 from singletable.codec import from_attribute
-from singletable.errors import ModelError
+from singletable.errors import InvalidValueError, ModelError
+from singletable.table import Table
 
 if TYPE_CHECKING:
     from singletable.entity import Entity
-    from singletable.table import Table
 
 __all__ = [
     "Change",
@@ -127,8 +128,6 @@ class ChangeParser:
     """
 
     def __init__(self, *sources: type[Entity] | Table) -> None:
-        from singletable.table import Table
-
         entities: list[type[Entity]] = []
         for source in sources:
             if isinstance(source, Table):
@@ -154,8 +153,6 @@ class ChangeParser:
             ItemValidationError: an image does not validate as its entity.
             InvalidValueError: ``record`` is not a DynamoDB stream record.
         """
-        from singletable.errors import InvalidValueError
-
         body = record.get("dynamodb")
         event = record.get("eventName")
         if not isinstance(body, Mapping) or event not in ("INSERT", "MODIFY", "REMOVE"):
@@ -233,12 +230,8 @@ def _image(value: Any) -> dict[str, Any] | None:
 def _wire(value: Mapping[str, Any]) -> dict[str, Any]:
     ((kind, raw),) = value.items()
     if kind == "B" and isinstance(raw, bytes | bytearray):
-        from singletable._values import encode_binary
-
         return {"B": encode_binary(bytes(raw))}
     if kind == "BS" and raw and isinstance(raw[0], bytes | bytearray):
-        from singletable._values import encode_binary
-
         return {"BS": [encode_binary(bytes(member)) for member in raw]}
     if kind == "M":
         return {"M": {name: _wire(member) for name, member in raw.items()}}
