@@ -273,7 +273,15 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
         if model.schema_version is not None:
             stored = _stored_version(item, model)
             if stored < model.schema_version:
-                data = apply_upgrades(model.upgrades, data, stored, model.schema_version)
+                try:
+                    data = apply_upgrades(model.upgrades, data, stored, model.schema_version)
+                except Exception as error:  # the user's upgrade function failed on this item
+                    raise ItemValidationError(
+                        f"stored {cls.__name__} ({_shown_key(cls, item)}) could not be upgraded "
+                        f"from schema version {stored}: {type(error).__name__}: {error}",
+                        dict(item),
+                        [],
+                    ) from error
             else:
                 stored = None
         try:
@@ -341,15 +349,19 @@ def _stored_version(item: Mapping[str, AttributeValue], model: EntityModel) -> i
         return 1
 
 
-def _invalid_item(
-    cls: type[Entity], item: Mapping[str, AttributeValue], error: ValidationError
-) -> ItemValidationError:
+def _shown_key(cls: type[Entity], item: Mapping[str, AttributeValue]) -> str:
     spec = cls.__singletable__.table.primary
-    key = ", ".join(
+    return ", ".join(
         f"{name}={from_attribute(item[name])!r}"
         for name in (spec.pk, spec.sk)
         if name is not None and name in item
     )
+
+
+def _invalid_item(
+    cls: type[Entity], item: Mapping[str, AttributeValue], error: ValidationError
+) -> ItemValidationError:
+    key = _shown_key(cls, item)
     problems = "; ".join(
         f"{'.'.join(str(part) for part in e['loc']) or '(item)'}: {e['msg']}"
         f" (stored {e['input']!r})"

@@ -24,7 +24,7 @@ import pytest
 import shop_v1
 import shop_v2
 
-from singletable import DB, Entity, Keys, ModelError, Table
+from singletable import DB, Entity, ItemValidationError, Keys, ModelError, Table
 from singletable.backends.base import Backend
 from singletable.backends.boto3 import Boto3Backend
 from singletable.backends.engine import LocalBackend
@@ -149,6 +149,12 @@ def test_upgrade_functions_run_in_version_order() -> None:
     assert (note.body, note.words) == ("a b c", 3)
     assert read_version(note) == 1
     assert Note(note_id="n", body="x", words=1).to_item()["_schema"] == {"N": "3"}
+    with pytest.raises(ItemValidationError) as failed:  # the function's KeyError, wrapped
+        Note.from_item({"PK": {"S": "NOTE#m"}, "SK": {"S": "NOTE"}, "note_id": {"S": "m"}})
+    assert str(failed.value) == (
+        "stored Note (PK='NOTE#m', SK='NOTE') could not be upgraded from schema version 1: "
+        "KeyError: 'body'"
+    )
     with pytest.raises(ModelError, match="not schema_version"):
 
         class Loose(Entity, table=Table("loose")):
