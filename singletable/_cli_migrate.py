@@ -158,6 +158,8 @@ def _run(args: argparse.Namespace, old: list[Table], new: list[Table]) -> int:
     from singletable.errors import DynamoDBServiceError, SingletableError
     from singletable.migrations import MigrationInterrupted, MigrationRun, Models
 
+    if args.resume and args.dry_run:
+        raise UsageError("--dry-run keeps no state, so there is nothing for --resume to continue")
     if args.segments < 1:
         raise UsageError("--segments must be at least 1")
     if args.page_size is not None and args.page_size < 1:

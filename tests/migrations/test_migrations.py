@@ -373,6 +373,8 @@ def test_cli_run_on_a_durable_file(tmp_path: Path, capsys: pytest.CaptureFixture
         check_all_found(db, 10)
     assert main([*args, "--resume"]) == 2
     assert "nothing to resume" in capsys.readouterr().err
+    assert main([*args, "--resume", "--dry-run"]) == 2
+    assert "--dry-run keeps no state" in capsys.readouterr().err
 
 
 def test_cli_run_over_http_with_a_concurrent_writer(
