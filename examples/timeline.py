@@ -10,14 +10,16 @@ The design::
     TIMELINE#bob    2026-05-01T08:00:00.000000Z#POST#p1     TimelineEntry
 
 Writing a post only writes the post. The table has a stream; a handler
-subscribed to it (on AWS: a Lambda function with a DynamoDB Streams trigger;
-here: the embedded engine's in-process subscription, with the same records)
-sees each new post, looks up the author's followers through the index, and
-writes one timeline entry per follower. Reading a timeline is then one query
-on one partition, newest first.
+subscribed to it sees each new post as a typed change (``Change[Post]``, from
+:mod:`singletable.changes`: no DynamoDB JSON to decode), looks up the author's
+followers through the index, and writes one timeline entry per follower.
+Reading a timeline is then one query on one partition, newest first.
 
-The engine delivers stream records before the write that made them returns, so
-the program (and its test) never waits or polls.
+The same handler runs in two places: here, subscribed to the embedded engine
+(``db.subscribe(fan_out, entities=[Post])``), and on AWS as a Lambda function
+with a DynamoDB Streams trigger (``lambda_handler`` below, which answers
+Lambda's partial batch response). The engine delivers changes before the write
+that made them returns, so the program (and its test) never waits or polls.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Annotated, Any
 
 from singletable import DB, CreatedAt, Entity, GlobalIndex, Keys, Query, Table
 from singletable.backends.engine import LocalBackend
+from singletable.changes import Change, ChangeHandler
 
 social = Table(
     "social",
@@ -79,14 +82,11 @@ class FanOut:
         self.delivered = 0
         """Timeline entries written so far."""
 
-    def __call__(self, record: dict[str, Any]) -> None:
-        """Handle one stream record (the dict GetRecords returns)."""
-        if record["eventName"] != "INSERT":
+    def __call__(self, change: Change[Post]) -> None:
+        """Handle one change of a post (edits and deletions are not fanned out)."""
+        if change.event != "INSERT" or change.new is None:
             return
-        image = record["dynamodb"]["NewImage"]
-        if image[social.type_attribute]["S"] != "Post":
-            return  # follows and timeline entries are written to the same table
-        post = Post.from_item(image)
+        post = change.new  # a Post, validated
         followers = self.db.query(Follow.followers, followee=post.author)
         entries = [
             TimelineEntry(
@@ -99,6 +99,17 @@ class FanOut:
             for follow in followers
         ]
         self.delivered += self.db.write_many(puts=entries)  # batches of 25, retried
+
+
+# --8<-- [start:lambda]
+def lambda_handler_for(db: DB) -> ChangeHandler:
+    """The Lambda function: ``handler(event, context)`` dispatches each record of the
+    event to the handler of its entity and returns ``{"batchItemFailures": [...]}``
+    (the failed record's sequence number, if a handler raised)."""
+    handler = ChangeHandler(social)  # follows and timeline entries have no handler
+    handler.add(Post, FanOut(db))
+    return handler
+# --8<-- [end:lambda]
 
 
 def timeline(db: DB, user: str, limit: int = 10) -> list[str]:
@@ -114,7 +125,7 @@ def main() -> dict[str, Any]:
     with DB(backend) as db:
         db.create_table(social)
         fan_out = FanOut(db)
-        subscription = backend.engine.subscribe(social.name, fan_out)
+        subscription = db.subscribe(fan_out, entities=[Post])  # typed: Change[Post]
 
         for follower, followee in [("bob", "ada"), ("cy", "ada"), ("cy", "bob"), ("ada", "cy")]:
             db.put(Follow(follower=follower, followee=followee), mode="create")
@@ -155,6 +166,14 @@ def main() -> dict[str, Any]:
         db.put(late)
         seen["after_close"] = timeline(db, "bob", limit=1)
         print("unsubscribed; bob's newest entry is still:", seen["after_close"])
+
+        # The same handler as a Lambda function, called with the event AWS would send.
+        with backend.engine.stream_records(social.name) as records:
+            db.put(Post(author="cy", post_id="p6", posted_at=late.posted_at, text="Back"))
+            event = records.lambda_event()  # {"Records": [...]}, as a trigger gets them
+        response = lambda_handler_for(db)(event, None)
+        seen["lambda"] = (response, timeline(db, "ada", limit=1))
+        print("lambda handler answered", response, "; ada now sees", seen["lambda"][1])
     return seen
 
 

@@ -148,12 +148,13 @@ def _parser() -> argparse.ArgumentParser:
         choices=["debug", "info", "warning", "error"],
         help="debug logs one line per request (default info)",
     )
-    from singletable import _cli_data, _cli_explain, _cli_report, _cli_tables
+    from singletable import _cli_data, _cli_explain, _cli_migrate, _cli_report, _cli_tables
 
     _cli_report.register(commands)
     _cli_explain.register(commands)
     _cli_tables.register(commands)
     _cli_data.register(commands)
+    _cli_migrate.register(commands)
     return parser
 
 
@@ -306,6 +307,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from singletable import _cli_data
 
             return _cli_data.run(args)
+        if args.command == "migrate":
+            from singletable import _cli_migrate
+
+            return _cli_migrate.run(args)
     except UsageError as error:
         print(f"singletable: error: {error}", file=sys.stderr)
         return 2

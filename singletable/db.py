@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
@@ -35,6 +35,8 @@ from singletable.tracing import AsyncTracingBackend, OnCall, TracingBackend
 
 if TYPE_CHECKING:
     from singletable.backends.base import AsyncBackend, Backend
+    from singletable.backends.local._streams import Subscription
+    from singletable.changes import Change, UnknownChange
     from singletable.conditions import Condition, FieldPath
     from singletable.entity import Entity
     from singletable.patterns import BoundPattern, Collection
@@ -462,6 +464,39 @@ class DB:
     def delete_table(self, table: Table) -> None:
         """Delete ``table`` and its items."""
         run(self.backend, ops.delete_table(table))
+
+    def subscribe(
+        self,
+        handler: Callable[[Change[E]], object],
+        *,
+        entities: Sequence[type[E]],
+        view: str | None = None,
+        on_unknown: Callable[[UnknownChange], object] | None = None,
+    ) -> Subscription:
+        """Call ``handler`` with a typed :class:`~singletable.changes.Change` for every
+        change of ``entities`` (embedded engine only), before the write that made it
+        returns; ``close()`` the result (or use ``with``) to stop.
+
+        ``view`` None follows the table's stream (its view type, only while it is
+        enabled: what a Lambda trigger sees); a view type (``"NEW_AND_OLD_IMAGES"``...)
+        receives every change in that view, stream or not. Records of the table that
+        no entity claims go to ``on_unknown`` (default: a warning on the
+        ``singletable.changes`` logger); a handler's exception reaches the writer.
+        See :mod:`singletable.changes` for the other sources.
+
+        Raises:
+            ModelError: no entities, or entities of several tables.
+            TypeError: the backend is not the embedded engine.
+        """
+        from singletable import changes
+
+        engine = getattr(self.backend, "engine", None)
+        if engine is None or not hasattr(engine, "subscribe"):
+            raise TypeError(
+                "subscribe needs the embedded engine (DB() or DB(LocalBackend(...))); "
+                "on AWS read the stream with singletable.changes.read_stream or a Lambda trigger"
+            )
+        return changes.subscribe(engine, handler, entities, view=view, on_unknown=on_unknown)  # type: ignore[no-any-return]
 
     def close(self) -> None:
         """Close the backend."""

@@ -41,6 +41,7 @@ from typing import Any, ClassVar, Self, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from singletable._keyargs import exact_types, key_arguments
+from singletable._upgrades import Upgrade, apply_upgrades, check_upgrades, remember_read
 from singletable._values import AttributeValue, Item
 from singletable.codec import epoch_seconds, from_attribute, to_attribute
 from singletable.conditions import FieldPathMeta, install_field_paths
@@ -133,6 +134,10 @@ class EntityModel:
     """Key attribute -> (its type, what fixes it), for the table to check."""
     plain: frozenset[str] = field(default_factory=frozenset)
     """Key attributes that are fields of this entity themselves."""
+    schema_version: int | None = None
+    """The version of the entity's model (``schema_version=``), stored on its items."""
+    upgrades: dict[int, Upgrade] = field(default_factory=dict)
+    """The upgrades of items of older versions, by the version each starts from."""
 
     def owns(self, item: Mapping[str, AttributeValue]) -> bool:
         """Whether ``item``'s table key has this entity's key shape (for items that
@@ -173,7 +178,9 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
     """
 
     model_config = ConfigDict(
-        ignored_types=(Keys, Query, _ClassOnly), populate_by_name=True, validate_assignment=True
+        ignored_types=(Keys, Query, _ClassOnly, Upgrade),
+        populate_by_name=True,
+        validate_assignment=True,
     )
 
     __singletable__: ClassVar[EntityModel]
@@ -183,11 +190,17 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
         # the fields are known; object.__init_subclass__ takes no keywords.
         kwargs.pop("table", None)
         kwargs.pop("type_name", None)
+        kwargs.pop("schema_version", None)
         super().__init_subclass__(**kwargs)
 
     @classmethod
     def __pydantic_init_subclass__(
-        cls, *, table: Table | None = None, type_name: str | None = None, **kwargs: Any
+        cls,
+        *,
+        table: Table | None = None,
+        type_name: str | None = None,
+        schema_version: int | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         install_field_paths(cls)  # Order.total -> a FieldPath for conditions and updates
@@ -195,7 +208,16 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
             if "__singletable__" not in cls.__dict__ and not hasattr(cls, "__singletable__"):
                 return  # an abstract base: no table yet
             raise ModelError(f"{cls.__name__}: an entity subclass needs table=...")
-        cls.__singletable__ = _compile(cls, table, type_name or cls.__name__)
+        model = _compile(cls, table, type_name or cls.__name__)
+        if schema_version is not None and (
+            not isinstance(schema_version, int) or isinstance(schema_version, bool)
+            or schema_version < 1
+        ):
+            raise ModelError(f"{cls.__name__}: schema_version must be an int of at least 1")
+        model.schema_version = schema_version
+        declared = [v for v in vars(cls).values() if isinstance(v, Upgrade)]
+        model.upgrades = check_upgrades(cls.__name__, schema_version, declared)
+        cls.__singletable__ = model
         for name, value in list(vars(cls).items()):
             if isinstance(value, Keys):  # class-only, so dict(entity) does not see .keys
                 setattr(cls, name, _ClassOnly(value))
@@ -226,13 +248,16 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
             item[attribute] = to_attribute(value, path)
         item.update(key_item(model, values, type(self).__name__))
         item[model.table.type_attribute] = {"S": model.type_name}
+        if model.schema_version is not None:
+            item[model.table.schema_attribute] = {"N": str(model.schema_version)}
         return item
 
     @classmethod
     def from_item(cls, item: Mapping[str, AttributeValue]) -> Self:
         """Validate a DynamoDB item back into this entity (key and type attributes are
         ignored; the fields carry every value)."""
-        skip = cls.__singletable__.skip_attributes
+        model = cls.__singletable__
+        skip = model.skip_attributes
         data: dict[str, Any] = {}
         for name, value in item.items():
             if name in skip:
@@ -244,10 +269,28 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
                 data[name] = Decimal(raw)
             else:
                 data[name] = from_attribute(value)
+        stored = None
+        if model.schema_version is not None:
+            stored = _stored_version(item, model)
+            if stored < model.schema_version:
+                try:
+                    data = apply_upgrades(model.upgrades, data, stored, model.schema_version)
+                except Exception as error:  # the user's upgrade function failed on this item
+                    raise ItemValidationError(
+                        f"stored {cls.__name__} ({_shown_key(cls, item)}) could not be upgraded "
+                        f"from schema version {stored}: {type(error).__name__}: {error}",
+                        dict(item),
+                        [],
+                    ) from error
+            else:
+                stored = None
         try:
-            return cls.model_validate(data)
+            entity = cls.model_validate(data)
         except ValidationError as error:
             raise _invalid_item(cls, item, error) from None
+        if stored is not None:
+            remember_read(entity, stored, item)
+        return entity
 
     @classmethod
     def key(cls, **values: Any) -> Item:
@@ -297,15 +340,28 @@ def table_key(cls: type[Entity], values: Mapping[str, Any]) -> Item:
     return out
 
 
-def _invalid_item(
-    cls: type[Entity], item: Mapping[str, AttributeValue], error: ValidationError
-) -> ItemValidationError:
+def _stored_version(item: Mapping[str, AttributeValue], model: EntityModel) -> int:
+    """The schema version an item was written under (1 if it does not say)."""
+    raw = item.get(model.table.schema_attribute, {}).get("N")
+    try:
+        return int(raw) if raw is not None else 1
+    except ValueError:
+        return 1
+
+
+def _shown_key(cls: type[Entity], item: Mapping[str, AttributeValue]) -> str:
     spec = cls.__singletable__.table.primary
-    key = ", ".join(
+    return ", ".join(
         f"{name}={from_attribute(item[name])!r}"
         for name in (spec.pk, spec.sk)
         if name is not None and name in item
     )
+
+
+def _invalid_item(
+    cls: type[Entity], item: Mapping[str, AttributeValue], error: ValidationError
+) -> ItemValidationError:
+    key = _shown_key(cls, item)
     problems = "; ".join(
         f"{'.'.join(str(part) for part in e['loc']) or '(item)'}: {e['msg']}"
         f" (stored {e['input']!r})"
@@ -421,7 +477,10 @@ def _compile(cls: type[Entity], table: Table, type_name: str) -> EntityModel:
             f"{owner}.{model.ttl} is the TTL field, but table {table.name!r} has "
             f"ttl_attribute={table.ttl_attribute!r} (set it to {attributes[model.ttl]!r})"
         )
-    model.skip_attributes = (table.key_attributes - model.plain) | {table.type_attribute}
+    model.skip_attributes = (table.key_attributes - model.plain) | {
+        table.type_attribute,
+        table.schema_attribute,
+    }
     model.writes = tuple((name, attr, f"{owner}.{name}") for name, attr in attributes.items())
     model.key_fields = frozenset(
         f for pk, sk in keys.values() for t in (pk, sk) if t is not None for f in t.fields
@@ -440,9 +499,10 @@ def _plain_keys(
     """Key attribute -> field, for the fields that are key attributes themselves."""
     plain: dict[str, str] = {}
     for name, attribute in attributes.items():
-        if attribute == table.type_attribute:
+        if attribute in (table.type_attribute, table.schema_attribute):
+            what = "entity-type" if attribute == table.type_attribute else "schema-version"
             raise ModelError(
-                f"{owner}.{name}: attribute {attribute!r} is the entity-type attribute of "
+                f"{owner}.{name}: attribute {attribute!r} is the {what} attribute of "
                 f"table {table.name!r}; fields cannot use it"
             )
         if attribute not in table.key_attributes:

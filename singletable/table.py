@@ -98,6 +98,9 @@ class Table:
         sk_type: the sort key's type (the same way).
         indexes: the :class:`GlobalIndex` and :class:`LocalIndex` of the table.
         type_attribute: the attribute that records each item's entity type.
+        schema_attribute: the attribute that records the schema version of an item
+            whose entity declares one (``schema_version=``; see
+            :mod:`singletable.migrations`).
         ttl_attribute: the table's TTL attribute, if any.
         stream: a stream view type (``"NEW_AND_OLD_IMAGES"``, ...) to enable a stream.
 
@@ -116,11 +119,13 @@ class Table:
         sk_type: KeyType | None = None,
         indexes: Sequence[GlobalIndex | LocalIndex] = (),
         type_attribute: str = "_type",
+        schema_attribute: str = "_schema",
         ttl_attribute: str | None = None,
         stream: str | None = None,
     ) -> None:
         self.name = name
         self.type_attribute = type_attribute
+        self.schema_attribute = schema_attribute
         self.ttl_attribute = ttl_attribute
         self.stream = stream
         self._key_types: dict[str, KeyType] = {}

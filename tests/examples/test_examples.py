@@ -215,6 +215,8 @@ def test_timeline_is_filled_by_the_stream_handler(capsys: pytest.CaptureFixture[
     assert seen["early"] == ["p1", "p2"]
     assert seen["ada_posts"] == ["p3", "p1"]
     assert seen["after_close"] == ["08:09 ada: Shipping the engine today"]  # p5 not fanned out
+    # The Lambda form: cy's post p6 reaches ada (cy's one follower) through the event.
+    assert seen["lambda"] == ({"batchItemFailures": []}, ["09:00 cy: Back"])
     assert "ada's followers: ['bob', 'cy']" in out
 
 
@@ -222,18 +224,21 @@ def test_the_fan_out_handler_ignores_other_records() -> None:
     example = load("timeline")
     with DB() as db:
         db.create_table(example["social"])
-        handler = example["FanOut"](db)
+        handler = example["lambda_handler_for"](db)
         db.put(example["Follow"](follower="bob", followee="ada"))
         post = example["Post"](
             author="ada", post_id="p1", posted_at=datetime(2026, 5, 1, tzinfo=UTC), text="hi"
         )
         image = post.to_item()
-        handler({"eventName": "MODIFY", "dynamodb": {"NewImage": image}})
         follow_image = example["Follow"](follower="cy", followee="ada").to_item()
-        handler({"eventName": "INSERT", "dynamodb": {"NewImage": follow_image}})
-        assert handler.delivered == 0
-        handler({"eventName": "INSERT", "dynamodb": {"NewImage": image}})
-        assert handler.delivered == 1
+
+        def record(event: str, new: dict[str, Any], sequence: str) -> dict[str, Any]:
+            return {"eventName": event, "dynamodb": {"NewImage": new, "SequenceNumber": sequence}}
+
+        answer = handler({"Records": [record("MODIFY", image, "1"), record("INSERT", follow_image, "2")]})
+        assert answer == {"batchItemFailures": []}
+        assert example["timeline"](db, "bob") == []  # an edit and a follow: no fan-out
+        assert handler({"Records": [record("INSERT", image, "3")]}) == {"batchItemFailures": []}
         assert example["timeline"](db, "bob") == ["00:00 ada: hi"]
 
 
