@@ -41,6 +41,7 @@ from typing import Any, ClassVar, Self, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from singletable._keyargs import exact_types, key_arguments
+from singletable._unique import guard_template
 from singletable._values import AttributeValue, Item
 from singletable.codec import epoch_seconds, from_attribute, to_attribute
 from singletable.conditions import FieldPathMeta, install_field_paths
@@ -49,7 +50,16 @@ from singletable.keys import KeyTemplate, compile_template, key_kind, plain_temp
 from singletable.patterns import Query
 from singletable.table import IndexSpec, KeyType, Table
 
-__all__ = ["TTL", "CreatedAt", "Entity", "EntityModel", "Keys", "UpdatedAt", "Version"]
+__all__ = [
+    "TTL",
+    "CreatedAt",
+    "Entity",
+    "EntityModel",
+    "Keys",
+    "Unique",
+    "UpdatedAt",
+    "Version",
+]
 
 
 class _Marker:
@@ -71,7 +81,11 @@ UpdatedAt = _Marker("UpdatedAt")
 TTL = _Marker("TTL")
 """``expires: Annotated[datetime, TTL]``: stored as epoch seconds in the table's TTL attribute."""
 
-_MARKERS = (Version, CreatedAt, UpdatedAt, TTL)
+Unique = _Marker("Unique")
+"""``email: Annotated[str, Unique]``: no two entities of the type hold the same value
+(enforced by a guard item per value, written in the same transaction; see :mod:`._unique`)."""
+
+_MARKERS = (Version, CreatedAt, UpdatedAt, TTL, Unique)
 E = TypeVar("E", bound="Entity")
 
 
@@ -133,6 +147,8 @@ class EntityModel:
     """Key attribute -> (its type, what fixes it), for the table to check."""
     plain: frozenset[str] = field(default_factory=frozenset)
     """Key attributes that are fields of this entity themselves."""
+    unique: dict[str, KeyTemplate] = field(default_factory=dict)
+    """Unique field -> the key template of its guard items (``UNIQUE#User#email#{email}``)."""
 
     def owns(self, item: Mapping[str, AttributeValue]) -> bool:
         """Whether ``item``'s table key has this entity's key shape (for items that
@@ -406,6 +422,9 @@ def _compile(cls: type[Entity], table: Table, type_name: str) -> EntityModel:
     model.plain = frozenset(plain)
     for name, info in fields.items():
         for marker in _markers(info.annotation, info.metadata):
+            if marker is Unique:
+                model.unique[name] = guard_template(owner, model, name, field_types)
+                continue
             slot = {
                 Version: "version",
                 CreatedAt: "created_at",
