@@ -524,8 +524,12 @@ def _transact(actions: Sequence[TxAction], token: str | None = None) -> Flow[lis
     if not actions:
         return []
     plans = [a.guarded for a in actions if a.guarded is not None]
+    fresh: list[Any] | None = None  # the items read after a failed attempt
     for attempt in range(1, unique.ATTEMPTS + 1):
-        olds = (yield from unique.read(plans)) if plans else []
+        if fresh is not None:
+            olds = [None if plan.absent else item for plan, item in zip(plans, fresh, strict=True)]
+        else:
+            olds = (yield from unique.read(plans)) if plans else []
         sent = _with_guards(actions, olds) if plans else list(actions)
         _check_actions(sent)
         request: dict[str, Any] = {"TransactItems": [{a.kind: a.body} for a in sent]}
@@ -546,6 +550,7 @@ def _transact(actions: Sequence[TxAction], token: str | None = None) -> Flow[lis
                     unique.raced(plan, before, after)
                     for plan, before, after in zip(plans, olds, now_items, strict=True)
                 ):
+                    fresh = now_items
                     continue
                 by_plan = dict(zip(map(id, plans), now_items, strict=True))
                 for i in failed:
