@@ -135,7 +135,7 @@ def test_a_clash_names_entity_field_value_and_holder_and_writes_nothing(db: DB) 
     assert guard(db, "handle", "bo") is None  # all or nothing
     # a second unique field clashes the same way
     db.put(User(user_id="u3", email="cy@example.com", handle="cy"))
-    with pytest.raises(UniqueConstraintError, match="User.handle 'cy'"):
+    with pytest.raises(UniqueConstraintError, match=r"User\.handle 'cy'"):
         db.put(User(user_id="u4", email="dee@example.com", handle="cy"))
 
 
@@ -149,7 +149,7 @@ def test_an_update_moves_the_guard_and_frees_the_old_value(db: DB, recorder: Rec
     assert kinds == ["Update", "Delete", "Put"]
     assert guards(db) == {"UNIQUE#User#email#new@example.com"}
     db.put(User(user_id="u2", email="old@example.com"))  # the old value is free again
-    with pytest.raises(UniqueConstraintError, match="new@example.com"):
+    with pytest.raises(UniqueConstraintError, match=r"new@example\.com"):
         db.update(User, Update().set(User.email, "new@example.com"), user_id="u2")
     assert db.require(User, user_id="u2").email == "old@example.com"
 
@@ -239,14 +239,14 @@ def test_transactions_guard_unique_values(db: DB) -> None:
         tx.put(User(user_id="u2", email="b@example.com"), mode="create")
         tx.update(Note, Update().set(Note.text, "y"), note_id="n1")
     assert len(guards(db)) == 2
-    with pytest.raises(UniqueConstraintError, match="b@example.com"), db.transaction() as tx:
+    with pytest.raises(UniqueConstraintError, match=r"b@example\.com"), db.transaction() as tx:
         tx.put(User(user_id="u3", email="b@example.com"))
         tx.delete(Note, note_id="n1")
     assert db.get(Note, note_id="n1") is not None and db.get(User, user_id="u3") is None
-    with pytest.raises(InvalidValueError, match="two writes claim User.email 'c@example.com'"):
-        with db.transaction() as tx:
-            tx.put(User(user_id="u4", email="c@example.com"))
-            tx.put(User(user_id="u5", email="c@example.com"))
+    claimed = r"two writes claim User\.email 'c@example\.com'"
+    with pytest.raises(InvalidValueError, match=claimed), db.transaction() as tx:
+        tx.put(User(user_id="u4", email="c@example.com"))
+        tx.put(User(user_id="u5", email="c@example.com"))
     # a guard failing beside another failure: the transaction's own error, naming both
     with pytest.raises(TransactionCanceledError) as caught, db.transaction() as tx:
         tx.put(User(user_id="u6", email="a@example.com"))
