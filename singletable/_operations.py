@@ -347,8 +347,10 @@ def update(
     The item must exist (:class:`ConditionFailedError` otherwise, as when
     ``condition`` or ``expected_version`` does not hold).
     """
-    action = tx_update(cls, key, changes, condition, expected_version)
-    if action.guarded is not None:  # a unique field changes: its guard moves
+    model = cls.__singletable__
+    if model.unique and not changes.fields.isdisjoint(model.unique):
+        action = tx_update(cls, key, changes, condition, expected_version)
+        assert action.guarded is not None  # a unique field changes: its guard moves
         try:
             yield from _transact([action])
         except TransactionCanceledError as error:
@@ -361,7 +363,7 @@ def update(
         if "Item" not in response:  # deleted right after the update
             raise ItemNotFoundError(f"{cls.__name__} {_shown(key)} was deleted after the update")
         return cls.from_item(response["Item"])
-    request = dict(action.body)
+    request = update_body(cls, key, changes, condition, expected_version=expected_version)
     request["ReturnValues"] = "ALL_NEW"
     request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     try:
@@ -712,14 +714,14 @@ def delete(
 
     ``must_exist`` and ``condition`` make it conditional (:class:`ConditionFailedError`).
     """
-    action = tx_delete(cls, key, must_exist=must_exist, condition=condition)
-    if action.guarded is not None:  # with its guard items, in a transaction
+    if cls.__singletable__.unique:  # with its guard items, in a transaction
+        action = tx_delete(cls, key, must_exist=must_exist, condition=condition)
         try:
             (old,) = yield from _transact([action])
         except TransactionCanceledError as error:
             raise _entity_failure(error) from None
         return None if old is None else cls.from_item(old)
-    request = dict(action.body)
+    request = _delete_body(cls, key, must_exist, condition)
     request["ReturnValues"] = "ALL_OLD"
     response = yield "DeleteItem", request
     old = response.get("Attributes")
