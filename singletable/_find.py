@@ -67,7 +67,7 @@ def _pattern(entity: type[Entity], index: str | None, exact: bool) -> BoundPatte
         if bound.pattern.index == index and bound.pattern.sort == wanted:
             return bound
     query = Query(index, sort=wanted)
-    query.name = "key" if index is None else f"index {index}"
+    query.name = f"find({index or 'table'})"  # no declared pattern: one for this read
     return BoundPattern(query, entity)
 
 
@@ -121,7 +121,9 @@ def plan(entity: type[Entity], fields: Mapping[str, Any], allow_scan: bool) -> F
     keys_here = {spec.pk, spec.sk} | ({model.table.primary.pk} if spec.local else set())
     unfilterable = {name for name, a in model.attributes.items() if a in keys_here}
     rest = [f for f in given if f not in fixed and f not in unfilterable]
-    reason = f"{pattern.name} ({spec.label}): key from {', '.join(used)}"
+    declared = pattern in _declared(entity)
+    label = f"{pattern.name} ({spec.label})" if declared else f"the {spec.label} key"
+    reason = f"{label}: key from {', '.join(used)}"
     if rest:
         reason += f"; filter on {', '.join(rest)}"
     values = {name: given[name] for name in used}
