@@ -111,7 +111,7 @@ def main() -> dict[str, Any]:
             found = [o.order_id async for o in adb.scan(Order).where(Order.total < 2)]
             parallel = await adb.scan(Order).segments(3).all()  # segments as tasks
             # --8<-- [end:async]
-            return sorted(found) + [str(len(parallel))]
+            return [*sorted(found), str(len(parallel))]
 
         seen["async"] = asyncio.run(service())
     return seen
