@@ -525,6 +525,7 @@ def _transact(actions: Sequence[TxAction], token: str | None = None) -> Flow[lis
     transaction retried (see :mod:`._unique`)."""
     if not actions:
         return []
+    _check_actions(actions)  # before reading: the reads take the same items
     plans = [a.guarded for a in actions if a.guarded is not None]
     fresh: list[Any] | None = None  # the items read after a failed attempt
     for attempt in range(1, unique.ATTEMPTS + 1):
@@ -533,7 +534,8 @@ def _transact(actions: Sequence[TxAction], token: str | None = None) -> Flow[lis
         else:
             olds = (yield from unique.read(plans)) if plans else []
         sent = _with_guards(actions, olds) if plans else list(actions)
-        _check_actions(sent)
+        if plans:
+            _check_actions(sent)
         request: dict[str, Any] = {"TransactItems": [{a.kind: a.body} for a in sent]}
         if token is not None:
             request["ClientRequestToken"] = token

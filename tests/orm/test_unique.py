@@ -318,3 +318,12 @@ def test_explain_shows_the_transaction_of_a_create() -> None:
     operation, request = db.explain.put(User(user_id="u1", email="a@b"), mode="create")
     assert operation == "TransactWriteItems" and len(request["TransactItems"]) == 2
     assert db.explain.put(User(user_id="u1", email="a@b"))[0] == "GetItem"  # reads first
+
+
+def test_two_actions_on_one_guarded_item_are_refused_before_any_read(
+    db: DB, recorder: Recorder
+) -> None:
+    with pytest.raises(InvalidValueError, match="on the same item"), db.transaction() as tx:
+        tx.put(User(user_id="u1", email="a@example.com"))
+        tx.delete(User, user_id="u1")
+    assert recorder.ops() == []  # nothing read, nothing written
