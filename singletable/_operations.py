@@ -438,7 +438,7 @@ def tx_put(
         fields = tuple(model.unique)
         new = {field: getattr(stored, field) for field in fields}
         absent = mode == "create" or (mode == "upsert" and version == 0)
-        action.guarded = unique.Guarded(cls, key, fields, new, build, absent)
+        action.guarded = unique.Guarded(cls, key, fields, new, build, absent, whole=True)
     return action
 
 

@@ -24,8 +24,11 @@ Moving or removing a guard needs the value the item holds now, so a write that
 may change a unique value (a put over an existing item, an update that sets a
 unique field, a delete) first reads the item (strongly consistent), then sends
 the entity's action conditioned on the unique values it read, with the guard
-actions: ``Delete`` of the old guard, ``Put`` of the new one, nothing for a value
-that does not change. If the item changed in between, the condition fails, the
+actions: ``Delete`` of the old guard, ``Put`` of the new one. An update does
+nothing for a value that does not change; a put, which writes the whole item,
+claims its values again (a no-op on its own guards, which restores a guard that
+is missing: putting every item once gives existing data its guards, and shows
+values that are already duplicated). If the item changed in between, the condition fails, the
 item is read again and the write retried (:data:`ATTEMPTS` times in all). A
 create (``mode="create"``, or a version of 0) knows there is no item, and reads
 nothing.
@@ -129,6 +132,9 @@ class Guarded:
     build: Callable[[Condition | None], dict[str, Any]]
     absent: bool = False
     """The write requires that no item exists (a create): nothing to read first."""
+    whole: bool = False
+    """The write puts the whole item: it claims its values again even when they do not
+    change (a no-op on its own guard; it restores a missing one)."""
 
 
 def owner_text(key: Item) -> str:
@@ -226,9 +232,9 @@ def complete(plan: Guarded, old: Item | None) -> tuple[dict[str, Any], list[Guar
         after = plan.new.get(field)
         old_key = None if before is None else _guard_key(model, template, field, before, name)
         new_key = None if after is None else _guard_key(model, template, field, after, name)
-        if old_key == new_key:
+        if old_key == new_key and not (plan.whole and new_key is not None):
             continue  # the value does not change: its guard stays
-        if old_key is not None:
+        if old_key is not None and old_key != new_key:
             body = {"TableName": table.name, "Key": old_key}
             body.update(expression_parameters(condition=free))
             what = f"release {name}.{field} {before!r}"

@@ -327,3 +327,22 @@ def test_two_actions_on_one_guarded_item_are_refused_before_any_read(
         tx.put(User(user_id="u1", email="a@example.com"))
         tx.delete(User, user_id="u1")
     assert recorder.ops() == []  # nothing read, nothing written
+
+
+def test_a_put_claims_its_values_again_so_existing_data_gets_its_guards(
+    db: DB, recorder: Recorder
+) -> None:
+    # items written before `Unique` was declared (or by other code): no guards
+    for user_id in ("u1", "u2"):
+        item = User(user_id=user_id, email="same@example.com").to_item()
+        db.backend.call("PutItem", {"TableName": "uniq", "Item": item})
+    assert guards(db) == set()
+    recorder.calls.clear()
+    db.put(db.require(User, user_id="u1"))  # the value does not change...
+    (transaction,) = [r for op, r in recorder.calls if op == "TransactWriteItems"]
+    puts = [a["Put"]["Item"]["PK"]["S"] for a in transaction["TransactItems"]]
+    assert puts == ["USER#u1", "UNIQUE#User#email#same@example.com"]
+    assert guards(db) == {"UNIQUE#User#email#same@example.com"}  # ...and is claimed
+    with pytest.raises(UniqueConstraintError, match="USER#u1"):
+        db.put(db.require(User, user_id="u2"))  # the duplicate shows
+    db.put(db.require(User, user_id="u1"))  # claiming its own guard again is a no-op
