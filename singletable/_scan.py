@@ -128,12 +128,15 @@ def scan_page(spec: ScanSpec[E]) -> Flow[Page[E]]:
 
 
 def scan_all(spec: ScanSpec[E]) -> Flow[list[E]]:
-    """Every entity of one scan (every page, up to ``spec.limit``)."""
+    """Every entity of one scan (every page, up to ``spec.limit``).
+
+    The limit does not become the requests' ``Limit``: that counts items read,
+    before the entity-type filter, so a scan for a few entities of one type among
+    many would read a handful of items a request. ``page_size`` sets it."""
     out: list[E] = []
     start = spec.start()
     while True:
-        remaining = None if spec.limit is None else spec.limit - len(out)
-        response = yield "Scan", spec.request(start, _smaller(spec.page_size, remaining))
+        response = yield "Scan", spec.request(start, spec.page_size)
         out.extend(spec.entity.from_item(item) for item in _mine(spec, response.get("Items", ())))
         start = response.get("LastEvaluatedKey")
         if start is None or (spec.limit is not None and len(out) >= spec.limit):
@@ -315,7 +318,7 @@ class SyncScan(_ScanCore[E]):
         return self._limited(self._each(lambda spec: scan_select(spec, fields)))
 
     def __iter__(self) -> Iterator[E]:
-        specs = self._spec.each_segment()
+        specs = [replace(s, limit=None) for s in self._spec.each_segment()]  # see scan_all
         rounds = _rounds(specs)
         seen = 0
         limit = self._spec.limit
@@ -378,7 +381,7 @@ class AsyncScan(_ScanCore[E]):
         return self._limited(await self._each(lambda spec: scan_select(spec, fields)))
 
     async def __aiter__(self) -> AsyncIterator[E]:
-        rounds = _rounds(self._spec.each_segment())
+        rounds = _rounds([replace(s, limit=None) for s in self._spec.each_segment()])
         seen = 0
         limit = self._spec.limit
         batch = next(rounds)

@@ -130,6 +130,13 @@ def test_a_scan_is_lazy_and_composable(db: DB, recorder: Recorder) -> None:
         {"name": f"Customer {n}"} for n in range(3)
     ]
     assert len(scan.select(Order.total, Order.status)) == ORDERS
+    # a limit stops the reading, but is not the requests' Limit (items read before the
+    # type filter): the first of 3 customers among 26 items takes one request, not many
+    recorder.calls.clear()
+    assert db.scan(Customer).where(Customer.name == "Customer 2").first() is not None
+    assert [c.name for c in db.scan(Customer).limit(1)] != []
+    assert [op for op, _ in recorder.calls] == ["Scan", "Scan"]
+    assert all("Limit" not in request for _, request in recorder.calls)
 
 
 def test_scan_pages_follow_cursors(db: DB) -> None:
