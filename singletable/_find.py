@@ -1,7 +1,8 @@
 """``db.find(Entity, **fields)``: the access pattern that equal field values can use.
 
 The given fields are matched against every key the entity has: the table's,
-and each index's it is in. A key is usable when the fields fix its partition
+and each index's it is in that projects every attribute (``"ALL"``: the items
+of other indexes would not validate as entities). A key is usable when the fields fix its partition
 (every field of its partition template is given); among usable keys, the one
 whose sort template the given fields fill furthest wins (the table before an
 index on a tie: its reads can be consistent). The query runs on that key:
@@ -88,6 +89,8 @@ def plan(entity: type[Entity], fields: Mapping[str, Any], allow_scan: bool) -> F
     missing: list[str] = []
     for index, (pk, sk) in model.keys.items():
         spec = model.table.spec(index)
+        if spec.projection != "ALL":
+            continue  # its items lack attributes: they would not validate as entities
         label = "the table key" if index is None else f"index {index}"
         absent = [f for f in pk.fields if f not in given]
         if absent:

@@ -283,3 +283,39 @@ def test_the_async_reads_run_the_same_flows(db: DB, recorder: Recorder) -> None:
     run_on(scenario())
     if not hasattr(recorder.inner, "run"):  # on aioboto3 the calls bypass the recorder
         assert {0, 1, 2} <= {r.get("Segment") for op, r in recorder.calls if op == "Scan"}
+
+
+def test_find_on_plain_keys_and_only_on_indexes_that_project_everything() -> None:
+    from singletable.table import LocalIndex
+
+    users = Table(
+        "find_users",
+        pk="user_id",
+        sk="created",
+        indexes=[
+            GlobalIndex("ByEmail", pk="email", projection="KEYS_ONLY"),
+            LocalIndex("ByName", sk="name"),
+        ],
+    )
+
+    class Member(Entity, table=users):
+        user_id: str
+        created: int
+        email: str
+        name: str
+
+    db = DB()
+    db.create_table(users)
+    for n in range(3):
+        db.put(Member(user_id="u", created=n, email=f"e{n}", name=f"n{n}"))
+    exact = db.explain.find(Member, user_id="u", created=1)[1]
+    assert exact["KeyConditionExpression"] == "#pk = :pk AND #sk = :sk0"
+    assert exact["ExpressionAttributeValues"][":sk0"] == {"N": "1"}
+    assert "FilterExpression" not in exact  # plain key attributes: the key fixes them
+    assert [m.name for m in db.find(Member, user_id="u", created=1)] == ["n1"]
+    # the local index (ALL) serves name; the KEYS_ONLY global index never serves find
+    assert db.explain.find(Member, user_id="u", name="n2")[1]["IndexName"] == "ByName"
+    assert [m.created for m in db.find(Member, user_id="u", name="n2")] == [2]
+    with pytest.raises(InvalidValueError, match="no access pattern is keyed on email"):
+        db.find(Member, email="e1")
+    assert [m.created for m in db.find(Member, email="e1", allow_scan=True)] == [1]
