@@ -291,7 +291,8 @@ class _TransactionCore:
         self.actions.append(ops.tx_check(entity, key, condition))
 
     def explain(self) -> Call:
-        """The TransactWriteItems request this transaction would send."""
+        """The TransactWriteItems request this transaction would send (with writes of
+        entities with unique fields, other than creates, the read that comes first)."""
         return explain(ops.transact_write(self.actions, self.token))
 
 
@@ -626,7 +627,8 @@ class Explain:
     def put(
         self, entity: Entity, *, mode: PutMode = "upsert", condition: Condition | None = None
     ) -> Call:
-        """PutItem's request."""
+        """PutItem's request (for an entity with unique fields: the TransactWriteItems
+        of a create, with its guards, or else the read that comes first)."""
         return explain(ops.put(entity, mode=mode, condition=condition))
 
     def update(

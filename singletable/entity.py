@@ -19,7 +19,7 @@
 
 When the class is created its key templates are compiled against its fields
 (:mod:`singletable.keys`), field markers are found (``Annotated[int, Version]``,
-``CreatedAt``, ``UpdatedAt``, ``TTL``), and the entity registers with its table,
+``CreatedAt``, ``UpdatedAt``, ``TTL``, ``Unique``), and the entity registers with its table,
 which refuses key shapes that collide with another entity's. Every mistake is a
 :class:`~singletable.errors.ModelError` naming the entity.
 
