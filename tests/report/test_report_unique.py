@@ -38,3 +38,4 @@ def test_the_guards_of_unique_fields_are_in_the_report() -> None:
     assert row.entity == "Member.email guard" and row.sk == guard.example_key
     markdown = render(build_report([accounts]), "md")
     assert "Member.email guard" in markdown and guard.example_key in markdown
+    assert "Member.email guard" in render(build_report([accounts]), "html")
