@@ -522,13 +522,15 @@ def _transact(actions: Sequence[TxAction], token: str | None = None) -> Flow[lis
     """TransactWriteItems of ``actions`` with the guard items of their unique fields;
     returns the items of the guarded actions as read before the write (else None).
     An item that changed between the read and the write is read again and the
-    transaction retried (see :mod:`._unique`)."""
+    transaction retried (see :mod:`._unique`), unless it has a ``token``: the same
+    token with other parameters is refused (IdempotentParameterMismatchException)."""
     if not actions:
         return []
     _check_actions(actions)  # before reading: the reads take the same items
     plans = [a.guarded for a in actions if a.guarded is not None]
     fresh: list[Any] | None = None  # the items read after a failed attempt
-    for attempt in range(1, unique.ATTEMPTS + 1):
+    attempts = unique.ATTEMPTS if token is None else 1
+    for attempt in range(1, attempts + 1):
         if fresh is not None:
             olds = [None if plan.absent else item for plan, item in zip(plans, fresh, strict=True)]
         else:
@@ -550,7 +552,7 @@ def _transact(actions: Sequence[TxAction], token: str | None = None) -> Flow[lis
             ]
             if failed:
                 now_items = yield from unique.read(plans, everything=True)
-                if attempt < unique.ATTEMPTS and any(
+                if attempt < attempts and any(
                     unique.raced(plan, before, after)
                     for plan, before, after in zip(plans, olds, now_items, strict=True)
                 ):

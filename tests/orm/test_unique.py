@@ -346,3 +346,18 @@ def test_a_put_claims_its_values_again_so_existing_data_gets_its_guards(
     with pytest.raises(UniqueConstraintError, match="USER#u1"):
         db.put(db.require(User, user_id="u2"))  # the duplicate shows
     db.put(db.require(User, user_id="u1"))  # claiming its own guard again is a no-op
+
+
+def test_a_transaction_with_a_token_is_not_retried_with_other_parameters(
+    db: DB, recorder: Recorder
+) -> None:
+    db.put(User(user_id="u1", email="a@example.com"))
+    other = DB(recorder.inner)
+    recorder.before["TransactWriteItems"] = lambda: other.put(
+        User(user_id="u1", email="c@example.com")
+    )
+    recorder.calls.clear()
+    with pytest.raises(TransactionCanceledError), db.transaction(token="t-1") as tx:
+        tx.put(User(user_id="u1", email="b@example.com"))
+    assert recorder.ops().count("TransactWriteItems") == 1  # the caller retries, not us
+    assert db.require(User, user_id="u1").email == "c@example.com"
