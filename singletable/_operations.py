@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from singletable import _unique as unique
-from singletable._flows import SLEEP, Flow, now
+from singletable._flows import Flow, now
 from singletable._keyargs import key_arguments
 from singletable._values import Item
 from singletable.codec import from_attribute
@@ -24,8 +24,6 @@ from singletable.errors import (
     DynamoDBServiceError,
     InvalidValueError,
     ItemNotFoundError,
-    RequestError,
-    TableInUseError,
     TransactionCanceledError,
     VersionConflictError,
 )
@@ -33,7 +31,6 @@ from singletable.errors import (
 if TYPE_CHECKING:
     from singletable.conditions import Condition
     from singletable.entity import Entity, EntityModel
-    from singletable.table import Table
     from singletable.updates import Update
 
 __all__ = ["PutMode"]
@@ -736,41 +733,6 @@ def json_key(value: Mapping[str, Any]) -> str:
     """A key attribute's identity text (its type and value)."""
     ((kind, raw),) = value.items()
     return f"{kind}:{raw}"
-
-
-def create_table(table: Table, *, exist_ok: bool = False) -> Flow[bool]:
-    """CreateTable with every index the model needs, then TTL on the table's TTL
-    attribute if it has one; False if the table existed (``exist_ok``)."""
-    created = True
-    try:
-        yield "CreateTable", table.create_table_request()
-    except TableInUseError:
-        if not exist_ok:
-            raise
-        created = False
-    if table.ttl_attribute is not None:
-        # DynamoDB refuses UpdateTimeToLive while the table is CREATING: wait for ACTIVE
-        # (the local engine creates tables ACTIVE, so this costs one DescribeTable there).
-        for attempt in range(1, 121):
-            described = yield "DescribeTable", {"TableName": table.name}
-            if described.get("Table", {}).get("TableStatus") == "ACTIVE":
-                break
-            yield SLEEP, {"seconds": min(2.0, 0.1 * attempt)}
-        request = {
-            "TableName": table.name,
-            "TimeToLiveSpecification": {"Enabled": True, "AttributeName": table.ttl_attribute},
-        }
-        try:
-            yield "UpdateTimeToLive", request
-        except RequestError as error:
-            if created or "already enabled" not in error.message:
-                raise  # an existing table with TTL already on is fine
-    return created
-
-
-def delete_table(table: Table) -> Flow[None]:
-    """DeleteTable."""
-    yield "DeleteTable", {"TableName": table.name}
 
 
 def _describe(model: Any, entity: Entity) -> str:

@@ -28,6 +28,7 @@ from singletable import _batches as batches
 from singletable import _find as finding
 from singletable import _operations as ops
 from singletable import _queries as queries
+from singletable import _tables as tables
 from singletable._flows import Call, explain, run, run_async
 from singletable._operations import PutMode
 from singletable._queries import CollectionResult, Page, QuerySpec
@@ -472,11 +473,11 @@ class DB:
 
     def create_table(self, table: Table, *, exist_ok: bool = False) -> bool:
         """Create ``table`` with every index; False if it existed and ``exist_ok``."""
-        return run(self.backend, ops.create_table(table, exist_ok=exist_ok))
+        return run(self.backend, tables.create_table(table, exist_ok=exist_ok))
 
     def delete_table(self, table: Table) -> None:
         """Delete ``table`` and its items."""
-        run(self.backend, ops.delete_table(table))
+        run(self.backend, tables.delete_table(table))
 
     def close(self) -> None:
         """Close the backend."""
@@ -592,11 +593,11 @@ class AsyncDB:
 
     async def create_table(self, table: Table, *, exist_ok: bool = False) -> bool:
         """Create ``table`` with every index; False if it existed and ``exist_ok``."""
-        return await run_async(self.backend, ops.create_table(table, exist_ok=exist_ok))
+        return await run_async(self.backend, tables.create_table(table, exist_ok=exist_ok))
 
     async def delete_table(self, table: Table) -> None:
         """Delete ``table`` and its items."""
-        await run_async(self.backend, ops.delete_table(table))
+        await run_async(self.backend, tables.delete_table(table))
 
     async def close(self) -> None:
         """Close the backend."""
@@ -710,4 +711,4 @@ class Explain:
 
     def create_table(self, table: Table) -> Call:
         """CreateTable's request."""
-        return explain(ops.create_table(table))
+        return explain(tables.create_table(table))
