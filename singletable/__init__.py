@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from singletable.conditions import Condition, FieldPath, attribute
     from singletable.db import DB, AsyncDB
-    from singletable.entity import TTL, CreatedAt, Entity, Keys, UpdatedAt, Version
+    from singletable.entity import TTL, CreatedAt, Entity, Keys, Unique, UpdatedAt, Version
     from singletable.errors import (
         AccessError,
         BackendError,
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         ThrottledError,
         TransactionCanceledError,
         TransactionConflictError,
+        UniqueConstraintError,
         UnknownKeywordError,
         VersionConflictError,
     )
@@ -87,6 +88,8 @@ _LAZY = {
     "ThrottledError": "singletable.errors",
     "TransactionCanceledError": "singletable.errors",
     "TransactionConflictError": "singletable.errors",
+    "Unique": "singletable.entity",
+    "UniqueConstraintError": "singletable.errors",
     "UnknownKeywordError": "singletable.errors",
     "VersionConflictError": "singletable.errors",
     "Update": "singletable.updates",
@@ -126,6 +129,8 @@ __all__ = [
     "ThrottledError",
     "TransactionCanceledError",
     "TransactionConflictError",
+    "Unique",
+    "UniqueConstraintError",
     "UnknownKeywordError",
     "Update",
     "UpdatedAt",

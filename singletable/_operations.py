@@ -8,11 +8,12 @@ which backend runs it, or whether it runs sync or async.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from singletable._flows import SLEEP, Flow, now
+from singletable import _unique as unique
+from singletable._flows import Flow, now
 from singletable._keyargs import key_arguments
 from singletable._values import Item
 from singletable.codec import from_attribute
@@ -20,11 +21,9 @@ from singletable.conditions import attribute, expression_parameters
 from singletable.entity import key_item, table_key, validated
 from singletable.errors import (
     ConditionFailedError,
+    DynamoDBServiceError,
     InvalidValueError,
     ItemNotFoundError,
-    RequestError,
-    TableInUseError,
-    ThrottledError,
     TransactionCanceledError,
     VersionConflictError,
 )
@@ -32,7 +31,6 @@ from singletable.errors import (
 if TYPE_CHECKING:
     from singletable.conditions import Condition
     from singletable.entity import Entity, EntityModel
-    from singletable.table import Table
     from singletable.updates import Update
 
 __all__ = ["PutMode"]
@@ -49,6 +47,11 @@ _UPDATE_OPTIONS = ("condition", "expected_version")
 def _key(cls: type[Entity], key: Mapping[str, Any], operation: str, options: Sequence[str]) -> Item:
     """The wire table key of ``key`` (field values), checked (see :mod:`._keyargs`)."""
     return table_key(cls, key_arguments(cls, key, operation, options))
+
+
+def key_of(cls: type[Entity], key: Mapping[str, Any], operation: str) -> Item:
+    """The wire table key of ``key`` (field values only), checked."""
+    return _key(cls, key, operation, ())
 
 
 def get(cls: type[E], key: Mapping[str, Any], *, consistent: bool = False) -> Flow[E | None]:
@@ -73,6 +76,23 @@ def get_required(cls: type[E], key: Mapping[str, Any], *, consistent: bool = Fal
     return found
 
 
+def refresh(entity: E, *, consistent: bool = True) -> Flow[E]:
+    """GetItem of ``entity``'s item (strongly consistent unless told otherwise): a new
+    instance as stored now; :class:`ItemNotFoundError` if the item is gone."""
+    cls = type(entity)
+    request: dict[str, Any] = {
+        "TableName": cls.__singletable__.table.name,
+        "Key": table_key(cls, entity.__dict__),
+    }
+    if consistent:
+        request["ConsistentRead"] = True
+    response = yield "GetItem", request
+    item = response.get("Item")
+    if item is None:
+        raise ItemNotFoundError(f"{_name(entity)} no longer exists (refresh)")
+    return cls.from_item(item)
+
+
 def _write_condition(
     model: EntityModel, mode: PutMode, version: int | None, condition: Condition | None
 ) -> Condition | None:
@@ -95,14 +115,11 @@ def _write_condition(
     return combined
 
 
-def put_request(
-    entity: E, mode: PutMode, condition: Condition | None = None
-) -> tuple[E, dict[str, Any]]:
-    """The entity as it will be stored (version bumped, timestamps set) and the body
-    of its PutItem (also a TransactWriteItems ``Put``)."""
+def _to_store(entity: E) -> tuple[E, int | None]:
+    """``entity`` validated, as it will be stored (version bumped, timestamps set), and
+    the version it was read at (None: the entity has no version field)."""
     entity = validated(entity)
-    cls = type(entity)
-    model = cls.__singletable__
+    model = type(entity).__singletable__
     changes: dict[str, Any] = {}
     moment = None
     if model.created_at is not None and getattr(entity, model.created_at) is None:
@@ -114,12 +131,27 @@ def put_request(
     if model.version is not None:
         version = getattr(entity, model.version)
         changes[model.version] = (version or 0) + 1
-    stored = entity.model_copy(update=changes) if changes else entity
+    return (entity.model_copy(update=changes) if changes else entity), version
+
+
+def _put_body(
+    stored: Entity, mode: PutMode, version: int | None, condition: Condition | None
+) -> dict[str, Any]:
+    model = type(stored).__singletable__
     request: dict[str, Any] = {"TableName": model.table.name, "Item": stored.to_item()}
     combined = _write_condition(model, mode, version, condition)
     if combined is not None:
         request.update(expression_parameters(condition=combined))
-    return stored, request
+    return request
+
+
+def put_request(
+    entity: E, mode: PutMode, condition: Condition | None = None
+) -> tuple[E, dict[str, Any]]:
+    """The entity as it will be stored (version bumped, timestamps set) and the body
+    of its PutItem (also a TransactWriteItems ``Put``)."""
+    stored, version = _to_store(entity)
+    return stored, _put_body(stored, mode, version, condition)
 
 
 def put(entity: E, *, mode: PutMode = "upsert", condition: Condition | None = None) -> Flow[E]:
@@ -129,28 +161,69 @@ def put(entity: E, *, mode: PutMode = "upsert", condition: Condition | None = No
     ``"upsert"`` writes either way. With a version field, the write also requires
     the stored version to be the entity's (a new entity has version 0), and stores
     the next one; ``condition`` must hold too. The error of a failed check is
-    :class:`ConditionFailedError` (with the stored item, if any).
+    :class:`ConditionFailedError` (with the stored item, if any). An entity with
+    unique fields is written in a transaction with its guard items (:mod:`._unique`).
     """
+    if type(entity).__singletable__.unique:
+        action = tx_put(entity, mode, condition)
+        try:
+            yield from _transact([action])
+        except TransactionCanceledError as error:
+            failure = _entity_failure(error)
+            raise _put_error(entity, action.stored, mode, condition, failure) from None
+        assert action.stored is not None
+        stored_entity: E = action.stored  # type: ignore[assignment]
+        return stored_entity
     stored, request = put_request(entity, mode, condition)
     request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     try:
         yield "PutItem", request
     except ConditionFailedError as error:
-        cls = type(stored)
-        version_field = cls.__singletable__.version
-        before = getattr(entity, version_field) if version_field is not None else None
-        if version_field is not None and before and mode != "create":
-            conflict = _version_conflict(cls, before, error, f"{_name(stored)}: ")
-            if conflict is not None:
-                raise conflict from None
-        reason = _put_failure(mode, version_field, before, condition, error)
-        raise ConditionFailedError(
-            error.code,
-            f"{_name(stored)}: {reason}",
-            operation=error.operation,
-            details=error.details,
-        ) from None
+        raise _put_error(entity, stored, mode, condition, error) from None
     return stored
+
+
+def _put_error(
+    entity: Entity,
+    stored: Entity | None,
+    mode: PutMode,
+    condition: Condition | None,
+    error: ConditionFailedError | TransactionCanceledError,
+) -> DynamoDBServiceError:
+    """The error of a put whose condition failed: which check failed, and why."""
+    if not isinstance(error, ConditionFailedError):
+        return error
+    cls = type(entity)
+    name = _name(stored or entity)
+    version_field = cls.__singletable__.version
+    before = getattr(entity, version_field) if version_field is not None else None
+    if version_field is not None and before and mode != "create":
+        conflict = _version_conflict(cls, before, error, f"{name}: ")
+        if conflict is not None:
+            return conflict
+    reason = _put_failure(mode, version_field, before, condition, error)
+    return ConditionFailedError(
+        error.code, f"{name}: {reason}", operation=error.operation, details=error.details
+    )
+
+
+def _entity_failure(
+    error: TransactionCanceledError,
+) -> ConditionFailedError | TransactionCanceledError:
+    """A one-write transaction's cancellation as the write's own error: the condition
+    of its first action (the entity's) failed, with the item read after the failure."""
+    reasons = error.reasons
+    if not reasons or reasons[0].get("Code") != "ConditionalCheckFailed":
+        return error
+    details = {**error.details}
+    if reasons[0].get("Item") is not None:
+        details["Item"] = reasons[0]["Item"]
+    return ConditionFailedError(
+        "ConditionalCheckFailedException",
+        reasons[0].get("Message") or "The conditional request failed",
+        operation=error.operation,
+        details=details,
+    )
 
 
 def _version_conflict(
@@ -271,26 +344,54 @@ def update(
     The item must exist (:class:`ConditionFailedError` otherwise, as when
     ``condition`` or ``expected_version`` does not hold).
     """
+    model = cls.__singletable__
+    if model.unique and not changes.fields.isdisjoint(model.unique):
+        action = tx_update(cls, key, changes, condition, expected_version)
+        assert action.guarded is not None  # a unique field changes: its guard moves
+        try:
+            yield from _transact([action])
+        except TransactionCanceledError as error:
+            raise _update_error(cls, key, expected_version, _entity_failure(error)) from None
+        response = yield "GetItem", {
+            "TableName": action.body["TableName"],
+            "Key": action.key,
+            "ConsistentRead": True,
+        }
+        if "Item" not in response:  # deleted right after the update
+            raise ItemNotFoundError(f"{cls.__name__} {_shown(key)} was deleted after the update")
+        return cls.from_item(response["Item"])
     request = update_body(cls, key, changes, condition, expected_version=expected_version)
     request["ReturnValues"] = "ALL_NEW"
     request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     try:
         response = yield "UpdateItem", request
     except ConditionFailedError as error:
-        if expected_version is not None and cls.__singletable__.version is not None:
-            conflict = _version_conflict(
-                cls, expected_version, error, f"{cls.__name__} {_shown(key)}: "
-            )
-            if conflict is not None:
-                raise conflict from None
-        found = "does not exist" if error.item is None else "did not meet the condition"
-        raise ConditionFailedError(
-            error.code,
-            f"{cls.__name__} {_shown(key)}: {found}",
-            operation=error.operation,
-            details=error.details,
-        ) from None
+        raise _update_error(cls, key, expected_version, error) from None
     return cls.from_item(response["Attributes"])
+
+
+def _update_error(
+    cls: type[Entity],
+    key: Mapping[str, Any],
+    expected_version: int | None,
+    error: ConditionFailedError | TransactionCanceledError,
+) -> DynamoDBServiceError:
+    """The error of an update whose condition failed: a version conflict, an absent
+    item, or the caller's condition."""
+    if not isinstance(error, ConditionFailedError):
+        return error
+    if expected_version is not None and cls.__singletable__.version is not None:
+        prefix = f"{cls.__name__} {_shown(key)}: "
+        conflict = _version_conflict(cls, expected_version, error, prefix)
+        if conflict is not None:
+            return conflict
+    found = "does not exist" if error.item is None else "did not meet the condition"
+    return ConditionFailedError(
+        error.code,
+        f"{cls.__name__} {_shown(key)}: {found}",
+        operation=error.operation,
+        details=error.details,
+    )
 
 
 # --------------------------------------------------------------------------- transactions
@@ -306,15 +407,36 @@ class TxAction:
     key: dict[str, Any]
     """The item's table key (wire shape): one action per item in a transaction."""
     stored: Entity | None = None
+    guarded: unique.Guarded | None = None
+    """For an entity with unique fields: how to complete the action once its item is read."""
+    claim: tuple[str, str, Any] | None = None
+    """For a guard ``Put``: the (entity, field, value) it claims."""
+    guard: bool = False
+    """An action on a guard item of a unique value."""
 
 
 def tx_put(
     entity: Entity, mode: PutMode = "upsert", condition: Condition | None = None
 ) -> TxAction:
     """A transaction ``Put`` (with the version and mode conditions of :func:`put`)."""
-    stored, body = put_request(entity, mode, condition)
-    key = table_key(type(entity), entity.__dict__)
-    return TxAction("Put", body, f"put {_name(stored)}", key, stored)
+    stored, version = _to_store(entity)
+    cls = type(entity)
+    model = cls.__singletable__
+    key = table_key(cls, entity.__dict__)
+    body = _put_body(stored, mode, version, condition)
+    action = TxAction("Put", body, f"put {_name(stored)}", key, stored)
+    if model.unique:
+
+        def build(extra: Condition | None) -> dict[str, Any]:
+            built = _put_body(stored, mode, version, _both(condition, extra))
+            built["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+            return built
+
+        fields = tuple(model.unique)
+        new = {field: getattr(stored, field) for field in fields}
+        absent = mode == "create" or (mode == "upsert" and version == 0)
+        action.guarded = unique.Guarded(cls, key, fields, new, build, absent, whole=True)
+    return action
 
 
 def tx_delete(
@@ -324,9 +446,23 @@ def tx_delete(
     must_exist: bool = False,
     condition: Condition | None = None,
 ) -> TxAction:
-    """A transaction ``Delete``."""
+    """A transaction ``Delete`` (with its guard items, if the entity has unique fields)."""
     body = _delete_body(cls, key, must_exist, condition)
-    return TxAction("Delete", body, f"delete {cls.__name__} {_shown(key)}", body["Key"])
+    action = TxAction("Delete", body, f"delete {cls.__name__} {_shown(key)}", body["Key"])
+    model = cls.__singletable__
+    if model.unique:
+
+        def build(extra: Condition | None) -> dict[str, Any]:
+            return _delete_body(cls, key, must_exist, _both(condition, extra))
+
+        action.guarded = unique.Guarded(cls, body["Key"], tuple(model.unique), {}, build)
+    return action
+
+
+def _both(first: Condition | None, second: Condition | None) -> Condition | None:
+    if first is None or second is None:
+        return first if second is None else second
+    return first & second
 
 
 def tx_check(cls: type[Entity], key: Mapping[str, Any], condition: Condition) -> TxAction:
@@ -345,21 +481,128 @@ def tx_update(
     expected_version: int | None = None,
 ) -> TxAction:
     """A transaction ``Update`` (index keys recomputed and the version checked as
-    :func:`update` does)."""
+    :func:`update` does; the guard of a unique field it sets moved)."""
     body = update_body(cls, key, changes, condition, expected_version=expected_version)
-    return TxAction("Update", body, f"update {cls.__name__} {_shown(key)}", body["Key"])
+    action = TxAction("Update", body, f"update {cls.__name__} {_shown(key)}", body["Key"])
+    model = cls.__singletable__
+    touched = tuple(f for f in model.unique if f in changes.fields)
+    if touched:
+        assigned = changes.assigned
+        unknown = [f for f in touched if f not in assigned]
+        if unknown:
+            raise InvalidValueError(
+                f"{cls.__name__}: {', '.join(unknown)} is unique, so an update can only set "
+                "it to a value or remove it (its guard item is keyed on the value)"
+            )
+
+        def build(extra: Condition | None) -> dict[str, Any]:
+            both = _both(condition, extra)
+            return update_body(cls, key, changes, both, expected_version=expected_version)
+
+        new = {f: assigned[f] for f in touched}
+        action.guarded = unique.Guarded(cls, body["Key"], touched, new, build)
+    return action
 
 
 def transact_write(actions: Sequence[TxAction], token: str | None = None) -> Flow[list[Any]]:
     """TransactWriteItems; returns what each Put stored (None for other actions).
 
     A canceled transaction raises :class:`TransactionCanceledError` whose message
-    names each action that failed and why (``reasons`` keeps DynamoDB's list).
+    names each action that failed and why (``reasons`` keeps DynamoDB's list), or
+    :class:`UniqueConstraintError` when only guards of unique values failed.
     """
+    yield from _transact(actions, token)
+    return [action.stored for action in actions]
+
+
+def _transact(actions: Sequence[TxAction], token: str | None = None) -> Flow[list[Any]]:
+    """TransactWriteItems of ``actions`` with the guard items of their unique fields;
+    returns the items of the guarded actions as read before the write (else None).
+    An item that changed between the read and the write is read again and the
+    transaction retried (see :mod:`._unique`), unless it has a ``token``: the same
+    token with other parameters is refused (IdempotentParameterMismatchException)."""
     if not actions:
         return []
+    _check_actions(actions)  # before reading: the reads take the same items
+    plans = [a.guarded for a in actions if a.guarded is not None]
+    fresh: list[Any] | None = None  # the items read after a failed attempt
+    attempts = unique.ATTEMPTS if token is None else 1
+    for attempt in range(1, attempts + 1):
+        if fresh is not None:
+            olds = [None if plan.absent else item for plan, item in zip(plans, fresh, strict=True)]
+        else:
+            olds = (yield from unique.read(plans)) if plans else []
+        sent = _with_guards(actions, olds) if plans else list(actions)
+        if plans:
+            _check_actions(sent)
+        request: dict[str, Any] = {"TransactItems": [{a.kind: a.body} for a in sent]}
+        if token is not None:
+            request["ClientRequestToken"] = token
+        try:
+            yield "TransactWriteItems", request
+        except TransactionCanceledError as error:
+            reasons = [dict(r) for r in error.reasons]
+            failed = [
+                i
+                for i, a in enumerate(sent)
+                if a.guarded is not None and _code(reasons, i) == "ConditionalCheckFailed"
+            ]
+            if failed:
+                now_items = yield from unique.read(plans, everything=True)
+                if attempt < attempts and any(
+                    unique.raced(plan, before, after)
+                    for plan, before, after in zip(plans, olds, now_items, strict=True)
+                ):
+                    fresh = now_items
+                    continue
+                by_plan = dict(zip(map(id, plans), now_items, strict=True))
+                for i in failed:
+                    guarded = sent[i].guarded
+                    if guarded is not None and reasons[i].get("Item") is None:
+                        found = by_plan.get(id(guarded))
+                        if found is not None:
+                            reasons[i]["Item"] = found
+            details = {**error.details, "CancellationReasons": reasons}
+            raise _canceled(sent, reasons, error, details) from None
+        out: list[Any] = []
+        olds_by_plan = dict(zip(map(id, plans), olds, strict=True))
+        for action in actions:
+            out.append(None if action.guarded is None else olds_by_plan[id(action.guarded)])
+        return out
+    raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+
+
+def _code(reasons: Sequence[Mapping[str, Any]], index: int) -> Any:
+    return reasons[index].get("Code") if index < len(reasons) else None
+
+
+def _with_guards(actions: Sequence[TxAction], olds: Sequence[Any]) -> list[TxAction]:
+    """The actions with each guarded one completed (its condition on the item as read)
+    and followed by the actions on its guard items."""
+    by_plan = iter(olds)
+    out: list[TxAction] = []
+    guards: list[TxAction] = []
+    for action in actions:
+        if action.guarded is None:
+            out.append(action)
+            continue
+        body, moves = unique.complete(action.guarded, next(by_plan))
+        out.append(replace(action, body=body))
+        guards.extend(
+            TxAction(g.kind, g.body, g.description, g.key, claim=g.claim, guard=True)
+            for g in moves
+        )
+    return out + guards
+
+
+def _check_actions(actions: Sequence[TxAction]) -> None:
+    """At most 100 actions, at most one per item (DynamoDB's limits), checked before sending."""
     if len(actions) > 100:
-        raise InvalidValueError(f"a transaction takes at most 100 actions, not {len(actions)}")
+        guards = sum(1 for a in actions if a.guard)
+        extra = f" ({guards} of them on guard items of unique values)" if guards else ""
+        raise InvalidValueError(
+            f"a transaction takes at most 100 actions, not {len(actions)}{extra}"
+        )
     seen: dict[str, TxAction] = {}
     for action in actions:
         identity = (
@@ -368,30 +611,50 @@ def transact_write(actions: Sequence[TxAction], token: str | None = None) -> Flo
             + "|".join(f"{name}={json_key(value)}" for name, value in sorted(action.key.items()))
         )
         if identity in seen:
+            first = seen[identity]
+            if first.claim is not None and action.claim is not None:
+                entity, field, value = action.claim
+                raise InvalidValueError(
+                    f"transaction: two writes claim {entity}.{field} {value!r}, which is unique"
+                )
             raise InvalidValueError(
-                f"transaction: {seen[identity].description} and {action.description} are "
+                f"transaction: {first.description} and {action.description} are "
                 "on the same item (DynamoDB allows one action per item)"
             )
         seen[identity] = action
-    request: dict[str, Any] = {"TransactItems": [{a.kind: a.body} for a in actions]}
-    if token is not None:
-        request["ClientRequestToken"] = token
-    try:
-        yield "TransactWriteItems", request
-    except TransactionCanceledError as error:
-        failed = [
-            f"{action.description}: {reason.get('Code')}"
-            + (f" ({reason['Message']})" if reason.get("Message") else "")
-            for action, reason in zip(actions, error.reasons, strict=False)
-            if reason.get("Code") not in (None, "None")
-        ]
-        raise TransactionCanceledError(
-            error.code,
-            "transaction canceled: " + ("; ".join(failed) or error.message),
-            operation=error.operation,
-            details=error.details,
-        ) from None
-    return [action.stored for action in actions]
+
+
+def _canceled(
+    sent: Sequence[TxAction],
+    reasons: Sequence[Mapping[str, Any]],
+    error: TransactionCanceledError,
+    details: dict[str, Any],
+) -> DynamoDBServiceError:
+    """The error of a canceled transaction: :class:`UniqueConstraintError` when the only
+    actions that failed claimed unique values, else :class:`TransactionCanceledError`
+    naming each action that failed."""
+    failed = [
+        (action, reason)
+        for action, reason in zip(sent, reasons, strict=False)
+        if reason.get("Code") not in (None, "None")
+    ]
+    if failed and all(
+        a.claim is not None and r.get("Code") == "ConditionalCheckFailed" for a, r in failed
+    ):
+        action, reason = failed[0]
+        assert action.claim is not None
+        return unique.clash_error(action.claim, reason, error.code, error.operation, details)
+    text = [
+        f"{action.description}: {reason.get('Code')}"
+        + (f" ({reason['Message']})" if reason.get("Message") else "")
+        for action, reason in failed
+    ]
+    return TransactionCanceledError(
+        error.code,
+        "transaction canceled: " + ("; ".join(text) or error.message),
+        operation=error.operation,
+        details=details,
+    )
 
 
 def transact_get(requests: Sequence[tuple[type[Entity], Mapping[str, Any]]]) -> Flow[list[Any]]:
@@ -452,6 +715,13 @@ def delete(
 
     ``must_exist`` and ``condition`` make it conditional (:class:`ConditionFailedError`).
     """
+    if cls.__singletable__.unique:  # with its guard items, in a transaction
+        action = tx_delete(cls, key, must_exist=must_exist, condition=condition)
+        try:
+            (old,) = yield from _transact([action])
+        except TransactionCanceledError as error:
+            raise _entity_failure(error) from None
+        return None if old is None else cls.from_item(old)
     request = _delete_body(cls, key, must_exist, condition)
     request["ReturnValues"] = "ALL_OLD"
     response = yield "DeleteItem", request
@@ -459,172 +729,10 @@ def delete(
     return None if old is None else cls.from_item(old)
 
 
-# --------------------------------------------------------------------------- batches
-
-BATCH_GET_SIZE = 100
-BATCH_WRITE_SIZE = 25
-MAX_BATCH_ATTEMPTS = 8
-
-
-def _backoff(attempt: int) -> float:
-    """Seconds to wait before retry ``attempt`` (1, 2, ...): exponential, capped at 2 s."""
-    return float(min(2.0, 0.025 * 2 ** (attempt - 1)))
-
-
-def get_many(
-    cls: type[E], keys: Sequence[Mapping[str, Any]], *, consistent: bool = False
-) -> Flow[list[E | None]]:
-    """BatchGetItem in chunks of 100, retrying unprocessed keys with backoff; the
-    entities in the order of ``keys`` (None where there is no item)."""
-    model = cls.__singletable__
-    table = model.table.name
-    wire_keys = [_key(cls, key, "get_many", ()) for key in keys]
-    primary = model.table.primary
-    names = [primary.pk] + ([primary.sk] if primary.sk is not None else [])
-
-    def identity(key: Mapping[str, Any]) -> str:
-        return "\x00".join(json_key(key[name]) for name in names)
-
-    found: dict[str, E] = {}
-    unique = list({identity(k): k for k in wire_keys}.values())
-    for start in range(0, len(unique), BATCH_GET_SIZE):
-        pending: list[dict[str, Any]] = unique[start : start + BATCH_GET_SIZE]
-        attempt = 0
-        while pending:
-            request: dict[str, Any] = {"Keys": pending}
-            if consistent:
-                request["ConsistentRead"] = True
-            try:
-                response = yield "BatchGetItem", {"RequestItems": {table: request}}
-            except ThrottledError:
-                # None of the batch could be read (API Reference, BatchGetItem): retried
-                # with the same backoff, as the AWS SDKs retry it.
-                response = {"UnprocessedKeys": {table: request}}
-            for item in response.get("Responses", {}).get(table, ()):
-                found[identity(item)] = cls.from_item(item)
-            pending = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
-            if pending:
-                attempt += 1
-                if attempt >= MAX_BATCH_ATTEMPTS:
-                    raise ThrottledError(
-                        "ProvisionedThroughputExceededException",
-                        f"{len(pending)} keys still unprocessed after {attempt} attempts",
-                        operation="BatchGetItem",
-                    )
-                yield SLEEP, {"seconds": _backoff(attempt)}
-    return [found.get(identity(k)) for k in wire_keys]
-
-
-def write_many(
-    puts: Sequence[Entity], deletes: Sequence[tuple[type[Entity], Mapping[str, Any]]]
-) -> Flow[int]:
-    """BatchWriteItem in chunks of 25 writes (on one table or several), retrying
-    unprocessed items with backoff; returns how many writes were made. No
-    conditions, no versions: a batch write is unconditional in DynamoDB. Every
-    entity and key is checked before the first request is sent."""
-    requests: list[tuple[str, dict[str, Any]]] = []
-    for entity in puts:
-        table = type(entity).__singletable__.table.name
-        requests.append((table, {"PutRequest": {"Item": validated(entity).to_item()}}))
-    for cls, key in deletes:
-        table = cls.__singletable__.table.name
-        requests.append((table, {"DeleteRequest": {"Key": _key(cls, key, "write_many", ())}}))
-    for start in range(0, len(requests), BATCH_WRITE_SIZE):
-        pending: dict[str, list[dict[str, Any]]] = {}
-        for table, request in requests[start : start + BATCH_WRITE_SIZE]:
-            pending.setdefault(table, []).append(request)
-        attempt = 0
-        while pending:
-            try:
-                response = yield "BatchWriteItem", {"RequestItems": pending}
-            except ThrottledError:
-                # None of the batch could be written (API Reference, BatchWriteItem):
-                # retried with the same backoff, as the AWS SDKs retry it.
-                response = {"UnprocessedItems": pending}
-            pending = {
-                table: list(left)
-                for table, left in response.get("UnprocessedItems", {}).items()
-                if left
-            }
-            if pending:
-                attempt += 1
-                if attempt >= MAX_BATCH_ATTEMPTS:
-                    count = sum(len(left) for left in pending.values())
-                    raise ThrottledError(
-                        "ProvisionedThroughputExceededException",
-                        f"{count} writes still unprocessed after {attempt} attempts",
-                        operation="BatchWriteItem",
-                    )
-                yield SLEEP, {"seconds": _backoff(attempt)}
-    return len(requests)
-
-
 def json_key(value: Mapping[str, Any]) -> str:
     """A key attribute's identity text (its type and value)."""
     ((kind, raw),) = value.items()
     return f"{kind}:{raw}"
-
-
-def scan(cls: type[E], *, page_size: int | None = None) -> Flow[list[E]]:
-    """Every item of ``cls`` in the table: a Scan filtered on the entity-type
-    attribute, plus items without one whose table key has this entity's shape
-    (written by other code). It reads, and is billed for, the whole table."""
-    model = cls.__singletable__
-    request: dict[str, Any] = {
-        "TableName": model.table.name,
-        "FilterExpression": "#type = :type OR attribute_not_exists(#type)",
-        "ExpressionAttributeNames": {"#type": model.table.type_attribute},
-        "ExpressionAttributeValues": {":type": {"S": model.type_name}},
-    }
-    if page_size is not None:
-        request["Limit"] = page_size
-    items: list[E] = []
-    while True:
-        response = yield "Scan", request
-        items.extend(
-            cls.from_item(item)
-            for item in response.get("Items", ())
-            if model.table.type_attribute in item or model.owns(item)
-        )
-        last = response.get("LastEvaluatedKey")
-        if last is None:
-            return items
-        request = {**request, "ExclusiveStartKey": last}
-
-
-def create_table(table: Table, *, exist_ok: bool = False) -> Flow[bool]:
-    """CreateTable with every index the model needs, then TTL on the table's TTL
-    attribute if it has one; False if the table existed (``exist_ok``)."""
-    created = True
-    try:
-        yield "CreateTable", table.create_table_request()
-    except TableInUseError:
-        if not exist_ok:
-            raise
-        created = False
-    if table.ttl_attribute is not None:
-        # DynamoDB refuses UpdateTimeToLive while the table is CREATING: wait for ACTIVE
-        # (the local engine creates tables ACTIVE, so this costs one DescribeTable there).
-        for attempt in range(1, 121):
-            described = yield "DescribeTable", {"TableName": table.name}
-            if described.get("Table", {}).get("TableStatus") == "ACTIVE":
-                break
-            yield SLEEP, {"seconds": min(2.0, 0.1 * attempt)}
-        request = {
-            "TableName": table.name,
-            "TimeToLiveSpecification": {"Enabled": True, "AttributeName": table.ttl_attribute},
-        }
-        try:
-            yield "UpdateTimeToLive", request
-        except RequestError as error:
-            if created or "already enabled" not in error.message:
-                raise  # an existing table with TTL already on is fine
-    return created
-
-
-def delete_table(table: Table) -> Flow[None]:
-    """DeleteTable."""
-    yield "DeleteTable", {"TableName": table.name}
 
 
 def _describe(model: Any, entity: Entity) -> str:

@@ -25,11 +25,15 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
+from singletable import _batches as batches
+from singletable import _find as finding
 from singletable import _operations as ops
 from singletable import _queries as queries
+from singletable import _tables as tables
 from singletable._flows import Call, explain, run, run_async
 from singletable._operations import PutMode
 from singletable._queries import CollectionResult, Page, QuerySpec
+from singletable._scan import AsyncScan, ScanSpec, SyncScan, scan_page
 from singletable.errors import ItemNotFoundError
 from singletable.tracing import AsyncTracingBackend, OnCall, TracingBackend
 
@@ -47,9 +51,11 @@ __all__ = [
     "DB",
     "AsyncDB",
     "AsyncQuery",
+    "AsyncScan",
     "AsyncTransaction",
     "Explain",
     "SyncQuery",
+    "SyncScan",
     "SyncTransaction",
 ]
 
@@ -81,6 +87,12 @@ def _collection_spec(coll: Collection, values: dict[str, Any], secret: bytes) ->
         scope=_scope(coll.name, values, coll.index),
         secret=secret,
     )
+
+
+def _scan_spec(entity: type[E], page_size: int | None, secret: bytes) -> ScanSpec[E]:
+    if page_size is not None:
+        ops.check_positive("page_size", page_size)
+    return ScanSpec(entity, secret, page_size=page_size)
 
 
 class _QueryCore(Generic[E]):
@@ -284,7 +296,8 @@ class _TransactionCore:
         self.actions.append(ops.tx_check(entity, key, condition))
 
     def explain(self) -> Call:
-        """The TransactWriteItems request this transaction would send."""
+        """The TransactWriteItems request this transaction would send (with writes of
+        entities with unique fields, other than creates, the read that comes first)."""
         return explain(ops.transact_write(self.actions, self.token))
 
 
@@ -423,7 +436,7 @@ class DB:
     ) -> list[E | None]:
         """Batch get: the entities for ``keys`` (field values), in order; None where
         absent. Chunked by 100, unprocessed keys retried with backoff."""
-        return run(self.backend, ops.get_many(entity, keys, consistent=consistent))
+        return run(self.backend, batches.get_many(entity, keys, consistent=consistent))
 
     def write_many(
         self,
@@ -433,15 +446,37 @@ class DB:
         """Batch write: unconditional puts and deletes, on one table or several, chunked
         by 25, unprocessed items retried with backoff; returns the number of writes.
         Every entity is validated and every key checked before the first request."""
-        return run(self.backend, ops.write_many(puts, deletes))
+        return run(self.backend, batches.write_many(puts, deletes))
 
-    def scan(self, entity: type[E], *, page_size: int | None = None) -> list[E]:
-        """Every ``entity`` in the table, read eagerly into a list (every page).
+    def scan(self, entity: type[E], *, page_size: int | None = None) -> SyncScan[E]:
+        """A scan of every ``entity`` in the table: lazy and composable like a query
+        (``.where()``, ``.limit()``, ``.page()``, ``.segments(n)``...); iterate it or
+        call ``.all()`` for a list.
 
         A Scan reads, and is billed for, the whole table: items of other entity types
         are read and dropped. For anything but small tables or maintenance, query by
         an access pattern instead."""
-        return run(self.backend, ops.scan(entity, page_size=page_size))
+        return SyncScan(self.backend, _scan_spec(entity, page_size, self._secret))
+
+    def refresh(self, entity: E, *, consistent: bool = True) -> E:
+        """``entity`` read again by its key (strongly consistent by default): a new
+        instance as stored now (``entity`` itself is not changed);
+        :class:`ItemNotFoundError` if the item is gone."""
+        return run(self.backend, ops.refresh(entity, consistent=consistent))
+
+    def find(
+        self, entity: type[E], *, allow_scan: bool = False, **fields: Any
+    ) -> SyncQuery[E] | SyncScan[E]:
+        """The entities whose fields equal ``fields``, read by the key those fields
+        complete (the table's or an index's, the sort key filled furthest), the
+        other fields filtered on. With no usable key it refuses, naming the fields
+        that would make one usable, unless ``allow_scan=True`` (a filtered Scan).
+        ``db.explain.find`` shows the choice."""
+        chosen = finding.plan(entity, fields, allow_scan)
+        if chosen.pattern is None:
+            return self.scan(entity).where(_condition(chosen.filter))
+        query = self.query(chosen.pattern, **chosen.values)
+        return query if chosen.filter is None else query.where(chosen.filter)
 
     def collection(self, coll: Collection, **values: Any) -> CollectionResult:
         """Every item of a collection's partition, split by entity type."""
@@ -459,11 +494,11 @@ class DB:
 
     def create_table(self, table: Table, *, exist_ok: bool = False) -> bool:
         """Create ``table`` with every index; False if it existed and ``exist_ok``."""
-        return run(self.backend, ops.create_table(table, exist_ok=exist_ok))
+        return run(self.backend, tables.create_table(table, exist_ok=exist_ok))
 
     def delete_table(self, table: Table) -> None:
         """Delete ``table`` and its items."""
-        run(self.backend, ops.delete_table(table))
+        run(self.backend, tables.delete_table(table))
 
     def subscribe(
         self,
@@ -584,7 +619,7 @@ class AsyncDB:
         self, entity: type[E], keys: Sequence[Mapping[str, Any]], *, consistent: bool = False
     ) -> list[E | None]:
         """Batch get (see :meth:`DB.get_many`)."""
-        return await run_async(self.backend, ops.get_many(entity, keys, consistent=consistent))
+        return await run_async(self.backend, batches.get_many(entity, keys, consistent=consistent))
 
     async def write_many(
         self,
@@ -592,12 +627,26 @@ class AsyncDB:
         deletes: Sequence[tuple[type[Entity], Mapping[str, Any]]] = (),
     ) -> int:
         """Batch write (see :meth:`DB.write_many`)."""
-        return await run_async(self.backend, ops.write_many(puts, deletes))
+        return await run_async(self.backend, batches.write_many(puts, deletes))
 
-    async def scan(self, entity: type[E], *, page_size: int | None = None) -> list[E]:
-        """Every ``entity`` in the table, read eagerly into a list (see :meth:`DB.scan`:
-        a Scan reads, and is billed for, the whole table)."""
-        return await run_async(self.backend, ops.scan(entity, page_size=page_size))
+    def scan(self, entity: type[E], *, page_size: int | None = None) -> AsyncScan[E]:
+        """A scan of every ``entity`` in the table (see :meth:`DB.scan`): ``async for``
+        or ``await scan.all()``; a parallel scan's segments run as tasks."""
+        return AsyncScan(self.backend, _scan_spec(entity, page_size, self._secret))
+
+    async def refresh(self, entity: E, *, consistent: bool = True) -> E:
+        """``entity`` read again by its key (see :meth:`DB.refresh`)."""
+        return await run_async(self.backend, ops.refresh(entity, consistent=consistent))
+
+    def find(
+        self, entity: type[E], *, allow_scan: bool = False, **fields: Any
+    ) -> AsyncQuery[E] | AsyncScan[E]:
+        """The entities whose fields equal ``fields`` (see :meth:`DB.find`)."""
+        chosen = finding.plan(entity, fields, allow_scan)
+        if chosen.pattern is None:
+            return self.scan(entity).where(_condition(chosen.filter))
+        query = self.query(chosen.pattern, **chosen.values)
+        return query if chosen.filter is None else query.where(chosen.filter)
 
     async def collection(self, coll: Collection, **values: Any) -> CollectionResult:
         """Every item of a collection's partition, split by entity type."""
@@ -616,11 +665,11 @@ class AsyncDB:
 
     async def create_table(self, table: Table, *, exist_ok: bool = False) -> bool:
         """Create ``table`` with every index; False if it existed and ``exist_ok``."""
-        return await run_async(self.backend, ops.create_table(table, exist_ok=exist_ok))
+        return await run_async(self.backend, tables.create_table(table, exist_ok=exist_ok))
 
     async def delete_table(self, table: Table) -> None:
         """Delete ``table`` and its items."""
-        await run_async(self.backend, ops.delete_table(table))
+        await run_async(self.backend, tables.delete_table(table))
 
     async def close(self) -> None:
         """Close the backend."""
@@ -631,6 +680,11 @@ class AsyncDB:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+
+def _condition(condition: Condition | None) -> Condition:
+    assert condition is not None  # a scan by find filters on every field given
+    return condition
 
 
 class Explain:
@@ -646,7 +700,8 @@ class Explain:
     def put(
         self, entity: Entity, *, mode: PutMode = "upsert", condition: Condition | None = None
     ) -> Call:
-        """PutItem's request."""
+        """PutItem's request (for an entity with unique fields: the TransactWriteItems
+        of a create, with its guards, or else the read that comes first)."""
         return explain(ops.put(entity, mode=mode, condition=condition))
 
     def update(
@@ -687,7 +742,7 @@ class Explain:
         self, entity: type[Entity], keys: Sequence[Mapping[str, Any]], *, consistent: bool = False
     ) -> Call:
         """The first BatchGetItem request (up to 100 keys)."""
-        return explain(ops.get_many(entity, keys, consistent=consistent))
+        return explain(batches.get_many(entity, keys, consistent=consistent))
 
     def write_many(
         self,
@@ -695,11 +750,32 @@ class Explain:
         deletes: Sequence[tuple[type[Entity], Mapping[str, Any]]] = (),
     ) -> Call:
         """The first BatchWriteItem request (up to 25 writes)."""
-        return explain(ops.write_many(puts, deletes))
+        return explain(batches.write_many(puts, deletes))
 
     def scan(self, entity: type[Entity], *, page_size: int | None = None) -> Call:
-        """The first Scan request."""
-        return explain(ops.scan(entity, page_size=page_size))
+        """The first Scan request (``db.scan(...)...explain()`` for one with options)."""
+        return explain(scan_page(_scan_spec(entity, page_size, self._secret)))
+
+    def refresh(self, entity: Entity, *, consistent: bool = True) -> Call:
+        """The GetItem request of a refresh."""
+        return explain(ops.refresh(entity, consistent=consistent))
+
+    def find(self, entity: type[Entity], *, allow_scan: bool = False, **fields: Any) -> Call:
+        """The first request of ``find``: the Query of the key it chose (its
+        ``IndexName`` and key condition), or the Scan; :meth:`find_reason` says why."""
+        chosen = finding.plan(entity, fields, allow_scan)
+        if chosen.pattern is None:
+            scan = replace(_scan_spec(entity, None, self._secret), filter=chosen.filter)
+            return explain(scan_page(scan))
+        spec = _query_spec(chosen.pattern, chosen.values, self._secret)
+        return explain(queries.query_page(chosen.pattern, replace(spec, filter=chosen.filter)))
+
+    def find_reason(
+        self, entity: type[Entity], *, allow_scan: bool = False, **fields: Any
+    ) -> str:
+        """Which read ``find`` chose and why, in words (``Order.for_customer (table):
+        key from customer_id; filter on status``)."""
+        return finding.plan(entity, fields, allow_scan).reason
 
     def get_together(self, requests: Sequence[tuple[type[Entity], Mapping[str, Any]]]) -> Call:
         """The TransactGetItems request."""
@@ -707,4 +783,4 @@ class Explain:
 
     def create_table(self, table: Table) -> Call:
         """CreateTable's request."""
-        return explain(ops.create_table(table))
+        return explain(tables.create_table(table))

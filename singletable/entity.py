@@ -19,7 +19,7 @@
 
 When the class is created its key templates are compiled against its fields
 (:mod:`singletable.keys`), field markers are found (``Annotated[int, Version]``,
-``CreatedAt``, ``UpdatedAt``, ``TTL``), and the entity registers with its table,
+``CreatedAt``, ``UpdatedAt``, ``TTL``, ``Unique``), and the entity registers with its table,
 which refuses key shapes that collide with another entity's. Every mistake is a
 :class:`~singletable.errors.ModelError` naming the entity.
 
@@ -41,6 +41,7 @@ from typing import Any, ClassVar, Self, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from singletable._keyargs import exact_types, key_arguments
+from singletable._unique import guard_template
 from singletable._upgrades import Upgrade, apply_upgrades, check_upgrades, remember_read
 from singletable._values import AttributeValue, Item
 from singletable.codec import epoch_seconds, from_attribute, to_attribute
@@ -50,7 +51,16 @@ from singletable.keys import KeyTemplate, compile_template, key_kind, plain_temp
 from singletable.patterns import Query
 from singletable.table import IndexSpec, KeyType, Table
 
-__all__ = ["TTL", "CreatedAt", "Entity", "EntityModel", "Keys", "UpdatedAt", "Version"]
+__all__ = [
+    "TTL",
+    "CreatedAt",
+    "Entity",
+    "EntityModel",
+    "Keys",
+    "Unique",
+    "UpdatedAt",
+    "Version",
+]
 
 
 class _Marker:
@@ -72,7 +82,11 @@ UpdatedAt = _Marker("UpdatedAt")
 TTL = _Marker("TTL")
 """``expires: Annotated[datetime, TTL]``: stored as epoch seconds in the table's TTL attribute."""
 
-_MARKERS = (Version, CreatedAt, UpdatedAt, TTL)
+Unique = _Marker("Unique")
+"""``email: Annotated[str, Unique]``: no two entities of the type hold the same value
+(enforced by a guard item per value, written in the same transaction; see :mod:`._unique`)."""
+
+_MARKERS = (Version, CreatedAt, UpdatedAt, TTL, Unique)
 E = TypeVar("E", bound="Entity")
 
 
@@ -138,6 +152,8 @@ class EntityModel:
     """The version of the entity's model (``schema_version=``), stored on its items."""
     upgrades: dict[int, Upgrade] = field(default_factory=dict)
     """The upgrades of items of older versions, by the version each starts from."""
+    unique: dict[str, KeyTemplate] = field(default_factory=dict)
+    """Unique field -> the key template of its guard items (``UNIQUE#User#email#{email}``)."""
 
     def owns(self, item: Mapping[str, AttributeValue]) -> bool:
         """Whether ``item``'s table key has this entity's key shape (for items that
@@ -462,6 +478,9 @@ def _compile(cls: type[Entity], table: Table, type_name: str) -> EntityModel:
     model.plain = frozenset(plain)
     for name, info in fields.items():
         for marker in _markers(info.annotation, info.metadata):
+            if marker is Unique:
+                model.unique[name] = guard_template(owner, model, name, field_types)
+                continue
             slot = {
                 Version: "version",
                 CreatedAt: "created_at",

@@ -16,7 +16,8 @@ error code from the local engine, boto3 or aioboto3 becomes the same class
     ├── ItemNotFoundError       one() / get(..., required) found no item
     └── DynamoDBServiceError    DynamoDB (or the engine) refused the request
         ├── ConditionFailedError        a condition (or version check) did not hold
-        │   └── VersionConflictError        the item's version changed since it was read
+        │   ├── VersionConflictError        the item's version changed since it was read
+        │   └── UniqueConstraintError       a unique field's value is taken by another item
         ├── TransactionCanceledError    a transaction was canceled (per-action reasons)
         ├── TransactionConflictError    another transaction holds an item
         ├── ThrottledError              throughput or request-rate limits
@@ -48,6 +49,7 @@ __all__ = [
     "ThrottledError",
     "TransactionCanceledError",
     "TransactionConflictError",
+    "UniqueConstraintError",
     "UnknownKeywordError",
     "VersionConflictError",
     "from_dynamodb",
@@ -147,6 +149,36 @@ class VersionConflictError(ConditionFailedError):
         """The stored version, if DynamoDB returned the item."""
         value = self.details.get("StoredVersion")
         return value if isinstance(value, int) else None
+
+
+class UniqueConstraintError(ConditionFailedError):
+    """A write would give a field declared ``Unique`` a value another item of the
+    entity already holds (its guard item exists). ``entity``, ``field`` and
+    ``value`` name the clash; ``holder`` is the table key (wire shape) of the item
+    holding the value, when DynamoDB returned the guard. Raised instead of the
+    transaction's :class:`TransactionCanceledError` when the guards were the only
+    actions that failed."""
+
+    @property
+    def entity(self) -> str:
+        """The entity's class name."""
+        return str(self.details.get("Entity", ""))
+
+    @property
+    def field(self) -> str:
+        """The unique field."""
+        return str(self.details.get("Field", ""))
+
+    @property
+    def value(self) -> Any:
+        """The value already taken."""
+        return self.details.get("Value")
+
+    @property
+    def holder(self) -> dict[str, Any] | None:
+        """The table key of the item holding the value, if known."""
+        holder: dict[str, Any] | None = self.details.get("Holder")
+        return holder
 
 
 class TransactionCanceledError(DynamoDBServiceError):

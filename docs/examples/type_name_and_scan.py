@@ -58,7 +58,7 @@ def main() -> dict[str, Any]:
             print(error)
 
         # --8<-- [start:scan]
-        orders = db.scan(PurchaseOrder)  # every page read, then returned as one list
+        orders = db.scan(PurchaseOrder).all()  # every page read, returned as one list
         operation, request = db.explain.scan(PurchaseOrder)
         # The Scan reads every item of the table; the entity type is only a filter.
         response = db.backend.call(operation, request)

@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from singletable._unique import GUARD_TYPE, OWNER, owner_text
+from singletable.errors import SingletableError
 from singletable.keys import KeyTemplate, base_type
 from singletable.patterns import BoundPattern, Collection, Query
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EntityReport",
     "FieldReport",
+    "GuardReport",
     "IndexReport",
     "KeyReport",
     "PatternReport",
@@ -75,8 +78,22 @@ class KeyReport:
 
 
 @dataclass(frozen=True)
+class GuardReport:
+    """The guard items of one unique field: one item per value, in a partition of its
+    own, written in the same transaction as the entity (see ``singletable._unique``)."""
+
+    field: str
+    pk_attribute: str
+    template: str
+    """The guard's key template (partition and sort key alike)."""
+    example_key: str
+    example_item: dict[str, Any]
+    """The example entity's guard item in wire shape."""
+
+
+@dataclass(frozen=True)
 class EntityReport:
-    """One entity: fields, keys per index, and an example item."""
+    """One entity: fields, keys per index, guards of its unique fields, and an example item."""
 
     name: str
     type_name: str
@@ -87,6 +104,8 @@ class EntityReport:
     example_problem: str | None = None
     """Why the example item holds only the keys: the entity's own validators rejected
     the synthesized values (their message), or None."""
+    guards: tuple[GuardReport, ...] = ()
+    """One per field declared ``Unique``."""
 
 
 @dataclass(frozen=True)
@@ -298,7 +317,9 @@ def _entity_report(entity: type[Entity]) -> EntityReport:
             name,
             model.attributes.get(name, name),
             type_name(info.annotation),
-            roles.get(name) or ("key" if name in model.key_fields else ""),
+            roles.get(name)
+            or ("key" if name in model.key_fields else "")
+            or ("unique" if name in model.unique else ""),
         )
         for name, info in entity.model_fields.items()
     )
@@ -321,7 +342,31 @@ def _entity_report(entity: type[Entity]) -> EntityReport:
                 else None,
             )
         )
-    return EntityReport(entity.__name__, model.type_name, fields, tuple(keys), item, problem)
+    guards = _guard_reports(entity, values, item)
+    return EntityReport(
+        entity.__name__, model.type_name, fields, tuple(keys), item, problem, guards
+    )
+
+
+def _guard_reports(
+    entity: type[Entity], values: dict[str, Any], item: dict[str, Any]
+) -> tuple[GuardReport, ...]:
+    model = entity.__singletable__
+    primary = model.table.primary
+    owner = {a: item[a] for a in (primary.pk, primary.sk) if a is not None and a in item}
+    out = []
+    for name, template in model.unique.items():
+        try:
+            text = template.render({name: values[name]}, entity.__name__)
+        except SingletableError:
+            text = template.source
+        guard: dict[str, Any] = {primary.pk: {"S": text}}
+        if primary.sk is not None:
+            guard[primary.sk] = {"S": text}
+        guard[model.table.type_attribute] = {"S": GUARD_TYPE}
+        guard[OWNER] = {"S": owner_text(owner)}
+        out.append(GuardReport(name, primary.pk, template.source, text, guard))
+    return tuple(out)
 
 
 def _pattern_values(bound: BoundPattern[Any]) -> dict[str, Any]:
@@ -711,6 +756,12 @@ def _partitions(entities: Sequence[EntityReport], table: Table) -> tuple[Partiti
             entity.name, _text(item[sk]) if sk is not None and sk in item else "", attributes
         )
         groups.setdefault(_text(item[pk]), []).append(row)
+        for guard in entity.guards:  # each unique value's guard, in its own partition
+            shown = {k: _text(v) for k, v in guard.example_item.items() if k not in keys}
+            text = guard.example_key
+            groups.setdefault(text, []).append(
+                CollectionRow(f"{entity.name}.{guard.field} guard", text if sk else "", shown)
+            )
     return tuple(
         Partition(key, tuple(sorted(rows, key=lambda r: r.sk)))
         for key, rows in sorted(groups.items())

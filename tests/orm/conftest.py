@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,12 +54,14 @@ T = TypeVar("T")
 class AioSync:
     """A sync :class:`Backend` over an :class:`AioBoto3Backend` on a private event loop.
 
-    ``call`` runs the async backend's ``call`` to completion on the loop; ``run``
-    runs any coroutine there (the client belongs to this loop, so async code using
-    ``backend`` must run through it). ``close`` closes the backend's client and the loop.
+    ``call`` runs the async backend's ``call`` to completion on the loop, one call at
+    a time (a parallel scan's threads share the adapter); ``run`` runs any coroutine
+    there (the client belongs to this loop, so async code using ``backend`` must run
+    through it). ``close`` closes the backend's client and the loop.
     """
 
     def __init__(self, endpoint_url: str) -> None:
+        self._lock = threading.Lock()
         self.loop = asyncio.new_event_loop()
         try:
             self.backend = self.run(
@@ -76,7 +79,8 @@ class AioSync:
 
     def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
         """The async backend's ``call``, run to completion."""
-        return self.run(self.backend.call(operation, request))
+        with self._lock:
+            return self.run(self.backend.call(operation, request))
 
     def close(self) -> None:
         """Close the client, then the loop."""

@@ -173,7 +173,7 @@ def test_one_db_shared_by_many_threads(shared_db: DB) -> None:
     won = _in_threads(lambda worker: _sync_worker(db, worker))
 
     _check_everything_is_there(
-        db.scan(Doc),
+        db.scan(Doc).all(),
         db.require(Doc, consistent=True, doc_id="shared"),
         db.require(Counter, consistent=True, name="adds"),
         won,
@@ -249,7 +249,7 @@ def test_one_async_db_shared_by_many_tasks(dynamodb_server: Server) -> None:
             )
 
             _check_everything_is_there(
-                await db.scan(Doc),
+                await db.scan(Doc).all(),
                 await db.require(Doc, consistent=True, doc_id="shared"),
                 await db.require(Counter, consistent=True, name="adds"),
                 [version for won in results for version in won],

@@ -353,7 +353,7 @@ def test_batches_chunk_and_retry_unprocessed_work() -> None:
             for n in range(30)
         ]
         assert db.write_many(deletes=deletes) == 30
-        assert len(db.scan(Order)) == 30
+        assert len(db.scan(Order).all()) == 30
         db.put(Customer(customer_id="c1", name="A"))
         assert [c.name for c in db.scan(Customer, page_size=7)] == ["A"]
         # One batch spans tables: the chunk's RequestItems name each.

@@ -132,6 +132,7 @@ assert_type(Order.model_fields, dict[str, FieldInfo])
 
 
 from singletable import DB, AsyncDB, Collection, Query  # noqa: E402
+from singletable.db import AsyncScan, SyncScan  # noqa: E402
 
 
 class Review(Entity, table=app):
@@ -153,7 +154,13 @@ def _results(db: DB, review: Review) -> None:
     for found in db.query(Review.for_product, product_id="p").where(Review.stars >= 4):
         assert_type(found, Review)
     assert_type(db.get_many(Review, [{"product_id": "p", "review_id": "r"}]), list[Review | None])
-    assert_type(db.scan(Review), list[Review])
+    assert_type(db.scan(Review), SyncScan[Review])
+    assert_type(db.scan(Review).where(Review.stars >= 4).limit(5).all(), list[Review])
+    assert_type(db.scan(Review).segments(4).page().items, list[Review])
+    for scanned in db.scan(Review).segment(0, 2):
+        assert_type(scanned, Review)
+    assert_type(db.refresh(Review(product_id="p", review_id="r", stars=5)), Review)
+    assert_type(db.find(Review, product_id="p").all(), list[Review])
     everything = db.collection(Collection(Review), product_id="p")
     assert_type(everything[Review], list[Review])
 
@@ -163,6 +170,12 @@ async def _async_results(db: AsyncDB) -> None:
     assert_type(await db.query(Review.for_product, product_id="p").all(), list[Review])
     async for found in db.query(Review.for_product, product_id="p"):
         assert_type(found, Review)
+    assert_type(db.scan(Review), AsyncScan[Review])
+    assert_type(await db.scan(Review).segments(2).all(), list[Review])
+    async for scanned in db.scan(Review).where(Review.stars >= 4):
+        assert_type(scanned, Review)
+    assert_type(await db.refresh(Review(product_id="p", review_id="r", stars=5)), Review)
+    assert_type(await db.find(Review, product_id="p").first(), Review | None)
 
 
 # Plain-attribute keys: the fields are the key attributes; results are typed the same.
