@@ -26,6 +26,8 @@ import shlex
 import sys
 from typing import TYPE_CHECKING, Any
 
+from singletable import _cli_aws
+
 if TYPE_CHECKING:
     from singletable.table import Table
 
@@ -59,16 +61,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         ),
     )
     plan.add_argument("--format", choices=("text", "json"), default="text", help="output format")
-    source = plan.add_mutually_exclusive_group()
-    source.add_argument(
-        "--endpoint-url",
-        metavar="URL",
-        help="also count the stored items of each entity on this DynamoDB endpoint (a Scan)",
+    counting = plan.add_argument_group(
+        "counting stored items",
+        "with any of these, also count the stored items of each entity (a Scan)",
     )
-    source.add_argument("--data", metavar="PATH", help="... or in this durable local engine file")
-    plan.add_argument(
-        "--region", default="us-east-1", help="region for --endpoint-url (default us-east-1)"
-    )
+    _cli_aws.add_arguments(counting)
+    counting.add_argument("--data", metavar="PATH", help="... in this durable local engine file")
     run_ = actions.add_parser(
         "run",
         parents=[models],
@@ -79,13 +77,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "after an interruption; Ctrl-C stops cleanly."
         ),
     )
-    where = run_.add_mutually_exclusive_group(required=True)
-    where.add_argument(
-        "--endpoint-url", metavar="URL", help="a DynamoDB endpoint (AWS or compatible)"
-    )
-    where.add_argument("--data", metavar="PATH", help="a durable local engine file")
+    _cli_aws.add_arguments(run_)
     run_.add_argument(
-        "--region", default="us-east-1", help="region for --endpoint-url (default us-east-1)"
+        "--data", metavar="PATH", help="a durable local engine file (instead of DynamoDB)"
     )
     run_.add_argument(
         "--segments", type=int, default=4, metavar="N", help="parallel scan segments (default 4)"
@@ -120,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     old, new = _tables(args.old), _tables(args.new)
     if args.migrate_command == "plan":
         plans = plan(old, new)
-        if args.endpoint_url or args.data:
+        if args.data or _cli_aws.given(args):
             _count(args, old, new, plans)
         if args.format == "json":
             print(json.dumps([p.to_json() for p in plans], indent=2))
@@ -205,10 +199,15 @@ def _run(args: argparse.Namespace, old: list[Table], new: list[Table]) -> int:
 
 def _resume_command(args: argparse.Namespace) -> str:
     words: list[Any] = ["singletable", "migrate", "run", args.old, args.new]
-    if args.endpoint_url:
-        words += ["--endpoint-url", args.endpoint_url, "--region", args.region]
-    else:
+    if args.data is not None:
         words += ["--data", args.data]
+    for option, value in (
+        ("--endpoint-url", args.endpoint_url),
+        ("--region", args.region),
+        ("--profile", args.profile),
+    ):
+        if value is not None:
+            words += [option, value]
     if args.page_size is not None:
         words += ["--page-size", args.page_size]
     words += ["--state", args.state, "--resume"]
