@@ -52,9 +52,6 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="N",
         help="read at most N items for --data/--sample (default 2000)",
     )
-    report.add_argument(
-        "--region", default="us-east-1", help="region for --sample (default us-east-1)"
-    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -107,7 +104,7 @@ def _samples(args: argparse.Namespace, tables: list[Table]) -> dict[str, list[Sa
     from singletable.backends.boto3 import Boto3Backend
 
     try:
-        backend = Boto3Backend.connect(endpoint_url=url, region_name=args.region)
+        backend = Boto3Backend.connect(endpoint_url=url, region_name=_region())
     except (BotoCoreError, ValueError) as error:
         raise UsageError(f"cannot connect to {url}: {error}") from None
     try:
@@ -116,3 +113,11 @@ def _samples(args: argparse.Namespace, tables: list[Table]) -> dict[str, list[Sa
         raise UsageError(f"reading {table.name!r} at {url}: {error}") from None
     finally:
         backend.close()
+
+
+def _region() -> str:
+    """The region boto3 would use (environment, profile), else us-east-1: an endpoint URL
+    names the service, but a client still needs a region to sign with."""
+    import boto3
+
+    return boto3.session.Session().region_name or "us-east-1"

@@ -195,7 +195,8 @@ def _type_of(values: Sequence[dict[str, Any]], declared: str | None) -> str:
     if kind == "N":
         return "int" if all(_integral(r) for r in raws) else "Decimal"
     if kind == "NS":
-        return "set[int]" if all(_integral(r) for r in raws for r in r) else "set[Decimal]"
+        numbers = [n for raw in raws for n in raw]
+        return "set[int]" if all(_integral(n) for n in numbers) else "set[Decimal]"
     if kind == "L":
         inner = [e for r in raws for e in r]
         element = _type_of(inner, None) if inner else "Any"
@@ -388,7 +389,7 @@ def _type_attribute(facets: Sequence[Mapping[str, Any]], keys: set[str]) -> str 
             continue
         constants = []
         for facet in with_data:
-            seen = {json_key(item.get(attribute)) for item in facet["TableData"]}
+            seen = {_json_key(item.get(attribute)) for item in facet["TableData"]}
             if len(seen) != 1 or None in seen:
                 break
             constants.append(seen.pop())
@@ -402,7 +403,7 @@ def _type_attribute(facets: Sequence[Mapping[str, Any]], keys: set[str]) -> str 
     return found[0] if found else None
 
 
-def json_key(value: Any) -> str | None:
+def _json_key(value: Any) -> str | None:
     """A hashable form of an AttributeValue (None for a missing one)."""
     if value is None:
         return None

@@ -352,3 +352,31 @@ def test_cli_report_sample_errors(tmp_path: Path) -> None:
         _cli_report.run(_parse("report", "report_shop_model", "--sample", server.url))  # none
     with pytest.raises(SystemExit):  # --data and --sample exclude each other
         _parse("report", "m", "--data", "f", "--sample", "u")
+
+
+def test_numeric_keys_sort_by_value_and_a_table_without_sort_key() -> None:
+    from singletable.entity import Entity, Keys
+    from singletable.table import GlobalIndex, Table
+
+    table = Table("counters", pk="n", sk=None, pk_type="N",
+                  indexes=[GlobalIndex("byScore", pk="kind", sk="score", sk_type="N")])  # fmt: skip
+
+    class Counter(Entity, table=table):
+        n: int
+        kind: str
+        score: int
+
+        keys = Keys(pk="{n}", byScore=("{kind}", "{score}"))
+
+    items = [
+        SampleItem("Counter", Counter(n=n, kind="k", score=s).to_item())
+        for n, s in ((10, 3), (9, 20), (100, 1))
+    ]
+    report = build_report([table], samples={"counters": items})
+    views = _views(report)
+    assert [pk for pk, *_ in _rows(views[None])] == ["9", "10", "100"]  # numbers by value
+    assert views[None].diagram.sk_label == "(no sort key)"
+    assert [sk for _, sk, _, _ in _rows(views["byScore"])] == ["1", "3", "20"]
+    page = _Page()
+    page.feed(render(report, "html"))
+    assert [link for link in page.links if link[1:] not in page.ids] == []

@@ -455,3 +455,27 @@ def test_dates_in_sample_data_become_dates(tmp_path: Path) -> None:
     module = _imported(import_model(document), tmp_path, "cards_dates")
     field = module.credit_card_offers.entities["Accounts"].model_fields["opened"]
     assert field.annotation is date
+
+
+@pytest.mark.parametrize(
+    ("values", "declared", "expected"),
+    [
+        ([{"S": "a"}, {"S": "2020-01-01"}], "S", "str"),
+        ([{"S": "2020-01-01T00:00:00Z"}, {"S": "2021-05-06T07:08:09.5+02:00"}], "S", "datetime"),
+        ([{"N": "1"}, {"N": "-20"}], "N", "int"),
+        ([{"N": "1"}, {"N": "2.5"}], "N", "Decimal"),
+        ([{"NS": ["1", "2"]}], "NS", "set[int]"),
+        ([{"NS": ["1.5"]}], "NS", "set[Decimal]"),
+        ([{"L": [{"S": "x"}]}, {"L": []}], "L", "list[str]"),
+        ([{"L": [{"S": "x"}, {"N": "1"}]}], "L", "list[Any]"),
+        ([{"M": {}}], "M", "dict[str, Any]"),
+        ([{"BOOL": True}, {"NULL": True}], "BOOL", "bool"),
+        ([{"S": "a"}, {"N": "1"}], "S", "Any"),
+        ([], "N", "Decimal"),
+        ([], "SS", "set[str]"),
+    ],
+)  # fmt: skip
+def test_field_types_from_values(values: list[Any], declared: str, expected: str) -> None:
+    from singletable._workbench_import import _type_of
+
+    assert _type_of(values, declared) == expected
