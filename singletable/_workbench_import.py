@@ -236,7 +236,9 @@ def _slots_for(part: str, values: Mapping[str, dict[str, Any]]) -> list[str]:
 
 
 def _literal(text: str) -> str:
-    return text.replace("{", "{{").replace("}", "}}")
+    """Literal template text: key templates have no escape for braces, so a brace in a
+    sample key (rare) becomes a parenthesis, and that key is not matched exactly."""
+    return text.replace("{", "(").replace("}", ")")
 
 
 def _candidates(key: str, values: Mapping[str, dict[str, Any]]) -> list[str]:
@@ -331,7 +333,7 @@ def _table_source(table: Mapping[str, Any], used_names: set[str]) -> str:
         for schema in [keys, *(i["KeyAttributes"] for i in indexes)]
         for key in schema.values()
     }
-    facets = table.get("TableFacets", [])
+    facets = table.get("TableFacets") or _data_facets(table)
     type_attribute = _type_attribute(facets, not_fields)
     if type_attribute is not None:
         not_fields.add(type_attribute)
@@ -358,6 +360,38 @@ def _table_source(table: Mapping[str, Any], used_names: set[str]) -> str:
         parsed.class_name = _unique(parsed.class_name, used_names)
         out.append(_class_source(parsed, variable, bool(sk)))
     return "\n\n\n".join(out) + "\n"
+
+
+def _data_facets(table: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Facets for a table that has sample items but no facets: the items grouped by an
+    attribute named like a type (``entityType``, ``_type``) that every item has, else
+    by the literal start of their keys (``ORDER#...`` under ``USER#...``: Order;
+    ``USER#...`` with a constant sort key such as ``PROFILE``: User)."""
+    items: list[dict[str, Any]] = list(table.get("TableData", []))
+    if not items:
+        return []
+    keys = table["KeyAttributes"]
+    pk = keys["PartitionKey"]["AttributeName"]
+    sk = keys.get("SortKey", {}).get("AttributeName")
+    marker = next(
+        (a for a, v in items[0].items()
+         if "type" in a.lower() and "S" in v and all("S" in i.get(a, {}) for i in items)),
+        None,
+    )  # fmt: skip
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        if marker is not None:
+            name = str(item[marker]["S"])
+        else:
+            pk_text = str(next(iter(item.get(pk, {"S": "item"}).values())))
+            sk_text = str(next(iter(item[sk].values()))) if sk and sk in item else ""
+            start = sk_text if "#" in sk_text else pk_text
+            name = _camel(start.split("#", 1)[0].lower())
+        groups.setdefault(name, []).append(item)
+    return [
+        {"FacetName": name, "KeyAttributeAlias": {}, "TableData": members, "NonKeyAttributes": []}
+        for name, members in groups.items()
+    ]
 
 
 def _index_source(index: Mapping[str, Any]) -> str:
@@ -493,21 +527,71 @@ def _template(
             template = _literal(alias)  # a constant key, as the alias says
         elif inferred is not None:
             template = inferred
-        elif texts and len(set(texts)) == 1 and not numeric:
-            template = _literal(texts[0])
+        elif (
+            texts
+            and len(set(texts)) == 1
+            and not numeric
+            and (len(texts) > 1 or re.fullmatch(r"[A-Z][A-Z0-9_]*(#[A-Z][A-Z0-9_]*)*", texts[0]))
+        ):
+            template = _literal(texts[0])  # the same in every item (or a constant's spelling)
         else:
-            field = _snake(alias or attribute)
-            prefix = texts[0].rpartition("#")[0] + "#" if texts and "#" in texts[0] else ""
-            template = _literal(prefix) + f"{{{field}}}"
-            facet.notes.append(
-                f"{attribute}: no template fits every sample item; {_q(template)} is a guess"
-            )
+            template = _fallback(alias, attribute, keys, texts, facet)
     key_type = {"N": "int", "B": "bytes"}.get(facet.key_types.get(attribute, "S"))
     for part in _slots(template):
         if isinstance(part, tuple) and part[0] not in facet.fields:
             kind = key_type or ("int" if re.fullmatch(r"0?\d+d?", part[1] or "x") else "str")
             facet.fields[part[0]] = (part[0], kind, False)
+    _keep_keys_exact(template, [str(next(iter(k.values()))) for k in keys], facet)
     return template
+
+
+# How singletable writes a datetime in a key (keys.py): UTC, microseconds, "Z".
+_CANONICAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+
+
+def _keep_keys_exact(template: str, texts: Sequence[str], facet: _Facet) -> None:
+    """Type a ``datetime`` field of ``template`` ``str`` when the sample keys spell its
+    instants otherwise than singletable writes them: its keys must stay the data's."""
+    parts = _slots(template)
+    pattern = "".join(
+        f"(?P<s{n}>.+?)" if isinstance(part, tuple) else re.escape(part)
+        for n, part in enumerate(parts)
+    )
+    for text in texts:
+        match = re.fullmatch(pattern, text)
+        if match is None:
+            continue
+        for n, part in enumerate(parts):
+            if not isinstance(part, tuple) or part[0] not in facet.fields:
+                continue
+            attribute, annotation, optional = facet.fields[part[0]]
+            if annotation == "datetime" and not _CANONICAL.fullmatch(match[f"s{n}"]):
+                facet.fields[part[0]] = (attribute, "str", optional)
+
+
+def _fallback(
+    alias: str | None,
+    attribute: str,
+    keys: Sequence[dict[str, Any]],
+    texts: Sequence[str],
+    facet: _Facet,
+) -> str:
+    """A template when no other attribute's value makes the key: the key attribute
+    is a field of its own (``{field}``, its alias the attribute), or, for keys that
+    start alike (``USER#...``), that start and a new field (a guess, said in a note)."""
+    field = _unique(_snake(alias or attribute), set(facet.fields))
+    prefixes = {t.rpartition("#")[0] for t in texts}
+    if len(prefixes) == 1 and (prefix := prefixes.pop()):
+        facet.fields[field] = (field, "str", False)
+        template = _literal(prefix + "#") + f"{{{field}}}"
+        facet.notes.append(
+            f"{attribute}: no other attribute makes its values; {_q(template)} is a guess"
+        )
+        return template
+    kind = facet.key_types.get(attribute, "S")
+    annotation = _type_of(list(keys), kind) if keys else {"N": "int", "B": "bytes"}.get(kind, "str")
+    facet.fields[field] = (attribute, annotation, False)
+    return f"{{{field}}}"
 
 
 def _slots(template: str) -> list[str | tuple[str, str]]:

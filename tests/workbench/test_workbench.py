@@ -479,3 +479,40 @@ def test_field_types_from_values(values: list[Any], declared: str, expected: str
     from singletable._workbench_import import _type_of
 
     assert _type_of(values, declared) == expected
+
+
+@pytest.mark.parametrize("with_type", [True, False], ids=["type-attribute", "key-prefixes"])
+def test_a_table_without_facets_is_split_by_its_items(
+    exported: dict[str, Any], ecommerce: types.ModuleType, tmp_path: Path, with_type: bool
+) -> None:
+    """Workbench users often keep all sample items in the table's TableData, with no
+    facets: the entities come from an entity-type attribute, else from key prefixes."""
+    document = json.loads(json.dumps(exported))
+    (table,) = document["DataModel"]
+    items = [item for facet in table.pop("TableFacets") for item in facet["TableData"]]
+    if not with_type:
+        for item in items:
+            del item["_type"]
+    table["TableData"] = items
+    module = _imported(import_model(document), tmp_path, f"facetless_{with_type}")
+    original = _shape(ecommerce.shop)["entities"]
+    entities = _shape(module.shop)["entities"]
+    assert set(entities) == set(original) == {"User", "Order", "Product", "Review"}
+    for name, (_, keys, fields) in entities.items():
+        assert keys == original[name][1], name
+        assert fields == {f: t for f, t in original[name][2].items() if f in fields}, name
+
+
+def test_keys_that_spell_instants_otherwise_keep_text_fields(tmp_path: Path) -> None:
+    """A datetime field would write its keys as singletable spells instants (UTC,
+    microseconds, Z); when the data's keys spell them otherwise, the field stays text
+    so that the entity's keys are the data's."""
+    document = json.loads(json.dumps(CARDS))
+    offers = document["DataModel"][0]["TableFacets"][1]["TableData"]
+    for item in offers:
+        item["GSI1SK"]["S"] = item["GSI1SK"]["S"].replace(".000000Z", "Z")
+    module = _imported(import_model(document), tmp_path, "cards_text")
+    entity = module.credit_card_offers.entities["AccountOffersA2"]
+    assert entity.model_fields["since"].annotation is str
+    written = entity.from_item(offers[0]).to_item()
+    assert written["GSI1SK"] == offers[0]["GSI1SK"]
