@@ -377,6 +377,9 @@ def test_numeric_keys_sort_by_value_and_a_table_without_sort_key() -> None:
     assert [pk for pk, *_ in _rows(views[None])] == ["9", "10", "100"]  # numbers by value
     assert views[None].diagram.sk_label == "(no sort key)"
     assert [sk for _, sk, _, _ in _rows(views["byScore"])] == ["1", "3", "20"]
+    # two tables in one report: every id once, every link to its own table's sections
     page = _Page()
-    page.feed(render(report, "html"))
+    page.feed(render(build_report([model.shop, table], samples={"counters": items}), "html"))
+    assert len(page.ids) == len(set(page.ids))
     assert [link for link in page.links if link[1:] not in page.ids] == []
+    assert "#counters-view-byScore" in page.links and "#shop-view-GSI1" in page.links
