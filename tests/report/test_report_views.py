@@ -383,3 +383,11 @@ def test_numeric_keys_sort_by_value_and_a_table_without_sort_key() -> None:
     assert len(page.ids) == len(set(page.ids))
     assert [link for link in page.links if link[1:] not in page.ids] == []
     assert "#counters-view-byScore" in page.links and "#shop-view-GSI1" in page.links
+
+
+def test_the_markdown_has_the_matrix_too(report: Report) -> None:
+    text = render(report, "md")
+    matrix = text[text.index("### Access-pattern matrix") :]
+    assert "| Pattern | table | GSI1 | GSI2 | LSI1 | Read cost |" in matrix
+    # by_status's cell is the second index column (GSI1), the table's is empty
+    assert "| Order.by_status |  | `GSI1PK = :pk AND GSI1SK BETWEEN :sk0 AND :sk1` · between" in matrix
