@@ -69,8 +69,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from singletable._cli_tables import _load_tables
+    from singletable._cli_tables import _load_tables, import_model
     from singletable._usage import UsageError
+    from singletable.patterns import Collection
     from singletable.report import SampleError, sample_file
     from singletable.workbench import export_model
 
@@ -85,8 +86,12 @@ def _export(args: argparse.Namespace) -> int:
             samples[tables[0].name] = sample_file(args.data, tables[0])
         except SampleError as error:
             raise UsageError(str(error)) from None
-    name = args.name or args.model.partition(":")[0]
-    document = export_model(tables, name=name, samples=samples)
+    module_name = args.model.partition(":")[0]
+    module = import_model(module_name)  # imported already: cached
+    collections = [v for v in vars(module).values() if isinstance(v, Collection)]
+    document = export_model(
+        tables, collections=collections, name=args.name or module_name, samples=samples
+    )
     _write(args.output, json.dumps(document, indent=2, ensure_ascii=False) + "\n", force=True)
     if args.output is not None:
         print(f"wrote {len(tables)} table(s) to {args.output}", file=sys.stderr)

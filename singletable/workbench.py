@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 from singletable._workbench_import import WorkbenchError, check_document, module_source
 
 if TYPE_CHECKING:
+    from singletable.patterns import Collection
     from singletable.report import SampleItem
     from singletable.table import IndexSpec, Table
 
@@ -55,6 +56,7 @@ _VERSION = "3.0"  # the ModelMetadata.Version of the files NoSQL Workbench write
 def export_model(
     tables: Sequence[Table],
     *,
+    collections: Sequence[Collection] = (),
     name: str = "singletable model",
     samples: Mapping[str, Sequence[SampleItem]] | None = None,
     description: str | None = None,
@@ -64,6 +66,7 @@ def export_model(
 
     Args:
         tables: the tables, with their entities.
+        collections: collections to list with the access patterns in the description.
         name: the model's name in Workbench.
         samples: sample items by table name (``singletable.report.sample_file``);
             without them, each entity's facet gets two items synthesized from its
@@ -88,7 +91,9 @@ def export_model(
             "Author": "",
             "DateCreated": when,
             "DateLastModified": when,
-            "Description": description if description is not None else _description(tables),
+            "Description": (
+                description if description is not None else _description(tables, collections)
+            ),
             "AWSService": "Amazon DynamoDB",
             "Version": _VERSION,
         },
@@ -107,7 +112,7 @@ def import_model(document: Mapping[str, Any], *, source: str = "the data model")
     return module_source(document, source)
 
 
-def _description(tables: Sequence[Table]) -> str:
+def _description(tables: Sequence[Table], collections: Sequence[Collection]) -> str:
     from singletable.report._model import _bound_patterns
 
     lines = ["Exported by singletable. Access patterns:"]
@@ -116,6 +121,11 @@ def _description(tables: Sequence[Table]) -> str:
             for bound in _bound_patterns(entity):
                 where = f"index {bound.spec.name}" if bound.spec.name else "the table"
                 lines.append(f"- {bound.name}: Query on {where} ({bound.pattern.sort})")
+        for collection in collections:
+            if collection.table is table:
+                where = f"index {collection.spec.name}" if collection.spec.name else "the table"
+                names = ", ".join(e.__name__ for e in collection.entities)
+                lines.append(f"- {collection.name}: Query on {where} (a partition of {names})")
         for name, spec in table.indexes.items():
             if spec.local:
                 lines.append(

@@ -393,6 +393,8 @@ def test_cli_export_then_import(tmp_path: Path) -> None:
     assert result.stderr == f"wrote 1 table(s) to {exported}\n"
     document = json.loads(exported.read_text(encoding="utf-8"))
     assert conform(document, SCHEMA) == [] and document["ModelName"] == "ecommerce"
+    description = document["ModelMetadata"]["Description"]
+    assert "- product_page: Query on the table (a partition of Product, Review)" in description
     model = tmp_path / "shop_model.py"
     result = _cli("workbench", "import", str(exported), "-o", str(model), cwd=tmp_path)
     assert result.returncode == 0 and result.stderr == f"wrote {model}\n", result.stderr
