@@ -4,6 +4,11 @@ The module (a dotted name or a ``.py`` file's path) is imported; its
 :class:`~singletable.table.Table` objects (or the one named) and the
 :class:`~singletable.patterns.Collection` objects it defines make
 the report.
+
+The item-collection views draw example items synthesized from the model, or items
+read from data: ``--data FILE`` (a ``singletable data export`` file of the table)
+or ``--sample URL`` (a bounded Scan of the table at that DynamoDB endpoint). Either
+reads a few partitions per entity, never the whole table.
 """
 
 from __future__ import annotations
@@ -11,6 +16,11 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from singletable.report import SampleItem
+    from singletable.table import Table
 
 __all__ = ["register", "run"]
 
@@ -27,6 +37,24 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     report.add_argument("--format", choices=("md", "html"), default="md", help="output format")
     report.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    source = report.add_mutually_exclusive_group()
+    source.add_argument(
+        "--data",
+        metavar="FILE",
+        help="draw the item collections from this 'singletable data export' file of the table",
+    )
+    source.add_argument(
+        "--sample",
+        metavar="URL",
+        help="draw the item collections from items read (a bounded Scan) at this endpoint",
+    )
+    report.add_argument(
+        "--sample-limit",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="read at most N items for --data/--sample (default 2000)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
     tables = list(_load_tables(args.model).values())
     module = import_model(split_model(args.model)[0])  # imported already: cached
     collections = [value for value in vars(module).values() if isinstance(value, Collection)]
-    text = render(build_report(tables, collections), args.format)
+    samples = _samples(args, tables)
+    text = render(build_report(tables, collections, samples), args.format)
     if args.output is None:
         sys.stdout.write(text)
         return 0
@@ -48,3 +77,50 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         raise UsageError(f"cannot write {args.output}: {error.strerror or error}") from None
     return 0
+
+
+def _samples(args: argparse.Namespace, tables: list[Table]) -> dict[str, list[SampleItem]]:
+    """The items ``--data`` or ``--sample`` name, by table name (none without either)."""
+    from singletable._usage import UsageError
+    from singletable.errors import SingletableError
+    from singletable.report import SampleError, sample_file, sample_table
+
+    data = getattr(args, "data", None)
+    url = getattr(args, "sample", None)
+    if data is None and url is None:
+        return {}
+    if len(tables) != 1:
+        names = ", ".join(t.name for t in tables)
+        raise UsageError(
+            f"{'--data' if data else '--sample'} reads one table; the module has {names} "
+            "(name one: MODULE:TABLE)"
+        )
+    (table,) = tables
+    limit = max(1, args.sample_limit)
+    if data is not None:
+        try:
+            return {table.name: sample_file(data, table, limit=limit)}
+        except SampleError as error:
+            raise UsageError(str(error)) from None
+    from botocore.exceptions import BotoCoreError
+
+    from singletable.backends.boto3 import Boto3Backend
+
+    try:
+        backend = Boto3Backend.connect(endpoint_url=url, region_name=_region())
+    except (BotoCoreError, ValueError) as error:
+        raise UsageError(f"cannot connect to {url}: {error}") from None
+    try:
+        return {table.name: sample_table(backend, table, limit=limit)}
+    except SingletableError as error:
+        raise UsageError(f"reading {table.name!r} at {url}: {error}") from None
+    finally:
+        backend.close()
+
+
+def _region() -> str:
+    """The region boto3 would use (environment, profile), else us-east-1: an endpoint URL
+    names the service, but a client still needs a region to sign with."""
+    import boto3
+
+    return boto3.session.Session().region_name or "us-east-1"

@@ -3,7 +3,7 @@
 Commands: ``serve`` (below), ``report`` (:mod:`._cli_report`), ``explain``
 (:mod:`._cli_explain`), ``tables
 create|describe|delete|export`` (:mod:`._cli_tables`) and ``data export|import``
-(:mod:`._cli_data`).
+(:mod:`._cli_data`), ``workbench export|import`` (:mod:`._cli_workbench`).
 
 ``singletable serve`` runs the DynamoDB-compatible HTTP endpoint
 (:class:`singletable.server.Server`) until SIGINT or SIGTERM, then stops
@@ -148,13 +148,21 @@ def _parser() -> argparse.ArgumentParser:
         choices=["debug", "info", "warning", "error"],
         help="debug logs one line per request (default info)",
     )
-    from singletable import _cli_data, _cli_explain, _cli_migrate, _cli_report, _cli_tables
+    from singletable import (
+        _cli_data,
+        _cli_explain,
+        _cli_migrate,
+        _cli_report,
+        _cli_tables,
+        _cli_workbench,
+    )
 
     _cli_report.register(commands)
     _cli_explain.register(commands)
     _cli_tables.register(commands)
     _cli_data.register(commands)
     _cli_migrate.register(commands)
+    _cli_workbench.register(commands)
     return parser
 
 
@@ -311,6 +319,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from singletable import _cli_migrate
 
             return _cli_migrate.run(args)
+        if args.command == "workbench":
+            from singletable import _cli_workbench
+
+            return _cli_workbench.run(args)
     except UsageError as error:
         print(f"singletable: error: {error}", file=sys.stderr)
         return 2

@@ -9,6 +9,11 @@
 :func:`build_report` computes a plain data model (:class:`Report`) from the tables,
 their entities and access patterns: nothing in it is kept by hand. :func:`render`
 turns it into Markdown (reads well on GitHub) or one self-contained HTML file.
+
+The HTML file draws the example items as each index stores them (inline SVG, no
+script), synthesized from the model, or read from data: pass ``samples={table.name:
+sample_file("export.jsonl", table)}`` (a ``singletable data export`` file) or
+``sample_table(backend, table)`` (a bounded Scan) to :func:`build_report`.
 """
 
 from __future__ import annotations
@@ -27,16 +32,22 @@ from singletable.report._model import (
     Warning_,
     build_report,
 )
+from singletable.report._samples import SampleError, SampleItem, sample_file, sample_table
+from singletable.report._views import PALETTE, anchor
 
 __all__ = [
     "EntityReport",
     "IndexReport",
     "PatternReport",
     "Report",
+    "SampleError",
+    "SampleItem",
     "TableReport",
     "Warning_",
     "build_report",
     "render",
+    "sample_file",
+    "sample_table",
 ]
 
 
@@ -47,6 +58,16 @@ def _json(value: Any) -> str:
 def _cell(value: Any) -> str:
     """Text safe in a Markdown table cell."""
     return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _px(value: float) -> str:
+    """A coordinate for SVG: at most one decimal, no trailing zeros."""
+    return f"{round(value, 1):g}"
+
+
+def _colour(position: int) -> str:
+    """The colour class of the entity at ``position`` in its table (as the views colour it)."""
+    return f"e{position % PALETTE}"
 
 
 def _environment(autoescape: bool) -> jinja2.Environment:
@@ -60,6 +81,9 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     )
     env.filters["tojson_pretty"] = _json
     env.filters["cell"] = _cell
+    env.filters["anchor"] = anchor
+    env.filters["px"] = _px
+    env.filters["colour"] = _colour
     return env
 
 

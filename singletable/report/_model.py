@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import enum
-import json
 import re
-import types
 import typing
-import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +15,11 @@ from singletable._unique import GUARD_TYPE, OWNER, owner_text
 from singletable.errors import SingletableError
 from singletable.keys import KeyTemplate, base_type
 from singletable.patterns import BoundPattern, Collection, Query
+from singletable.report._examples import entity_values, example_item, example_value, type_name
+from singletable.report._examples import text as _text
+from singletable.report._samples import SampleItem, model_items
+from singletable.report._size import size_problem
+from singletable.report._views import IndexView, MatrixRow, anchor, index_views, matrix
 
 if TYPE_CHECKING:
     from singletable.entity import Entity
@@ -34,6 +36,7 @@ __all__ = [
     "TableReport",
     "Warning_",
     "build_report",
+    "example_value",
 ]
 
 _PAGE_RCU = "up to 128 RCU per 1 MB page (eventually consistent; 256 strongly consistent)"
@@ -131,6 +134,12 @@ class Warning_:
     kind: str
     subject: str
     reason: str
+    entities: tuple[str, ...] = ()
+    """The entities it concerns (the report links to them)."""
+    indexes: tuple[str | None, ...] = ()
+    """The indexes it concerns (None: the table's own keys)."""
+    links: tuple[tuple[str, str], ...] = ()
+    """(label, anchor) of the report's sections on what it concerns."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +174,12 @@ class TableReport:
     patterns: tuple[PatternReport, ...]
     partitions: tuple[Partition, ...]
     warnings: tuple[Warning_, ...]
+    views: tuple[IndexView, ...] = ()
+    """The item-collection view of the table, then of each index."""
+    matrix: tuple[MatrixRow, ...] = ()
+    """The access-pattern matrix (pattern x index)."""
+    sampled: bool = False
+    """Whether the views show items read from data (else synthesized from the model)."""
 
 
 @dataclass(frozen=True)
@@ -174,138 +189,10 @@ class Report:
     tables: tuple[TableReport, ...] = field(default_factory=tuple)
 
 
-# ------------------------------------------------------------------------- examples
-
-
-_EXAMPLE_TIME = datetime(2024, 5, 17, 9, 30, tzinfo=UTC)
-
-
-def example_value(name: str, annotation: Any, second: bool = False) -> Any:
-    """A deterministic example value of a field's type (``second``: a larger one)."""
-    base = base_type(annotation)
-    origin = typing.get_origin(base)
-    if origin is typing.Literal:
-        choices = typing.get_args(base)
-        return choices[min(1, len(choices) - 1)] if second else choices[0]
-    if isinstance(base, type) and issubclass(base, enum.Enum):
-        members = list(base)
-        return members[min(1, len(members) - 1)] if second else members[0]
-    if base is bool:
-        return not second
-    if isinstance(base, type) and issubclass(base, int):
-        return 42 if second else 7
-    if base is float:
-        return 2.5 if second else 1.5
-    if base is Decimal:
-        return Decimal("99.50") if second else Decimal("19.99")
-    if isinstance(base, type) and issubclass(base, datetime):
-        return _EXAMPLE_TIME + timedelta(days=7) if second else _EXAMPLE_TIME
-    if isinstance(base, type) and issubclass(base, date):
-        return date(2024, 5, 24) if second else date(2024, 5, 17)
-    if base is uuid.UUID:
-        return uuid.UUID(int=2 if second else 1)
-    if base is bytes:
-        return b"\x00\x01"
-    if origin in (list, set, frozenset, tuple) or base in (list, set, frozenset, tuple):
-        return [] if origin in (list, tuple) or base in (list, tuple) else set()
-    if origin is dict or base is dict:
-        return {}
-    stem = name.removesuffix("_id").replace("_", "-")
-    return f"{stem}-{'2' if second else '1'}"
-
-
-def type_name(annotation: Any) -> str:
-    """A short, readable name of a field's type."""
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return type_name(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(annotation)
-        return " | ".join(type_name(a) for a in args)
-    if origin is typing.Literal:
-        return "Literal[" + ", ".join(repr(a) for a in typing.get_args(annotation)) + "]"
-    if origin is not None:
-        inner = ", ".join(type_name(a) for a in typing.get_args(annotation))
-        return f"{getattr(origin, '__name__', str(origin))}[{inner}]"
-    if annotation is type(None):
-        return "None"
-    return getattr(annotation, "__name__", str(annotation).replace("typing.", ""))
-
-
-def _text(value: dict[str, Any]) -> str:
-    """An AttributeValue as a reader writes it: scalars bare, the rest as JSON."""
-    ((kind, raw),) = value.items()
-    return str(raw) if kind in ("S", "N", "B") else _json_text(value)
-
-
-def _json_text(value: dict[str, Any]) -> str:
-    """JSON text of an AttributeValue's plain value (numbers exactly as stored)."""
-    ((kind, raw),) = value.items()
-    if kind in ("S", "B"):
-        return json.dumps(raw, ensure_ascii=False)
-    if kind == "N":
-        return str(raw)
-    if kind == "BOOL":
-        return "true" if raw else "false"
-    if kind == "NULL":
-        return "null"
-    if kind == "L":
-        return "[" + ", ".join(_json_text(v) for v in raw) + "]"
-    if kind == "M":
-        fields = (f"{json.dumps(k, ensure_ascii=False)}: {_json_text(v)}" for k, v in raw.items())
-        return "{" + ", ".join(fields) + "}"
-    element = kind[0]  # SS, NS, BS: a list of S, N or B
-    return "[" + ", ".join(_json_text({element: v}) for v in raw) + "]"
-
-
-# ------------------------------------------------------------------------- building
-
-
-def _entity_values(entity: type[Entity]) -> dict[str, Any]:
-    return {
-        name: example_value(name, info.annotation) for name, info in entity.model_fields.items()
-    }
-
-
-def _example_item(
-    entity: type[Entity], values: dict[str, Any]
-) -> tuple[dict[str, Any], str | None]:
-    """The example item, and None; or its keys alone, and why the whole item could not be made.
-
-    The synthesized values follow the field types, not the entity's own constraints
-    and validators; when those reject them, the example keeps the keys only and the
-    report says so (see :func:`_example_warnings`), never silently.
-    """
-    from singletable.entity import key_item
-
-    try:
-        return entity.model_validate(values).to_item(), None
-    except Exception as error:  # constraints the synthesized values miss: keys only
-        model = entity.__singletable__
-        item = key_item(model, values, entity.__name__, plain=True)
-        item[model.table.type_attribute] = {"S": model.type_name}
-        return item, _problem(error)
-
-
-def _problem(error: Exception) -> str:
-    """A one-paragraph account of a validation failure (pydantic's, or any exception)."""
-    errors = getattr(error, "errors", None)
-    if callable(errors):
-        try:
-            parts = [
-                f"{'.'.join(str(p) for p in e.get('loc', ())) or 'the model'}: {e.get('msg')}"
-                for e in errors()
-            ]
-        except Exception:  # not pydantic's errors() after all
-            parts = []
-        if parts:
-            return "; ".join(parts)
-    return f"{type(error).__name__}: {error}".strip()
-
 
 def _entity_report(entity: type[Entity]) -> EntityReport:
     model = entity.__singletable__
-    values = _entity_values(entity)
+    values = entity_values(entity)
     roles = {
         model.version: "version",
         model.ttl: "ttl",
@@ -323,7 +210,7 @@ def _entity_report(entity: type[Entity]) -> EntityReport:
         )
         for name, info in entity.model_fields.items()
     )
-    item, problem = _example_item(entity, values)
+    item, problem = example_item(entity, values)
     keys = []
     for index, (pk, sk) in model.keys.items():
         spec = model.table.spec(index)
@@ -484,6 +371,7 @@ def _warnings(
                     f"index {name}",
                     "no access pattern queries it; it costs a write per item it holds "
                     "and storage, for no read (add a Query(index=...) or drop it)",
+                    indexes=(name,),
                 )
             )
     entities = list(table.entities.values())
@@ -497,14 +385,20 @@ def _warnings(
                     entity.__name__,
                     "no access pattern reads it: listing its items can only be done with "
                     "a Scan of the whole table (declare a Query, or a Collection with it)",
+                    entities=(entity.__name__,),
                 )
             )
         for index, (pk, sk) in model.keys.items():
             where = "the table" if index is None else f"index {index}"
+            start = len(out)
             _partition_warnings(out, entity.__name__, where, pk, annotations)
             if sk is not None and not sk.numeric:
                 _sort_warnings(out, entity.__name__, where, sk, annotations)
-        _size_warnings(out, entity)
+            out[start:] = [
+                replace(w, entities=(entity.__name__,), indexes=(index,)) for w in out[start:]
+            ]
+        if (problem := size_problem(entity)) is not None:
+            out.append(Warning_("item size", entity.__name__, problem, (entity.__name__,)))
     for i, entity in enumerate(entities):
         for other in entities[i + 1 :]:
             _overlap_warnings(out, entity, other)
@@ -602,158 +496,22 @@ def _overlap_warnings(out: list[Warning_], entity: type[Entity], other: type[Ent
                 f"begins_with({prefix!r}) for {shorter.__name__} also reads "
                 f"{longer.__name__} items in a shared partition (give each a distinct "
                 "literal start)",
+                (entity.__name__, other.__name__),
+                (index,),
             )
         )
 
-
-# Item size: DynamoDB refuses an item over 400 KB, counted as the UTF-8 length of
-# each attribute name plus its value's size. The sizes below are upper bounds, per
-# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
-_ITEM_LIMIT = 400 * 1024
-_NUMBER_SIZE = 21  # up to 38 significant digits: 1 byte per 2 digits, plus 1
-_NESTED_OVERHEAD = 3  # a list or map value costs 3 bytes plus 1 per element
-_KEY_LIMITS = (2048, 1024)  # partition and sort key values
-
-
-@dataclass
-class _Bound:
-    """An upper bound on a value's size, and the parts that have none.
-
-    A ``str`` without ``max_length`` counts 0 and is not listed: names, ids and
-    short text are the norm, and flagging every one would bury the warnings that
-    matter (collections and blobs that grow without bound).
-    """
-
-    size: int = 0
-    unbounded: list[str] = field(default_factory=list)
-
-
-def _max_length(metadata: Sequence[Any]) -> int | None:
-    for item in metadata:
-        limit = getattr(item, "max_length", None)
-        if isinstance(limit, int):
-            return limit
-        nested = getattr(item, "metadata", None)  # a FieldInfo inside Annotated
-        if isinstance(nested, list) and (found := _max_length(nested)) is not None:
-            return found
-    return None
-
-
-def _value_bound(path: str, annotation: Any, metadata: Sequence[Any], depth: int = 0) -> _Bound:
-    """The largest size a value of ``annotation`` can take (``metadata``: its constraints)."""
-    from pydantic import BaseModel
-
-    if typing.get_origin(annotation) is typing.Annotated:
-        inner, *extra = typing.get_args(annotation)
-        return _value_bound(path, inner, [*metadata, *extra], depth)
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    limit = _max_length(metadata)
-    if origin in (typing.Union, types.UnionType):
-        bounds = [_value_bound(path, a, metadata, depth) for a in args if a is not type(None)]
-        return _Bound(
-            max((b.size for b in bounds), default=1),
-            [name for b in bounds for name in b.unbounded],
-        )
-    if origin is typing.Literal:
-        return _Bound(max(len(str(a).encode()) for a in args) if args else 1)
-    if annotation is bool or annotation is type(None):
-        return _Bound(1)
-    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        return _Bound(max((len(str(m.value).encode()) for m in annotation), default=1))
-    if annotation in (int, float, Decimal):
-        return _Bound(_NUMBER_SIZE)
-    if isinstance(annotation, type) and issubclass(annotation, datetime):
-        return _Bound(27)  # 2024-05-17T09:30:00.000000Z
-    if isinstance(annotation, type) and issubclass(annotation, date):
-        return _Bound(10)
-    if annotation is uuid.UUID:
-        return _Bound(36)
-    if annotation is str:  # max_length counts characters: up to 4 UTF-8 bytes each
-        return _Bound(4 * limit if limit is not None else 0)
-    if annotation is bytes:
-        return _Bound(limit) if limit is not None else _Bound(0, [path])
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel) and depth < 8:
-        total = _Bound(_NESTED_OVERHEAD)
-        for name, info in annotation.model_fields.items():
-            inner = _value_bound(f"{path}.{name}", info.annotation, info.metadata, depth + 1)
-            total.size += len(name.encode()) + inner.size + 1
-            total.unbounded += inner.unbounded
-        return total
-    if origin is tuple and args and args[-1] is not Ellipsis:
-        parts = [_value_bound(f"{path}[]", a, (), depth + 1) for a in args]
-        return _Bound(
-            _NESTED_OVERHEAD + sum(p.size + 1 for p in parts),
-            [name for p in parts for name in p.unbounded],
-        )
-    if origin in (list, set, frozenset, tuple, dict) or annotation in (list, set, dict, tuple):
-        if origin is dict and len(args) == 2:
-            key = _value_bound(f"{path}{{}}", args[0], (), depth + 1)
-            value = _value_bound(f"{path}{{}}", args[1], (), depth + 1)
-            element = _Bound(key.size + value.size, key.unbounded + value.unbounded)
-        elif args:
-            element = _value_bound(f"{path}[]", args[0], (), depth + 1)
-        else:
-            element = _Bound(0, [f"{path}[]"])
-        if limit is None:
-            return _Bound(0, [path])
-        return _Bound(_NESTED_OVERHEAD + limit * (element.size + 1), element.unbounded)
-    return _Bound(0, [path])  # Any, or a type the codec stores as it finds it
-
-
-def _size_warnings(out: list[Warning_], entity: type[Entity]) -> None:
-    """Warn when an item of ``entity`` can pass DynamoDB's 400 KB item limit."""
-    model = entity.__singletable__
-    total = _Bound(len(model.table.type_attribute) + len(model.type_name.encode()))
-    sizes: dict[str, int] = {}
-    for name, info in entity.model_fields.items():
-        bound = _value_bound(name, info.annotation, info.metadata)
-        sizes[name] = bound.size
-        total.size += len(model.attributes.get(name, name).encode()) + bound.size
-        total.unbounded += bound.unbounded
-    for index, templates in model.keys.items():
-        spec = model.table.spec(index)
-        names = (model.table.primary.pk if spec.local else spec.pk, spec.sk)
-        for template, attribute, limit in zip(templates, names, _KEY_LIMITS, strict=True):
-            if template is None or attribute is None:
-                continue
-            literal = sum(len(p.encode()) for p in template.parts if isinstance(p, str))
-            value = literal + sum(sizes.get(f, limit) or limit for f in template.fields)
-            total.size += len(attribute.encode()) + min(limit, value)
-    if total.unbounded:
-        fields = ", ".join(total.unbounded)
-        out.append(
-            Warning_(
-                "item size",
-                entity.__name__,
-                f"{fields} can grow without limit, and DynamoDB refuses items over 400 KB; "
-                "bound it (Field(max_length=...)) or store the elements as items of their "
-                "own in the entity's partition",
-            )
-        )
-    elif total.size > _ITEM_LIMIT:
-        out.append(
-            Warning_(
-                "item size",
-                entity.__name__,
-                f"its declared limits allow items of up to {total.size:,} bytes, over "
-                "DynamoDB's 400 KB (409,600 bytes) item limit; lower the max_length of its "
-                "largest fields or move them to items of their own (or to S3)",
-            )
-        )
-
-
-def _partitions(entities: Sequence[EntityReport], table: Table) -> tuple[Partition, ...]:
+def _partitions(items: Sequence[SampleItem], table: Table) -> tuple[Partition, ...]:
     groups: dict[str, list[CollectionRow]] = {}
     pk, sk = table.primary.pk, table.primary.sk
     keys = table.key_attributes | {table.type_attribute}
-    for entity in entities:
-        item = entity.example_item
+    for sample in items:
+        item = sample.item
         if pk not in item:
             continue
         attributes = {k: _text(v) for k, v in item.items() if k not in keys}
         row = CollectionRow(
-            entity.name, _text(item[sk]) if sk is not None and sk in item else "", attributes
+            sample.entity, _text(item[sk]) if sk is not None and sk in item else "", attributes
         )
         groups.setdefault(_text(item[pk]), []).append(row)
         for guard in entity.guards:  # each unique value's guard, in its own partition
@@ -768,8 +526,13 @@ def _partitions(entities: Sequence[EntityReport], table: Table) -> tuple[Partiti
     )
 
 
-def build_table(table: Table, collections: Sequence[Collection] = ()) -> TableReport:
-    """The report of one table (``collections``: the collections over its entities)."""
+def build_table(
+    table: Table,
+    collections: Sequence[Collection] = (),
+    sample: Sequence[SampleItem] | None = None,
+) -> TableReport:
+    """The report of one table (``collections``: the collections over its entities;
+    ``sample``: items read from data, drawn instead of the synthesized ones)."""
     entities = list(table.entities.values())
     entity_reports = [_entity_report(e) for e in entities]
     patterns: list[PatternReport] = []
@@ -798,6 +561,9 @@ def build_table(table: Table, collections: Sequence[Collection] = ()) -> TableRe
         )
         for spec in specs
     )
+    warnings = _warnings(table, patterns, entity_patterns) + _example_warnings(entity_reports)
+    items = model_items(table) if sample is None else list(sample)
+    examples = [SampleItem(e.name, e.example_item) for e in entity_reports]
     return TableReport(
         table.name,
         table.primary.pk,
@@ -808,9 +574,20 @@ def build_table(table: Table, collections: Sequence[Collection] = ()) -> TableRe
         indexes,
         tuple(entity_reports),
         tuple(patterns),
-        _partitions(entity_reports, table),
-        tuple(_warnings(table, patterns, entity_patterns) + _example_warnings(entity_reports)),
+        _partitions(examples if sample is None else items, table),
+        tuple(_linked(table, w) for w in warnings),
+        index_views(table, items, patterns),
+        matrix(table, patterns),
+        sample is not None,
     )
+
+
+def _linked(table: Table, warning: Warning_) -> Warning_:
+    links = [(e, anchor(table.name, "entity", e)) for e in warning.entities]
+    links += [
+        ("table" if i is None else i, anchor(table.name, "view", i)) for i in warning.indexes
+    ]
+    return replace(warning, links=tuple(links))
 
 
 def _example_warnings(entities: Sequence[EntityReport]) -> list[Warning_]:
@@ -822,17 +599,26 @@ def _example_warnings(entities: Sequence[EntityReport]) -> list[Warning_]:
             f"its validators reject the example values the report synthesizes from the "
             f"field types ({entity.example_problem}), so its example item shows the keys "
             "only; the item's other attributes are not shown",
+            (entity.name,),
         )
         for entity in entities
         if entity.example_problem is not None
     ]
 
 
-def build_report(tables: Sequence[Table], collections: Sequence[Collection] = ()) -> Report:
+def build_report(
+    tables: Sequence[Table],
+    collections: Sequence[Collection] = (),
+    samples: Mapping[str, Sequence[SampleItem]] | None = None,
+) -> Report:
     """The access-pattern report of ``tables``, computed from their compiled model.
 
     Args:
         tables: the tables to describe (with the entities registered on them).
         collections: collections to list as access patterns (they live outside entities).
+        samples: items read from data, by table name (see :func:`sample_file` and
+            :func:`sample_table`): the item collections show them instead of items
+            synthesized from the model.
     """
-    return Report(tuple(build_table(t, collections) for t in tables))
+    samples = samples or {}
+    return Report(tuple(build_table(t, collections, samples.get(t.name)) for t in tables))

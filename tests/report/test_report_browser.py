@@ -5,7 +5,12 @@ NUL-separated JSON on file descriptors 3 and 4), so the test needs no browser
 driver package. It checks the rendered page, not the HTML source: the visible
 text of each section, that the tables and warnings are laid out with a size,
 that nothing is wider than the window except code blocks that scroll, and that
-the page asked for nothing beyond its own file (one self-contained file).
+the page asked for nothing beyond its own file (one self-contained file). The
+item-collection views are screenshotted one by one; their SVG must hold the
+expected shapes, and every text in them must fit its box in the font the browser
+really uses (the layout measures text by a character width, which this checks).
+Every in-page link (the sidebar's, the warnings', the SVG legends') must name an
+element of the page; printed, the sidebar goes and nothing is cut off.
 
 Chromium comes from Debian's ``chromium`` package. ``.ci/run`` installs it in CI;
 elsewhere the test is skipped when it is missing (and fails in CI, so a broken
@@ -167,6 +172,95 @@ READ_PAGE = """
 """
 
 
+# What the test reads off each item-collection view (inline SVG).
+READ_VIEWS = """
+(() => {
+  const box = (e) => e.getBoundingClientRect();
+  const links = [...document.querySelectorAll("a")].map((a) => a.getAttribute("href"));
+  const unresolved = links.filter((h) => !h || !h.startsWith("#") ||
+                                         !document.getElementById(h.slice(1)));
+  const views = [...document.querySelectorAll(".view-box")].map((v) => {
+    const svg = v.querySelector("svg.view");
+    const r = box(v);
+    const out = {id: v.id, x: r.left + scrollX, y: r.top + scrollY, width: r.width,
+                 height: r.height, svg: !!svg};
+    if (!svg) return out;
+    const s = box(svg);
+    out.svgRight = s.right;
+    out.svgWidth = s.width;
+    out.partitions = svg.querySelectorAll("g.partition").length;
+    out.pkBoxes = svg.querySelectorAll("rect.pk").length;
+    out.items = [...svg.querySelectorAll("g.item")].map((g) => g.dataset.entity);
+    out.skFills = [...svg.querySelectorAll("rect.sk")].map((e) => getComputedStyle(e).fill);
+    out.legend = [...svg.querySelectorAll("g.legend text")].map((t) => t.textContent);
+    out.chips = svg.querySelectorAll("rect.chip").length;
+    out.titles = svg.querySelectorAll("text title").length;
+    // every text within its box: a chip's name and value, a key's lines in its column
+    const misfits = [];
+    for (const g of svg.querySelectorAll("g.item")) {
+      const chips = [...g.querySelectorAll("rect.chip")];
+      const values = [...g.querySelectorAll("text.value")];
+      const names = [...g.querySelectorAll("text.name")];
+      chips.forEach((c, i) => {
+        const room = c.width.baseVal.value - 4;
+        for (const t of [values[i], names[i]]) {
+          if (t.getComputedTextLength() > room + 1) misfits.push(t.textContent);
+        }
+      });
+      const sk = g.querySelector("rect.sk");
+      for (const t of g.querySelectorAll("text.sk-value tspan, text.entity-label")) {
+        if (t.getComputedTextLength() > sk.width.baseVal.value - 8) misfits.push(t.textContent);
+      }
+    }
+    for (const p of svg.querySelectorAll("g.partition")) {
+      const pk = p.querySelector("rect.pk");
+      for (const t of p.querySelectorAll("text.pk-value tspan")) {
+        if (t.getComputedTextLength() > pk.width.baseVal.value - 8) misfits.push(t.textContent);
+      }
+    }
+    out.misfits = misfits;
+    return out;
+  });
+  return JSON.stringify({links: links.length, unresolved, views});
+})()
+"""
+
+# Printed (print media, A4-ish width): the sidebar is gone and nothing is cut off.
+READ_PRINT = """
+(() => JSON.stringify({
+  nav: getComputedStyle(document.querySelector("nav.toc")).display,
+  svgsFit: [...document.querySelectorAll("svg.view")].every(
+    (s) => s.getBoundingClientRect().right <= window.innerWidth + 1),
+  pageWidth: document.documentElement.scrollWidth,
+  windowWidth: window.innerWidth,
+}))()
+"""
+
+
+def _evaluate(browser: DevTools, session: str, expression: str) -> dict[str, Any]:
+    result = browser.call("Runtime.evaluate", session, expression=expression, returnByValue=True)
+    value: dict[str, Any] = json.loads(result["result"]["value"])
+    return value
+
+
+def _view_screenshots(
+    browser: DevTools, session: str, views: list[dict[str, Any]]
+) -> dict[str, bytes]:
+    """A PNG of each view, clipped to it (from the whole page, not only the window)."""
+    import base64
+
+    shots = {}
+    for view in views:
+        clip = {key: view[key] for key in ("x", "y", "width", "height")} | {"scale": 1}
+        data = browser.call("Page.captureScreenshot", session, format="png", clip=clip,
+                            captureBeyondViewport=True)["data"]  # fmt: skip
+        shots[view["id"]] = base64.b64decode(data)
+        if os.environ.get("SINGLETABLE_SCREENSHOT"):
+            stem = Path(os.environ["SINGLETABLE_SCREENSHOT"])
+            stem.with_name(f"{stem.stem}-{view['id']}.png").write_bytes(shots[view["id"]])
+    return shots
+
+
 @pytest.fixture(scope="module")
 def page(browser: DevTools, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The report of the test model, rendered at 1280x900; what the page shows."""
@@ -191,6 +285,14 @@ def page(browser: DevTools, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     shown["requested"] = requested
     shot = browser.call("Page.captureScreenshot", session, format="png")["data"]
     shown["screenshot"] = shot
+    shown["views"] = _evaluate(browser, session, READ_VIEWS)
+    shown["view_shots"] = _view_screenshots(browser, session, shown["views"]["views"])
+    browser.call("Emulation.setEmulatedMedia", session, media="print")
+    browser.call("Emulation.setDeviceMetricsOverride", session, width=794, height=1123,
+                 deviceScaleFactor=1, mobile=False)  # fmt: skip  (A4 at 96 dpi)
+    shown["print"] = _evaluate(browser, session, READ_PRINT)
+    pdf = browser.call("Page.printToPDF", session, printBackground=True)["data"]
+    shown["pdf"] = pdf
     if os.environ.get("SINGLETABLE_SCREENSHOT"):  # to look at it: a path to write the PNG
         import base64
 
@@ -236,3 +338,50 @@ def test_a_screenshot_is_taken(page: dict[str, Any]) -> None:
 
     png = base64.b64decode(page["screenshot"])
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
+
+
+def test_every_in_page_link_resolves(page: dict[str, Any]) -> None:
+    views = page["views"]
+    assert views["links"] > 40  # the sidebar, indexes, matrix, warnings, legends
+    assert views["unresolved"] == []
+
+
+def test_each_view_is_drawn_with_its_items(page: dict[str, Any]) -> None:
+    views = {v["id"]: v for v in page["views"]["views"]}
+    assert list(views) == ["shop-view-table", "shop-view-GSI1", "shop-view-GSI2", "shop-view-LSI1"]
+    table = views["shop-view-table"]
+    assert table["partitions"] == table["pkBoxes"] == 3
+    assert table["items"].count("Order") == 2 and table["items"].count("Customer") == 1
+    assert set(table["legend"]) == {"Cart", "Customer", "Order", "OrderLine", "TopSeller"}
+    assert table["chips"] > 30 and table["titles"] >= len(table["items"])
+    # coloured by entity: as many fills as entities, set off from white
+    assert len(set(table["skFills"])) == 5 and "rgb(255, 255, 255)" not in table["skFills"]
+    assert views["shop-view-GSI1"]["items"] == ["Order", "Order"]
+    assert views["shop-view-GSI1"]["partitions"] == 2
+    assert views["shop-view-LSI1"]["items"] == ["Order", "Order"]
+    assert not views["shop-view-GSI2"]["svg"]  # nothing in it: a sentence, no picture
+
+
+def test_views_fit_the_window_and_their_text_fits_its_boxes(page: dict[str, Any]) -> None:
+    for view in page["views"]["views"]:
+        if not view["svg"]:
+            continue
+        assert view["svgRight"] <= page["windowWidth"], view["id"]
+        assert view["svgWidth"] >= 900, view["id"]  # drawn at its size, not shrunk
+        assert view["misfits"] == [], view["id"]
+
+
+def test_each_view_has_a_screenshot(page: dict[str, Any]) -> None:
+    for name, png in page["view_shots"].items():
+        assert png.startswith(b"\x89PNG") and len(png) > 2_000, name
+    assert len(page["view_shots"]["shop-view-table"]) > len(page["view_shots"]["shop-view-GSI2"])
+
+
+def test_printed_the_sidebar_goes_and_nothing_is_cut(page: dict[str, Any]) -> None:
+    printed = page["print"]
+    assert printed["nav"] == "none"
+    assert printed["svgsFit"]
+    assert printed["pageWidth"] <= printed["windowWidth"]
+    import base64
+
+    assert base64.b64decode(page["pdf"]).startswith(b"%PDF")
