@@ -17,7 +17,7 @@ from singletable.keys import KeyTemplate, base_type
 from singletable.patterns import BoundPattern, Collection, Query
 from singletable.report._examples import entity_values, example_item, example_value, type_name
 from singletable.report._examples import text as _text
-from singletable.report._samples import SampleItem, model_items
+from singletable.report._samples import SampleItem, guard_label, model_items
 from singletable.report._size import size_problem
 from singletable.report._views import IndexView, MatrixRow, anchor, index_views, matrix
 
@@ -514,12 +514,6 @@ def _partitions(items: Sequence[SampleItem], table: Table) -> tuple[Partition, .
             sample.entity, _text(item[sk]) if sk is not None and sk in item else "", attributes
         )
         groups.setdefault(_text(item[pk]), []).append(row)
-        for guard in entity.guards:  # each unique value's guard, in its own partition
-            shown = {k: _text(v) for k, v in guard.example_item.items() if k not in keys}
-            text = guard.example_key
-            groups.setdefault(text, []).append(
-                CollectionRow(f"{entity.name}.{guard.field} guard", text if sk else "", shown)
-            )
     return tuple(
         Partition(key, tuple(sorted(rows, key=lambda r: r.sk)))
         for key, rows in sorted(groups.items())
@@ -564,6 +558,14 @@ def build_table(
     warnings = _warnings(table, patterns, entity_patterns) + _example_warnings(entity_reports)
     items = model_items(table) if sample is None else list(sample)
     examples = [SampleItem(e.name, e.example_item) for e in entity_reports]
+    if sample is None:  # each unique value's guard item, in a partition of its own
+        guards = [
+            SampleItem(guard_label(e.name, g.field), g.example_item)
+            for e in entity_reports
+            for g in e.guards
+        ]
+        examples += guards
+        items += guards
     return TableReport(
         table.name,
         table.primary.pk,

@@ -31,7 +31,9 @@ __all__ = [
     "OTHER",
     "SampleError",
     "SampleItem",
+    "guard_label",
     "model_items",
+    "owner_of",
     "read_export_file",
     "sample_file",
     "sample_table",
@@ -40,6 +42,17 @@ __all__ = [
 ]
 
 OTHER = "(other)"
+GUARD_SUFFIX = " guard"
+
+
+def guard_label(entity: str, field: str) -> str:
+    """How the views name the guard items of a unique field (``Member.email guard``)."""
+    return f"{entity}.{field}{GUARD_SUFFIX}"
+
+
+def owner_of(label: str) -> str:
+    """The entity a view's label belongs to: itself, or the owner of a guard."""
+    return label.split(".", 1)[0] if label.endswith(GUARD_SUFFIX) else label
 """The entity name of an item no entity of the table claims."""
 
 PARTITIONS = 3

@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from singletable.report._examples import text
-from singletable.report._samples import OTHER, SampleItem
+from singletable.report._samples import OTHER, SampleItem, owner_of
 
 if TYPE_CHECKING:
     from singletable.report._model import PatternReport
@@ -342,7 +342,7 @@ def _layout(
         width = 28 + len(entity) * NAME_CHAR
         if x > 0 and x + width > WIDTH:
             x, top = 0.0, top + LEGEND_H
-        link = None if entity == OTHER else anchor(table, "entity", entity)
+        link = None if entity == OTHER else anchor(table, "entity", owner_of(entity))
         legend.append(LegendEntry(x, top, entity, colours.get(entity, "eother"), link))
         x += width
     header_y = top + LEGEND_H

@@ -39,3 +39,18 @@ def test_the_guards_of_unique_fields_are_in_the_report() -> None:
     markdown = render(build_report([accounts]), "md")
     assert "Member.email guard" in markdown and guard.example_key in markdown
     assert "Member.email guard" in render(build_report([accounts]), "html")
+
+
+def test_the_table_view_draws_the_guards_linked_to_their_entity() -> None:
+    from tests.report.test_report_views import _Page
+
+    html = render(build_report([accounts]), "html")
+    page = _Page()
+    page.feed(html)
+    assert [link for link in page.links if link[1:] not in page.ids] == []
+    (table,) = build_report([accounts]).tables
+    (view,) = [v for v in table.views if v.index is None]
+    drawn = {row.entity for block in view.diagram.blocks for row in block.rows}
+    assert drawn == {"Member", "Member.email guard"}
+    legend = {entry.entity: entry.anchor for entry in view.diagram.legend}
+    assert legend["Member.email guard"] == legend["Member"] is not None
