@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import http.client
 import json
 import random
 import time
@@ -376,6 +377,12 @@ class _Failure:
 def error_from_body(status: int, body: bytes, operation: str) -> DynamoDBServiceError:
     """The :mod:`singletable.errors` exception for a DynamoDB error response, read as
     botocore reads it (so that its code, message and details are the boto3 backend's)."""
+    stripped = body.strip()
+    if status >= 500 and (not stripped or stripped.startswith(b"<html>")):
+        # a proxy's or load balancer's page, not DynamoDB's: botocore names it by status
+        return from_dynamodb(
+            str(status), http.client.responses.get(status, ""), operation=operation
+        )
     text = body.decode("utf-8", "replace")
     try:
         parsed = json.loads(text) if text else {}
