@@ -110,17 +110,17 @@ def test_a_crc32_mismatch_is_retried_then_reported(flavour: str) -> None:
 
 def test_server_errors_are_retried_until_the_attempts_run_out(flavour: str) -> None:
     options = Options(max_attempts=4, retry_base=0.001)
-    with ScriptedServer([error("InternalServerError", "Internal server error", 500)]) as server:
-        with pytest.raises(BackendError) as caught:
-            _caller(flavour, server.url, options)("GetItem", GET)
+    failing = ScriptedServer([error("InternalServerError", "Internal server error", 500)])
+    with failing as server, pytest.raises(BackendError) as caught:
+        _caller(flavour, server.url, options)("GetItem", GET)
     assert (caught.value.code, caught.value.message) == (
         "InternalServerError",
         "Internal server error",
     )
     assert len(server.received) == 4
-    with ScriptedServer([error("ThrottlingException", "slow", throttlingReasons=[])]) as server:
-        with pytest.raises(ThrottledError):
-            _caller(flavour, server.url, options)("GetItem", GET)
+    throttling = ScriptedServer([error("ThrottlingException", "slow", throttlingReasons=[])])
+    with throttling as server, pytest.raises(ThrottledError):
+        _caller(flavour, server.url, options)("GetItem", GET)
     assert len(server.received) == 4
 
 

@@ -4,9 +4,9 @@
 
     from singletable.backends.wire import AsyncWireBackend, WireBackend
 
-    db = DB(WireBackend())                                  # AWS: credentials and region as boto3 finds them
-    db = DB(WireBackend(endpoint_url="http://127.0.0.1:8000"))   # singletable serve, DynamoDB Local, ...
-    adb = AsyncDB(AsyncWireBackend())                       # asyncio (the async extra)
+    db = DB(WireBackend())             # AWS: credentials and region as boto3 finds them
+    db = DB(WireBackend(endpoint_url="http://127.0.0.1:8000"))  # singletable serve, ...
+    adb = AsyncDB(AsyncWireBackend())  # asyncio (the async extra)
 
 The modelling layer's requests are already DynamoDB's JSON, so these backends
 only sign them (SigV4), send them over a pooled keep-alive connection, check the

@@ -77,28 +77,28 @@ class AsyncWireBackend:
 
     def _open(self) -> aiohttp.ClientSession:
         try:
-            aiohttp = importlib.import_module("aiohttp")
+            module = importlib.import_module("aiohttp")
         except ImportError:  # pragma: no cover - the async extra is installed in the suite
             raise from_dynamodb(
                 "ImportError",
                 "the async wire backend needs aiohttp: pip install 'singletable[async]'",
             ) from None
         options = self.core.options
-        connector = aiohttp.TCPConnector(
+        connector = module.TCPConnector(
             limit=options.max_connections,
             ssl=self._tls if self._tls is not None else False,
         )
-        client: aiohttp.ClientSession = aiohttp.ClientSession(
+        client: aiohttp.ClientSession = module.ClientSession(
             self._url,
             connector=connector,
-            timeout=aiohttp.ClientTimeout(
+            timeout=module.ClientTimeout(
                 total=None,
                 sock_connect=options.connect_timeout,
                 sock_read=options.read_timeout,
             ),
             auto_decompress=False,
         )
-        self._aiohttp = aiohttp
+        self._aiohttp = module
         self._client = client
         return client
 
@@ -140,7 +140,7 @@ class AsyncWireBackend:
             return TransportFailure("EndpointConnectionError", str(error))
         except aiohttp.ConnectionTimeoutError as error:
             return TransportFailure("ConnectTimeoutError", str(error))
-        except (aiohttp.ServerTimeoutError, asyncio.TimeoutError) as error:
+        except (TimeoutError, aiohttp.ServerTimeoutError) as error:
             return TransportFailure("ReadTimeoutError", str(error))
         except (aiohttp.ClientError, OSError) as error:
             return TransportFailure("ConnectionClosedError", str(error))

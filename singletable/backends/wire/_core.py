@@ -322,7 +322,9 @@ class Core:
             self._stamp = (now, stamp)
         return stamp
 
-    def interpret(self, operation: str, reply: HttpResponse | TransportFailure) -> Any:
+    def interpret(
+        self, operation: str, reply: HttpResponse | TransportFailure
+    ) -> dict[str, Any] | _Failure:
         """The response of a successful attempt, else a failure saying whether to retry."""
         if isinstance(reply, TransportFailure):
             message = _TRANSPORT_MESSAGES.get(reply.kind, "{detail}").format(
@@ -364,7 +366,7 @@ class Core:
 
     def backoff(self, attempt: int) -> float:
         """The wait after failed attempt ``attempt`` (1, 2, ...): full jitter."""
-        ceiling = min(self.options.retry_cap, self.options.retry_base * 2 ** (attempt - 1))
+        ceiling = min(self.options.retry_cap, self.options.retry_base * 2.0 ** (attempt - 1))
         return self._jitter() * ceiling
 
 
@@ -438,5 +440,7 @@ def _b64check(text: str, operation: str) -> None:
         base64.b64decode(text, validate=True)  # (what the boto3 backend decodes with)
     except (binascii.Error, ValueError):
         raise from_dynamodb(
-            "SerializationException", "Base64 encoded binary value is not valid", operation=operation
+            "SerializationException",
+            "Base64 encoded binary value is not valid",
+            operation=operation,
         ) from None

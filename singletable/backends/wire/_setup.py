@@ -47,7 +47,9 @@ def build_core(
     return Core(endpoint, region, credentials, options, _user_agent(http_client, options)), session
 
 
-def tls_context(endpoint: Endpoint, session: Any, verify: bool | str | None) -> ssl.SSLContext | None:
+def tls_context(
+    endpoint: Endpoint, session: Any, verify: bool | str | None
+) -> ssl.SSLContext | None:
     """The TLS context of an https endpoint (None for http).
 
     ``verify``: True (the default) checks the server's certificate against the CA

@@ -95,4 +95,7 @@ class Signer:
         signature = hmac.new(
             self._signing_key(secret_key, date), to_sign.encode(), hashlib.sha256
         ).hexdigest()
-        return f"{ALGORITHM} Credential={access_key}/{scope}, SignedHeaders={signed}, Signature={signature}"
+        return (
+            f"{ALGORITHM} Credential={access_key}/{scope}, "
+            f"SignedHeaders={signed}, Signature={signature}"
+        )

@@ -8,6 +8,7 @@ and redirects are off: the core decides retries with DynamoDB's policy.
 
 from __future__ import annotations
 
+import importlib.metadata
 import time
 from typing import Any
 
@@ -74,7 +75,7 @@ class WireBackend:
         verify: bool | str | None = None,
     ) -> None:
         core, session = build_core(
-            f"urllib3#{urllib3.__version__}",
+            f"urllib3#{importlib.metadata.version('urllib3')}",
             endpoint_url=endpoint_url,
             region_name=region_name,
             aws_access_key_id=aws_access_key_id,
