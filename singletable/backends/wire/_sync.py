@@ -1,26 +1,27 @@
-"""The synchronous wire backend: the core's requests sent by a urllib3 connection pool.
+"""The synchronous wire backend: the core's requests on pooled keep-alive connections.
 
-urllib3 is the HTTP client under botocore (and so already installed with boto3):
-a thread-safe pool of keep-alive connections, TLS through the standard library's
-``ssl``, connect and read timeouts, and nothing else on the path. Its own retries
-and redirects are off: the core decides retries with DynamoDB's policy.
+The connections are the standard library's sockets (and ``ssl`` for https), framed
+by the sans-I/O HTTP/1.1 code of :mod:`._http`; a pool keeps up to
+``max_connections`` of them open between calls, shared by every thread (a thread
+that finds none idle opens another, which is closed after use when the pool is
+full). An idle connection the server has closed is noticed before it is reused;
+one that fails before any byte of a response arrived is replaced and the request
+sent again, once (the server never saw it: this is not a retry of the call).
+Everything else, and every retry decision, is the core's.
+
+Why not urllib3 (botocore's HTTP client, installed anyway): its connections are
+http.client's, whose response parsing (the ``email`` package) cost 0.15-0.19 ms of
+client CPU per call here, half of a whole GetItem's. See :mod:`._http`.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
+import select
+import socket
+import ssl
+import threading
 import time
 from typing import Any
-
-import urllib3
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    HTTPError,
-    NewConnectionError,
-    ProtocolError,
-    ReadTimeoutError,
-    SSLError,
-)
 
 from singletable.backends.wire._core import (
     Core,
@@ -30,6 +31,8 @@ from singletable.backends.wire._core import (
     Sleep,
     TransportFailure,
 )
+from singletable.backends.wire._endpoint import Endpoint
+from singletable.backends.wire._http import ProtocolError, ResponseReader, encode_request
 from singletable.backends.wire._setup import build_core, tls_context
 
 __all__ = ["WireBackend"]
@@ -75,7 +78,7 @@ class WireBackend:
         verify: bool | str | None = None,
     ) -> None:
         core, session = build_core(
-            f"urllib3#{importlib.metadata.version('urllib3')}",
+            "stdlib",
             endpoint_url=endpoint_url,
             region_name=region_name,
             aws_access_key_id=aws_access_key_id,
@@ -87,30 +90,7 @@ class WireBackend:
         )
         self.core: Core = core
         """The sans-I/O core (endpoint, region, credentials, options)."""
-        endpoint = core.endpoint
-        options = core.options
-        timeout = urllib3.Timeout(connect=options.connect_timeout, read=options.read_timeout)
-        context = tls_context(endpoint, session, verify)
-        self._pool: urllib3.HTTPConnectionPool
-        if context is None:
-            self._pool = urllib3.HTTPConnectionPool(
-                endpoint.host,
-                endpoint.port,
-                timeout=timeout,
-                maxsize=options.max_connections,
-                block=False,
-                retries=False,
-            )
-        else:
-            self._pool = urllib3.HTTPSConnectionPool(
-                endpoint.host,
-                endpoint.port,
-                timeout=timeout,
-                maxsize=options.max_connections,
-                block=False,
-                retries=False,
-                ssl_context=context,
-            )
+        self._pool = _Pool(core.endpoint, tls_context(core.endpoint, session, verify), core.options)
 
     def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
         """Run ``operation``; returns the wire-shaped response.
@@ -132,29 +112,7 @@ class WireBackend:
             return result
 
     def _send(self, request: HttpRequest) -> HttpResponse | TransportFailure:
-        try:
-            response = self._pool.urlopen(
-                request.method,
-                request.path,
-                body=request.body,
-                headers=request.headers,
-                retries=False,
-                redirect=False,
-                assert_same_host=False,
-                preload_content=True,
-                decode_content=False,
-            )
-        except NewConnectionError as error:  # (a ConnectTimeoutError subclass in urllib3 2)
-            return TransportFailure("EndpointConnectionError", str(error))
-        except ConnectTimeoutError as error:
-            return TransportFailure("ConnectTimeoutError", str(error))
-        except ReadTimeoutError as error:
-            return TransportFailure("ReadTimeoutError", str(error))
-        except SSLError as error:
-            return TransportFailure("SSLError", str(error))
-        except (ProtocolError, HTTPError, OSError) as error:
-            return TransportFailure("ConnectionClosedError", str(error))
-        return HttpResponse(response.status, response.headers, response.data)
+        return self._pool.send(request)
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -168,3 +126,101 @@ class WireBackend:
 
     def __repr__(self) -> str:
         return f"WireBackend({self.core.endpoint.url!r})"
+
+
+class _Unreachable(Exception):
+    def __init__(self, failure: TransportFailure) -> None:
+        self.failure = failure
+
+
+class _Pool:
+    """Kept-alive connections to one endpoint, shared by threads."""
+
+    def __init__(self, endpoint: Endpoint, tls: ssl.SSLContext | None, options: Options) -> None:
+        self._address = (endpoint.host, endpoint.port)
+        self._server_hostname = endpoint.host
+        self._tls = tls
+        self._connect_timeout = options.connect_timeout
+        self._read_timeout = options.read_timeout
+        self._size = options.max_connections
+        self._idle: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def send(self, request: HttpRequest) -> HttpResponse | TransportFailure:
+        data = encode_request(request.method, request.path, request.headers, request.body)
+        while True:
+            reused = self._take()
+            if reused is None:
+                try:
+                    sock = self._connect()
+                except _Unreachable as unreachable:
+                    return unreachable.failure
+            else:
+                sock = reused
+            reader = ResponseReader()
+            try:
+                sock.sendall(data)
+                response = None
+                while response is None:
+                    response = reader.feed(sock.recv(262144))
+            except TimeoutError as error:
+                sock.close()
+                return TransportFailure("ReadTimeoutError", str(error))
+            except (OSError, ProtocolError) as error:
+                sock.close()
+                if reused is not None and not reader.received:
+                    continue  # the server closed it while idle: send on a new connection
+                return TransportFailure("ConnectionClosedError", str(error))
+            if response.keep_alive:
+                self._give_back(sock)
+            else:
+                sock.close()
+            return HttpResponse(response.status, response.headers, response.body)
+
+    def _take(self) -> socket.socket | None:
+        while True:
+            with self._lock:
+                if not self._idle:
+                    return None
+                sock = self._idle.pop()
+            # readable while idle: the server closed it (or sent what it should not)
+            readable, _, _ = select.select([sock], [], [], 0)
+            if not readable:
+                return sock
+            sock.close()
+
+    def _give_back(self, sock: socket.socket) -> None:
+        with self._lock:
+            if len(self._idle) < self._size:
+                self._idle.append(sock)
+                return
+        sock.close()
+
+    def _connect(self) -> socket.socket:
+        try:
+            sock = socket.create_connection(self._address, timeout=self._connect_timeout)
+        except TimeoutError as error:
+            raise _Unreachable(TransportFailure("ConnectTimeoutError", str(error))) from None
+        except OSError as error:
+            raise _Unreachable(TransportFailure("EndpointConnectionError", str(error))) from None
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self._tls is not None:
+                sock = self._tls.wrap_socket(sock, server_hostname=self._server_hostname)
+        except (ssl.SSLError, ssl.CertificateError) as error:
+            sock.close()
+            raise _Unreachable(TransportFailure("SSLError", str(error))) from None
+        except TimeoutError as error:
+            sock.close()
+            raise _Unreachable(TransportFailure("ConnectTimeoutError", str(error))) from None
+        except OSError as error:
+            sock.close()
+            raise _Unreachable(TransportFailure("EndpointConnectionError", str(error))) from None
+        sock.settimeout(self._read_timeout)
+        return sock
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for sock in idle:
+            sock.close()
