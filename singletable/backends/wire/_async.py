@@ -1,17 +1,24 @@
-"""The asyncio wire backend: the same core, its requests sent by an aiohttp session.
+"""The asyncio wire backend: the same core, its requests on asyncio connections.
 
-aiohttp is the HTTP client under aiobotocore, so the ``async`` extra
-(``pip install singletable[async]``, aioboto3) already brings it: a pooled
-keep-alive connector, TLS, per-phase timeouts, and a client session bound to the
-event loop it was opened in. It is imported when the first request is sent, so
-the sync backend needs none of it.
+Each connection is an :class:`asyncio.Protocol` that feeds what arrives to the
+sans-I/O HTTP/1.1 reader of :mod:`._http` and wakes the waiting call when the
+response is complete: one future per request, no stream buffers in between. Up to
+``max_connections`` requests are in flight at once (further tasks wait for a
+connection, as aiobotocore's do) and as many connections are kept open between
+calls. An idle connection the server closed is dropped before it is reused; one
+that fails before any byte of a response arrived is replaced and the request sent
+again, once. Everything else, and every retry decision, is the core's.
+
+Why not aiohttp (aiobotocore's HTTP client): its request and response machinery
+cost about as much client CPU per call as the rest of a GetItem; the framing here
+is the sync backend's, so both backends parse every response alike.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
-from typing import TYPE_CHECKING, Any
+import ssl
+from typing import Any
 
 from singletable.backends.wire._core import (
     Core,
@@ -21,11 +28,13 @@ from singletable.backends.wire._core import (
     Sleep,
     TransportFailure,
 )
+from singletable.backends.wire._http import (
+    ProtocolError,
+    RawResponse,
+    ResponseReader,
+    encode_request,
+)
 from singletable.backends.wire._setup import build_core, tls_context
-from singletable.errors import from_dynamodb
-
-if TYPE_CHECKING:
-    import aiohttp
 
 __all__ = ["AsyncWireBackend"]
 
@@ -57,7 +66,7 @@ class AsyncWireBackend:
         verify: bool | str | None = None,
     ) -> None:
         core, session = build_core(
-            "aiohttp",
+            "asyncio",
             endpoint_url=endpoint_url,
             region_name=region_name,
             aws_access_key_id=aws_access_key_id,
@@ -70,37 +79,8 @@ class AsyncWireBackend:
         self.core: Core = core
         """The sans-I/O core (endpoint, region, credentials, options)."""
         self._tls = tls_context(core.endpoint, session, verify)
-        endpoint = core.endpoint
-        self._url = f"{endpoint.scheme}://{endpoint.host_header}"
-        self._client: aiohttp.ClientSession | None = None
-        self._aiohttp: Any = None
-
-    def _open(self) -> aiohttp.ClientSession:
-        try:
-            module = importlib.import_module("aiohttp")
-        except ImportError:  # pragma: no cover - the async extra is installed in the suite
-            raise from_dynamodb(
-                "ImportError",
-                "the async wire backend needs aiohttp: pip install 'singletable[async]'",
-            ) from None
-        options = self.core.options
-        connector = module.TCPConnector(
-            limit=options.max_connections,
-            ssl=self._tls if self._tls is not None else False,
-        )
-        client: aiohttp.ClientSession = module.ClientSession(
-            self._url,
-            connector=connector,
-            timeout=module.ClientTimeout(
-                total=None,
-                sock_connect=options.connect_timeout,
-                sock_read=options.read_timeout,
-            ),
-            auto_decompress=False,
-        )
-        self._aiohttp = module
-        self._client = client
-        return client
+        self._idle: list[_Connection] = []
+        self._slots: asyncio.Semaphore | None = None
 
     async def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
         """Run ``operation``; returns the wire-shaped response.
@@ -126,30 +106,70 @@ class AsyncWireBackend:
             return result
 
     async def _send(self, request: HttpRequest) -> HttpResponse | TransportFailure:
-        client = self._client or self._open()
-        aiohttp = self._aiohttp
+        data = encode_request(request.method, request.path, request.headers, request.body)
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.core.options.max_connections)
+        async with self._slots:
+            while True:
+                reused = self._take()
+                if reused is None:
+                    try:
+                        connection = await self._connect()
+                    except _Unreachable as unreachable:
+                        return unreachable.failure
+                else:
+                    connection = reused
+                try:
+                    async with asyncio.timeout(self.core.options.read_timeout):
+                        response = await connection.exchange(data)
+                except TimeoutError as error:
+                    connection.abort()
+                    return TransportFailure("ReadTimeoutError", str(error))
+                except (OSError, ProtocolError) as error:
+                    connection.abort()
+                    if reused is not None and not connection.received:
+                        continue  # the server closed it while idle: a new connection
+                    return TransportFailure("ConnectionClosedError", str(error))
+                if response.keep_alive and len(self._idle) < self.core.options.max_connections:
+                    self._idle.append(connection)
+                else:
+                    connection.close()
+                return HttpResponse(response.status, response.headers, response.body)
+
+    def _take(self) -> _Connection | None:
+        while self._idle:
+            connection = self._idle.pop()
+            if not connection.closed:
+                return connection
+        return None
+
+    async def _connect(self) -> _Connection:
+        endpoint = self.core.endpoint
+        loop = asyncio.get_running_loop()
         try:
-            async with client.post(
-                request.path, data=request.body, headers=request.headers
-            ) as response:
-                body = await response.read()
-                return HttpResponse(response.status, response.headers, body)
-        except aiohttp.ClientSSLError as error:
-            return TransportFailure("SSLError", str(error))
-        except aiohttp.ClientConnectorError as error:
-            return TransportFailure("EndpointConnectionError", str(error))
-        except aiohttp.ConnectionTimeoutError as error:
-            return TransportFailure("ConnectTimeoutError", str(error))
-        except (TimeoutError, aiohttp.ServerTimeoutError) as error:
-            return TransportFailure("ReadTimeoutError", str(error))
-        except (aiohttp.ClientError, OSError) as error:
-            return TransportFailure("ConnectionClosedError", str(error))
+            async with asyncio.timeout(self.core.options.connect_timeout):
+                _, connection = await loop.create_connection(
+                    _Connection,
+                    endpoint.host,
+                    endpoint.port,
+                    ssl=self._tls,
+                    server_hostname=endpoint.host if self._tls is not None else None,
+                )
+        except TimeoutError as error:
+            raise _Unreachable(TransportFailure("ConnectTimeoutError", str(error))) from None
+        except (ssl.SSLError, ssl.CertificateError) as error:
+            raise _Unreachable(TransportFailure("SSLError", str(error))) from None
+        except OSError as error:
+            raise _Unreachable(TransportFailure("EndpointConnectionError", str(error))) from None
+        return connection
 
     async def close(self) -> None:
-        """Close the connections (a later call opens new ones)."""
-        client, self._client = self._client, None
-        if client is not None:
-            await client.close()
+        """Close the idle connections (a later call opens new ones)."""
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+        if idle:
+            await asyncio.sleep(0)  # let the transports finish closing on this loop
 
     async def __aenter__(self) -> AsyncWireBackend:
         return self
@@ -159,3 +179,83 @@ class AsyncWireBackend:
 
     def __repr__(self) -> str:
         return f"AsyncWireBackend({self.core.endpoint.url!r})"
+
+
+class _Unreachable(Exception):
+    def __init__(self, failure: TransportFailure) -> None:
+        self.failure = failure
+
+
+class _Connection(asyncio.Protocol):
+    """One HTTP/1.1 connection: a request at a time, its response parsed as it arrives."""
+
+    def __init__(self) -> None:
+        self._transport: asyncio.Transport | None = None
+        self._reader: ResponseReader | None = None
+        self._waiter: asyncio.Future[RawResponse] | None = None
+        self.closed = False
+        self.received = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    async def exchange(self, data: bytes) -> RawResponse:
+        """Send ``data``; the response to it."""
+        assert self._transport is not None
+        if self.closed:
+            raise ConnectionResetError("the connection is closed")
+        self._reader = ResponseReader()
+        self.received = False
+        waiter: asyncio.Future[RawResponse] = asyncio.get_running_loop().create_future()
+        self._waiter = waiter
+        self._transport.write(data)
+        try:
+            return await waiter
+        finally:
+            self._reader = self._waiter = None
+
+    def data_received(self, data: bytes) -> None:
+        reader = self._reader
+        if reader is None:  # nothing was asked: the connection is not usable
+            self.abort()
+            return
+        self.received = True
+        try:
+            response = reader.feed(data)
+        except ProtocolError as error:
+            self._fail(error)
+            return
+        if response is not None and self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(response)
+
+    def eof_received(self) -> bool | None:
+        self.closed = True
+        reader = self._reader
+        if reader is not None:
+            try:
+                response = reader.feed(b"")
+            except ProtocolError as error:
+                self._fail(error)
+            else:
+                if response is not None and self._waiter is not None and not self._waiter.done():
+                    self._waiter.set_result(response)
+        return None  # close the transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._fail(exc or ConnectionResetError("the connection was closed"))
+
+    def _fail(self, error: BaseException) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(error)
+
+    def close(self) -> None:
+        self.closed = True
+        if self._transport is not None:
+            self._transport.close()
+
+    def abort(self) -> None:
+        self.closed = True
+        if self._transport is not None:
+            self._transport.abort()
