@@ -21,6 +21,7 @@ class Canned:
     raw: bytes | None = None
     bad_crc: bool = False
     delay: float = 0.0
+    close: bool = False  # close the connection after the response, without saying so
     headers: dict[str, str] = field(default_factory=dict)
 
     def payload(self) -> bytes:
@@ -41,16 +42,21 @@ class Received:
 
 class ScriptedServer:
     """``with ScriptedServer([Canned(...), ...]) as server:`` on 127.0.0.1; ``server.url``,
-    ``server.received`` (one :class:`Received` per request). Past the script's end it
-    repeats the last response."""
+    ``server.received`` (one :class:`Received` per request), ``server.connections``
+    (how many were opened). Past the script's end it repeats the last response."""
 
     def __init__(self, script: list[Canned]) -> None:
         self.script = list(script)
         self.received: list[Received] = []
+        self.connections = 0
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                outer.connections += 1
+                super().setup()
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
@@ -73,6 +79,8 @@ class ScriptedServer:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+                if canned.close:
+                    self.close_connection = True
 
             def log_message(self, *args: Any) -> None:
                 pass
