@@ -130,6 +130,9 @@ class AsyncWireBackend:
                     if reused is not None and not connection.received:
                         continue  # the server closed it while idle: a new connection
                     return TransportFailure("ConnectionClosedError", str(error))
+                except BaseException:  # cancelled mid-exchange: the connection is unusable
+                    connection.abort()
+                    raise
                 if response.keep_alive and len(self._idle) < self.core.options.max_connections:
                     self._idle.append(connection)
                 else:

@@ -171,6 +171,9 @@ class _Pool:
                 if reused is not None and not reader.received:
                     continue  # the server closed it while idle: send on a new connection
                 return TransportFailure("ConnectionClosedError", str(error))
+            except BaseException:  # interrupted mid-exchange: the connection is unusable
+                sock.close()
+                raise
             if response.keep_alive:
                 self._give_back(sock)
             else:
