@@ -20,6 +20,7 @@ from singletable.backends.aioboto3 import AioBoto3Backend
 from singletable.backends.boto3 import Boto3Backend
 from singletable.backends.engine import LocalBackend
 from singletable.backends.local import DynamoDBError, LocalEngine
+from singletable.backends.wire import AsyncWireBackend, WireBackend
 from singletable.server import Server
 from singletable.testing import local_dynamodb
 
@@ -212,6 +213,19 @@ def backends(tmp: Path) -> dict[str, Any]:
             seen["boto3"] = [n.note_id for n in db.query(Note.by_author, author="ada")]
         # --8<-- [end:backend-boto3]
         seen["aioboto3"] = asyncio.run(on_aioboto3(server.url))
+
+        # --8<-- [start:backend-wire]
+        backend = WireBackend(
+            endpoint_url=server.url,  # leave it out to talk to AWS
+            region_name="us-east-1",
+            aws_access_key_id="local",  # leave the keys out to use the usual chain
+            aws_secret_access_key="local",
+        )
+        with DB(backend) as db:  # closes its connections
+            db.create_table(notes, exist_ok=True)
+            seen["wire"] = [n.note_id for n in db.query(Note.by_author, author="ada")]
+        # --8<-- [end:backend-wire]
+        seen["wire_async"] = asyncio.run(on_async_wire(server.url))
     return seen
 
 
@@ -229,6 +243,22 @@ async def on_aioboto3(url: str) -> str:
         await db.put(Note(author="ada", note_id="n2", text="async"))
         found = await db.require(Note, author="ada", note_id="n2")
     # --8<-- [end:backend-aioboto3]
+    return found.text
+
+
+async def on_async_wire(url: str) -> str:
+    """The same model on AsyncDB over the async wire backend."""
+    # --8<-- [start:backend-wire-async]
+    backend = AsyncWireBackend(
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    async with AsyncDB(backend) as db:
+        await db.put(Note(author="ada", note_id="n3", text="on the wire"))
+        found = await db.require(Note, author="ada", note_id="n3")
+    # --8<-- [end:backend-wire-async]
     return found.text
 
 

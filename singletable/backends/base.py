@@ -14,6 +14,10 @@ Backends:
 
 - :class:`singletable.backends.engine.LocalBackend`: the embedded engine, in
   process, in memory or durable (no botocore in its path);
+- :class:`singletable.backends.wire.WireBackend` and
+  :class:`~singletable.backends.wire.AsyncWireBackend`: DynamoDB's protocol spoken
+  directly (signing, retries and errors as the SDKs do them), for AWS or any
+  compatible endpoint; the recommended backends for AWS;
 - :class:`singletable.backends.boto3.Boto3Backend`: a boto3 DynamoDB client (AWS,
   or any endpoint that speaks DynamoDB's API);
 - :class:`singletable.backends.aioboto3.AioBoto3Backend`: an aiobotocore/aioboto3

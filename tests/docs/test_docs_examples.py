@@ -95,7 +95,13 @@ def test_engine_tour() -> None:
     assert seen["streams"] == {"subscribed": ["INSERT"], "drained": "REMOVE"}
     assert seen["ttl_deleted"] == 1
     assert seen["routed_tables"] == ["app"] and seen["http_tables"] == ["app"]
-    assert seen["backends"] == {"durable": "hello", "boto3": ["n1"], "aioboto3": "async"}
+    assert seen["backends"] == {
+        "durable": "hello",
+        "boto3": ["n1"],
+        "aioboto3": "async",
+        "wire": ["n1", "n2"],
+        "wire_async": "on the wire",
+    }
 
 
 def test_type_name_is_the_stored_entity_type() -> None:

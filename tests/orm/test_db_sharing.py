@@ -48,8 +48,10 @@ from singletable import (
     VersionConflictError,
 )
 from singletable.backends.aioboto3 import AioBoto3Backend
+from singletable.backends.base import AsyncBackend
 from singletable.backends.boto3 import Boto3Backend
 from singletable.backends.engine import LocalBackend
+from singletable.backends.wire import AsyncWireBackend, WireBackend
 from singletable.server import Server
 
 REGION = "us-east-1"
@@ -85,14 +87,17 @@ def _doc_id(worker: int, i: int) -> str:
 # ------------------------------------------------------------------------ threads
 
 
-@pytest.fixture(params=["local", "local_durable", "boto3_server"])
+@pytest.fixture(params=["local", "local_durable", "boto3_server", "wire_server"])
 def shared_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DB]:
     """One DB for every thread of the test: the embedded engine (in memory, durable),
-    or one boto3 client against a running server."""
+    or one boto3 client or one wire backend (one urllib3 pool) against a running server."""
     if request.param == "local":
         db = DB()
     elif request.param == "local_durable":
         db = DB(LocalBackend(path=tmp_path / "shared.db"))
+    elif request.param == "wire_server":
+        server = request.getfixturevalue("dynamodb_server")
+        db = DB(WireBackend(endpoint_url=server.url, region_name=REGION))
     else:
         server: Server = request.getfixturevalue("dynamodb_server")
         db = DB(Boto3Backend.connect(endpoint_url=server.url, region_name=REGION))
@@ -234,10 +239,13 @@ async def _async_increment(db: AsyncDB, *, use_update: bool) -> int:
         return stored.version
 
 
-def test_one_async_db_shared_by_many_tasks(dynamodb_server: Server) -> None:
+@pytest.mark.parametrize("client", ["aioboto3", "wire"])
+def test_one_async_db_shared_by_many_tasks(dynamodb_server: Server, client: str) -> None:
     async def scenario() -> None:
-        backend = await AioBoto3Backend.connect(
-            endpoint_url=dynamodb_server.url, region_name=REGION
+        backend: AsyncBackend = (
+            await AioBoto3Backend.connect(endpoint_url=dynamodb_server.url, region_name=REGION)
+            if client == "aioboto3"
+            else AsyncWireBackend(endpoint_url=dynamodb_server.url, region_name=REGION)
         )
         async with AsyncDB(backend) as db:
             await db.create_table(sharing)

@@ -28,6 +28,17 @@ FORBIDDEN = {
     ),
     "singletable.partiql": ("singletable.backends", "singletable.testing", "singletable._testing"),
     "singletable.backends.local": ("singletable.testing", "singletable._testing"),
+    # The wire backends speak the protocol themselves: no SDK client, no ORM.
+    "singletable.backends.wire": (
+        "singletable.backends.boto3",
+        "singletable.backends.aioboto3",
+        "singletable.db",
+        "boto3",
+        "aioboto3",
+        "aiobotocore",
+        "singletable.testing",
+        "singletable._testing",
+    ),
     # The routing machinery sits below the public module that wraps it.
     "singletable._testing": ("singletable.testing",),
 }
