@@ -40,6 +40,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from singletable._change_stream import StreamPosition, drive, drive_async, follow_stream
+from singletable._unique import GUARD_TYPE
 from singletable._values import encode_binary
 from singletable.codec import from_attribute
 from singletable.errors import InvalidValueError, ModelError
@@ -111,6 +112,13 @@ class UnknownChange:
 
     entity: None = None
     """Always None (so ``change.entity is None`` tells an unknown change apart)."""
+
+    @property
+    def is_guard(self) -> bool:
+        """Whether the record is of a unique value's guard item (``Annotated[str, Unique]``
+        fields; see :mod:`singletable._unique`): handlers and subscriptions skip those
+        silently, as they belong to the entity change written in the same transaction."""
+        return self.type_name == GUARD_TYPE
 
 
 AnyChange = Change[Any] | UnknownChange
@@ -202,6 +210,8 @@ class ChangeParser:
             entity = self.entities.get(type_name)
             if entity is not None:
                 return entity, ""
+            if type_name == GUARD_TYPE:
+                return None, "the guard item of a unique value"
             if type_name in self.table.entities:
                 return None, f"entity type {type_name!r} is not one of the parser's"
             return None, f"unknown entity type {type_name!r} on table {self.table.name!r}"
@@ -328,6 +338,8 @@ class ChangeHandler:
     def handle(self, change: AnyChange) -> None:
         """Run the handlers of one parsed change (exceptions propagate)."""
         if isinstance(change, UnknownChange):
+            if change.is_guard:
+                return
             self.unknown.append(change)
             if self._on_unknown is not None:
                 self._on_unknown(change)
@@ -425,6 +437,8 @@ def subscribe(
     def deliver(record: dict[str, Any]) -> None:
         change = everything.parse(record)
         if isinstance(change, UnknownChange):
+            if change.is_guard:
+                return
             if on_unknown is not None:
                 on_unknown(change)
             else:

@@ -8,13 +8,22 @@ import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import aioboto3
 import boto3
 import pytest
 
-from singletable import DB, Entity, ItemValidationError, Keys, ModelError, Table, TableNotFoundError
+from singletable import (
+    DB,
+    Entity,
+    ItemValidationError,
+    Keys,
+    ModelError,
+    Table,
+    TableNotFoundError,
+    Unique,
+)
 from singletable.backends.boto3 import Boto3Backend
 from singletable.backends.engine import LocalBackend
 from singletable.changes import (
@@ -487,3 +496,35 @@ def test_read_stream_survives_expired_iterators_and_trimmed_checkpoints(
             parse = ChangeParser(Order).parse
             assert [parse(r).new for r in later] == [parse(r).new for r in again] == [order(3)]  # type: ignore[union-attr]
             assert "were trimmed; reading from its oldest" in caplog.text
+
+
+accounts = Table("accounts", stream="NEW_AND_OLD_IMAGES")
+
+
+class Member(Entity, table=accounts):
+    member_id: str
+    email: Annotated[str, Unique]
+
+    keys = Keys(pk="MEMBER#{member_id}", sk="PROFILE")
+
+
+def test_guard_items_of_unique_values_are_skipped_not_reported() -> None:
+    """A unique field's guard item is written in the entity's transaction: its record
+    is no change of its own, so subscriptions and handlers pass over it silently."""
+    with DB() as database:
+        database.create_table(accounts)
+        members: list[Change[Member]] = []
+        unknown: list[UnknownChange] = []
+        records: list[dict[str, Any]] = []
+        engine_of(database).subscribe("accounts", records.append)
+        with database.subscribe(members.append, entities=[Member], on_unknown=unknown.append):
+            database.put(Member(member_id="m1", email="a@example.com"))
+        assert [c.new for c in members] == [Member(member_id="m1", email="a@example.com")]
+        assert unknown == []
+        parsed = [ChangeParser(accounts).parse(r) for r in records]
+        guards = [p for p in parsed if isinstance(p, UnknownChange)]
+        assert len(guards) == 1 and guards[0].is_guard
+        assert guards[0].reason == "the guard item of a unique value"
+        handler = ChangeHandler(accounts, on_unknown=unknown.append)
+        assert handler({"Records": records}) == {"batchItemFailures": []}
+        assert unknown == [] and handler.unknown == []
