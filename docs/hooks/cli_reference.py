@@ -1,6 +1,6 @@
 """mkdocs hook: fill docs/cli.md with the ``--help`` text of every ``singletable`` command.
 
-The reference is generated from the argparse parser (``singletable.cli._parser()``)
+The reference is generated from the argparse parser (``singletable.cli._main._parser()``)
 at build time, so it cannot drift from the CLI: a new subcommand or option shows
 up on the next build. ``<!-- cli-reference -->`` in a page is replaced by one
 section per command and subcommand, each holding that parser's help as a text block.
@@ -32,7 +32,7 @@ def walk(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
 
 def reference() -> str:
     """The Markdown for every command: a heading with its ``prog`` and its help text."""
-    from singletable.cli import _parser
+    from singletable.cli._main import _parser
 
     saved = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = WIDTH

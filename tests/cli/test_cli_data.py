@@ -9,17 +9,16 @@ from typing import Any
 
 import pytest
 
-from singletable import _cli_data
-from singletable._cli_interrupt import Interrupted
 from singletable.backends.engine import LocalBackend
-from singletable.cli import UsageError
+from singletable.cli import UsageError, _data
+from singletable.cli._interrupt import Interrupted
 from singletable.server import Server
 
 
 def _run(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="singletable")
-    _cli_data.register(parser.add_subparsers(dest="command", required=True))
-    return _cli_data.run(parser.parse_args(["data", *argv]))
+    _data.register(parser.add_subparsers(dest="command", required=True))
+    return _data.run(parser.parse_args(["data", *argv]))
 
 
 def _create(backend: Any, name: str) -> None:

@@ -1,4 +1,4 @@
-"""``singletable explain MODULE:PATTERN [FIELD=VALUE ...]`` (singletable._cli_explain).
+"""``singletable explain MODULE:PATTERN [FIELD=VALUE ...]`` (singletable.cli._explain).
 
 The printed request must be the one the library sends: the JSON is compared
 with ``DB().explain``, and the ``--format aws-cli`` line is run by the real AWS

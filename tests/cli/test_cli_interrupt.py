@@ -16,8 +16,8 @@ from typing import IO, Any
 
 import pytest
 
-from singletable._cli_interrupt import Interrupted, resumable, resume_hint
 from singletable.backends.engine import LocalBackend
+from singletable.cli._interrupt import Interrupted, resumable, resume_hint
 
 ROOT = Path(__file__).parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

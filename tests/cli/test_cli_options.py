@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from singletable import _cli_aws, _cli_progress, cli
+from singletable import cli
 from singletable.backends.engine import LocalBackend
-from singletable.cli import UsageError
+from singletable.cli import UsageError, _aws, _main, _progress
 from singletable.server import Server
 
 ROOT = Path(__file__).parents[2]
@@ -124,7 +124,7 @@ def aws_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    _cli_aws.add_arguments(parser)
+    _aws.add_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -158,23 +158,23 @@ def test_region_comes_from_the_option_the_profile_or_the_endpoint_fallback(
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     monkeypatch.delenv("AWS_REGION", raising=False)
     # Nothing is sent: these only build the client and look at where it would go.
-    with _cli_aws.connect(_args("--profile", "tester")) as backend:
+    with _aws.connect(_args("--profile", "tester")) as backend:
         assert backend.client.meta.region_name == "eu-west-3"
         assert backend.client.meta.endpoint_url == "https://dynamodb.eu-west-3.amazonaws.com"
-    with _cli_aws.connect(_args("--profile", "tester", "--region", "ap-south-1")) as backend:
+    with _aws.connect(_args("--profile", "tester", "--region", "ap-south-1")) as backend:
         assert backend.client.meta.region_name == "ap-south-1"
     local = _args("--endpoint-url", "http://127.0.0.1:9")
-    with _cli_aws.connect(local) as backend:
+    with _aws.connect(local) as backend:
         assert backend.client.meta.region_name == "us-east-1"  # the endpoint ignores it
         assert backend.client.meta.endpoint_url == "http://127.0.0.1:9"
     with pytest.raises(UsageError, match="no AWS region"):
-        _cli_aws.connect(_args())
+        _aws.connect(_args())
     with pytest.raises(UsageError, match=r"cannot connect to DynamoDB: .*nobody"):
-        _cli_aws.connect(_args("--profile", "nobody", "--region", "eu-west-1"))
+        _aws.connect(_args("--profile", "nobody", "--region", "eu-west-1"))
 
 
 def test_every_command_with_an_endpoint_takes_profile_and_region() -> None:
-    parser = cli._parser()
+    parser = _main._parser()
     for argv in (["data", "export", "T", "-o", "f"], ["data", "import", "T", "-i", "f"],
                  ["tables", "create", "m"], ["tables", "describe", "T"],
                  ["tables", "delete", "T"]):  # fmt: skip
@@ -207,7 +207,7 @@ def test_export_progress_in_a_log_is_plain_periodic_lines(
     data_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    monkeypatch.setattr(_cli_progress, "PLAIN_EVERY", 0.0)  # a line per page
+    monkeypatch.setattr(_progress, "PLAIN_EVERY", 0.0)  # a line per page
     out = tmp_path / "out.jsonl"
     argv = ["data", "export", "Tab", "-o", str(out), "--data", str(data_file), "--page-size", "10"]
     assert cli.main(argv) == 0
@@ -266,19 +266,19 @@ def test_a_live_line_is_blanked_and_ended() -> None:
             return True
 
     stream = Terminal()
-    progress = _cli_progress.Progress("Tab", "exported", 1000, approximate=True, stream=stream)
+    progress = _progress.Progress("Tab", "exported", 1000, approximate=True, stream=stream)
     progress.update(500)
     progress.stop()  # interrupted: the line is ended before the message that follows
     assert stream.getvalue().startswith("\rTab: 500 of ~1000 items exported (50%")
     assert stream.getvalue().endswith(")\n")
     stream = Terminal()
-    progress = _cli_progress.Progress("Tab", "exported", None, stream=stream)
+    progress = _progress.Progress("Tab", "exported", None, stream=stream)
     progress.update(1234567890)
     progress.update(7, final=True)  # blanks what the longer line before it left
     assert stream.getvalue() == "\rTab: 1234567890 items exported\rTab: 7 items exported (done)  \n"
 
 
 def test_the_eta_is_hours_minutes_seconds() -> None:
-    assert _cli_progress._clock(5) == "0:05"
-    assert _cli_progress._clock(125) == "2:05"
-    assert _cli_progress._clock(3 * 3600 + 61) == "3:01:01"
+    assert _progress._clock(5) == "0:05"
+    assert _progress._clock(125) == "2:05"
+    assert _progress._clock(3 * 3600 + 61) == "3:01:01"

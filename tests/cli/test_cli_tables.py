@@ -1,4 +1,4 @@
-"""``singletable tables create|describe|delete|export`` (singletable._cli_tables)."""
+"""``singletable tables create|describe|delete|export`` (singletable.cli._tables)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from typing import Any
 import boto3
 import pytest
 
-from singletable import _cli_tables
 from singletable.backends.engine import LocalBackend
-from singletable.cli import UsageError
+from singletable.cli import UsageError, _tables
 from singletable.server import Server
 
 MODEL = """
@@ -47,10 +46,10 @@ def model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def _run(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="singletable")
     commands = parser.add_subparsers(dest="command", required=True)
-    _cli_tables.register(commands)
+    _tables.register(commands)
     args = parser.parse_args(argv)
     assert args.command == "tables"
-    return _cli_tables.run(args)
+    return _tables.run(args)
 
 
 @pytest.fixture
@@ -402,14 +401,14 @@ def _args(model: str, **options: Any) -> argparse.Namespace:
 def test_create_waits_for_the_table_and_its_indexes_with_progress(
     model: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_cli_tables, "_POLL_SECONDS", 0)
+    monkeypatch.setattr(_tables, "_POLL_SECONDS", 0)
     backend = _SlowTables(
         # DescribeTable #1 is the TTL flow's; then the wait's: CREATING twice, an
         # index still CREATING twice, then ACTIVE.
         [("ACTIVE", None), ("CREATING", "CREATING"), ("CREATING", "CREATING"),
          ("ACTIVE", "CREATING"), ("ACTIVE", "CREATING")]
     )  # fmt: skip
-    assert _cli_tables._create(_args(f"{model}:app"), backend) == 0
+    assert _tables._create(_args(f"{model}:app"), backend) == 0
     out, err = capsys.readouterr()
     assert out == "app-table: created\n"
     assert err.splitlines() == [
@@ -423,20 +422,20 @@ def test_create_waits_for_the_table_and_its_indexes_with_progress(
 def test_waiting_gives_up_after_the_timeout(
     model: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_cli_tables, "_POLL_SECONDS", 0)
+    monkeypatch.setattr(_tables, "_POLL_SECONDS", 0)
     backend = _SlowTables([("CREATING", None)] * 1000)
     with pytest.raises(
         UsageError, match=r"^audit: still CREATING after 0 s \(raise --wait-timeout"
     ):
-        _cli_tables._create(_args(f"{model}:audit", wait_timeout=0.0), backend)
+        _tables._create(_args(f"{model}:audit", wait_timeout=0.0), backend)
 
 
 def test_delete_waits_until_the_table_is_gone(
     model: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_cli_tables, "_POLL_SECONDS", 0)
+    monkeypatch.setattr(_tables, "_POLL_SECONDS", 0)
     backend = _SlowTables([])
-    _cli_tables._create(_args(f"{model}:audit"), backend)
+    _tables._create(_args(f"{model}:audit"), backend)
     capsys.readouterr()
     # DeleteTable has happened on the engine; DescribeTable still says DELETING twice.
     backend.states = [("DELETING", None), ("DELETING", None)]
@@ -450,7 +449,7 @@ def test_delete_waits_until_the_table_is_gone(
 
     backend.call = call  # type: ignore[method-assign]
     names = argparse.Namespace(names=["audit"], wait=True, wait_timeout=600.0)
-    assert _cli_tables._delete(names, backend) == 0
+    assert _tables._delete(names, backend) == 0
     out, err = capsys.readouterr()
     assert out == "audit: deleted\n"
     assert err.splitlines() == ["audit: deleting (table 1 of 1)", "audit: DELETING (0 s)"]

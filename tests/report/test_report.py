@@ -16,8 +16,7 @@ import pytest
 import report_shop_model as model
 from pydantic import Field
 
-from singletable import _cli_report
-from singletable._usage import UsageError
+from singletable.cli import UsageError, _report
 from singletable.entity import Entity, Keys
 from singletable.patterns import Query
 from singletable.report import Report, build_report, render
@@ -185,28 +184,28 @@ def test_render_refuses_an_unknown_format(report: Report) -> None:
 
 def _parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    _cli_report.register(parser.add_subparsers(dest="command"))
+    _report.register(parser.add_subparsers(dest="command"))
     return parser.parse_args(argv)
 
 
 def test_cli_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "shop.html"
     assert (
-        _cli_report.run(
+        _report.run(
             _parse("report", "report_shop_model:shop", "--format", "html", "-o", str(out))
         )
         == 0
     )
     assert out.read_text(encoding="utf-8") == (GOLDEN / "shop.html").read_text(encoding="utf-8")
-    assert _cli_report.run(_parse("report", "report_shop_model")) == 0
+    assert _report.run(_parse("report", "report_shop_model")) == 0
     assert capsys.readouterr().out == (GOLDEN / "shop.md").read_text(encoding="utf-8")
 
 
 def test_cli_user_errors(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no table 'nope'"):
-        _cli_report.run(_parse("report", "report_shop_model:nope"))
+        _report.run(_parse("report", "report_shop_model:nope"))
     with pytest.raises(UsageError, match="cannot write"):
-        _cli_report.run(_parse("report", "report_shop_model", "-o", str(tmp_path / "x" / "y")))
+        _report.run(_parse("report", "report_shop_model", "-o", str(tmp_path / "x" / "y")))
 
 
 def _entity_warnings(kind: str, *fields: tuple[str, Any], sk: str = "X") -> list[str]:

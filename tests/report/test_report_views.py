@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 import report_shop_model as model
 
-from singletable import _cli_report
-from singletable._usage import UsageError
 from singletable.backends.engine import LocalBackend
+from singletable.cli import UsageError, _report
 from singletable.db import DB
 from singletable.report import (
     Report,
@@ -317,7 +316,7 @@ def test_sample_table_scans_in_bounded_pages() -> None:
 
 def _parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    _cli_report.register(parser.add_subparsers(dest="command"))
+    _report.register(parser.add_subparsers(dest="command"))
     return parser.parse_args(argv)
 
 
@@ -326,7 +325,7 @@ def test_cli_report_with_data(tmp_path: Path) -> None:
     out = tmp_path / "r.html"
     args = _parse("report", "report_shop_model", "--format", "html", "--data", str(path),
                   "-o", str(out))  # fmt: skip
-    assert _cli_report.run(args) == 0
+    assert _report.run(args) == 0
     html = out.read_text(encoding="utf-8")
     pictures = "".join(re.findall(r"<svg.*?</svg>", html, flags=re.S))
     assert "CUSTOMER#zed" in pictures and "customer-1" not in pictures  # data, not examples
@@ -340,16 +339,16 @@ def test_cli_report_with_sample_from_an_endpoint(tmp_path: Path) -> None:
         out = tmp_path / "r.html"
         args = _parse("report", "report_shop_model:shop", "--format", "html", "--sample",
                       server.url, "-o", str(out))  # fmt: skip
-        assert _cli_report.run(args) == 0
+        assert _report.run(args) == 0
     html = out.read_text(encoding="utf-8")
     assert "CUSTOMER#remote" in html and "ann@x" in html
 
 
 def test_cli_report_sample_errors(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot read"):
-        _cli_report.run(_parse("report", "report_shop_model", "--data", str(tmp_path / "no")))
+        _report.run(_parse("report", "report_shop_model", "--data", str(tmp_path / "no")))
     with Server() as server, pytest.raises(UsageError, match="reading 'shop' at http"):
-        _cli_report.run(_parse("report", "report_shop_model", "--sample", server.url))  # none
+        _report.run(_parse("report", "report_shop_model", "--sample", server.url))  # none
     with pytest.raises(SystemExit):  # --data and --sample exclude each other
         _parse("report", "m", "--data", "f", "--sample", "u")
 

@@ -22,19 +22,21 @@ the state changes: on DynamoDB that takes seconds to minutes.
 
 The backend is the embedded durable engine with ``--data PATH``, otherwise
 boto3 (``--endpoint-url``, ``--region``, ``--profile``, or boto3's own
-configuration; :mod:`._cli_aws`).
+configuration; :mod:`._aws`).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import re
 import sys
-import types
 from typing import TYPE_CHECKING, Any
+
+from singletable.cli import _aws
+from singletable.cli._errors import UsageError
+from singletable.cli._models import load_tables
 
 if TYPE_CHECKING:
     from singletable.backends.base import Backend
@@ -107,9 +109,7 @@ def _wait_arguments(parser: argparse.ArgumentParser, until: str) -> None:
 
 
 def _backend_arguments(parser: argparse.ArgumentParser) -> None:
-    from singletable import _cli_aws
-
-    _cli_aws.add_arguments(parser)
+    _aws.add_arguments(parser)
     parser.add_argument(
         "--data", metavar="PATH", help="use the embedded engine, durable in this file"
     )
@@ -122,7 +122,6 @@ def run(args: argparse.Namespace) -> int:
         singletable.cli.UsageError: for an unknown module or table, conflicting
             options, or an error DynamoDB reports (one line).
     """
-    from singletable.cli import UsageError
     from singletable.errors import SingletableError
 
     command = args.tables_command
@@ -153,12 +152,9 @@ class _Connection:
 
 
 def _connect(args: argparse.Namespace) -> _Connection:
-    from singletable import _cli_aws
-    from singletable.cli import UsageError
-
     if args.data is not None:
-        if _cli_aws.given(args):
-            options = "/".join(_cli_aws.given(args))
+        if _aws.given(args):
+            options = "/".join(_aws.given(args))
             raise UsageError(f"--data uses the embedded engine: not with {options}")
         from singletable.backends.engine import LocalBackend
         from singletable.backends.local.durable import DurableStorageError
@@ -172,14 +168,14 @@ def _connect(args: argparse.Namespace) -> _Connection:
             raise UsageError(f"cannot open {args.data}: {error.strerror}") from None
         except (DurableStorageError, DynamoDBError, ValueError) as error:
             raise UsageError(f"cannot open {args.data}: {error}") from None
-    return _Connection(_cli_aws.connect(args))
+    return _Connection(_aws.connect(args))
 
 
 def _create(args: argparse.Namespace, backend: Backend) -> int:
     from singletable.db import DB
 
     db = DB(backend)
-    tables = list(_load_tables(args.model).values())
+    tables = list(load_tables(args.model).values())
     for number, table in enumerate(tables, 1):
         _progress(f"{table.name}: creating (table {number} of {len(tables)})")
         created = db.create_table(table, exist_ok=args.exist_ok)
@@ -212,7 +208,6 @@ def _wait(backend: Backend, name: str, args: argparse.Namespace, *, gone: bool) 
     """
     import time
 
-    from singletable.cli import UsageError
     from singletable.errors import TableNotFoundError
 
     started = time.monotonic()
@@ -269,9 +264,8 @@ def _delete(args: argparse.Namespace, backend: Backend) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from singletable.cli import UsageError
 
-    tables = _load_tables(args.model)
+    tables = load_tables(args.model)
     if args.format == "cloudformation":
         text = json.dumps(_cloudformation(tables), indent=2) + "\n"
     elif args.format == "terraform":
@@ -288,102 +282,6 @@ def _export(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {args.output}: {error.strerror}") from None
     print(f"wrote {len(tables)} table(s) to {args.output}", file=sys.stderr)
     return 0
-
-
-# ----------------------------------------------------------------------- finding tables
-
-
-def split_model(spec: str) -> tuple[str, str]:
-    """``MODULE[:NAME]`` or ``path/to/file.py[:NAME]`` -> (module or path, NAME or "")."""
-    if ".py:" in spec:  # a file path, perhaps with a drive letter's colon before it
-        path, _, name = spec.rpartition(".py:")
-        return path + ".py", name
-    if spec.endswith(".py"):
-        return spec, ""
-    module, _, name = spec.partition(":")
-    return module, name
-
-
-def is_path(reference: str) -> bool:
-    """Whether a model reference names a file rather than a module."""
-    return reference.endswith(".py") or "/" in reference or os.sep in reference
-
-
-def import_model(module_name: str) -> types.ModuleType:
-    """Import the user's model module; a missing module or a failing import is a UsageError.
-
-    ``module_name`` is a dotted name or a path to a ``.py`` file. The working
-    directory is searched first, as ``python -m`` would (uvicorn and celery do the
-    same), so ``singletable report app.models`` works from a project's root even
-    though a console script's ``sys.path`` lacks it. A file is imported as the
-    module it is within its package (the directories above it holding an
-    ``__init__.py``), with the directory above the package searched first, so its
-    own imports (relative ones too) work as they would in the project.
-    """
-    from singletable.cli import UsageError
-
-    if is_path(module_name):
-        module_name = _module_of_file(module_name)
-    elif "" not in sys.path and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name is not None and (module_name + ".").startswith(error.name + "."):
-            raise UsageError(f"no module named {module_name!r}") from None
-        raise UsageError(f"importing {module_name!r} failed: {error}") from None
-    except Exception as error:
-        raise UsageError(
-            f"importing {module_name!r} failed: {type(error).__name__}: {error}"
-        ) from None
-
-
-def _module_of_file(reference: str) -> str:
-    """The dotted module name of a ``.py`` file, its package's parent put first on
-    ``sys.path`` (pytest's "prepend" import mode does the same)."""
-    from singletable.cli import UsageError
-
-    path = os.path.abspath(reference)
-    if not path.endswith(".py") or not os.path.isfile(path):
-        raise UsageError(f"no Python file at {reference}")
-    parts = [os.path.basename(path)[: -len(".py")]]
-    root = os.path.dirname(path)
-    while os.path.isfile(os.path.join(root, "__init__.py")):
-        parts.insert(0, os.path.basename(root))
-        root = os.path.dirname(root)
-    name = ".".join(parts)
-    loaded = sys.modules.get(name)
-    where = getattr(loaded, "__file__", None)
-    if loaded is not None and (where is None or os.path.abspath(where) != path):
-        raise UsageError(f"{reference} would be imported as {name!r}, which is {where or name}")
-    if root in sys.path:
-        sys.path.remove(root)
-    sys.path.insert(0, root)
-    return name
-
-
-def _load_tables(spec: str) -> dict[str, Table]:
-    """The Table objects of ``MODULE[:TABLE]``, by variable name, in definition order."""
-    from singletable.cli import UsageError
-    from singletable.table import Table
-
-    module_name, wanted = split_model(spec)
-    if not module_name:
-        raise UsageError(f"{spec!r}: expected MODULE[:TABLE]")
-    module = import_model(module_name)
-    found: dict[str, Table] = {}
-    for variable, value in vars(module).items():
-        if isinstance(value, Table) and all(value is not seen for seen in found.values()):
-            found[variable] = value
-    if not found:
-        raise UsageError(f"module {module_name!r} defines no singletable.Table")
-    if not wanted:
-        return found
-    chosen = {var: table for var, table in found.items() if wanted in (var, table.name)}
-    if not chosen:
-        known = ", ".join(sorted(found))
-        raise UsageError(f"module {module_name!r} has no table {wanted!r} (tables: {known})")
-    return dict(list(chosen.items())[:1])
 
 
 # ------------------------------------------------------------------------------ exports

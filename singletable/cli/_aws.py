@@ -7,19 +7,23 @@ roles), from the named profile's settings with ``--profile``. The region is
 ``--region``, else the one the environment or the profile configures; a command
 pointed at an endpoint of its own (``--endpoint-url``, e.g. a local server) falls
 back to ``us-east-1`` when none is configured, since such endpoints ignore it.
+
+Commands that also read a durable local engine file take ``--data PATH`` instead of
+these (:func:`backend` opens one or the other).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from typing import TYPE_CHECKING, Any
 
-from singletable._usage import UsageError
+from singletable.cli._errors import UsageError
 
 if TYPE_CHECKING:
     from singletable.backends.base import Backend
 
-__all__ = ["add_arguments", "connect", "given"]
+__all__ = ["add_arguments", "backend", "connect", "given"]
 
 _FALLBACK_REGION = "us-east-1"
 
@@ -78,3 +82,27 @@ def connect(args: argparse.Namespace) -> Backend:
         return Boto3Backend.connect(profile_name=args.profile, **client_args)
     except (BotoCoreError, ValueError) as error:  # an unknown profile, a bad endpoint URL, ...
         raise UsageError(f"cannot connect to DynamoDB: {error}") from None
+
+
+def backend(args: argparse.Namespace) -> Backend:
+    """The durable local engine file of ``--data`` (which must exist), else :func:`connect`.
+
+    Raises:
+        UsageError: ``--data`` with a boto3 option, a missing or unreadable data file,
+            or what :func:`connect` refuses.
+    """
+    if args.data is not None:
+        if given(args):
+            options = "/".join(given(args))
+            raise UsageError(f"--data reads a local engine file: not with {options}")
+        from singletable.backends.engine import LocalBackend
+        from singletable.backends.local.durable import DurableStorageError
+        from singletable.backends.local.errors import DynamoDBError
+
+        if not os.path.isfile(args.data):
+            raise UsageError(f"no data file at {args.data}")
+        try:
+            return LocalBackend(path=args.data)
+        except (DurableStorageError, DynamoDBError, ValueError) as error:
+            raise UsageError(str(error)) from None
+    return connect(args)

@@ -1,19 +1,10 @@
-"""The ``singletable`` command: an adapter over the library (argparse, standard library only).
+"""``singletable serve``: a DynamoDB-compatible HTTP endpoint over the local engine.
 
-Commands: ``serve`` (below), ``report`` (:mod:`._cli_report`), ``explain``
-(:mod:`._cli_explain`), ``tables
-create|describe|delete|export`` (:mod:`._cli_tables`) and ``data export|import``
-(:mod:`._cli_data`), ``workbench export|import`` (:mod:`._cli_workbench`).
-
-``singletable serve`` runs the DynamoDB-compatible HTTP endpoint
-(:class:`singletable.server.Server`) until SIGINT or SIGTERM, then stops
+It runs :class:`singletable.server.Server` until SIGINT or SIGTERM, then stops
 accepting connections, lets requests being answered finish, and closes the
-engine (flushing durable data) before it exits with status 0.
-
-Errors the user can fix (a port already taken, a data file that is not
-singletable's, a missing secret) become one line on stderr and exit status 2.
-Ctrl-C stops any command with one line on stderr (for ``data export|import``, the
-command that resumes it; :mod:`._cli_interrupt`) and exit status 130.
+engine (flushing durable data) before it exits with status 0. A port already
+taken, a data file that is not singletable's, a missing secret, a faults file
+that does not parse: each is a :class:`~singletable.cli._errors.UsageError`.
 """
 
 from __future__ import annotations
@@ -24,28 +15,20 @@ import json
 import logging
 import os
 import signal
-import sys
 from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-from singletable._cli_interrupt import EXIT_INTERRUPTED, Interrupted
-from singletable._usage import UsageError
+from singletable.cli._errors import UsageError
 
-__all__ = ["UsageError", "main"]
+__all__ = ["register", "run"]
 
 _ACCESS_KEY_VARS = ("SINGLETABLE_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID")
 _SECRET_KEY_VARS = ("SINGLETABLE_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="singletable", description="DynamoDB single-table design toolkit."
-    )
-    parser.add_argument(
-        "--version", action="version", version=f"singletable {_version()}", help="print the version"
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``serve`` command to ``commands``."""
     serve = commands.add_parser(
         "serve",
         help="run a DynamoDB-compatible HTTP endpoint over the local engine",
@@ -148,34 +131,6 @@ def _parser() -> argparse.ArgumentParser:
         choices=["debug", "info", "warning", "error"],
         help="debug logs one line per request (default info)",
     )
-    from singletable import (
-        _cli_data,
-        _cli_explain,
-        _cli_migrate,
-        _cli_report,
-        _cli_tables,
-        _cli_workbench,
-    )
-
-    _cli_report.register(commands)
-    _cli_explain.register(commands)
-    _cli_tables.register(commands)
-    _cli_data.register(commands)
-    _cli_migrate.register(commands)
-    _cli_workbench.register(commands)
-    return parser
-
-
-def _version() -> str:
-    """The installed distribution's version, else the package's own (a bare checkout)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("singletable")
-    except PackageNotFoundError:
-        from singletable import __version__
-
-        return __version__
 
 
 def _credentials(args: argparse.Namespace) -> dict[str, str] | None:
@@ -227,7 +182,8 @@ def _first_env(names: Sequence[str]) -> str | None:
     return None
 
 
-def _serve(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM; returns the exit status (0)."""
     from singletable.backends.local.durable import DurableStorageError
     from singletable.backends.local.errors import DynamoDBError
     from singletable.server import Server
@@ -283,57 +239,3 @@ def _serve(args: argparse.Namespace) -> int:
     server.stop()
     logging.getLogger("singletable.server").info("stopped")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``singletable`` command; returns its exit status."""
-    parser = _parser()
-    argv = list(sys.argv[1:] if argv is None else argv)
-    # explain's FIELD=VALUE arguments may follow its options (--format json a=1 b=2).
-    args, extra = parser.parse_known_args(argv)
-    if extra and args.command == "explain" and not any(a.startswith("-") for a in extra):
-        args.values += extra
-    elif extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    args.argv = argv  # as given: a resumable command prints it back (_cli_interrupt)
-    try:
-        if args.command == "serve":
-            return _serve(args)
-        if args.command == "tables":
-            from singletable import _cli_tables
-
-            return _cli_tables.run(args)
-        if args.command == "report":
-            from singletable import _cli_report
-
-            return _cli_report.run(args)
-        if args.command == "explain":
-            from singletable import _cli_explain
-
-            return _cli_explain.run(args)
-        if args.command == "data":
-            from singletable import _cli_data
-
-            return _cli_data.run(args)
-        if args.command == "migrate":
-            from singletable import _cli_migrate
-
-            return _cli_migrate.run(args)
-        if args.command == "workbench":
-            from singletable import _cli_workbench
-
-            return _cli_workbench.run(args)
-    except UsageError as error:
-        print(f"singletable: error: {error}", file=sys.stderr)
-        return 2
-    except Interrupted as stopped:
-        print(f"singletable: {stopped}", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except KeyboardInterrupt:  # Ctrl-C in a command with nothing to resume
-        print("singletable: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    raise AssertionError(f"unhandled command {args.command}")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -18,6 +18,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from singletable.cli._errors import UsageError
+from singletable.cli._models import import_model, load_tables, split_model
+
 if TYPE_CHECKING:
     from singletable.report import SampleItem
     from singletable.table import Table
@@ -58,13 +61,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``report``; user errors raise :class:`singletable._usage.UsageError`."""
-    from singletable._cli_tables import _load_tables, import_model, split_model
-    from singletable._usage import UsageError
+    """Run ``report``; user errors raise :class:`~singletable.cli._errors.UsageError`."""
     from singletable.patterns import Collection
     from singletable.report import build_report, render
 
-    tables = list(_load_tables(args.model).values())
+    tables = list(load_tables(args.model).values())
     module = import_model(split_model(args.model)[0])  # imported already: cached
     collections = [value for value in vars(module).values() if isinstance(value, Collection)]
     samples = _samples(args, tables)
@@ -81,7 +82,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _samples(args: argparse.Namespace, tables: list[Table]) -> dict[str, list[SampleItem]]:
     """The items ``--data`` or ``--sample`` name, by table name (none without either)."""
-    from singletable._usage import UsageError
     from singletable.errors import SingletableError
     from singletable.report import SampleError, sample_file, sample_table
 

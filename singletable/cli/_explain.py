@@ -20,7 +20,8 @@ import shlex
 import sys
 from typing import TYPE_CHECKING, Any
 
-from singletable._usage import UsageError
+from singletable.cli._errors import UsageError
+from singletable.cli._models import import_model, split_model
 
 if TYPE_CHECKING:
     from singletable.patterns import BoundPattern, Collection
@@ -73,7 +74,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``explain``; user errors raise :class:`singletable._usage.UsageError`."""
+    """Run ``explain``; user errors raise :class:`~singletable.cli._errors.UsageError`."""
     from singletable.db import DB
     from singletable.errors import SingletableError
     from singletable.patterns import Collection
@@ -98,7 +99,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _resolve(spec: str) -> BoundPattern[Any] | Collection:
     """The pattern ``MODULE:Entity.pattern`` or collection ``MODULE:name`` names."""
-    from singletable._cli_tables import import_model, split_model
     from singletable.entity import Entity
     from singletable.patterns import BoundPattern, Collection
 

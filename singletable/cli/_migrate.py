@@ -26,15 +26,15 @@ import shlex
 import sys
 from typing import TYPE_CHECKING, Any
 
-from singletable import _cli_aws
+from singletable.cli import _aws
+from singletable.cli._errors import UsageError
+from singletable.cli._interrupt import EXIT_INTERRUPTED
+from singletable.cli._models import load_tables
 
 if TYPE_CHECKING:
     from singletable.table import Table
 
 __all__ = ["register", "run"]
-
-INTERRUPTED = 130  # the shell's status for SIGINT
-
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``migrate`` command (``plan`` and ``run``) to ``commands``."""
@@ -65,7 +65,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "counting stored items",
         "with any of these, also count the stored items of each entity (a Scan)",
     )
-    _cli_aws.add_arguments(counting)
+    _aws.add_arguments(counting)
     counting.add_argument("--data", metavar="PATH", help="... in this durable local engine file")
     run_ = actions.add_parser(
         "run",
@@ -77,7 +77,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "after an interruption; Ctrl-C stops cleanly."
         ),
     )
-    _cli_aws.add_arguments(run_)
+    _aws.add_arguments(run_)
     run_.add_argument(
         "--data", metavar="PATH", help="a durable local engine file (instead of DynamoDB)"
     )
@@ -98,9 +98,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _tables(spec: str) -> list[Table]:
-    from singletable._cli_tables import _load_tables
-
-    return list(_load_tables(spec).values())
+    return list(load_tables(spec).values())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -114,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     old, new = _tables(args.old), _tables(args.new)
     if args.migrate_command == "plan":
         plans = plan(old, new)
-        if args.data or _cli_aws.given(args):
+        if args.data or _aws.given(args):
             _count(args, old, new, plans)
         if args.format == "json":
             print(json.dumps([p.to_json() for p in plans], indent=2))
@@ -126,13 +124,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _count(args: argparse.Namespace, old: list[Table], new: list[Table], plans: list[Any]) -> None:
     """Fill in the plans' item counts from the data (one Scan of each table's keys)."""
-    from singletable._cli_data import _backend
     from singletable._flows import run
-    from singletable.cli import UsageError
     from singletable.errors import DynamoDBServiceError
     from singletable.migrations import Models, count_entities
 
-    backend = _backend(args)
+    backend = _aws.backend(args)
     by_name = {table.name: table for table in old}
     try:
         for table, table_plan in zip(new, plans, strict=True):
@@ -147,8 +143,6 @@ def _count(args: argparse.Namespace, old: list[Table], new: list[Table], plans: 
 
 
 def _run(args: argparse.Namespace, old: list[Table], new: list[Table]) -> int:
-    from singletable._cli_data import _backend
-    from singletable.cli import UsageError
     from singletable.errors import DynamoDBServiceError, SingletableError
     from singletable.migrations import MigrationInterrupted, MigrationRun, Models
 
@@ -158,7 +152,7 @@ def _run(args: argparse.Namespace, old: list[Table], new: list[Table]) -> int:
         raise UsageError("--segments must be at least 1")
     if args.page_size is not None and args.page_size < 1:
         raise UsageError("--page-size must be at least 1")
-    backend = _backend(args)
+    backend = _aws.backend(args)
     by_name = {table.name: table for table in old}
     states = {t.name: args.state if len(new) == 1 else f"{args.state}.{t.name}" for t in new}
     if args.resume and len(new) > 1:  # tables that completed have no state left
@@ -184,7 +178,7 @@ def _run(args: argparse.Namespace, old: list[Table], new: list[Table]) -> int:
                     f"singletable: {stopped}; resume with: {_resume_command(args)}",
                     file=sys.stderr,
                 )
-                return INTERRUPTED
+                return EXIT_INTERRUPTED
             print("\n".join(summary.lines()))
             if summary.counts["failed"] or summary.counts["conflict"]:
                 status = 1

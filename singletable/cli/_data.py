@@ -20,15 +20,15 @@ BatchWriteItem, 25 items a request, retrying unprocessed items with backoff; the
 sidecar ``FILE.import.state`` records the last line written (at most once a
 second), so ``--resume`` continues an interrupted import after it.
 
-Both print their progress on stderr (:mod:`._cli_progress`: a live line on a
+Both print their progress on stderr (:mod:`._progress`: a live line on a
 terminal, a plain line every few seconds otherwise), export against DescribeTable's
 ``ItemCount`` (approximate) and import against the lines of the file, each with an
 estimate of the time left. Ctrl-C stops either with one line giving the exact
-command that resumes it (:mod:`._cli_interrupt`) and exit status 130.
+command that resumes it (:mod:`._interrupt`) and exit status 130.
 
 The data comes from DynamoDB through boto3 (AWS by default, with boto3's
 credential chain; ``--endpoint-url``, ``--region`` and ``--profile`` as in
-:mod:`._cli_aws`) or from a durable local engine file (``--data``).
+:mod:`._aws`) or from a durable local engine file (``--data``).
 """
 
 from __future__ import annotations
@@ -41,8 +41,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
-from singletable._cli_progress import Progress
 from singletable.backends.base import Backend
+from singletable.cli import _aws
+from singletable.cli._errors import UsageError
+from singletable.cli._interrupt import resumable, resume_hint
+from singletable.cli._progress import Progress
 
 __all__ = ["register", "run"]
 
@@ -55,10 +58,8 @@ _SAVE_EVERY = 1.0  # seconds between saves of an import's state
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``data`` command (subcommands ``export`` and ``import``) to ``commands``."""
-    from singletable import _cli_aws
-
     source = argparse.ArgumentParser(add_help=False)
-    _cli_aws.add_arguments(source)
+    _aws.add_arguments(source)
     source.add_argument(
         "--data", metavar="PATH", help="a durable local engine file (instead of DynamoDB)"
     )
@@ -118,15 +119,13 @@ def run(args: argparse.Namespace) -> int:
         singletable.cli.UsageError: a problem the user can fix (a missing file or
             table, a bad line, an export to resume that is not there, ...).
     """
-    from singletable._cli_interrupt import resumable, resume_hint
-    from singletable.cli import UsageError
     from singletable.errors import DynamoDBServiceError
 
     exporting = args.data_command == "export"
     state_path = args.output + ".state" if exporting else args.input + ".import.state"
     argv = getattr(args, "argv", None) or _command_words(args)
     with resumable(lambda: resume_hint(argv, state_path)):
-        backend = _backend(args)
+        backend = _aws.backend(args)
         try:
             if exporting:
                 _export(backend, args.table, args.output, resume=args.resume, limit=args.page_size)
@@ -156,35 +155,10 @@ def _command_words(args: argparse.Namespace) -> list[str]:
     return words
 
 
-# -- backends --------------------------------------------------------------------------------
-
-
-def _backend(args: argparse.Namespace) -> Backend:
-    from singletable import _cli_aws
-    from singletable.cli import UsageError
-
-    if args.data is not None:
-        if _cli_aws.given(args):
-            options = "/".join(_cli_aws.given(args))
-            raise UsageError(f"--data reads a local engine file: not with {options}")
-        from singletable.backends.engine import LocalBackend
-        from singletable.backends.local.durable import DurableStorageError
-        from singletable.backends.local.errors import DynamoDBError
-
-        if not os.path.isfile(args.data):
-            raise UsageError(f"no data file at {args.data}")
-        try:
-            return LocalBackend(path=args.data)
-        except (DurableStorageError, DynamoDBError, ValueError) as error:
-            raise UsageError(str(error)) from None
-    return _cli_aws.connect(args)
-
-
 # -- export ----------------------------------------------------------------------------------
 
 
 def _export(backend: Backend, table: str, path: str, *, resume: bool, limit: int | None) -> None:
-    from singletable.cli import UsageError
 
     if limit is not None and limit < 1:
         raise UsageError("--page-size must be at least 1")
@@ -274,7 +248,6 @@ def _save_state(path: str, state: dict[str, Any]) -> None:
 
 
 def _read_state(path: str, table: str, what: str = "export") -> dict[str, Any]:
-    from singletable.cli import UsageError
 
     try:
         with open(path, encoding="utf-8") as state_file:
@@ -292,7 +265,6 @@ def _read_state(path: str, table: str, what: str = "export") -> dict[str, Any]:
 
 def _truncate_to_last_line(path: str) -> tuple[int, dict[str, Any] | None]:
     """Drop an incomplete last line; returns (complete lines, the last line's item)."""
-    from singletable.cli import UsageError
 
     count = 0
     end = 0
@@ -326,7 +298,6 @@ def _import(backend: Backend, table: str, path: str, *, resume: bool) -> None:
     line written; every line before it is in the table. Puts overwrite, so lines
     written again after a resume leave the table as one uninterrupted run would.
     """
-    from singletable.cli import UsageError
 
     if not os.path.isfile(path):
         raise UsageError(f"no file at {path}")
@@ -391,7 +362,6 @@ def _chunks(
 
 
 def _describe(backend: Backend, table: str) -> dict[str, Any]:
-    from singletable.cli import UsageError
     from singletable.errors import TableNotFoundError
 
     try:
@@ -424,7 +394,6 @@ def _items(
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Every item of the file with its line number, validated; UsageError names the
     first bad line."""
-    from singletable.cli import UsageError
 
     with open(path, encoding="utf-8") as lines:
         number = 0
@@ -491,7 +460,6 @@ def _check_line(
 
 
 def _write_chunk(backend: Backend, table: str, chunk: list[dict[str, Any]]) -> int:
-    from singletable.cli import UsageError
 
     requests: list[dict[str, Any]] = [{"PutRequest": {"Item": item}} for item in chunk]
     for attempt in range(_MAX_ATTEMPTS):

@@ -1,8 +1,8 @@
 """The command line's user-error type, in a module of its own.
 
-It must be one class however the command starts: ``python -m singletable.cli`` runs
-``cli.py`` as ``__main__``, and the subcommand modules that import
-``singletable.cli.UsageError`` would otherwise get a second, different class.
+Every command module raises it and :func:`singletable.cli.main` reports it, so it
+lives below both: the commands import it from here, never from the entry point
+(:mod:`singletable.cli`), which imports them.
 """
 
 from __future__ import annotations

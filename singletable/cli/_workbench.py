@@ -19,6 +19,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from singletable.cli import _models
+from singletable.cli._errors import UsageError
+
 __all__ = ["register", "run"]
 
 
@@ -69,13 +72,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from singletable._cli_tables import _load_tables, import_model
-    from singletable._usage import UsageError
     from singletable.patterns import Collection
     from singletable.report import SampleError, sample_file
     from singletable.workbench import export_model
 
-    tables = list(_load_tables(args.model).values())
+    tables = list(_models.load_tables(args.model).values())
     samples = {}
     if args.data is not None:
         if len(tables) != 1:
@@ -87,7 +88,7 @@ def _export(args: argparse.Namespace) -> int:
         except SampleError as error:
             raise UsageError(str(error)) from None
     module_name = args.model.partition(":")[0]
-    module = import_model(module_name)  # imported already: cached
+    module = _models.import_model(module_name)  # imported already: cached
     collections = [v for v in vars(module).values() if isinstance(v, Collection)]
     document = export_model(
         tables, collections=collections, name=args.name or module_name, samples=samples
@@ -99,7 +100,6 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from singletable._usage import UsageError
     from singletable.workbench import WorkbenchError, import_model
 
     try:
@@ -126,7 +126,6 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _write(output: str | None, text: str, *, force: bool) -> None:
-    from singletable._usage import UsageError
 
     if output is None:
         sys.stdout.write(text)
