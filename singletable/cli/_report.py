@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from singletable.cli._aws import connect
 from singletable.cli._errors import UsageError
 from singletable.cli._models import import_model, load_tables, split_model
 
@@ -49,7 +50,21 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     source.add_argument(
         "--sample",
         metavar="URL",
-        help="draw the item collections from items read (a bounded Scan) at this endpoint",
+        nargs="?",
+        const=_AWS,
+        help="draw the item collections from items read (a bounded Scan) at this endpoint; "
+        "without URL, from DynamoDB itself (AWS, for --region/--profile)",
+    )
+    report.add_argument(
+        "--region",
+        metavar="REGION",
+        help="the region of the table --sample reads (default: the environment's or the "
+        "profile's; us-east-1 with a URL if none is configured)",
+    )
+    report.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="take --sample's credentials and settings from this profile of the AWS config files",
     )
     report.add_argument(
         "--sample-limit",
@@ -58,6 +73,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="N",
         help="read at most N items for --data/--sample (default 2000)",
     )
+
+
+_AWS = "aws"  # --sample without a URL: DynamoDB itself
 
 
 def run(args: argparse.Namespace) -> int:
@@ -102,25 +120,13 @@ def _samples(args: argparse.Namespace, tables: list[Table]) -> dict[str, list[Sa
             return {table.name: sample_file(data, table, limit=limit)}
         except SampleError as error:
             raise UsageError(str(error)) from None
-    from botocore.exceptions import BotoCoreError
-
-    from singletable.backends.boto3 import Boto3Backend
-
-    try:
-        backend = Boto3Backend.connect(endpoint_url=url, region_name=_region())
-    except (BotoCoreError, ValueError) as error:
-        raise UsageError(f"cannot connect to {url}: {error}") from None
+    endpoint = None if url == _AWS else url
+    where = "DynamoDB" if endpoint is None else endpoint
+    options = argparse.Namespace(endpoint_url=endpoint, region=args.region, profile=args.profile)
+    backend = connect(options)  # the credentials chain, profile and region as `data` takes them
     try:
         return {table.name: sample_table(backend, table, limit=limit)}
     except SingletableError as error:
-        raise UsageError(f"reading {table.name!r} at {url}: {error}") from None
+        raise UsageError(f"reading {table.name!r} at {where}: {error}") from None
     finally:
         backend.close()
-
-
-def _region() -> str:
-    """The region boto3 would use (environment, profile), else us-east-1: an endpoint URL
-    names the service, but a client still needs a region to sign with."""
-    import boto3
-
-    return boto3.session.Session().region_name or "us-east-1"

@@ -180,6 +180,38 @@ def test_every_command_with_an_endpoint_takes_profile_and_region() -> None:
                  ["tables", "delete", "T"]):  # fmt: skip
         args = parser.parse_args([*argv, "--profile", "p", "--region", "r"])
         assert (args.profile, args.region, args.endpoint_url) == ("p", "r", None)
+    for argv in (["migrate", "plan", "a", "b"], ["migrate", "run", "a", "b"]):
+        args = parser.parse_args([*argv, "--profile", "p", "--region", "r"])
+        assert (args.profile, args.region, args.endpoint_url) == ("p", "r", None)
+    # report reads a sample at an endpoint (--sample URL) or in DynamoDB (--sample)
+    args = parser.parse_args(["report", "m", "--sample", "--profile", "p", "--region", "r"])
+    assert (args.profile, args.region, args.sample) == ("p", "r", "aws")
+    args = parser.parse_args(["report", "m", "--sample", "http://127.0.0.1:9", "--region", "r"])
+    assert (args.region, args.sample) == ("r", "http://127.0.0.1:9")
+
+
+def test_report_samples_with_the_profile(aws_config: Path, tmp_path: Path) -> None:
+    with Server(credentials={"AKIDPROFILETESTER": "profile-secret"}) as server:
+        LocalBackend(server.engine).call(
+            "CreateTable",
+            {
+                "TableName": "things",
+                "BillingMode": "PAY_PER_REQUEST",
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            },
+        )
+        model = tmp_path / "things_model.py"
+        model.write_text(
+            "from singletable import Entity, Keys, Table\n"
+            "things = Table('things', pk='pk', sk=None)\n"
+            "class Thing(Entity, table=things):\n"
+            "    thing_id: str\n"
+            "    keys = Keys(pk='THING#{thing_id}')\n"
+        )
+        argv = ["report", str(model), "--sample", server.url, "-o", str(tmp_path / "r.md")]
+        assert cli.main([*argv, "--profile", "tester"]) == 0
+        assert cli.main(argv) == 2  # the environment's key is refused
 
 
 # -- progress ------------------------------------------------------------------------------
