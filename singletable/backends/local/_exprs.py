@@ -56,6 +56,11 @@ def _values(raw: Any) -> dict[str, AttributeValue] | None:
         raise DynamoDBError("SerializationException", "Start of list found where not expected")
     values: dict[str, AttributeValue] = {}
     for key, value in raw.items():
+        if type(value) is dict and len(value) == 1:  # an ASCII string: canonical as sent
+            text = value.get("S")
+            if type(text) is str and text.isascii():
+                values[key] = {"S": text}
+                continue
         try:
             values[key] = checked = validate_value(value, key)
             if "M" in checked or "L" in checked:
