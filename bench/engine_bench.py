@@ -14,9 +14,17 @@ Ways (table 1), each on a fresh, identically loaded database:
   are unsigned, so ``floor-unsigned`` (same, plus a ``choose-signer`` handler
   returning UNSIGNED) is printed too, to show the routing's own overhead.
 
-Workloads (items of about 1 KB): put (new items), get, update with a
-condition, query of a 100-item partition with ``begins_with`` and ``Limit`` 25,
-scan of a 100-item table with a filter matching a quarter of it.
+Workloads (items of about 1 KB; the item tables have one GSI projecting ALL):
+put (new items), get, update with a condition, query of a 100-item partition
+with ``begins_with`` and ``Limit`` 25, scan of a 100-item table with a filter
+matching a quarter of it, and transact: TransactWriteItems of two new items
+and one ConditionCheck.
+
+Table 1b: the direct engine against the *Python floor* of put, update and
+transact: what the same change costs in plain Python (a dict of dicts plus a
+sorted list of keys for the table, the same for the GSI; no validation, no
+expressions, no copies beyond the item itself). The issue's target is at most
+6x that floor.
 
 Latencies are the benchmark thread's CPU time (``time.thread_time``, minus
 the clock's own cost), and the engine and boto3 ways run interleaved in
@@ -31,13 +39,16 @@ its Query and Scan walk the whole table.
 from __future__ import annotations
 
 import argparse
+import bisect
+import gc
 import itertools
 import json
 import os
 import platform
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import boto3
@@ -67,7 +78,19 @@ TABLE = "bench"
 PUT_TABLE = "bench_put"
 SCAN_TABLE = "bench_scan"
 PAYLOAD = "x" * 900  # with the other attributes an item is about 1 KB
-WORKLOADS = ("put", "get", "update", "query", "scan")
+WORKLOADS = ("put", "get", "update", "query", "scan", "transact")
+FLOOR_WORKLOADS = ("put", "update", "transact")
+GSI = [
+    {
+        "IndexName": "gsi",
+        "KeySchema": [
+            {"AttributeName": "GPK", "KeyType": "HASH"},
+            {"AttributeName": "GSK", "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+]
+GSI_TYPES = {"PK": "S", "SK": "S", "GPK": "S", "GSK": "S"}
 WAYS = ("moto", "direct", "routed", "floor", "floor-unsigned")
 
 
@@ -78,6 +101,8 @@ def _item(pk: str, sk: str, n: int) -> dict[str, Any]:
     return {
         "PK": {"S": pk},
         "SK": {"S": sk},
+        "GPK": {"S": f"STATUS#{STATUSES[n % 4]}"},
+        "GSK": {"S": f"D#{n:08d}"},
         "status": {"S": STATUSES[n % 4]},
         "total": {"N": f"{n * 7 % 1000}.25"},
         "count": {"N": "0"},
@@ -88,8 +113,9 @@ def _item(pk: str, sk: str, n: int) -> dict[str, Any]:
 
 def setup(call: Call) -> None:
     """Create the three tables and load the items the reads need."""
-    for name in (TABLE, PUT_TABLE, SCAN_TABLE):
-        call("CreateTable", table_request(name))
+    for name in (TABLE, PUT_TABLE):
+        call("CreateTable", table_request(name, GSI_TYPES, GSI))
+    call("CreateTable", table_request(SCAN_TABLE))
     for i in range(100):  # the queried partition
         call("PutItem", {"TableName": TABLE, "Item": _item("CUSTOMER#q", f"ORDER#{i:05d}", i)})
     for i in range(100):  # items for get and update, one partition each
@@ -114,8 +140,95 @@ def requests(workload: str) -> Iterator[tuple[str, dict[str, Any]]]:
             yield "Query", query_request(TABLE, "CUSTOMER#q", "ORDER#")
         elif workload == "scan":
             yield "Scan", scan_request(SCAN_TABLE)
+        elif workload == "transact":
+            yield "TransactWriteItems", _transact_request(n, key)
         else:
             raise ValueError(workload)
+
+
+def _transact_request(n: int, key: dict[str, Any]) -> dict[str, Any]:
+    """Two new items and a check that a customer exists, in one transaction."""
+    puts = [
+        {"Put": {"TableName": PUT_TABLE, "Item": _item(f"CUSTOMER#t{n}", f"ORDER#{k}", n)}}
+        for k in range(2)
+    ]
+    check = {
+        "ConditionCheck": {
+            "TableName": TABLE,
+            "Key": key,
+            "ConditionExpression": "attribute_exists(PK)",
+        }
+    }
+    return {"TransactItems": [*puts, check]}
+
+
+# -- the Python floor -------------------------------------------------------------
+
+
+class _FloorTable:
+    """A table as plain Python keeps it at the least: items by key, keys sorted, one GSI."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+        self.keys: list[tuple[str, str]] = []
+        self.gsi: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+        self.gsi_keys: list[tuple[str, str, str, str]] = []
+
+    def put(self, item: dict[str, Any]) -> None:
+        key = (item["PK"]["S"], item["SK"]["S"])
+        if self.items.get(key) is None:
+            bisect.insort(self.keys, key)
+        self.items[key] = item
+        entry = (item["GPK"]["S"], item["GSK"]["S"], *key)
+        if entry not in self.gsi:
+            bisect.insort(self.gsi_keys, entry)
+        self.gsi[entry] = item
+
+
+def _floor_ops(workload: str) -> Iterator[Callable[[], None]]:
+    """An endless stream of the floor's version of ``workload``'s calls."""
+    tables = {TABLE: _FloorTable(), PUT_TABLE: _FloorTable()}
+    for i in range(100):
+        tables[TABLE].put(_item(f"CUSTOMER#{i}", "PROFILE", i))
+    for _, request in requests(workload):
+        if workload == "put":
+            yield partial(tables[PUT_TABLE].put, dict(request["Item"]))
+        elif workload == "update":
+            yield partial(_floor_update, tables[TABLE], request)
+        else:
+            yield partial(_floor_transact, tables, request)
+
+
+def _floor_update(table: _FloorTable, request: dict[str, Any]) -> None:
+    key = request["Key"]
+    old = table.items.get((key["PK"]["S"], key["SK"]["S"]))
+    if old is None or not int(old["count"]["N"]) < 1_000_000_000:
+        raise RuntimeError("condition failed")
+    new = dict(old)
+    new["count"] = {"N": str(int(old["count"]["N"]) + 1)}
+    new["status"] = dict(request["ExpressionAttributeValues"][":s"])
+    table.put(new)
+
+
+def _floor_transact(tables: dict[str, _FloorTable], request: dict[str, Any]) -> None:
+    actions = request["TransactItems"]
+    key = actions[2]["ConditionCheck"]["Key"]
+    if (key["PK"]["S"], key["SK"]["S"]) not in tables[TABLE].items:
+        raise RuntimeError("condition failed")
+    for action in actions[:2]:
+        tables[PUT_TABLE].put(dict(action["Put"]["Item"]))
+
+
+def time_floor(batch: list[Callable[[], None]]) -> list[float]:
+    """The CPU time of each floor operation of ``batch`` (built beforehand, not timed)."""
+    overhead = clock_overhead()
+    timings = []
+    gc.collect()
+    for operation in batch:
+        start = CLOCK()
+        operation()
+        timings.append(max(CLOCK() - start - overhead, 1e-9))
+    return timings
 
 
 # -- measuring ---------------------------------------------------------------------
@@ -168,7 +281,14 @@ def run_ways(counts: dict[str, int], moto_counts: dict[str, int]) -> list[Result
     for workload in WORKLOADS:
         streams = {way: requests(workload) for way in ways}
         timings: dict[str, list[float]] = {way: [] for way in ways}
+        floor_stream = _floor_ops(workload) if workload in FLOOR_WORKLOADS else None
+        floor_timings: list[float] = []
         for round_ in range(ROUNDS + 1):  # round 0 warms up and is not counted
+            if floor_stream is not None:
+                size = 20 if round_ == 0 else counts[workload] // ROUNDS
+                taken = time_floor([next(floor_stream) for _ in range(size)])
+                if round_:
+                    floor_timings += taken
             for way, (call, routed_way) in ways.items():
                 size = 20 if round_ == 0 else counts[workload] // ROUNDS
                 batch = [next(streams[way]) for _ in range(size)]
@@ -180,6 +300,8 @@ def run_ways(counts: dict[str, int], moto_counts: dict[str, int]) -> list[Result
                 if round_:
                     timings[way] += taken
         results += [Result(way, workload, timings[way]) for way in ways]
+        if workload in FLOOR_WORKLOADS:
+            results.append(Result("python-floor", workload, floor_timings))
     return results
 
 
@@ -279,7 +401,7 @@ def print_ways(results: list[Result]) -> None:
     print(f"{'workload':<8} {'way':<15} {'n':>6} {'ops/s':>10} {'p50 us':>9} {'p99 us':>9}")
     for workload in WORKLOADS:
         for r in results:
-            if r.workload == workload:
+            if r.workload == workload and r.way != "python-floor":
                 print(
                     f"{workload:<8} {r.way:<15} {len(r.seconds):>6} {r.ops:>10,.0f} "
                     f"{r.percentile(50):>9.1f} {r.percentile(99):>9.1f}"
@@ -295,10 +417,18 @@ def print_ways(results: list[Result]) -> None:
         over = (p50["routed"] / p50["floor"] - 1) * 100
         over_unsigned = (p50["routed"] / p50["floor-unsigned"] - 1) * 100
         speedup = p50["moto"] / p50["direct"]
-        target = {"query": 300, "scan": None}.get(workload, 80)
+        target = {"query": 300, "scan": None, "transact": None}.get(workload, 80)
         verdict = "" if target is None else ("  ok" if speedup >= target else "  speed-up MISSED")
         verdict += "" if over <= 25 else "  routed MISSED +25%"
         print(f"{workload:<8} {over:>+12.1f}% {over_unsigned:>+15.1f}% {speedup:>14,.0f}x{verdict}")
+    print("\nTable 1b -- direct engine against the Python floor (p50; target <= 6x the floor)")
+    print(f"{'workload':<8} {'direct us':>10} {'floor us':>9} {'ratio':>7}")
+    for workload in FLOOR_WORKLOADS:
+        direct = table[("direct", workload)].percentile(50)
+        floor = table[("python-floor", workload)].percentile(50)
+        ratio = direct / floor
+        verdict = "  ok" if ratio <= 6 else "  MISSED"
+        print(f"{workload:<8} {direct:>10.1f} {floor:>9.2f} {ratio:>6.1f}x{verdict}")
 
 
 def print_scaling(rows: list[tuple[str, int, str, Result]], moto_note: str) -> None:
@@ -336,7 +466,12 @@ def main(argv: list[str] | None = None) -> None:
     n = 1000 if args.quick else 5000
     counts = dict.fromkeys(WORKLOADS, n)
     moto_n = 100 if args.quick else 300
-    moto_counts = {**dict.fromkeys(WORKLOADS, moto_n), "query": moto_n // 2, "scan": moto_n // 2}
+    moto_counts = {
+        **dict.fromkeys(WORKLOADS, moto_n),
+        "query": moto_n // 2,
+        "scan": moto_n // 2,
+        "transact": moto_n // 2,
+    }
     sizes = [1_000, 10_000, 100_000] + ([] if args.quick else [1_000_000])
     moto_sizes = [1_000] if args.quick else [1_000, 10_000]
 

@@ -87,6 +87,11 @@ _EXACT = Context(prec=400, Emax=999_999, Emin=-999_999)
 _NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # Already canonical: an integer without leading zeros, short enough to need no checks.
 _PLAIN_INT_RE = re.compile(r"-?[1-9][0-9]{0,36}|0")
+# Already canonical: a decimal fraction without leading zeros before the point or
+# trailing zeros after it. At most 38 characters long (checked before matching), it
+# has at most 37 digits and a magnitude between 1E-36 and 1E+37: no checks needed.
+_PLAIN_DECIMAL_RE = re.compile(r"-?(?:[1-9][0-9]*|0)\.[0-9]*[1-9]")
+_PLAIN_DECIMAL_MAX = 38
 
 
 class InvalidValue(Exception):
@@ -157,7 +162,9 @@ def canonical_number(text: Any) -> str:
     """Validate a number as sent on the wire and return its canonical text."""
     if type(text) is not str:
         raise _serialization(text, "String")
-    if _PLAIN_INT_RE.fullmatch(text):
+    if _PLAIN_INT_RE.fullmatch(text) or (
+        len(text) <= _PLAIN_DECIMAL_MAX and _PLAIN_DECIMAL_RE.fullmatch(text)
+    ):
         return text
     if not _NUMBER_RE.fullmatch(text):
         check_text(text, "a number")  # a lone surrogate gets its own message
@@ -469,6 +476,18 @@ def validate_item_sized(item: Any) -> tuple[Item, int]:
                 out[name] = {"N": number}
                 total += _number_size(number)
                 continue
+            raw = value.get("SS")
+            if type(raw) is list and raw:  # ASCII members, no duplicates: as sent
+                size = 0
+                for member in raw:
+                    if type(member) is not str or not member.isascii():
+                        break
+                    size += len(member)
+                else:
+                    if len(set(raw)) == len(raw):
+                        out[name] = {"SS": list(raw)}
+                        total += size
+                        continue
         checked = validate_value(value, name)
         out[name] = checked
         total += value_size(checked)

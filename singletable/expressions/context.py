@@ -129,7 +129,7 @@ def _update_refs(text: str) -> BindingRefs:
 # Binding checks that passed, by (kind, text, what the names stand for, the values'
 # types): a request that repeats a checked expression with the same names and value
 # types only marks its placeholders used. Updates keep their resolved paths here.
-_CHECKED: dict[tuple[object, ...], list[ResolvedPath] | None] = {}
+_CHECKED: dict[tuple[object, ...], _UpdateShape | None] = {}
 _CHECKED_MAX = 4096
 
 
@@ -160,10 +160,26 @@ def _signature(
     return tuple(key)
 
 
-def _remember(key: tuple[object, ...], paths: list[ResolvedPath] | None) -> None:
+def _remember(key: tuple[object, ...], shape: _UpdateShape | None) -> None:
     if len(_CHECKED) >= _CHECKED_MAX:
         _CHECKED.clear()
-    _CHECKED[key] = paths
+    _CHECKED[key] = shape
+
+
+# Placeholder keys (``#name``, ``:value``) already found well formed: requests reuse a
+# handful, so most are checked with one set lookup instead of a regular expression.
+_GOOD_NAME_KEYS: set[str] = set()
+_GOOD_VALUE_KEYS: set[str] = set()
+_GOOD_KEYS_MAX = 4096
+
+
+def _good_key(pattern: re.Pattern[str], good: set[str], key: str) -> bool:
+    if not pattern.fullmatch(key):
+        return False
+    if len(good) >= _GOOD_KEYS_MAX:
+        good.clear()
+    good.add(key)
+    return True
 
 
 def _node(entry: _Entry[N], parameter: str) -> N:
@@ -196,21 +212,39 @@ class Condition:
         return self._predicate(item, self._env)
 
 
+class _UpdateShape:
+    """What a checked update expression's paths imply, whatever its values: kept with
+    the binding cache, so that a repeated expression does not work it out again."""
+
+    __slots__ = ("paths", "top_level_names", "updated")
+
+    def __init__(self, bound: BoundUpdate, paths: list[ResolvedPath]) -> None:
+        self.paths = paths
+        self.top_level_names = bound.top_level_names
+        written = [p for p, _ in bound.sets] + list(bound.removes)
+        written += [p for p, _ in bound.adds] + [p for p, _ in bound.deletes]
+        self.updated = Projection(written)  # (ReturnValues UPDATED_*)
+
+
 class Update:
     """A bound update expression."""
 
-    __slots__ = ("_bound", "_type_mismatch", "paths", "top_level_names")
+    __slots__ = ("_bound", "_shape", "_type_mismatch", "paths", "top_level_names")
 
     def __init__(
         self,
         bound: BoundUpdate,
         type_mismatch: str | None = None,
         paths: list[ResolvedPath] | None = None,
+        shape: _UpdateShape | None = None,
     ) -> None:
         self._bound = bound
-        self.paths = paths or []
+        if shape is None:
+            shape = _UpdateShape(bound, paths or [])
+        self._shape = shape
+        self.paths = shape.paths
         self._type_mismatch = type_mismatch
-        self.top_level_names: frozenset[str] = bound.top_level_names
+        self.top_level_names: frozenset[str] = shape.top_level_names
 
     def apply(self, item: Item, *, new_item: bool = False) -> Item:
         """The updated copy of ``item``; raises :class:`ExpressionError` at runtime errors.
@@ -235,10 +269,7 @@ class Update:
 
     def updated_attributes(self, item: Item) -> Item:
         """The parts of ``item`` at the paths this update writes (ReturnValues UPDATED_*)."""
-        bound = self._bound
-        paths = [p for p, _ in bound.sets] + list(bound.removes)
-        paths += [p for p, _ in bound.adds] + [p for p, _ in bound.deletes]
-        return Projection(paths).apply(item)
+        return self._shape.updated.apply(item)
 
 
 _Tree = dict[str | int, "_Tree | None"]
@@ -305,12 +336,12 @@ class ExpressionContext:
         if values is not None and not values:
             raise ExpressionError("ExpressionAttributeValues must not be empty")
         for key in names or {}:
-            if not _NAME_KEY.fullmatch(key):
+            if key not in _GOOD_NAME_KEYS and not _good_key(_NAME_KEY, _GOOD_NAME_KEYS, key):
                 raise ExpressionError(
                     f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"'
                 )
         for key in values or {}:
-            if not _VALUE_KEY.fullmatch(key):
+            if key not in _GOOD_VALUE_KEYS and not _good_key(_VALUE_KEY, _GOOD_VALUE_KEYS, key):
                 raise ExpressionError(
                     f'ExpressionAttributeValues contains invalid key: Syntax error; key: "{key}"'
                 )
@@ -376,15 +407,16 @@ class ExpressionContext:
         node = _node(_update_entry(text), "UpdateExpression")
         refs = _update_refs(text)
         key = _signature("U", text, refs, self._names, self._values)
-        paths = None if key is None else _CHECKED.get(key)
-        if paths is None:
+        shape = None if key is None else _CHECKED.get(key)
+        if shape is None:
             update = self.update_node(node, checked=True, type_mismatch=type_mismatch)
             if key is not None:
-                _remember(key, update.paths)
+                _remember(key, update._shape)
             return update
         self._used_names.update(refs.names)
         self._used_values.update(refs.values)
-        return Update(bind_update(node, paths, self._binder()), type_mismatch, paths)
+        bound = bind_update(node, shape.paths, self._binder())
+        return Update(bound, type_mismatch, shape=shape)
 
     def update_node(
         self, node: UpdateExpression, checked: bool = False, type_mismatch: str | None = None

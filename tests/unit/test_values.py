@@ -17,6 +17,7 @@ from singletable._values import (
     check_nesting,
     compare_values,
     copy_item,
+    format_number,
     item_size,
     subtract_numbers,
     validate_item,
@@ -268,3 +269,50 @@ def test_check_nesting_counts_lists_and_maps() -> None:
             with pytest.raises(InvalidValue, match="Nesting Levels"):
                 check_nesting([value])
         value = {"M": {"k": value}} if level % 2 else {"L": [value]}
+
+
+# --------------------------------------------------------------------------- issue 19 fast paths
+
+
+@given(
+    st.integers(0, 10**40),
+    st.integers(0, 40),
+    st.integers(0, 3),
+    st.integers(0, 3),
+    st.booleans(),
+)
+def test_plain_decimal_texts_take_the_general_path_s_canonical_form(
+    digits: int, point: int, leading: int, trailing: int, negative: bool
+) -> None:
+    """Decimal texts as clients send them (leading and trailing zeros, minus zero,
+    up to 41 digits) come back exactly as the Decimal-based path formats them."""
+    body = str(digits).rjust(point + 1, "0")
+    text = "0" * leading + body[: len(body) - point] + "." + body[len(body) - point :]
+    text = ("-" if negative else "") + text + "0" * trailing
+    try:
+        expected: str | None = format_number(Decimal(text))
+    except InvalidValue:
+        expected = None
+    if expected is None:
+        with pytest.raises(InvalidValue):
+            canonical_number(text)
+    else:
+        assert canonical_number(text) == expected
+
+
+@pytest.mark.parametrize(
+    "members",
+    [["a", "b", "a"], ["a", "\u00e9"], ["a", "\ud800"], ["a", 1], ["x", "y"], ["\u00e9", "\u00e9"]],
+)
+def test_the_one_pass_validator_treats_string_sets_as_the_general_one(members: list[Any]) -> None:
+    item = {"tags": {"SS": members}}
+    try:
+        expected = ({"tags": validate_value(item["tags"], "tags")}, None)
+    except InvalidValue as error:
+        expected = (None, (error.code, error.message, error.family))
+    try:
+        checked, size = validate_item_sized(item)
+        assert expected == (checked, None)
+        assert size == item_size(checked)
+    except InvalidValue as error:
+        assert expected == (None, (error.code, error.message, error.family))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from singletable._values import AttributeValue, InvalidValue, validate_value
+from singletable._values import AttributeValue, InvalidValue, canonical_number, validate_value
 from singletable.backends.local import _legacy
 from singletable.backends.local._params import (
     EXPRESSION_RELATED,
@@ -56,6 +56,18 @@ def _values(raw: Any) -> dict[str, AttributeValue] | None:
         raise DynamoDBError("SerializationException", "Start of list found where not expected")
     values: dict[str, AttributeValue] = {}
     for key, value in raw.items():
+        if type(value) is dict and len(value) == 1:  # the common scalars, in short
+            text = value.get("S")
+            if type(text) is str and text.isascii():
+                values[key] = {"S": text}
+                continue
+            text = value.get("N")
+            if type(text) is str:
+                try:
+                    values[key] = {"N": canonical_number(text)}
+                    continue
+                except InvalidValue:
+                    pass  # reported below, as for any other value
         try:
             values[key] = checked = validate_value(value, key)
             if "M" in checked or "L" in checked:

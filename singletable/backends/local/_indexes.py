@@ -82,8 +82,11 @@ class IndexDef:
     write_units: int = 0
     # Names kept in an entry (None: ALL attributes).
     projected: frozenset[str] | None = None
+    # The index key attribute names (what places an entry).
+    _placing: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self._placing = self.key_names
         if self.projection_type != "ALL":
             names = set(self.table_keys) | set(self.key_names)
             if self.projection_type == "INCLUDE":
@@ -298,9 +301,27 @@ class IndexDef:
     def replace(
         self, pk: bytes, sk: bytes, old: Item | None, new: Item | None, new_size: int
     ) -> None:
-        """Move the entry of table item ``(pk, sk)`` from ``old`` to ``new``."""
-        old_key = self.entry_key(old, pk, sk) if old is not None else None
+        """Move the entry of table item ``(pk, sk)`` from ``old`` to ``new``.
+
+        The work follows what changed: an update shares the values it did not touch
+        with the old item, so index key values that are the very same objects place
+        the entry where it was (its key is encoded once), and a KEYS_ONLY or INCLUDE
+        entry none of whose attributes changed is left as it is.
+        """
         new_key = self.entry_key(new, pk, sk) if new is not None else None
+        if old is None:
+            old_key = None
+        elif new is not None and all(old.get(n) is new.get(n) for n in self._placing):
+            old_key = new_key  # same key values: same place (None both if sparse)
+            projected = self.projected
+            if (
+                new_key is not None
+                and projected is not None
+                and all(old.get(n) is new.get(n) for n in projected)
+            ):
+                return  # the entry holds nothing that changed
+        else:
+            old_key = self.entry_key(old, pk, sk)
         if old_key is not None and old_key != new_key:
             self.store.delete(*old_key)
         if new_key is not None:

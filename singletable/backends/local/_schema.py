@@ -227,7 +227,16 @@ class TableDef:
         if len(key) != len(names) or any(name not in key for name in names):
             raise key_error()
         try:
-            key = {name: validate_value(value, name) for name, value in key.items()}
+            # A string key value sent as a plain ASCII str is canonical as it is.
+            key = {
+                name: value
+                if type(value) is dict
+                and len(value) == 1
+                and type(text := value.get("S")) is str
+                and text.isascii()
+                else validate_value(value, name)
+                for name, value in key.items()
+            }
         except InvalidValue as error:
             bad_key = DynamoDBError(error.code, error.message)
             # {"NULL": false} in a Key is a request-validation error (enveloped on
