@@ -227,7 +227,12 @@ def from_attribute(value: AttributeValue) -> Any:
     if kind == "N":
         return Decimal(raw)
     if kind == "M":
-        return {key: from_attribute(member) for key, member in raw.items()}
+        out: dict[str, Any] = {}
+        for key, member in raw.items():
+            text = member.get("S")
+            # a string member taken as it is (the commonest), without a call per member
+            out[key] = text if text is not None and len(member) == 1 else from_attribute(member)
+        return out
     if kind == "L":
         return [from_attribute(member) for member in raw]
     if kind == "BOOL":
