@@ -158,6 +158,10 @@ class EntityModel:
     """The upgrades of items of older versions, by the version each starts from."""
     unique: dict[str, KeyTemplate] = field(default_factory=dict)
     """Unique field -> the key template of its guard items (``UNIQUE#User#email#{email}``)."""
+    table_key_attributes: tuple[str, ...] = ()
+    """The table's key attributes (partition key, then sort key, if any)."""
+    stamped_key: bool = False
+    """Whether a field a write sets (version, created or updated time) is a table key field."""
     key_plan: tuple[_KeyGroup, ...] = ()
     """What :func:`key_item` does for a whole entity, worked out once per class: per
     key (the table's, then each index's), the fields that must all have a value for
@@ -540,6 +544,13 @@ def _compile(cls: type[Entity], table: Table, type_name: str) -> EntityModel:
     model.table_key_set = frozenset(model.table_key_fields)
     model.key_exact = exact_types(cls, model.key_fields)
     model.key_plan = _key_plan(model)
+    model.table_key_attributes = tuple(
+        a for a, t in zip((primary.pk, primary.sk), keys[None], strict=True)
+        if a is not None and t is not None
+    )
+    model.stamped_key = not model.table_key_set.isdisjoint(
+        {model.version, model.created_at, model.updated_at} - {None}
+    )
     return model
 
 
