@@ -149,11 +149,18 @@ _BY_TYPE: dict[type, Any] = {
     set: lambda v, p: _set(v, p),
     frozenset: lambda v, p: _set(v, p),
     bytes: lambda v, p: {"B": base64.b64encode(v).decode()},
-    datetime: lambda v, p: {
-        # (already UTC: astimezone would return an equal copy)
-        "S": (v.astimezone(UTC) if v.tzinfo is not None and v.tzinfo is not UTC else v).isoformat()
-    },
+    datetime: lambda v, p: {"S": _datetime_text(v)},
 }
+
+
+def _datetime_text(value: datetime) -> str:
+    # Aware datetimes are stored in UTC (see _to_attribute); one already at offset
+    # zero is UTC's wall time, and its isoformat is the UTC one's ("+00:00")
+    if value.tzinfo is not None:
+        offset = value.utcoffset()
+        if offset is None or offset:
+            value = value.astimezone(UTC)
+    return value.isoformat()
 
 
 def epoch_seconds(value: Any, path: str) -> int:

@@ -431,10 +431,13 @@ def _slot(name: str, fmt: str, annotation: Any, source: str, owner: str) -> Slot
 
 def render_datetime(value: datetime) -> str:
     """ISO-8601 in UTC with microseconds (fixed width); naive datetimes are UTC."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    # isoformat of an aware UTC datetime ends in "+00:00"; faster than strftime.
-    return value.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+    if value.tzinfo is None:  # (as it would be once made UTC, without making it so)
+        return value.isoformat(timespec="microseconds") + "Z"
+    offset = value.utcoffset()
+    if offset is None or offset:  # not already UTC time (a zero offset is UTC's wall time)
+        value = value.astimezone(UTC)
+    # isoformat of an aware datetime at offset zero ends in "+00:00"; faster than strftime.
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def _padded(width: int) -> Callable[[Any], str]:

@@ -12,16 +12,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
 from singletable import Entity, GlobalIndex, Keys, LocalIndex, Table
 from singletable._values import InvalidValue, canonical_number
 from singletable.codec import to_attribute
 from singletable.entity import key_item
 from singletable.errors import InvalidValueError
+from singletable.keys import render_datetime
 
 _decimals = st.one_of(
     st.decimals(allow_nan=False, allow_infinity=False),
@@ -83,6 +86,28 @@ def test_members_of_maps_and_lists_keep_their_paths_in_errors() -> None:
 def test_datetimes_are_stored_in_utc(moment: datetime) -> None:
     expected = "2026-01-02T03:04:05.000006" + ("+00:00" if moment.tzinfo else "")
     assert to_attribute(moment, "E.v") == {"S": expected}
+
+
+_MOMENTS = [
+    datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+    datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    datetime(2026, 1, 2, 5, 4, 5, 6, tzinfo=timezone(timedelta(hours=2))),
+    datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone(timedelta(0), "GMT")),
+    datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=ZoneInfo("Europe/London")),  # winter: +00:00
+    datetime(2026, 7, 2, 4, 4, 5, 6, tzinfo=ZoneInfo("Europe/London")),  # summer: +01:00
+    datetime(2026, 1, 2, 3, 4, 5, 6),
+    TypeAdapter(datetime).validate_python("2026-01-02T03:04:05.000006+00:00"),  # Pydantic's tz
+]
+
+
+@pytest.mark.parametrize("moment", _MOMENTS)
+def test_datetimes_render_as_their_utc_moment(moment: datetime) -> None:
+    utc = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    assert render_datetime(moment) == utc.isoformat(timespec="microseconds")[:-6] + "Z"
+    if moment.tzinfo is not None:
+        assert to_attribute(moment, "E.v") == {"S": utc.isoformat()}
+    else:
+        assert to_attribute(moment, "E.v") == {"S": moment.isoformat()}
 
 
 def test_the_compiled_key_plan_renders_what_the_general_path_renders() -> None:
