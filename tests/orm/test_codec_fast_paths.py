@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,11 +19,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from singletable import Entity, GlobalIndex, Keys, LocalIndex, Table
+from singletable import DB, CreatedAt, Entity, GlobalIndex, Keys, LocalIndex, Table
 from singletable._values import InvalidValue, canonical_number
 from singletable.codec import to_attribute
 from singletable.entity import key_item
-from singletable.errors import InvalidValueError
+from singletable.errors import InvalidValueError, TransactionCanceledError
 from singletable.keys import render_datetime
 
 _decimals = st.one_of(
@@ -144,3 +144,49 @@ def test_the_compiled_key_plan_renders_what_the_general_path_renders() -> None:
         assert planned["LSI1SK"] == {"S": "P#2026"} and "PK" in planned
     with pytest.raises(InvalidValueError, match="needs field 'order_id', which has no value"):
         key_item(model, {"customer_id": "c", "placed": "x"}, "Order")
+
+
+def test_transaction_actions_are_described_and_keyed_as_before() -> None:
+    app = Table("txs")
+
+    class Event(Entity, table=app):
+        stream: str
+        at: Annotated[datetime | None, CreatedAt] = None
+        n: int = 0
+
+        keys = Keys(pk="S#{stream}", sk="{at}")
+
+    class Note(Entity, table=app):
+        owner: str
+        n: int
+
+        keys = Keys(pk="O#{owner}", sk="NOTE")
+
+    db = DB()
+    db.create_table(app)
+    db.put(Note(owner="a", n=1))
+    # the key is the rendered item's: a second action on the same item is refused,
+    # naming both actions
+    with pytest.raises(InvalidValueError) as caught, db.transaction() as tx:
+        tx.put(Note(owner="a", n=2))
+        tx.check(Note, Note.n == 1, owner="a")
+    assert str(caught.value) == (
+        "transaction: put Note (owner='a') and check Note (owner='a') are on the same item "
+        "(DynamoDB allows one action per item)"
+    )
+    with pytest.raises(TransactionCanceledError) as failed, db.transaction() as tx:
+        tx.put(Note(owner="b", n=2))
+        tx.check(Note, Note.n == 5, owner="a")
+    assert str(failed.value) == (
+        "TransactionCanceledException (TransactWriteItems): transaction canceled: check Note (owner='a'): ConditionalCheckFailed "
+        "(The conditional request failed)"
+    )
+    # a key field the write stamps (CreatedAt) is not set on the entity as given: the
+    # key is the entity's, as ever (a put outside a transaction stamps it first)
+    assert Event.__singletable__.stamped_key and not Note.__singletable__.stamped_key
+    with pytest.raises(InvalidValueError, match="has no value"), db.transaction() as tx:
+        tx.put(Event(stream="s"))
+    moment = datetime(2026, 1, 2, tzinfo=UTC)
+    with db.transaction() as tx:
+        tx.put(Event(stream="s", at=moment))
+    assert db.get(Event, stream="s", at=moment) == Event(stream="s", at=moment)
