@@ -7,7 +7,7 @@ which backend runs it, or whether it runs sync or async.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -403,7 +403,9 @@ class TxAction:
 
     kind: Literal["Put", "Delete", "ConditionCheck", "Update"]
     body: dict[str, Any]
-    description: str
+    about: str | Callable[[], str]
+    """What the action is about, for messages (or what makes that text: it is only
+    needed when the transaction fails, so it is not built for every action)."""
     key: dict[str, Any]
     """The item's table key (wire shape): one action per item in a transaction."""
     stored: Entity | None = None
@@ -414,6 +416,12 @@ class TxAction:
     guard: bool = False
     """An action on a guard item of a unique value."""
 
+    @property
+    def description(self) -> str:
+        """What the action is about (``put Order (customer_id='c', order_id='1')``)."""
+        about = self.about
+        return about if isinstance(about, str) else about()
+
 
 def tx_put(
     entity: Entity, mode: PutMode = "upsert", condition: Condition | None = None
@@ -422,9 +430,15 @@ def tx_put(
     stored, version = _to_store(entity)
     cls = type(entity)
     model = cls.__singletable__
-    key = table_key(cls, entity.__dict__)
     body = _put_body(stored, mode, version, condition)
-    action = TxAction("Put", body, f"put {_name(stored)}", key, stored)
+    if model.stamped_key or model.unique:
+        # (a version or timestamp the write sets is a key field: the key is the one
+        # of the entity as given, as ever)
+        key = table_key(cls, entity.__dict__)
+    else:  # the item's key attributes are the key, rendered once by to_item
+        item = body["Item"]
+        key = {attribute: item[attribute] for attribute in model.table_key_attributes}
+    action = TxAction("Put", body, lambda: f"put {_name(stored)}", key, stored)
     if model.unique:
 
         def build(extra: Condition | None) -> dict[str, Any]:
@@ -470,7 +484,9 @@ def tx_check(cls: type[Entity], key: Mapping[str, Any], condition: Condition) ->
     model = cls.__singletable__
     body: dict[str, Any] = {"TableName": model.table.name, "Key": _key(cls, key, "check", ())}
     body.update(expression_parameters(condition=condition))
-    return TxAction("ConditionCheck", body, f"check {cls.__name__} {_shown(key)}", body["Key"])
+    return TxAction(
+        "ConditionCheck", body, lambda: f"check {cls.__name__} {_shown(key)}", body["Key"]
+    )
 
 
 def tx_update(

@@ -94,12 +94,13 @@ def _read_page(
     items: list[E] = []
     skipped: list[dict[str, Any]] = []
     model = entity.__singletable__
+    from_item, keep = entity.from_item, items.append
     for item in response.get("Items", ()):
         marker = item.get(type_attribute)
         if (marker.get("S") != type_name) if marker is not None else not model.owns(item):
             skipped.append(copy.deepcopy(item))  # responses may share the stored data
             continue
-        items.append(entity.from_item(item))
+        keep(from_item(item))
     return items, skipped, response.get("LastEvaluatedKey")
 
 

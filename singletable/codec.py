@@ -42,7 +42,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from singletable._values import AttributeValue, InvalidValue, canonical_number, decode_binary
+from singletable._values import (
+    MAX_DIGITS,
+    AttributeValue,
+    InvalidValue,
+    canonical_number,
+    decode_binary,
+    format_number,
+)
 from singletable.errors import InvalidValueError
 
 __all__ = ["epoch_seconds", "from_attribute", "from_item", "to_attribute"]
@@ -69,14 +76,9 @@ def _to_attribute(value: Any, path: str) -> AttributeValue:
     if value is None:
         return {"NULL": True}
     if isinstance(value, Mapping):
-        out: dict[str, AttributeValue] = {}
-        for key, member in value.items():
-            if not isinstance(key, str):
-                raise InvalidValueError(f"{path}: map keys must be strings, not {key!r}")
-            out[key] = to_attribute(member, f"{path}.{key}")
-        return {"M": out}
+        return _map(value, path)
     if isinstance(value, list | tuple):
-        return {"L": [to_attribute(member, f"{path}[{i}]") for i, member in enumerate(value)]}
+        return _list(value, path)
     if isinstance(value, set | frozenset):
         return _set(value, path)
     if isinstance(value, bytes | bytearray | memoryview):
@@ -98,6 +100,36 @@ def _to_attribute(value: Any, path: str) -> AttributeValue:
     )
 
 
+def _map(value: Mapping[Any, Any], path: str) -> AttributeValue:
+    out: dict[str, AttributeValue] = {}
+    for key, member in value.items():
+        if not isinstance(key, str):
+            raise InvalidValueError(f"{path}: map keys must be strings, not {key!r}")
+        kind = type(member)
+        # strings and booleans inline: their encoding cannot fail, so the member's path
+        # (only for messages) is not built for them
+        if kind is str:
+            out[key] = {"S": member}
+        elif kind is bool:
+            out[key] = {"BOOL": member}
+        else:
+            out[key] = to_attribute(member, f"{path}.{key}")
+    return {"M": out}
+
+
+def _list(value: list[Any] | tuple[Any, ...], path: str) -> AttributeValue:
+    out: list[AttributeValue] = []
+    for i, member in enumerate(value):
+        kind = type(member)
+        if kind is str:
+            out.append({"S": member})
+        elif kind is bool:
+            out.append({"BOOL": member})
+        else:
+            out.append(to_attribute(member, f"{path}[{i}]"))
+    return {"L": out}
+
+
 def _int(value: int, path: str) -> AttributeValue:
     if -_INT_LIMIT < value < _INT_LIMIT:  # at most 38 digits: str() is canonical
         return {"N": str(value)}
@@ -112,15 +144,23 @@ _BY_TYPE: dict[type, Any] = {
     Decimal: lambda v, p: {"N": _number(v, p)},
     float: lambda v, p: {"N": _number(v, p)},
     type(None): lambda v, p: {"NULL": True},
-    dict: lambda v, p: _to_attribute(v, p),
-    list: lambda v, p: {"L": [to_attribute(m, f"{p}[{i}]") for i, m in enumerate(v)]},
+    dict: _map,
+    list: _list,
     set: lambda v, p: _set(v, p),
     frozenset: lambda v, p: _set(v, p),
     bytes: lambda v, p: {"B": base64.b64encode(v).decode()},
-    datetime: lambda v, p: {
-        "S": (v.astimezone(UTC) if v.tzinfo is not None else v).isoformat()
-    },
+    datetime: lambda v, p: {"S": _datetime_text(v)},
 }
+
+
+def _datetime_text(value: datetime) -> str:
+    # Aware datetimes are stored in UTC (see _to_attribute); one already at offset
+    # zero is UTC's wall time, and its isoformat is the UTC one's ("+00:00")
+    if value.tzinfo is not None:
+        offset = value.utcoffset()
+        if offset is None or offset:
+            value = value.astimezone(UTC)
+    return value.isoformat()
 
 
 def epoch_seconds(value: Any, path: str) -> int:
@@ -143,6 +183,24 @@ def _number(value: int | Decimal | float, path: str) -> str:
     elif isinstance(value, Decimal) and not value.is_finite():
         raise InvalidValueError(f"{path}: {value!r} cannot be stored (DynamoDB numbers are finite)")
     try:
+        if isinstance(value, Decimal):
+            text = str(value)
+            if (
+                len(text) <= MAX_DIGITS
+                and "E" not in text
+                and ("." not in text or text[-1] != "0")
+                and text != "-0"
+            ):
+                # Already canonical: str() of a finite Decimal without an exponent is
+                # plain notation without leading zeros; with no trailing fraction zero
+                # and no negative zero there is nothing to strip, and at most 38
+                # characters are at most 38 digits, far inside DynamoDB's magnitudes
+                # (what format_number would return; tests/unit/test_codec_numbers.py).
+                return text
+            # format_number(value) is canonical_number(str(value)) without the text
+            # round trip: str() of a finite Decimal is exact, and parses back to the
+            # same sign, digits and exponent
+            return format_number(value)
         return canonical_number(str(value))
     except InvalidValue as error:
         raise InvalidValueError(f"{path}: {value!r} cannot be stored: {error.message}") from None
@@ -176,7 +234,12 @@ def from_attribute(value: AttributeValue) -> Any:
     if kind == "N":
         return Decimal(raw)
     if kind == "M":
-        return {key: from_attribute(member) for key, member in raw.items()}
+        out: dict[str, Any] = {}
+        for key, member in raw.items():
+            text = member.get("S")
+            # a string member taken as it is (the commonest), without a call per member
+            out[key] = text if text is not None and len(member) == 1 else from_attribute(member)
+        return out
     if kind == "L":
         return [from_attribute(member) for member in raw]
     if kind == "BOOL":

@@ -119,6 +119,10 @@ class _ClassOnly:
         return self.value
 
 
+_KeyGroup = tuple[tuple[str, ...], tuple[tuple[str, KeyTemplate, bool], ...]]
+"""(fields a sparse index key needs, ((attribute, template, only check the field), ...))."""
+
+
 @dataclass
 class EntityModel:
     """What an entity class compiles to (``Order.__singletable__``)."""
@@ -154,6 +158,15 @@ class EntityModel:
     """The upgrades of items of older versions, by the version each starts from."""
     unique: dict[str, KeyTemplate] = field(default_factory=dict)
     """Unique field -> the key template of its guard items (``UNIQUE#User#email#{email}``)."""
+    table_key_attributes: tuple[str, ...] = ()
+    """The table's key attributes (partition key, then sort key, if any)."""
+    stamped_key: bool = False
+    """Whether a field a write sets (version, created or updated time) is a table key field."""
+    key_plan: tuple[_KeyGroup, ...] = ()
+    """What :func:`key_item` does for a whole entity, worked out once per class: per
+    key (the table's, then each index's), the fields that must all have a value for
+    an index entry, and each key attribute with its template (or, for the table key
+    attributes that are fields themselves, the field that must have a value)."""
 
     def owns(self, item: Mapping[str, AttributeValue]) -> bool:
         """Whether ``item``'s table key has this entity's key shape (for items that
@@ -254,14 +267,17 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
         model = type(self).__singletable__
         values = self.__dict__
         item: Item = {}
+        ttl = model.ttl
         for field_name, attribute, path in model.writes:
             value = values.get(field_name)
             if value is None:
                 continue
-            if field_name == model.ttl:
+            if field_name == ttl:
                 item[attribute] = {"N": str(epoch_seconds(value, path))}
-                continue
-            item[attribute] = to_attribute(value, path)
+            elif type(value) is str:
+                item[attribute] = {"S": value}  # (to_attribute's own first case, inlined)
+            else:
+                item[attribute] = to_attribute(value, path)
         item.update(key_item(model, values, type(self).__name__))
         item[model.table.type_attribute] = {"S": model.type_name}
         if model.schema_version is not None:
@@ -278,6 +294,10 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
         for name, value in item.items():
             if name in skip:
                 continue  # key and type attributes: the fields carry their values
+            raw = value.get("S")
+            if raw is not None and len(value) == 1:
+                data[name] = raw  # the most common kind, without unpacking the value
+                continue
             kind, raw = next(iter(value.items()))
             if kind == "S" or kind == "BOOL":
                 data[name] = raw  # Pydantic takes these as they are
@@ -301,7 +321,8 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
             else:
                 stored = None
         try:
-            entity = cls.model_validate(data)
+            # what model_validate(data) runs, without its wrapper's keyword handling
+            entity: Self = cls.__pydantic_validator__.validate_python(data)
         except ValidationError as error:
             raise _invalid_item(cls, item, error) from None
         if stored is not None:
@@ -405,6 +426,19 @@ def key_item(
     are fields themselves are left to the fields, unless ``plain``."""
     item: Item = {}
     cache: dict[tuple[str, str], str] = {}  # a slot rendered once, even if several keys use it
+    if indexes is None and not plain:  # every key of the entity: the class's plan
+        for needs, attributes in model.key_plan:
+            if needs and any(values.get(f) is None for f in needs):
+                continue  # sparse: an item is in an index only with every key field set
+            for attribute, template, check in attributes:
+                if check:
+                    if values.get(template.fields[0]) is None:
+                        raise InvalidValueError(
+                            f"{owner}: key field {template.fields[0]!r} has no value"
+                        )
+                    continue
+                item[attribute] = _key_value(template, values, owner, cache)
+        return item
     for index, (pk, sk) in model.keys.items():
         if indexes is not None and index not in indexes:
             continue
@@ -509,7 +543,38 @@ def _compile(cls: type[Entity], table: Table, type_name: str) -> EntityModel:
     )
     model.table_key_set = frozenset(model.table_key_fields)
     model.key_exact = exact_types(cls, model.key_fields)
+    model.key_plan = _key_plan(model)
+    model.table_key_attributes = tuple(
+        a for a, t in zip((primary.pk, primary.sk), keys[None], strict=True)
+        if a is not None and t is not None
+    )
+    model.stamped_key = not model.table_key_set.isdisjoint(
+        {model.version, model.created_at, model.updated_at} - {None}
+    )
     return model
+
+
+def _key_plan(model: EntityModel) -> tuple[_KeyGroup, ...]:
+    """:attr:`EntityModel.key_plan`: the steps of :func:`key_item` for every key, in
+    its order, with what depends only on the class done here."""
+    plan: list[_KeyGroup] = []
+    for index, (pk, sk) in model.keys.items():
+        spec = model.table.spec(index)
+        templates = [(spec.pk, pk)]
+        if sk is not None and spec.sk is not None:
+            templates.append((spec.sk, sk))
+        needs = () if index is None else tuple(f for _, t in templates for f in t.fields)
+        steps: list[tuple[str, KeyTemplate, bool]] = []
+        for attribute, template in templates:
+            if index is not None and spec.local and attribute == spec.pk:
+                continue  # a local index shares the table's partition key
+            if template.plain:  # the field is the attribute: a field writes it
+                if index is None:
+                    steps.append((attribute, template, True))
+                continue
+            steps.append((attribute, template, False))
+        plan.append((needs, tuple(steps)))
+    return tuple(plan)
 
 
 def _plain_keys(

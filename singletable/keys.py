@@ -139,6 +139,18 @@ class KeyTemplate:
         self.slots = tuple(part for part in parts if isinstance(part, Slot))
         self.fields = tuple(slot.field for slot in self.slots)
         self._regex = re.compile(self._pattern())
+        # render's steps, worked out once: (literal, None, ...) or (slot, its cache key,
+        # the separator its text must not contain (None: fixed width or nothing
+        # follows), its position in parts)
+        steps: list[tuple[str | Slot, tuple[str, str] | None, str | None, int]] = []
+        for i, part in enumerate(parts):
+            if isinstance(part, str):
+                steps.append((part, None, None, i))
+                continue
+            following = parts[i + 1] if i + 1 < len(parts) else None
+            separator = following[0] if isinstance(following, str) and part.width is None else None
+            steps.append((part, (part.field, part.format), separator, i))
+        self._steps = tuple(steps)
 
     @property
     def static_prefix(self) -> str:
@@ -171,26 +183,24 @@ class KeyTemplate:
         """
         out: list[str] = []
         parts = self.parts
-        for i, part in enumerate(parts):
-            if isinstance(part, str):
-                out.append(part)
+        for part, slot_key, separator, i in self._steps:
+            if slot_key is None:
+                out.append(part)  # type: ignore[arg-type]  # (a literal)
                 continue
-            value = values.get(part.field)
+            slot: Slot = part  # type: ignore[assignment]
+            value = values.get(slot.field)
             if value is None:
                 raise InvalidValueError(
-                    f"{owner}: key template {self.source!r} needs field {part.field!r}, "
+                    f"{owner}: key template {self.source!r} needs field {slot.field!r}, "
                     "which has no value"
                 )
-            if cache is None:
-                out.append(self._render_slot(part, value, parts, i, owner))
-                continue
-            slot_key = (part.field, part.format)
-            text = cache.get(slot_key)
+            text = None if cache is None else cache.get(slot_key)
             if text is None:
-                text = self._render_slot(part, value, parts, i, owner)
-                cache[slot_key] = text
-            else:
-                self._check_separator(part, text, value, parts, i, owner)
+                text = self._render_slot(slot, value, parts, i, owner)
+                if cache is not None:
+                    cache[slot_key] = text
+            elif separator is not None and separator in text:
+                self._check_separator(slot, text, value, parts, i, owner)  # raises
             out.append(text)
         return "".join(out)
 
@@ -421,10 +431,13 @@ def _slot(name: str, fmt: str, annotation: Any, source: str, owner: str) -> Slot
 
 def render_datetime(value: datetime) -> str:
     """ISO-8601 in UTC with microseconds (fixed width); naive datetimes are UTC."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    # isoformat of an aware UTC datetime ends in "+00:00"; faster than strftime.
-    return value.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+    if value.tzinfo is None:  # (as it would be once made UTC, without making it so)
+        return value.isoformat(timespec="microseconds") + "Z"
+    offset = value.utcoffset()
+    if offset is None or offset:  # not already UTC time (a zero offset is UTC's wall time)
+        value = value.astimezone(UTC)
+    # isoformat of an aware datetime at offset zero ends in "+00:00"; faster than strftime.
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def _padded(width: int) -> Callable[[Any], str]:
