@@ -21,10 +21,9 @@ if TYPE_CHECKING:
     from singletable.entity import Entity
     from singletable.patterns import BoundPattern, Collection, KeyCondition
 
-__all__ = ["CollectionResult", "Page", "QuerySpec"]
+__all__ = ["CollectionResult", "Page", "QuerySpec", "request_size"]
 
 E = TypeVar("E", bound="Entity")
-
 
 
 @dataclass
@@ -120,7 +119,7 @@ def query_all(pattern: BoundPattern[E], spec: QuerySpec) -> Flow[list[E]]:
     while True:
         remaining = None if spec.limit is None else spec.limit - len(items)
         page, _, start = yield from _read_page(
-            pattern, spec, start, _page(spec.page_size, remaining)
+            pattern, spec, start, request_size(spec.page_size, remaining)
         )
         items.extend(page)
         if start is None or (spec.limit is not None and len(items) >= spec.limit):
@@ -207,7 +206,8 @@ def collection(coll: Collection, spec: QuerySpec) -> Flow[CollectionResult]:
             return result
 
 
-def _page(page_size: int | None, remaining: int | None) -> int | None:
+def request_size(page_size: int | None, remaining: int | None) -> int | None:
+    """The Limit of the next request: the page size, cut to the items still wanted."""
     if remaining is None:
         return page_size
     return remaining if page_size is None else min(page_size, remaining)

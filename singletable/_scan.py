@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from singletable._flows import Call, Flow, decode_cursor, encode_cursor, explain, run, run_async
-from singletable._queries import Page
+from singletable._queries import Page, request_size
 from singletable.codec import from_item
 from singletable.conditions import attribute, expression_parameters
 from singletable.errors import InvalidValueError, ItemNotFoundError
@@ -119,7 +119,7 @@ def _mine(spec: ScanSpec[Any], items: Sequence[dict[str, Any]]) -> list[dict[str
 
 def scan_page(spec: ScanSpec[E]) -> Flow[Page[E]]:
     """One Scan request: its entities and the cursor of the next page (None: done)."""
-    size = spec.page_size if spec.limit is None else _smaller(spec.page_size, spec.limit)
+    size = spec.page_size if spec.limit is None else request_size(spec.page_size, spec.limit)
     response = yield "Scan", spec.request(spec.start(), size)
     items = [spec.entity.from_item(item) for item in _mine(spec, response.get("Items", ()))]
     last = response.get("LastEvaluatedKey")
@@ -183,12 +183,6 @@ def scan_count(spec: ScanSpec[Any]) -> Flow[int]:
         start = response.get("LastEvaluatedKey")
         if start is None:
             return total
-
-
-def _smaller(page_size: int | None, remaining: int | None) -> int | None:
-    if remaining is None:
-        return page_size
-    return remaining if page_size is None else min(page_size, remaining)
 
 
 def _positive(name: str, value: int) -> None:
