@@ -775,9 +775,3 @@ def _put_failure(
     if version is not None and stored is None and mode != "create":
         return "does not exist (a version above 0 means it was read from the table)"
     return "the condition did not hold"
-
-
-def check_positive(name: str, value: int | None) -> None:
-    """Refuse a limit or page size that is not a positive int."""
-    if value is not None and (not isinstance(value, int) or value < 1):
-        raise InvalidValueError(f"{name} must be a positive int, not {value!r}")

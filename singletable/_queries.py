@@ -10,18 +10,19 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from singletable._flows import Flow, decode_cursor, encode_cursor
 from singletable.codec import from_item
 from singletable.conditions import attribute, expression_parameters
+from singletable.errors import InvalidValueError
 
 if TYPE_CHECKING:
     from singletable.conditions import Condition, FieldPath
     from singletable.entity import Entity
     from singletable.patterns import BoundPattern, Collection, KeyCondition
 
-__all__ = ["CollectionResult", "Page", "QuerySpec", "request_size"]
+__all__ = ["CollectionResult", "Page", "QuerySpec", "check_positive", "count_all", "request_size"]
 
 E = TypeVar("E", bound="Entity")
 
@@ -158,16 +159,33 @@ def query_select(
 
 def query_count(spec: QuerySpec) -> Flow[int]:
     """How many items a query matches (Select=COUNT over every page)."""
+    return (yield from count_all("Query", spec, None))
+
+
+class _Paged(Protocol):
+    @property
+    def page_size(self) -> int | None: ...
+
+    def request(self, start: dict[str, Any] | None, size: int | None) -> dict[str, Any]: ...
+
+
+def count_all(operation: str, spec: _Paged, start: dict[str, Any] | None) -> Flow[int]:
+    """Count with Select=COUNT over every page of a Query or Scan from ``start``."""
     total = 0
-    start: dict[str, Any] | None = None
     while True:
         request = spec.request(start, spec.page_size)
         request["Select"] = "COUNT"
-        response = yield "Query", request
+        response = yield operation, request
         total += int(response.get("Count", 0))
         start = response.get("LastEvaluatedKey")
         if start is None:
             return total
+
+
+def check_positive(name: str, value: int | None) -> None:
+    """Refuse a limit, page size or segment count that is not a positive int (None: unset)."""
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise InvalidValueError(f"{name} must be a positive int, not {value!r}")
 
 
 @dataclass

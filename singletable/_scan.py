@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from singletable._flows import Call, Flow, decode_cursor, encode_cursor, explain, run, run_async
-from singletable._queries import Page, request_size
+from singletable._queries import Page, check_positive, count_all, request_size
 from singletable.codec import from_item
 from singletable.conditions import attribute, expression_parameters
 from singletable.errors import InvalidValueError, ItemNotFoundError
@@ -173,21 +173,7 @@ def scan_select(spec: ScanSpec[Any], paths: Sequence[FieldPath[Any]]) -> Flow[li
 def scan_count(spec: ScanSpec[Any]) -> Flow[int]:
     """How many items of the entity type one scan matches (Select=COUNT, every page;
     items without a type attribute are counted whatever their key's shape)."""
-    total = 0
-    start = spec.start()
-    while True:
-        request = spec.request(start, spec.page_size)
-        request["Select"] = "COUNT"
-        response = yield "Scan", request
-        total += int(response.get("Count", 0))
-        start = response.get("LastEvaluatedKey")
-        if start is None:
-            return total
-
-
-def _positive(name: str, value: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InvalidValueError(f"{name} must be a positive int, not {value!r}")
+    return (yield from count_all("Scan", spec, spec.start()))
 
 
 class _ScanCore(Generic[E]):
@@ -210,13 +196,13 @@ class _ScanCore(Generic[E]):
 
     def limit(self, count: int) -> Self:
         """At most ``count`` entities in all."""
-        _positive("limit", count)
+        check_positive("limit", count)
         return self._copy(limit=count)
 
     def page_size(self, size: int) -> Self:
         """Ask DynamoDB for ``size`` items a request (the ``Limit`` parameter: items
         read, before the filter)."""
-        _positive("page_size", size)
+        check_positive("page_size", size)
         return self._copy(page_size=size)
 
     def consistent(self, strongly: bool = True) -> Self:
@@ -230,7 +216,7 @@ class _ScanCore(Generic[E]):
     def segments(self, count: int) -> Self:
         """A parallel scan of ``count`` segments, read at once (threads on a ``DB``,
         tasks on an ``AsyncDB``)."""
-        _positive("segments", count)
+        check_positive("segments", count)
         if count > MAX_SEGMENTS:
             raise InvalidValueError(f"segments must be at most {MAX_SEGMENTS}, not {count}")
         return self._copy(total=count, segment=None, cursor=None)

@@ -32,7 +32,7 @@ from singletable import _queries as queries
 from singletable import _tables as tables
 from singletable._flows import Call, explain, run, run_async
 from singletable._operations import PutMode
-from singletable._queries import CollectionResult, Page, QuerySpec
+from singletable._queries import CollectionResult, Page, QuerySpec, check_positive
 from singletable._scan import AsyncScan, ScanSpec, SyncScan, scan_page
 from singletable.errors import ItemNotFoundError
 from singletable.tracing import AsyncTracingBackend, OnCall, TracingBackend
@@ -91,7 +91,7 @@ def _collection_spec(coll: Collection, values: dict[str, Any], secret: bytes) ->
 
 def _scan_spec(entity: type[E], page_size: int | None, secret: bytes) -> ScanSpec[E]:
     if page_size is not None:
-        ops.check_positive("page_size", page_size)
+        check_positive("page_size", page_size)
     return ScanSpec(entity, secret, page_size=page_size)
 
 
@@ -110,12 +110,12 @@ class _QueryCore(Generic[E]):
 
     def limit(self, count: int) -> Self:
         """At most ``count`` items in all (``all()``, iteration, ``page()``)."""
-        ops.check_positive("limit", count)
+        check_positive("limit", count)
         return self._copy(limit=count)
 
     def page_size(self, size: int) -> Self:
         """Ask DynamoDB for ``size`` items a request (the ``Limit`` parameter)."""
-        ops.check_positive("page_size", size)
+        check_positive("page_size", size)
         return self._copy(page_size=size)
 
     def reverse(self, descending: bool = True) -> Self:

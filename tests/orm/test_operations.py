@@ -210,6 +210,8 @@ def test_pages_cursors_limits_and_iteration(db: DB) -> None:
         query.after("not a cursor").page()
     with pytest.raises(InvalidValueError, match="page_size must be a positive int"):
         query.page_size(0)
+    with pytest.raises(InvalidValueError, match="limit must be a positive int, not True"):
+        query.limit(True)  # a bool is not a count (scans refuse it too)
 
 
 def test_a_collection_splits_a_partition_by_type(db: DB) -> None:
