@@ -16,11 +16,14 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import boto3
 import botocore
 from botocore.awsrequest import AWSResponse
+from pydantic import BaseModel
 
 REGION = "us-east-1"
 
@@ -205,6 +208,34 @@ def table_request(
 
 
 STATUSES = ("pending", "shipped", "delivered", "returned")
+
+# -- the modelling layer's 10-field order (orm_bench.py and wire_bench.py) -----------------
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class Address(BaseModel):
+    """The order's nested model."""
+
+    street: str
+    city: str
+    postcode: str
+
+
+def order_values(customer: str, n: int) -> dict[str, Any]:
+    """Plain Python values of order ``n`` of ``customer`` (the input every way gets)."""
+    return {
+        "customer_id": customer,
+        "order_id": f"o{n:05d}",
+        "created_at": T0 + timedelta(minutes=n),
+        "status": STATUSES[n % 4],
+        "total": Decimal(f"{n * 7 % 1000}.25"),
+        "quantity": n % 9 + 1,
+        "gift": n % 3 == 0,
+        "tags": {"new", f"t{n % 5}"},
+        "address": {"street": f"{n} Long Road", "city": "Oslo", "postcode": f"{n % 10000:04d}"},
+        "note": "leave at the door, ring twice",
+    }
 
 STEP = 7919  # a prime: n * STEP % count visits 0..count-1 unless count is a multiple
 

@@ -57,13 +57,22 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import boto3
 import pydantic
-from _common import CLOCK, REGION, STATUSES, aws_environment, clock_overhead
+from _common import (
+    CLOCK,
+    REGION,
+    Address,
+    aws_environment,
+    clock_overhead,
+)
+from _common import (
+    order_values as values,
+)
 from pydantic import BaseModel
 
 from singletable import _operations as ops
@@ -85,19 +94,12 @@ PER_PARTITION = 100  # 20 x 100 = the 2,000-item table
 QUERY_LIMIT = 25
 WORKLOADS = ("put", "get", "query")
 WAYS = ("orm", "engine", "boto3", "pynamodb")
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 # -- the entity ----------------------------------------------------------------------
 
 app = Table("orm_bench", indexes=[GlobalIndex("GSI1", pk="GSI1PK", sk="GSI1SK")])
 
 
-class Address(BaseModel):
-    """The nested model."""
-
-    street: str
-    city: str
-    postcode: str
 
 
 class Order(Entity, table=app):
@@ -122,20 +124,6 @@ class Order(Entity, table=app):
     for_customer = Query()
 
 
-def values(customer: str, n: int) -> dict[str, Any]:
-    """Plain Python values of order ``n`` of ``customer`` (the input every way gets)."""
-    return {
-        "customer_id": customer,
-        "order_id": f"o{n:05d}",
-        "created_at": T0 + timedelta(minutes=n),
-        "status": STATUSES[n % 4],
-        "total": Decimal(f"{n * 7 % 1000}.25"),
-        "quantity": n % 9 + 1,
-        "gift": n % 3 == 0,
-        "tags": {"new", f"t{n % 5}"},
-        "address": {"street": f"{n} Long Road", "city": "Oslo", "postcode": f"{n % 10000:04d}"},
-        "note": "leave at the door, ring twice",
-    }
 
 
 def read_key(n: int) -> tuple[str, int]:

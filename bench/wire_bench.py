@@ -55,13 +55,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from _common import REGION, STATUSES, aws_environment
-from pydantic import BaseModel
+from _common import REGION, Address, aws_environment
+from _common import order_values as values
 
 from singletable.backends.aioboto3 import AioBoto3Backend
 from singletable.backends.boto3 import Boto3Backend
@@ -73,16 +73,11 @@ from singletable.table import Table
 
 WORKLOADS = ("put", "get", "query", "batch", "transact")
 CALLS = {"put": 200, "get": 200, "query": 60, "batch": 30, "transact": 100}
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
 SERVING = re.compile(r"serving DynamoDB on (http://127\.0\.0\.1:\d+)")
 
 app = Table("wire_bench")
 
 
-class Address(BaseModel):
-    street: str
-    city: str
-    postcode: str
 
 
 class Order(Entity, table=app):
@@ -103,19 +98,6 @@ class Order(Entity, table=app):
     for_customer = Query()
 
 
-def values(customer: str, n: int) -> dict[str, Any]:
-    return {
-        "customer_id": customer,
-        "order_id": f"o{n:06d}",
-        "created_at": T0 + timedelta(minutes=n),
-        "status": STATUSES[n % 4],
-        "total": Decimal(f"{n * 7 % 1000}.25"),
-        "quantity": n % 9 + 1,
-        "gift": n % 3 == 0,
-        "tags": {"new", f"t{n % 5}"},
-        "address": {"street": f"{n} Long Road", "city": "Oslo", "postcode": f"{n % 10000:04d}"},
-        "note": "leave at the door, ring twice",
-    }
 
 
 def plain_item(customer: str, n: int) -> dict[str, Any]:
@@ -153,7 +135,7 @@ class SyncWay:
         if workload == "put":
             db.put(Order(**values("w", n)))
         elif workload == "get":
-            assert db.get(Order, customer_id="q", order_id=f"o{n % 100:06d}") is not None
+            assert db.get(Order, customer_id="q", order_id=f"o{n % 100:05d}") is not None
         elif workload == "query":
             page = db.query(Order.for_customer, customer_id="q").page_size(25).page()
             assert len(page.items) == 25
@@ -163,7 +145,7 @@ class SyncWay:
             with db.transaction() as tx:
                 tx.put(Order(**values("t", 2 * n)))
                 tx.put(Order(**values("t", 2 * n + 1)))
-                tx.check(Order, Order.quantity >= 1, customer_id="q", order_id="o000001")
+                tx.check(Order, Order.quantity >= 1, customer_id="q", order_id="o00001")
 
     def close(self) -> None:
         self.db.close()
@@ -189,7 +171,7 @@ class AsyncWay:
         if workload == "put":
             await db.put(Order(**values("w", n)))
         elif workload == "get":
-            assert await db.get(Order, customer_id="q", order_id=f"o{n % 100:06d}") is not None
+            assert await db.get(Order, customer_id="q", order_id=f"o{n % 100:05d}") is not None
         elif workload == "query":
             page = await db.query(Order.for_customer, customer_id="q").page_size(25).page()
             assert len(page.items) == 25
@@ -199,7 +181,7 @@ class AsyncWay:
             async with db.transaction() as tx:
                 tx.put(Order(**values("t", 2 * n)))
                 tx.put(Order(**values("t", 2 * n + 1)))
-                tx.check(Order, Order.quantity >= 1, customer_id="q", order_id="o000001")
+                tx.check(Order, Order.quantity >= 1, customer_id="q", order_id="o00001")
 
     def close(self) -> None:
         self.loop.run_until_complete(self.db.close())
@@ -217,7 +199,7 @@ class PydynoxWay(SyncWay):
         if workload == "put":
             client.sync_put_item(table, plain_item("pw", n))
         elif workload == "get":
-            key = {"PK": "CUSTOMER#q", "SK": f"ORDER#o{n % 100:06d}"}
+            key = {"PK": "CUSTOMER#q", "SK": f"ORDER#o{n % 100:05d}"}
             assert client.sync_get_item(table, key) is not None
         elif workload == "query":
             result = client.sync_query(
@@ -239,7 +221,7 @@ class PydynoxWay(SyncWay):
                     {
                         "type": "condition_check",
                         "table": table,
-                        "key": {"PK": "CUSTOMER#q", "SK": "ORDER#o000001"},
+                        "key": {"PK": "CUSTOMER#q", "SK": "ORDER#o00001"},
                         "condition_expression": "quantity >= :one",
                         "expression_attribute_values": {":one": 1},
                     },
