@@ -229,7 +229,7 @@ class _UpdateShape:
 class Update:
     """A bound update expression."""
 
-    __slots__ = ("_bound", "_shape", "_type_mismatch", "paths", "top_level_names")
+    __slots__ = ("_bound", "_shape", "_type_mismatch", "top_level_names")
 
     def __init__(
         self,
@@ -242,7 +242,6 @@ class Update:
         if shape is None:
             shape = _UpdateShape(bound, paths or [])
         self._shape = shape
-        self.paths = shape.paths
         self._type_mismatch = type_mismatch
         self.top_level_names: frozenset[str] = shape.top_level_names
 

@@ -31,33 +31,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from singletable._values import AttributeValue, Item, decode_binary, item_size
+from singletable._values import AttributeValue, Item, item_size
 from singletable.backends.local._capacity import write_units
 from singletable.backends.local.errors import validation_error
-from singletable.backends.local.keycodec import encode_key, prefix_bounds, successor
+from singletable.backends.local.keycodec import (
+    MAX_HASH_KEY_BYTES,
+    MAX_RANGE_KEY_BYTES,
+    encode_key,
+    oversized_key,
+    prefix_bounds,
+    successor,
+)
 from singletable.backends.local.storage import MemoryTableStore, TableStore
 from singletable.expressions import KeyTerm
 
 __all__ = ["IndexDef", "SortBounds", "sort_bounds"]
 
-MAX_INDEX_HASH_BYTES = 2048
-MAX_INDEX_RANGE_BYTES = 1024
-
 # (lo, lo_inclusive, hi, hi_inclusive) for TableStore.query; None: unbounded.
 SortBounds = tuple[bytes | None, bool, bytes | None, bool]
-
-
-# Longest index key values (Developer Guide, "Detecting and correcting index key
-# violations"); a Number key is at most 38 digits, far below either.
-_MAX_PARTITION_BYTES = 2048
-_MAX_SORT_BYTES = 1024
-
-
-def _key_bytes(kind: str, raw: str) -> int:
-    """Length of an S (UTF-8) or B (decoded) key value, as the key limits count it."""
-    if kind == "B":
-        return len(decode_binary(raw))
-    return len(raw.encode("utf-8"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,11 +220,9 @@ class IndexDef:
         (as quoted in architect/dynalite#35 and wellcomecollection/platform#2285).
         Cheap: only a value whose text is long enough to break the limit is measured.
         """
-        limit = MAX_INDEX_HASH_BYTES if is_hash else MAX_INDEX_RANGE_BYTES
-        if len(raw) <= limit // 4:
-            return  # even at 4 UTF-8 bytes per character (or as base64) it fits
-        size = len(decode_binary(raw)) if attr.type == "B" else len(raw.encode("utf-8"))
-        if size > limit:
+        limit = MAX_HASH_KEY_BYTES if is_hash else MAX_RANGE_KEY_BYTES
+        size = oversized_key(attr.type, raw, limit)
+        if size is not None:
             raise validation_error(
                 "One or more parameter values were invalid: Size limit exceeded for Index Key "
                 f"{attr.name} Actual Size: {size} bytes Max Size: {limit} bytes "
@@ -366,7 +355,7 @@ class IndexDef:
         index key violations in DynamoDB"). These are the values a write is
         refused for; a missing attribute is simply sparse (:meth:`entry_key`).
         """
-        for attrs, limit in ((self.hash, _MAX_PARTITION_BYTES), (self.range, _MAX_SORT_BYTES)):
+        for attrs, limit in ((self.hash, MAX_HASH_KEY_BYTES), (self.range, MAX_RANGE_KEY_BYTES)):
             for attr in attrs:
                 value = item.get(attr.name)
                 if value is None:
@@ -374,7 +363,7 @@ class IndexDef:
                 raw = value.get(attr.type)
                 if raw is None or raw == "":
                     return False
-                if attr.type != "N" and _key_bytes(attr.type, raw) > limit:
+                if oversized_key(attr.type, raw, limit) is not None:
                     return False
         return True
 

@@ -19,22 +19,22 @@ from singletable._values import (
     AttributeValue,
     InvalidValue,
     Item,
-    decode_binary,
     validate_value,
-    value_size,
 )
 from singletable.backends.local._streams import describe_settings
 from singletable.backends.local.errors import DynamoDBError, validation_error
-from singletable.backends.local.keycodec import encode_key
+from singletable.backends.local.keycodec import (
+    MAX_HASH_KEY_BYTES,
+    MAX_RANGE_KEY_BYTES,
+    encode_key,
+    oversized_key,
+)
 from singletable.backends.local.storage import TableStore
 
 if TYPE_CHECKING:
     from singletable.backends.local._indexes import IndexDef
 
 __all__ = ["KeyAttr", "TableDef", "key_error"]
-
-MAX_HASH_KEY_BYTES = 2048
-MAX_RANGE_KEY_BYTES = 1024
 
 ACCOUNT = "000000000000"
 
@@ -54,13 +54,6 @@ _Mismatch = Callable[[KeyAttr, str], DynamoDBError]
 def key_error() -> DynamoDBError:
     """DynamoDB's answer to a Key that does not match the table's key schema."""
     return validation_error("The provided key element does not match the schema")
-
-
-def _key_bytes(value: AttributeValue) -> int:
-    """Size of a key value as the key-size limits count it."""
-    if "B" in value:
-        return len(decode_binary(value["B"]))
-    return value_size(value)
 
 
 def _index_name(index: IndexDef) -> str:
@@ -298,9 +291,7 @@ class TableDef:
             )
         is_hash = attr is self.hash
         limit = MAX_HASH_KEY_BYTES if is_hash else MAX_RANGE_KEY_BYTES
-        # Only a value whose text could break the limit is measured: a character is
-        # at most 4 UTF-8 bytes, base64 text is longer than its bytes, a number short.
-        if len(value[kind]) > limit // 4 and _key_bytes(value) > limit:
+        if oversized_key(kind, value[kind], limit) is not None:
             if is_hash:
                 raise validation_error(
                     "One or more parameter values were invalid: Size of hashkey has exceeded "

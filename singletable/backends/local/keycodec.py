@@ -38,9 +38,33 @@ from __future__ import annotations
 import base64
 import binascii
 
-from singletable._values import AttributeValue
+from singletable._values import AttributeValue, decode_binary
 
-__all__ = ["decode_key", "encode_key", "prefix_bounds", "successor"]
+__all__ = [
+    "MAX_HASH_KEY_BYTES",
+    "MAX_RANGE_KEY_BYTES",
+    "decode_key",
+    "encode_key",
+    "oversized_key",
+    "prefix_bounds",
+    "successor",
+]
+
+# Longest key values, of tables and indexes alike (Developer Guide, "Detecting and
+# correcting index key violations"); a Number key is at most 38 digits, far below.
+MAX_HASH_KEY_BYTES = 2048
+MAX_RANGE_KEY_BYTES = 1024
+
+
+def oversized_key(kind: str, raw: str, limit: int) -> int | None:
+    """The size of a key value (S: UTF-8 bytes, B: decoded bytes) beyond ``limit``
+    bytes, None when it fits. Cheap: only a value whose text is long enough to break
+    the limit is measured (a character is at most 4 UTF-8 bytes, base64 text is
+    longer than its bytes, a number is short)."""
+    if len(raw) <= limit // 4:
+        return None
+    size = len(decode_binary(raw)) if kind == "B" else len(raw.encode("utf-8"))
+    return size if size > limit else None
 
 TAG_B = 0x42
 TAG_N = 0x4E
