@@ -28,13 +28,14 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from singletable.backends.local.errors import DynamoDBError
+from singletable.backends.local.errors import DynamoDBError, transaction_cancelled
 
 if TYPE_CHECKING:
     from singletable.backends.local.engine import LocalEngine
 
 __all__ = [
     "ERRORS",
+    "INDEX_THROUGHPUT",
     "Fault",
     "Faults",
     "KeyPredicate",
@@ -66,7 +67,7 @@ ERRORS: dict[str, str] = {
 }
 
 # The form DynamoDB uses when a global secondary index, not the table, ran out.
-_INDEX_THROUGHPUT = (
+INDEX_THROUGHPUT = (
     "The level of configured provisioned throughput for one or more global secondary "
     "indexes of the table was exceeded. Consider increasing your provisioning level for "
     "the under-provisioned global secondary indexes with the UpdateTable API"
@@ -180,7 +181,7 @@ class Fault:
     def _error(self, operation: str, request: dict[str, Any]) -> DynamoDBError:
         assert self.error is not None
         message = self.message or (
-            _INDEX_THROUGHPUT
+            INDEX_THROUGHPUT
             if self.index is not None and self.error == "ProvisionedThroughputExceededException"
             else ERRORS[self.error]
         )
@@ -194,13 +195,7 @@ class Fault:
             {"Code": reason, "Message": message} if position in hit else {"Code": "None"}
             for position in range(count)
         ]
-        codes = ", ".join(r["Code"] for r in reasons)
-        return DynamoDBError(
-            "TransactionCanceledException",
-            "Transaction cancelled, please refer cancellation reasons for specific reasons "
-            f"[{codes}]",
-            CancellationReasons=reasons,
-        )
+        return transaction_cancelled(reasons)
 
     def _partial(self, operation: str, request: dict[str, Any], run: Run) -> dict[str, Any]:
         """Run the batch without ``unprocessed`` of its matching entries; hand them back."""

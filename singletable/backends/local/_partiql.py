@@ -33,7 +33,11 @@ from singletable.backends.local._partiql_plan import (
     resolve,
     split_key,
 )
-from singletable.backends.local.errors import DynamoDBError, validation_error
+from singletable.backends.local.errors import (
+    DynamoDBError,
+    transaction_cancelled,
+    validation_error,
+)
 from singletable.partiql import Parsed, PartiQLSyntaxError, parse
 from singletable.partiql.nodes import Insert, Select
 
@@ -529,13 +533,7 @@ def _transact_writes(
             if plan.operation == "PutItem" and reason.get("Code") == "ConditionalCheckFailed":
                 reason.clear()
                 reason.update({"Code": "DuplicateItem", "Message": duplicate_item().message})
-        codes = ", ".join(reason["Code"] for reason in reasons)
-        raise DynamoDBError(
-            "TransactionCanceledException",
-            "Transaction cancelled, please refer cancellation reasons for specific reasons "
-            f"[{codes}]",
-            CancellationReasons=reasons,
-        ) from None
+        raise transaction_cancelled(reasons) from None
     result: dict[str, Any] = {}
     if "ConsumedCapacity" in response:
         result["ConsumedCapacity"] = response["ConsumedCapacity"]

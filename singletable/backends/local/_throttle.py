@@ -61,8 +61,14 @@ from singletable._values import item_size
 from singletable.backends.local._capacity import write_units
 from singletable.backends.local._capacity_meter import answer_as_asked
 from singletable.backends.local._exprs import RequestExpressions
-from singletable.backends.local._faults import request_entries, run_partial, well_formed_batch
-from singletable.backends.local.errors import DynamoDBError
+from singletable.backends.local._faults import (
+    ERRORS,
+    INDEX_THROUGHPUT,
+    request_entries,
+    run_partial,
+    well_formed_batch,
+)
+from singletable.backends.local.errors import DynamoDBError, transaction_cancelled
 
 if TYPE_CHECKING:
     from singletable.backends.local._schema import TableDef
@@ -77,15 +83,8 @@ PARTITION_WRITE_UNITS = 1000.0
 TABLE_QUOTA = 40_000.0
 BURST_SECONDS = 300.0
 
-_PROVISIONED_TABLE = (
-    "The level of configured provisioned throughput for the table was exceeded. "
-    "Consider increasing your provisioning level with the UpdateTable API."
-)
-_PROVISIONED_INDEX = (
-    "The level of configured provisioned throughput for one or more global secondary "
-    "indexes of the table was exceeded. Consider increasing your provisioning level for "
-    "the under-provisioned global secondary indexes with the UpdateTable API"
-)
+_TABLE_THROUGHPUT = ERRORS["ProvisionedThroughputExceededException"]
+
 # The text DynamoDB sends with ThrottlingException on on-demand tables, and as the
 # ThrottlingError cancellation reason (API Reference, TransactWriteItems).
 _ON_DEMAND = (
@@ -120,7 +119,7 @@ class _Limit:
 
     def error(self) -> DynamoDBError:
         if self.provisioned:
-            message = _PROVISIONED_TABLE if self.index is None else _PROVISIONED_INDEX
+            message = _TABLE_THROUGHPUT if self.index is None else INDEX_THROUGHPUT
             code = "ProvisionedThroughputExceededException"
         else:
             message, code = _ON_DEMAND, "ThrottlingException"
@@ -130,7 +129,7 @@ class _Limit:
 
     def cancellation_reason(self) -> dict[str, str]:
         if self.provisioned:
-            message = _PROVISIONED_TABLE if self.index is None else _PROVISIONED_INDEX
+            message = _TABLE_THROUGHPUT if self.index is None else INDEX_THROUGHPUT
             return {"Code": "ProvisionedThroughputExceeded", "Message": message}
         return {"Code": "ThrottlingError", "Message": _ON_DEMAND}
 
@@ -519,10 +518,4 @@ def _cancelled(request: dict[str, Any], refused: list[tuple[_Entry, _Limit]]) ->
         hit[position].cancellation_reason() if position in hit else {"Code": "None"}
         for position in range(count)
     ]
-    codes = ", ".join(reason["Code"] for reason in reasons)
-    return DynamoDBError(
-        "TransactionCanceledException",
-        "Transaction cancelled, please refer cancellation reasons for specific reasons "
-        f"[{codes}]",
-        CancellationReasons=reasons,
-    )
+    return transaction_cancelled(reasons)

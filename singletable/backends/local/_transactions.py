@@ -62,7 +62,11 @@ from singletable.backends.local._items import MAX_ITEM_BYTES, find_table
 from singletable.backends.local._params import Checks
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local._write import Change, commit
-from singletable.backends.local.errors import DynamoDBError, validation_error
+from singletable.backends.local.errors import (
+    DynamoDBError,
+    transaction_cancelled,
+    validation_error,
+)
 from singletable.expressions import Condition, ExpressionError, Projection, Update
 
 if TYPE_CHECKING:
@@ -351,15 +355,6 @@ def _evaluate(action: _Action) -> tuple[dict[str, Any] | None, Change | None, fl
     return None, Change(table, action.pk, action.sk, old, new, size), units
 
 
-def _cancelled(reasons: list[dict[str, Any]]) -> DynamoDBError:
-    codes = ", ".join(reason["Code"] for reason in reasons)
-    return DynamoDBError(
-        "TransactionCanceledException",
-        f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
-        CancellationReasons=reasons,
-    )
-
-
 # Units spent in each table's indexes: {table: {index: (units, is_local)}}.
 _IndexUnits = dict[str, dict[str, tuple[float, bool]]]
 
@@ -458,7 +453,7 @@ def transact_write_items(engine: LocalEngine, request: dict[str, Any]) -> dict[s
             assert action.table is not None
             units[action.table.name] = units.get(action.table.name, 0.0) + cost
         if any(reason["Code"] != "None" for reason in reasons):
-            raise _cancelled(reasons)
+            raise transaction_cancelled(reasons)
         index_units = _index_units(changes) if capacity_mode in ("TOTAL", "INDEXES") else None
         commit(engine, changes)
         if token is not None:
@@ -616,7 +611,7 @@ def transact_get_items(engine: LocalEngine, request: dict[str, Any]) -> dict[str
             _bind_get(engine, get)
         _reject_duplicates([(g.table, g.pk, g.sk, g.key_problem) for g in gets])
         if any(get.key_problem is not None for get in gets):
-            raise _cancelled([
+            raise transaction_cancelled([
                 {"Code": "ValidationError", "Message": get.key_problem}
                 if get.key_problem is not None
                 else {"Code": "None"}

@@ -18,6 +18,7 @@ __all__ = [
     "DynamoDBError",
     "in_envelope",
     "request_validation_error",
+    "transaction_cancelled",
     "validation_error",
 ]
 
@@ -86,3 +87,14 @@ def in_envelope(error: DynamoDBError) -> DynamoDBError:
     if not error.request_validation:
         return error
     return DynamoDBError(error.code, ENVELOPE + error.message, **error.extra)
+
+
+def transaction_cancelled(reasons: list[dict[str, Any]]) -> DynamoDBError:
+    """TransactionCanceledException with one reason per action (``{"Code": "None"}``
+    for the actions that did not fail), their codes listed in the message."""
+    codes = ", ".join(reason["Code"] for reason in reasons)
+    return DynamoDBError(
+        "TransactionCanceledException",
+        f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+        CancellationReasons=reasons,
+    )
