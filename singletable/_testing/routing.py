@@ -183,8 +183,8 @@ def _send(request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse
     response = AWSResponse(request.url, status, headers, _Body(payload))
     setattr(response, "_content", _Content(payload))  # noqa: B010 (read by botocore and aiobotocore)
     setattr(request, _ANSWERED, True)  # so that moto's stubber, called next, passes
-    if not _moto_patched:  # moto imported after the context started
-        _patch_moto()
+    if not _moto_patched and _MOTO_STUBBER in sys.modules:  # moto imported since start
+        _patch_moto()  # (the lock only once moto is there: this runs on every request)
     return response
 
 
@@ -294,6 +294,7 @@ def _patch_botocore() -> None:
 _aio_patched = False
 _moto_patched = False
 _PATCH_LOCK = threading.Lock()
+_MOTO_STUBBER = "moto.core.botocore_stubber"
 
 
 def _patch_aiobotocore() -> None:
@@ -336,10 +337,10 @@ def _patch_moto() -> None:
     """
     global _moto_patched
     with _PATCH_LOCK:
-        if _moto_patched or "moto.core.botocore_stubber" not in sys.modules:
+        if _moto_patched or _MOTO_STUBBER not in sys.modules:
             return
         _moto_patched = True
-    stubber_class: Any = importlib.import_module("moto.core.botocore_stubber").BotocoreStubber
+    stubber_class: Any = importlib.import_module(_MOTO_STUBBER).BotocoreStubber
 
     call = stubber_class.__call__
 

@@ -88,22 +88,27 @@ class AsyncWireBackend:
         Raises:
             singletable.errors.DynamoDBServiceError: the subclass for the error code.
         """
-        credentials = self.core.credentials
-        if credentials.refresh_due():
-            # the refresh calls STS, SSO or a metadata endpoint: not on the loop
-            await asyncio.to_thread(credentials.keys)
+        await self._renew_credentials()
         flow = self.core.exchange(operation, request)
         try:
             step = next(flow)
             while True:
                 if isinstance(step, Sleep):
                     await asyncio.sleep(step.seconds)
+                    await self._renew_credentials()  # each attempt is signed anew
                     step = flow.send(None)
                 else:
                     step = flow.send(await self._send(step))
         except StopIteration as done:
             result: dict[str, Any] = done.value
             return result
+
+    async def _renew_credentials(self) -> None:
+        """Renew expiring credentials before an attempt is signed, off the loop: the
+        refresh calls STS, SSO or a metadata endpoint."""
+        credentials = self.core.credentials
+        if credentials.refresh_due():
+            await asyncio.to_thread(credentials.keys)
 
     async def _send(self, request: HttpRequest) -> HttpResponse | TransportFailure:
         data = encode_request(request.method, request.path, request.headers, request.body)
