@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from singletable._keyargs import check_keywords
 from singletable.errors import InvalidValueError
-from singletable.patterns import BoundPattern, Query, SortOp
+from singletable.patterns import BoundPattern, Query, SortOp, declared_patterns
 
 if TYPE_CHECKING:
     from singletable.conditions import Condition
@@ -50,21 +50,10 @@ class FindPlan:
     """Why this read was chosen, in words (``explain`` shows it)."""
 
 
-def _declared(entity: type[Entity]) -> list[BoundPattern[Any]]:
-    found: list[BoundPattern[Any]] = []
-    for klass in reversed(entity.__mro__):
-        for value in vars(klass).values():
-            if isinstance(value, Query):
-                bound = value.bind(entity)
-                if bound not in found:
-                    found.append(bound)
-    return found
-
-
 def _pattern(entity: type[Entity], index: str | None, exact: bool) -> BoundPattern[Any]:
     """The declared pattern on ``index`` whose sort operation fits, else one made here."""
     wanted: SortOp = "eq" if exact else "begins_with"
-    for bound in _declared(entity):
+    for bound in declared_patterns(entity):
         if bound.pattern.index == index and bound.pattern.sort == wanted:
             return bound
     query = Query(index, sort=wanted)
@@ -124,7 +113,7 @@ def plan(entity: type[Entity], fields: Mapping[str, Any], allow_scan: bool) -> F
     keys_here = {spec.pk, spec.sk} | ({model.table.primary.pk} if spec.local else set())
     unfilterable = {name for name, a in model.attributes.items() if a in keys_here}
     rest = [f for f in given if f not in fixed and f not in unfilterable]
-    declared = pattern in _declared(entity)
+    declared = pattern in declared_patterns(entity)
     label = f"{pattern.name} ({spec.label})" if declared else f"the {spec.label} key"
     reason = f"{label}: key from {', '.join(used)}"
     if rest:

@@ -50,7 +50,7 @@ from singletable.keys import KeyTemplate
 if TYPE_CHECKING:
     from singletable.entity import Entity, EntityModel
 
-__all__ = ["BoundPattern", "Collection", "KeyCondition", "Query", "SortOp"]
+__all__ = ["BoundPattern", "Collection", "KeyCondition", "Query", "SortOp", "declared_patterns"]
 
 E = TypeVar("E", bound="Entity")
 SortOp = Literal["begins_with", "eq", "lt", "lte", "gt", "gte", "between"]
@@ -287,6 +287,19 @@ class BoundPattern(Generic[E]):
 
     def __repr__(self) -> str:
         return f"<pattern {self.name}>"
+
+
+def declared_patterns(entity: type[E]) -> list[BoundPattern[E]]:
+    """The access patterns an entity declares (its own and inherited ``Query``
+    attributes), bound to it, base classes' first, each once."""
+    found: list[BoundPattern[E]] = []
+    for klass in reversed(entity.__mro__):
+        for value in vars(klass).values():
+            if isinstance(value, Query):
+                bound = value.bind(entity)
+                if bound not in found:
+                    found.append(bound)
+    return found
 
 
 def _before(text: str) -> str:

@@ -113,12 +113,12 @@ def import_model(document: Mapping[str, Any], *, source: str = "the data model")
 
 
 def _description(tables: Sequence[Table], collections: Sequence[Collection]) -> str:
-    from singletable.report._model import _bound_patterns
+    from singletable.patterns import declared_patterns
 
     lines = ["Exported by singletable. Access patterns:"]
     for table in tables:
         for entity in table.entities.values():
-            for bound in _bound_patterns(entity):
+            for bound in declared_patterns(entity):
                 where = f"index {bound.spec.name}" if bound.spec.name else "the table"
                 lines.append(f"- {bound.name}: Query on {where} ({bound.pattern.sort})")
         for collection in collections:

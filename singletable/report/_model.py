@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from singletable._unique import GUARD_TYPE, OWNER, owner_text
 from singletable.errors import SingletableError
 from singletable.keys import KeyTemplate, base_type
-from singletable.patterns import BoundPattern, Collection, Query
+from singletable.patterns import BoundPattern, Collection, declared_patterns
 from singletable.report._examples import entity_values, example_item, example_value, type_name
 from singletable.report._examples import text as _text
 from singletable.report._samples import SampleItem, guard_label, model_items
@@ -339,17 +339,6 @@ def _collection_report(collection: Collection) -> PatternReport:
     )
 
 
-def _bound_patterns(entity: type[Entity]) -> list[BoundPattern[Any]]:
-    found = []
-    for klass in reversed(entity.__mro__):
-        for value in vars(klass).values():
-            if isinstance(value, Query):
-                bound = value.bind(entity)
-                if bound not in found:
-                    found.append(bound)
-    return found
-
-
 def _projection(projection: Any) -> str:
     if isinstance(projection, str):
         return projection
@@ -532,7 +521,7 @@ def build_table(
     patterns: list[PatternReport] = []
     entity_patterns: dict[str, int] = {}
     for entity in entities:
-        for bound in _bound_patterns(entity):
+        for bound in declared_patterns(entity):
             patterns.append(_pattern_report(bound))
             entity_patterns[entity.__name__] = entity_patterns.get(entity.__name__, 0) + 1
     for collection in collections:
