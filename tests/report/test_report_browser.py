@@ -110,7 +110,9 @@ def browser() -> Iterator[DevTools]:
     # Chromium reads commands from its fd 3 and writes replies to its fd 4.
     to_browser_r, to_browser_w = os.pipe()
     from_browser_r, from_browser_w = os.pipe()
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still write to the profile while it is removed:
+    # its files are the browser's, not the test's, so leftovers are not a failure.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
 
         def wire_fds() -> None:  # in the child, before exec; 3 and 4 may be taken
             commands = fcntl.fcntl(to_browser_r, fcntl.F_DUPFD, 10)
