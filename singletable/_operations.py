@@ -274,10 +274,8 @@ def update_body(
     owner = cls.__name__
     given = key_arguments(cls, key, "update", _UPDATE_OPTIONS, extra=sorted(model.key_fields))
     key = {name: given[name] for name in model.table_key_fields}
-    table_pk, table_sk = model.index_keys(None)
-    table_fields = set(table_pk.fields) | set(table_sk.fields if table_sk is not None else ())
     touched = changes.fields
-    changed_keys = sorted(touched & table_fields)
+    changed_keys = sorted(touched & model.table_key_set)
     if changed_keys:
         raise InvalidValueError(
             f"{owner}: an update cannot change {', '.join(changed_keys)}, part of the "
