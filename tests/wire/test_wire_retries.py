@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -88,7 +89,9 @@ def test_a_retried_transaction_keeps_its_token(flavour: str) -> None:
         _caller(flavour, server.url, FAST)("TransactWriteItems", TX)
     first, second = (json.loads(r.body) for r in server.received)
     assert first == second
-    assert len(first["ClientRequestToken"]) == 36  # a UUID, added as botocore adds it
+    token = uuid.UUID(first["ClientRequestToken"])  # a random UUID, as botocore adds it
+    assert (str(token), token.version) == (first["ClientRequestToken"], 4)
+    assert len({r.headers["amz-sdk-invocation-id"] for r in server.received}) == 1
     assert first["TransactItems"] == TX["TransactItems"]
     with ScriptedServer([Canned(body={})]) as server:
         _caller(flavour, server.url, FAST)("TransactWriteItems", {**TX, "ClientRequestToken": "t1"})
@@ -182,6 +185,20 @@ def test_refused_before_sending_as_the_boto3_backend_refuses(flavour: str) -> No
         )
         # a map whose only attribute is named B holds no binary value
         call("PutItem", {"TableName": "app", "Item": {"B": {"S": "not base64!"}}})
+        # values JSON cannot carry, and a request that contains itself (the encoder does
+        # not look for cycles: it is refused when the recursion limit stops it)
+        cyclic: dict[str, Any] = {"TableName": "app"}
+        cyclic["Item"] = {"PK": {"M": cyclic}}
+        for request in (
+            {"TableName": "app", "Item": {"PK": {"S": b"bytes"}}},
+            {"TableName": "app", "Item": {"PK": {"SS": {"a", "b"}}}},
+            cyclic,
+        ):
+            with pytest.raises(RequestError) as unencodable:
+                call("PutItem", request)
+            assert unencodable.value.code == "ValidationException"
+            assert unencodable.value.message.startswith("Parameter validation failed:\n")
+        assert "Circular reference detected" in unencodable.value.message
     assert len(server.received) == 1
 
 
