@@ -408,9 +408,9 @@ def report(
     )
     print()
     bases = [b for b in ("boto3", "pydynox", "dynamoxy") if b in names]
-    header = f"{'workload':<9} {'way':<11} {'client CPU ms/call':>24} "
+    header = f"{'workload':<9} {'way':<11} {'client CPU ms/call':>22}"
     header += "".join(f"{'x ' + b + ' (CPU)':>22}" for b in bases)
-    header += f" {'calls/s':>8}" + "".join(f"{'x ' + b:>10}" for b in bases)
+    header += f" {'calls/s':>8}" + "".join(f"{'x ' + b:>11}" for b in bases)
     print(header)
     verdicts: list[tuple[str, str, bool]] = []
     for workload in WORKLOADS:
@@ -418,14 +418,15 @@ def report(
             rounds_cpu = cpu[(name, workload)]
             c = statistics.median(rounds_cpu)
             w = statistics.median(wall[(name, workload)])
-            line = f"{workload:<9} {name:<11} {c * 1e3:>7.3f} [{min(rounds_cpu) * 1e3:.3f}-"
-            line += f"{max(rounds_cpu) * 1e3:.3f}]".ljust(8) + " " * 3
+            cell = f"{c * 1e3:.3f} [{min(rounds_cpu) * 1e3:.3f}-{max(rounds_cpu) * 1e3:.3f}]"
+            line = f"{workload:<9} {name:<11} {cell:>22}"
             for base in bases:
                 ratios = _ratios(cpu[(base, workload)], rounds_cpu)
-                line += f"{statistics.median(ratios):>9.2f} [{min(ratios):.2f}-{max(ratios):.2f}]"
+                cell = f"{statistics.median(ratios):.2f} [{min(ratios):.2f}-{max(ratios):.2f}]"
+                line += f"{cell:>22}"
             line += f" {1 / w:>8.0f}"
             for base in bases:
-                line += f"{statistics.median(wall[(base, workload)]) / w:>10.2f}"
+                line += f"{statistics.median(wall[(base, workload)]) / w:>11.2f}"
             print(line)
         print()
         for base, need in (("boto3", 2.0), ("pydynox", 1.0), ("dynamoxy", 1.0)):
