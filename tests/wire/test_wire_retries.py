@@ -198,7 +198,7 @@ def test_refused_before_sending_as_the_boto3_backend_refuses(flavour: str) -> No
                 call("PutItem", request)
             assert unencodable.value.code == "ValidationException"
             assert unencodable.value.message.startswith("Parameter validation failed:\n")
-        assert "Circular reference detected" in unencodable.value.message
+        assert "nests too deeply to encode (a circular reference?)" in unencodable.value.message
     assert len(server.received) == 1
 
 

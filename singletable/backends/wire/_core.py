@@ -290,7 +290,7 @@ class Core:
         except (TypeError, ValueError, RecursionError) as error:
             # (botocore refuses such a value before sending: ParamValidationError)
             if isinstance(error, RecursionError):  # the encoder does not look for cycles
-                error = ValueError("Circular reference detected")
+                error = ValueError("the request nests too deeply to encode (a circular reference?)")
             raise from_dynamodb(
                 "ValidationException", f"Parameter validation failed:\n{error}", operation=operation
             ) from None
