@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -165,6 +166,17 @@ def test_a_slow_response_is_a_read_timeout(flavour: str) -> None:
     assert caught.value.code == "ReadTimeoutError"
     assert caught.value.message == f'Read timeout on endpoint URL: "{server.url}"'
     assert len(server.received) == 2
+
+
+def test_the_read_timeout_applies_to_each_read(flavour: str) -> None:
+    # a response that takes longer than the timeout in all, but never waits that long
+    # for its next bytes, is read whole (a socket timeout's rule, and botocore's)
+    options = Options(max_attempts=1, read_timeout=0.5)
+    body = {"TableNames": ["t" * 200]}
+    with ScriptedServer([Canned(body=body, trickle=0.25)]) as server:
+        began = time.monotonic()
+        assert _caller(flavour, server.url, options)("ListTables", {}) == body
+    assert time.monotonic() - began > 0.7
 
 
 def test_refused_before_sending_as_the_boto3_backend_refuses(flavour: str) -> None:
