@@ -1,7 +1,7 @@
 """Wire benchmark: the modelling layer on the wire backends against boto3, aioboto3,
 pydynox and dynamoxy.
 
-Run ``python bench/wire_bench.py`` (about two minutes) or ``--quick`` (seconds). Not a
+Run ``python bench/wire_bench.py`` (about a minute) or ``--quick`` (seconds). Not a
 test: it prints a table and checks issue 20's target, on every workload: the wire
 backend at least twice the boto3 backend, and at least level with the Rust-core
 clients (pydynox, dynamoxy), in client CPU per call. The exit status is 0 when met.
