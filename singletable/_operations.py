@@ -617,13 +617,14 @@ def _check_actions(actions: Sequence[TxAction]) -> None:
         raise InvalidValueError(
             f"a transaction takes at most 100 actions, not {len(actions)}{extra}"
         )
-    seen: dict[str, TxAction] = {}
+    seen: dict[tuple[str, ...], TxAction] = {}
     for action in actions:
-        identity = (
-            action.body["TableName"]
-            + "|"
-            + "|".join(f"{name}={json_key(value)}" for name, value in sorted(action.key.items()))
-        )
+        key = action.key
+        parts = [action.body["TableName"]]
+        for name in sorted(key):
+            ((kind, raw),) = key[name].items()  # (a key attribute: S, N or B text)
+            parts += (name, kind, raw)
+        identity = tuple(parts)
         if identity in seen:
             first = seen[identity]
             if first.claim is not None and action.claim is not None:

@@ -22,6 +22,7 @@ class Canned:
     bad_crc: bool = False
     delay: float = 0.0
     close: bool = False  # close the connection after the response, without saying so
+    trickle: float = 0.0  # wait this long before the head, and before each half of the body
     headers: dict[str, str] = field(default_factory=dict)
 
     def payload(self) -> bytes:
@@ -77,8 +78,17 @@ class ScriptedServer:
                 for name, value in canned.headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
+                if canned.trickle:
+                    time.sleep(canned.trickle)
                 self.end_headers()
-                self.wfile.write(payload)
+                if canned.trickle:
+                    half = len(payload) // 2
+                    for part in (payload[:half], payload[half:]):
+                        time.sleep(canned.trickle)
+                        self.wfile.write(part)
+                        self.wfile.flush()
+                else:
+                    self.wfile.write(payload)
                 if canned.close:
                     self.close_connection = True
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -88,7 +90,9 @@ def test_a_retried_transaction_keeps_its_token(flavour: str) -> None:
         _caller(flavour, server.url, FAST)("TransactWriteItems", TX)
     first, second = (json.loads(r.body) for r in server.received)
     assert first == second
-    assert len(first["ClientRequestToken"]) == 36  # a UUID, added as botocore adds it
+    token = uuid.UUID(first["ClientRequestToken"])  # a random UUID, as botocore adds it
+    assert (str(token), token.version) == (first["ClientRequestToken"], 4)
+    assert len({r.headers["amz-sdk-invocation-id"] for r in server.received}) == 1
     assert first["TransactItems"] == TX["TransactItems"]
     with ScriptedServer([Canned(body={})]) as server:
         _caller(flavour, server.url, FAST)("TransactWriteItems", {**TX, "ClientRequestToken": "t1"})
@@ -164,6 +168,17 @@ def test_a_slow_response_is_a_read_timeout(flavour: str) -> None:
     assert len(server.received) == 2
 
 
+def test_the_read_timeout_applies_to_each_read(flavour: str) -> None:
+    # a response that takes longer than the timeout in all, but never waits that long
+    # for its next bytes, is read whole (a socket timeout's rule, and botocore's)
+    options = Options(max_attempts=1, read_timeout=0.5)
+    body = {"TableNames": ["t" * 200]}
+    with ScriptedServer([Canned(body=body, trickle=0.25)]) as server:
+        began = time.monotonic()
+        assert _caller(flavour, server.url, options)("ListTables", {}) == body
+    assert time.monotonic() - began > 0.7
+
+
 def test_refused_before_sending_as_the_boto3_backend_refuses(flavour: str) -> None:
     with ScriptedServer([Canned()]) as server:
         call = _caller(flavour, server.url, FAST)
@@ -182,6 +197,20 @@ def test_refused_before_sending_as_the_boto3_backend_refuses(flavour: str) -> No
         )
         # a map whose only attribute is named B holds no binary value
         call("PutItem", {"TableName": "app", "Item": {"B": {"S": "not base64!"}}})
+        # values JSON cannot carry, and a request that contains itself (the encoder does
+        # not look for cycles: it is refused when the recursion limit stops it)
+        cyclic: dict[str, Any] = {"TableName": "app"}
+        cyclic["Item"] = {"PK": {"M": cyclic}}
+        for request in (
+            {"TableName": "app", "Item": {"PK": {"S": b"bytes"}}},
+            {"TableName": "app", "Item": {"PK": {"SS": {"a", "b"}}}},
+            cyclic,
+        ):
+            with pytest.raises(RequestError) as unencodable:
+                call("PutItem", request)
+            assert unencodable.value.code == "ValidationException"
+            assert unencodable.value.message.startswith("Parameter validation failed:\n")
+        assert "nests too deeply to encode (a circular reference?)" in unencodable.value.message
     assert len(server.received) == 1
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import calendar
 import hashlib
+import hmac
 import time
 from typing import Any
 
@@ -20,6 +21,7 @@ import pytest
 
 from singletable.backends.boto3 import to_botocore
 from singletable.backends.wire import AsyncWireBackend, WireBackend
+from singletable.backends.wire._signing import _KeyedHash
 from singletable.errors import AccessError
 from singletable.server import Server
 from singletable.server._sigv4 import _canonical_request
@@ -172,3 +174,13 @@ def test_the_canonical_request_is_botocores(operation: str) -> None:
     assert ours.body == their_body
     assert _canonical(ours.headers, ours.body) == _canonical(theirs, their_body)
     assert ours.headers["authorization"] == theirs["authorization"]
+
+
+@pytest.mark.parametrize("size", [0, 1, 32, 63, 64, 65, 200])
+def test_the_keyed_hash_is_hmac_sha256(size: int) -> None:
+    key = bytes(range(256))[:size]
+    keyed = _KeyedHash(key)
+    for message in (b"", b"AWS4-HMAC-SHA256\n20260102T030405Z\n", bytes(range(256)) * 5):
+        # twice: each message starts from the keyed states, untouched by the one before
+        assert keyed.hexdigest(message) == hmac.new(key, message, hashlib.sha256).hexdigest()
+        assert keyed.hexdigest(message) == hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -19,9 +19,10 @@ boto3 backend's.
 
 One sans-I/O core (:mod:`._core`: request building, signing (:mod:`._signing`),
 response reading, error mapping and retry decisions) serves both backends, which
-only send its requests: :class:`WireBackend` with urllib3 (:mod:`._sync`),
-:class:`AsyncWireBackend` with aiohttp (:mod:`._async`). Credentials are in
-:mod:`._credentials`, the endpoint and region in :mod:`._endpoint`.
+only send its requests over HTTP/1.1 framed by :mod:`._http`: :class:`WireBackend`
+on standard-library sockets (:mod:`._sync`), :class:`AsyncWireBackend` on asyncio
+connections (:mod:`._async`). Credentials are in :mod:`._credentials`, the endpoint
+and region in :mod:`._endpoint`.
 """
 
 from __future__ import annotations

@@ -125,8 +125,7 @@ class AsyncWireBackend:
                 else:
                     connection = reused
                 try:
-                    async with asyncio.timeout(self.core.options.read_timeout):
-                        response = await connection.exchange(data)
+                    response = await connection.exchange(data, self.core.options.read_timeout)
                 except TimeoutError as error:
                     connection.abort()
                     return TransportFailure("ReadTimeoutError", str(error))
@@ -195,12 +194,25 @@ class _Unreachable(Exception):
 
 
 class _Connection(asyncio.Protocol):
-    """One HTTP/1.1 connection: a request at a time, its response parsed as it arrives."""
+    """One HTTP/1.1 connection: a request at a time, its response parsed as it arrives.
+
+    The read timeout is a deadline, moved on by every read (as a socket timeout
+    applies to each read, the sync backend's), watched by one timer per connection
+    that re-arms itself for the deadline it finds when it fires: a call costs a
+    clock read instead of a timer of its own. (``asyncio.timeout`` around each
+    exchange scheduled and cancelled one per call, and the loop then swept the
+    cancelled ones out of its heap: measured against ``singletable serve``, about
+    15 us of client CPU of a GetItem's 100 us in this backend.)
+    """
 
     def __init__(self) -> None:
         self._transport: asyncio.Transport | None = None
         self._reader: ResponseReader | None = None
         self._waiter: asyncio.Future[RawResponse] | None = None
+        self._loop = asyncio.get_running_loop()
+        self._timeout = 0.0
+        self._deadline = 0.0
+        self._timer: asyncio.TimerHandle | None = None
         self.closed = False
         self.received = False
 
@@ -208,20 +220,46 @@ class _Connection(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
 
-    async def exchange(self, data: bytes) -> RawResponse:
-        """Send ``data``; the response to it."""
+    async def exchange(self, data: bytes, timeout: float) -> RawResponse:
+        """Send ``data``; the response to it.
+
+        Raises:
+            TimeoutError: ``timeout`` seconds passed without a byte of the response.
+        """
         assert self._transport is not None
         if self.closed:
             raise ConnectionResetError("the connection is closed")
         self._reader = ResponseReader()
         self.received = False
-        waiter: asyncio.Future[RawResponse] = asyncio.get_running_loop().create_future()
+        loop = self._loop
+        waiter: asyncio.Future[RawResponse] = loop.create_future()
         self._waiter = waiter
+        self._timeout = timeout
+        self._deadline = loop.time() + timeout
+        if self._timer is None:
+            self._timer = loop.call_at(self._deadline, self._watch)
         self._transport.write(data)
         try:
             return await waiter
         finally:
             self._reader = self._waiter = None
+
+    def _watch(self) -> None:
+        """The timer: fail the exchange past its deadline, else wait for the deadline
+        (a later one, if reads moved it on); idle, stop until the next exchange."""
+        self._timer = None
+        waiter = self._waiter
+        if waiter is None or waiter.done() or self.closed:
+            return
+        if self._loop.time() >= self._deadline:
+            waiter.set_exception(TimeoutError(f"no response in {self._timeout} seconds"))
+        else:
+            self._timer = self._loop.call_at(self._deadline, self._watch)
+
+    def _stop_watching(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def data_received(self, data: bytes) -> None:
         reader = self._reader
@@ -229,6 +267,7 @@ class _Connection(asyncio.Protocol):
             self.abort()
             return
         self.received = True
+        self._deadline = self._loop.time() + self._timeout  # each read restarts the wait
         try:
             response = reader.feed(data)
         except ProtocolError as error:
@@ -252,6 +291,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        self._stop_watching()
         self._fail(exc or ConnectionResetError("the connection was closed"))
 
     def _fail(self, error: BaseException) -> None:
@@ -260,10 +300,12 @@ class _Connection(asyncio.Protocol):
 
     def close(self) -> None:
         self.closed = True
+        self._stop_watching()
         if self._transport is not None:
             self._transport.close()
 
     def abort(self) -> None:
         self.closed = True
+        self._stop_watching()
         if self._transport is not None:
             self._transport.abort()
