@@ -13,9 +13,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from singletable import _unique as unique
+from singletable._canonical import CanonicalItem
 from singletable._flows import Flow, now
 from singletable._keyargs import key_arguments
 from singletable._values import Item
+from singletable._writer import writer
 from singletable.codec import from_attribute
 from singletable.conditions import attribute, expression_parameters
 from singletable.entity import key_item, table_key, validated
@@ -97,12 +99,13 @@ def _write_condition(
     model: EntityModel, mode: PutMode, version: int | None, condition: Condition | None
 ) -> Condition | None:
     """The condition of a write: its mode, its version check and the caller's."""
-    pk = attribute(model.table.primary.pk)
+    if mode == "upsert" and version is None and condition is None:
+        return None  # (the common put: nothing to check)
     parts: list[Condition] = []
     if mode == "create" or (mode == "upsert" and version == 0):
-        parts.append(pk.not_exists())
+        parts.append(attribute(model.table.primary.pk).not_exists())
     elif mode == "replace":
-        parts.append(pk.exists())
+        parts.append(attribute(model.table.primary.pk).exists())
     if version:
         parts.append(attribute(model.attributes[model.version or ""]) == version)
     if condition is not None:
@@ -135,10 +138,20 @@ def _to_store(entity: E) -> tuple[E, int | None]:
 
 
 def _put_body(
-    stored: Entity, mode: PutMode, version: int | None, condition: Condition | None
+    stored: Entity,
+    mode: PutMode,
+    version: int | None,
+    condition: Condition | None,
+    item: Item | None = None,
 ) -> dict[str, Any]:
-    model = type(stored).__singletable__
-    request: dict[str, Any] = {"TableName": model.table.name, "Item": stored.to_item()}
+    """The PutItem body (``item``: the empty dict to build the item in, if not a new one)."""
+    cls = type(stored)
+    model = cls.__singletable__
+    write = model.writer or writer(cls)  # (what stored.to_item() runs)
+    request: dict[str, Any] = {
+        "TableName": model.table.name,
+        "Item": write(stored.__dict__, {} if item is None else item),
+    }
     combined = _write_condition(model, mode, version, condition)
     if combined is not None:
         request.update(expression_parameters(condition=combined))
@@ -174,7 +187,10 @@ def put(entity: E, *, mode: PutMode = "upsert", condition: Condition | None = No
         assert action.stored is not None
         stored_entity: E = action.stored  # type: ignore[assignment]
         return stored_entity
-    stored, request = put_request(entity, mode, condition)
+    stored, version = _to_store(entity)
+    # The item goes out marked as the codec's: the local engine measures it instead
+    # of rebuilding it (singletable._canonical); other backends see a dict.
+    request = _put_body(stored, mode, version, condition, CanonicalItem())
     request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     try:
         yield "PutItem", request

@@ -30,6 +30,7 @@ from singletable import _find as finding
 from singletable import _operations as ops
 from singletable import _queries as queries
 from singletable import _tables as tables
+from singletable._canonical import CanonicalItem
 from singletable._flows import Call, explain, run, run_async
 from singletable._operations import PutMode
 from singletable._queries import CollectionResult, Page, QuerySpec, check_positive
@@ -702,7 +703,10 @@ class Explain:
     ) -> Call:
         """PutItem's request (for an entity with unique fields: the TransactWriteItems
         of a create, with its guards, or else the read that comes first)."""
-        return explain(ops.put(entity, mode=mode, condition=condition))
+        operation, request = explain(ops.put(entity, mode=mode, condition=condition))
+        if isinstance(request.get("Item"), CanonicalItem):  # the caller's to change: a plain
+            request["Item"] = dict(request["Item"])  # dict (see singletable._canonical)
+        return operation, request
 
     def update(
         self,

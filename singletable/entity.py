@@ -44,7 +44,8 @@ from singletable._keyargs import exact_types, key_arguments
 from singletable._unique import guard_template
 from singletable._upgrades import Upgrade, apply_upgrades, check_upgrades, remember_read
 from singletable._values import AttributeValue, Item
-from singletable.codec import epoch_seconds, from_attribute, to_attribute
+from singletable._writer import writer
+from singletable.codec import from_attribute, to_attribute
 from singletable.conditions import FieldPathMeta, install_field_paths
 from singletable.errors import InvalidValueError, ItemValidationError, ModelError
 from singletable.keys import KeyTemplate, compile_template, key_kind, plain_template
@@ -167,6 +168,9 @@ class EntityModel:
     key (the table's, then each index's), the fields that must all have a value for
     an index entry, and each key attribute with its template (or, for the table key
     attributes that are fields themselves, the field that must have a value)."""
+    writer: Any = None
+    """:meth:`Entity.to_item` compiled for the class (:mod:`singletable._writer`), built
+    on the first write."""
 
     def owns(self, item: Mapping[str, AttributeValue]) -> bool:
         """Whether ``item``'s table key has this entity's key shape (for items that
@@ -264,25 +268,11 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
             InvalidValueError: a value DynamoDB cannot store, or an index key that
                 only some of its fields fill in.
         """
-        model = type(self).__singletable__
-        values = self.__dict__
-        item: Item = {}
-        ttl = model.ttl
-        for field_name, attribute, path in model.writes:
-            value = values.get(field_name)
-            if value is None:
-                continue
-            if field_name == ttl:
-                item[attribute] = {"N": str(epoch_seconds(value, path))}
-            elif type(value) is str:
-                item[attribute] = {"S": value}  # (to_attribute's own first case, inlined)
-            else:
-                item[attribute] = to_attribute(value, path)
-        item.update(key_item(model, values, type(self).__name__))
-        item[model.table.type_attribute] = {"S": model.type_name}
-        if model.schema_version is not None:
-            item[model.table.schema_attribute] = {"N": str(model.schema_version)}
-        return item
+        # compiled once per class (singletable._writer); the general path is
+        # singletable._writer.general_to_item, which it must equal
+        cls = type(self)
+        write = cls.__singletable__.writer or writer(cls)
+        return write(self.__dict__, {})
 
     @classmethod
     def from_item(cls, item: Mapping[str, AttributeValue]) -> Self:
