@@ -20,7 +20,7 @@ length checks) goes the general path, so errors are always the general path's ow
 The key (:meth:`TableDef.key_from_item`: missing keys, wrong key types, empty key
 strings), the item size limit, the index key types and the condition are checked
 by the same code as for any PutItem. The stored item is a plain dict equal to what
-the general path stores; tests/engine/test_trusted_put.py checks both against each
+the general path stores; tests/engine/test_trusted_items.py checks both against each
 other (items, sizes, errors).
 """
 
