@@ -35,12 +35,12 @@ from __future__ import annotations
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, ClassVar, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from singletable._keyargs import exact_types, key_arguments
+from singletable._reader import decode_value, reader
 from singletable._unique import guard_template
 from singletable._upgrades import Upgrade, apply_upgrades, check_upgrades, remember_read
 from singletable._values import AttributeValue, Item
@@ -169,6 +169,9 @@ class EntityModel:
     an index entry, and each key attribute with its template (or, for the table key
     attributes that are fields themselves, the field that must have a value)."""
     writer: Any = None
+    reader: Any = None
+    """The decoding of :meth:`Entity.from_item` compiled for the class
+    (:mod:`singletable._reader`), built on the first read."""
     """:meth:`Entity.to_item` compiled for the class (:mod:`singletable._writer`), built
     on the first write."""
 
@@ -279,22 +282,16 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
         """Validate a DynamoDB item back into this entity (key and type attributes are
         ignored; the fields carry every value)."""
         model = cls.__singletable__
-        skip = model.skip_attributes
-        data: dict[str, Any] = {}
-        for name, value in item.items():
-            if name in skip:
-                continue  # key and type attributes: the fields carry their values
-            raw = value.get("S")
-            if raw is not None and len(value) == 1:
-                data[name] = raw  # the most common kind, without unpacking the value
-                continue
-            kind, raw = next(iter(value.items()))
-            if kind == "S" or kind == "BOOL":
-                data[name] = raw  # Pydantic takes these as they are
-            elif kind == "N":
-                data[name] = Decimal(raw)
-            else:
-                data[name] = from_attribute(value)
+        # compiled once per class (singletable._reader); None: an item with other
+        # attributes, for the general loop
+        data = (model.reader or reader(cls))(item)
+        if data is None:
+            skip = model.skip_attributes
+            data = {}
+            for name, value in item.items():
+                if name in skip:
+                    continue  # key and type attributes: the fields carry their values
+                data[name] = decode_value(value)
         stored = None
         if model.schema_version is not None:
             stored = _stored_version(item, model)

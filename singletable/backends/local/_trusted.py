@@ -59,13 +59,12 @@ def trusted_size(item: Any) -> int | None:
     anything in it needs the general path's checks."""
     total = 0
     for name, value in item.items():
-        if type(name) is not str or not name.isascii():
+        if type(name) is not str or not name.isascii() or type(value) is not dict:
             return None
-        if type(value) is dict and len(value) == 1:
-            raw = value.get("S")
-            if type(raw) is str and raw.isascii():
-                total += len(name) + len(raw)
-                continue
+        raw = value.get("S")  # strings inline: most of any item
+        if type(raw) is str and raw.isascii() and len(value) == 1:
+            total += len(name) + len(raw)
+            continue
         size = _size(value, 0)
         if size is None:
             return None
