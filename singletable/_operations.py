@@ -152,10 +152,47 @@ def _put_body(
         "TableName": model.table.name,
         "Item": write(stored.__dict__, {} if item is None else item),
     }
-    combined = _write_condition(model, mode, version, condition)
-    if combined is not None:
-        request.update(expression_parameters(condition=combined))
+    own = _own_condition(model, mode, version) if condition is None else _GENERAL
+    if own is _GENERAL:
+        combined = _write_condition(model, mode, version, condition)
+        if combined is not None:
+            request.update(expression_parameters(condition=combined))
+    elif own is not None:
+        request.update(own)
     return request
+
+
+_GENERAL: dict[str, Any] = {}  # (a marker: render the condition the general way)
+_INT_LIMIT = 10**38
+
+
+def _own_condition(model: EntityModel, mode: PutMode, version: int | None) -> dict[str, Any] | None:
+    """The expression members of a write's own condition (its mode and version check,
+    no caller's condition), rendered once per class and shape and reused with the
+    version's value: what ``expression_parameters(condition=_write_condition(...))``
+    gives (tests/orm/test_put_conditions.py). :data:`_GENERAL` when the version is
+    not an int the codec writes as its ``str`` (it is then rendered in full)."""
+    if version is None:
+        if mode == "upsert":
+            return None
+        shape: tuple[Any, ...] = (mode, None)
+    elif type(version) is not int or not -_INT_LIMIT < version < _INT_LIMIT:
+        return _GENERAL
+    else:
+        shape = (mode, bool(version))
+    cached = model.put_conditions.get(shape)
+    if cached is None:
+        combined = _write_condition(model, mode, version, None)
+        cached = expression_parameters(condition=combined) if combined is not None else {}
+        model.put_conditions[shape] = cached
+    if not cached:
+        return None
+    out = {**cached, "ExpressionAttributeNames": dict(cached["ExpressionAttributeNames"])}
+    values = cached.get("ExpressionAttributeValues")
+    if values is not None:  # only the version's value (``version == n``): this one's
+        ((placeholder, _),) = values.items()
+        out["ExpressionAttributeValues"] = {placeholder: {"N": str(version)}}
+    return out
 
 
 def put_request(

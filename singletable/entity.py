@@ -169,6 +169,9 @@ class EntityModel:
     an index entry, and each key attribute with its template (or, for the table key
     attributes that are fields themselves, the field that must have a value)."""
     writer: Any = None
+    put_conditions: dict[Any, Any] = field(default_factory=dict)
+    """The expression members of a put's own conditions (mode, version check), by
+    shape, rendered once (:func:`singletable._operations._own_condition`)."""
     reader: Any = None
     """The decoding of :meth:`Entity.from_item` compiled for the class
     (:mod:`singletable._reader`), built on the first read."""
