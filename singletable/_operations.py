@@ -325,7 +325,7 @@ def update_body(
     """
     model = cls.__singletable__
     owner = cls.__name__
-    given = key_arguments(cls, key, "update", _UPDATE_OPTIONS, extra=sorted(model.key_fields))
+    given = key_arguments(cls, key, "update", _UPDATE_OPTIONS, extra=model.key_fields_sorted)
     key = {name: given[name] for name in model.table_key_fields}
     touched = changes.fields
     changed_keys = sorted(touched & model.table_key_set)
@@ -369,17 +369,43 @@ def update_body(
         rendered = key_item(model, known, owner, indexes=(index,))
         for attribute_name, value in rendered.items():
             changes = changes.set(attribute(attribute_name), from_attribute(value))
+    body: dict[str, Any] = {"TableName": model.table.name, "Key": table_key(cls, key)}
+    checked = expected_version is not None and model.version is not None
+    if condition is None and not checked:
+        body.update(_with_exists(model, expression_parameters(update=changes)))
+        return body
     parts = [attribute(model.table.primary.pk).exists()]
-    if expected_version is not None and model.version is not None:
-        parts.append(getattr(cls, model.version) == expected_version)
+    if checked:
+        parts.append(getattr(cls, model.version or "") == expected_version)
     if condition is not None:
         parts.append(condition)
     combined = parts[0]
     for part in parts[1:]:
         combined = combined & part
-    body: dict[str, Any] = {"TableName": model.table.name, "Key": table_key(cls, key)}
     body.update(expression_parameters(update=changes, condition=combined))
     return body
+
+
+def _with_exists(model: EntityModel, update: dict[str, Any]) -> dict[str, Any]:
+    """``update`` (the rendered update) with the condition every update has, that its
+    item exists, rendered once per class: what ``expression_parameters(update=...,
+    condition=attribute(pk).exists())`` gives (each expression has its own
+    placeholders, so the two render apart; tests/orm/test_put_conditions.py)."""
+    exists = model.put_conditions.get("update")
+    if exists is None:
+        pk = attribute(model.table.primary.pk)
+        exists = model.put_conditions["update"] = expression_parameters(condition=pk.exists())
+    out = {
+        "ConditionExpression": exists["ConditionExpression"],
+        "UpdateExpression": update["UpdateExpression"],
+        "ExpressionAttributeNames": {
+            **exists["ExpressionAttributeNames"],
+            **update.get("ExpressionAttributeNames", {}),
+        },
+    }
+    if "ExpressionAttributeValues" in update:
+        out["ExpressionAttributeValues"] = update["ExpressionAttributeValues"]
+    return out
 
 
 def update(

@@ -67,7 +67,12 @@ _DEFAULT_SECRET = b"singletable cursor"
 def _scope(name: str, values: dict[str, Any], index: str | None) -> str:
     """What a cursor is bound to: the pattern, its index and the key values given
     (cursors carry a digest of it, made by :mod:`._flows`)."""
-    return f"{name}|{index}|{json.dumps(values, sort_keys=True, default=str)}"
+    return f"{name}|{index}|{_SCOPE_JSON(values)}"
+
+
+# json.dumps(values, sort_keys=True, default=str) with its encoder made once (dumps
+# makes a new one on every call when given options)
+_SCOPE_JSON = json.JSONEncoder(sort_keys=True, default=str).encode
 
 
 def _query_spec(pattern: BoundPattern[Any], values: dict[str, Any], secret: bytes) -> QuerySpec:

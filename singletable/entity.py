@@ -138,6 +138,8 @@ class EntityModel:
     updated_at: str | None = None
     ttl: str | None = None
     key_fields: frozenset[str] = field(default_factory=frozenset)
+    key_fields_sorted: list[str] = field(default_factory=list)
+    """:attr:`key_fields` in order (what an update takes besides the table key)."""
     writes: tuple[tuple[str, str, str], ...] = ()
     """(field, attribute, "Entity.field" for messages) of every field, in order."""
     skip_attributes: frozenset[str] = field(default_factory=frozenset)
@@ -528,6 +530,7 @@ def _compile(cls: type[Entity], table: Table, type_name: str) -> EntityModel:
     model.key_fields = frozenset(
         f for pk, sk in keys.values() for t in (pk, sk) if t is not None for f in t.fields
     )
+    model.key_fields_sorted = sorted(model.key_fields)
     model.table_key_fields = tuple(
         dict.fromkeys(f for t in keys[None] if t is not None for f in t.fields)
     )

@@ -10,6 +10,7 @@ import pytest
 from singletable import Entity, Keys, Table, Version
 from singletable import _operations as ops
 from singletable.conditions import attribute, expression_parameters
+from singletable.updates import Update
 
 app = Table("put_conditions")
 
@@ -66,3 +67,36 @@ def test_a_callers_condition_is_rendered_with_the_writes_own() -> None:
     expected = expression_parameters(condition=combined)
     assert {k: request[k] for k in expected} == expected
     assert stored.version == 3
+
+
+class Card(Entity, table=app):
+    owner: str
+    title: str = ""
+    count: int = 0
+    tags: set[str] = set()
+    version: Annotated[int, Version] = 0
+
+    keys = Keys(pk="C#{owner}", sk="CARD")
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        Update().set(Card.title, "t"),
+        Update().set(Card.title, "t").add(Card.count, 2),
+        Update().remove(Card.title),
+        Update().add(Card.tags, {"a"}).set(Card.count, Card.count + 1),
+        Update().set(Card.version, 5),
+    ],
+)
+def test_an_updates_exists_condition_rendered_once_is_the_full_rendering(
+    changes: Update,
+) -> None:
+    for _ in range(2):
+        body = ops.update_body(Card, {"owner": "o"}, changes, None)
+        final = changes if "version" in changes.fields else changes.add(Card.version, 1)
+        expected = expression_parameters(
+            update=final, condition=attribute(Card.__singletable__.table.primary.pk).exists()
+        )
+        assert {k: v for k, v in body.items() if k not in ("TableName", "Key")} == expected
+        assert list(body)[2:] == list(expected)
