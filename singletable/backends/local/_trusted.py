@@ -61,9 +61,13 @@ def trusted_size(item: Any) -> int | None:
     for name, value in item.items():
         if type(name) is not str or not name.isascii() or type(value) is not dict:
             return None
-        raw = value.get("S")  # strings inline: most of any item
+        raw = value.get("S")  # strings and numbers inline: most of any item
         if type(raw) is str and raw.isascii() and len(value) == 1:
             total += len(name) + len(raw)
+            continue
+        raw = value.get("N")
+        if type(raw) is str and len(raw) <= _NUMBER_TEXT and len(value) == 1:
+            total += len(name) + _number_size(raw)
             continue
         size = _size(value, 0)
         if size is None:
