@@ -20,7 +20,8 @@ then the entity-type and schema-version attributes), with the same errors:
   ``to_attribute``;
 * a nested model of exactly its declared class whose fields are all of plain
   declared types (str, int, bool, Decimal, float, datetime, sets, lists and dicts of
-  those; no serializers, computed fields, excluded fields or extra attributes) is
+  those; no serializers, computed fields, excluded fields or extra attributes; each
+  under the name ``model_dump(by_alias=True)`` gives it) is
   encoded from its ``__dict__``: what ``model_dump(by_alias=True, exclude_none=True)``
   and ``codec._map`` give for it. Any other nested value, or one holding a value of
   another type than declared (``model_construct``), goes through ``to_attribute``;
@@ -42,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 from pydantic.functional_serializers import PlainSerializer, WrapSerializer
 
+from singletable._annotations import nested_attribute
 from singletable.codec import _BY_TYPE, epoch_seconds, to_attribute
 from singletable.errors import InvalidValueError
 from singletable.keys import base_type
@@ -213,7 +215,7 @@ def _plain_model_encoder(kind: Any) -> Callable[[Any, str], Any] | None:
         return None
     fields: list[tuple[str, str, tuple[type, ...]]] = []
     for name, info in kind.model_fields.items():
-        if info.exclude or info.serialization_alias not in (None, info.alias):
+        if info.exclude:
             return None
         if any(isinstance(m, PlainSerializer | WrapSerializer) for m in info.metadata):
             return None
@@ -225,7 +227,7 @@ def _plain_model_encoder(kind: Any) -> Callable[[Any, str], Any] | None:
                 return None
         elif declared not in _PLAIN_SCALARS:
             return None
-        fields.append((name, info.alias or name, (declared,)))
+        fields.append((name, nested_attribute(name, info), (declared,)))
     if not fields:
         return None
     count = len(fields)

@@ -396,3 +396,28 @@ def test_the_fast_render_gives_the_general_renders_key_or_error(
     assert outcome(lambda: template.render(values, "Order", {} if cached else None)) == (
         outcome(general)
     )
+
+
+class Aliased(BaseModel):
+    street: str = Field(alias="st")
+    city: str = Field(default="c", serialization_alias="town")
+    zone: int = Field(default=1, validation_alias="z")
+    note: str | None = None
+
+
+class Holder(Entity, table=Table("writer_aliases")):
+    owner: str
+    where: Aliased
+    maybe: Aliased | None = None
+
+    keys = Keys(pk="H#{owner}", sk="H")
+
+
+def test_nested_models_are_written_under_the_names_model_dump_gives() -> None:
+    holder = Holder(owner="o", where=Aliased(st="s", z=3), maybe=Aliased(st="x", note="n"))
+    assert holder.to_item() == general_to_item(holder)
+    assert holder.to_item()["where"] == {
+        "M": {"st": {"S": "s"}, "town": {"S": "c"}, "zone": {"N": "3"}}
+    }
+    odd = Holder.model_construct(owner="o", where=Aliased.model_construct(street=1))
+    assert outcome(odd.to_item) == outcome(lambda: general_to_item(odd))
