@@ -122,7 +122,7 @@ _values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     pk=st.one_of(_text, st.integers(0, 3)),
     sk=_text,

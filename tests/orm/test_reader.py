@@ -57,7 +57,7 @@ _wire_values = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     _orders,
     st.dictionaries(

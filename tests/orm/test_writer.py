@@ -227,7 +227,7 @@ _wrong = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.dictionaries(st.sampled_from(sorted(Order.model_fields)), _wrong, max_size=6), _orders)
 def test_values_of_other_types_than_declared_take_the_general_path(
     wrong: dict[str, Any], order: Order
