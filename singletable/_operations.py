@@ -180,11 +180,11 @@ def _own_condition(model: EntityModel, mode: PutMode, version: int | None) -> di
         return _GENERAL
     else:
         shape = (mode, bool(version))
-    cached = model.put_conditions.get(shape)
+    cached = model.write_conditions.get(shape)
     if cached is None:
         combined = _write_condition(model, mode, version, None)
         cached = expression_parameters(condition=combined) if combined is not None else {}
-        model.put_conditions[shape] = cached
+        model.write_conditions[shape] = cached
     if not cached:
         return None
     out = {**cached, "ExpressionAttributeNames": dict(cached["ExpressionAttributeNames"])}
@@ -391,10 +391,10 @@ def _with_exists(model: EntityModel, update: dict[str, Any]) -> dict[str, Any]:
     item exists, rendered once per class: what ``expression_parameters(update=...,
     condition=attribute(pk).exists())`` gives (each expression has its own
     placeholders, so the two render apart; tests/orm/test_put_conditions.py)."""
-    exists = model.put_conditions.get("update")
+    exists = model.write_conditions.get("update")
     if exists is None:
         pk = attribute(model.table.primary.pk)
-        exists = model.put_conditions["update"] = expression_parameters(condition=pk.exists())
+        exists = model.write_conditions["update"] = expression_parameters(condition=pk.exists())
     out = {
         "ConditionExpression": exists["ConditionExpression"],
         "UpdateExpression": update["UpdateExpression"],

@@ -171,14 +171,15 @@ class EntityModel:
     an index entry, and each key attribute with its template (or, for the table key
     attributes that are fields themselves, the field that must have a value)."""
     writer: Any = None
-    put_conditions: dict[Any, Any] = field(default_factory=dict)
-    """The expression members of a put's own conditions (mode, version check), by
-    shape, rendered once (:func:`singletable._operations._own_condition`)."""
+    """:meth:`Entity.to_item` compiled for the class (:mod:`singletable._writer`), built
+    on the first write."""
     reader: Any = None
     """The decoding of :meth:`Entity.from_item` compiled for the class
     (:mod:`singletable._reader`), built on the first read."""
-    """:meth:`Entity.to_item` compiled for the class (:mod:`singletable._writer`), built
-    on the first write."""
+    write_conditions: dict[Any, Any] = field(default_factory=dict)
+    """The expression members of the writes' own conditions (a put's mode and version
+    check by shape; ``"update"``: an update's item-exists check), rendered once
+    (:func:`singletable._operations._own_condition`, ``_with_exists``)."""
 
     def owns(self, item: Mapping[str, AttributeValue]) -> bool:
         """Whether ``item``'s table key has this entity's key shape (for items that
