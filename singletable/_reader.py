@@ -70,21 +70,21 @@ def _compile(cls: type[Entity]) -> Reader:
     lines = ["def read(item):", "    get = item.get", "    data = {}"]
     skipped = sorted(model.skip_attributes)
     counted = " + ".join(f"({a!r} in item)" for a in skipped) if skipped else "0"
-    lines.append(f"    n = {counted}")
+    lines.append(f"    skipped = {counted}")
     for field_name, attribute in model.attributes.items():
         kind = _declared_kind(cls.model_fields[field_name].annotation)
         taken = "Decimal(r)" if kind == "N" else "r"
         lines += [
             f"    v = get({attribute!r})",
             "    if v is not None:",
-            "        n += 1",
             f"        r = v.get({kind!r})",
             "        if r is not None and len(v) == 1:",
             f"            data[{attribute!r}] = {taken}",
             "        else:",
             f"            data[{attribute!r}] = decode(v)",
         ]
-    lines += ["    if n != len(item):", "        return None", "    return data"]
+    # every attribute is a field found (one entry of data each) or a skipped one
+    lines += ["    if len(data) + skipped != len(item):", "        return None", "    return data"]
     exec("\n".join(lines), names)  # (source built here from the model)
     read: Reader = names["read"]
     return read
