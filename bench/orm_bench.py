@@ -1,7 +1,13 @@
 """ORM benchmark: the modelling layer against raw boto3 and PynamoDB on moto, in one run.
 
 Run ``python bench/orm_bench.py`` (about 2-3 minutes) or ``--quick`` (under 30 s).
-Not a test: it prints tables and checks issue 5's targets.
+Not a test: it prints tables and checks the targets of issues 5 and 19.
+
+``--ab DIR`` compares two versions of the library in one run: this script runs
+alternately (``--runs`` times each, quick, without the profile) with
+``PYTHONPATH=DIR`` (a base worktree, e.g. ``git worktree add --detach ../base main``)
+and with this checkout's, and prints the median of each version's Table 2 own
+costs and PynamoDB ratios side by side.
 
 Ways (table 1), each on its own identically loaded 2,000-item table (20
 partitions of 100 items; puts go to a second, empty table, so the read tables
@@ -31,12 +37,18 @@ overhead is paired by round (each round's median ``orm`` minus its median
 ``engine``; the median of those), so load bursts land on both sides.
 
 Table 3 measures costs with no I/O at all, interleaved in rounds the same way:
-validation, ``to_item`` and its parts, key building, ``from_item`` and its
-parts, a query's build and page parse, and prototypes of faster paths (compiled
-field encoders; a compiled read plan feeding ``model_validate``; typed decoders
-feeding ``model_construct``), each checked to give the same item or entity.
+validation (the user's construction, and the put's re-validation), ``to_item``
+and its parts, the general conversion it is compiled from, key building,
+``from_item`` and its parts, a query's build and page parse, and prototypes of
+other read paths (a read plan feeding ``model_validate``; typed decoders feeding
+``model_construct``), each checked to give the same item or entity.
 Table 4 profiles the ORM's calls with cProfile (``--no-profile`` skips it).
-Table 5 checks issue 5's targets. The loaded tables are moved to the GC's
+Table 5 checks the targets (issue 5's; issue 19's: the ORM's own cost per put
+under 25 us, and the ORM's put on the engine at least 50x PynamoDB's on moto).
+Table 2's "engine" is the ORM's request sent as a plain wire dict, so its own cost
+includes whatever the engine does on the ORM's path beyond that (or saves: the ORM's
+put hands the engine a codec-built item, which the engine measures instead of
+re-validating; singletable/_canonical.py). The loaded tables are moved to the GC's
 permanent generation (``gc.freeze``) before timing, so collections triggered
 inside a timed call do not walk moto's 4,000 items.
 
@@ -50,11 +62,14 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import json
 import os
 import platform
 import pstats
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -84,7 +99,7 @@ from singletable.codec import from_attribute as decode
 from singletable.codec import from_item as decode_item
 from singletable.codec import to_attribute
 from singletable.db import DB
-from singletable.entity import Entity, Keys, key_item
+from singletable.entity import Entity, Keys, key_item, validated
 from singletable.keys import render_datetime
 from singletable.patterns import Query
 from singletable.table import GlobalIndex, Table
@@ -565,41 +580,13 @@ def plan_values(plan: list[tuple[str, str | None]], item: dict[str, Any]) -> dic
     return data
 
 
-_ENCODE_SCALAR: dict[Any, Callable[[Any], Any]] = {
-    str: lambda x: {"S": x},
-    int: lambda x: {"N": str(x)},
-    Decimal: lambda x: {"N": str(x)},  # a real one checks 38 digits / canonical form
-    bool: lambda x: {"BOOL": x},
-    datetime: lambda x: {"S": x.astimezone(UTC).isoformat()},
-    set[str]: lambda x: {"SS": sorted(x)},
-}
-
-
-def write_plan(cls: type[Entity]) -> list[tuple[str, str, Callable[[Any], Any]]]:
-    """Prototype of compiled field encoders: (field, attribute, encoder) chosen from the
-    annotation once, instead of the codec's per-value type dispatch; a nested model
-    encodes from its ``__dict__`` rather than ``model_dump``."""
-    out: list[tuple[str, str, Callable[[Any], Any]]] = []
-    for name, info in cls.model_fields.items():
-        annotation = info.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            inner = [(n, _ENCODE_SCALAR[i.annotation]) for n, i in annotation.model_fields.items()]
-
-            def encode(x: Any, inner: Any = inner) -> Any:
-                d = x.__dict__
-                return {"M": {n: fn(d[n]) for n, fn in inner if d[n] is not None}}
-
-            out.append((name, info.alias or name, encode))
-        else:
-            out.append((name, info.alias or name, _ENCODE_SCALAR[annotation]))
-    return out
-
-
-def planned_to_item(plan: list[tuple[str, str, Callable[[Any], Any]]], entity: Order) -> Any:
-    """The prototype write path (same key_item as to_item)."""
-    values_ = entity.__dict__
+def general_to_item(entity: Order) -> Any:
+    """``to_item`` the general way: the codec per field, then ``key_item`` (what the
+    compiled writer of singletable/_writer.py must equal; the same in any version)."""
     model = Order.__singletable__
-    item = {attr: fn(values_[f]) for f, attr, fn in plan if values_[f] is not None}
+    values_ = entity.__dict__
+    item = {attr: to_attribute(values_[f], path) for f, attr, path in model.writes
+            if values_.get(f) is not None}
     item.update(key_item(model, values_, "Order"))
     item[model.table.type_attribute] = {"S": model.type_name}
     return item
@@ -622,17 +609,17 @@ def micro_costs(quick: bool) -> tuple[list[Row], list[Row], list[Row]]:
     decoders = _decoders(Order)
     plan = read_plan(Order)
     planned = plan_values(plan, item)
-    writes = write_plan(Order)
     assert Order.model_validate(planned) == Order.from_item(item) == entity
     assert construct_from_item(Order, decoders, item) == entity
-    assert planned_to_item(writes, entity) == item
+    assert general_to_item(entity) == item
     fields = dict(entity.__dict__)
     created = entity.created_at
 
     timed = Rounds(inner)
     t = timed.add
     write: list[_Spec] = [
-        ("Order(**values): validate 10 fields", t(lambda: Order(**v)), ""),
+        ("Order(**values): validate 10 fields", t(lambda: Order(**v)), "the user's"),
+        ("validated(entity): a put's re-validation", t(lambda: validated(entity)), "ours"),
         ("entity.to_item()", t(entity.to_item), "4 key attributes + type + 10 fields"),
         ("  key_item (PK, SK, GSI1PK, GSI1SK)", t(lambda: key_item(model, fields, "Order")), ""),
         ("  GSI1SK datetime slot: strftime", t(lambda: render_datetime(created)), "keys.py now"),
@@ -653,9 +640,9 @@ def micro_costs(quick: bool) -> tuple[list[Row], list[Row], list[Row]]:
             "model_dump + chain",
         ),
         (
-            "prototype: compiled field encoders",
-            t(lambda: planned_to_item(writes, entity)),
-            "same item, same key_item",
+            "general path: codec per field + key_item",
+            t(lambda: general_to_item(entity)),
+            "same item (to_item compiled since issue 19)",
         ),
         (
             "Order.key(customer_id, order_id)",
@@ -827,8 +814,22 @@ def print_profile(top: dict[str, list[tuple[str, float]]], calls: dict[str, int]
             print(f"    {share:5.1f}%  {name}")
 
 
+def summary(results: dict[tuple[str, str], Series]) -> dict[str, float]:
+    """The numbers ``--ab`` compares: per workload, the ORM's own cost per item (us),
+    the ORM's and the engine's medians (us) and the ORM's speed over PynamoDB's."""
+    out: dict[str, float] = {}
+    for workload in WORKLOADS:
+        items = QUERY_LIMIT if workload == "query" else 1
+        orm = results[("orm", workload)].median
+        out[f"{workload} own us/item"] = overhead(results, workload) / items * 1e6
+        out[f"{workload} orm us"] = orm * 1e6
+        out[f"{workload} engine us"] = results[("engine", workload)].median * 1e6
+        out[f"{workload} x pynamodb"] = results[("pynamodb", workload)].median / orm
+    return out
+
+
 def print_targets(results: dict[tuple[str, str], Series], micro: dict[str, float]) -> None:
-    print("\nTable 5 -- issue 5's targets")
+    print("\nTable 5 -- targets (issue 19: put own cost < 25 us and >= 50x PynamoDB; issue 5)")
     rows: list[tuple[str, str, bool]] = []
     for workload, target in (("put", 50), ("get", 50), ("query", 100)):
         ratio = results[("pynamodb", workload)].median / results[("orm", workload)].median
@@ -850,7 +851,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls (under 30 s)")
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile table")
+    parser.add_argument("--json", help="also write the --ab summary to this file")
+    parser.add_argument("--ab", metavar="DIR", help="compare with the library in DIR (see above)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each version for --ab")
     args = parser.parse_args(argv)
+    if args.ab:
+        compare(args.ab, args.runs)
+        return
     aws_environment()
     import pynamodb
 
@@ -897,8 +904,44 @@ def main(argv: list[str] | None = None) -> None:
             )
             print_profile(profile(ways, calls, top=8 if args.quick else 12), calls)
         print_targets(results, {name: us for rows in micro for name, us, _ in rows})
+        if args.json:
+            with open(args.json, "w") as out:
+                json.dump(summary(results), out)
     finally:
         ways.close()
+
+
+def compare(base: str, runs: int) -> None:
+    """``--ab``: this script alternately on ``base``'s library and on this checkout's,
+    ``runs`` quick runs each; the medians of their summaries side by side."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    versions = {"base": os.path.abspath(base), "this": here}
+    found: dict[str, list[dict[str, float]]] = {name: [] for name in versions}
+    with tempfile.TemporaryDirectory() as scratch:
+        for run in range(runs):
+            order = list(versions) if run % 2 == 0 else list(reversed(versions))
+            for name in order:
+                out = os.path.join(scratch, f"{name}-{run}.json")
+                env = {**os.environ, "PYTHONPATH": versions[name]}
+                command = [sys.executable, __file__, "--quick", "--no-profile", "--json", out]
+                subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+                with open(out) as result:
+                    found[name].append(json.load(result))
+                print(f"  run {run + 1}/{runs}: {name} done", file=sys.stderr)
+    print(f"\nA/B -- median of {runs} quick runs each (base: {versions['base']})")
+    print(f"{'':<22} {'base':>10} {'this':>10} {'change':>8}")
+    for key in found["this"][0]:
+        base_value = statistics.median(r[key] for r in found["base"])
+        this_value = statistics.median(r[key] for r in found["this"])
+        change = this_value / base_value - 1 if base_value else float("nan")
+        print(f"{key:<22} {base_value:>10.1f} {this_value:>10.1f} {change:>+8.0%}")
+    this_put = statistics.median(r["put own us/item"] for r in found["this"])
+    this_ratio = statistics.median(r["put x pynamodb"] for r in found["this"])
+    for name, shown, ok in (
+        ("ORM put own cost < 25 us", f"{this_put:.1f} us", this_put < 25),
+        ("ORM put >= 50x PynamoDB on moto", f"{this_ratio:.0f}x", this_ratio >= 50),
+    ):
+        print(f"  {'PASS' if ok else 'MISS'}  {name:<36} {shown:>10}")
 
 
 if __name__ == "__main__":

@@ -13,9 +13,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from singletable import _unique as unique
+from singletable._canonical import CanonicalItem
 from singletable._flows import Flow, now
 from singletable._keyargs import key_arguments
 from singletable._values import Item
+from singletable._writer import writer
 from singletable.codec import from_attribute
 from singletable.conditions import attribute, expression_parameters
 from singletable.entity import key_item, table_key, validated
@@ -97,12 +99,13 @@ def _write_condition(
     model: EntityModel, mode: PutMode, version: int | None, condition: Condition | None
 ) -> Condition | None:
     """The condition of a write: its mode, its version check and the caller's."""
-    pk = attribute(model.table.primary.pk)
+    if mode == "upsert" and version is None and condition is None:
+        return None  # (the common put: nothing to check)
     parts: list[Condition] = []
     if mode == "create" or (mode == "upsert" and version == 0):
-        parts.append(pk.not_exists())
+        parts.append(attribute(model.table.primary.pk).not_exists())
     elif mode == "replace":
-        parts.append(pk.exists())
+        parts.append(attribute(model.table.primary.pk).exists())
     if version:
         parts.append(attribute(model.attributes[model.version or ""]) == version)
     if condition is not None:
@@ -135,14 +138,61 @@ def _to_store(entity: E) -> tuple[E, int | None]:
 
 
 def _put_body(
-    stored: Entity, mode: PutMode, version: int | None, condition: Condition | None
+    stored: Entity,
+    mode: PutMode,
+    version: int | None,
+    condition: Condition | None,
+    item: Item | None = None,
 ) -> dict[str, Any]:
-    model = type(stored).__singletable__
-    request: dict[str, Any] = {"TableName": model.table.name, "Item": stored.to_item()}
-    combined = _write_condition(model, mode, version, condition)
-    if combined is not None:
-        request.update(expression_parameters(condition=combined))
+    """The PutItem body (``item``: the empty dict to build the item in, if not a new one)."""
+    cls = type(stored)
+    model = cls.__singletable__
+    write = model.writer or writer(cls)  # (what stored.to_item() runs)
+    request: dict[str, Any] = {
+        "TableName": model.table.name,
+        "Item": write(stored.__dict__, {} if item is None else item),
+    }
+    own = _own_condition(model, mode, version) if condition is None else _GENERAL
+    if own is _GENERAL:
+        combined = _write_condition(model, mode, version, condition)
+        if combined is not None:
+            request.update(expression_parameters(condition=combined))
+    elif own is not None:
+        request.update(own)
     return request
+
+
+_GENERAL: dict[str, Any] = {}  # (a marker: render the condition the general way)
+_INT_LIMIT = 10**38
+
+
+def _own_condition(model: EntityModel, mode: PutMode, version: int | None) -> dict[str, Any] | None:
+    """The expression members of a write's own condition (its mode and version check,
+    no caller's condition), rendered once per class and shape and reused with the
+    version's value: what ``expression_parameters(condition=_write_condition(...))``
+    gives (tests/orm/test_put_conditions.py). :data:`_GENERAL` when the version is
+    not an int the codec writes as its ``str`` (it is then rendered in full)."""
+    if version is None:
+        if mode == "upsert":
+            return None
+        shape: tuple[Any, ...] = (mode, None)
+    elif type(version) is not int or not -_INT_LIMIT < version < _INT_LIMIT:
+        return _GENERAL
+    else:
+        shape = (mode, bool(version))
+    cached = model.write_conditions.get(shape)
+    if cached is None:
+        combined = _write_condition(model, mode, version, None)
+        cached = expression_parameters(condition=combined) if combined is not None else {}
+        model.write_conditions[shape] = cached
+    if not cached:
+        return None
+    out = {**cached, "ExpressionAttributeNames": dict(cached["ExpressionAttributeNames"])}
+    values = cached.get("ExpressionAttributeValues")
+    if values is not None:  # only the version's value (``version == n``): this one's
+        ((placeholder, _),) = values.items()
+        out["ExpressionAttributeValues"] = {placeholder: {"N": str(version)}}
+    return out
 
 
 def put_request(
@@ -174,7 +224,10 @@ def put(entity: E, *, mode: PutMode = "upsert", condition: Condition | None = No
         assert action.stored is not None
         stored_entity: E = action.stored  # type: ignore[assignment]
         return stored_entity
-    stored, request = put_request(entity, mode, condition)
+    stored, version = _to_store(entity)
+    # The item goes out marked as the codec's: the local engine measures it instead
+    # of rebuilding it (singletable._canonical); other backends see a dict.
+    request = _put_body(stored, mode, version, condition, CanonicalItem())
     request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     try:
         yield "PutItem", request
@@ -272,7 +325,7 @@ def update_body(
     """
     model = cls.__singletable__
     owner = cls.__name__
-    given = key_arguments(cls, key, "update", _UPDATE_OPTIONS, extra=sorted(model.key_fields))
+    given = key_arguments(cls, key, "update", _UPDATE_OPTIONS, extra=model.key_fields_sorted)
     key = {name: given[name] for name in model.table_key_fields}
     touched = changes.fields
     changed_keys = sorted(touched & model.table_key_set)
@@ -316,17 +369,43 @@ def update_body(
         rendered = key_item(model, known, owner, indexes=(index,))
         for attribute_name, value in rendered.items():
             changes = changes.set(attribute(attribute_name), from_attribute(value))
+    body: dict[str, Any] = {"TableName": model.table.name, "Key": table_key(cls, key)}
+    checked = expected_version is not None and model.version is not None
+    if condition is None and not checked:
+        body.update(_with_exists(model, expression_parameters(update=changes)))
+        return body
     parts = [attribute(model.table.primary.pk).exists()]
-    if expected_version is not None and model.version is not None:
-        parts.append(getattr(cls, model.version) == expected_version)
+    if checked:
+        parts.append(getattr(cls, model.version or "") == expected_version)
     if condition is not None:
         parts.append(condition)
     combined = parts[0]
     for part in parts[1:]:
         combined = combined & part
-    body: dict[str, Any] = {"TableName": model.table.name, "Key": table_key(cls, key)}
     body.update(expression_parameters(update=changes, condition=combined))
     return body
+
+
+def _with_exists(model: EntityModel, update: dict[str, Any]) -> dict[str, Any]:
+    """``update`` (the rendered update) with the condition every update has, that its
+    item exists, rendered once per class: what ``expression_parameters(update=...,
+    condition=attribute(pk).exists())`` gives (each expression has its own
+    placeholders, so the two render apart; tests/orm/test_put_conditions.py)."""
+    exists = model.write_conditions.get("update")
+    if exists is None:
+        pk = attribute(model.table.primary.pk)
+        exists = model.write_conditions["update"] = expression_parameters(condition=pk.exists())
+    out = {
+        "ConditionExpression": exists["ConditionExpression"],
+        "UpdateExpression": update["UpdateExpression"],
+        "ExpressionAttributeNames": {
+            **exists["ExpressionAttributeNames"],
+            **update.get("ExpressionAttributeNames", {}),
+        },
+    }
+    if "ExpressionAttributeValues" in update:
+        out["ExpressionAttributeValues"] = update["ExpressionAttributeValues"]
+    return out
 
 
 def update(

@@ -68,7 +68,9 @@ def _to_attribute(value: Any, path: str) -> AttributeValue:
     if isinstance(value, BaseModel):
         return to_attribute(value.model_dump(by_alias=True, exclude_none=True), path)
     if isinstance(value, str):
-        return {"S": value}
+        # a str subclass (a StrEnum member, ...) as the plain string it holds: the
+        # wire carries strings, and the local engine refuses anything else
+        return {"S": str.__str__(value)}
     if isinstance(value, bool):
         return {"BOOL": value}
     if isinstance(value, int | Decimal | float):
@@ -103,8 +105,10 @@ def _to_attribute(value: Any, path: str) -> AttributeValue:
 def _map(value: Mapping[Any, Any], path: str) -> AttributeValue:
     out: dict[str, AttributeValue] = {}
     for key, member in value.items():
-        if not isinstance(key, str):
-            raise InvalidValueError(f"{path}: map keys must be strings, not {key!r}")
+        if type(key) is not str:
+            if not isinstance(key, str):
+                raise InvalidValueError(f"{path}: map keys must be strings, not {key!r}")
+            key = str.__str__(key)  # (a StrEnum member as its string, as for values)
         kind = type(member)
         # strings and booleans inline: their encoding cannot fail, so the member's path
         # (only for messages) is not built for them
@@ -214,7 +218,7 @@ def _set(value: set[Any] | frozenset[Any], path: str) -> AttributeValue:
         )
     members = list(value)
     if all(isinstance(m, str) for m in members):
-        return {"SS": sorted(members)}
+        return {"SS": sorted(map(str.__str__, members))}  # (str subclasses as plain strings)
     if all(isinstance(m, bytes | bytearray) for m in members):
         return {"BS": sorted(base64.b64encode(bytes(m)).decode() for m in members)}
     if all(isinstance(m, int | Decimal | float) and not isinstance(m, bool) for m in members):

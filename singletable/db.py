@@ -30,6 +30,7 @@ from singletable import _find as finding
 from singletable import _operations as ops
 from singletable import _queries as queries
 from singletable import _tables as tables
+from singletable._canonical import CanonicalItem
 from singletable._flows import Call, explain, run, run_async
 from singletable._operations import PutMode
 from singletable._queries import CollectionResult, Page, QuerySpec, check_positive
@@ -66,7 +67,12 @@ _DEFAULT_SECRET = b"singletable cursor"
 def _scope(name: str, values: dict[str, Any], index: str | None) -> str:
     """What a cursor is bound to: the pattern, its index and the key values given
     (cursors carry a digest of it, made by :mod:`._flows`)."""
-    return f"{name}|{index}|{json.dumps(values, sort_keys=True, default=str)}"
+    return f"{name}|{index}|{_SCOPE_JSON(values)}"
+
+
+# json.dumps(values, sort_keys=True, default=str) with its encoder made once (dumps
+# makes a new one on every call when given options)
+_SCOPE_JSON = json.JSONEncoder(sort_keys=True, default=str).encode
 
 
 def _query_spec(pattern: BoundPattern[Any], values: dict[str, Any], secret: bytes) -> QuerySpec:
@@ -702,7 +708,10 @@ class Explain:
     ) -> Call:
         """PutItem's request (for an entity with unique fields: the TransactWriteItems
         of a create, with its guards, or else the read that comes first)."""
-        return explain(ops.put(entity, mode=mode, condition=condition))
+        operation, request = explain(ops.put(entity, mode=mode, condition=condition))
+        if isinstance(request.get("Item"), CanonicalItem):  # the caller's to change: a plain
+            request["Item"] = dict(request["Item"])  # dict (see singletable._canonical)
+        return operation, request
 
     def update(
         self,

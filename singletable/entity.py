@@ -35,16 +35,17 @@ from __future__ import annotations
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, ClassVar, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from singletable._keyargs import exact_types, key_arguments
+from singletable._reader import decode_value, reader
 from singletable._unique import guard_template
 from singletable._upgrades import Upgrade, apply_upgrades, check_upgrades, remember_read
 from singletable._values import AttributeValue, Item
-from singletable.codec import epoch_seconds, from_attribute, to_attribute
+from singletable._writer import writer
+from singletable.codec import from_attribute, to_attribute
 from singletable.conditions import FieldPathMeta, install_field_paths
 from singletable.errors import InvalidValueError, ItemValidationError, ModelError
 from singletable.keys import KeyTemplate, compile_template, key_kind, plain_template
@@ -137,6 +138,8 @@ class EntityModel:
     updated_at: str | None = None
     ttl: str | None = None
     key_fields: frozenset[str] = field(default_factory=frozenset)
+    key_fields_sorted: list[str] = field(default_factory=list)
+    """:attr:`key_fields` in order (what an update takes besides the table key)."""
     writes: tuple[tuple[str, str, str], ...] = ()
     """(field, attribute, "Entity.field" for messages) of every field, in order."""
     skip_attributes: frozenset[str] = field(default_factory=frozenset)
@@ -167,6 +170,16 @@ class EntityModel:
     key (the table's, then each index's), the fields that must all have a value for
     an index entry, and each key attribute with its template (or, for the table key
     attributes that are fields themselves, the field that must have a value)."""
+    writer: Any = None
+    """:meth:`Entity.to_item` compiled for the class (:mod:`singletable._writer`), built
+    on the first write."""
+    reader: Any = None
+    """The decoding of :meth:`Entity.from_item` compiled for the class
+    (:mod:`singletable._reader`), built on the first read."""
+    write_conditions: dict[Any, Any] = field(default_factory=dict)
+    """The expression members of the writes' own conditions (a put's mode and version
+    check by shape; ``"update"``: an update's item-exists check), rendered once
+    (:func:`singletable._operations._own_condition`, ``_with_exists``)."""
 
     def owns(self, item: Mapping[str, AttributeValue]) -> bool:
         """Whether ``item``'s table key has this entity's key shape (for items that
@@ -264,47 +277,27 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
             InvalidValueError: a value DynamoDB cannot store, or an index key that
                 only some of its fields fill in.
         """
-        model = type(self).__singletable__
-        values = self.__dict__
-        item: Item = {}
-        ttl = model.ttl
-        for field_name, attribute, path in model.writes:
-            value = values.get(field_name)
-            if value is None:
-                continue
-            if field_name == ttl:
-                item[attribute] = {"N": str(epoch_seconds(value, path))}
-            elif type(value) is str:
-                item[attribute] = {"S": value}  # (to_attribute's own first case, inlined)
-            else:
-                item[attribute] = to_attribute(value, path)
-        item.update(key_item(model, values, type(self).__name__))
-        item[model.table.type_attribute] = {"S": model.type_name}
-        if model.schema_version is not None:
-            item[model.table.schema_attribute] = {"N": str(model.schema_version)}
-        return item
+        # compiled once per class (singletable._writer); the general path is
+        # singletable._writer.general_to_item, which it must equal
+        cls = type(self)
+        write = cls.__singletable__.writer or writer(cls)
+        return write(self.__dict__, {})
 
     @classmethod
     def from_item(cls, item: Mapping[str, AttributeValue]) -> Self:
         """Validate a DynamoDB item back into this entity (key and type attributes are
         ignored; the fields carry every value)."""
         model = cls.__singletable__
-        skip = model.skip_attributes
-        data: dict[str, Any] = {}
-        for name, value in item.items():
-            if name in skip:
-                continue  # key and type attributes: the fields carry their values
-            raw = value.get("S")
-            if raw is not None and len(value) == 1:
-                data[name] = raw  # the most common kind, without unpacking the value
-                continue
-            kind, raw = next(iter(value.items()))
-            if kind == "S" or kind == "BOOL":
-                data[name] = raw  # Pydantic takes these as they are
-            elif kind == "N":
-                data[name] = Decimal(raw)
-            else:
-                data[name] = from_attribute(value)
+        # compiled once per class (singletable._reader); None: an item with other
+        # attributes, for the general loop
+        data = (model.reader or reader(cls))(item)
+        if data is None:
+            skip = model.skip_attributes
+            data = {}
+            for name, value in item.items():
+                if name in skip:
+                    continue  # key and type attributes: the fields carry their values
+                data[name] = decode_value(value)
         stored = None
         if model.schema_version is not None:
             stored = _stored_version(item, model)
@@ -538,6 +531,7 @@ def _compile(cls: type[Entity], table: Table, type_name: str) -> EntityModel:
     model.key_fields = frozenset(
         f for pk, sk in keys.values() for t in (pk, sk) if t is not None for f in t.fields
     )
+    model.key_fields_sorted = sorted(model.key_fields)
     model.table_key_fields = tuple(
         dict.fromkeys(f for t in keys[None] if t is not None for f in t.fields)
     )

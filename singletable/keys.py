@@ -151,6 +151,7 @@ class KeyTemplate:
             separator = following[0] if isinstance(following, str) and part.width is None else None
             steps.append((part, (part.field, part.format), separator, i))
         self._steps = tuple(steps)
+        self._fast: _FastRender | None = None  # built on the first render
 
     @property
     def static_prefix(self) -> str:
@@ -181,6 +182,13 @@ class KeyTemplate:
         Raises:
             InvalidValueError: a missing value, or one that cannot be rendered safely.
         """
+        fast = self._fast
+        if fast is None:
+            fast = self._fast = _compile_fast(self)
+        text = fast(values, cache)
+        if text is not None:
+            return text
+        # the general path: also where every error of a render is raised
         out: list[str] = []
         parts = self.parts
         for part, slot_key, separator, i in self._steps:
@@ -272,6 +280,53 @@ class KeyTemplate:
 
     def __repr__(self) -> str:
         return f"KeyTemplate({self.source!r})"
+
+
+_FastRender = Callable[[Mapping[str, Any], "dict[tuple[str, str], str] | None"], "str | None"]
+
+
+def _compile_fast(template: KeyTemplate) -> _FastRender:
+    """:meth:`KeyTemplate.render` for the case where nothing goes wrong, as one
+    straight-line function (source built here, as :mod:`singletable._writer` does):
+    each slot's renderer called as the general path calls it, its separator tested
+    the same way. It returns None instead of raising: for a missing value, a
+    renderer that raises, or a value holding its separator, the general path then
+    renders again and raises its own error with its own message. A slot rendered
+    by something else than ``str`` shares ``cache`` with the general path (stored
+    only once its checks passed, as there)."""
+    lines = ["def fast(values, cache):", "    get = values.get"]
+    names: dict[str, Any] = {}
+    pieces: list[str] = []
+    for n, (part, slot_key, separator, _) in enumerate(template._steps):
+        if slot_key is None:
+            pieces.append(repr(part))
+            continue
+        slot: Slot = part  # type: ignore[assignment]
+        render, value, text = f"render_{n}", f"x_{n}", f"t_{n}"
+        names[render] = slot.render
+        lines.append(f"    {value} = get({slot.field!r})")
+        lines.append(f"    if {value} is None: return None")
+        if slot.render is str:
+            lines.append(f"    {text} = {value} if type({value}) is str else None")
+            lines.append(f"    if {text} is None:")
+            lines.append(f"        try: {text} = {render}({value})")
+            lines.append("        except Exception: return None")
+        else:
+            key = repr(slot_key)
+            lines.append(f"    {text} = None if cache is None else cache.get({key})")
+            lines.append(f"    if {text} is None:")
+            lines.append(f"        try: {text} = {render}({value})")
+            lines.append("        except Exception: return None")
+            if separator is not None:
+                lines.append(f"        if {separator!r} in {text}: return None")
+            lines.append(f"        if cache is not None: cache[{key}] = {text}")
+        if separator is not None:
+            lines.append(f"    if {separator!r} in {text}: return None")
+        pieces.append(text)
+    lines.append(f"    return {' + '.join(pieces) if pieces else repr('')}")
+    exec("\n".join(lines), names)  # (source built here from the template)
+    fast: _FastRender = names["fast"]
+    return fast
 
 
 def compile_template(

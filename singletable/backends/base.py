@@ -26,7 +26,12 @@ Backends:
 Anything else that implements :class:`Backend` or :class:`AsyncBackend` works too.
 
 Responses are read-only: a backend may hand out data it shares with its storage
-(the local backend does), so callers must copy before changing anything.
+(the local backend does), so callers must copy before changing anything. Requests
+are read-only to backends and to wrappers around them (tracing, recording, fault
+injection): one that needs another request builds a new one (``{**request, ...}``)
+instead of changing the one it was given. The local engine relies on it: a PutItem
+item the codec built arrives marked as such (:mod:`singletable._canonical`) and is
+measured, not re-validated.
 """
 
 from __future__ import annotations

@@ -1,0 +1,90 @@
+"""``Entity.from_item``'s decoding compiled once per entity class.
+
+Before Pydantic validates a stored item into an entity, :meth:`Entity.from_item`
+turns its AttributeValues into the plain values validation takes: the key and type
+attributes left out, strings and booleans as they are, numbers as ``Decimal``,
+everything else through :func:`singletable.codec.from_attribute`. That loop over the
+item's attributes is the same for every item of a class, so :func:`reader` builds
+one straight-line function per class (``exec``, as :mod:`singletable._writer` does)
+that looks up each field's attribute, tries first the wire type the field is
+declared with, and counts what it found: an item holding any attribute that is
+neither a field nor a key or type attribute (written by other code) is left to the
+general loop (the function returns None), so the values handed to Pydantic are
+always the general loop's. tests/orm/test_reader.py checks both against each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from singletable.codec import from_attribute
+from singletable.keys import base_type
+
+if TYPE_CHECKING:
+    from singletable.entity import Entity
+
+__all__ = ["Reader", "decode_value", "reader"]
+
+Reader = Callable[[Mapping[str, Any]], "dict[str, Any] | None"]
+"""``read(item)``: the values to validate, or None (the general loop decides)."""
+
+
+def decode_value(value: Any) -> Any:
+    """One attribute's value as ``from_item``'s general loop decodes it."""
+    raw = value.get("S")
+    if raw is not None and len(value) == 1:
+        return raw
+    kind, raw = next(iter(value.items()))
+    if kind == "S" or kind == "BOOL":
+        return raw  # Pydantic takes these as they are
+    if kind == "N":
+        return Decimal(raw)
+    return from_attribute(value)
+
+
+def reader(cls: type[Entity]) -> Reader:
+    """The compiled decoding of ``cls``'s items (built on first use, kept on its model)."""
+    model = cls.__singletable__
+    built: Reader | None = model.reader
+    if built is None:
+        built = model.reader = _compile(cls)
+    return built
+
+
+_DECLARED_KIND = {str: "S", int: "N", Decimal: "N", float: "N", bool: "BOOL"}
+
+
+def _declared_kind(annotation: Any) -> str:
+    """The wire type to try first for a field (any type is decoded right either way)."""
+    try:
+        return _DECLARED_KIND.get(base_type(annotation), "S")
+    except TypeError:  # an unhashable annotation
+        return "S"
+
+
+def _compile(cls: type[Entity]) -> Reader:
+    model = cls.__singletable__
+    names: dict[str, Any] = {"decode": decode_value, "Decimal": Decimal}
+    lines = ["def read(item):", "    get = item.get", "    data = {}"]
+    skipped = sorted(model.skip_attributes)
+    counted = " + ".join(f"({a!r} in item)" for a in skipped) if skipped else "0"
+    lines.append(f"    skipped = {counted}")
+    for field_name, attribute in model.attributes.items():
+        kind = _declared_kind(cls.model_fields[field_name].annotation)
+        taken = "Decimal(r)" if kind == "N" else "r"
+        lines += [
+            f"    v = get({attribute!r})",
+            "    if v is not None:",
+            f"        r = v.get({kind!r})",
+            "        if r is not None and len(v) == 1:",
+            f"            data[{attribute!r}] = {taken}",
+            "        else:",
+            f"            data[{attribute!r}] = decode(v)",
+        ]
+    # every attribute is a field found (one entry of data each) or a skipped one
+    lines += ["    if len(data) + skipped != len(item):", "        return None", "    return data"]
+    exec("\n".join(lines), names)  # (source built here from the model)
+    read: Reader = names["read"]
+    return read
