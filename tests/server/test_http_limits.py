@@ -150,6 +150,50 @@ def test_headers_under_16_kb_are_fine(server: Server) -> None:
     conn.close()
 
 
+# -- header lines ------------------------------------------------------------------------
+
+_TARGET = "X-Amz-Target: DynamoDB_20120810.ListTables"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        f"POST / HTTP/1.1\r\nHost: x\r\nBad Line\r\n{_TARGET}\r\n",  # no colon
+        f"POST / HTTP/1.1\r\nHost: x\r\n: empty name\r\n{_TARGET}\r\n",
+        f"POST / HTTP/1.1\r\nHost: x\r\nNa me: v\r\n{_TARGET}\r\n",  # not a token
+        f"POST / HTTP/1.1\r\nHost: x\r\n Folded: v\r\n{_TARGET}\r\n",  # obs-fold
+        f"POST / HTTP/1.1\r\nHost: x\r\nA: b\rc\r\n{_TARGET}\r\n",  # a stray CR
+        f"POST / HTTP/1.1\nHost: x\nA: b\rc\n{_TARGET}\n",  # a stray CR, bare LFs
+    ],
+)
+def test_a_malformed_header_line_is_a_400(server: Server, head: str) -> None:
+    with _connect(server) as sock:
+        sock.sendall(f"{head}Content-Length: 2\r\n\r\n{{}}".encode())
+        assert _reply(sock).startswith(b"HTTP/1.1 400 Bad Request\r\n")
+
+
+@pytest.mark.parametrize("end", ["\r\n", "\n"])
+def test_headers_are_read_with_crlf_or_bare_lf_line_ends(server: Server, end: str) -> None:
+    head = end.join(
+        ["POST / HTTP/1.1", "Host: x", f"Content-Type: {AMZ_JSON}", _TARGET, "Content-Length: 2"]
+    )
+    with _connect(server) as sock:
+        sock.sendall(f"{head}{end}{end}{{}}".encode())
+        assert _response(sock).startswith(b"HTTP/1.1 200 OK")
+
+
+def test_a_repeated_header_has_its_values_joined(server: Server) -> None:
+    # X-Amz-Target twice reads as "DynamoDB_20120810.ListTables, DynamoDB_...": no
+    # such operation.
+    with _connect(server) as sock:
+        sock.sendall((HEAD + f"{_TARGET}\r\nContent-Length: 2\r\n\r\n{{}}").encode())
+        sock.settimeout(5)
+        reply = sock.recv(65536)
+    assert reply.startswith(b"HTTP/1.1 400 Bad Request")
+    assert b"UnknownOperationException" in reply
+    assert b"ListTables, DynamoDB_20120810.ListTables" in reply
+
+
 # -- slow and idle clients -------------------------------------------------------------
 
 
