@@ -29,6 +29,7 @@ import os
 import secrets
 import sys
 import threading
+import zlib
 from collections.abc import Callable, Generator, Iterator
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -179,10 +180,9 @@ def _send(request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse
         status, payload = engine.call_json(operation, body or b"", region=region)  # type: ignore[call-arg]
     else:
         status, payload = engine.call_json(operation, body or b"")
-    # No x-amz-crc32: nothing can corrupt the body in process, and botocore would
-    # compute the CRC of every body it is sent with (see singletable.testing).
     headers: Any = {  # AWSResponse wraps it in a HeadersDict (the stubs say HTTPHeaders)
         "x-amzn-RequestId": f"{_request_prefix}{next(_request_numbers):020d}",
+        "x-amz-crc32": str(zlib.crc32(payload)),
         "Content-Type": _JSON_CONTENT_TYPE,
         "Content-Length": str(len(payload)),
     }
