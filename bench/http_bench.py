@@ -38,6 +38,14 @@ from other processes lands on all alike; medians.
   is the client's own HTTP stack (urllib3, http.client) plus loopback: a part of
   every target's remainder that no server can remove.
 
+Table 1b, the server's own CPU time per call during table 1 (one client, the
+server idle between calls as with any real client): each round reads the
+server process's CPU time before and after its calls, to the nanosecond from
+its threads' run times (``/proc/PID/task/TID/schedstat``; the process total,
+in 10 ms ticks, when a thread came or went during the round); medians of the
+rounds. The ``canned`` server's figure is about the least a Python server can
+spend reading a request and writing an answer.
+
 Table 2, throughput with 1 and 8 concurrent clients, each with its own boto3
 client. By default each client is a separate process: botocore spends about a
 millisecond of CPU per call under the GIL, so 8 threads of one process would
@@ -54,8 +62,15 @@ call minus the floor <= 1/2 of dynalite's and <= 1/4 of moto_server's;
 singletable's 8-client throughput >= its 1-client throughput. The remainders are
 paired by round (a round's median minus the floor's median in that round) and the
 figures are medians over the rounds: load from elsewhere comes in bursts of
-seconds, which then land on both sides of each difference. Exit status 0 if every
-check passes, 1 if not.
+seconds, which then land on both sides of each difference. Check (issue 19):
+singletable's server CPU per call (table 1b) <= 1/4 of dynalite's, paired by
+round likewise. Exit status 0 if every check passes, 1 if not.
+
+Options: ``--targets singletable,dynalite`` runs only those targets;
+``--baseline DIR`` also runs ``singletable serve`` from another checkout (a git
+worktree of an earlier commit) as the target ``baseline``, so that a change is
+measured before and after in the same run; ``--latency-only`` skips tables 2
+and 3.
 """
 
 from __future__ import annotations
@@ -113,6 +128,7 @@ SCAN_ITEMS = 100
 PAYLOAD = "x" * 850  # with the other attributes an item is about 1 KB
 WORKLOADS = ("put", "get", "update", "query", "scan", "batch", "transact")
 TARGETS = ("singletable", "moto", "dynalite")
+BASELINE = "baseline"
 FLOOR = "floor"
 CANNED = "canned"
 CLIENTS = (1, 8)
@@ -253,6 +269,7 @@ class Target:
     process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
     unsupported: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] | None = None  # the environment to start it in (None: ours)
 
     def start(self, logs: Path, port: int) -> None:
         """Start the server on ``port`` and wait until it answers ListTables."""
@@ -264,6 +281,7 @@ class Target:
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                env=self.env,
                 preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         self._wait_ready(30.0)
@@ -340,26 +358,38 @@ def _version(module: str) -> str:
 _DYNALITE_FLAGS = ("--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
 
 
-def find_targets() -> tuple[list[Target], list[str]]:
-    """The targets this machine can run, and notes on those it cannot."""
+def find_targets(
+    names: tuple[str, ...] = TARGETS, baseline: Path | None = None
+) -> tuple[list[Target], list[str]]:
+    """The targets among ``names`` this machine can run, and notes on those it cannot.
+
+    ``baseline``: a checkout of singletable (a git worktree of another commit) whose
+    ``singletable serve`` runs as one more target, ``baseline``, for before/after
+    comparisons in the same run.
+    """
     python = sys.executable
-    targets = [
-        Target(
-            "singletable",
-            [python, "-m", "singletable.cli", "serve", "--port", "{port}"],
-            _version("singletable"),
-        ),
-        Target(
-            "moto",
-            [python, "-m", "moto.server", "-H", "127.0.0.1", "-p", "{port}"],
-            _version("moto"),
-        ),
-    ]
+    serve = [python, "-m", "singletable.cli", "serve", "--port", "{port}"]
+    targets = []
+    if "singletable" in names:
+        targets.append(Target("singletable", serve, _version("singletable")))
+    if baseline is not None:
+        env = {**os.environ, "PYTHONPATH": str(baseline.resolve())}
+        targets.append(Target(BASELINE, serve, f"from {baseline}", env=env))
+    if "moto" in names:
+        targets.append(
+            Target(
+                "moto",
+                [python, "-m", "moto.server", "-H", "127.0.0.1", "-p", "{port}"],
+                _version("moto"),
+            )
+        )
     notes = []
     directory = Path(os.environ.get("DYNALITE_DIR", DEFAULT_DYNALITE_DIR)).expanduser()
     cli = directory / "node_modules" / "dynalite" / "cli.js"
     node = shutil.which("node")
-    if node is None:
+    if "dynalite" not in names:
+        pass
+    elif node is None:
         notes.append("dynalite: skipped, Node.js (node) is not on the PATH")
     elif not cli.exists():
         notes.append(
@@ -441,18 +471,59 @@ def time_calls(stream: Stream, call: Call, budget: float, minimum: int) -> list[
 Rounds = dict[tuple[str, str], list[list[float]]]
 """(way, workload) -> the per-call latencies of each round."""
 
+ServerCpu = dict[tuple[str, str], list[float]]
+"""(target, workload) -> the server's CPU seconds per call in each round."""
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    """A server process's CPU time so far: per live thread (nanoseconds, from
+    ``/proc/PID/task/TID/schedstat``) and in all (seconds, from ``/proc/PID/stat``:
+    threads that ended count too, but only in clock ticks, 10 ms)."""
+
+    threads: dict[str, int]
+    total: float | None
+
+
+def cpu_sample(pid: int) -> CpuSample | None:
+    """The CPU time of process ``pid`` so far; None off Linux or once it has exited."""
+    tasks = Path(f"/proc/{pid}/task")
+    try:
+        tids = os.listdir(tasks)
+    except OSError:
+        return None
+    threads = {}
+    for tid in tids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            threads[tid] = int((tasks / tid / "schedstat").read_text().split()[0])
+    return CpuSample(threads, process_cpu(pid))
+
+
+def cpu_between(before: CpuSample, after: CpuSample) -> float | None:
+    """CPU seconds the process used between two samples: to the nanosecond from its
+    threads' run times when the same threads lived throughout (a keep-alive client's
+    connection keeps its server thread), else from the coarser process total."""
+    if before.threads and before.threads.keys() == after.threads.keys():
+        return (sum(after.threads.values()) - sum(before.threads.values())) / 1e9
+    if before.total is None or after.total is None:
+        return None
+    return after.total - before.total
+
 
 def run_latency(
     targets: list[Target], canned: dict[str, bytes], rounds: int, budget: float
-) -> Rounds:
-    """Per-call latencies of each workload on each target and on the floor, interleaved."""
+) -> tuple[Rounds, ServerCpu]:
+    """Per-call latencies of each workload on each target and on the floor, interleaved;
+    and the server's CPU time per call during each round."""
     clients = {t.name: make_client(t.url) for t in targets}
     clients[FLOOR] = floor_client(targets[0].url, canned)
     calls = {way: boto3_call(client) for way, client in clients.items()}
+    pids = {t.name: t.process.pid for t in targets if t.process is not None}
     skip = {(t.name, w) for t in targets for w in t.unsupported}
     gc.collect()
     gc.freeze()  # the collection before each batch then only walks what the run made
     timings: Rounds = {}
+    server_cpu: ServerCpu = {}
     fresh = fresh_numbers(0)
     for workload in WORKLOADS:
         streams = {way: requests(workload, fresh) for way in calls}
@@ -463,13 +534,20 @@ def run_latency(
                     continue
                 if round_ == 0:
                     time_calls(streams[way], call, 0.0, 3)
-                else:
-                    taken = time_calls(streams[way], call, budget, 3)
-                    timings.setdefault((way, workload), []).append(taken)
+                    continue
+                pid = pids.get(way)
+                before = cpu_sample(pid) if pid is not None else None
+                taken = time_calls(streams[way], call, budget, 3)
+                timings.setdefault((way, workload), []).append(taken)
+                after = cpu_sample(pid) if pid is not None else None
+                if before is not None and after is not None:
+                    used = cpu_between(before, after)
+                    if used is not None:
+                        server_cpu.setdefault((way, workload), []).append(used / len(taken))
         _progress(f"latency: {workload} done")
     for client in clients.values():
         client.close()
-    return timings
+    return timings, server_cpu
 
 
 # -- table 2: throughput, 1 and 8 concurrent clients ----------------------------------------
@@ -755,36 +833,10 @@ def _print_grid(names: list[str], cell: Callable[[Cell], str]) -> None:
         print(f"{workload:<9}" + "".join(cells))
 
 
-def print_tables(
-    targets: list[Target],
-    rounds: Rounds,
-    throughput: dict[Cell, Throughput],
-    errors: dict[Cell, str],
-    threads: bool,
-) -> bool:
-    """Print the tables and the checks; True if every check passed."""
-    names = [t.name for t in targets if t.name != CANNED]
-    ways = [*names, CANNED, FLOOR]
-    unsupported = {(t.name, w): why for t in targets for w, why in t.unsupported.items()}
-    timings = {cell: [t for round_ in runs for t in round_] for cell, runs in rounds.items()}
-    p50 = {cell: statistics.median(v) for cell, v in timings.items()}
-
-    print(
-        "\nTable 1 -- one client: wall time per call, ms, median (p90) and calls timed;\n"
-        f"  {CANNED} = a Python server sending prebuilt answers (the client's HTTP stack + "
-        f"loopback);\n  {FLOOR} = the same call with the send short-circuited (botocore's floor)"
-    )
-    print(f"{'workload':<9}" + "".join(f"{w:>25}" for w in ways))
-    for workload in WORKLOADS:
-        row = f"{workload:<9}"
-        for way in ways:
-            values = timings.get((way, workload))
-            if values is None:
-                row += f"{'n/a':>25}"
-            else:
-                row += f"{_ms(p50[way, workload])} ({_ms(_p90(values), 0)}) n={len(values):<5}"
-        print(row)
-
+def _print_throughput(
+    names: list[str], throughput: dict[Cell, Throughput], errors: dict[Cell, str], threads: bool
+) -> None:
+    """Tables 2 and 3, and the ratios of calls/s."""
     kind = "threads of one process" if threads else "processes"
     print(
         "\nTable 2 -- throughput, calls/s (batch: 25 items a call), "
@@ -829,16 +881,71 @@ def print_tables(
         row += f"{eight.ops / one.ops:>18.2f}x" if one and eight else f"{'n/a':>19}"
         print(row)
 
+
+def print_tables(
+    targets: list[Target],
+    rounds: Rounds,
+    server_cpu: ServerCpu,
+    throughput: dict[Cell, Throughput],
+    errors: dict[Cell, str],
+    threads: bool,
+) -> bool:
+    """Print the tables and the checks; True if every check passed."""
+    names = [t.name for t in targets if t.name != CANNED]
+    ways = [*names, CANNED, FLOOR]
+    unsupported = {(t.name, w): why for t in targets for w, why in t.unsupported.items()}
+    timings = {cell: [t for round_ in runs for t in round_] for cell, runs in rounds.items()}
+    p50 = {cell: statistics.median(v) for cell, v in timings.items()}
+
+    print(
+        "\nTable 1 -- one client: wall time per call, ms, median (p90) and calls timed;\n"
+        f"  {CANNED} = a Python server sending prebuilt answers (the client's HTTP stack + "
+        f"loopback);\n  {FLOOR} = the same call with the send short-circuited (botocore's floor)"
+    )
+    print(f"{'workload':<9}" + "".join(f"{w:>25}" for w in ways))
+    for workload in WORKLOADS:
+        row = f"{workload:<9}"
+        for way in ways:
+            values = timings.get((way, workload))
+            if values is None:
+                row += f"{'n/a':>25}"
+            else:
+                row += f"{_ms(p50[way, workload])} ({_ms(_p90(values), 0)}) n={len(values):<5}"
+        print(row)
+
+    print(
+        "\nTable 1b -- one client (during table 1): the server process's own CPU time per "
+        "call, us,\n  median of the rounds (lowest-highest round); "
+        f"{CANNED} = the cheapest a Python server can answer"
+    )
+    servers = [*names, CANNED]
+    print(f"{'workload':<9}" + "".join(f"{w:>24}" for w in servers))
+    for workload in WORKLOADS:
+        row = f"{workload:<9}"
+        for way in servers:
+            values = server_cpu.get((way, workload))
+            if not values:
+                row += f"{'n/a':>24}"
+            else:
+                low, high = min(values) * 1e6, max(values) * 1e6
+                middle = statistics.median(values) * 1e6
+                row += f"{middle:>10.0f} ({low:.0f}-{high:.0f})".ljust(10).rjust(24)
+        print(row)
+
+    if throughput or errors:  # not with --latency-only
+        _print_throughput(names, throughput, errors, threads)
+
     print(
         "\nChecks -- one client, time per call minus botocore's floor, ms (the network and the "
         "server):\n  singletable's <= 1/2 of dynalite's and <= 1/4 of moto's; and singletable's "
-        "calls/s with 8 clients >= with 1.\n  Paired by round: each round's median minus the "
+        "calls/s with 8 clients >= with 1;\n  and (issue 19) singletable's server CPU per call "
+        "(table 1b) <= 1/4 of dynalite's.\n  Paired by round: each round's median minus the "
         "floor's median in the same round;\n  remainders and ratios are the medians of the "
         "rounds' (a burst of load elsewhere lands on both sides)"
     )
     print(
         f"{'workload':<9}{'floor':>8}{'single':>9}{'moto':>9}{'dynalite':>9}{f'({CANNED})':>10}"
-        f"{'st/dyn <= 0.5':>16}{'st/moto <= 0.25':>17}{'x8/x1 >= 1':>13}"
+        f"{'st/dyn <= 0.5':>16}{'st/moto <= 0.25':>17}{'x8/x1 >= 1':>13}{'cpu st/dyn <= 0.25':>20}"
     )
     passed = True
     for workload in WORKLOADS:
@@ -872,10 +979,24 @@ def print_tables(
             ratio = eight.ops / one.ops
             passed &= ratio >= 1
             verdicts.append(f"{ratio:.2f} {'PASS' if ratio >= 1 else 'MISS'}")
-        else:
+        elif throughput or errors:
             passed = False
             verdicts.append("MISS")
-        print(row + f"{verdicts[0]:>16}{verdicts[1]:>17}{verdicts[2]:>13}")
+        else:  # --latency-only
+            verdicts.append("n/a")
+        # Issue 19: the server's own CPU per call <= 1/4 of dynalite's (table 1b, paired
+        # by round).
+        mine_cpu = server_cpu.get(("singletable", workload))
+        theirs_cpu = server_cpu.get(("dynalite", workload))
+        if mine_cpu and theirs_cpu:
+            ratio = statistics.median(
+                m / t for m, t in zip(mine_cpu, theirs_cpu, strict=True) if t > 0
+            )
+            passed &= ratio <= 0.25
+            verdicts.append(f"{ratio:.3f} {'PASS' if ratio <= 0.25 else 'MISS'}")
+        else:
+            verdicts.append("n/a")
+        print(row + f"{verdicts[0]:>16}{verdicts[1]:>17}{verdicts[2]:>13}{verdicts[3]:>20}")
     for other in ("moto", "dynalite"):
         if other not in names:
             print(f"note: {other} was not run: its check is not made")
@@ -900,6 +1021,24 @@ def main(argv: list[str] | None = None) -> int:
         help="run concurrent clients as threads of one process (default: one process each)",
     )
     parser.add_argument(
+        "--targets",
+        default=",".join(TARGETS),
+        help=f"the targets to run, comma-separated (default {','.join(TARGETS)}; "
+        "singletable always runs)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="also run `singletable serve` from this checkout (e.g. a git worktree of main) "
+        "as the target 'baseline', for a before/after comparison in the same run",
+    )
+    parser.add_argument(
+        "--latency-only",
+        action="store_true",
+        help="one client only: tables 1 and 1b, without the throughput runs (tables 2 and 3)",
+    )
+    parser.add_argument(
         "--canned-server", nargs=2, metavar=("PORT", "FILE"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
@@ -911,7 +1050,11 @@ def main(argv: list[str] | None = None) -> int:
     rounds, budget = (1, 0.06) if args.quick else (10, 0.1)
     t_rounds, seconds = (1, 0.2) if args.quick else (3, 0.7)
 
-    targets, notes = find_targets()
+    chosen = {"singletable", *args.targets.split(",")}
+    unknown = chosen - set(TARGETS)
+    if unknown:
+        parser.error(f"unknown target(s): {', '.join(sorted(unknown))}")
+    targets, notes = find_targets(tuple(t for t in TARGETS if t in chosen), args.baseline)
     print(
         f"singletable HTTP benchmark -- Python {platform.python_version()}, "
         f"boto3 {boto3.__version__}, {os.cpu_count()} CPUs, load average "
@@ -946,16 +1089,21 @@ def main(argv: list[str] | None = None) -> int:
         )
         stack.callback(reference.stop)
         start(reference, logs)
-        pool = ClientPool(targets, args.client_threads)
-        _progress("client processes up")
-        stack.callback(pool.close)
-        timings = run_latency([*targets, reference], canned, rounds, budget)
-        throughput, errors = run_throughput(pool, targets, t_rounds, seconds)
+        timings, server_cpu = run_latency([*targets, reference], canned, rounds, budget)
+        throughput: dict[Cell, Throughput] = {}
+        errors: dict[Cell, str] = {}
+        if not args.latency_only:
+            pool = ClientPool(targets, args.client_threads)
+            _progress("client processes up")
+            stack.callback(pool.close)
+            throughput, errors = run_throughput(pool, targets, t_rounds, seconds)
         for target in targets:
             if target.process is not None and target.process.poll() is not None:
                 print(f"{target.name} exited during the run:\n{target.log_tail()}")
         load_after = os.getloadavg()[0]
-    passed = print_tables([*targets, reference], timings, throughput, errors, args.client_threads)
+    passed = print_tables(
+        [*targets, reference], timings, server_cpu, throughput, errors, args.client_threads
+    )
     print(f"(run took {time.monotonic() - began:.0f} s; load average at the end {load_after:.1f})")
     return 0 if passed else 1
 

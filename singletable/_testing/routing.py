@@ -166,7 +166,13 @@ def _send(request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse
     except IndexError:  # no active context: let botocore send it
         return None
     operation = event_name[event_name.rfind(".") + 1 :]
-    body: Any = request.body  # the JSON protocol always sends bytes
+    body: Any = request.body  # the JSON protocol always sends bytes (ASCII JSON)
+    if isinstance(body, bytes):
+        # As text, json.loads skips guessing the encoding.
+        try:
+            body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            body = request.body  # as it came, for the engine's SerializationException
     region: Any = request.headers.get(_REGION_HEADER)  # bytes: botocore encodes headers
     if isinstance(region, bytes):
         region = region.decode("utf-8", "replace")

@@ -83,6 +83,10 @@ _REASONS = {
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
+_CRLF = "\r\n"
+_COLON = ": "
+_KEEP_ALIVE = "Connection: keep-alive\r\n\r\n"
+_CLOSE = "Connection: close\r\n\r\n"
 
 
 @dataclass(frozen=True)
@@ -113,16 +117,16 @@ class Limits:
 class _Date:
     """The ``Date`` header value, formatted at most once a second."""
 
-    def __init__(self) -> None:
-        self._second = -1
-        self._value = ""
+    __slots__ = ("second", "value")
 
-    def value(self) -> str:
-        now = int(time.time())
-        if now != self._second:
-            self._value = formatdate(now, usegmt=True)
-            self._second = now
-        return self._value
+    def __init__(self) -> None:
+        self.second = -1
+        self.value = ""
+
+    def update(self, now: int) -> None:
+        """Format ``now`` (seconds since the epoch)."""
+        self.value = formatdate(now, usegmt=True)
+        self.second = now
 
 
 class _Connection:
@@ -131,41 +135,55 @@ class _Connection:
     def __init__(self, server: HTTPServer, sock: socket.socket) -> None:
         self.server = server
         self.socket = sock
-        self.reader = Reader(sock)
 
     def serve(self) -> None:
         try:
-            # Every response is one sendall: no delayed-ACK stalls.
+            # Every response is one write: no delayed-ACK stalls.
             self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            limits = self.server.limits
+            self.reader = Reader(self.socket, min(limits.header_timeout, limits.idle_timeout))
             while self._one_request():
                 pass
         except (ConnectionError, TimeoutError, OSError):
             pass  # the client went away or was too slow; nothing to answer
 
     def _one_request(self) -> bool:
-        """Serve one request; False when the connection should close."""
-        limits = self.server.limits
-        if not self.reader.wait(limits.idle_timeout):
-            return False
-        protocol = self.server.protocol
+        """Serve one request; False when the connection should close.
+
+        The usual path runs few Python calls on purpose: with a client that
+        spends a millisecond between requests, each call runs from cold caches,
+        and their number, more than their work, sets the server's CPU time per
+        request (bench/http_bench.py, table 1b).
+        """
+        server = self.server
+        limits = server.limits
+        protocol = server.protocol
         try:
-            request = read_request(self.reader, limits.header_timeout)
-            if request.expects_continue:
-                self.socket.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
-            body = read_body(self.reader, request.headers, limits.header_timeout)
+            request = read_request(self.reader, limits.idle_timeout, limits.header_timeout)
+            if request is None:
+                return False
+            headers = request.headers
+            if "expect" in headers and request.expects_continue:
+                self.reader.send(b"HTTP/1.1 100 Continue\r\n\r\n", limits.header_timeout)
+            body = read_body(self.reader, headers, limits.header_timeout)
         except BadRequest as error:
             self._send(protocol.bad_request(str(error)), keep_alive=False)
             self._linger()
             return False
-        headers = request.headers
         if body is None:  # over the limit (drained)
             return self._send(protocol.too_large(), keep_alive=True)
-        connection = headers.get("connection", "").lower()
-        keep_alive = connection != "close" and (
-            request.version == "HTTP/1.1" or connection == "keep-alive"
-        )
-        if not self.server.begin_request():
-            return False  # the server is stopping: close without running the request
+        connection = headers.get("connection")
+        if connection is None:
+            keep_alive = request.version == "HTTP/1.1"
+        else:
+            connection = connection.lower()
+            keep_alive = connection != "close" and (
+                request.version == "HTTP/1.1" or connection == "keep-alive"
+            )
+        with server.lock:  # begin_request(), inline
+            if server.stopping:
+                return False  # the server is stopping: close without running the request
+            server.busy += 1
         try:
             try:
                 response = protocol.handle(request.method, request.target, headers, body)
@@ -174,18 +192,24 @@ class _Connection:
                 response = protocol.internal_error(headers.get("content-type", ""))
             return self._send(response, keep_alive)
         finally:
-            self.server.end_request()
+            with server.lock:  # end_request(), inline
+                server.busy -= 1
+                if server.stopping:  # only drain() waits, and only once stopping
+                    server.idle.notify_all()
 
     def _send(self, response: Response, keep_alive: bool) -> bool:
-        head = [
-            f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Error')}\r\n",
-            "Server: Server\r\n",  # DynamoDB's own value
-            f"Date: {self.server.date.value()}\r\n",
-        ]
-        head.extend(f"{name}: {value}\r\n" for name, value in response.headers)
-        head.append("Connection: keep-alive\r\n\r\n" if keep_alive else "Connection: close\r\n\r\n")
-        self.reader.set_timeout(self.server.limits.idle_timeout)
-        self.socket.sendall("".join(head).encode("latin-1") + response.body)
+        status = response.status
+        date = self.server.date
+        now = int(time.time())
+        if now != date.second:
+            date.update(now)
+        head = (
+            f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n"
+            f"Server: Server\r\nDate: {date.value}\r\n"  # DynamoDB's Server value
+            f"{_CRLF.join(map(_COLON.join, response.headers))}\r\n"
+            f"{_KEEP_ALIVE if keep_alive else _CLOSE}"
+        ).encode("latin-1")
+        self.reader.send(head + response.body, self.server.limits.idle_timeout)
         return keep_alive
 
     def _linger(self) -> None:
@@ -228,9 +252,12 @@ class HTTPServer:
             raise
         self.server_address: tuple[str, int] = self.socket.getsockname()[:2]
         self._connections: set[socket.socket] = set()
-        self._busy = 0
-        self._stopping = False
-        self._idle = threading.Condition()
+        # Connections, requests being answered and stopping, under one lock (taken
+        # with a plain ``with lock``: the condition's own ``with`` is Python code).
+        self.lock = threading.RLock()
+        self.idle = threading.Condition(self.lock)  # notified as requests end, once stopping
+        self.busy = 0
+        self.stopping = False
         self._stop_serving = False
         self._served = threading.Event()
         self._wake_read, self._wake_write = os.pipe()
@@ -257,7 +284,7 @@ class HTTPServer:
             listening = False
             try:
                 while not self._stop_serving:
-                    with self._idle:
+                    with self.lock:
                         room = len(self._connections) < cap
                     if room != listening:
                         if room:
@@ -282,8 +309,8 @@ class HTTPServer:
             sock, _ = self.socket.accept()
         except OSError:
             return
-        with self._idle:
-            if self._stopping:
+        with self.lock:
+            if self.stopping:
                 sock.close()
                 return
             self._connections.add(sock)
@@ -307,14 +334,14 @@ class HTTPServer:
         """Close a connection and make room for the next one."""
         with contextlib.suppress(OSError):
             sock.close()
-        with self._idle:
+        with self.lock:
             full = len(self._connections) >= self.limits.max_connections
             self._connections.discard(sock)
         if full:
             self._wake()
 
     def _wake(self) -> None:
-        with self._idle:  # never write to the pipe's fd number once it is closed
+        with self.lock:  # never write to the pipe's fd number once it is closed
             if self._pipe_open:
                 with contextlib.suppress(OSError):
                     os.write(self._wake_write, b"x")
@@ -332,32 +359,18 @@ class HTTPServer:
     def server_close(self) -> None:
         """Close the listening socket (and the wake-up pipe)."""
         self.socket.close()
-        with self._idle:
+        with self.lock:
             self._pipe_open = False
             for fd in (self._wake_read, self._wake_write):
                 with contextlib.suppress(OSError):
                     os.close(fd)
 
-    def begin_request(self) -> bool:
-        """Count a request as being answered; False (not counted) once stopping began."""
-        with self._idle:
-            if self._stopping:
-                return False
-            self._busy += 1
-            return True
-
-    def end_request(self) -> None:
-        """The request counted by :meth:`begin_request` has been answered."""
-        with self._idle:
-            self._busy -= 1
-            self._idle.notify_all()
-
     def drain(self, timeout: float) -> None:
         """Refuse new requests, let the ones being answered finish (for up to ``timeout``
         seconds), then close every connection."""
-        with self._idle:
-            self._stopping = True
-            self._idle.wait_for(lambda: not self._busy, timeout)
+        with self.lock:
+            self.stopping = True
+            self.idle.wait_for(lambda: not self.busy, timeout)
             connections = list(self._connections)
         for connection in connections:
             with contextlib.suppress(OSError):

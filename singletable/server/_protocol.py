@@ -129,7 +129,7 @@ class Protocol:
         operation = "-"
         origin = headers.get("origin") if self.cors_origins else None
         allowed = origin is not None and _origin_allowed(origin, self.cors_origins)
-        if _path(target) != "/":
+        if target != "/" and _path(target) != "/":
             response = self._raw(404, _NOT_FOUND_BODY, "application/xml")
         elif method == "POST":
             operation, response = self._post(target, headers, body)
@@ -160,7 +160,11 @@ class Protocol:
 
     def _post(self, target: str, headers: Mapping[str, str], body: bytes) -> tuple[str, Response]:
         content_type = headers.get("content-type", "")
-        base_type = content_type.partition(";")[0].strip().lower()
+        base_type = (
+            content_type  # what the SDKs send
+            if content_type == _AMZ_JSON
+            else content_type.partition(";")[0].strip().lower()
+        )
         if base_type not in (_AMZ_JSON, _PLAIN_JSON) and (body or content_type):
             return "-", self._raw(404, _NOT_FOUND_BODY, "application/xml")
         response_type = _AMZ_JSON if base_type == _AMZ_JSON else _PLAIN_JSON
@@ -181,7 +185,9 @@ class Protocol:
             if failure is not None:
                 code, message = failure
                 return operation, self._coral(response_type, code, message)
-        encoding = headers.get("content-encoding", "").strip().lower()
+        encoding = headers.get("content-encoding")
+        if encoding is not None:
+            encoding = encoding.strip().lower()
         payload = body
         if encoding and encoding != "identity":
             try:
@@ -204,9 +210,19 @@ class Protocol:
         except BadPayload as error:
             return operation, self._coral(response_type, "SerializationException", str(error))
         # The region the request was signed for (its tables; see ._sigv4.signing_region).
-        region = signing_region(headers)
+        authorization = headers.get("authorization")
+        region = None if authorization is None else signing_region(authorization)
         status, data = self.engine.call_json(operation, text, region=region)
-        return operation, self._json(status, response_type, data)
+        return operation, Response(
+            status,
+            [
+                ("x-amzn-RequestId", f"{self._request_prefix}{next(self._request_numbers):036d}"),
+                ("x-amz-crc32", str(zlib.crc32(data))),
+                ("Content-Type", response_type),
+                ("Content-Length", str(len(data))),
+            ],
+            data,
+        )
 
     def _preflight(self, headers: Mapping[str, str]) -> Response:
         """200 to a CORS preflight from an allowed origin: the method and headers it

@@ -23,6 +23,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
@@ -45,28 +46,26 @@ _BAD_SIGNATURE = (
 )
 _BAD_TOKEN = "The security token included in the request is invalid."
 
+# Five slash-separated parts, the third (the region) not empty, then a comma, a
+# space or the end.
+_SCOPE = re.compile(r"[^,/ ]*/[^,/ ]*/([^,/ ]+)/[^,/ ]*/[^,/ ]*(?![^, ])")
+
 Failure = tuple[str, str]
 """An error code and its message."""
 
 
-def signing_region(headers: Mapping[str, str]) -> str | None:
-    """The region of the ``Authorization`` header's credential scope, None if there is none.
+def signing_region(authorization: str) -> str | None:
+    """The region of an ``Authorization`` header's credential scope, None if it has none.
 
     ``Credential=<key id>/<date>/<region>/<service>/aws4_request``: the region the
     client was made for (every SDK signs each request, also for a local endpoint).
+    The credential runs to the first comma or space after ``Credential=``.
     """
-    authorization = headers.get("authorization")
-    if authorization is None:
-        return None
     at = authorization.find("Credential=")
     if at < 0:
         return None
-    credential = authorization[at + len("Credential=") :]
-    credential = credential.split(",", 1)[0].split(" ", 1)[0]
-    parts = credential.split("/")
-    if len(parts) != 5 or not parts[2]:
-        return None
-    return parts[2]
+    match = _SCOPE.match(authorization, at + len("Credential="))
+    return None if match is None else match.group(1)
 
 
 def verify(

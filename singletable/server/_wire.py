@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import re
 import socket
+import struct
+import sys
 import time
 from dataclasses import dataclass
 
@@ -62,12 +64,18 @@ MIN_BODY_RATE = 64 * 1024
 """The slowest a body may arrive, in bytes a second, beyond the header timeout."""
 
 _RECV = 64 * 1024
+_SLACK = 0.01
+"""How far past its deadline a read or write may end (seconds)."""
+# SO_RCVTIMEO / SO_SNDTIMEO take a struct timeval on these (Windows takes milliseconds).
+_KERNEL_TIMEOUTS = sys.platform.startswith(("linux", "darwin", "freebsd"))
+_TIMEVAL = struct.Struct("@ll")
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _DIGITS = re.compile(rb"[0-9]{1,19}")
 # A chunk-size line: 1-16 hex digits, optional extensions after ';' (RFC 9112 7.1).
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r?\n")
 _MAX_CHUNK_LINE = 4096
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_NAMES = re.compile(rf"{_TOKEN.pattern}(?::{_TOKEN.pattern})*")  # names joined with ':'
 
 
 class BadRequest(Exception):
@@ -90,43 +98,98 @@ class Request:
 
 
 class Reader:
-    """Buffered reads from a socket, each bounded in size and in time.
+    """Buffered reads from a socket, and writes to it, each bounded in size and in time.
 
-    A read that cannot finish before its deadline raises :class:`TimeoutError`;
-    one cut short by the client closing raises :class:`ConnectionError`.
+    A read or write that cannot finish before its deadline raises
+    :class:`TimeoutError`; one cut short by the client closing raises
+    :class:`ConnectionError`.
+
+    The socket stays blocking, each call on it bounded by the kernel's
+    ``SO_RCVTIMEO`` / ``SO_SNDTIMEO`` (where the platform has them as a
+    ``timeval``): a read or a write is then one system call, where a socket
+    timeout would first ``poll`` (and set the mode with ``ioctl`` at each
+    change). The bound is the shorter of the header and idle timeouts; it is
+    lowered (a system call, on slow requests only) when a deadline is nearer
+    than that, so that no call ends more than :data:`_SLACK` past its deadline,
+    and a call that reaches its bound before the deadline is made again.
     """
 
-    __slots__ = ("_buffer", "_socket", "_timeout")
+    __slots__ = ("_base", "_bound", "_buffer", "_socket")
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, bound: float) -> None:
         self._socket = sock
         self._buffer = bytearray()
-        self._timeout: float | None = None
+        self._base = bound
+        self._bound = 0.0
+        if _KERNEL_TIMEOUTS:
+            sock.settimeout(None)  # blocking; the bound below limits each call
+        self._limit(bound)
 
-    def set_timeout(self, timeout: float) -> None:
-        """The socket's timeout (for reads and writes); a system call only if it changes."""
-        if timeout != self._timeout:
-            self._socket.settimeout(timeout)
-            self._timeout = timeout
+    def _limit(self, seconds: float) -> None:
+        """Bound each socket call (read or write) to ``seconds``."""
+        if _KERNEL_TIMEOUTS:
+            whole = int(seconds)
+            # At least a microsecond: a zero timeval means no bound at all.
+            value = _TIMEVAL.pack(whole, max(1, int((seconds - whole) * 1e6)))
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
+        else:
+            self._socket.settimeout(seconds)
+        self._bound = seconds
 
-    def _fill(self, deadline: float, timeout: float | None = None) -> None:
-        """Append one socket read to the buffer (waiting until ``deadline`` at most;
-        ``timeout``, when given, is the time left, rounded so it rarely changes)."""
-        if timeout is None:
-            timeout = deadline - time.monotonic()
-            if timeout <= 0:
+    def _within(self, deadline: float) -> None:
+        """Make the next socket call end by ``deadline`` (give or take :data:`_SLACK`).
+
+        Raises:
+            TimeoutError: if the deadline has passed.
+        """
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the client was too slow")
+        if remaining + _SLACK < self._bound:
+            self._limit(remaining)
+        elif self._bound < self._base <= remaining:
+            self._limit(self._base)  # the usual bound again, after a slow request
+
+    def _fill(self, deadline: float) -> None:
+        """Append one socket read to the buffer, waiting until ``deadline`` at most."""
+        while True:
+            # _within(), inline on this path that every request takes
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise TimeoutError("the client was too slow")
-        self.set_timeout(timeout)
-        data = self._socket.recv(_RECV)
-        if not data:
-            raise ConnectionError("the client closed the connection")
-        self._buffer += data
+            if remaining + _SLACK < self._bound or self._bound < self._base <= remaining:
+                self._within(deadline)
+            try:
+                data = self._socket.recv(_RECV)
+            except (BlockingIOError, TimeoutError):
+                continue  # the call's bound passed, not yet the deadline
+            if not data:
+                raise ConnectionError("the client closed the connection")
+            self._buffer += data
+            return
+
+    def send(self, data: bytes, timeout: float) -> None:
+        """Send all of ``data`` within ``timeout`` seconds (at least the bound)."""
+        try:
+            sent = self._socket.send(data)  # the usual case: all at once
+        except (BlockingIOError, TimeoutError):
+            sent = 0
+        if sent == len(data):
+            return
+        deadline = time.monotonic() + timeout
+        view = memoryview(data)
+        while sent < len(data):
+            self._within(deadline)
+            try:
+                sent += self._socket.send(view[sent:])
+            except (BlockingIOError, TimeoutError):
+                continue
 
     def wait(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for the start of a request; False if the
         client closed the connection (or only sent blank lines before closing)."""
         deadline = time.monotonic() + timeout
-        first = True
         while True:
             # Blank lines before a request are tolerated (RFC 9112 2.2).
             if self._buffer and self._buffer[0] in (13, 10):  # CR, LF
@@ -134,15 +197,13 @@ class Reader:
             if self._buffer:
                 return True
             try:
-                # The first wait is the whole timeout: the same value each time, so
-                # setting it costs no system call (it is also the writes' timeout).
-                self._fill(deadline, timeout if first else None)
+                self._fill(deadline)
             except ConnectionError:
                 return False
-            first = False
 
-    def head(self, deadline: float) -> bytes:
-        """The request line and headers, through the blank line that ends them."""
+    def head(self, deadline: float) -> str:
+        """The request line and headers, through the blank line that ends them (as
+        Latin-1 text: every byte is one character)."""
         searched = 0
         while True:
             end = self._buffer.find(b"\r\n\r\n", searched)  # what every client sends
@@ -152,7 +213,7 @@ class Reader:
                 match = _HEAD_END.search(self._buffer, searched)
                 end = -1 if match is None else match.end()
             if end >= 0:
-                head = bytes(self._buffer[:end])
+                head = self._buffer[:end].decode("latin-1")
                 del self._buffer[:end]
                 return head
             line_end = self._buffer.find(b"\n", 0, MAX_REQUEST_LINE)
@@ -181,21 +242,30 @@ class Reader:
 
     def exactly(self, size: int, deadline: float) -> bytes:
         """``size`` bytes, all before ``deadline``."""
-        if len(self._buffer) >= size:
-            data = bytes(self._buffer[:size])
-            del self._buffer[:size]
+        buffer = self._buffer
+        if len(buffer) < size and size - len(buffer) <= _RECV:
+            while len(buffer) < size:  # a small body: one more read, as a rule
+                self._fill(deadline)
+        have = len(buffer)
+        if have == size:  # the body came with its head, or in the next read
+            data = bytes(buffer)
+            buffer.clear()
             return data
-        target = bytearray(size)
+        if have > size:
+            data = bytes(buffer[:size])
+            del buffer[:size]
+            return data
+        target = bytearray(size)  # a large body: read in place, a piece at a time
         view = memoryview(target)
-        got = len(self._buffer)
-        view[:got] = self._buffer
-        self._buffer.clear()
+        view[:have] = buffer
+        buffer.clear()
+        got = have
         while got < size:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError("the client was too slow")
-            self.set_timeout(remaining)
-            count = self._socket.recv_into(view[got:], min(size - got, 1 << 20))
+            self._within(deadline)
+            try:
+                count = self._socket.recv_into(view[got:], min(size - got, 1 << 20))
+            except (BlockingIOError, TimeoutError):
+                continue  # the call's bound passed, not yet the deadline
             if not count:
                 raise ConnectionError("the client closed the connection mid-body")
             got += count
@@ -207,11 +277,26 @@ class Reader:
             size -= len(self.exactly(min(size, 1 << 20), deadline))
 
 
-def read_request(reader: Reader, header_timeout: float) -> Request:
-    """Read the head of one request (the caller has :meth:`Reader.wait`-ed for its
-    first byte); the body is read by :func:`read_body`."""
-    deadline = time.monotonic() + header_timeout
-    head = reader.head(deadline).decode("latin-1")
+def read_request(reader: Reader, idle_timeout: float, header_timeout: float) -> Request | None:
+    """Wait up to ``idle_timeout`` seconds for the next request, and read its head;
+    None if the client closed the connection instead. The body is read by
+    :func:`read_body`."""
+    buffer = reader._buffer
+    if not buffer:  # the usual case: read the next request
+        try:
+            reader._fill(time.monotonic() + idle_timeout)
+        except ConnectionError:
+            return None
+    if buffer[0] in (13, 10):  # blank lines first (tolerated, RFC 9112 2.2)
+        if not reader.wait(idle_timeout):
+            return None
+        buffer = reader._buffer
+    end = buffer.find(b"\r\n\r\n")  # the whole head arrived at once, as a rule
+    if end >= 0:
+        head = buffer[: end + 4].decode("latin-1")
+        del buffer[: end + 4]
+    else:
+        head = reader.head(time.monotonic() + header_timeout)
     line_end = head.find("\n")
     request_line = head[:line_end].rstrip("\r")
     parts = request_line.split(" ")
@@ -222,22 +307,30 @@ def read_request(reader: Reader, header_timeout: float) -> Request:
     block = head[line_end + 1 :]
     if len(block) > MAX_HEADER_BYTES:
         raise BadRequest(f"The request headers are over {MAX_HEADER_BYTES} bytes")
-    lines = block.split("\n")[:-2]  # the last two pieces are the blank line's
+    lines = block.split("\r\n")
+    # Every CR and LF in a CRLF (what clients send): the lines hold neither. Else
+    # bare line ends (tolerated, RFC 9112 2.2) or a stray CR (refused) are sorted
+    # out line by line.
+    if not block.count("\r") == block.count("\n") == len(lines) - 1:
+        lines = [line.removesuffix("\r") for line in block.split("\n")]
+        for line in lines:
+            if "\r" in line:
+                raise BadRequest(f"Malformed header line: {line[:200]!r}")
+    del lines[-2:]  # the blank line's two pieces
     if len(lines) > MAX_HEADERS:
         raise BadRequest(f"More than {MAX_HEADERS} header lines")
     headers: dict[str, str] = {}
     names = []
     for line in lines:
-        if line.endswith("\r"):
-            line = line[:-1]
         name, sep, value = line.partition(":")
-        if not sep or not name or "\r" in value:
+        if not sep:
             raise BadRequest(f"Malformed header line: {line[:200]!r}")
         names.append(name)
         key = name.lower()
         value = value.strip(" \t")
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
-    if names and not _TOKEN.fullmatch("".join(names)):  # one check for every name
+    # One check for every name (an empty one among them shows as "::").
+    if names and not _NAMES.fullmatch(":".join(names)):
         bad = next(name for name in names if not _TOKEN.fullmatch(name))
         raise BadRequest(f"Malformed header name: {bad[:200]!r}")
     method, target, version = parts
@@ -269,7 +362,16 @@ def read_body(reader: Reader, headers: dict[str, str], timeout: float) -> bytes 
             raise BadRequest(f"Request body of {length} bytes is over the 16 MB limit")
         reader.discard(length, started + length / MIN_BODY_RATE)
         return None
-    return reader.exactly(length, started + length / MIN_BODY_RATE)
+    deadline = started + length / MIN_BODY_RATE
+    buffer = reader._buffer
+    if len(buffer) < length and length - len(buffer) <= _RECV:
+        while len(buffer) < length:  # a small body: one more read, as a rule
+            reader._fill(deadline)
+    if len(buffer) == length:  # the body came with its head, or in the next read
+        data = bytes(buffer)
+        buffer.clear()
+        return data
+    return reader.exactly(length, deadline)
 
 
 def _read_chunked(reader: Reader, started: float) -> bytes | None:

@@ -150,6 +150,50 @@ def test_headers_under_16_kb_are_fine(server: Server) -> None:
     conn.close()
 
 
+# -- header lines ------------------------------------------------------------------------
+
+_TARGET = "X-Amz-Target: DynamoDB_20120810.ListTables"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        f"POST / HTTP/1.1\r\nHost: x\r\nBad Line\r\n{_TARGET}\r\n",  # no colon
+        f"POST / HTTP/1.1\r\nHost: x\r\n: empty name\r\n{_TARGET}\r\n",
+        f"POST / HTTP/1.1\r\nHost: x\r\nNa me: v\r\n{_TARGET}\r\n",  # not a token
+        f"POST / HTTP/1.1\r\nHost: x\r\n Folded: v\r\n{_TARGET}\r\n",  # obs-fold
+        f"POST / HTTP/1.1\r\nHost: x\r\nA: b\rc\r\n{_TARGET}\r\n",  # a stray CR
+        f"POST / HTTP/1.1\nHost: x\nA: b\rc\n{_TARGET}\n",  # a stray CR, bare LFs
+    ],
+)
+def test_a_malformed_header_line_is_a_400(server: Server, head: str) -> None:
+    with _connect(server) as sock:
+        sock.sendall(f"{head}Content-Length: 2\r\n\r\n{{}}".encode())
+        assert _reply(sock).startswith(b"HTTP/1.1 400 Bad Request\r\n")
+
+
+@pytest.mark.parametrize("end", ["\r\n", "\n"])
+def test_headers_are_read_with_crlf_or_bare_lf_line_ends(server: Server, end: str) -> None:
+    head = end.join(
+        ["POST / HTTP/1.1", "Host: x", f"Content-Type: {AMZ_JSON}", _TARGET, "Content-Length: 2"]
+    )
+    with _connect(server) as sock:
+        sock.sendall(f"{head}{end}{end}{{}}".encode())
+        assert _response(sock).startswith(b"HTTP/1.1 200 OK")
+
+
+def test_a_repeated_header_has_its_values_joined(server: Server) -> None:
+    # X-Amz-Target twice reads as "DynamoDB_20120810.ListTables, DynamoDB_...": no
+    # such operation.
+    with _connect(server) as sock:
+        sock.sendall((HEAD + f"{_TARGET}\r\nContent-Length: 2\r\n\r\n{{}}").encode())
+        sock.settimeout(5)
+        reply = sock.recv(65536)
+    assert reply.startswith(b"HTTP/1.1 400 Bad Request")
+    assert b"UnknownOperationException" in reply
+    assert b"ListTables, DynamoDB_20120810.ListTables" in reply
+
+
 # -- slow and idle clients -------------------------------------------------------------
 
 
@@ -197,6 +241,59 @@ def test_a_silent_connection_is_closed_after_the_idle_timeout(quick: Server) -> 
     with _connect(quick) as sock:
         elapsed = _closed_within(sock, 4)
     assert elapsed is not None and elapsed < 2.5
+
+
+def _response(sock: socket.socket) -> bytes:
+    """One response (its head and its Content-Length body) read off ``sock``."""
+    sock.settimeout(5)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        body += chunk
+    return head
+
+
+# Each socket call waits at most the shorter of the two timeouts, and is made again
+# while its deadline has not passed (see _wire.Reader): these check both halves.
+
+
+def test_a_head_is_cut_off_at_the_header_timeout_when_the_idle_timeout_is_longer() -> None:
+    with Server(header_timeout=0.5, idle_timeout=30) as server, _connect(server) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n")  # and never the rest
+        elapsed = _closed_within(sock, 5)
+    assert elapsed is not None and elapsed < 2.5
+
+
+def test_an_idle_connection_waits_the_whole_idle_timeout_when_the_header_timeout_is_shorter() -> (
+    None
+):
+    with Server(header_timeout=0.2, idle_timeout=3) as server, _connect(server) as sock:
+        request = (HEAD + "Content-Length: 2\r\n\r\n{}").encode()
+        sock.sendall(request)
+        assert _response(sock).startswith(b"HTTP/1.1 200 OK")
+        time.sleep(1.0)  # several of the socket's waits, well within the idle timeout
+        sock.sendall(request)
+        assert _response(sock).startswith(b"HTTP/1.1 200 OK")
+        elapsed = _closed_within(sock, 8)
+    assert elapsed is not None and 2.0 < elapsed < 6.0
+
+
+def test_a_body_slower_than_one_wait_but_within_its_deadline_is_read_whole() -> None:
+    # 200 kB: its deadline is the header timeout plus about 3 s (MIN_BODY_RATE).
+    body = b"{" + b" " * 200_000 + b"}"
+    with Server(header_timeout=0.3, idle_timeout=30) as server, _connect(server) as sock:
+        sock.sendall((HEAD + f"Content-Length: {len(body)}\r\n\r\n").encode())
+        for start in range(0, len(body), 50_000):
+            time.sleep(0.45)  # longer than one socket wait (0.3 s)
+            sock.sendall(body[start : start + 50_000])
+        assert _response(sock).startswith(b"HTTP/1.1 200 OK")
 
 
 def _connection_threads() -> int:

@@ -443,3 +443,31 @@ def test_moto_inside_serves_other_services_and_dynamodb_stays_local() -> None:
 
 
 # --8<-- [end:moto-inside]
+
+
+def test_routed_bodies_reach_the_engine_as_text_and_bytes_that_are_not_utf8_as_sent() -> None:
+    # botocore sends ASCII JSON; the routing hands it to the engine as text. A body
+    # that is not UTF-8 (only a handler of the caller's could send one) still gets
+    # the engine's answer to it, not an exception from the routing.
+    with local_dynamodb() as engine:
+        client = boto3.client("dynamodb", region_name=REGION)
+        _create(client)
+        seen: list[Any] = []
+        call_json = engine.call_json
+
+        def spy(operation: str, body: Any, **kwargs: Any) -> Any:
+            seen.append(body)
+            return call_json(operation, body, **kwargs)
+
+        engine.call_json = spy  # type: ignore[method-assign]
+        client.put_item(TableName="orders", Item={"pk": {"S": "é"}})
+        assert seen == ['{"TableName": "orders", "Item": {"pk": {"S": "\\u00e9"}}}']
+
+        def garble(request: Any, **_: Any) -> None:
+            request.body = b'{"TableName": "orders", "Key": {"pk": {"S": "\xff"}}}'
+
+        client.meta.events.register_first("before-send.dynamodb.GetItem", garble)
+        with pytest.raises(botocore.exceptions.ClientError) as raised:
+            client.get_item(TableName="orders", Key={"pk": {"S": "x"}})
+        assert raised.value.response["Error"]["Code"] == "SerializationException"
+        assert seen[-1] == b'{"TableName": "orders", "Key": {"pk": {"S": "\xff"}}}'
