@@ -88,7 +88,6 @@ Errors
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import sqlite3
@@ -96,38 +95,62 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any, TypeAlias
+from typing import Any
 
 from singletable._values import Item
+from singletable.backends.local._durable_store import (
+    BodyCache,
+    CacheKey,
+    DurableTableStore,
+    decode,
+    item_cost,
+)
 from singletable.backends.local._sortedlist import DEFAULT_LOAD
-from singletable.backends.local.storage import MemoryTableStore, Storage
+from singletable.backends.local.storage import Storage, scan_hash
 
-__all__ = ["APPLICATION_ID", "FORMAT_VERSION", "DurableStorage", "DurableStorageError"]
+__all__ = [
+    "APPLICATION_ID",
+    "FORMAT_VERSION",
+    "DurableStorage",
+    "DurableStorageError",
+    "DurableTableStore",
+    "default_cache_bytes",
+]
 
 # PRAGMA application_id of our files: "STDB" (singletable database), big-endian.
 APPLICATION_ID = 0x53544442
 # PRAGMA user_version: the on-disk format this code writes (and the newest it reads).
-FORMAT_VERSION = 1
+# 1: items keyed (store, pk, sk), every store loaded into memory at open.
+# 2: items keyed (store, scan_hash(pk), pk, sk); per-store item counts and sizes in
+#    ``stores``; index stores kept. A format-1 file is migrated when it is opened.
+FORMAT_VERSION = 2
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _SYNC_MODES = {"normal": "NORMAL", "full": "FULL"}
 
 _SCHEMA = (
-    "CREATE TABLE stores (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, meta TEXT NOT NULL)",
-    "CREATE TABLE items (store INTEGER NOT NULL, pk BLOB NOT NULL, sk BLOB NOT NULL,"
-    " size INTEGER NOT NULL, item BLOB NOT NULL, crc INTEGER NOT NULL,"
-    " PRIMARY KEY (store, pk, sk)) WITHOUT ROWID",
+    "CREATE TABLE stores (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, meta TEXT NOT NULL,"
+    " items INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0)",
+    "CREATE TABLE items (store INTEGER NOT NULL, h BLOB NOT NULL, pk BLOB NOT NULL,"
+    " sk BLOB NOT NULL, size INTEGER NOT NULL, item BLOB NOT NULL, crc INTEGER NOT NULL,"
+    " PRIMARY KEY (store, h, pk, sk)) WITHOUT ROWID",
     # Named blobs of other modules (backups, history), kept with the catalog.
     "CREATE TABLE extras (kind TEXT NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL,"
     " PRIMARY KEY (kind, name)) WITHOUT ROWID",
 )
-_UPSERT = "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?)"
-_DELETE = "DELETE FROM items WHERE store = ? AND pk = ? AND sk = ?"
+_UPSERT = "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?, ?)"
+_DELETE = "DELETE FROM items WHERE store = ? AND h = ? AND pk = ? AND sk = ?"
+_POINT = "SELECT size, item, crc FROM items WHERE store = ? AND h = ? AND pk = ? AND sk = ?"
+
+# Pending writes of a group are written into its (open) transaction past this many.
+_SPILL_ROWS = 4096
+# Files up to this size get SQLite's structural check at open (it reads every page).
+_QUICK_CHECK_BYTES = 64 << 20
 
 _encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
-# A pending row: (size, item JSON, crc) to write, or None to delete.
-_Row = tuple[int, bytes, int] | None
+# A pending row: (item or None to delete, size, item JSON, crc).
+_Pending = tuple[Item | None, int, bytes, int]
 
 
 class DurableStorageError(Exception):
@@ -149,88 +172,71 @@ def encode_item(item: Item) -> bytes:
     return _encode(item).encode("ascii")
 
 
-class DurableTableStore(MemoryTableStore):
-    """A memory table store whose writes are also recorded by its :class:`DurableStorage`."""
-
-    def __init__(self, storage: DurableStorage, store_id: int, *, load: int) -> None:
-        super().__init__(load=load)
-        self._storage = storage
-        self._id = store_id
-
-    def put(self, pk: bytes, sk: bytes, item: Item, size: int) -> Item | None:
-        """Store ``item`` (in memory now, on disk when the atomic group commits)."""
-        storage = self._storage
-        if not storage._depth:  # a write of its own: a group of one
-            with storage.atomic():
-                return self.put(pk, sk, item, size)
-        old_size = self.size_of(pk, sk)
-        old = super().put(pk, sk, item, size)
-        storage._record(self._id, pk, sk, item, size)
-        storage._undo.append((self, pk, sk, old, old_size))
-        return old
-
-    def delete(self, pk: bytes, sk: bytes) -> Item | None:
-        """Remove the item at ``(pk, sk)`` (from disk when the group commits)."""
-        storage = self._storage
-        if not storage._depth:
-            with storage.atomic():
-                return self.delete(pk, sk)
-        old_size = self.size_of(pk, sk)
-        old = super().delete(pk, sk)
-        if old is not None:
-            storage._record(self._id, pk, sk, None, 0)
-            storage._undo.append((self, pk, sk, old, old_size))
-        return old
-
-    def restore(self, pk: bytes, sk: bytes, item: Item | None, size: int) -> None:
-        """Put back (in memory only) what ``(pk, sk)`` held before a rolled-back write."""
-        if item is None:
-            MemoryTableStore.delete(self, pk, sk)
-        else:
-            MemoryTableStore.put(self, pk, sk, item, size)
-
-    def _load_item(self, pk: bytes, sk: bytes, item: Item, size: int) -> None:
-        MemoryTableStore.put(self, pk, sk, item, size)
-
-
-# An undo entry (see DurableStorage._undo).
-_Undo: TypeAlias = tuple[DurableTableStore, bytes, bytes, Item | None, int] | Callable[[], None]
+def default_cache_bytes() -> int:
+    """The body cache's default bound: an eighth of the machine's memory (64 MiB to 4 GiB)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        total = 2 << 30
+    return max(64 << 20, min(total // 8, 4 << 30))
 
 
 class DurableStorage(Storage):
-    """Table stores in memory, recorded in an SQLite database at ``path``.
+    """Table stores in an SQLite database at ``path``, read through a bounded cache.
 
     Args:
         path: the database file (created if missing).
         sync: ``"normal"`` (survives a process crash; the default) or ``"full"``
             (also survives power loss; an fsync per commit). See the module docstring.
+        cache_bytes: bound of the decoded-item cache (estimated bytes of memory);
+            None: :func:`default_cache_bytes`.
+        load: accepted for compatibility with :class:`~.storage.MemoryStorage`
+            (the chunk size of its sorted lists); unused.
 
     Raises:
         DurableStorageError: the file is not ours, is damaged, is newer than this
             code, or is open elsewhere.
     """
 
+    keeps_indexes = True
+    """The engine keeps secondary index entries in stores of this storage (named
+    ``<table>#<index>``) instead of rebuilding them from the items at every open."""
+
     def __init__(
-        self, path: str | os.PathLike[str], *, sync: str = "normal", load: int = DEFAULT_LOAD
+        self,
+        path: str | os.PathLike[str],
+        *,
+        sync: str = "normal",
+        load: int = DEFAULT_LOAD,
+        cache_bytes: int | None = None,
     ) -> None:
         if sync not in _SYNC_MODES:
             raise ValueError(f"sync must be 'normal' or 'full', not {sync!r}")
+        if cache_bytes is not None and cache_bytes < 0:
+            raise ValueError(f"cache_bytes must be at least 0, not {cache_bytes}")
         self.path = os.fspath(path)
-        self._load_factor = load
         self._lock = threading.RLock()
+        self._cache = BodyCache(default_cache_bytes() if cache_bytes is None else cache_bytes)
         self._tables: dict[str, DurableTableStore] = {}
         self._meta: dict[str, dict[str, Any]] = {}
         self._ids: dict[str, int] = {}
+        self._stats: dict[str, tuple[int, int]] = {}  # (items, bytes) of stores not yet used
         self._next_id = 1
         self._depth = 0
-        self._pending: dict[tuple[int, bytes, bytes], _Row] = {}
-        # How to take back the current group's changes in memory, oldest first: an
-        # item write (store, pk, sk, old item, old size) or any callable.
-        self._undo: list[_Undo] = []
+        self._pending: dict[CacheKey, _Pending] = {}
+        # The current group: the (items, bytes) its stores had before it, how to take
+        # back what changed in memory around it (newest last), whether rows were
+        # written into its transaction before the end.
+        self._touched: dict[int, tuple[DurableTableStore, int, int]] = {}
+        self._undo: list[Callable[[], None]] = []
+        self._spilled = False
+        self._undoing = False
         self._in_transaction = False
-        self._dirty = False  # this group changed memory
+        self._dirty = False  # this group changed something
         self._broken: str | None = None
         self._closed = False
+        self._last_encoded: tuple[Item | None, bytes] = (None, b"")
+        self._partition_sql: dict[tuple[bool, bool, bool, bool, bool], str] = {}
         with _OPEN_LOCK:
             # Checked before anything reads the file: closing any descriptor of a file
             # drops the POSIX locks this process holds on it, SQLite's included.
@@ -247,6 +253,11 @@ class DurableStorage(Storage):
                 self._conn.close()
                 raise
             _OPEN_FILES.add(self._file_id)
+
+    @property
+    def cache(self) -> BodyCache:
+        """The decoded-item cache (its ``capacity`` may be changed at any time)."""
+        return self._cache
 
     # ----------------------------------------------------------------- opening
 
@@ -274,7 +285,7 @@ class DurableStorage(Storage):
         return conn, (app_id, version, objects)
 
     def _open(self, identity: tuple[int, int, int], synchronous: str) -> None:
-        """Check that the file is ours (before changing anything), then set up and load."""
+        """Check that the file is ours (before changing anything), then set up."""
         app_id, version, objects = identity
         fresh = app_id == 0 and version == 0 and objects == 0
         if not fresh and app_id != APPLICATION_ID:
@@ -295,15 +306,22 @@ class DurableStorage(Storage):
             if mode != "wal":
                 raise DurableStorageError(self.path, f"cannot use WAL mode (got {mode})")
             conn.execute(f"PRAGMA synchronous={synchronous}")
+            # Pages SQLite keeps itself (the b-tree's inner pages: every lookup's path).
+            conn.execute("PRAGMA cache_size=-32768")
             if fresh:
                 self._create_schema()
                 return
             # SQLite's structural check of every page (~0.02 s per 100k items): damage to
             # the b-tree could otherwise make whole ranges of rows silently unreachable.
-            problems = conn.execute("PRAGMA quick_check").fetchall()
-            if problems != [("ok",)]:
-                raise _damaged(self.path, "; ".join(str(row[0]) for row in problems[:3]))
-            self._load_all()
+            # It reads the whole file, so a large file is not checked at open (reopen
+            # time stays bounded); damage is still found by the reads that meet it.
+            if version < FORMAT_VERSION or os.path.getsize(self.path) <= _QUICK_CHECK_BYTES:
+                problems = conn.execute("PRAGMA quick_check").fetchall()
+                if problems != [("ok",)]:
+                    raise _damaged(self.path, "; ".join(str(row[0]) for row in problems[:3]))
+            if version == 1:
+                self._migrate_from_1()
+            self._read_catalog()
         except sqlite3.DatabaseError as error:
             raise _damaged(self.path, error) from None
 
@@ -316,44 +334,192 @@ class DurableStorage(Storage):
         conn.execute(f"PRAGMA user_version={FORMAT_VERSION}")
         conn.execute("COMMIT")
 
-    def _load_all(self) -> None:
-        """Read the catalog; the stores' items are loaded on first use (:meth:`table`)."""
-        stores = self._conn.execute("SELECT id, name, meta FROM stores ORDER BY id").fetchall()
-        for store_id, name, meta_text in stores:
+    def _migrate_from_1(self) -> None:
+        """Rewrite a format-1 file as format 2, in one transaction (all or nothing).
+
+        The rows are copied inside SQLite with their hash added (no item is decoded;
+        each keeps its CRC, checked when it is read), and the stores get their counts.
+        """
+        conn = self._conn
+        conn.create_function("st_scan_hash", 1, scan_hash, deterministic=True)
+        conn.execute("BEGIN")
+        try:
+            conn.execute(_SCHEMA[1].replace("CREATE TABLE items", "CREATE TABLE items_2"))
+            conn.execute(
+                "INSERT INTO items_2 SELECT store, st_scan_hash(pk), pk, sk, size, item, crc"
+                " FROM items"
+            )
+            conn.execute("DROP TABLE items")
+            conn.execute("ALTER TABLE items_2 RENAME TO items")
+            conn.execute("ALTER TABLE stores ADD COLUMN items INTEGER NOT NULL DEFAULT 0")
+            conn.execute("ALTER TABLE stores ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0")
+            conn.execute(
+                "UPDATE stores SET (items, bytes) = (SELECT count(*), coalesce(sum(size), 0)"
+                " FROM items WHERE items.store = stores.id)"
+            )
+            conn.execute(f"PRAGMA user_version={FORMAT_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            with suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+
+    def _read_catalog(self) -> None:
+        """Read the stores' names, metadata, counts and sizes (never their items)."""
+        stores = self._conn.execute(
+            "SELECT id, name, meta, items, bytes FROM stores ORDER BY id"
+        ).fetchall()
+        for store_id, name, meta_text, count, size in stores:
             try:
                 meta = json.loads(meta_text)
             except ValueError:
                 raise _damaged(self.path, f"the metadata of store {name!r} is damaged") from None
             self._meta[name] = meta
             self._ids[name] = store_id
+            self._stats[name] = (count, size)
             self._next_id = max(self._next_id, store_id + 1)
 
-    def _load_store(self, name: str) -> DurableTableStore:
-        store = DurableTableStore(self, self._ids[name], load=self._load_factor)
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # many new dicts: the cyclic GC would only slow the load down
+    # ----------------------------------------------------------------- reading rows
+
+    def _fetch(
+        self, store: DurableTableStore, pk: bytes, sk: bytes
+    ) -> tuple[Item, int, int] | None:
+        """``(item, size, cache cost)`` of a row read from SQLite (checked), or None."""
+        row = self._read_one(store, pk, sk)
+        if row is None:
+            return None
+        size, blob, crc = row
+        return self._decoded(store, pk, sk, size, blob, crc), size, item_cost(len(blob))
+
+    def _fetch_size(self, store: DurableTableStore, pk: bytes, sk: bytes) -> int:
+        row = self._read_one(store, pk, sk)
+        return 0 if row is None else int(row[0])
+
+    def _read_one(
+        self, store: DurableTableStore, pk: bytes, sk: bytes
+    ) -> tuple[int, bytes, int] | None:
+        self._check_open()
         try:
-            rows = self._conn.execute(
-                "SELECT pk, sk, size, item, crc FROM items WHERE store = ? ORDER BY pk, sk",
-                (store._id,),
-            )
-            loads = json.loads
-            put = store._load_item
-            for pk, sk, size, blob, crc in rows:
-                if row_crc(pk, sk, size, blob) != crc:
-                    raise _damaged(self.path, f"an item of store {name!r} fails its checksum")
-                try:
-                    item = loads(blob)
-                except ValueError:
-                    raise _damaged(self.path, f"an item of store {name!r} is damaged") from None
-                put(pk, sk, item, size)
+            row = self._conn.execute(_POINT, (store._id, scan_hash(pk), pk, sk)).fetchone()
         except sqlite3.DatabaseError as error:
             raise _damaged(self.path, error) from None
-        finally:
-            if gc_was_enabled:
-                gc.enable()
-        self._tables[name] = store
-        return store
+        if row is None:
+            return None
+        size, blob, crc = row
+        if row_crc(pk, sk, size, blob) != crc:
+            raise self._checksum_error(store)
+        return row  # type: ignore[no-any-return]
+
+    def _decoded(
+        self, store: DurableTableStore, pk: bytes, sk: bytes, size: int, blob: bytes, crc: int
+    ) -> Item:
+        """The item of a row, after checking its CRC."""
+        if row_crc(pk, sk, size, blob) != crc:
+            raise self._checksum_error(store)
+        try:
+            return decode(blob)
+        except ValueError:
+            raise _damaged(
+                self.path, f"an item of store {self._name_of(store)!r} is damaged"
+            ) from None
+
+    def _checksum_error(self, store: DurableTableStore) -> DurableStorageError:
+        return _damaged(self.path, f"an item of store {self._name_of(store)!r} fails its checksum")
+
+    def _name_of(self, store: DurableTableStore) -> str:
+        for name, store_id in self._ids.items():
+            if store_id == store._id:
+                return name
+        return f"#{store._id}"
+
+    def _rows(self, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
+        """The rows of a range read, seeing the current group's writes."""
+        self._check_open()
+        try:
+            if self._pending:
+                self._flush_items()
+            return self._conn.execute(sql, parameters).fetchall()
+        except sqlite3.DatabaseError as error:
+            raise _damaged(self.path, error) from None
+
+    def _select_partition(
+        self,
+        store: DurableTableStore,
+        h: bytes,
+        pk: bytes,
+        lo: bytes | None,
+        lo_inclusive: bool,
+        hi: bytes | None,
+        hi_inclusive: bool,
+        forward: bool,
+        limit: int,
+    ) -> list[tuple[bytes, Item]]:
+        """Up to ``limit`` ``(sk, item)`` of partition ``pk`` within the bounds, in order."""
+        shape = (lo is None, lo_inclusive, hi is None, hi_inclusive, forward)
+        sql = self._partition_sql.get(shape)
+        if sql is None:
+            sql = "SELECT sk, size, item, crc FROM items WHERE store = ? AND h = ? AND pk = ?"
+            if lo is not None:
+                sql += " AND sk >= ?" if lo_inclusive else " AND sk > ?"
+            if hi is not None:
+                sql += " AND sk <= ?" if hi_inclusive else " AND sk < ?"
+            sql += " ORDER BY sk" + ("" if forward else " DESC") + " LIMIT ?"
+            self._partition_sql[shape] = sql
+        parameters: tuple[Any, ...] = (store._id, h, pk)
+        if lo is not None:
+            parameters += (lo,)
+        if hi is not None:
+            parameters += (hi,)
+        cache = self._cache
+        store_id = store._id
+        out = []
+        for sk, size, blob, crc in self._rows(sql, (*parameters, limit)):
+            key = (store_id, pk, sk)
+            entry = cache.get(key)
+            if entry is None:
+                item = self._decoded(store, pk, sk, size, blob, crc)
+                cache.put(key, item, size, item_cost(len(blob)))
+            else:
+                item = entry[0]
+            out.append((sk, item))
+        return out
+
+    def _select_scan(
+        self,
+        store: DurableTableStore,
+        seg_lo: bytes,
+        seg_hi: bytes | None,
+        start: tuple[bytes, bytes, bytes] | None,
+        limit: int,
+    ) -> list[tuple[bytes, bytes, bytes, int, Item]]:
+        """Up to ``limit`` ``(h, pk, sk, size, item)`` in scan order from ``start``
+        (exclusive; None: from ``seg_lo``), below ``seg_hi``. Scanned items are not
+        cached (a Scan would push every hot item out), except those already there."""
+        sql = "SELECT h, pk, sk, size, item, crc FROM items WHERE store = ?"
+        parameters: tuple[Any, ...] = (store._id,)
+        if start is None:
+            sql += " AND h >= ?"
+            parameters += (seg_lo,)
+        else:
+            sql += " AND (h, pk, sk) > (?, ?, ?)"
+            parameters += start
+        if seg_hi is not None:
+            sql += " AND h < ?"
+            parameters += (seg_hi,)
+        sql += " ORDER BY h, pk, sk LIMIT ?"
+        peek = self._cache.peek
+        store_id = store._id
+        out = []
+        for h, pk, sk, size, blob, crc in self._rows(sql, (*parameters, limit)):
+            entry = peek((store_id, pk, sk))
+            if entry is None:
+                if scan_hash(pk) != h:
+                    raise _damaged(self.path, f"a key of store {self._name_of(store)!r} is damaged")
+                item = self._decoded(store, pk, sk, size, blob, crc)
+            else:
+                item = entry[0]
+            out.append((h, pk, sk, size, item))
+        return out
 
     # ----------------------------------------------------------------- groups
 
@@ -390,14 +556,29 @@ class DurableStorage(Storage):
                 self.path, f"writes are refused since {self._broken}; reopen the database"
             )
 
-    def _record(self, store_id: int, pk: bytes, sk: bytes, item: Item | None, size: int) -> None:
+    def _touch(self, store: DurableTableStore) -> None:
+        """Note the count and size ``store`` had before the current group changed it."""
+        if store._id not in self._touched:
+            self._touched[store._id] = (store, store._count, store._size)
+
+    def _record(
+        self, store: DurableTableStore, pk: bytes, sk: bytes, item: Item | None, size: int
+    ) -> None:
         """Note one item write of the current group (the caller is inside :meth:`atomic`)."""
         self._dirty = True
+        key = (store._id, pk, sk)
         if item is None:
-            self._pending[(store_id, pk, sk)] = None
+            self._pending[key] = (None, 0, b"", 0)
+            self._cache.discard(key)
         else:
-            blob = encode_item(item)
-            self._pending[(store_id, pk, sk)] = (size, blob, row_crc(pk, sk, size, blob))
+            last_item, blob = self._last_encoded
+            if last_item is not item:  # an ALL index entry is its table's item: encoded once
+                blob = encode_item(item)
+                self._last_encoded = (item, blob)
+            self._pending[key] = (item, size, blob, row_crc(pk, sk, size, blob))
+            self._cache.put(key, item, size, item_cost(len(blob)))
+        if len(self._pending) >= _SPILL_ROWS:
+            self._flush_items()
 
     def _execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> None:
         """Run a catalog statement in the current group's transaction, after its item writes."""
@@ -410,13 +591,14 @@ class DurableStorage(Storage):
             self._in_transaction = True
         if not self._pending:
             return
+        self._spilled = True
         upserts = []
         deletes = []
-        for (store_id, pk, sk), row in self._pending.items():
-            if row is None:
-                deletes.append((store_id, pk, sk))
+        for (store_id, pk, sk), (item, size, blob, crc) in self._pending.items():
+            if item is None:
+                deletes.append((store_id, scan_hash(pk), pk, sk))
             else:
-                upserts.append((store_id, pk, sk, *row))
+                upserts.append((store_id, scan_hash(pk), pk, sk, size, blob, crc))
         self._pending.clear()
         if deletes:
             self._conn.executemany(_DELETE, deletes)
@@ -425,18 +607,28 @@ class DurableStorage(Storage):
 
     def _commit(self) -> None:
         if not self._dirty and not self._in_transaction:
-            self._undo.clear()
+            self._end_group()
             return
         try:
             self._flush_items()
+            if self._touched:
+                self._conn.executemany(
+                    "UPDATE stores SET items = ?, bytes = ? WHERE id = ?",
+                    [(s._count, s._size, s._id) for s, _, _ in self._touched.values()],
+                )
             self._conn.execute("COMMIT")
         except sqlite3.Error as error:
             self._abort(f"a commit failed ({error})")
             raise DurableStorageError(self.path, f"commit failed: {error}") from None
-        finally:
-            self._in_transaction = False
-            self._dirty = False
+        self._in_transaction = False
+        self._end_group()
+
+    def _end_group(self) -> None:
         self._undo.clear()
+        self._touched.clear()
+        self._spilled = False
+        self._dirty = False
+        self._last_encoded = (None, b"")
 
     def _abort(self, reason: str) -> None:
         """Roll the open transaction back, on disk and in memory (see the module docstring).
@@ -444,22 +636,31 @@ class DurableStorage(Storage):
         If a change cannot be taken back, memory no longer matches the disk: writes
         are refused from then on (``reason`` says why) until the database is reopened.
         """
+        written = list(self._pending)
         self._pending.clear()
         if self._in_transaction:
             with suppress(sqlite3.Error):
                 self._conn.execute("ROLLBACK")
             self._in_transaction = False
+        # The cache holds the group's writes: forget them (the disk has the old rows).
+        if self._spilled:
+            self._cache.clear()
+        else:
+            for key in written:
+                self._cache.discard(key)
+        for store, count, size in self._touched.values():
+            store._count, store._size = count, size
+            store._missed = None
         undo, self._undo = self._undo, []
+        self._undoing = True
         try:
             for entry in reversed(undo):
-                if isinstance(entry, tuple):
-                    store, pk, sk, item, size = entry
-                    store.restore(pk, sk, item, size)
-                else:
-                    entry()
+                entry()
         except Exception as error:  # memory is now neither before nor after the group
             self._broken = f"{reason}, and undoing it in memory failed ({error!r})"
-        self._dirty = False
+        finally:
+            self._undoing = False
+        self._end_group()
 
     # ----------------------------------------------------------------- catalog
 
@@ -469,50 +670,76 @@ class DurableStorage(Storage):
             if name in self._ids:
                 raise ValueError(f"table store {name!r} already exists")
             meta = {} if meta is None else meta
-            store_id = self._next_id
-            self._execute(
-                "INSERT INTO stores (id, name, meta) VALUES (?, ?, ?)",
-                (store_id, name, _encode(meta)),
-            )
-            self._dirty = True
-            self._next_id += 1
-            store = DurableTableStore(self, store_id, load=self._load_factor)
+            store_id = self._new_store(name, meta, 0, 0)
+            store = DurableTableStore(self, store_id, 0, 0)
             self._tables[name] = store
-            self._meta[name] = meta
-            self._ids[name] = store_id
-            self._undo.append(lambda: self._forget(name, store_id))
         return store
+
+    def _new_store(self, name: str, meta: dict[str, Any], count: int, size: int) -> int:
+        """Insert the catalog row of a new store (in the current group); returns its id."""
+        store_id = self._next_id
+        self._execute(
+            "INSERT INTO stores (id, name, meta, items, bytes) VALUES (?, ?, ?, ?, ?)",
+            (store_id, name, _encode(meta), count, size),
+        )
+        self._dirty = True
+        self._next_id += 1
+        self._meta[name] = meta
+        self._ids[name] = store_id
+        self._stats[name] = (count, size)
+        self._undo.append(lambda: self._forget(name, store_id))
+        return store_id
 
     def _forget(self, name: str, store_id: int) -> None:
         """Undo the creation of store ``name`` in memory."""
         self._tables.pop(name, None)
         self._meta.pop(name, None)
         self._ids.pop(name, None)
+        self._stats.pop(name, None)
         self._next_id = min(self._next_id, store_id)
 
     def drop_table(self, name: str) -> None:
-        """Delete store ``name`` and its items; KeyError if there is none."""
+        """Delete store ``name`` and its items; KeyError if there is none.
+
+        The stores of its secondary indexes (``name#<index>``) go with it.
+        """
         with self.atomic():
-            store_id = self._ids[name]
-            self._execute("DELETE FROM items WHERE store = ?", (store_id,))
-            self._execute("DELETE FROM stores WHERE id = ?", (store_id,))
-            self._dirty = True
-            store = self._tables.pop(name, None)
-            meta = self._meta.pop(name)
-            del self._ids[name]
-            self._undo.append(lambda: self._unforget(name, store_id, meta, store))
+            if name not in self._ids:
+                raise KeyError(name)
+            children = [other for other in self._ids if other.startswith(name + "#")]
+            for store_name in (*children, name):
+                self._drop(store_name)
+
+    def _drop(self, name: str) -> None:
+        store_id = self._ids[name]
+        self._execute("DELETE FROM items WHERE store = ?", (store_id,))
+        self._execute("DELETE FROM stores WHERE id = ?", (store_id,))
+        self._dirty = True
+        self._pending = {key: row for key, row in self._pending.items() if key[0] != store_id}
+        self._cache.discard_store(store_id)
+        store = self._tables.pop(name, None)
+        meta = self._meta.pop(name)
+        stats = self._stats.pop(name, (0, 0))
+        del self._ids[name]
+        self._undo.append(lambda: self._unforget(name, store_id, meta, store, stats))
 
     def _unforget(
-        self, name: str, store_id: int, meta: dict[str, Any], store: DurableTableStore | None
+        self,
+        name: str,
+        store_id: int,
+        meta: dict[str, Any],
+        store: DurableTableStore | None,
+        stats: tuple[int, int],
     ) -> None:
         """Undo the drop of store ``name`` in memory."""
         self._ids[name] = store_id
         self._meta[name] = meta
+        self._stats[name] = stats
         if store is not None:
             self._tables[name] = store
 
     def table(self, name: str) -> DurableTableStore:
-        """The store ``name`` (its items loaded on first use); KeyError if there is none."""
+        """The store ``name``; KeyError if there is none. Reads none of its items."""
         store = self._tables.get(name)
         if store is not None:
             return store
@@ -520,36 +747,34 @@ class DurableStorage(Storage):
             if name not in self._ids:
                 raise KeyError(name)
             self._check_open()
-            return self._tables.get(name) or self._load_store(name)
+            store = self._tables.get(name)
+            if store is None:
+                count, size = self._stats[name]
+                store = DurableTableStore(self, self._ids[name], count, size)
+                self._tables[name] = store
+            return store
 
     def is_loaded(self, name: str) -> bool:
-        """Whether store ``name``'s items are in memory yet."""
+        """Whether store ``name`` has been used (:meth:`table`) since the file was opened."""
         return name in self._tables
 
     def copy_store(self, source: str, target: str, meta: dict[str, Any]) -> None:
         """Create store ``target`` holding a copy of ``source``'s items, in SQLite only.
 
         The copy is made by one ``INSERT ... SELECT`` in the current group (no item
-        passes through Python) and is loaded into memory only if it is used.
+        passes through Python); its count and size are the source's.
         """
         with self.atomic():
             if target in self._ids:
                 raise ValueError(f"table store {target!r} already exists")
             source_id = self._ids[source]
-            store_id = self._next_id
+            used = self._tables.get(source)
+            count, size = (used._count, used._size) if used is not None else self._stats[source]
+            store_id = self._new_store(target, meta, count, size)
             self._execute(
-                "INSERT INTO stores (id, name, meta) VALUES (?, ?, ?)",
-                (store_id, target, _encode(meta)),
-            )
-            self._execute(
-                "INSERT INTO items SELECT ?, pk, sk, size, item, crc FROM items WHERE store = ?",
+                "INSERT INTO items SELECT ?, h, pk, sk, size, item, crc FROM items WHERE store = ?",
                 (store_id, source_id),
             )
-            self._dirty = True
-            self._next_id += 1
-            self._meta[target] = meta
-            self._ids[target] = store_id
-            self._undo.append(lambda: self._forget(target, store_id))
 
     def table_names(self) -> list[str]:
         """Names of all stores, sorted."""
@@ -610,6 +835,7 @@ class DurableStorage(Storage):
                 raise RuntimeError("close() inside an atomic() block")
             self._closed = True
             self._conn.close()
+            self._cache.clear()
             with _OPEN_LOCK:
                 _OPEN_FILES.discard(self._file_id)
 

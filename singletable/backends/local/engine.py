@@ -245,14 +245,22 @@ class LocalEngine:
         return self.regions.engine(region)
 
     def _load_catalog(self) -> None:
-        """Reopen the tables a (durable) storage already holds, rebuilding their indexes."""
-        for name in self.storage.table_names():
-            meta = self.storage.get_meta(name)
-            if meta.get("kind") != "table":
-                continue  # a store that is not a table (a backup, say)
-            table = TableDef.from_meta(meta, self.storage.table(name))
-            table.rebuild_indexes()
-            self.tables[table.name] = table
+        """Reopen the tables a (durable) storage already holds, with their indexes (kept
+        by the storage, or rebuilt: :meth:`TableDef.open_indexes`)."""
+        storage = self.storage
+        with storage.atomic():
+            for name in storage.table_names():
+                meta = storage.get_meta(name)
+                if meta.get("kind") != "table":
+                    continue  # a store that is not a table (a backup, say)
+                table = TableDef.from_meta(meta, storage.table(name))
+                table.open_indexes(storage)
+                self.tables[table.name] = table
+            kept = {index.store for table in self.tables.values() for index in table.indexes}
+            for name in storage.table_names():  # the entries of indexes that are gone
+                kind = storage.get_meta(name).get("kind")
+                if kind == "index" and storage.table(name) not in kept:
+                    storage.drop_table(name)
 
     def save_table(self, table: TableDef) -> None:
         """Persist ``table``'s catalog entry after a change to its definition or settings."""
