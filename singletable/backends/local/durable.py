@@ -1,9 +1,11 @@
-"""Durable storage for the local engine: SQLite in WAL mode behind in-memory stores.
+"""Durable storage for the local engine: SQLite in WAL mode, read through a bounded cache.
 
 :class:`DurableStorage` is a :class:`~.storage.Storage` that survives the process.
-Its stores *are* :class:`~.storage.MemoryTableStore` objects (loaded from disk at
-open), so every read costs exactly what it costs in memory mode; every write also
-goes to an SQLite database, the durable record.
+SQLite is the source of every item: a store is never loaded whole, its rows are
+read when asked for (:mod:`._durable_store`) and the decoded items kept in an LRU
+cache bounded in bytes (``cache_bytes``; an eighth of the machine's memory by
+default), so a table much larger than memory is served with a bounded resident
+set, and one that fits the cache reads from memory.
 
 Design (and why)
     * **SQLite, WAL mode** (standard library, the most tested storage engine there
@@ -19,17 +21,26 @@ Design (and why)
       block exits; a write outside any block is a group of its own. The engine's
       :func:`._write.commit` wraps each request's changes (one item, a batch, a
       transaction) in one block and returns (acknowledges) only after it exits,
-      i.e. after the COMMIT: a crash keeps a whole group or none of it.
-    * **Memory as the read path**, a store loaded in key order (one SELECT) when
-      it is first used: the engine uses every table at open, while stores it keeps
-      aside (backups) stay on disk until needed. Secondary indexes are not stored:
-      the engine rebuilds them.
-    * **Checked at open**: ``PRAGMA quick_check`` (the structure of every page)
-      before loading, so damage to the b-tree is an error rather than missing rows.
-    * **Items as compact JSON** (portable across Python versions, unlike marshal),
-      each row with a CRC-32 of its key, size and item, checked at load: SQLite
-      pages carry no checksum, so without it a flipped bit inside a row would be
-      loaded silently as a different value.
+      i.e. after the COMMIT: a crash keeps a whole group or none of it. A group's
+      writes are visible to reads at once (the buffer, then the open transaction:
+      a range read first writes the buffer into it; so does a group past 4,096 rows,
+      which keeps a large group's memory bounded).
+    * **One b-tree per purpose, none loaded**: rows keyed ``(store, scan_hash(pk),
+      pk, sk)`` serve GetItem, Query and Scan in :mod:`.storage`'s orders (see
+      :mod:`._durable_store`); each store's item count and size are columns of its
+      catalog row, kept in the group's transaction; the engine keeps secondary
+      index entries in stores of their own (``<table>#<index>``, dropped with the
+      table), so opening a file reads its catalog and nothing else.
+    * **Checked when read**: each row carries a CRC-32 of its key, size and item,
+      checked whenever a row is read (SQLite pages carry no checksum: without it a
+      flipped bit inside a row would be read silently as a different value), and a
+      scanned row's hash must match its key. ``PRAGMA quick_check`` (the structure
+      of every page) runs at the open of a file up to 64 MiB, and before migrating
+      an old one; a larger file is not read whole at open (reopen time stays
+      bounded): damage to its b-tree is reported by the read that meets it.
+    * **Items as compact JSON** (portable across Python versions, unlike marshal).
+    * **Format versions** (:mod:`._durable_file`): a file of the previous format
+      (1, every store loaded at open) is migrated on open, in one transaction.
 
 Durability: process crash vs power loss
     ``synchronous=NORMAL`` (the default, ``sync="normal"``): in WAL mode a COMMIT
@@ -92,12 +103,28 @@ import json
 import os
 import sqlite3
 import threading
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
 from singletable._values import Item
+from singletable.backends.local._durable_file import (
+    APPLICATION_ID,
+    FORMAT_VERSION,
+    OPEN_FILES,
+    OPEN_LOCK,
+    DurableStorageError,
+    check_header,
+    connect,
+    create_schema,
+    damaged,
+    encode_item,
+    encode_json,
+    file_id,
+    in_use,
+    migrate_from_1,
+    row_crc,
+)
 from singletable.backends.local._durable_store import (
     BodyCache,
     CacheKey,
@@ -117,27 +144,8 @@ __all__ = [
     "default_cache_bytes",
 ]
 
-# PRAGMA application_id of our files: "STDB" (singletable database), big-endian.
-APPLICATION_ID = 0x53544442
-# PRAGMA user_version: the on-disk format this code writes (and the newest it reads).
-# 1: items keyed (store, pk, sk), every store loaded into memory at open.
-# 2: items keyed (store, scan_hash(pk), pk, sk); per-store item counts and sizes in
-#    ``stores``; index stores kept. A format-1 file is migrated when it is opened.
-FORMAT_VERSION = 2
-
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 _SYNC_MODES = {"normal": "NORMAL", "full": "FULL"}
 
-_SCHEMA = (
-    "CREATE TABLE stores (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, meta TEXT NOT NULL,"
-    " items INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0)",
-    "CREATE TABLE items (store INTEGER NOT NULL, h BLOB NOT NULL, pk BLOB NOT NULL,"
-    " sk BLOB NOT NULL, size INTEGER NOT NULL, item BLOB NOT NULL, crc INTEGER NOT NULL,"
-    " PRIMARY KEY (store, h, pk, sk)) WITHOUT ROWID",
-    # Named blobs of other modules (backups, history), kept with the catalog.
-    "CREATE TABLE extras (kind TEXT NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL,"
-    " PRIMARY KEY (kind, name)) WITHOUT ROWID",
-)
 _UPSERT = "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?, ?)"
 _DELETE = "DELETE FROM items WHERE store = ? AND h = ? AND pk = ? AND sk = ?"
 _POINT = "SELECT size, item, crc FROM items WHERE store = ? AND h = ? AND pk = ? AND sk = ?"
@@ -147,29 +155,8 @@ _SPILL_ROWS = 4096
 # Files up to this size get SQLite's structural check at open (it reads every page).
 _QUICK_CHECK_BYTES = 64 << 20
 
-_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
-
 # A pending row: (item or None to delete, size, item JSON, crc).
 _Pending = tuple[Item | None, int, bytes, int]
-
-
-class DurableStorageError(Exception):
-    """The database file cannot be used (names the path and the problem)."""
-
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path = path
-        self.problem = problem
-
-
-def row_crc(pk: bytes, sk: bytes, size: int, item: bytes) -> int:
-    """The CRC-32 stored with an item row (over its key, size and JSON)."""
-    return zlib.crc32(item, zlib.crc32(b"%d" % size, zlib.crc32(sk, zlib.crc32(pk))))
-
-
-def encode_item(item: Item) -> bytes:
-    """The compact JSON bytes an item is stored as."""
-    return _encode(item).encode("ascii")
 
 
 def default_cache_bytes() -> int:
@@ -237,22 +224,22 @@ class DurableStorage(Storage):
         self._closed = False
         self._last_encoded: tuple[Item | None, bytes] = (None, b"")
         self._partition_sql: dict[tuple[bool, bool, bool, bool, bool], str] = {}
-        with _OPEN_LOCK:
+        with OPEN_LOCK:
             # Checked before anything reads the file: closing any descriptor of a file
             # drops the POSIX locks this process holds on it, SQLite's included.
-            if _file_id(self.path) in _OPEN_FILES:
-                raise _in_use(self.path)
-            _check_header(self.path)
-            self._conn, identity = self._connect()
+            if file_id(self.path) in OPEN_FILES:
+                raise in_use(self.path)
+            check_header(self.path)
+            self._conn, identity = connect(self.path)
             try:
                 self._open(identity, _SYNC_MODES[sync])
-                file_id = _file_id(self.path)
-                assert file_id is not None
-                self._file_id = file_id
+                opened = file_id(self.path)
+                assert opened is not None
+                self._file_id = opened
             except BaseException:
                 self._conn.close()
                 raise
-            _OPEN_FILES.add(self._file_id)
+            OPEN_FILES.add(self._file_id)
 
     @property
     def cache(self) -> BodyCache:
@@ -260,29 +247,6 @@ class DurableStorage(Storage):
         return self._cache
 
     # ----------------------------------------------------------------- opening
-
-    def _connect(self) -> tuple[sqlite3.Connection, tuple[int, int, int]]:
-        """Connect, take the exclusive lock; returns the connection and what the file is."""
-        try:
-            conn = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=0.05
-            )
-        except sqlite3.Error as error:
-            raise DurableStorageError(self.path, f"cannot open the database ({error})") from None
-        try:
-            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
-            # Take the exclusive lock now (and keep it: see "One process at a time").
-            conn.execute("BEGIN EXCLUSIVE")
-            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            conn.execute("COMMIT")
-        except sqlite3.DatabaseError as error:
-            conn.close()
-            if "locked" in str(error):
-                raise _in_use(self.path) from None
-            raise _damaged(self.path, error) from None
-        return conn, (app_id, version, objects)
 
     def _open(self, identity: tuple[int, int, int], synchronous: str) -> None:
         """Check that the file is ours (before changing anything), then set up."""
@@ -309,7 +273,7 @@ class DurableStorage(Storage):
             # Pages SQLite keeps itself (the b-tree's inner pages: every lookup's path).
             conn.execute("PRAGMA cache_size=-32768")
             if fresh:
-                self._create_schema()
+                create_schema(conn)
                 return
             # SQLite's structural check of every page (~0.02 s per 100k items): damage to
             # the b-tree could otherwise make whole ranges of rows silently unreachable.
@@ -318,51 +282,12 @@ class DurableStorage(Storage):
             if version < FORMAT_VERSION or os.path.getsize(self.path) <= _QUICK_CHECK_BYTES:
                 problems = conn.execute("PRAGMA quick_check").fetchall()
                 if problems != [("ok",)]:
-                    raise _damaged(self.path, "; ".join(str(row[0]) for row in problems[:3]))
+                    raise damaged(self.path, "; ".join(str(row[0]) for row in problems[:3]))
             if version == 1:
-                self._migrate_from_1()
+                migrate_from_1(conn)
             self._read_catalog()
         except sqlite3.DatabaseError as error:
-            raise _damaged(self.path, error) from None
-
-    def _create_schema(self) -> None:
-        conn = self._conn
-        conn.execute("BEGIN")
-        for statement in _SCHEMA:
-            conn.execute(statement)
-        conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
-        conn.execute(f"PRAGMA user_version={FORMAT_VERSION}")
-        conn.execute("COMMIT")
-
-    def _migrate_from_1(self) -> None:
-        """Rewrite a format-1 file as format 2, in one transaction (all or nothing).
-
-        The rows are copied inside SQLite with their hash added (no item is decoded;
-        each keeps its CRC, checked when it is read), and the stores get their counts.
-        """
-        conn = self._conn
-        conn.create_function("st_scan_hash", 1, scan_hash, deterministic=True)
-        conn.execute("BEGIN")
-        try:
-            conn.execute(_SCHEMA[1].replace("CREATE TABLE items", "CREATE TABLE items_2"))
-            conn.execute(
-                "INSERT INTO items_2 SELECT store, st_scan_hash(pk), pk, sk, size, item, crc"
-                " FROM items"
-            )
-            conn.execute("DROP TABLE items")
-            conn.execute("ALTER TABLE items_2 RENAME TO items")
-            conn.execute("ALTER TABLE stores ADD COLUMN items INTEGER NOT NULL DEFAULT 0")
-            conn.execute("ALTER TABLE stores ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0")
-            conn.execute(
-                "UPDATE stores SET (items, bytes) = (SELECT count(*), coalesce(sum(size), 0)"
-                " FROM items WHERE items.store = stores.id)"
-            )
-            conn.execute(f"PRAGMA user_version={FORMAT_VERSION}")
-            conn.execute("COMMIT")
-        except BaseException:
-            with suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            raise
+            raise damaged(self.path, error) from None
 
     def _read_catalog(self) -> None:
         """Read the stores' names, metadata, counts and sizes (never their items)."""
@@ -373,7 +298,7 @@ class DurableStorage(Storage):
             try:
                 meta = json.loads(meta_text)
             except ValueError:
-                raise _damaged(self.path, f"the metadata of store {name!r} is damaged") from None
+                raise damaged(self.path, f"the metadata of store {name!r} is damaged") from None
             self._meta[name] = meta
             self._ids[name] = store_id
             self._stats[name] = (count, size)
@@ -389,7 +314,7 @@ class DurableStorage(Storage):
         if row is None:
             return None
         size, blob, crc = row
-        return self._decoded(store, pk, sk, size, blob, crc), size, item_cost(len(blob))
+        return self._decoded(store, pk, sk, size, blob, crc), size, item_cost(blob)
 
     def _fetch_size(self, store: DurableTableStore, pk: bytes, sk: bytes) -> int:
         row = self._read_one(store, pk, sk)
@@ -402,7 +327,7 @@ class DurableStorage(Storage):
         try:
             row = self._conn.execute(_POINT, (store._id, scan_hash(pk), pk, sk)).fetchone()
         except sqlite3.DatabaseError as error:
-            raise _damaged(self.path, error) from None
+            raise damaged(self.path, error) from None
         if row is None:
             return None
         size, blob, crc = row
@@ -419,12 +344,12 @@ class DurableStorage(Storage):
         try:
             return decode(blob)
         except ValueError:
-            raise _damaged(
+            raise damaged(
                 self.path, f"an item of store {self._name_of(store)!r} is damaged"
             ) from None
 
     def _checksum_error(self, store: DurableTableStore) -> DurableStorageError:
-        return _damaged(self.path, f"an item of store {self._name_of(store)!r} fails its checksum")
+        return damaged(self.path, f"an item of store {self._name_of(store)!r} fails its checksum")
 
     def _name_of(self, store: DurableTableStore) -> str:
         for name, store_id in self._ids.items():
@@ -440,7 +365,7 @@ class DurableStorage(Storage):
                 self._flush_items()
             return self._conn.execute(sql, parameters).fetchall()
         except sqlite3.DatabaseError as error:
-            raise _damaged(self.path, error) from None
+            raise damaged(self.path, error) from None
 
     def _select_partition(
         self,
@@ -478,7 +403,7 @@ class DurableStorage(Storage):
             entry = cache.get(key)
             if entry is None:
                 item = self._decoded(store, pk, sk, size, blob, crc)
-                cache.put(key, item, size, item_cost(len(blob)))
+                cache.put(key, item, size, item_cost(blob))
             else:
                 item = entry[0]
             out.append((sk, item))
@@ -514,7 +439,7 @@ class DurableStorage(Storage):
             entry = peek((store_id, pk, sk))
             if entry is None:
                 if scan_hash(pk) != h:
-                    raise _damaged(self.path, f"a key of store {self._name_of(store)!r} is damaged")
+                    raise damaged(self.path, f"a key of store {self._name_of(store)!r} is damaged")
                 item = self._decoded(store, pk, sk, size, blob, crc)
             else:
                 item = entry[0]
@@ -576,7 +501,7 @@ class DurableStorage(Storage):
                 blob = encode_item(item)
                 self._last_encoded = (item, blob)
             self._pending[key] = (item, size, blob, row_crc(pk, sk, size, blob))
-            self._cache.put(key, item, size, item_cost(len(blob)))
+            self._cache.put(key, item, size, item_cost(blob))
         if len(self._pending) >= _SPILL_ROWS:
             self._flush_items()
 
@@ -680,7 +605,7 @@ class DurableStorage(Storage):
         store_id = self._next_id
         self._execute(
             "INSERT INTO stores (id, name, meta, items, bytes) VALUES (?, ?, ?, ?, ?)",
-            (store_id, name, _encode(meta), count, size),
+            (store_id, name, encode_json(meta), count, size),
         )
         self._dirty = True
         self._next_id += 1
@@ -791,7 +716,7 @@ class DurableStorage(Storage):
         """Replace (and persist) the metadata of store ``name``; KeyError if there is none."""
         with self.atomic():
             store_id = self._ids[name]
-            self._execute("UPDATE stores SET meta = ? WHERE id = ?", (_encode(meta), store_id))
+            self._execute("UPDATE stores SET meta = ? WHERE id = ?", (encode_json(meta), store_id))
             self._dirty = True
             previous = self._meta[name]
             self._meta[name] = meta
@@ -817,7 +742,7 @@ class DurableStorage(Storage):
                     "SELECT name, value FROM extras WHERE kind = ?", (kind,)
                 ).fetchall()
             except sqlite3.DatabaseError as error:
-                raise _damaged(self.path, error) from None
+                raise damaged(self.path, error) from None
             return {name: bytes(value) for name, value in rows}
 
     def _check_open(self) -> None:
@@ -836,41 +761,5 @@ class DurableStorage(Storage):
             self._closed = True
             self._conn.close()
             self._cache.clear()
-            with _OPEN_LOCK:
-                _OPEN_FILES.discard(self._file_id)
-
-
-# The files open in this process, by (device, inode): see DurableStorage.__init__.
-_OPEN_FILES: set[tuple[int, int]] = set()
-_OPEN_LOCK = threading.Lock()
-
-
-def _file_id(path: str) -> tuple[int, int] | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return stat.st_dev, stat.st_ino
-
-
-def _in_use(path: str) -> DurableStorageError:
-    return DurableStorageError(path, "the database is in use by another engine or process")
-
-
-def _check_header(path: str) -> None:
-    """Refuse a file that is not an SQLite database before SQLite touches it."""
-    try:
-        with open(path, "rb") as file:
-            head = file.read(len(_SQLITE_MAGIC))
-    except FileNotFoundError:
-        return
-    except IsADirectoryError:
-        raise DurableStorageError(path, "is a directory, not a database file") from None
-    except OSError as error:
-        raise DurableStorageError(path, f"cannot read the file ({error.strerror})") from None
-    if head and head != _SQLITE_MAGIC:
-        raise DurableStorageError(path, "not a singletable database (not an SQLite file)")
-
-
-def _damaged(path: str, error: object) -> DurableStorageError:
-    return DurableStorageError(path, f"the database is damaged ({error})")
+            with OPEN_LOCK:
+                OPEN_FILES.discard(self._file_id)

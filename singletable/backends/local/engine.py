@@ -141,6 +141,9 @@ class LocalEngine:
             (a thread applies each write to the other replicas ``replication_delay``
             seconds after it) or ``"manual"`` (only :meth:`replicate` applies them).
         replication_delay: seconds between a write and its replication (background).
+        cache_bytes: with ``path``, the bound of the durable storage's cache of decoded
+            items (estimated bytes of memory); None: an eighth of the machine's memory
+            (:func:`~singletable.backends.local.durable.default_cache_bytes`).
         clock: seconds since the epoch (injectable for tests; ``time.time`` by default).
         ttl_sweep_interval: seconds between the background sweeps that delete items
             whose TTL expired; None: no background sweeps (call :meth:`sweep_ttl`).
@@ -164,13 +167,16 @@ class LocalEngine:
         shared_regions: bool = False,
         replication: str = "background",
         replication_delay: float = 0.02,
+        cache_bytes: int | None = None,
     ) -> None:
         check_region(region)
         check_options(replication, replication_delay)  # before a file is opened
         if path is not None:
             if storage is not None:
                 raise ValueError("give storage or path, not both")
-            storage = DurableStorage(path)
+            storage = DurableStorage(path, cache_bytes=cache_bytes)
+        elif cache_bytes is not None:
+            raise ValueError("cache_bytes is for a durable engine (with path)")
         base: Storage = storage if storage is not None else MemoryStorage()
         self.region = region
         self.clock = clock
