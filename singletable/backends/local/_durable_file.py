@@ -4,10 +4,11 @@ The format is an SQLite database marked as ours (``PRAGMA application_id``) with
 its version in ``PRAGMA user_version``:
 
 1. ``items`` keyed ``(store, pk, sk)``; every store was loaded into memory at open.
-2. ``items`` keyed ``(store, h, pk, sk)`` with ``h = scan_hash(pk)`` (the scan order
-   of :mod:`.storage`, so no store needs loading); ``stores`` gains each store's item
-   count and size (``items``, ``bytes``), kept in every group's transaction; the
-   engine keeps index entries in stores of their own (``<table>#<index>``).
+2. ``keys`` keyed ``(store, h, pk, sk)`` with ``h = scan_hash(pk)`` (the scan order
+   of :mod:`.storage`, so no store needs loading), each row naming its item in
+   ``bodies`` (by rowid); ``stores`` gains each store's item count and size
+   (``items``, ``bytes``), kept in every group's transaction; the engine keeps index
+   entries in stores of their own (``<table>#<index>``).
 
 A format-1 file is **migrated on open** (:func:`migrate_from_1`): one transaction,
 so a crash during it leaves the file as it was. A file of a newer format is refused.
@@ -48,9 +49,14 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 SCHEMA = (
     "CREATE TABLE stores (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, meta TEXT NOT NULL,"
     " items INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0)",
-    "CREATE TABLE items (store INTEGER NOT NULL, h BLOB NOT NULL, pk BLOB NOT NULL,"
-    " sk BLOB NOT NULL, size INTEGER NOT NULL, item BLOB NOT NULL, crc INTEGER NOT NULL,"
+    # The keys of every store in scan order, each naming its body. Small rows: the
+    # b-tree that every read searches stays small enough for SQLite's page cache.
+    "CREATE TABLE keys (store INTEGER NOT NULL, h BLOB NOT NULL, pk BLOB NOT NULL,"
+    " sk BLOB NOT NULL, size INTEGER NOT NULL, crc INTEGER NOT NULL, body INTEGER NOT NULL,"
     " PRIMARY KEY (store, h, pk, sk)) WITHOUT ROWID",
+    # The items (compact JSON), by rowid: new bodies are appended at the end of the
+    # b-tree, so a write dirties few pages whatever the order of the keys it writes.
+    "CREATE TABLE bodies (id INTEGER PRIMARY KEY, item BLOB NOT NULL)",
     # Named blobs of other modules (backups, history), kept with the catalog.
     "CREATE TABLE extras (kind TEXT NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL,"
     " PRIMARY KEY (kind, name)) WITHOUT ROWID",
@@ -115,23 +121,29 @@ def create_schema(conn: sqlite3.Connection) -> None:
 def migrate_from_1(conn: sqlite3.Connection) -> None:
     """Rewrite a format-1 file as format 2, in one transaction (all or nothing).
 
-    The rows are copied inside SQLite with their hash added (no item is decoded;
-    each keeps its CRC, checked when it is read), and the stores get their counts.
+    The rows are copied inside SQLite (no item is decoded; each keeps its CRC,
+    checked when it is read): keys with their hash, bodies numbered in the old key
+    order; then the stores get their counts.
     """
     conn.create_function("st_scan_hash", 1, scan_hash, deterministic=True)
     conn.execute("BEGIN")
     try:
-        conn.execute(SCHEMA[1].replace("CREATE TABLE items", "CREATE TABLE items_2"))
+        conn.execute(SCHEMA[1])
+        conn.execute(SCHEMA[2])
         conn.execute(
-            "INSERT INTO items_2 SELECT store, st_scan_hash(pk), pk, sk, size, item, crc FROM items"
+            "INSERT INTO bodies (id, item)"
+            " SELECT row_number() OVER (ORDER BY store, pk, sk), item FROM items"
+        )
+        conn.execute(
+            "INSERT INTO keys SELECT store, st_scan_hash(pk), pk, sk, size, crc,"
+            " row_number() OVER (ORDER BY store, pk, sk) FROM items"
         )
         conn.execute("DROP TABLE items")
-        conn.execute("ALTER TABLE items_2 RENAME TO items")
         conn.execute("ALTER TABLE stores ADD COLUMN items INTEGER NOT NULL DEFAULT 0")
         conn.execute("ALTER TABLE stores ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0")
         conn.execute(
             "UPDATE stores SET (items, bytes) = (SELECT count(*), coalesce(sum(size), 0)"
-            " FROM items WHERE items.store = stores.id)"
+            " FROM keys WHERE keys.store = stores.id)"
         )
         conn.execute(f"PRAGMA user_version={FORMAT_VERSION}")
         conn.execute("COMMIT")

@@ -1,8 +1,9 @@
 """The table store of a :class:`~.durable.DurableStorage`, and its bounded body cache.
 
 SQLite holds every row; memory holds only what was read or written lately. One
-row per item in the ``items`` table, keyed ``(store, h, pk, sk)`` with ``h =
-scan_hash(pk)``: that single b-tree serves every read order of a store,
+row per item in the ``keys`` table, keyed ``(store, h, pk, sk)`` with ``h =
+scan_hash(pk)`` and naming the item's row in ``bodies``: that single b-tree serves
+every read order of a store,
 
 * GetItem: one primary-key lookup (``h`` is computed from ``pk``);
 * Query: a range of ``sk`` under the fixed prefix ``(store, h, pk)``, walked
@@ -44,6 +45,9 @@ CacheKey = tuple[int, bytes, bytes]  # (store id, pk, sk)
 _FIRST_CHUNK = 32
 _MAX_CHUNK = 1024
 _SCAN_CHUNK = 512
+# Keys recently found absent (a write first reads the old item: a new item is looked
+# up once, not once per store call); forgotten all at once when this many.
+MAX_MISSES = 8192
 
 
 def item_cost(blob: bytes) -> int:
@@ -132,8 +136,6 @@ class DurableTableStore(TableStore):
         self._size = size
         # The sizes of the rows of the last Scan chunk (size_of right after a Scan row).
         self._recent: dict[tuple[bytes, bytes], int] = {}
-        # The key of the last get() that found nothing (size_of right after it: 0).
-        self._missed: tuple[bytes, bytes] | None = None
 
     @property
     def item_count(self) -> int:
@@ -158,9 +160,14 @@ class DurableTableStore(TableStore):
         entry = storage._cache.get(key)
         if entry is not None:
             return entry[0]
+        misses = storage._misses
+        if key in misses:
+            return None
         found = storage._fetch(self, pk, sk)
         if found is None:
-            self._missed = (pk, sk)
+            if len(misses) >= MAX_MISSES:
+                misses.clear()
+            misses[key] = None
             return None
         item, size, cost = found
         storage._cache.put(key, item, size, cost)
@@ -177,7 +184,7 @@ class DurableTableStore(TableStore):
         entry = storage._cache.peek(key)
         if entry is not None:
             return entry[1]
-        if self._missed == (pk, sk):
+        if key in storage._misses:
             return 0
         size = self._recent.get((pk, sk))
         if size is not None:
@@ -198,10 +205,8 @@ class DurableTableStore(TableStore):
         old = self.get(pk, sk)
         old_size = self.size_of(pk, sk) if old is not None else 0
         storage._touch(self)
-        storage._record(self, pk, sk, item, size)
+        storage._record(self, pk, sk, item, size, old is not None)
         self._recent.pop((pk, sk), None)
-        if (pk, sk) == self._missed:
-            self._missed = None
         if old is None:
             self._count += 1
         self._size += size - old_size
@@ -221,7 +226,7 @@ class DurableTableStore(TableStore):
             return None
         old_size = self.size_of(pk, sk)
         storage._touch(self)
-        storage._record(self, pk, sk, None, 0)
+        storage._record(self, pk, sk, None, 0, True)
         self._recent.pop((pk, sk), None)
         self._count -= 1
         self._size -= old_size
