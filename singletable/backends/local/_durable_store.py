@@ -29,9 +29,10 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from singletable._values import Item
+from singletable.backends.local._durable_file import row_crc
 from singletable.backends.local.storage import TableStore, scan_hash, segment_bounds
 
 if TYPE_CHECKING:
@@ -40,6 +41,15 @@ if TYPE_CHECKING:
 __all__ = ["BodyCache", "DurableTableStore", "item_cost"]
 
 CacheKey = tuple[int, bytes, bytes]  # (store id, pk, sk)
+
+# A missing body reads as NULL (reported as damage), not as a missing item.
+_JOIN = "FROM keys AS k LEFT JOIN bodies AS b ON b.id = k.body"
+_POINT = (
+    f"SELECT k.size, b.item, k.crc {_JOIN} WHERE k.store = ? AND k.h = ? AND k.pk = ? AND k.sk = ?"
+)
+# The Query statements, by the shape of their bounds and direction.
+_PARTITION_SQL: dict[tuple[bool, bool, bool, bool, bool], str] = {}
+_BAD_CRC = "an item of store {} fails its checksum"
 
 # The first chunk of a Query is small (most pages are), later ones grow.
 _FIRST_CHUNK = 32
@@ -163,7 +173,7 @@ class DurableTableStore(TableStore):
         misses = storage._misses
         if key in misses:
             return None
-        found = storage._fetch(self, pk, sk)
+        found = self._fetch(pk, sk)
         if found is None:
             if len(misses) >= MAX_MISSES:
                 misses.clear()
@@ -189,7 +199,7 @@ class DurableTableStore(TableStore):
         size = self._recent.get((pk, sk))
         if size is not None:
             return size
-        return storage._fetch_size(self, pk, sk)
+        return self._fetch_size(pk, sk)
 
     # ----------------------------------------------------------------- writes
 
@@ -253,6 +263,116 @@ class DurableTableStore(TableStore):
                 hi, hi_inclusive = after, False
         return self._query(pk, lo, lo_inclusive, hi, hi_inclusive, forward)
 
+    # ----------------------------------------------------------------- reading rows
+
+    def _fetch(self, pk: bytes, sk: bytes) -> tuple[Item, int, int] | None:
+        """``(item, size, cache cost)`` of a row read from SQLite (checked), or None."""
+        row = self._read_one(pk, sk)
+        if row is None:
+            return None
+        size, blob, crc = row
+        return self._decoded(pk, sk, size, blob, crc), size, item_cost(blob)
+
+    def _fetch_size(self, pk: bytes, sk: bytes) -> int:
+        row = self._read_one(pk, sk)
+        return 0 if row is None else int(row[0])
+
+    def _read_one(self, pk: bytes, sk: bytes) -> tuple[int, bytes, int] | None:
+        row: tuple[int, bytes, int] | None = self._storage._rows(
+            _POINT, (self._id, scan_hash(pk), pk, sk), one=True
+        )
+        if row is not None and (row[1] is None or row_crc(pk, sk, *row[:2]) != row[2]):
+            raise self._storage._damaged(self._id, _BAD_CRC)
+        return row
+
+    def _decoded(self, pk: bytes, sk: bytes, size: int, blob: bytes, crc: int) -> Item:
+        """The item of a row, after checking its CRC (a missing body reads as None)."""
+        if blob is None or row_crc(pk, sk, size, blob) != crc:
+            raise self._storage._damaged(self._id, _BAD_CRC)
+        try:
+            item: Item = json.loads(blob)
+        except ValueError:
+            raise self._storage._damaged(self._id, "an item of store {} is damaged") from None
+        return item
+
+    def _select_partition(
+        self,
+        h: bytes,
+        pk: bytes,
+        lo: bytes | None,
+        lo_inclusive: bool,
+        hi: bytes | None,
+        hi_inclusive: bool,
+        forward: bool,
+        limit: int,
+    ) -> list[tuple[bytes, Item]]:
+        """Up to ``limit`` ``(sk, item)`` of partition ``pk`` within the bounds, in order."""
+        shape = (lo is None, lo_inclusive, hi is None, hi_inclusive, forward)
+        sql = _PARTITION_SQL.get(shape)
+        if sql is None:
+            sql = f"SELECT k.sk, k.size, b.item, k.crc {_JOIN}"
+            sql += " WHERE k.store = ? AND k.h = ? AND k.pk = ?"
+            if lo is not None:
+                sql += " AND k.sk >= ?" if lo_inclusive else " AND k.sk > ?"
+            if hi is not None:
+                sql += " AND k.sk <= ?" if hi_inclusive else " AND k.sk < ?"
+            sql += " ORDER BY k.sk" + ("" if forward else " DESC") + " LIMIT ?"
+            _PARTITION_SQL[shape] = sql
+        parameters: tuple[Any, ...] = (self._id, h, pk)
+        if lo is not None:
+            parameters += (lo,)
+        if hi is not None:
+            parameters += (hi,)
+        cache = self._storage._cache
+        store_id = self._id
+        out = []
+        for sk, size, blob, crc in self._storage._rows(sql, (*parameters, limit)):
+            key = (store_id, pk, sk)
+            entry = cache.get(key)
+            if entry is None:
+                item = self._decoded(pk, sk, size, blob, crc)
+                cache.put(key, item, size, item_cost(blob))
+            else:
+                item = entry[0]
+            out.append((sk, item))
+        return out
+
+    def _select_scan(
+        self,
+        seg_lo: bytes,
+        seg_hi: bytes | None,
+        start: tuple[bytes, bytes, bytes] | None,
+        limit: int,
+    ) -> list[tuple[bytes, bytes, bytes, int, Item]]:
+        """Up to ``limit`` ``(h, pk, sk, size, item)`` in scan order from ``start``
+        (exclusive; None: from ``seg_lo``), below ``seg_hi``. Scanned items are not
+        cached (a Scan would push every hot item out), except those already there."""
+        sql = f"SELECT k.h, k.pk, k.sk, k.size, b.item, k.crc {_JOIN} WHERE k.store = ?"
+        parameters: tuple[Any, ...] = (self._id,)
+        if start is None:
+            sql += " AND k.h >= ?"
+            parameters += (seg_lo,)
+        else:
+            sql += " AND (k.h, k.pk, k.sk) > (?, ?, ?)"
+            parameters += start
+        if seg_hi is not None:
+            sql += " AND k.h < ?"
+            parameters += (seg_hi,)
+        sql += " ORDER BY k.h, k.pk, k.sk LIMIT ?"
+        peek = self._storage._cache.peek
+        store_id = self._id
+        out = []
+        for h, pk, sk, size, blob, crc in self._storage._rows(sql, (*parameters, limit)):
+            entry = peek((store_id, pk, sk))
+            if entry is None:
+                if scan_hash(pk) != h:
+                    raise self._storage._damaged(self._id, "a key of store {} is damaged")
+                item = self._decoded(pk, sk, size, blob, crc)
+            else:
+                item = entry[0]
+            out.append((h, pk, sk, size, item))
+        return out
+
     def _query(
         self,
         pk: bytes,
@@ -262,13 +382,10 @@ class DurableTableStore(TableStore):
         hi_inclusive: bool,
         forward: bool,
     ) -> Iterator[tuple[bytes, Item]]:
-        storage = self._storage
         h = scan_hash(pk)
         chunk = _FIRST_CHUNK
         while True:
-            rows = storage._select_partition(
-                self, h, pk, lo, lo_inclusive, hi, hi_inclusive, forward, chunk
-            )
+            rows = self._select_partition(h, pk, lo, lo_inclusive, hi, hi_inclusive, forward, chunk)
             yield from rows
             if len(rows) < chunk:
                 return
@@ -301,18 +418,11 @@ class DurableTableStore(TableStore):
     def _scan(
         self, seg_lo: bytes, seg_hi: bytes | None, start: tuple[bytes, bytes, bytes] | None
     ) -> Iterator[tuple[bytes, bytes, Item]]:
-        storage = self._storage
         while True:
-            rows = storage._select_scan(self, seg_lo, seg_hi, start, _SCAN_CHUNK)
+            rows = self._select_scan(seg_lo, seg_hi, start, _SCAN_CHUNK)
             self._recent = {(pk, sk): size for _, pk, sk, size, _ in rows}
             for _, pk, sk, _, item in rows:
                 yield pk, sk, item
             if len(rows) < _SCAN_CHUNK:
                 return
             start = rows[-1][:3]
-
-
-def decode(blob: bytes) -> Item:
-    """An item from its stored JSON (ValueError if it is not JSON)."""
-    item: Item = json.loads(blob)
-    return item

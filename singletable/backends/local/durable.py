@@ -129,7 +129,6 @@ from singletable.backends.local._durable_store import (
     BodyCache,
     CacheKey,
     DurableTableStore,
-    decode,
     item_cost,
 )
 from singletable.backends.local._sortedlist import DEFAULT_LOAD
@@ -154,13 +153,6 @@ _UPDATE_BODY = f"UPDATE bodies SET item = ? WHERE id = {_BODY_OF_KEY}"
 _UPDATE_KEY = f"UPDATE keys SET size = ?, crc = ? WHERE {_KEY}"
 _DELETE_BODY = f"DELETE FROM bodies WHERE id = {_BODY_OF_KEY}"
 _DELETE_KEY = f"DELETE FROM keys WHERE {_KEY}"
-# A missing body reads as NULL (reported as damage), not as a missing item.
-_JOIN = "FROM keys AS k LEFT JOIN bodies AS b ON b.id = k.body"
-_POINT = (
-    f"SELECT k.size, b.item, k.crc {_JOIN}"
-    " WHERE k.store = ? AND k.h = ? AND k.pk = ? AND k.sk = ?"
-)
-
 # Pending writes of a group are written into its (open) transaction past this many.
 _SPILL_ROWS = 4096
 # Files up to this size get SQLite's structural check at open (it reads every page).
@@ -215,8 +207,9 @@ class DurableStorage(Storage):
         self.path = os.fspath(path)
         self._lock = threading.RLock()
         self._cache = BodyCache(default_cache_bytes() if cache_bytes is None else cache_bytes)
-        # SQLite's own page cache (the keys b-tree's pages above all): a quarter of ours.
-        self._sqlite_cache = max(8 << 20, min(self._cache.capacity // 4, 256 << 20))
+        # SQLite's own page cache (the keys b-tree's pages above all): an eighth of ours,
+        # 8 to 64 MiB.
+        self._sqlite_cache = max(8 << 20, min(self._cache.capacity // 8, 64 << 20))
         self._next_body = 1  # the id of the next new body row
         self._tables: dict[str, DurableTableStore] = {}
         self._meta: dict[str, dict[str, Any]] = {}
@@ -239,7 +232,6 @@ class DurableStorage(Storage):
         self._broken: str | None = None
         self._closed = False
         self._last_encoded: tuple[Item | None, bytes] = (None, b"")
-        self._partition_sql: dict[tuple[bool, bool, bool, bool, bool], str] = {}
         with OPEN_LOCK:
             # Checked before anything reads the file: closing any descriptor of a file
             # drops the POSIX locks this process holds on it, SQLite's included.
@@ -330,146 +322,23 @@ class DurableStorage(Storage):
 
     # ----------------------------------------------------------------- reading rows
 
-    def _fetch(
-        self, store: DurableTableStore, pk: bytes, sk: bytes
-    ) -> tuple[Item, int, int] | None:
-        """``(item, size, cache cost)`` of a row read from SQLite (checked), or None."""
-        row = self._read_one(store, pk, sk)
-        if row is None:
-            return None
-        size, blob, crc = row
-        return self._decoded(store, pk, sk, size, blob, crc), size, item_cost(blob)
-
-    def _fetch_size(self, store: DurableTableStore, pk: bytes, sk: bytes) -> int:
-        row = self._read_one(store, pk, sk)
-        return 0 if row is None else int(row[0])
-
-    def _read_one(
-        self, store: DurableTableStore, pk: bytes, sk: bytes
-    ) -> tuple[int, bytes, int] | None:
+    def _rows(self, sql: str, parameters: tuple[Any, ...], *, one: bool = False) -> Any:
+        """The rows of a read (the first, or None, if ``one``), seeing the current
+        group's writes; SQLite's errors reported as damage."""
         self._check_open()
         try:
-            row = self._conn.execute(_POINT, (store._id, scan_hash(pk), pk, sk)).fetchone()
-        except sqlite3.DatabaseError as error:
-            raise damaged(self.path, error) from None
-        if row is None:
-            return None
-        size, blob, crc = row
-        if blob is None or row_crc(pk, sk, size, blob) != crc:
-            raise self._checksum_error(store)
-        return row  # type: ignore[no-any-return]
-
-    def _decoded(
-        self, store: DurableTableStore, pk: bytes, sk: bytes, size: int, blob: bytes, crc: int
-    ) -> Item:
-        """The item of a row, after checking its CRC."""
-        if blob is None or row_crc(pk, sk, size, blob) != crc:
-            raise self._checksum_error(store)
-        try:
-            return decode(blob)
-        except ValueError:
-            raise damaged(
-                self.path, f"an item of store {self._name_of(store)!r} is damaged"
-            ) from None
-
-    def _checksum_error(self, store: DurableTableStore) -> DurableStorageError:
-        return damaged(self.path, f"an item of store {self._name_of(store)!r} fails its checksum")
-
-    def _name_of(self, store: DurableTableStore) -> str:
-        for name, store_id in self._ids.items():
-            if store_id == store._id:
-                return name
-        return f"#{store._id}"
-
-    def _rows(self, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
-        """The rows of a range read, seeing the current group's writes."""
-        self._check_open()
-        try:
-            if self._pending:
+            if self._pending and not one:  # a point read looks at the pending rows first
                 self._flush_items()
-            return self._conn.execute(sql, parameters).fetchall()
+            cursor = self._conn.execute(sql, parameters)
+            return cursor.fetchone() if one else cursor.fetchall()
         except sqlite3.DatabaseError as error:
             raise damaged(self.path, error) from None
 
-    def _select_partition(
-        self,
-        store: DurableTableStore,
-        h: bytes,
-        pk: bytes,
-        lo: bytes | None,
-        lo_inclusive: bool,
-        hi: bytes | None,
-        hi_inclusive: bool,
-        forward: bool,
-        limit: int,
-    ) -> list[tuple[bytes, Item]]:
-        """Up to ``limit`` ``(sk, item)`` of partition ``pk`` within the bounds, in order."""
-        shape = (lo is None, lo_inclusive, hi is None, hi_inclusive, forward)
-        sql = self._partition_sql.get(shape)
-        if sql is None:
-            sql = f"SELECT k.sk, k.size, b.item, k.crc {_JOIN}"
-            sql += " WHERE k.store = ? AND k.h = ? AND k.pk = ?"
-            if lo is not None:
-                sql += " AND k.sk >= ?" if lo_inclusive else " AND k.sk > ?"
-            if hi is not None:
-                sql += " AND k.sk <= ?" if hi_inclusive else " AND k.sk < ?"
-            sql += " ORDER BY k.sk" + ("" if forward else " DESC") + " LIMIT ?"
-            self._partition_sql[shape] = sql
-        parameters: tuple[Any, ...] = (store._id, h, pk)
-        if lo is not None:
-            parameters += (lo,)
-        if hi is not None:
-            parameters += (hi,)
-        cache = self._cache
-        store_id = store._id
-        out = []
-        for sk, size, blob, crc in self._rows(sql, (*parameters, limit)):
-            key = (store_id, pk, sk)
-            entry = cache.get(key)
-            if entry is None:
-                item = self._decoded(store, pk, sk, size, blob, crc)
-                cache.put(key, item, size, item_cost(blob))
-            else:
-                item = entry[0]
-            out.append((sk, item))
-        return out
-
-    def _select_scan(
-        self,
-        store: DurableTableStore,
-        seg_lo: bytes,
-        seg_hi: bytes | None,
-        start: tuple[bytes, bytes, bytes] | None,
-        limit: int,
-    ) -> list[tuple[bytes, bytes, bytes, int, Item]]:
-        """Up to ``limit`` ``(h, pk, sk, size, item)`` in scan order from ``start``
-        (exclusive; None: from ``seg_lo``), below ``seg_hi``. Scanned items are not
-        cached (a Scan would push every hot item out), except those already there."""
-        sql = f"SELECT k.h, k.pk, k.sk, k.size, b.item, k.crc {_JOIN} WHERE k.store = ?"
-        parameters: tuple[Any, ...] = (store._id,)
-        if start is None:
-            sql += " AND k.h >= ?"
-            parameters += (seg_lo,)
-        else:
-            sql += " AND (k.h, k.pk, k.sk) > (?, ?, ?)"
-            parameters += start
-        if seg_hi is not None:
-            sql += " AND k.h < ?"
-            parameters += (seg_hi,)
-        sql += " ORDER BY k.h, k.pk, k.sk LIMIT ?"
-        peek = self._cache.peek
-        store_id = store._id
-        out = []
-        for h, pk, sk, size, blob, crc in self._rows(sql, (*parameters, limit)):
-            entry = peek((store_id, pk, sk))
-            if entry is None:
-                if scan_hash(pk) != h:
-                    raise damaged(self.path, f"a key of store {self._name_of(store)!r} is damaged")
-                item = self._decoded(store, pk, sk, size, blob, crc)
-            else:
-                item = entry[0]
-            out.append((h, pk, sk, size, item))
-        return out
+    def _damaged(self, store_id: int, problem: str) -> DurableStorageError:
+        """The error of damage to a row of store ``store_id`` (``problem`` has ``{}`` for
+        the store's name)."""
+        name = next((n for n, i in self._ids.items() if i == store_id), f"#{store_id}")
+        return damaged(self.path, problem.format(repr(name)))
 
     # ----------------------------------------------------------------- groups
 

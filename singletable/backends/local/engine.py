@@ -196,8 +196,13 @@ class LocalEngine:
         self.faults = Faults(self)
         self._meters: list[CapacityMeter] = []
         self._throttle: Throttle | None = None  # capacity enforcement (._throttle), off
-        self._setup(self.regions.storage_for(region), ttl_sweep_interval)
-        self.regions.open_stored()
+        try:
+            self._setup(self.regions.storage_for(region), ttl_sweep_interval)
+            self.regions.open_stored()
+        except BaseException:
+            if path is not None:  # a file this engine opened: not left locked by a failed open
+                self.close()
+            raise
 
     @classmethod
     def _region_engine(cls, regions: Regions, region: str) -> LocalEngine:
