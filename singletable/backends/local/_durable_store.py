@@ -305,8 +305,9 @@ class DurableTableStore(TableStore):
         hi_inclusive: bool,
         forward: bool,
         limit: int,
-    ) -> list[tuple[bytes, Item]]:
-        """Up to ``limit`` ``(sk, item)`` of partition ``pk`` within the bounds, in order."""
+    ) -> list[tuple[bytes, int, bytes, int]]:
+        """Up to ``limit`` rows ``(sk, size, item JSON, crc)`` of partition ``pk`` within
+        the bounds, in order (decoded one by one as they are used: see :meth:`_query`)."""
         shape = (lo is None, lo_inclusive, hi is None, hi_inclusive, forward)
         sql = _PARTITION_SQL.get(shape)
         if sql is None:
@@ -323,19 +324,8 @@ class DurableTableStore(TableStore):
             parameters += (lo,)
         if hi is not None:
             parameters += (hi,)
-        cache = self._storage._cache
-        store_id = self._id
-        out = []
-        for sk, size, blob, crc in self._storage._rows(sql, (*parameters, limit)):
-            key = (store_id, pk, sk)
-            entry = cache.get(key)
-            if entry is None:
-                item = self._decoded(pk, sk, size, blob, crc)
-                cache.put(key, item, size, item_cost(blob))
-            else:
-                item = entry[0]
-            out.append((sk, item))
-        return out
+        rows: list[tuple[bytes, int, bytes, int]] = self._storage._rows(sql, (*parameters, limit))
+        return rows
 
     def _select_scan(
         self,
@@ -343,10 +333,9 @@ class DurableTableStore(TableStore):
         seg_hi: bytes | None,
         start: tuple[bytes, bytes, bytes] | None,
         limit: int,
-    ) -> list[tuple[bytes, bytes, bytes, int, Item]]:
-        """Up to ``limit`` ``(h, pk, sk, size, item)`` in scan order from ``start``
-        (exclusive; None: from ``seg_lo``), below ``seg_hi``. Scanned items are not
-        cached (a Scan would push every hot item out), except those already there."""
+    ) -> list[tuple[bytes, bytes, bytes, int, bytes, int]]:
+        """Up to ``limit`` rows ``(h, pk, sk, size, item JSON, crc)`` in scan order from
+        ``start`` (exclusive; None: from ``seg_lo``), below ``seg_hi``."""
         sql = f"SELECT k.h, k.pk, k.sk, k.size, b.item, k.crc {_JOIN} WHERE k.store = ?"
         parameters: tuple[Any, ...] = (self._id,)
         if start is None:
@@ -359,19 +348,10 @@ class DurableTableStore(TableStore):
             sql += " AND k.h < ?"
             parameters += (seg_hi,)
         sql += " ORDER BY k.h, k.pk, k.sk LIMIT ?"
-        peek = self._storage._cache.peek
-        store_id = self._id
-        out = []
-        for h, pk, sk, size, blob, crc in self._storage._rows(sql, (*parameters, limit)):
-            entry = peek((store_id, pk, sk))
-            if entry is None:
-                if scan_hash(pk) != h:
-                    raise self._storage._damaged(self._id, "a key of store {} is damaged")
-                item = self._decoded(pk, sk, size, blob, crc)
-            else:
-                item = entry[0]
-            out.append((h, pk, sk, size, item))
-        return out
+        rows: list[tuple[bytes, bytes, bytes, int, bytes, int]] = self._storage._rows(
+            sql, (*parameters, limit)
+        )
+        return rows
 
     def _query(
         self,
@@ -384,9 +364,19 @@ class DurableTableStore(TableStore):
     ) -> Iterator[tuple[bytes, Item]]:
         h = scan_hash(pk)
         chunk = _FIRST_CHUNK
+        cache = self._storage._cache
+        store_id = self._id
         while True:
             rows = self._select_partition(h, pk, lo, lo_inclusive, hi, hi_inclusive, forward, chunk)
-            yield from rows
+            for sk, size, blob, crc in rows:
+                key = (store_id, pk, sk)
+                entry = cache.get(key)
+                if entry is None:
+                    item = self._decoded(pk, sk, size, blob, crc)
+                    cache.put(key, item, size, item_cost(blob))
+                    yield sk, item
+                else:
+                    yield sk, entry[0]
             if len(rows) < chunk:
                 return
             last = rows[-1][0]
@@ -418,11 +408,21 @@ class DurableTableStore(TableStore):
     def _scan(
         self, seg_lo: bytes, seg_hi: bytes | None, start: tuple[bytes, bytes, bytes] | None
     ) -> Iterator[tuple[bytes, bytes, Item]]:
+        # Scanned items are not cached (a Scan would push every hot item out), but
+        # those the cache holds are not decoded again.
+        peek = self._storage._cache.peek
+        store_id = self._id
         while True:
             rows = self._select_scan(seg_lo, seg_hi, start, _SCAN_CHUNK)
-            self._recent = {(pk, sk): size for _, pk, sk, size, _ in rows}
-            for _, pk, sk, _, item in rows:
-                yield pk, sk, item
+            self._recent = {(pk, sk): size for _, pk, sk, size, _, _ in rows}
+            for h, pk, sk, size, blob, crc in rows:
+                entry = peek((store_id, pk, sk))
+                if entry is not None:
+                    yield pk, sk, entry[0]
+                    continue
+                if scan_hash(pk) != h:
+                    raise self._storage._damaged(self._id, "a key of store {} is damaged")
+                yield pk, sk, self._decoded(pk, sk, size, blob, crc)
             if len(rows) < _SCAN_CHUNK:
                 return
             start = rows[-1][:3]

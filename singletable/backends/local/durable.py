@@ -504,6 +504,7 @@ class DurableStorage(Storage):
         self._misses.clear()  # some may be of rows the rollback brought back
         for store, count, size in self._touched.values():
             store._count, store._size = count, size
+            store._recent = {}  # sizes a Scan read inside the group
         undo, self._undo = self._undo, []
         self._undoing = True
         try:
