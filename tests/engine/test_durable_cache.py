@@ -510,3 +510,90 @@ def test_cache_bytes_needs_a_file() -> None:
         LocalEngine(cache_bytes=1000)
     with pytest.raises(ValueError, match="cache_bytes"):
         DurableStorage("unused.db", cache_bytes=-1)
+
+
+def test_a_partition_too_big_to_keep_its_keys_in_memory_reads_in_chunks(path: Path) -> None:
+    """Past MAX_PARTITION_KEYS items a Query walks the keys b-tree in growing chunks."""
+    engine = _open(path)
+    try:
+        engine.call("CreateTable", _request())
+        count = 700  # more than MAX_PARTITION_KEYS, several chunks of 32, 128, 512
+        engine.load(TABLE, [_item(5, s) for s in range(count)])
+        query = lambda request: engine.call("Query", request)  # noqa: E731
+        for forward in (True, False):
+            for limit in (None, 1, 45, 300):
+                request: dict[str, Any] = {
+                    "TableName": TABLE,
+                    "KeyConditionExpression": "pk = :p AND sk BETWEEN :lo AND :hi",
+                    "ExpressionAttributeValues": {
+                        ":p": {"S": "p5"},
+                        ":lo": {"N": "3"},
+                        ":hi": {"N": "650"},
+                    },
+                    "ScanIndexForward": forward,
+                }
+                if limit is not None:
+                    request["Limit"] = limit
+                got = [int(i["sk"]["N"]) for i in _all_pages(query, request)]
+                want = list(range(3, 651))
+                assert got == (want if forward else want[::-1])
+        # Writes between pages: the pages still come in order, without repeats.
+        seen: list[int] = []
+        start = None
+        while True:
+            page = engine.call(
+                "Query",
+                {
+                    "TableName": TABLE,
+                    "KeyConditionExpression": "pk = :p",
+                    "ExpressionAttributeValues": {":p": {"S": "p5"}},
+                    "Limit": 100,
+                    **({"ExclusiveStartKey": start} if start else {}),
+                },
+            )
+            seen += [int(i["sk"]["N"]) for i in page["Items"]]
+            if len(seen) == 100:
+                engine.call("DeleteItem", {"TableName": TABLE, "Key": _key(5, 400)})
+                engine.call("PutItem", {"TableName": TABLE, "Item": _item(5, 10_000)})
+            start = page.get("LastEvaluatedKey")
+            if start is None:
+                break
+        assert seen == [s for s in range(count) if s != 400] + [10_000]
+    finally:
+        engine.close()
+
+
+def test_the_sort_keys_of_a_small_partition_follow_its_writes(path: Path) -> None:
+    engine = _open(path, cache=1 << 20)
+    try:
+        engine.call("CreateTable", _request())
+        engine.load(TABLE, [_item(1, s) for s in range(5)])
+
+        def keys() -> list[int]:
+            page = engine.call(
+                "Query",
+                {
+                    "TableName": TABLE,
+                    "KeyConditionExpression": "pk = :p",
+                    "ExpressionAttributeValues": {":p": {"S": "p1"}},
+                },
+            )
+            return [int(i["sk"]["N"]) for i in page["Items"]]
+
+        assert keys() == [0, 1, 2, 3, 4]  # the partition's keys are cached now
+        engine.call("PutItem", {"TableName": TABLE, "Item": _item(1, 9)})
+        engine.call("DeleteItem", {"TableName": TABLE, "Key": _key(1, 2)})
+        engine.call("PutItem", {"TableName": TABLE, "Item": _item(1, 3, version=7)})
+        assert keys() == [0, 1, 3, 4, 9]
+        storage = _storage(engine)
+        conn = FailingConnection(storage._conn)
+        storage._conn = conn  # type: ignore[assignment]
+        conn.armed = True
+        with pytest.raises(DurableStorageError):
+            engine.call("PutItem", {"TableName": TABLE, "Item": _item(1, 5)})
+        with pytest.raises(DurableStorageError):
+            engine.call("DeleteItem", {"TableName": TABLE, "Key": _key(1, 0)})
+        conn.armed = False
+        assert keys() == [0, 1, 3, 4, 9]
+    finally:
+        engine.close()

@@ -27,9 +27,10 @@ over the items.
 from __future__ import annotations
 
 import json
+from bisect import bisect_left, bisect_right, insort
 from collections import OrderedDict
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from singletable._values import Item
 from singletable.backends.local._durable_file import row_crc
@@ -41,12 +42,15 @@ if TYPE_CHECKING:
 __all__ = ["BodyCache", "DurableTableStore", "item_cost"]
 
 CacheKey = tuple[int, bytes, bytes]  # (store id, pk, sk)
+V = TypeVar("V")
 
 # A missing body reads as NULL (reported as damage), not as a missing item.
 _JOIN = "FROM keys AS k LEFT JOIN bodies AS b ON b.id = k.body"
 _POINT = (
     f"SELECT k.size, b.item, k.crc {_JOIN} WHERE k.store = ? AND k.h = ? AND k.pk = ? AND k.sk = ?"
 )
+_BODY = "SELECT item FROM bodies WHERE id = ?"
+_PARTITION_KEYS = "SELECT sk FROM keys WHERE store = ? AND h = ? AND pk = ? ORDER BY sk LIMIT ?"
 # The Query statements, by the shape of their bounds and direction.
 _PARTITION_SQL: dict[tuple[bool, bool, bool, bool, bool], str] = {}
 _BAD_CRC = "an item of store {} fails its checksum"
@@ -55,6 +59,9 @@ _BAD_CRC = "an item of store {} fails its checksum"
 _FIRST_CHUNK = 32
 _MAX_CHUNK = 1024
 _SCAN_CHUNK = 512
+# A partition of up to this many items has its sort keys cached when queried: a
+# Query of a partition whose keys and items are cached runs no SQL at all.
+MAX_PARTITION_KEYS = 256
 # Keys recently found absent (a write first reads the old item: a new item is looked
 # up once, not once per store call); forgotten all at once when this many.
 MAX_MISSES = 8192
@@ -72,11 +79,13 @@ def item_cost(blob: bytes) -> int:
     return len(blob) + 300 * blob.count(b"{") + 100 * blob.count(b"[") + 200
 
 
-class BodyCache:
-    """Decoded items by ``(store id, pk, sk)``, least recently used first out.
+class BodyCache(Generic[V]):
+    """Values by ``(store id, pk, sk)``, least recently used first out: decoded items
+    (with :func:`item_cost`), or the sort keys of a partition (see
+    :meth:`DurableTableStore.query`).
 
-    ``capacity`` bounds the sum of the entries' :func:`item_cost`; an item bigger
-    than the whole cache is not kept.
+    ``capacity`` bounds the sum of the entries' costs; an entry bigger than the
+    whole cache is not kept.
     """
 
     __slots__ = ("_entries", "capacity", "used")
@@ -84,23 +93,23 @@ class BodyCache:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self.used = 0
-        self._entries: OrderedDict[CacheKey, tuple[Item, int, int]] = OrderedDict()
+        self._entries: OrderedDict[CacheKey, tuple[V, int, int]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: CacheKey) -> tuple[Item, int, int] | None:
-        """``(item, size, cost)`` of ``key``, now the most recently used; None if absent."""
+    def get(self, key: CacheKey) -> tuple[V, int, int] | None:
+        """``(value, size, cost)`` of ``key``, now the most recently used; None if absent."""
         entry = self._entries.get(key)
         if entry is not None:
             self._entries.move_to_end(key)
         return entry
 
-    def peek(self, key: CacheKey) -> tuple[Item, int, int] | None:
+    def peek(self, key: CacheKey) -> tuple[V, int, int] | None:
         """Like :meth:`get`, without changing the order of eviction."""
         return self._entries.get(key)
 
-    def put(self, key: CacheKey, item: Item, size: int, cost: int) -> None:
+    def put(self, key: CacheKey, item: V, size: int, cost: int) -> None:
         """Keep ``item`` (evicting the least recently used entries past the capacity)."""
         entries = self._entries
         old = entries.pop(key, None)
@@ -208,6 +217,7 @@ class DurableTableStore(TableStore):
         storage = self._storage
         if storage._undoing:  # taking back a failed group: the disk already has the old row
             storage._cache.discard((self._id, pk, sk))
+            storage._parts.discard((self._id, pk, b""))
             return None
         if not storage._depth:  # a write of its own: a group of one
             with storage.atomic():
@@ -218,6 +228,8 @@ class DurableTableStore(TableStore):
         storage._record(self, pk, sk, item, size, old is not None)
         self._recent.pop((pk, sk), None)
         if old is None:
+            self._partition_changed(pk, sk, added=True)
+        if old is None:
             self._count += 1
         self._size += size - old_size
         return old
@@ -227,6 +239,7 @@ class DurableTableStore(TableStore):
         storage = self._storage
         if storage._undoing:
             storage._cache.discard((self._id, pk, sk))
+            storage._parts.discard((self._id, pk, b""))
             return None
         if not storage._depth:
             with storage.atomic():
@@ -238,9 +251,27 @@ class DurableTableStore(TableStore):
         storage._touch(self)
         storage._record(self, pk, sk, None, 0, True)
         self._recent.pop((pk, sk), None)
+        self._partition_changed(pk, sk, added=False)
         self._count -= 1
         self._size -= old_size
         return old
+
+    def _partition_changed(self, pk: bytes, sk: bytes, *, added: bool) -> None:
+        """Keep the cached sort keys of partition ``pk`` (if cached) in step with a write."""
+        parts = self._storage._parts
+        entry = parts.peek((self._id, pk, b""))
+        if entry is None:
+            return
+        keys = entry[0]
+        if added:
+            if len(keys) >= MAX_PARTITION_KEYS:
+                parts.discard((self._id, pk, b""))  # too big to keep now
+                return
+            insort(keys, sk)
+        else:
+            at = bisect_left(keys, sk)
+            if at < len(keys) and keys[at] == sk:
+                del keys[at]
 
     # ----------------------------------------------------------------- ranges
 
@@ -285,7 +316,7 @@ class DurableTableStore(TableStore):
             raise self._storage._damaged(self._id, _BAD_CRC)
         return row
 
-    def _decoded(self, pk: bytes, sk: bytes, size: int, blob: bytes, crc: int) -> Item:
+    def _decoded(self, pk: bytes, sk: bytes, size: int, blob: bytes | None, crc: int) -> Item:
         """The item of a row, after checking its CRC (a missing body reads as None)."""
         if blob is None or row_crc(pk, sk, size, blob) != crc:
             raise self._storage._damaged(self._id, _BAD_CRC)
@@ -294,6 +325,20 @@ class DurableTableStore(TableStore):
         except ValueError:
             raise self._storage._damaged(self._id, "an item of store {} is damaged") from None
         return item
+
+    def _partition_keys(self, h: bytes, pk: bytes) -> list[bytes] | None:
+        """The sorted sort keys of partition ``pk`` (cached), None if it has more than
+        :data:`MAX_PARTITION_KEYS` items."""
+        parts = self._storage._parts
+        entry = parts.get((self._id, pk, b""))
+        if entry is not None:
+            return entry[0]
+        rows = self._storage._rows(_PARTITION_KEYS, (self._id, h, pk, MAX_PARTITION_KEYS + 1))
+        if len(rows) > MAX_PARTITION_KEYS:
+            return None
+        keys = [row[0] for row in rows]
+        parts.put((self._id, pk, b""), keys, 0, 120 + sum(len(sk) + 40 for sk in keys))
+        return keys
 
     def _select_partition(
         self,
@@ -305,26 +350,26 @@ class DurableTableStore(TableStore):
         hi_inclusive: bool,
         forward: bool,
         limit: int,
-    ) -> list[tuple[bytes, int, bytes, int]]:
-        """Up to ``limit`` rows ``(sk, size, item JSON, crc)`` of partition ``pk`` within
-        the bounds, in order (decoded one by one as they are used: see :meth:`_query`)."""
+    ) -> list[tuple[bytes, int, int, int]]:
+        """Up to ``limit`` keys ``(sk, size, crc, body id)`` of partition ``pk`` within the
+        bounds, in order. Keys only: a cached item's body is not read at all, the others
+        one by one as they are used (see :meth:`_query`)."""
         shape = (lo is None, lo_inclusive, hi is None, hi_inclusive, forward)
         sql = _PARTITION_SQL.get(shape)
         if sql is None:
-            sql = f"SELECT k.sk, k.size, b.item, k.crc {_JOIN}"
-            sql += " WHERE k.store = ? AND k.h = ? AND k.pk = ?"
+            sql = "SELECT sk, size, crc, body FROM keys WHERE store = ? AND h = ? AND pk = ?"
             if lo is not None:
-                sql += " AND k.sk >= ?" if lo_inclusive else " AND k.sk > ?"
+                sql += " AND sk >= ?" if lo_inclusive else " AND sk > ?"
             if hi is not None:
-                sql += " AND k.sk <= ?" if hi_inclusive else " AND k.sk < ?"
-            sql += " ORDER BY k.sk" + ("" if forward else " DESC") + " LIMIT ?"
+                sql += " AND sk <= ?" if hi_inclusive else " AND sk < ?"
+            sql += " ORDER BY sk" + ("" if forward else " DESC") + " LIMIT ?"
             _PARTITION_SQL[shape] = sql
         parameters: tuple[Any, ...] = (self._id, h, pk)
         if lo is not None:
             parameters += (lo,)
         if hi is not None:
             parameters += (hi,)
-        rows: list[tuple[bytes, int, bytes, int]] = self._storage._rows(sql, (*parameters, limit))
+        rows: list[tuple[bytes, int, int, int]] = self._storage._rows(sql, (*parameters, limit))
         return rows
 
     def _select_scan(
@@ -363,16 +408,34 @@ class DurableTableStore(TableStore):
         forward: bool,
     ) -> Iterator[tuple[bytes, Item]]:
         h = scan_hash(pk)
+        keys = self._partition_keys(h, pk)
+        if keys is not None:  # a small partition: its keys in memory, its items by key
+            start = 0 if lo is None else (bisect_left if lo_inclusive else bisect_right)(keys, lo)
+            end = (
+                len(keys)
+                if hi is None
+                else (bisect_right if hi_inclusive else bisect_left)(keys, hi)
+            )
+            chosen = keys[start:end]  # a copy: writes while suspended do not disturb it
+            if not forward:
+                chosen.reverse()
+            get = self.get
+            for sk in chosen:
+                item = get(pk, sk)
+                if item is not None:  # None: deleted while this iterator was suspended
+                    yield sk, item
+            return
         chunk = _FIRST_CHUNK
         cache = self._storage._cache
         store_id = self._id
         while True:
             rows = self._select_partition(h, pk, lo, lo_inclusive, hi, hi_inclusive, forward, chunk)
-            for sk, size, blob, crc in rows:
+            for sk, size, crc, body in rows:
                 key = (store_id, pk, sk)
                 entry = cache.get(key)
                 if entry is None:
-                    item = self._decoded(pk, sk, size, blob, crc)
+                    blob = self._storage._rows(_BODY, (body,), one=True)
+                    item = self._decoded(pk, sk, size, None if blob is None else blob[0], crc)
                     cache.put(key, item, size, item_cost(blob))
                     yield sk, item
                 else:

@@ -206,7 +206,10 @@ class DurableStorage(Storage):
             raise ValueError(f"cache_bytes must be at least 0, not {cache_bytes}")
         self.path = os.fspath(path)
         self._lock = threading.RLock()
-        self._cache = BodyCache(default_cache_bytes() if cache_bytes is None else cache_bytes)
+        capacity = default_cache_bytes() if cache_bytes is None else cache_bytes
+        self._cache: BodyCache[Item] = BodyCache(capacity)
+        # The sorted sort keys of small partitions, by (store id, pk, b""): an eighth more.
+        self._parts: BodyCache[list[bytes]] = BodyCache(capacity // 8)
         # SQLite's own page cache (the keys b-tree's pages above all): an eighth of ours,
         # 8 to 64 MiB.
         self._sqlite_cache = max(8 << 20, min(self._cache.capacity // 8, 64 << 20))
@@ -250,7 +253,7 @@ class DurableStorage(Storage):
             OPEN_FILES.add(self._file_id)
 
     @property
-    def cache(self) -> BodyCache:
+    def cache(self) -> BodyCache[Item]:
         """The decoded-item cache (its ``capacity`` may be changed at any time)."""
         return self._cache
 
@@ -502,6 +505,7 @@ class DurableStorage(Storage):
             for key in written:
                 self._cache.discard(key)
         self._misses.clear()  # some may be of rows the rollback brought back
+        self._parts.clear()
         for store, count, size in self._touched.values():
             store._count, store._size = count, size
             store._recent = {}  # sizes a Scan read inside the group
@@ -574,6 +578,7 @@ class DurableStorage(Storage):
         self._dirty = True
         self._pending = {key: row for key, row in self._pending.items() if key[0] != store_id}
         self._cache.discard_store(store_id)
+        self._parts.discard_store(store_id)
         self._misses.clear()
         store = self._tables.pop(name, None)
         meta = self._meta.pop(name)
@@ -704,5 +709,6 @@ class DurableStorage(Storage):
             self._closed = True
             self._conn.close()
             self._cache.clear()
+            self._parts.clear()
             with OPEN_LOCK:
                 OPEN_FILES.discard(self._file_id)
