@@ -17,11 +17,15 @@ made while an iterator is suspended can neither break it nor make it repeat an
 item, as the interface requires.
 
 Decoded items are kept in a :class:`BodyCache`, an LRU bounded by an estimate of
-the memory they take (shared by every store of the storage), so a table that fits
-reads from memory as an in-memory table does, and one that does not is served
-with a bounded resident set. Item counts and sizes are kept per store in the
-``stores`` table, updated in the transaction of each group: nothing needs a pass
-over the items.
+the memory they take (shared by every store of the storage); the sorted sort keys
+of partitions of up to :data:`MAX_PARTITION_KEYS` items are kept in a second one
+(an eighth of the first's size), updated by every write. So a table that fits
+reads from memory as an in-memory table does (a GetItem or a Query of a small
+partition runs no SQL), and one that does not is served with a bounded resident
+set. A new item enters the cache when it is first read, not when written (an
+import does not fill the cache with items nobody asked for). Item counts and sizes
+are kept per store in the ``stores`` table, updated in the transaction of each
+group: nothing needs a pass over the items.
 """
 
 from __future__ import annotations
@@ -151,6 +155,9 @@ class DurableTableStore(TableStore):
     def __init__(self, storage: DurableStorage, store_id: int, count: int, size: int) -> None:
         self._storage = storage
         self._id = store_id
+        # The storage's pending rows and cache entries, looked up on every read.
+        self._pending = storage._pending
+        self._entries = storage._cache._entries
         self._count = count
         self._size = size
         # The sizes of the rows of the last Scan chunk (size_of right after a Scan row).
@@ -170,15 +177,18 @@ class DurableTableStore(TableStore):
 
     def get(self, pk: bytes, sk: bytes) -> Item | None:
         """The item at ``(pk, sk)``, or None (from the cache, else one SQLite lookup)."""
-        storage = self._storage
         key = (self._id, pk, sk)
-        if storage._pending:
-            pending = storage._pending.get(key)
-            if pending is not None:
-                return pending[0]
-        entry = storage._cache.get(key)
+        pending = self._pending
+        if pending:
+            row = pending.get(key)
+            if row is not None:
+                return row[0]
+        entries = self._entries
+        entry = entries.get(key)
         if entry is not None:
+            entries.move_to_end(key)
             return entry[0]
+        storage = self._storage
         misses = storage._misses
         if key in misses:
             return None
@@ -194,16 +204,16 @@ class DurableTableStore(TableStore):
 
     def size_of(self, pk: bytes, sk: bytes) -> int:
         """The stored size of the item at ``(pk, sk)``, 0 if absent."""
-        storage = self._storage
         key = (self._id, pk, sk)
-        if storage._pending:
-            pending = storage._pending.get(key)
-            if pending is not None:
-                return pending[1]
-        entry = storage._cache.peek(key)
+        pending = self._pending
+        if pending:
+            row = pending.get(key)
+            if row is not None:
+                return row[1]
+        entry = self._entries.get(key)
         if entry is not None:
             return entry[1]
-        if key in storage._misses:
+        if key in self._storage._misses:
             return 0
         size = self._recent.get((pk, sk))
         if size is not None:
@@ -408,6 +418,7 @@ class DurableTableStore(TableStore):
         forward: bool,
     ) -> Iterator[tuple[bytes, Item]]:
         h = scan_hash(pk)
+        store_id = self._id
         keys = self._partition_keys(h, pk)
         if keys is not None:  # a small partition: its keys in memory, its items by key
             start = 0 if lo is None else (bisect_left if lo_inclusive else bisect_right)(keys, lo)
@@ -420,14 +431,21 @@ class DurableTableStore(TableStore):
             if not forward:
                 chosen.reverse()
             get = self.get
+            pending = self._pending
+            entries = self._entries
             for sk in chosen:
+                key = (store_id, pk, sk)
+                entry = None if pending else entries.get(key)
+                if entry is not None:
+                    entries.move_to_end(key)
+                    yield sk, entry[0]
+                    continue
                 item = get(pk, sk)
                 if item is not None:  # None: deleted while this iterator was suspended
                     yield sk, item
             return
         chunk = _FIRST_CHUNK
         cache = self._storage._cache
-        store_id = self._id
         while True:
             rows = self._select_partition(h, pk, lo, lo_inclusive, hi, hi_inclusive, forward, chunk)
             for sk, size, crc, body in rows:
