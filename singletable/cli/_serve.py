@@ -220,6 +220,8 @@ def run(args: argparse.Namespace) -> int:
     )
     credentials = _credentials(args)
     rules = _fault_rules(args)
+    if args.cache_size is not None and args.data is None:
+        raise UsageError("--cache-size is the item cache of a durable engine: give --data too")
     try:
         server = Server(
             host=args.host,
