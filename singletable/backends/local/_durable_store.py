@@ -336,6 +336,24 @@ class DurableTableStore(TableStore):
             raise self._storage._damaged(self._id, "an item of store {} is damaged") from None
         return item
 
+    def _fetch_many(self, h: bytes, pk: bytes, sks: list[bytes]) -> dict[bytes, Item]:
+        """The items of partition ``pk`` among sort keys ``sks`` that are not cached,
+        read with one statement (checked, then cached); outside write groups only."""
+        entries = self._entries
+        wanted = [sk for sk in sks if (self._id, pk, sk) not in entries]
+        if not wanted:
+            return {}
+        marks = ", ".join("?" * len(wanted))
+        sql = f"SELECT k.sk, k.size, b.item, k.crc {_JOIN} WHERE k.store = ? AND k.h = ?"
+        sql += f" AND k.pk = ? AND k.sk IN ({marks})"
+        cache = self._storage._cache
+        found = {}
+        for sk, size, blob, crc in self._storage._rows(sql, (self._id, h, pk, *wanted)):
+            item = self._decoded(pk, sk, size, blob, crc)
+            cache.put((self._id, pk, sk), item, size, item_cost(blob))
+            found[sk] = item
+        return found
+
     def _partition_keys(self, h: bytes, pk: bytes) -> list[bytes] | None:
         """The sorted sort keys of partition ``pk`` (cached), None if it has more than
         :data:`MAX_PARTITION_KEYS` items."""
@@ -433,14 +451,17 @@ class DurableTableStore(TableStore):
             get = self.get
             pending = self._pending
             entries = self._entries
-            for sk in chosen:
+            fetched: dict[bytes, Item] = {}
+            for position, sk in enumerate(chosen):
                 key = (store_id, pk, sk)
                 entry = None if pending else entries.get(key)
                 if entry is not None:
                     entries.move_to_end(key)
                     yield sk, entry[0]
                     continue
-                item = get(pk, sk)
+                if not pending and sk not in fetched:  # the next uncached items at once
+                    fetched = self._fetch_many(h, pk, chosen[position : position + _FIRST_CHUNK])
+                item = fetched.pop(sk, None) or get(pk, sk)
                 if item is not None:  # None: deleted while this iterator was suspended
                     yield sk, item
             return
