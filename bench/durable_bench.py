@@ -296,6 +296,12 @@ def main() -> None:
     parser.add_argument("--base", type=Path, help="a base worktree for the A/B of reads")
     parser.add_argument("--ab-only", action="store_true", help="only the A/B (needs --base)")
     parser.add_argument("--dir", type=Path, help="where to put the files (a temporary dir)")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep the files in DIR, and reuse an import found there (only the reads run)",
+    )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("args", nargs="?", help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -304,7 +310,10 @@ def main() -> None:
         return
     items = options.items or (50_000 if options.quick else 1_000_000)
     samples = min(options.samples, 1000) if options.quick else options.samples
-    with tempfile.TemporaryDirectory(dir=options.dir) as scratch:
+    if options.keep is not None:
+        options.keep.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=options.dir) as temporary:
+        scratch = str(options.keep) if options.keep is not None else temporary
         source = os.path.join(scratch, "items.jsonl")
         data = os.path.join(scratch, "data.db")
         if not options.ab_only:
@@ -317,21 +326,28 @@ def _scale(
     options: argparse.Namespace, items: int, samples: int, scratch: str, source: str, data: str
 ) -> None:
     """Phases 1 to 3 (see the module docstring)."""
-    generated = _child("generate", source, items)
-    print(f"items: {items:,} of ~{generated['bytes'] / items:,.0f} B of JSON each")
-    print(f"file to import: {_mib(generated['bytes'])}")
-    progress: list[tuple[float, int]] = []
-    imported = _child("import", data, source, options.cache, progress=progress)
-    rate = items / imported["seconds"]
-    # The rate of the last quarter of the writes: what a longer import goes on at.
-    late = [(t, n) for t, n in progress if n >= items * 3 // 4]
-    late_rate = (late[-1][1] - late[0][1]) / (late[-1][0] - late[0][0]) if len(late) > 1 else rate
+    if options.keep is not None and os.path.exists(data):
+        print(f"reusing the import in {data} ({items:,} items)")
+        rate = late_rate = 0.0
+    else:
+        generated = _child("generate", source, items)
+        print(f"items: {items:,} of ~{generated['bytes'] / items:,.0f} B of JSON each")
+        print(f"file to import: {_mib(generated['bytes'])}")
+        progress: list[tuple[float, int]] = []
+        imported = _child("import", data, source, options.cache, progress=progress)
+        rate = items / imported["seconds"]
+        # The rate of the last quarter of the writes: what a longer import goes on at.
+        late = [(t, n) for t, n in progress if n >= items * 3 // 4]
+        late_rate = (
+            (late[-1][1] - late[0][1]) / (late[-1][0] - late[0][0]) if len(late) > 1 else rate
+        )
+        print(
+            f"import (singletable data import --data): {imported['seconds']:.1f} s, "
+            f"{rate:,.0f} items/s (the last quarter {late_rate:,.0f} items/s), "
+            f"peak RSS {_mib(imported['peak_rss'])}"
+        )
+        os.remove(source)
     size = sum(os.path.getsize(p) for p in Path(scratch).glob("data.db*"))
-    print(
-        f"import (singletable data import --data): {imported['seconds']:.1f} s, "
-        f"{rate:,.0f} items/s (the last quarter {late_rate:,.0f} items/s), "
-        f"peak RSS {_mib(imported['peak_rss'])}"
-    )
     print(f"database file: {_mib(size)} ({size / items:,.0f} B per item, GSI included)")
     reads = _child("reads", data, items, options.cache, samples)
     print(f"reopen: {reads['reopen_s'] * 1000:.0f} ms (ItemCount {reads['item_count']:,})")
@@ -351,7 +367,7 @@ def _scale(
         f"included); at open {(reads['rss_open'] - reads['rss_start']) / items:,.2f} B: "
         "nothing per item is resident but what the bounded cache holds"
     )
-    if items < 10_000_000:
+    if items < 10_000_000 and late_rate:
         scale = 10_000_000 / items
         print(
             "10M extrapolated. Method: the import goes on at the rate of the last quarter "

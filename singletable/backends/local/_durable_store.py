@@ -452,6 +452,7 @@ class DurableTableStore(TableStore):
             pending = self._pending
             entries = self._entries
             fetched: dict[bytes, Item] = {}
+            window = 4  # items read per statement: few first (a Limit may stop early), then more
             for position, sk in enumerate(chosen):
                 key = (store_id, pk, sk)
                 entry = None if pending else entries.get(key)
@@ -460,7 +461,8 @@ class DurableTableStore(TableStore):
                     yield sk, entry[0]
                     continue
                 if not pending and sk not in fetched:  # the next uncached items at once
-                    fetched = self._fetch_many(h, pk, chosen[position : position + _FIRST_CHUNK])
+                    fetched = self._fetch_many(h, pk, chosen[position : position + window])
+                    window = min(window * 2, _FIRST_CHUNK)
                 item = fetched.pop(sk, None) or get(pk, sk)
                 if item is not None:  # None: deleted while this iterator was suspended
                     yield sk, item
