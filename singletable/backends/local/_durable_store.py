@@ -239,7 +239,6 @@ class DurableTableStore(TableStore):
         self._recent.pop((pk, sk), None)
         if old is None:
             self._partition_changed(pk, sk, added=True)
-        if old is None:
             self._count += 1
         self._size += size - old_size
         return old

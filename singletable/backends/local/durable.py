@@ -55,18 +55,16 @@ Durability: process crash vs power loss
     ``sync="full"`` (``synchronous=FULL``) fsyncs the WAL at every commit, so an
     acknowledged write survives power loss too, at the price measured below.
 
-Measured (``python bench/durable_bench.py``: 2 shared cores, Python 3.11, SQLite
-3.40; 1M items of ~1 KB with one GSI projecting ALL; cache 256 MiB):
+Measured (``python bench/durable_bench.py``: 2 cores shared with other work, Python
+3.11, SQLite 3.40; 1M items of ~1 KB with one GSI projecting ALL; cache 256 MiB):
     ============================================  ==========================
-    ``singletable data import --data`` of 1M        ~2,400 items/s, peak RSS
-                                                     ~110 MiB
+    ``singletable data import --data`` of 1M        ~3,000 items/s, peak RSS
+                                                     109 MiB
     file size                                        ~2.2 KB per item (GSI too)
     reopen                                           ~1 ms (the catalog only)
-    GetItem / Query / GSI Query, random, p50        ~50 / ~250 / ~450 us
-    RSS after 15,000 random reads                    ~340 MiB (cache included)
+    GetItem / Query / GSI Query, random, p50        ~41 / ~264 / ~375 us
+    RSS after 15,000 random reads                    375 MiB (cache included)
     ============================================  ==========================
-    A commit of one write costs ~30 us with ``synchronous=NORMAL`` and ~300 us
-    with FULL (one fsync each); a 25-item batch ~5 us per item.
 
 One process at a time
     The database is opened with ``locking_mode=EXCLUSIVE`` and a write
