@@ -11,14 +11,18 @@ removed when the export completes, so its presence means "interrupted":
 ``--resume`` then drops any incomplete last line of ``FILE`` and continues the scan
 after the item on the last complete line.
 
-``import TABLE -i FILE [--resume]`` reads the file twice. The first pass validates every line
+``import TABLE -i FILE [--resume]`` reads the file twice, a line at a time (memory
+stays bounded whatever the file's size). The first pass validates every line
 (JSON, the ``{"Item": ...}`` shape, each AttributeValue, the item's size, and the
 table's key attributes from DescribeTable: present, of the declared type, not
 empty; index key attributes, when present, likewise) and stops at the first bad
 one, naming its line, before anything is written. The second pass writes with
-BatchWriteItem, 25 items a request, retrying unprocessed items with backoff; the
-sidecar ``FILE.import.state`` records the last line written (at most once a
-second), so ``--resume`` continues an interrupted import after it.
+BatchWriteItem, 25 items a request, retrying unprocessed items with backoff; into
+a local engine file (``--data``) it writes 1,000 items per commit through the
+engine's bulk load instead (:meth:`LocalEngine.load`: the same checks as PutItem,
+seen by streams, TTL and backups as puts, one transaction each). The sidecar
+``FILE.import.state`` records the last line written (at most once a second), so
+``--resume`` continues an interrupted import after it.
 
 Both print their progress on stderr (:mod:`._progress`: a live line on a
 terminal, a plain line every few seconds otherwise), export against DescribeTable's
@@ -37,8 +41,9 @@ import argparse
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import IO, Any
 
 from singletable.backends.base import Backend
@@ -50,6 +55,7 @@ from singletable.cli._progress import Progress
 __all__ = ["register", "run"]
 
 _BATCH = 25  # BatchWriteItem's limit on requests per call
+_LOCAL_BATCH = 1000  # items per commit of an import into a local engine file
 _MAX_ITEM_BYTES = 400 * 1024
 _MAX_KEY_BYTES = {"HASH": 2048, "RANGE": 1024}
 _MAX_ATTEMPTS = 10  # calls of BatchWriteItem for one chunk before giving up
@@ -322,8 +328,9 @@ def _import(backend: Backend, table: str, path: str, *, resume: bool) -> None:
     saved = time.monotonic()
     try:
         progress.update(count)
-        for last_line, chunk in _chunks(_items(path, checks), primary, after=done_line):
-            count += _write_chunk(backend, table, chunk)
+        write, size = _writer(backend, table)
+        for last_line, chunk in _chunks(_items(path, checks), primary, after=done_line, size=size):
+            count += write(chunk)
             written = last_line
             progress.update(count)
             if time.monotonic() - saved >= _SAVE_EVERY:
@@ -338,10 +345,34 @@ def _import(backend: Backend, table: str, path: str, *, resume: bool) -> None:
     progress.update(count, final=True)
 
 
+def _writer(backend: Backend, table: str) -> tuple[Callable[[list[dict[str, Any]]], int], int]:
+    """How to write a chunk of items into ``table`` (returns how many it wrote), and
+    the chunk size: BatchWriteItem calls, or the bulk load of a local engine."""
+    from singletable.backends.engine import LocalBackend
+
+    if not isinstance(backend, LocalBackend):
+        return partial(_write_chunk, backend, table), _BATCH
+    engine = backend.engine
+
+    def load(chunk: list[dict[str, Any]]) -> int:
+        from singletable.backends.local.errors import DynamoDBError
+
+        try:
+            return engine.load(table, chunk)
+        except DynamoDBError as error:  # the file changed since it was checked, say
+            raise UsageError(f"{error.code}: {error.message}") from None
+
+    return load, _LOCAL_BATCH
+
+
 def _chunks(
-    items: Iterator[tuple[int, dict[str, Any]]], primary: list[str], *, after: int
+    items: Iterator[tuple[int, dict[str, Any]]],
+    primary: list[str],
+    *,
+    after: int,
+    size: int = _BATCH,
 ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-    """The items of the lines past ``after`` in BatchWriteItem chunks, each with the
+    """The items of the lines past ``after`` in chunks of ``size``, each with the
     number of its last line. One request may not put the same key twice, so a
     repeated key starts a new chunk: a later line wins, as it would one at a time."""
     chunk: list[dict[str, Any]] = []
@@ -351,7 +382,7 @@ def _chunks(
         if number <= after:
             continue
         key = json.dumps([item[name] for name in primary], sort_keys=True)
-        if key in keys or len(chunk) == _BATCH:
+        if key in keys or len(chunk) == size:
             yield last, chunk
             chunk, keys = [], set()
         chunk.append(item)

@@ -45,6 +45,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--data", metavar="PATH", help="keep the data durably in this file (default: in memory)"
     )
     serve.add_argument(
+        "--cache-size",
+        type=_byte_size,
+        metavar="SIZE",
+        help=(
+            "with --data, the memory for recently used items (e.g. 512M, 2G; default an "
+            "eighth of the machine's memory); the rest stay in the file"
+        ),
+    )
+    serve.add_argument(
         "--region",
         default="us-east-1",
         help=(
@@ -133,6 +142,24 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
 
 
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def _byte_size(text: str) -> int:
+    """A size in bytes from ``1048576``, ``512K``, ``64M``, ``2G`` (binary units; a
+    trailing ``B``/``iB`` is allowed)."""
+    value = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = value[-1:] if value[-1:] in _UNITS else ""
+    number = value[: len(value) - len(unit)]
+    try:
+        amount = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 512M, 2G)") from None
+    if not 0 <= amount < 1 << 62:  # also NaN and infinity
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 512M, 2G)")
+    return int(amount * _UNITS[unit])
+
+
 def _credentials(args: argparse.Namespace) -> dict[str, str] | None:
     if not args.require_auth:
         if args.access_key_id or args.secret_access_key:
@@ -193,6 +220,8 @@ def run(args: argparse.Namespace) -> int:
     )
     credentials = _credentials(args)
     rules = _fault_rules(args)
+    if args.cache_size is not None and args.data is None:
+        raise UsageError("--cache-size is the item cache of a durable engine: give --data too")
     try:
         server = Server(
             host=args.host,
@@ -205,6 +234,7 @@ def run(args: argparse.Namespace) -> int:
             cors_origins=args.cors_origin,
             region=args.region,
             shared_regions=args.shared_regions,
+            cache_bytes=args.cache_size,
         )
     except OSError as error:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None

@@ -63,6 +63,8 @@ class Server:
             that are not signed (each request runs in the region its SigV4 credential
             scope names; every region has its own tables).
         shared_regions: one catalog for every region (DynamoDB Local's ``-sharedDb``).
+        cache_bytes: with ``data``, the bound of the durable engine's item cache
+            (see :class:`LocalEngine`); None: its default.
 
     Raises:
         OSError: if the address cannot be bound (the port is taken, say).
@@ -83,6 +85,7 @@ class Server:
         cors_origins: Iterable[str] = (),
         region: str = "us-east-1",
         shared_regions: bool = False,
+        cache_bytes: int | None = None,
     ) -> None:
         if engine is not None and data is not None:
             raise ValueError("give engine or data, not both")
@@ -91,7 +94,9 @@ class Server:
         self.engine = (
             engine
             if engine is not None
-            else LocalEngine(path=data, region=region, shared_regions=shared_regions)
+            else LocalEngine(
+                path=data, region=region, shared_regions=shared_regions, cache_bytes=cache_bytes
+            )
         )
         try:
             self._http = HTTPServer(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from singletable.backends.engine import LocalBackend
+from singletable.backends.local import LocalEngine
 from singletable.cli import UsageError, _data
 from singletable.cli._interrupt import Interrupted
 from singletable.server import Server
@@ -257,21 +258,22 @@ def test_an_interrupted_import_resumes_after_the_lines_written(
     source = tmp_path / "in.jsonl"
     source.write_text("".join(json.dumps({"Item": i}) + "\n" for i in items), encoding="utf-8")
     state = Path(str(source) + ".import.state")
-    original = LocalBackend.call
+    # Into a local file the import commits chunks through the engine's bulk load.
+    monkeypatch.setattr(_data, "_LOCAL_BATCH", 25)
+    original = LocalEngine.load
     batches: list[int] = []
 
-    def interrupted(self: LocalBackend, operation: str, request: dict[str, Any]) -> Any:
-        if operation == "BatchWriteItem":
-            if len(batches) == 2:
-                raise KeyboardInterrupt  # the third chunk never reaches the table
-            batches.append(len(request["RequestItems"]["Target"]))
-        return original(self, operation, request)
+    def interrupted(self: LocalEngine, table: str, chunk: Any) -> int:
+        if len(batches) == 2:
+            raise KeyboardInterrupt  # the third chunk never reaches the table
+        batches.append(len(chunk))
+        return original(self, table, chunk)
 
-    monkeypatch.setattr(LocalBackend, "call", interrupted)
+    monkeypatch.setattr(LocalEngine, "load", interrupted)
     args = ("import", "--data", str(data_file), "Target", "-i", str(source))
     with pytest.raises(Interrupted, match="to resume run: singletable data"):
         _run(*args)
-    monkeypatch.setattr(LocalBackend, "call", original)
+    monkeypatch.setattr(LocalEngine, "load", original)
     assert batches == [25, 25]
     assert json.loads(state.read_text()) == {"TableName": "Target", "Line": 50, "Items": 50}
     with pytest.raises(UsageError, match="interrupted; continue it with --resume"):
@@ -282,14 +284,13 @@ def test_an_interrupted_import_resumes_after_the_lines_written(
 
     writes: list[int] = []
 
-    def counted(self: LocalBackend, operation: str, request: dict[str, Any]) -> Any:
-        if operation == "BatchWriteItem":
-            writes.append(len(request["RequestItems"]["Target"]))
-        return original(self, operation, request)
+    def counted(self: LocalEngine, table: str, chunk: Any) -> int:
+        writes.append(len(chunk))
+        return original(self, table, chunk)
 
-    monkeypatch.setattr(LocalBackend, "call", counted)
+    monkeypatch.setattr(LocalEngine, "load", counted)
     assert _run(*args, "--resume") == 0
-    monkeypatch.setattr(LocalBackend, "call", original)
+    monkeypatch.setattr(LocalEngine, "load", original)
     assert writes == [25, 25]  # only the 50 lines not yet written
     assert not state.exists()
     err = capsys.readouterr().err.splitlines()

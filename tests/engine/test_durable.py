@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
-from hypothesis.stateful import rule
+from hypothesis.stateful import invariant, rule
 from test_storage import (  # the shared table-store oracle
     TableStoreMachine,
     test_storage_creates_and_drops_named_stores,
@@ -33,6 +33,9 @@ from singletable.backends.local.durable import (
 from singletable.backends.local.storage import Storage
 
 __all__ = ["test_storage_creates_and_drops_named_stores"]  # collected here on a DurableStorage
+
+
+CACHE_OF_A_FEW = 2_000  # bytes of cache: a few of the machine's small items
 
 
 @pytest.fixture
@@ -58,17 +61,26 @@ class DurableTableStoreMachine(TableStoreMachine):
         super().__init__()
         self.directory = tempfile.mkdtemp()
         self.path = Path(self.directory) / "m.db"
-        self.storage = DurableStorage(self.path, load=2)
+        # A cache of a few items: most reads go to SQLite, some come from the cache.
+        self.storage = DurableStorage(self.path, cache_bytes=CACHE_OF_A_FEW)
         self.store = self.storage.create_table("t", {"n": 1})
 
     @rule()
     def reopen(self) -> None:
         self.storage.close()
-        self.storage = DurableStorage(self.path, load=2)
+        self.storage = DurableStorage(self.path, cache_bytes=CACHE_OF_A_FEW)
         self.store = self.storage.table("t")
         assert self.storage.get_meta("t") == {"n": 1}
+        # Counts and sizes come back from the catalog, not from a pass over the items.
+        assert self.store.item_count == len(self.model)
         got = {(pk, sk): (item, self.store.size_of(pk, sk)) for pk, sk, item in self.store.scan()}
         assert got == self.model
+
+    @invariant()
+    def counts_match(self) -> None:  # the memory store's partition count has no equivalent here
+        assert self.store.item_count == len(self.model)
+        assert self.store.size_bytes == sum(size for _, size in self.model.values())
+        assert self.storage.cache.used <= CACHE_OF_A_FEW
 
     def teardown(self) -> None:
         self.storage.close()
@@ -288,11 +300,13 @@ def _populated(path: Path, items: int = 300) -> None:
 
 
 def _open_and_load(path: Path) -> DurableStorage:
-    """Open and load every store (items are loaded on first use); closed if that fails."""
+    """Open and read every row of every store (items are read when used, and each row's
+    CRC is checked then); closed if that fails."""
     storage = DurableStorage(path)
     try:
         for name in storage.table_names():
-            storage.table(name)
+            for _ in storage.table(name).scan():
+                pass
     except BaseException:
         storage.close()
         raise

@@ -480,6 +480,7 @@ def _restore(
     with storage.atomic():
         store = storage.create_table(meta["name"], meta)
         table = TableDef.from_meta(meta, store)
+        table.open_indexes(storage)  # empty: the commit below fills them
         for _, _, item, _ in rows:
             table.check_index_keys(item)
         # DescribeTable keeps reporting where the table came from.

@@ -24,6 +24,7 @@ from singletable.backends.local.errors import DynamoDBError, validation_error
 
 if TYPE_CHECKING:
     from singletable.backends.local._schema import TableDef
+    from singletable.backends.local.storage import Storage
 
 __all__ = [
     "MAX_GSIS",
@@ -528,7 +529,7 @@ class GsiUpdates:
                     f"Requested resource not found: Table: {name} not found",
                 )
 
-    def apply(self, table: TableDef) -> tuple[dict[str, str], list[IndexDef]]:
+    def apply(self, table: TableDef, storage: Storage) -> tuple[dict[str, str], list[IndexDef]]:
         """Make the changes; returns the status to report per index, and the removed ones."""
         statuses: dict[str, str] = {}
         removed = [index for index in table.indexes if index.name in self.deletes]
@@ -547,9 +548,11 @@ class GsiUpdates:
                     )
                 types.setdefault(name, self.defs[name])
             index = build_index(spec, types, table.key_names)
-            index.backfill(table.rows())
+            table.attach_index(storage, index)  # filled from the table's items
             table.indexes.append(index)
             statuses[index.name] = "CREATING"
+        for index in removed:
+            table.detach_index(storage, index)
         for name in self.deletes:
             table.indexes = [index for index in table.indexes if index.name != name]
             statuses[name] = "DELETING"

@@ -79,6 +79,7 @@ class NamespacedStorage(Storage):
         self.base = base
         self.prefix = prefix
         self.can_fail_commit = base.can_fail_commit
+        self.keeps_indexes: bool = getattr(base, "keeps_indexes", False)
         copy_store = getattr(base, "copy_store", None)
         self.copy_store: Callable[[str, str, dict[str, Any]], None] | None = (
             None

@@ -289,7 +289,7 @@ class Replication:
         storage = engine.storage
         with storage.atomic():
             table = TableDef.from_meta(meta, storage.create_table(event.table))
-            table.rebuild_indexes()
+            table.open_indexes(storage)
             engine.tables[table.name] = table
             self.attach(engine)
             rows = list(source.store.scan())

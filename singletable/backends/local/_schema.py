@@ -29,7 +29,7 @@ from singletable.backends.local.keycodec import (
     encode_key,
     oversized_key,
 )
-from singletable.backends.local.storage import TableStore
+from singletable.backends.local.storage import Storage, TableStore
 
 if TYPE_CHECKING:
     from singletable.backends.local._indexes import IndexDef
@@ -58,6 +58,29 @@ def key_error() -> DynamoDBError:
 
 def _index_name(index: IndexDef) -> str:
     return index.name
+
+
+def index_store_name(table: str, index: str) -> str:
+    """The store that keeps the entries of ``index`` of ``table`` (when a storage keeps them).
+
+    ``#`` cannot appear in a table name, so the name is unique and
+    :meth:`~.durable.DurableStorage.drop_table` finds the stores of a table's indexes.
+    """
+    return f"{table}#{index}"
+
+
+_PLACING = ("IndexName", "KeySchema", "Types", "Projection")
+
+
+def _placement(table: TableDef, index: IndexDef) -> dict[str, Any]:
+    """What an index store's entries depend on: the table (by id) and the index's keys
+    and projection (not its throughput, which UpdateTable may change)."""
+    definition = index.definition()
+    return {
+        "kind": "index",
+        "table_id": table.table_id,
+        "index": {name: definition[name] for name in _PLACING},
+    }
 
 
 @dataclass(slots=True)
@@ -145,6 +168,40 @@ class TableDef:
         """Fill every (empty) index store from the table's items: after a reopen."""
         for index in self.indexes:
             index.backfill(self.rows())
+
+    def open_indexes(self, storage: Storage) -> None:
+        """Give every index its store (:meth:`attach_index`): at open, creation, restore."""
+        for index in self.indexes:
+            self.attach_index(storage, index)
+
+    def attach_index(self, storage: Storage, index: IndexDef) -> None:
+        """Give ``index`` a store holding its entries for the table's current items.
+
+        A storage whose ``keeps_indexes`` is true (a durable file) keeps the entries
+        in a store of its own, ``<table>#<index>``: one it already holds for this very
+        table and index is used as it is (a reopen reads no item), otherwise a new one
+        is made and filled from the items (a file written before index stores were
+        kept, a new index). Any other storage: the index's own (empty, in-memory)
+        store is filled from the items. Inside the caller's atomic group, if any.
+        """
+        if not getattr(storage, "keeps_indexes", False):
+            index.backfill(self.rows())
+            return
+        name = index_store_name(self.name, index.name)
+        placement = _placement(self, index)
+        if name in storage:
+            if storage.get_meta(name) == placement:
+                index.store = storage.table(name)
+                return
+            storage.drop_table(name)  # another table's or index's entries: stale
+        index.store = storage.create_table(name, placement)
+        index.backfill(self.rows())
+
+    def detach_index(self, storage: Storage, index: IndexDef) -> None:
+        """Drop the store a removed ``index`` kept its entries in (see :meth:`attach_index`)."""
+        name = index_store_name(self.name, index.name)
+        if getattr(storage, "keeps_indexes", False) and name in storage:
+            storage.drop_table(name)
 
     def rows(self) -> Iterator[tuple[bytes, bytes, Item, int]]:
         """Every ``(pk, sk, item, size)`` of the table, in scan order."""

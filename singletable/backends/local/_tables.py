@@ -140,6 +140,7 @@ def create_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
         table.indexes = [
             build_index(spec, defs, table.key_names) for spec in (lsis or []) + (gsis or [])
         ]
+        table.open_indexes(engine.storage)
         engine.tables[name] = table
         if stream_view is not None:
             engine.streams.enable(table, stream_view)
@@ -297,7 +298,7 @@ def update_table(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]
             table.deletion_protection = bool(protection)
         if stream_spec is not None:
             engine.streams.apply_update(table, stream_spec)
-        statuses, removed = gsi_updates.apply(table)
+        statuses, removed = gsi_updates.apply(table, engine.storage)
         engine.save_table(table)
         description = table.describe()
         for index in removed:

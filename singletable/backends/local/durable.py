@@ -1,9 +1,11 @@
-"""Durable storage for the local engine: SQLite in WAL mode behind in-memory stores.
+"""Durable storage for the local engine: SQLite in WAL mode, read through a bounded cache.
 
 :class:`DurableStorage` is a :class:`~.storage.Storage` that survives the process.
-Its stores *are* :class:`~.storage.MemoryTableStore` objects (loaded from disk at
-open), so every read costs exactly what it costs in memory mode; every write also
-goes to an SQLite database, the durable record.
+SQLite is the source of every item: a store is never loaded whole, its rows are
+read when asked for (:mod:`._durable_store`) and the decoded items kept in an LRU
+cache bounded in bytes (``cache_bytes``; an eighth of the machine's memory by
+default), so a table much larger than memory is served with a bounded resident
+set, and one that fits the cache reads from memory.
 
 Design (and why)
     * **SQLite, WAL mode** (standard library, the most tested storage engine there
@@ -19,17 +21,26 @@ Design (and why)
       block exits; a write outside any block is a group of its own. The engine's
       :func:`._write.commit` wraps each request's changes (one item, a batch, a
       transaction) in one block and returns (acknowledges) only after it exits,
-      i.e. after the COMMIT: a crash keeps a whole group or none of it.
-    * **Memory as the read path**, a store loaded in key order (one SELECT) when
-      it is first used: the engine uses every table at open, while stores it keeps
-      aside (backups) stay on disk until needed. Secondary indexes are not stored:
-      the engine rebuilds them.
-    * **Checked at open**: ``PRAGMA quick_check`` (the structure of every page)
-      before loading, so damage to the b-tree is an error rather than missing rows.
-    * **Items as compact JSON** (portable across Python versions, unlike marshal),
-      each row with a CRC-32 of its key, size and item, checked at load: SQLite
-      pages carry no checksum, so without it a flipped bit inside a row would be
-      loaded silently as a different value.
+      i.e. after the COMMIT: a crash keeps a whole group or none of it. A group's
+      writes are visible to reads at once (the buffer, then the open transaction:
+      a range read first writes the buffer into it; so does a group past 4,096 rows,
+      which keeps a large group's memory bounded).
+    * **One b-tree per purpose, none loaded**: rows keyed ``(store, scan_hash(pk),
+      pk, sk)`` serve GetItem, Query and Scan in :mod:`.storage`'s orders (see
+      :mod:`._durable_store`); each store's item count and size are columns of its
+      catalog row, kept in the group's transaction; the engine keeps secondary
+      index entries in stores of their own (``<table>#<index>``, dropped with the
+      table), so opening a file reads its catalog and nothing else.
+    * **Checked when read**: each row carries a CRC-32 of its key, size and item,
+      checked whenever a row is read (SQLite pages carry no checksum: without it a
+      flipped bit inside a row would be read silently as a different value), and a
+      scanned row's hash must match its key. ``PRAGMA quick_check`` (the structure
+      of every page) runs at the open of a file up to 64 MiB, and before migrating
+      an old one; a larger file is not read whole at open (reopen time stays
+      bounded): damage to its b-tree is reported by the read that meets it.
+    * **Items as compact JSON** (portable across Python versions, unlike marshal).
+    * **Format versions** (:mod:`._durable_file`): a file of the previous format
+      (1, every store loaded at open) is migrated on open, in one transaction.
 
 Durability: process crash vs power loss
     ``synchronous=NORMAL`` (the default, ``sync="normal"``): in WAL mode a COMMIT
@@ -44,19 +55,16 @@ Durability: process crash vs power loss
     ``sync="full"`` (``synchronous=FULL``) fsyncs the WAL at every commit, so an
     acknowledged write survives power loss too, at the price measured below.
 
-Measured (this machine, Python 3.11, SQLite 3.x, a 5-attribute ~150-byte item):
-    ========================================  ===========
-    memory mode PutItem (engine.call)          ~29 us
-    JSON encode / decode of an item            ~7 / ~3.5 us
-    commit of one write, synchronous=OFF       ~22 us
-    commit of one write, synchronous=NORMAL    ~33 us
-    commit of one write, synchronous=FULL      ~290 us (one fsync each)
-    25-item batch, NORMAL, per item            ~5 us
-    25-item batch, FULL, per item              ~15 us
-    open: load 100k items (fetch + decode)     ~0.9 s (~0.12 s of it SQLite)
-    ========================================  ===========
-    So a durable single PutItem costs about 2.4x a memory one, a batched write
-    well under 1.5x, and reads cost the same as memory mode.
+Measured (``python bench/durable_bench.py``: 2 cores shared with other work, Python
+3.11, SQLite 3.40; 1M items of ~1 KB with one GSI projecting ALL; cache 256 MiB):
+    ============================================  ==========================
+    ``singletable data import --data`` of 1M        ~3,000 items/s, peak RSS
+                                                     109 MiB
+    file size                                        ~2.2 KB per item (GSI too)
+    reopen                                           ~1 ms (the catalog only)
+    GetItem / Query / GSI Query, random, p50        ~41 / ~264 / ~375 us
+    RSS after 15,000 random reads                    375 MiB (cache included)
+    ============================================  ==========================
 
 One process at a time
     The database is opened with ``locking_mode=EXCLUSIVE`` and a write
@@ -76,205 +84,187 @@ Errors
     written by a newer format, or a damaged one raises :class:`DurableStorageError`
     naming the path and the problem; nothing is ever reset or overwritten. If a
     commit fails (disk full, I/O error) or an atomic block raises after writing,
-    nothing of the group stays: SQLite rolls its transaction back, and every change
-    the group made in memory is taken back too (newest first, from the undo entries
-    registered with :meth:`DurableStorage.on_rollback`: item writes, catalog changes,
-    and whatever the engine changed around them), so reads see exactly the state
-    before the group, as they would after a crash and a reopen. The caller gets
-    :class:`DurableStorageError`, and the storage stays usable. Only if taking a
+    nothing of the group stays: SQLite rolls its transaction back, memory forgets
+    what the group wrote (the cache entries of its rows, the cached sort keys of
+    partitions; each store's count and size go back to their values before it), and
+    every other change the group made in memory is taken back (newest first, from
+    the undo entries registered with :meth:`DurableStorage.on_rollback`: catalog
+    changes, and whatever the engine changed around them), so reads see exactly the
+    state before the group, as they would after a crash and a reopen. The caller
+    gets :class:`DurableStorageError`, and the storage stays usable. Only if taking a
     change back fails too does the storage refuse further writes (reads keep
-    working) until it is reopened, which reloads the last committed state.
+    working) until it is reopened. A row found damaged when read (CRC, a missing
+    body, SQLite's own checks) raises :class:`DurableStorageError` too, naming the
+    path, the store and the problem.
 """
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import sqlite3
 import threading
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any, TypeAlias
+from typing import Any
 
 from singletable._values import Item
+from singletable.backends.local._durable_file import (
+    APPLICATION_ID,
+    FORMAT_VERSION,
+    OPEN_FILES,
+    OPEN_LOCK,
+    DurableStorageError,
+    check_header,
+    connect,
+    create_schema,
+    damaged,
+    encode_item,
+    encode_json,
+    file_id,
+    in_use,
+    migrate_from_1,
+    row_crc,
+)
+from singletable.backends.local._durable_store import (
+    BodyCache,
+    CacheKey,
+    DurableTableStore,
+    item_cost,
+)
 from singletable.backends.local._sortedlist import DEFAULT_LOAD
-from singletable.backends.local.storage import MemoryTableStore, Storage
+from singletable.backends.local.storage import Storage, scan_hash
 
-__all__ = ["APPLICATION_ID", "FORMAT_VERSION", "DurableStorage", "DurableStorageError"]
+__all__ = [
+    "APPLICATION_ID",
+    "FORMAT_VERSION",
+    "DurableStorage",
+    "DurableStorageError",
+    "DurableTableStore",
+    "default_cache_bytes",
+]
 
-# PRAGMA application_id of our files: "STDB" (singletable database), big-endian.
-APPLICATION_ID = 0x53544442
-# PRAGMA user_version: the on-disk format this code writes (and the newest it reads).
-FORMAT_VERSION = 1
-
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 _SYNC_MODES = {"normal": "NORMAL", "full": "FULL"}
 
-_SCHEMA = (
-    "CREATE TABLE stores (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, meta TEXT NOT NULL)",
-    "CREATE TABLE items (store INTEGER NOT NULL, pk BLOB NOT NULL, sk BLOB NOT NULL,"
-    " size INTEGER NOT NULL, item BLOB NOT NULL, crc INTEGER NOT NULL,"
-    " PRIMARY KEY (store, pk, sk)) WITHOUT ROWID",
-    # Named blobs of other modules (backups, history), kept with the catalog.
-    "CREATE TABLE extras (kind TEXT NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL,"
-    " PRIMARY KEY (kind, name)) WITHOUT ROWID",
-)
-_UPSERT = "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?)"
-_DELETE = "DELETE FROM items WHERE store = ? AND pk = ? AND sk = ?"
+_KEY = "store = ? AND h = ? AND pk = ? AND sk = ?"
+_BODY_OF_KEY = f"(SELECT body FROM keys WHERE {_KEY})"
+_INSERT_BODY = "INSERT INTO bodies (id, item) VALUES (?, ?)"
+_INSERT_KEY = "INSERT INTO keys VALUES (?, ?, ?, ?, ?, ?, ?)"
+_UPDATE_BODY = f"UPDATE bodies SET item = ? WHERE id = {_BODY_OF_KEY}"
+_UPDATE_KEY = f"UPDATE keys SET size = ?, crc = ? WHERE {_KEY}"
+_DELETE_BODY = f"DELETE FROM bodies WHERE id = {_BODY_OF_KEY}"
+_DELETE_KEY = f"DELETE FROM keys WHERE {_KEY}"
+# Pending writes of a group are written into its (open) transaction past this many.
+_SPILL_ROWS = 4096
+# Files up to this size get SQLite's structural check at open (it reads every page).
+_QUICK_CHECK_BYTES = 64 << 20
 
-_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
-
-# A pending row: (size, item JSON, crc) to write, or None to delete.
-_Row = tuple[int, bytes, int] | None
-
-
-class DurableStorageError(Exception):
-    """The database file cannot be used (names the path and the problem)."""
-
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path = path
-        self.problem = problem
+# A pending row: (item or None to delete, size, item JSON, crc, whether the key is on disk).
+_Pending = tuple[Item | None, int, bytes, int, bool]
 
 
-def row_crc(pk: bytes, sk: bytes, size: int, item: bytes) -> int:
-    """The CRC-32 stored with an item row (over its key, size and JSON)."""
-    return zlib.crc32(item, zlib.crc32(b"%d" % size, zlib.crc32(sk, zlib.crc32(pk))))
-
-
-def encode_item(item: Item) -> bytes:
-    """The compact JSON bytes an item is stored as."""
-    return _encode(item).encode("ascii")
-
-
-class DurableTableStore(MemoryTableStore):
-    """A memory table store whose writes are also recorded by its :class:`DurableStorage`."""
-
-    def __init__(self, storage: DurableStorage, store_id: int, *, load: int) -> None:
-        super().__init__(load=load)
-        self._storage = storage
-        self._id = store_id
-
-    def put(self, pk: bytes, sk: bytes, item: Item, size: int) -> Item | None:
-        """Store ``item`` (in memory now, on disk when the atomic group commits)."""
-        storage = self._storage
-        if not storage._depth:  # a write of its own: a group of one
-            with storage.atomic():
-                return self.put(pk, sk, item, size)
-        old_size = self.size_of(pk, sk)
-        old = super().put(pk, sk, item, size)
-        storage._record(self._id, pk, sk, item, size)
-        storage._undo.append((self, pk, sk, old, old_size))
-        return old
-
-    def delete(self, pk: bytes, sk: bytes) -> Item | None:
-        """Remove the item at ``(pk, sk)`` (from disk when the group commits)."""
-        storage = self._storage
-        if not storage._depth:
-            with storage.atomic():
-                return self.delete(pk, sk)
-        old_size = self.size_of(pk, sk)
-        old = super().delete(pk, sk)
-        if old is not None:
-            storage._record(self._id, pk, sk, None, 0)
-            storage._undo.append((self, pk, sk, old, old_size))
-        return old
-
-    def restore(self, pk: bytes, sk: bytes, item: Item | None, size: int) -> None:
-        """Put back (in memory only) what ``(pk, sk)`` held before a rolled-back write."""
-        if item is None:
-            MemoryTableStore.delete(self, pk, sk)
-        else:
-            MemoryTableStore.put(self, pk, sk, item, size)
-
-    def _load_item(self, pk: bytes, sk: bytes, item: Item, size: int) -> None:
-        MemoryTableStore.put(self, pk, sk, item, size)
-
-
-# An undo entry (see DurableStorage._undo).
-_Undo: TypeAlias = tuple[DurableTableStore, bytes, bytes, Item | None, int] | Callable[[], None]
+def default_cache_bytes() -> int:
+    """The body cache's default bound: an eighth of the machine's memory (64 MiB to 4 GiB)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        total = 2 << 30
+    return max(64 << 20, min(total // 8, 4 << 30))
 
 
 class DurableStorage(Storage):
-    """Table stores in memory, recorded in an SQLite database at ``path``.
+    """Table stores in an SQLite database at ``path``, read through a bounded cache.
 
     Args:
         path: the database file (created if missing).
         sync: ``"normal"`` (survives a process crash; the default) or ``"full"``
             (also survives power loss; an fsync per commit). See the module docstring.
+        cache_bytes: bound of the decoded-item cache (estimated bytes of memory);
+            None: :func:`default_cache_bytes`. The cached sort keys of small
+            partitions take up to an eighth more, SQLite's own page cache an eighth
+            (8 to 64 MiB): what the storage holds in memory stays within about 1.3
+            times this, whatever the size of the file.
+        load: accepted for compatibility with :class:`~.storage.MemoryStorage`
+            (the chunk size of its sorted lists); unused.
 
     Raises:
         DurableStorageError: the file is not ours, is damaged, is newer than this
             code, or is open elsewhere.
     """
 
+    keeps_indexes = True
+    """The engine keeps secondary index entries in stores of this storage (named
+    ``<table>#<index>``) instead of rebuilding them from the items at every open."""
+
     def __init__(
-        self, path: str | os.PathLike[str], *, sync: str = "normal", load: int = DEFAULT_LOAD
+        self,
+        path: str | os.PathLike[str],
+        *,
+        sync: str = "normal",
+        load: int = DEFAULT_LOAD,
+        cache_bytes: int | None = None,
     ) -> None:
         if sync not in _SYNC_MODES:
             raise ValueError(f"sync must be 'normal' or 'full', not {sync!r}")
+        if cache_bytes is not None and cache_bytes < 0:
+            raise ValueError(f"cache_bytes must be at least 0, not {cache_bytes}")
         self.path = os.fspath(path)
-        self._load_factor = load
         self._lock = threading.RLock()
+        capacity = default_cache_bytes() if cache_bytes is None else cache_bytes
+        self._cache: BodyCache[Item] = BodyCache(capacity)
+        # The sorted sort keys of small partitions, by (store id, pk, b""): an eighth more.
+        self._parts: BodyCache[list[bytes]] = BodyCache(capacity // 8)
+        # SQLite's own page cache (the keys b-tree's pages above all): an eighth of ours,
+        # 8 to 64 MiB.
+        self._sqlite_cache = max(8 << 20, min(self._cache.capacity // 8, 64 << 20))
+        self._next_body = 1  # the id of the next new body row
         self._tables: dict[str, DurableTableStore] = {}
         self._meta: dict[str, dict[str, Any]] = {}
         self._ids: dict[str, int] = {}
+        self._stats: dict[str, tuple[int, int]] = {}  # (items, bytes) of stores not yet used
         self._next_id = 1
         self._depth = 0
-        self._pending: dict[tuple[int, bytes, bytes], _Row] = {}
-        # How to take back the current group's changes in memory, oldest first: an
-        # item write (store, pk, sk, old item, old size) or any callable.
-        self._undo: list[_Undo] = []
+        self._pending: dict[CacheKey, _Pending] = {}
+        # Keys known absent (see _durable_store.MAX_MISSES): a write of one removes it.
+        self._misses: dict[CacheKey, None] = {}
+        # The current group: the (items, bytes) its stores had before it, how to take
+        # back what changed in memory around it (newest last), whether rows were
+        # written into its transaction before the end.
+        self._touched: dict[int, tuple[DurableTableStore, int, int]] = {}
+        self._undo: list[Callable[[], None]] = []
+        self._spilled = False
+        self._undoing = False
         self._in_transaction = False
-        self._dirty = False  # this group changed memory
+        self._dirty = False  # this group changed something
         self._broken: str | None = None
         self._closed = False
-        with _OPEN_LOCK:
+        self._last_encoded: tuple[Item | None, bytes] = (None, b"")
+        with OPEN_LOCK:
             # Checked before anything reads the file: closing any descriptor of a file
             # drops the POSIX locks this process holds on it, SQLite's included.
-            if _file_id(self.path) in _OPEN_FILES:
-                raise _in_use(self.path)
-            _check_header(self.path)
-            self._conn, identity = self._connect()
+            if file_id(self.path) in OPEN_FILES:
+                raise in_use(self.path)
+            check_header(self.path)
+            self._conn, identity = connect(self.path)
             try:
                 self._open(identity, _SYNC_MODES[sync])
-                file_id = _file_id(self.path)
-                assert file_id is not None
-                self._file_id = file_id
+                opened = file_id(self.path)
+                assert opened is not None
+                self._file_id = opened
             except BaseException:
                 self._conn.close()
                 raise
-            _OPEN_FILES.add(self._file_id)
+            OPEN_FILES.add(self._file_id)
+
+    @property
+    def cache(self) -> BodyCache[Item]:
+        """The decoded-item cache (its ``capacity`` may be changed at any time)."""
+        return self._cache
 
     # ----------------------------------------------------------------- opening
 
-    def _connect(self) -> tuple[sqlite3.Connection, tuple[int, int, int]]:
-        """Connect, take the exclusive lock; returns the connection and what the file is."""
-        try:
-            conn = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=0.05
-            )
-        except sqlite3.Error as error:
-            raise DurableStorageError(self.path, f"cannot open the database ({error})") from None
-        try:
-            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
-            # Take the exclusive lock now (and keep it: see "One process at a time").
-            conn.execute("BEGIN EXCLUSIVE")
-            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            conn.execute("COMMIT")
-        except sqlite3.DatabaseError as error:
-            conn.close()
-            if "locked" in str(error):
-                raise _in_use(self.path) from None
-            raise _damaged(self.path, error) from None
-        return conn, (app_id, version, objects)
-
     def _open(self, identity: tuple[int, int, int], synchronous: str) -> None:
-        """Check that the file is ours (before changing anything), then set up and load."""
+        """Check that the file is ours (before changing anything), then set up."""
         app_id, version, objects = identity
         fresh = app_id == 0 and version == 0 and objects == 0
         if not fresh and app_id != APPLICATION_ID:
@@ -295,65 +285,67 @@ class DurableStorage(Storage):
             if mode != "wal":
                 raise DurableStorageError(self.path, f"cannot use WAL mode (got {mode})")
             conn.execute(f"PRAGMA synchronous={synchronous}")
+            # Pages SQLite keeps itself (the b-tree's inner pages: every lookup's path).
+            conn.execute(f"PRAGMA cache_size=-{self._sqlite_cache // 1024}")
+            # Checkpoint (copy the WAL into the file, with an fsync) every 40 MB of WAL
+            # rather than every 4 MB: a bulk import runs several times faster.
+            conn.execute("PRAGMA wal_autocheckpoint=10000")
             if fresh:
-                self._create_schema()
+                create_schema(conn)
                 return
             # SQLite's structural check of every page (~0.02 s per 100k items): damage to
             # the b-tree could otherwise make whole ranges of rows silently unreachable.
-            problems = conn.execute("PRAGMA quick_check").fetchall()
-            if problems != [("ok",)]:
-                raise _damaged(self.path, "; ".join(str(row[0]) for row in problems[:3]))
-            self._load_all()
+            # It reads the whole file, so a large file is not checked at open (reopen
+            # time stays bounded); damage is still found by the reads that meet it.
+            if version < FORMAT_VERSION or os.path.getsize(self.path) <= _QUICK_CHECK_BYTES:
+                problems = conn.execute("PRAGMA quick_check").fetchall()
+                if problems != [("ok",)]:
+                    raise damaged(self.path, "; ".join(str(row[0]) for row in problems[:3]))
+            if version == 1:
+                migrate_from_1(conn)
+            self._read_catalog()
         except sqlite3.DatabaseError as error:
-            raise _damaged(self.path, error) from None
+            raise damaged(self.path, error) from None
 
-    def _create_schema(self) -> None:
-        conn = self._conn
-        conn.execute("BEGIN")
-        for statement in _SCHEMA:
-            conn.execute(statement)
-        conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
-        conn.execute(f"PRAGMA user_version={FORMAT_VERSION}")
-        conn.execute("COMMIT")
+    def _last_body(self) -> int:
+        """The largest body id in the file (0 if none): one step down the b-tree."""
+        return int(self._conn.execute("SELECT coalesce(max(id), 0) FROM bodies").fetchone()[0])
 
-    def _load_all(self) -> None:
-        """Read the catalog; the stores' items are loaded on first use (:meth:`table`)."""
-        stores = self._conn.execute("SELECT id, name, meta FROM stores ORDER BY id").fetchall()
-        for store_id, name, meta_text in stores:
+    def _read_catalog(self) -> None:
+        """Read the stores' names, metadata, counts and sizes (never their items)."""
+        self._next_body = self._last_body() + 1
+        stores = self._conn.execute(
+            "SELECT id, name, meta, items, bytes FROM stores ORDER BY id"
+        ).fetchall()
+        for store_id, name, meta_text, count, size in stores:
             try:
                 meta = json.loads(meta_text)
             except ValueError:
-                raise _damaged(self.path, f"the metadata of store {name!r} is damaged") from None
+                raise damaged(self.path, f"the metadata of store {name!r} is damaged") from None
             self._meta[name] = meta
             self._ids[name] = store_id
+            self._stats[name] = (count, size)
             self._next_id = max(self._next_id, store_id + 1)
 
-    def _load_store(self, name: str) -> DurableTableStore:
-        store = DurableTableStore(self, self._ids[name], load=self._load_factor)
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # many new dicts: the cyclic GC would only slow the load down
+    # ----------------------------------------------------------------- reading rows
+
+    def _rows(self, sql: str, parameters: tuple[Any, ...], *, one: bool = False) -> Any:
+        """The rows of a read (the first, or None, if ``one``), seeing the current
+        group's writes; SQLite's errors reported as damage."""
+        self._check_open()
         try:
-            rows = self._conn.execute(
-                "SELECT pk, sk, size, item, crc FROM items WHERE store = ? ORDER BY pk, sk",
-                (store._id,),
-            )
-            loads = json.loads
-            put = store._load_item
-            for pk, sk, size, blob, crc in rows:
-                if row_crc(pk, sk, size, blob) != crc:
-                    raise _damaged(self.path, f"an item of store {name!r} fails its checksum")
-                try:
-                    item = loads(blob)
-                except ValueError:
-                    raise _damaged(self.path, f"an item of store {name!r} is damaged") from None
-                put(pk, sk, item, size)
+            if self._pending and not one:  # a point read looks at the pending rows first
+                self._flush_items()
+            cursor = self._conn.execute(sql, parameters)
+            return cursor.fetchone() if one else cursor.fetchall()
         except sqlite3.DatabaseError as error:
-            raise _damaged(self.path, error) from None
-        finally:
-            if gc_was_enabled:
-                gc.enable()
-        self._tables[name] = store
-        return store
+            raise damaged(self.path, error) from None
+
+    def _damaged(self, store_id: int, problem: str) -> DurableStorageError:
+        """The error of damage to a row of store ``store_id`` (``problem`` has ``{}`` for
+        the store's name)."""
+        name = next((n for n, i in self._ids.items() if i == store_id), f"#{store_id}")
+        return damaged(self.path, problem.format(repr(name)))
 
     # ----------------------------------------------------------------- groups
 
@@ -390,14 +382,45 @@ class DurableStorage(Storage):
                 self.path, f"writes are refused since {self._broken}; reopen the database"
             )
 
-    def _record(self, store_id: int, pk: bytes, sk: bytes, item: Item | None, size: int) -> None:
-        """Note one item write of the current group (the caller is inside :meth:`atomic`)."""
+    def _touch(self, store: DurableTableStore) -> None:
+        """Note the count and size ``store`` had before the current group changed it."""
+        if store._id not in self._touched:
+            self._touched[store._id] = (store, store._count, store._size)
+
+    def _record(
+        self,
+        store: DurableTableStore,
+        pk: bytes,
+        sk: bytes,
+        item: Item | None,
+        size: int,
+        existed: bool,
+    ) -> None:
+        """Note one item write of the current group (the caller is inside :meth:`atomic`);
+        ``existed``: whether the key held an item before."""
         self._dirty = True
+        key = (store._id, pk, sk)
+        self._misses.pop(key, None)
+        prior = self._pending.get(key)
+        on_disk = existed if prior is None else prior[4]
         if item is None:
-            self._pending[(store_id, pk, sk)] = None
+            self._cache.discard(key)
+            if on_disk:
+                self._pending[key] = (None, 0, b"", 0, True)
+            else:  # written earlier in this group only: nothing to delete on disk
+                del self._pending[key]
         else:
-            blob = encode_item(item)
-            self._pending[(store_id, pk, sk)] = (size, blob, row_crc(pk, sk, size, blob))
+            last_item, blob = self._last_encoded
+            if last_item is not item:  # an ALL index entry is its table's item: encoded once
+                blob = encode_item(item)
+                self._last_encoded = (item, blob)
+            self._pending[key] = (item, size, blob, row_crc(pk, sk, size, blob), on_disk)
+            # A cached item is replaced; a new one is cached when first read, so that a
+            # bulk import does not fill the cache with items nobody has asked for.
+            if self._cache.peek(key) is not None:
+                self._cache.put(key, item, size, item_cost(blob))
+        if len(self._pending) >= _SPILL_ROWS:
+            self._flush_items()
 
     def _execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> None:
         """Run a catalog statement in the current group's transaction, after its item writes."""
@@ -410,33 +433,60 @@ class DurableStorage(Storage):
             self._in_transaction = True
         if not self._pending:
             return
-        upserts = []
+        self._spilled = True
         deletes = []
-        for (store_id, pk, sk), row in self._pending.items():
-            if row is None:
-                deletes.append((store_id, pk, sk))
+        updates = []
+        update_keys = []
+        bodies = []
+        inserts = []
+        for (store_id, pk, sk), (item, size, blob, crc, on_disk) in self._pending.items():
+            key = (store_id, scan_hash(pk), pk, sk)
+            if item is None:
+                deletes.append(key)
+            elif on_disk:
+                updates.append((blob, *key))
+                update_keys.append((size, crc, *key))
             else:
-                upserts.append((store_id, pk, sk, *row))
+                body = self._next_body
+                self._next_body += 1
+                bodies.append((body, blob))
+                inserts.append((*key, size, crc, body))
         self._pending.clear()
+        run = self._conn.executemany
         if deletes:
-            self._conn.executemany(_DELETE, deletes)
-        if upserts:
-            self._conn.executemany(_UPSERT, upserts)
+            run(_DELETE_BODY, deletes)
+            run(_DELETE_KEY, deletes)
+        if updates:
+            run(_UPDATE_BODY, updates)
+            run(_UPDATE_KEY, update_keys)
+        if inserts:
+            run(_INSERT_BODY, bodies)
+            run(_INSERT_KEY, inserts)
 
     def _commit(self) -> None:
         if not self._dirty and not self._in_transaction:
-            self._undo.clear()
+            self._end_group()
             return
         try:
             self._flush_items()
+            if self._touched:
+                self._conn.executemany(
+                    "UPDATE stores SET items = ?, bytes = ? WHERE id = ?",
+                    [(s._count, s._size, s._id) for s, _, _ in self._touched.values()],
+                )
             self._conn.execute("COMMIT")
         except sqlite3.Error as error:
             self._abort(f"a commit failed ({error})")
             raise DurableStorageError(self.path, f"commit failed: {error}") from None
-        finally:
-            self._in_transaction = False
-            self._dirty = False
+        self._in_transaction = False
+        self._end_group()
+
+    def _end_group(self) -> None:
         self._undo.clear()
+        self._touched.clear()
+        self._spilled = False
+        self._dirty = False
+        self._last_encoded = (None, b"")
 
     def _abort(self, reason: str) -> None:
         """Roll the open transaction back, on disk and in memory (see the module docstring).
@@ -444,22 +494,35 @@ class DurableStorage(Storage):
         If a change cannot be taken back, memory no longer matches the disk: writes
         are refused from then on (``reason`` says why) until the database is reopened.
         """
+        written = list(self._pending)
         self._pending.clear()
         if self._in_transaction:
             with suppress(sqlite3.Error):
                 self._conn.execute("ROLLBACK")
             self._in_transaction = False
+        with suppress(sqlite3.Error):
+            self._next_body = self._last_body() + 1
+        # The cache holds the group's writes: forget them (the disk has the old rows).
+        if self._spilled:
+            self._cache.clear()
+        else:
+            for key in written:
+                self._cache.discard(key)
+        self._misses.clear()  # some may be of rows the rollback brought back
+        self._parts.clear()
+        for store, count, size in self._touched.values():
+            store._count, store._size = count, size
+            store._recent = {}  # sizes a Scan read inside the group
         undo, self._undo = self._undo, []
+        self._undoing = True
         try:
             for entry in reversed(undo):
-                if isinstance(entry, tuple):
-                    store, pk, sk, item, size = entry
-                    store.restore(pk, sk, item, size)
-                else:
-                    entry()
+                entry()
         except Exception as error:  # memory is now neither before nor after the group
             self._broken = f"{reason}, and undoing it in memory failed ({error!r})"
-        self._dirty = False
+        finally:
+            self._undoing = False
+        self._end_group()
 
     # ----------------------------------------------------------------- catalog
 
@@ -469,50 +532,82 @@ class DurableStorage(Storage):
             if name in self._ids:
                 raise ValueError(f"table store {name!r} already exists")
             meta = {} if meta is None else meta
-            store_id = self._next_id
-            self._execute(
-                "INSERT INTO stores (id, name, meta) VALUES (?, ?, ?)",
-                (store_id, name, _encode(meta)),
-            )
-            self._dirty = True
-            self._next_id += 1
-            store = DurableTableStore(self, store_id, load=self._load_factor)
+            store_id = self._new_store(name, meta, 0, 0)
+            store = DurableTableStore(self, store_id, 0, 0)
             self._tables[name] = store
-            self._meta[name] = meta
-            self._ids[name] = store_id
-            self._undo.append(lambda: self._forget(name, store_id))
         return store
+
+    def _new_store(self, name: str, meta: dict[str, Any], count: int, size: int) -> int:
+        """Insert the catalog row of a new store (in the current group); returns its id."""
+        store_id = self._next_id
+        self._execute(
+            "INSERT INTO stores (id, name, meta, items, bytes) VALUES (?, ?, ?, ?, ?)",
+            (store_id, name, encode_json(meta), count, size),
+        )
+        self._dirty = True
+        self._next_id += 1
+        self._meta[name] = meta
+        self._ids[name] = store_id
+        self._stats[name] = (count, size)
+        self._undo.append(lambda: self._forget(name, store_id))
+        return store_id
 
     def _forget(self, name: str, store_id: int) -> None:
         """Undo the creation of store ``name`` in memory."""
         self._tables.pop(name, None)
         self._meta.pop(name, None)
         self._ids.pop(name, None)
+        self._stats.pop(name, None)
         self._next_id = min(self._next_id, store_id)
 
     def drop_table(self, name: str) -> None:
-        """Delete store ``name`` and its items; KeyError if there is none."""
+        """Delete store ``name`` and its items; KeyError if there is none.
+
+        The stores of its secondary indexes (``name#<index>``) go with it.
+        """
         with self.atomic():
-            store_id = self._ids[name]
-            self._execute("DELETE FROM items WHERE store = ?", (store_id,))
-            self._execute("DELETE FROM stores WHERE id = ?", (store_id,))
-            self._dirty = True
-            store = self._tables.pop(name, None)
-            meta = self._meta.pop(name)
-            del self._ids[name]
-            self._undo.append(lambda: self._unforget(name, store_id, meta, store))
+            if name not in self._ids:
+                raise KeyError(name)
+            children = [other for other in self._ids if other.startswith(name + "#")]
+            for store_name in (*children, name):
+                self._drop(store_name)
+
+    def _drop(self, name: str) -> None:
+        store_id = self._ids[name]
+        self._execute(
+            "DELETE FROM bodies WHERE id IN (SELECT body FROM keys WHERE store = ?)", (store_id,)
+        )
+        self._execute("DELETE FROM keys WHERE store = ?", (store_id,))
+        self._execute("DELETE FROM stores WHERE id = ?", (store_id,))
+        self._dirty = True
+        for key in [key for key in self._pending if key[0] == store_id]:
+            del self._pending[key]  # the same dict: each store holds it
+        self._cache.discard_store(store_id)
+        self._parts.discard_store(store_id)
+        self._misses.clear()
+        store = self._tables.pop(name, None)
+        meta = self._meta.pop(name)
+        stats = self._stats.pop(name, (0, 0))
+        del self._ids[name]
+        self._undo.append(lambda: self._unforget(name, store_id, meta, store, stats))
 
     def _unforget(
-        self, name: str, store_id: int, meta: dict[str, Any], store: DurableTableStore | None
+        self,
+        name: str,
+        store_id: int,
+        meta: dict[str, Any],
+        store: DurableTableStore | None,
+        stats: tuple[int, int],
     ) -> None:
         """Undo the drop of store ``name`` in memory."""
         self._ids[name] = store_id
         self._meta[name] = meta
+        self._stats[name] = stats
         if store is not None:
             self._tables[name] = store
 
     def table(self, name: str) -> DurableTableStore:
-        """The store ``name`` (its items loaded on first use); KeyError if there is none."""
+        """The store ``name``; KeyError if there is none. Reads none of its items."""
         store = self._tables.get(name)
         if store is not None:
             return store
@@ -520,36 +615,44 @@ class DurableStorage(Storage):
             if name not in self._ids:
                 raise KeyError(name)
             self._check_open()
-            return self._tables.get(name) or self._load_store(name)
+            store = self._tables.get(name)
+            if store is None:
+                count, size = self._stats[name]
+                store = DurableTableStore(self, self._ids[name], count, size)
+                self._tables[name] = store
+            return store
 
     def is_loaded(self, name: str) -> bool:
-        """Whether store ``name``'s items are in memory yet."""
+        """Whether store ``name`` has been used (:meth:`table`) since the file was opened."""
         return name in self._tables
 
     def copy_store(self, source: str, target: str, meta: dict[str, Any]) -> None:
         """Create store ``target`` holding a copy of ``source``'s items, in SQLite only.
 
         The copy is made by one ``INSERT ... SELECT`` in the current group (no item
-        passes through Python) and is loaded into memory only if it is used.
+        passes through Python); its count and size are the source's.
         """
         with self.atomic():
             if target in self._ids:
                 raise ValueError(f"table store {target!r} already exists")
             source_id = self._ids[source]
-            store_id = self._next_id
+            used = self._tables.get(source)
+            count, size = (used._count, used._size) if used is not None else self._stats[source]
+            store_id = self._new_store(target, meta, count, size)
+            # New bodies numbered after the last one, in the order of the source's
+            # bodies; each copied key takes the number its body got.
+            base = self._next_body - 1
             self._execute(
-                "INSERT INTO stores (id, name, meta) VALUES (?, ?, ?)",
-                (store_id, target, _encode(meta)),
+                "INSERT INTO bodies (id, item) SELECT ? + row_number() OVER (ORDER BY k.body),"
+                " b.item FROM keys AS k JOIN bodies AS b ON b.id = k.body WHERE k.store = ?",
+                (base, source_id),
             )
             self._execute(
-                "INSERT INTO items SELECT ?, pk, sk, size, item, crc FROM items WHERE store = ?",
-                (store_id, source_id),
+                "INSERT INTO keys SELECT ?, h, pk, sk, size, crc,"
+                " ? + row_number() OVER (ORDER BY body) FROM keys WHERE store = ?",
+                (store_id, base, source_id),
             )
-            self._dirty = True
-            self._next_id += 1
-            self._meta[target] = meta
-            self._ids[target] = store_id
-            self._undo.append(lambda: self._forget(target, store_id))
+            self._next_body = self._last_body() + 1
 
     def table_names(self) -> list[str]:
         """Names of all stores, sorted."""
@@ -566,7 +669,7 @@ class DurableStorage(Storage):
         """Replace (and persist) the metadata of store ``name``; KeyError if there is none."""
         with self.atomic():
             store_id = self._ids[name]
-            self._execute("UPDATE stores SET meta = ? WHERE id = ?", (_encode(meta), store_id))
+            self._execute("UPDATE stores SET meta = ? WHERE id = ?", (encode_json(meta), store_id))
             self._dirty = True
             previous = self._meta[name]
             self._meta[name] = meta
@@ -592,7 +695,7 @@ class DurableStorage(Storage):
                     "SELECT name, value FROM extras WHERE kind = ?", (kind,)
                 ).fetchall()
             except sqlite3.DatabaseError as error:
-                raise _damaged(self.path, error) from None
+                raise damaged(self.path, error) from None
             return {name: bytes(value) for name, value in rows}
 
     def _check_open(self) -> None:
@@ -610,41 +713,7 @@ class DurableStorage(Storage):
                 raise RuntimeError("close() inside an atomic() block")
             self._closed = True
             self._conn.close()
-            with _OPEN_LOCK:
-                _OPEN_FILES.discard(self._file_id)
-
-
-# The files open in this process, by (device, inode): see DurableStorage.__init__.
-_OPEN_FILES: set[tuple[int, int]] = set()
-_OPEN_LOCK = threading.Lock()
-
-
-def _file_id(path: str) -> tuple[int, int] | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return stat.st_dev, stat.st_ino
-
-
-def _in_use(path: str) -> DurableStorageError:
-    return DurableStorageError(path, "the database is in use by another engine or process")
-
-
-def _check_header(path: str) -> None:
-    """Refuse a file that is not an SQLite database before SQLite touches it."""
-    try:
-        with open(path, "rb") as file:
-            head = file.read(len(_SQLITE_MAGIC))
-    except FileNotFoundError:
-        return
-    except IsADirectoryError:
-        raise DurableStorageError(path, "is a directory, not a database file") from None
-    except OSError as error:
-        raise DurableStorageError(path, f"cannot read the file ({error.strerror})") from None
-    if head and head != _SQLITE_MAGIC:
-        raise DurableStorageError(path, "not a singletable database (not an SQLite file)")
-
-
-def _damaged(path: str, error: object) -> DurableStorageError:
-    return DurableStorageError(path, f"the database is damaged ({error})")
+            self._cache.clear()
+            self._parts.clear()
+            with OPEN_LOCK:
+                OPEN_FILES.discard(self._file_id)

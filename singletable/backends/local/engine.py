@@ -141,6 +141,9 @@ class LocalEngine:
             (a thread applies each write to the other replicas ``replication_delay``
             seconds after it) or ``"manual"`` (only :meth:`replicate` applies them).
         replication_delay: seconds between a write and its replication (background).
+        cache_bytes: with ``path``, the bound of the durable storage's cache of decoded
+            items (estimated bytes of memory); None: an eighth of the machine's memory
+            (:func:`~singletable.backends.local.durable.default_cache_bytes`).
         clock: seconds since the epoch (injectable for tests; ``time.time`` by default).
         ttl_sweep_interval: seconds between the background sweeps that delete items
             whose TTL expired; None: no background sweeps (call :meth:`sweep_ttl`).
@@ -164,13 +167,16 @@ class LocalEngine:
         shared_regions: bool = False,
         replication: str = "background",
         replication_delay: float = 0.02,
+        cache_bytes: int | None = None,
     ) -> None:
         check_region(region)
         check_options(replication, replication_delay)  # before a file is opened
         if path is not None:
             if storage is not None:
                 raise ValueError("give storage or path, not both")
-            storage = DurableStorage(path)
+            storage = DurableStorage(path, cache_bytes=cache_bytes)
+        elif cache_bytes is not None:
+            raise ValueError("cache_bytes is for a durable engine (with path)")
         base: Storage = storage if storage is not None else MemoryStorage()
         self.region = region
         self.clock = clock
@@ -190,8 +196,13 @@ class LocalEngine:
         self.faults = Faults(self)
         self._meters: list[CapacityMeter] = []
         self._throttle: Throttle | None = None  # capacity enforcement (._throttle), off
-        self._setup(self.regions.storage_for(region), ttl_sweep_interval)
-        self.regions.open_stored()
+        try:
+            self._setup(self.regions.storage_for(region), ttl_sweep_interval)
+            self.regions.open_stored()
+        except BaseException:
+            if path is not None:  # a file this engine opened: not left locked by a failed open
+                self.close()
+            raise
 
     @classmethod
     def _region_engine(cls, regions: Regions, region: str) -> LocalEngine:
@@ -245,14 +256,22 @@ class LocalEngine:
         return self.regions.engine(region)
 
     def _load_catalog(self) -> None:
-        """Reopen the tables a (durable) storage already holds, rebuilding their indexes."""
-        for name in self.storage.table_names():
-            meta = self.storage.get_meta(name)
-            if meta.get("kind") != "table":
-                continue  # a store that is not a table (a backup, say)
-            table = TableDef.from_meta(meta, self.storage.table(name))
-            table.rebuild_indexes()
-            self.tables[table.name] = table
+        """Reopen the tables a (durable) storage already holds, with their indexes (kept
+        by the storage, or rebuilt: :meth:`TableDef.open_indexes`)."""
+        storage = self.storage
+        with storage.atomic():
+            for name in storage.table_names():
+                meta = storage.get_meta(name)
+                if meta.get("kind") != "table":
+                    continue  # a store that is not a table (a backup, say)
+                table = TableDef.from_meta(meta, storage.table(name))
+                table.open_indexes(storage)
+                self.tables[table.name] = table
+            kept = {index.store for table in self.tables.values() for index in table.indexes}
+            for name in storage.table_names():  # the entries of indexes that are gone
+                kind = storage.get_meta(name).get("kind")
+                if kind == "index" and storage.table(name) not in kept:
+                    storage.drop_table(name)
 
     def save_table(self, table: TableDef) -> None:
         """Persist ``table``'s catalog entry after a change to its definition or settings."""
