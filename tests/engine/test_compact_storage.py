@@ -17,14 +17,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from gsi_table import gsi_table_request
 
 from singletable.backends.local import LocalEngine
 from singletable.backends.local._backups import _store_name
 from singletable.backends.local._records import READS, SHARED, SharedItems, encode, record_size
 from singletable.backends.local.errors import DynamoDBError
-from singletable.backends.local.storage import IndexStore, MemoryTableStore
-
-from gsi_table import gsi_table_request
+from singletable.backends.local.storage import MemoryTableStore
 
 
 def _item(n: int, **extra: Any) -> dict[str, Any]:
@@ -158,7 +157,7 @@ def test_read_only_responses_share_hot_items_and_copies_do_not(engine: LocalEngi
 def test_an_index_projecting_all_holds_the_tables_very_record(engine: LocalEngine) -> None:
     table = engine.tables["tbl"]
     index = table.index("gsi")
-    assert index is not None and isinstance(index.store, IndexStore)
+    assert index is not None and isinstance(index.store, MemoryTableStore)
 
     def records(n: int) -> tuple[bytes | None, bytes | None]:
         pk, sk = table.key_from_request(_key(n))
@@ -202,16 +201,28 @@ def test_an_index_projecting_all_holds_the_tables_very_record(engine: LocalEngin
         assert added.store.record(*position) is table.store.record(pk, sk)  # type: ignore[attr-defined]
 
 
-def test_an_index_store_never_reuses_a_record_for_another_item() -> None:
-    table, index = MemoryTableStore(), IndexStore()
+def test_a_store_reuses_a_record_only_for_the_shared_item_it_holds() -> None:
+    table, index = MemoryTableStore(), MemoryTableStore()
     first = {"a": {"S": "1"}}
     table.put(b"k", b"", first, 5)
-    index.put(b"i", b"", {"a": {"S": "2"}}, 5)  # not the item the table just stored
-    assert index.get(b"i", b"") == {"a": {"S": "2"}}
-    index.put(b"j", b"", first, 6)  # the table's item, but another size
-    assert index.size_of(b"j", b"") == 6 and index.record(b"j", b"") is not table.record(b"k", b"")
+    index.put(b"i", b"", {"a": {"S": "1"}}, 5)  # equal, but not the item stored
+    assert index.get(b"i", b"") == first
+    assert index.record(b"i", b"") is not table.record(b"k", b"")
     index.put(b"k", b"", first, 5)
     assert index.record(b"k", b"") is table.record(b"k", b"")
+    index.put(b"j", b"", first, 6)  # the stored item, but another size
+    assert index.size_of(b"j", b"") == 6
+    assert index.record(b"j", b"") is not table.record(b"k", b"")
+    fresh = table.get(b"k", b"")
+    assert fresh is not None
+    READS.fresh = True
+    try:
+        own = table.get(b"k", b"")  # decoded for its reader alone: not a shared item
+    finally:
+        READS.fresh = False
+    assert own == first and own is not fresh
+    index.put(b"n", b"", own, 5)
+    assert index.record(b"n", b"") is not table.record(b"k", b"")
 
 
 def test_snapshots_and_backups_share_records_with_the_table(engine: LocalEngine) -> None:
@@ -266,7 +277,7 @@ def test_stored_items_add_no_object_for_the_garbage_collector() -> None:
     # Each item was 23 dicts (and more) for the collector to walk; now the stores'
     # structure adds a few objects per thousand items.
     assert len(gc.get_objects()) - tracked < count // 20
-    for pk, partition in store._partitions.items():
+    for partition in store._partitions.values():
         assert not gc.is_tracked(partition)
         assert all(type(record) is bytes for record in partition.values())
     engine.close()

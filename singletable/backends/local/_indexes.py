@@ -17,7 +17,7 @@ condition becomes one contiguous byte range of ``isk`` (:func:`sort_bounds`).
 
 The entry's item is the projection of the table item (the item itself for
 ``ALL``: stored records are immutable, so an ALL entry is the table's very record,
-shared, not copied; see :class:`~.storage.IndexStore`).
+shared, not copied; see :meth:`~.storage.MemoryTableStore.put`).
 
 Multi-attribute keys (GSIs only, November 2025; Developer Guide, "Multi-attribute
 keys pattern"): a KeySchema lists one to four HASH elements, then zero to four
@@ -43,7 +43,7 @@ from singletable.backends.local.keycodec import (
     prefix_bounds,
     successor,
 )
-from singletable.backends.local.storage import IndexStore, TableStore
+from singletable.backends.local.storage import MemoryTableStore, TableStore
 from singletable.expressions import KeyTerm
 
 __all__ = ["IndexDef", "SortBounds", "sort_bounds"]
@@ -69,7 +69,7 @@ class IndexDef:
     projection_type: str
     non_key: tuple[str, ...]
     table_keys: tuple[str, ...]
-    store: TableStore = field(default_factory=IndexStore)
+    store: TableStore = field(default_factory=MemoryTableStore)
     read_units: int = 0
     write_units: int = 0
     # Names kept in an entry (None: ALL attributes).

@@ -37,16 +37,16 @@ import marshal
 import struct
 import threading
 from collections.abc import Callable
-from itertools import islice
 
 from singletable._values import Item
 
-__all__ = ["READS", "SHARED", "SharedItems", "decode", "encode", "record_size"]
+__all__ = ["READS", "SHARED", "SharedItems", "decode", "encode", "record_size", "unpack_size"]
 
 _SIZE = struct.Struct("<I")
 _dumps = marshal.dumps
 _pack = _SIZE.pack
-_unpack_from = _SIZE.unpack_from
+unpack_size = _SIZE.unpack_from
+"""``unpack_size(record, -4)[0]`` is :func:`record_size` (for loops that inline it)."""
 
 decode: Callable[[bytes], Item] = marshal.loads
 """The item of a record, freshly built (trailing size bytes are ignored by marshal)."""
@@ -59,7 +59,8 @@ def encode(item: Item, size: int) -> bytes:
 
 def record_size(record: bytes) -> int:
     """The item size a record carries."""
-    return int(_unpack_from(record, len(record) - 4)[0])
+    size: int = unpack_size(record, -4)[0]
+    return size
 
 
 class _Reads(threading.local):
@@ -76,33 +77,32 @@ READS = _Reads()
 _ATTRIBUTE_COST = 240
 
 
-class _Entry:
-    __slots__ = ("cost", "item", "record", "text")
-
-    def __init__(self, record: bytes, item: Item) -> None:
-        self.record = record
-        self.item = item
-        self.text: str | None = None
-        self.cost = len(record) + _ATTRIBUTE_COST * len(item)
+def _cost(record: bytes, item: Item) -> int:
+    return len(record) + _ATTRIBUTE_COST * len(item)
 
 
 class SharedItems:
     """Decoded items by record (and their JSON texts), bounded by bytes.
 
-    Entries are found by the record's identity (``id``, the entry holding the record
-    so that the id cannot be reused while it is cached): no 1 KB hash per lookup.
-    The bytes counted estimate what the decoded items and texts take; past ``budget``
-    the oldest entries go (first in, first out) until half of it is used. A fixed
-    budget, whatever the tables' size: about 300 hot 1 KB items of 9 attributes, or
-    120 of 30. Lookups take no lock (one dict read); changes take one, as any thread
-    may read.
+    Entries are found by the record's identity (``id``; each entry holds its record,
+    so the id cannot be reused while it is cached): no 1 KB hash per lookup.
+    :attr:`items` maps ``id(record)`` to ``(record, item)``; the stores read it
+    directly, a hit being one dict lookup. The bytes counted estimate what the
+    decoded items and texts take; past ``budget`` the oldest entries go (first in,
+    first out) until half of it is used. A fixed budget, whatever the tables' size:
+    about 300 hot 1 KB items of 9 attributes, or 120 of 30.
+
+    Any thread may read and add (single dict operations, atomic); an eviction takes
+    a lock and counts the bytes of what remains anew, so a count that concurrent
+    additions left inexact is corrected there.
     """
 
     budget = 1024 * 1024
 
     def __init__(self) -> None:
-        self._by_record: dict[int, _Entry] = {}
-        self._by_item: dict[int, _Entry] = {}
+        self.items: dict[int, tuple[bytes, Item]] = {}
+        self._records: dict[int, bytes] = {}  # id(item) -> its record
+        self._texts: dict[int, tuple[bytes, str]] = {}  # id(record) -> (record, JSON)
         self._used = 0
         self._lock = threading.Lock()
 
@@ -112,75 +112,89 @@ class SharedItems:
         return self._used
 
     def __len__(self) -> int:
-        return len(self._by_record)
+        return len(self.items)
 
     def item(self, record: bytes) -> Item:
         """The shared decoded item of ``record`` (decoded now if it is not cached)."""
-        entry = self._by_record.get(id(record))
-        if entry is not None and entry.record is record:
-            return entry.item
+        entry = self.items.get(id(record))
+        if entry is not None and entry[0] is record:
+            return entry[1]
         item: Item = decode(record)
         self._add(record, item)
         return item
 
     def seed(self, record: bytes, item: Item) -> None:
         """Remember that ``item`` (never to be modified again) is what ``record`` holds."""
-        entry = self._by_record.get(id(record))
-        if entry is None or entry.record is not record:
+        entry = self.items.get(id(record))
+        if entry is None or entry[0] is not record:
             self._add(record, item)
+
+    def record_of(self, item: Item) -> bytes | None:
+        """The record of ``item`` if it is a shared item (None otherwise)."""
+        record = self._records.get(id(item))
+        if record is None:
+            return None
+        entry = self.items.get(id(record))
+        return record if entry is not None and entry[1] is item else None
 
     def text(self, item: Item, encode_json: Callable[[Item], str]) -> str:
         """The JSON text of ``item``: kept with it if it is a shared item, else just made."""
-        entry = self._by_item.get(id(item))
-        if entry is None or entry.item is not item:
+        record = self.record_of(item)
+        if record is None:
             return encode_json(item)
-        text = entry.text
-        if text is None:
-            text = encode_json(item)
-            with self._lock:
-                if entry.text is None and self._by_record.get(id(entry.record)) is entry:
-                    entry.text = text
-                    self._used += len(text)
+        kept = self._texts.get(id(record))
+        if kept is not None and kept[0] is record:
+            return kept[1]
+        text = encode_json(item)
+        self._texts[id(record)] = (record, text)
+        self._used += len(text)
         return text
 
     def copy_of(self, item: Item, copy: Callable[[Item], Item]) -> Item:
         """An independent copy of ``item``: decoded anew from its record if it is a
         shared item (faster than copying it), else ``copy(item)``."""
-        entry = self._by_item.get(id(item))
-        if entry is not None and entry.item is item:
-            return decode(entry.record)
-        return copy(item)
+        record = self.record_of(item)
+        return copy(item) if record is None else decode(record)
 
     def clear(self) -> None:
         """Forget every entry."""
         with self._lock:
-            self._by_item.clear()
-            self._by_record.clear()
+            self.items = {}
+            self._records = {}
+            self._texts = {}
             self._used = 0
 
     def _add(self, record: bytes, item: Item) -> None:
-        entry = _Entry(record, item)
-        with self._lock:
-            known = self._by_record.get(id(record))
-            if known is not None and known.record is record:
-                return  # another thread added it meanwhile
-            self._by_record[id(record)] = entry
-            self._by_item[id(item)] = entry
-            self._used += entry.cost
-            if self._used > self.budget:
-                self._evict()
+        self.items[id(record)] = (record, item)
+        self._records[id(item)] = record
+        self._used += _cost(record, item)
+        if self._used > self.budget:
+            self._evict()
 
     def _evict(self) -> None:
-        """Drop the oldest entries until half the budget is used (lock held)."""
-        by_record, by_item = self._by_record, self._by_item
-        target = self.budget // 2
-        for key in list(islice(by_record, (len(by_record) + 1) // 2 + 1)):
-            entry = by_record.pop(key)
-            if by_item.get(id(entry.item)) is entry:
-                del by_item[id(entry.item)]
-            self._used -= entry.cost + (len(entry.text) if entry.text else 0)
-            if self._used <= target:
-                break
+        """Keep the newest entries that fit in half the budget (and their texts)."""
+        with self._lock:
+            texts = self._texts
+            kept: list[tuple[int, tuple[bytes, Item]]] = []
+            used = 0
+            target = self.budget // 2
+            for key, entry in reversed(list(self.items.items())):
+                text = texts.get(key)
+                cost = _cost(*entry) + (len(text[1]) if text is not None else 0)
+                if used + cost > target:
+                    break
+                kept.append((key, entry))
+                used += cost
+            kept.reverse()  # oldest first again
+            items = dict(kept)
+            self._records = {id(item): record for record, item in items.values()}
+            self._texts = {
+                key: text
+                for key, text in texts.items()
+                if key in items and items[key][0] is text[0]
+            }
+            self.items = items
+            self._used = used
 
 
 SHARED = SharedItems()

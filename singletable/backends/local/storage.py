@@ -40,11 +40,17 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from singletable._values import Item
-from singletable.backends.local._records import READS, SHARED, decode, encode, record_size
+from singletable.backends.local._records import (
+    READS,
+    SHARED,
+    decode,
+    encode,
+    record_size,
+    unpack_size,
+)
 from singletable.backends.local._sortedlist import DEFAULT_LOAD, SortedKeyList
 
 __all__ = [
-    "IndexStore",
     "MemoryStorage",
     "MemoryTableStore",
     "Storage",
@@ -200,19 +206,20 @@ class Storage(ABC):
 _Partition = dict[bytes, bytes]
 """The records of one partition by sort key (bytes only: never tracked by the GC)."""
 
-# The table item most recently stored or scanned, with its record: an index that
-# projects ALL stores the very same record object (see :class:`IndexStore`).
-_last: tuple[Item | None, bytes] = (None, b"")
-
-
-def _reader() -> Callable[[bytes], Item]:
-    """How the current thread decodes records: fresh or shared (see :mod:`._records`)."""
-    return decode if READS.fresh else SHARED.item
-
-
 def _read(record: bytes) -> Item:
-    """The item of ``record`` as the current thread reads it."""
-    return decode(record) if READS.fresh else SHARED.item(record)
+    """The item of ``record`` as the current thread reads it (see :mod:`._records`)."""
+    if READS.fresh:
+        return decode(record)
+    return _shared(record)
+
+
+def _shared(record: bytes) -> Item:
+    """The shared decoded item of ``record`` (a hit is one dict lookup, inlined in the
+    loops below)."""
+    entry = SHARED.items.get(id(record))
+    if entry is not None and entry[0] is record:
+        return entry[1]
+    return SHARED.item(record)
 
 
 class MemoryTableStore(TableStore):
@@ -254,7 +261,7 @@ class MemoryTableStore(TableStore):
         Records are immutable, so the copy shares them and copies only the structure
         around them: one dict per partition and the sorted lists' chunks.
         """
-        twin = type(self).__new__(type(self))
+        twin = MemoryTableStore.__new__(MemoryTableStore)
         twin._load = self._load
         twin._partitions = {pk: records.copy() for pk, records in self._partitions.items()}
         twin._orders = {pk: order.copy() for pk, order in self._orders.items()}
@@ -285,22 +292,24 @@ class MemoryTableStore(TableStore):
         """The stored size of the item at ``(pk, sk)``, 0 if absent."""
         partition = self._partitions.get(pk)
         record = None if partition is None else partition.get(sk)
-        return 0 if record is None else record_size(record)
+        if record is None:
+            return 0
+        size: int = unpack_size(record, -4)[0]  # record_size(record), inlined
+        return size
 
     def put(self, pk: bytes, sk: bytes, item: Item, size: int) -> Item | None:
         """Store ``item``; return the item it replaced, if any.
 
         ``item`` must not be modified afterwards (the engine never does): reads
-        that share decoded items may be handed this very object.
+        that share decoded items may be handed this very object. An item that is
+        itself a shared decoded item (read from a store, or stored just before: an
+        index entry projecting ALL, a backfill, a restore) is stored as the very
+        record it came from, not a second copy.
         """
-        global _last
-        record = encode(item, size)
-        _last = (item, record)
-        return self._put(pk, sk, item, record)
-
-    def _put(self, pk: bytes, sk: bytes, item: Item, record: bytes) -> Item | None:
-        SHARED.seed(record, item)
-        size = record_size(record)
+        record = SHARED.record_of(item)
+        if record is None or unpack_size(record, -4)[0] != size:
+            record = encode(item, size)
+            SHARED.seed(record, item)
         partition = self._partitions.get(pk)
         if partition is None:
             self._partitions[pk] = {sk: record}
@@ -405,7 +414,6 @@ class MemoryTableStore(TableStore):
     def _scan(
         self, seg_lo: bytes, seg_hi: bytes | None, after: tuple[bytes, bytes] | None
     ) -> Iterator[tuple[bytes, bytes, Item]]:
-        global _last
         start, start_inclusive = seg_lo, True
         if after is not None:
             after_pk, after_sk = after
@@ -419,14 +427,14 @@ class MemoryTableStore(TableStore):
                     keys = self._keys_between(
                         after_pk, partition, after_sk, False, None, True, False
                     )
-                    for sk, item in _scanned(partition, keys, _reader()):
+                    for sk, item in _items_of(partition, keys):
                         yield after_pk, sk, item
                 start, start_inclusive = position, False
         positions = self._scan_index.irange(
             start, seg_hi, lo_inclusive=start_inclusive, hi_inclusive=False
         )
         partitions = self._partitions
-        read = _reader()
+        fresh, shared = READS.fresh, SHARED
         for position in positions:
             pk = position[8:]
             partition = partitions.get(pk)
@@ -434,53 +442,39 @@ class MemoryTableStore(TableStore):
                 continue  # removed while this iterator was suspended
             if len(partition) == 1:  # one item (every hash-only table): no sorting
                 for sk, record in list(partition.items()):
-                    item = read(record)
-                    _last = (item, record)  # as in _scanned
+                    if fresh:
+                        item = decode(record)
+                    else:  # _shared(record), inlined
+                        entry = shared.items.get(id(record))
+                        if entry is not None and entry[0] is record:
+                            item = entry[1]
+                        else:
+                            item = shared.item(record)
                     yield pk, sk, item
                 continue
             keys = self._keys_between(pk, partition, None, True, None, True, False)
-            for sk, item in _scanned(partition, keys, read):
+            for sk, item in _items_of(partition, keys):
                 yield pk, sk, item
-
-
-class IndexStore(MemoryTableStore):
-    """The store of a secondary index's entries.
-
-    An index that projects ALL stores the table's items themselves: when the item
-    it is given is the one its table stored (or scanned) last, the entry is that
-    very record, not a second copy. Only index stores take that shortcut: the
-    index's entries are always written right after the table item they project.
-    """
-
-    def put(self, pk: bytes, sk: bytes, item: Item, size: int) -> Item | None:
-        """Store ``item``, sharing the table's record when it is the item just stored."""
-        last_item, record = _last
-        if last_item is not item or record_size(record) != size:
-            record = encode(item, size)
-        return self._put(pk, sk, item, record)
 
 
 def _items_of(partition: _Partition, keys: Iterator[bytes]) -> Iterator[tuple[bytes, Item]]:
     """``(sk, item)`` for each sort key still present in ``partition``."""
-    read = _reader()
+    if READS.fresh:
+        for sk in keys:
+            record = partition.get(sk)
+            if record is not None:
+                yield sk, decode(record)
+        return
+    shared = SHARED
     for sk in keys:
         record = partition.get(sk)
-        if record is not None:
-            yield sk, read(record)
-
-
-def _scanned(
-    partition: _Partition, keys: Iterator[bytes], read: Callable[[bytes], Item]
-) -> Iterator[tuple[bytes, Item]]:
-    """:func:`_items_of` for a Scan, which also remembers each item's record: a backfill
-    stores what it scans, and its index stores then share the records."""
-    global _last
-    for sk in keys:
-        record = partition.get(sk)
-        if record is not None:
-            item = read(record)
-            _last = (item, record)
-            yield sk, item
+        if record is None:
+            continue
+        entry = shared.items.get(id(record))  # _shared(record), inlined
+        if entry is not None and entry[0] is record:
+            yield sk, entry[1]
+        else:
+            yield sk, shared.item(record)
 
 
 MemoryState = tuple[dict[str, MemoryTableStore], dict[str, dict[str, Any]]]
