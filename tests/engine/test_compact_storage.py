@@ -256,6 +256,9 @@ def test_snapshots_and_backups_share_records_with_the_table(engine: LocalEngine)
         "RestoreTableFromBackup", {"TargetTableName": "restored", "BackupArn": arn}
     )
     assert restored_backup["TableDescription"]["ItemCount"] == 12
+    new_table = engine.tables["restored"].store
+    assert isinstance(new_table, MemoryTableStore)
+    assert new_table.record(pk, sk) is record  # restored from the backup's very records
 
 
 def test_stored_items_add_no_object_for_the_garbage_collector() -> None:

@@ -21,14 +21,19 @@ leave the process (the durable storage writes JSON).
 
 Reads come in two kinds (:data:`READS`):
 
-* **fresh** (:meth:`LocalEngine.call` of GetItem, Query and Scan with its default
-  copy): every item is decoded anew, so the caller owns it and the engine skips
-  its copy;
+* **fresh** (:meth:`LocalEngine.call` of a GetItem, or of a Query or Scan with
+  neither filter nor ``Select=COUNT``, with its default copy): every item is
+  decoded anew, so the caller owns it and the engine skips its copy;
 * **shared** (everything else: ``call(copy=False)``, ``call_json``, the engine's
-  own reads on its write path): items come from :data:`SHARED`, a small cache of
+  own reads on its write path, a filtered Query or Scan, whose few returned items
+  ``call`` then decodes anew): items come from :data:`SHARED`, a small cache of
   decoded items by record, and must be treated as read-only, exactly as the stored
   dicts themselves had to be before. Hot items are then decoded once, and
   ``call_json`` keeps their JSON text there too (see :mod:`._encoding`).
+
+The cache also knows each shared item's record: a store given a shared item (the
+table item just stored, for an index projecting ALL; an item read from one store,
+for a backfill, a restore or a replica) stores that very record, not a copy.
 """
 
 from __future__ import annotations
@@ -77,30 +82,25 @@ READS = _Reads()
 _ATTRIBUTE_COST = 240
 
 
-def _cost(record: bytes, item: Item) -> int:
-    return len(record) + _ATTRIBUTE_COST * len(item)
-
-
 class SharedItems:
     """Decoded items by record (and their JSON texts), bounded by bytes.
 
     Entries are found by the record's identity (``id``; each entry holds its record,
     so the id cannot be reused while it is cached): no 1 KB hash per lookup.
-    :attr:`items` maps ``id(record)`` to ``(record, item)``; the stores read it
+    :attr:`items` maps ``id(record)`` to ``(record, item, cost)``; the stores read it
     directly, a hit being one dict lookup. The bytes counted estimate what the
     decoded items and texts take; past ``budget`` the oldest entries go (first in,
     first out) until half of it is used. A fixed budget, whatever the tables' size:
     about 300 hot 1 KB items of 9 attributes, or 120 of 30.
 
-    Any thread may read and add (single dict operations, atomic); an eviction takes
-    a lock and counts the bytes of what remains anew, so a count that concurrent
-    additions left inexact is corrected there.
+    Lookups take no lock (one dict read, atomic); additions and evictions take one.
     """
 
     budget = 1024 * 1024
 
     def __init__(self) -> None:
-        self.items: dict[int, tuple[bytes, Item]] = {}
+        # id(record) -> (record, item, cost), oldest first.
+        self.items: dict[int, tuple[bytes, Item, int]] = {}
         self._records: dict[int, bytes] = {}  # id(item) -> its record
         self._texts: dict[int, tuple[bytes, str]] = {}  # id(record) -> (record, JSON)
         self._used = 0
@@ -120,8 +120,7 @@ class SharedItems:
         if entry is not None and entry[0] is record:
             return entry[1]
         item: Item = decode(record)
-        self._add(record, item)
-        return item
+        return self._add(record, item)
 
     def seed(self, record: bytes, item: Item) -> None:
         """Remember that ``item`` (never to be modified again) is what ``record`` holds."""
@@ -146,8 +145,11 @@ class SharedItems:
         if kept is not None and kept[0] is record:
             return kept[1]
         text = encode_json(item)
-        self._texts[id(record)] = (record, text)
-        self._used += len(text)
+        with self._lock:
+            entry = self.items.get(id(record))
+            if entry is not None and entry[0] is record and id(record) not in self._texts:
+                self._texts[id(record)] = (record, text)
+                self._used += len(text)
         return text
 
     def copy_of(self, item: Item, copy: Callable[[Item], Item]) -> Item:
@@ -164,37 +166,41 @@ class SharedItems:
             self._texts = {}
             self._used = 0
 
-    def _add(self, record: bytes, item: Item) -> None:
-        self.items[id(record)] = (record, item)
-        self._records[id(item)] = record
-        self._used += _cost(record, item)
-        if self._used > self.budget:
-            self._evict()
+    def _add(self, record: bytes, item: Item) -> Item:
+        """Cache ``item`` as ``record``'s; returns the item cached for it (another
+        thread's, if it came first)."""
+        cost = len(record) + _ATTRIBUTE_COST * len(item)
+        with self._lock:
+            items = self.items
+            known = items.get(id(record))
+            if known is not None and known[0] is record:
+                return known[1]
+            items[id(record)] = (record, item, cost)
+            self._records[id(item)] = record
+            self._used += cost
+            if self._used > self.budget:
+                self._evict()
+        return item
 
     def _evict(self) -> None:
-        """Keep the newest entries that fit in half the budget (and their texts)."""
-        with self._lock:
-            texts = self._texts
-            kept: list[tuple[int, tuple[bytes, Item]]] = []
-            used = 0
-            target = self.budget // 2
-            for key, entry in reversed(list(self.items.items())):
-                text = texts.get(key)
-                cost = _cost(*entry) + (len(text[1]) if text is not None else 0)
-                if used + cost > target:
-                    break
-                kept.append((key, entry))
-                used += cost
-            kept.reverse()  # oldest first again
-            items = dict(kept)
-            self._records = {id(item): record for record, item in items.values()}
-            self._texts = {
-                key: text
-                for key, text in texts.items()
-                if key in items and items[key][0] is text[0]
-            }
-            self.items = items
-            self._used = used
+        """Drop the oldest entries until at most half the budget is used (lock held)."""
+        items, records, texts = self.items, self._records, self._texts
+        target = self.budget // 2
+        used = self._used
+        doomed = []
+        for key, (record, item, cost) in items.items():
+            if used <= target:
+                break
+            doomed.append(key)
+            used -= cost
+            text = texts.pop(key, None)
+            if text is not None:
+                used -= len(text[1])
+            if records.get(id(item)) is record:
+                del records[id(item)]
+        for key in doomed:
+            del items[key]
+        self._used = used
 
 
 SHARED = SharedItems()

@@ -286,7 +286,14 @@ class MemoryTableStore(TableStore):
         if partition is None:
             return None
         record = partition.get(sk)
-        return None if record is None else _read(record)
+        if record is None:
+            return None
+        if READS.fresh:
+            return decode(record)
+        entry = SHARED.items.get(id(record))  # _shared(record), inlined
+        if entry is not None and entry[0] is record:
+            return entry[1]
+        return SHARED.item(record)
 
     def size_of(self, pk: bytes, sk: bytes) -> int:
         """The stored size of the item at ``(pk, sk)``, 0 if absent."""
