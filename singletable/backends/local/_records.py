@@ -102,7 +102,7 @@ class SharedItems:
         # id(record) -> (record, item, cost), oldest first.
         self.items: dict[int, tuple[bytes, Item, int]] = {}
         self._records: dict[int, bytes] = {}  # id(item) -> its record
-        self._texts: dict[int, tuple[bytes, str]] = {}  # id(record) -> (record, JSON)
+        self._texts: dict[int, tuple[Item, str]] = {}  # id(item) -> (item, JSON text)
         self._used = 0
         self._lock = threading.Lock()
 
@@ -138,18 +138,15 @@ class SharedItems:
 
     def text(self, item: Item, encode_json: Callable[[Item], str]) -> str:
         """The JSON text of ``item``: kept with it if it is a shared item, else just made."""
-        record = self.record_of(item)
-        if record is None:
-            return encode_json(item)
-        kept = self._texts.get(id(record))
-        if kept is not None and kept[0] is record:
+        kept = self._texts.get(id(item))
+        if kept is not None and kept[0] is item:
             return kept[1]
         text = encode_json(item)
-        with self._lock:
-            entry = self.items.get(id(record))
-            if entry is not None and entry[0] is record and id(record) not in self._texts:
-                self._texts[id(record)] = (record, text)
-                self._used += len(text)
+        if self.record_of(item) is not None:
+            with self._lock:
+                if self.record_of(item) is not None:  # still cached: keep the text with it
+                    self._texts[id(item)] = (item, text)
+                    self._used += len(text)
         return text
 
     def copy_of(self, item: Item, copy: Callable[[Item], Item]) -> Item:
@@ -193,8 +190,9 @@ class SharedItems:
                 break
             doomed.append(key)
             used -= cost
-            text = texts.pop(key, None)
-            if text is not None:
+            text = texts.get(id(item))
+            if text is not None and text[0] is item:
+                del texts[id(item)]
                 used -= len(text[1])
             if records.get(id(item)) is record:
                 del records[id(item)]
