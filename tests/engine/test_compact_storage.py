@@ -319,5 +319,5 @@ def test_fresh_reads_end_with_the_call_even_when_it_fails(engine: LocalEngine) -
     with pytest.raises(DynamoDBError):
         engine.call("GetItem", {"TableName": "missing", "Key": _key(1)})
     with pytest.raises(DynamoDBError):
-        engine.call("Query", {"TableName": "tbl"})
+        engine.call("GetItem", {"TableName": "tbl", "Key": {"PK": {"S": "x"}}})
     assert READS.fresh is False

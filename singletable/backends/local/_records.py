@@ -21,15 +21,15 @@ leave the process (the durable storage writes JSON).
 
 Reads come in two kinds (:data:`READS`):
 
-* **fresh** (:meth:`LocalEngine.call` of a GetItem, or of a Query or Scan with
-  neither filter nor ``Select=COUNT``, with its default copy): every item is
-  decoded anew, so the caller owns it and the engine skips its copy;
+* **fresh** (:meth:`LocalEngine.call` of a GetItem, with its default copy): the
+  item is decoded anew, so the caller owns it and the engine skips its copy;
 * **shared** (everything else: ``call(copy=False)``, ``call_json``, the engine's
-  own reads on its write path, a filtered Query or Scan, whose few returned items
-  ``call`` then decodes anew): items come from :data:`SHARED`, a small cache of
-  decoded items by record, and must be treated as read-only, exactly as the stored
-  dicts themselves had to be before. Hot items are then decoded once, and
-  ``call_json`` keeps their JSON text there too (see :mod:`._encoding`).
+  own reads on its write path, Query and Scan pages, which ``call`` then copies
+  whole, cheaper than decoding them item by item): items come from
+  :data:`SHARED`, a small cache of decoded items by record, and must be treated
+  as read-only, exactly as the stored dicts themselves had to be before. Hot
+  items are then decoded once, and ``call_json`` keeps their JSON text there too
+  (see :mod:`._encoding`).
 
 The cache also knows each shared item's record: a store given a shared item (the
 table item just stored, for an index projecting ALL; an item read from one store,
@@ -148,12 +148,6 @@ class SharedItems:
                     self._texts[id(item)] = (item, text)
                     self._used += len(text)
         return text
-
-    def copy_of(self, item: Item, copy: Callable[[Item], Item]) -> Item:
-        """An independent copy of ``item``: decoded anew from its record if it is a
-        shared item (faster than copying it), else ``copy(item)``."""
-        record = self.record_of(item)
-        return copy(item) if record is None else decode(record)
 
     def clear(self) -> None:
         """Forget every entry."""

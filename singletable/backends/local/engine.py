@@ -7,9 +7,9 @@ it changes anything; writes run under one re-entrant lock, which makes every
 conditional write and ADD linearizable and lets any thread use the engine.
 
 Stored items are compact immutable records (see ._records), decoded when read:
-:meth:`LocalEngine.call` hands out items decoded for the caller alone (GetItem,
-Query, Scan) or a deep copy of the response (or, with ``copy=False``, shared
-read-only data), :meth:`LocalEngine.call_json` serializes them directly.
+:meth:`LocalEngine.call` hands out a GetItem's item decoded for the caller alone,
+otherwise a deep copy of the response (or, with ``copy=False``, shared read-only
+data); :meth:`LocalEngine.call_json` serializes them directly.
 
 Items live in a :class:`~singletable.backends.local.storage.Storage` (in memory
 by default) keyed by the order-preserving bytes of :mod:`.keycodec`, so GetItem
@@ -45,7 +45,7 @@ from singletable.backends.local._bulk import Seed
 from singletable.backends.local._capacity_meter import CapacityMeter, metered
 from singletable.backends.local._encoding import dumps, encode_response
 from singletable.backends.local._faults import Faults
-from singletable.backends.local._records import READS, SHARED
+from singletable.backends.local._records import READS
 from singletable.backends.local._regions import Regions, check_region
 from singletable.backends.local._replication import check_options
 from singletable.backends.local._request_check import check_request
@@ -124,11 +124,6 @@ _OPERATIONS: dict[str, _Handler] = {
 # moto 5.2.5 also envelopes DeleteItem and the unused/empty ExpressionAttribute*
 # errors; that is not in the capture (see tests/conformance MOTO_DIFFERENCES).
 _ENVELOPED_OPERATIONS = frozenset({"PutItem", "UpdateItem"})
-
-# Reads whose responses hold nothing but items decoded for this request and values
-# built for it: with fresh decoding (._records) the caller owns them without a copy.
-_FRESH_READS = frozenset({"GetItem", "Query", "Scan"})
-_FILTERS = ("FilterExpression", "QueryFilter", "ScanFilter")
 
 
 class LocalEngine:
@@ -449,14 +444,12 @@ class LocalEngine:
             engine = self if region is None else self.regions.engine(region)
             if not copy:
                 return engine._dispatch(operation, request)
-            if operation not in _FRESH_READS:
-                response: dict[str, Any] = _copy(engine._dispatch(operation, request))
-                return response
-            if _returns_all_it_reads(request):
+            if operation == "GetItem":  # its item decoded for the caller alone: no copy
                 return engine._fresh(operation, request)
-            # Filtered: the items read come shared (most are dropped), those returned
-            # are decoded anew for the caller.
-            return _own_items(engine._dispatch(operation, request))
+            # A page of hot items is cheaper to copy whole (one marshal round trip,
+            # attribute names shared between its items) than to decode item by item.
+            response: dict[str, Any] = _copy(engine._dispatch(operation, request))
+            return response
         except DynamoDBError as error:
             if error.extra:
                 error.extra = _copy(error.extra)
@@ -548,23 +541,6 @@ class LocalEngine:
         if self.streams.pending:  # stream subscribers run now: after the write, unlocked
             self.streams.deliver()
         return response
-
-
-def _returns_all_it_reads(request: Any) -> bool:
-    """Whether a GetItem, Query or Scan returns every item it reads (no filter, no COUNT):
-    then decoding each one freshly costs no more than the copy it saves."""
-    if not isinstance(request, dict):
-        return True  # refused by the dispatch
-    return request.get("Select") != "COUNT" and not any(request.get(f) for f in _FILTERS)
-
-
-def _own_items(response: dict[str, Any]) -> dict[str, Any]:
-    """A deep copy of a Query or Scan response, its shared items decoded anew."""
-    own = SHARED.copy_of
-    return {
-        key: [own(item, _copy) for item in value] if key == "Items" else _copy(value)
-        for key, value in response.items()
-    }
 
 
 def _copy(value: Any) -> Any:
