@@ -351,7 +351,7 @@ def test_many_single_item_partitions() -> None:
     for i in range(n):
         store.put(i.to_bytes(4, "big"), b"", item, 1)
     assert store.item_count == store.partition_count == n
-    assert store.get((12345).to_bytes(4, "big"), b"") is item
+    assert store.get((12345).to_bytes(4, "big"), b"") == item
     counts = [sum(1 for _ in store.scan(segment=s, total_segments=4)) for s in range(4)]
     assert sum(counts) == n
     assert min(counts) > n // 5  # a 64-bit hash spreads partitions evenly

@@ -1,12 +1,13 @@
-"""JSON encoding of responses for :meth:`LocalEngine.call_json`, with stored items encoded once.
+"""JSON encoding of responses for :meth:`LocalEngine.call_json`, with hot items encoded once.
 
-Stored items are never modified (an update builds a new item), so the JSON text
-of a stored item can be kept and reused for as long as that very object lives.
-:class:`ItemJsonCache` keeps it by object identity, holding the object itself so
-its identity cannot be reused while cached. Query and Scan pages without a
-projection consist of stored items, so their bodies are assembled from cached
-texts; every other response is encoded whole. On a 25-item page of ~1 KB items
-this removes most of the encoding time from the routed and HTTP paths.
+``call_json`` reads items shared (see ._records): a hot item is the same decoded
+object from one request to the next, for as long as it stays in the bounded cache
+of shared items, and its JSON text is kept beside it there (the cache counts the
+text against its byte budget: there is no second, unbounded copy of every item
+served). GetItem, Query and Scan responses without a projection consist of such
+items, so their bodies are assembled from the kept texts; every other response is
+encoded whole. On a 25-item page of ~1 KB items this removes most of the encoding
+time from the routed and HTTP paths.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from singletable._values import Item
+from singletable.backends.local._records import SHARED
 from singletable.partiql import PartiQLSyntaxError, parse
 from singletable.partiql.nodes import Select
 
-__all__ = ["ItemJsonCache", "dumps", "encode_response"]
+__all__ = ["dumps", "encode_response"]
 
 # Responses are trees, never cyclic: skipping the cycle check encodes about 20% faster.
 _encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
@@ -31,34 +32,21 @@ def dumps(document: dict[str, Any]) -> bytes:
     return _encode(document).encode("ascii")
 
 
-class ItemJsonCache:
-    """JSON texts of stored items, by object identity; bounded, cleared when full."""
-
-    def __init__(self, limit: int = 100_000) -> None:
-        self._limit = limit
-        self._texts: dict[int, tuple[Item, str]] = {}
-
-    def text(self, item: Item) -> str:
-        """The JSON text of ``item`` (a stored, never-modified item)."""
-        entry = self._texts.get(id(item))
-        if entry is not None and entry[0] is item:
-            return entry[1]
-        text = _encode(item)
-        if len(self._texts) >= self._limit:
-            self._texts.clear()
-        self._texts[id(item)] = (item, text)
-        return text
-
-
-def encode_response(
-    operation: str, request: dict[str, Any], response: dict[str, Any], cache: ItemJsonCache
-) -> bytes:
-    """The JSON body of ``response``; stored items come from ``cache``."""
-    items = response.get("Items")
-    if not items or not _whole_stored_items(operation, request):
-        return dumps(response)
-    rest = {key: value for key, value in response.items() if key != "Items"}
-    head = '{"Items":[' + ",".join(map(cache.text, items)) + "]"
+def encode_response(operation: str, request: dict[str, Any], response: dict[str, Any]) -> bytes:
+    """The JSON body of ``response``; the texts of shared items are kept (see above)."""
+    if operation == "GetItem":
+        item = response.get("Item")
+        if item is None or any(request.get(member) is not None for member in _PROJECTING):
+            return dumps(response)
+        rest = {key: value for key, value in response.items() if key != "Item"}
+        head = '{"Item":' + SHARED.text(item, _encode)
+    else:
+        items = response.get("Items")
+        if not items or not _whole_stored_items(operation, request):
+            return dumps(response)
+        rest = {key: value for key, value in response.items() if key != "Items"}
+        text = SHARED.text
+        head = '{"Items":[' + ",".join([text(item, _encode) for item in items]) + "]"
     if not rest:
         return (head + "}").encode("ascii")
     tail = _encode(rest)

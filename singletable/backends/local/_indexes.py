@@ -16,7 +16,8 @@ and lets a page resume exactly after the last entry it returned. Every key
 condition becomes one contiguous byte range of ``isk`` (:func:`sort_bounds`).
 
 The entry's item is the projection of the table item (the item itself for
-``ALL``: stored items are immutable, so it is shared, not copied).
+``ALL``: stored records are immutable, so an ALL entry is the table's very record,
+shared, not copied; see :meth:`~.storage.MemoryTableStore.put`).
 
 Multi-attribute keys (GSIs only, November 2025; Developer Guide, "Multi-attribute
 keys pattern"): a KeySchema lists one to four HASH elements, then zero to four

@@ -6,10 +6,10 @@ Query and Scan in :mod:`._reads`. Every request is validated completely before
 it changes anything; writes run under one re-entrant lock, which makes every
 conditional write and ADD linearizable and lets any thread use the engine.
 
-Stored items are never modified in place (an update builds a new item), so
-responses may share them; :meth:`LocalEngine.call` hands out a deep copy (or,
-with ``copy=False``, the shared read-only data), :meth:`LocalEngine.call_json`
-serializes them directly.
+Stored items are compact immutable records (see ._records), decoded when read:
+:meth:`LocalEngine.call` hands out a GetItem's item decoded for the caller alone,
+otherwise a deep copy of the response (or, with ``copy=False``, shared read-only
+data); :meth:`LocalEngine.call_json` serializes them directly.
 
 Items live in a :class:`~singletable.backends.local.storage.Storage` (in memory
 by default) keyed by the order-preserving bytes of :mod:`.keycodec`, so GetItem
@@ -43,8 +43,9 @@ from singletable.backends.local import (
 )
 from singletable.backends.local._bulk import Seed
 from singletable.backends.local._capacity_meter import CapacityMeter, metered
-from singletable.backends.local._encoding import ItemJsonCache, dumps, encode_response
+from singletable.backends.local._encoding import dumps, encode_response
 from singletable.backends.local._faults import Faults
+from singletable.backends.local._records import READS
 from singletable.backends.local._regions import Regions, check_region
 from singletable.backends.local._replication import check_options
 from singletable.backends.local._request_check import check_request
@@ -233,7 +234,6 @@ class LocalEngine:
         self.change_listeners: list[ChangeListener] = []
         # Run once by close() (background threads stop here).
         self.close_hooks: list[Callable[[], None]] = []
-        self._item_json = ItemJsonCache()
         self._load_catalog()
         self.streams = Streams(self)  # stream records and in-process subscribers (._streams)
         self.ttl = TimeToLive(self, ttl_sweep_interval)  # expiry heaps and sweeper (._ttl)
@@ -461,8 +461,14 @@ class LocalEngine:
         """
         try:
             engine = self if region is None else self.regions.engine(region)
-            response: dict[str, Any] = engine._dispatch(operation, request)
-            return _copy(response) if copy else response
+            if not copy:
+                return engine._dispatch(operation, request)
+            if operation == "GetItem":  # its item decoded for the caller alone: no copy
+                return engine._fresh(operation, request)
+            # A page of hot items is cheaper to copy whole (one marshal round trip,
+            # attribute names shared between its items) than to decode item by item.
+            response: dict[str, Any] = _copy(engine._dispatch(operation, request))
+            return response
         except DynamoDBError as error:
             if error.extra:
                 error.extra = _copy(error.extra)
@@ -491,7 +497,18 @@ class LocalEngine:
             response = engine._dispatch(operation, request)
         except DynamoDBError as error:
             return error.status_code, dumps(error.to_response())
-        return 200, encode_response(operation, request, response, engine._item_json)
+        return 200, encode_response(operation, request, response)
+
+    def _fresh(self, operation: str, request: Any) -> dict[str, Any]:
+        """Dispatch with the stores decoding every item anew (see ._records): the
+        response is then the caller's own, no copy needed."""
+        reads = READS
+        previous = reads.fresh
+        reads.fresh = True
+        try:
+            return self._dispatch(operation, request)
+        finally:
+            reads.fresh = previous
 
     def _refresh_intercept(self) -> None:
         """Route requests through the testing hooks while any is installed (every region;

@@ -16,11 +16,13 @@ job); hash-only tables use ``sk=b""``. Paging resumes with ``after``, an
 exclusive start position that may name an item deleted since: iteration
 continues from where that key *would* be, in O(log n).
 
-The store keeps the dicts it is given and returns them as they are: the
-engine copies items on the way in and out, so nothing outside can change a
-stored item. Iterators are lazy and meant to be consumed under the engine's
-lock; a write made while one is suspended never makes it fail or repeat an
-item, but may or may not be seen by it.
+The memory store keeps each item as one compact, immutable record
+(:mod:`._records`) and decodes it when it is read: freshly for a caller that will
+own the items, or from a small cache of shared, read-only decoded items for the
+engine's own reads and the no-copy paths. Either way nothing a reader does to an
+item can change what is stored. Iterators are lazy and meant to be consumed
+under the engine's lock; a write made while one is suspended never makes it fail
+or repeat an item, but may or may not be seen by it.
 
 Durability (next issue) slots in as another :class:`Storage`: a write-ahead
 log of puts and deletes, grouped by :meth:`Storage.atomic`, plus periodic
@@ -38,6 +40,14 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from singletable._values import Item
+from singletable.backends.local._records import (
+    READS,
+    SHARED,
+    decode,
+    encode,
+    record_size,
+    unpack_size,
+)
 from singletable.backends.local._sortedlist import DEFAULT_LOAD, SortedKeyList
 
 __all__ = [
@@ -193,54 +203,34 @@ class Storage(ABC):
 # --------------------------------------------------------------------------- memory
 
 
-class _Partition:
-    """The items sharing one partition key.
+_Partition = dict[bytes, bytes]
+"""The records of one partition by sort key (bytes only: never tracked by the GC)."""
 
-    ``items`` maps sort key to ``(item, size)``. ``order`` holds the sort keys
-    sorted; it stays None while the partition has a single item, so the
-    common one-item partition (every hash-only table) costs one small dict.
-    """
+def _read(record: bytes) -> Item:
+    """The item of ``record`` as the current thread reads it (see :mod:`._records`)."""
+    if READS.fresh:
+        return decode(record)
+    return _shared(record)
 
-    __slots__ = ("items", "order")
 
-    def __init__(self, sk: bytes, item: Item, size: int) -> None:
-        self.items: dict[bytes, tuple[Item, int]] = {sk: (item, size)}
-        self.order: SortedKeyList | None = None
-
-    def clone(self) -> _Partition:
-        """An independent copy sharing the (never modified) items."""
-        twin = _Partition.__new__(_Partition)
-        twin.items = self.items.copy()
-        twin.order = None if self.order is None else self.order.copy()
-        return twin
-
-    def keys_between(
-        self,
-        lo: bytes | None,
-        lo_inclusive: bool,
-        hi: bytes | None,
-        hi_inclusive: bool,
-        reverse: bool,
-    ) -> Iterator[bytes]:
-        """Sort keys in ``[lo, hi]`` (bounds per their flags), in the order asked."""
-        if self.order is not None:
-            return self.order.irange(
-                lo, hi, lo_inclusive=lo_inclusive, hi_inclusive=hi_inclusive, reverse=reverse
-            )
-        keys = [
-            sk
-            for sk in self.items
-            if (lo is None or sk > lo or (lo_inclusive and sk == lo))
-            and (hi is None or sk < hi or (hi_inclusive and sk == hi))
-        ]
-        return iter(keys)
+def _shared(record: bytes) -> Item:
+    """The shared decoded item of ``record`` (a hit is one dict lookup, inlined in the
+    loops below)."""
+    entry = SHARED.items.get(id(record))
+    if entry is not None and entry[0] is record:
+        return entry[1]
+    return SHARED.item(record)
 
 
 class MemoryTableStore(TableStore):
     """A table store in memory: a dict of partitions plus a sorted scan index.
 
-    * ``_partitions`` maps pk to its :class:`_Partition` (GetItem: two dict
-      lookups; Query: one bisect, then one step per item visited).
+    * ``_partitions`` maps pk to its records by sort key (GetItem: two dict
+      lookups); each item is one compact record (:mod:`._records`), decoded when
+      it is read.
+    * ``_orders`` holds the sorted sort keys of each partition that has held more
+      than one item (Query: one bisect, then one step per item visited); the common
+      one-item partition (every hash-only table) costs one small dict.
     * ``_scan_index`` holds ``scan_hash(pk) + pk`` for every partition, sorted,
       so a Scan walks partitions in hash order and resumes with one bisect.
       Adding or removing a partition touches one chunk of it (see
@@ -250,6 +240,7 @@ class MemoryTableStore(TableStore):
     def __init__(self, *, load: int = DEFAULT_LOAD) -> None:
         self._load = load
         self._partitions: dict[bytes, _Partition] = {}
+        self._orders: dict[bytes, SortedKeyList] = {}
         self._scan_index = SortedKeyList(load=load)
         self._count = 0
         self._size = 0
@@ -265,15 +256,15 @@ class MemoryTableStore(TableStore):
         return self._size
 
     def clone(self) -> MemoryTableStore:
-        """An independent copy of this store, for engine snapshots.
+        """An independent copy of this store, for engine snapshots and backups.
 
-        Stored items are never modified in place (the engine replaces them), so the
-        copy shares the item dicts and copies only the structure around them: one
-        dict per partition and the sorted lists' chunks, never an item.
+        Records are immutable, so the copy shares them and copies only the structure
+        around them: one dict per partition and the sorted lists' chunks.
         """
         twin = MemoryTableStore.__new__(MemoryTableStore)
         twin._load = self._load
-        twin._partitions = {pk: partition.clone() for pk, partition in self._partitions.items()}
+        twin._partitions = {pk: records.copy() for pk, records in self._partitions.items()}
+        twin._orders = {pk: order.copy() for pk, order in self._orders.items()}
         twin._scan_index = self._scan_index.copy()
         twin._count = self._count
         twin._size = self._size
@@ -284,38 +275,65 @@ class MemoryTableStore(TableStore):
         """Number of distinct partition keys stored."""
         return len(self._partitions)
 
+    def record(self, pk: bytes, sk: bytes) -> bytes | None:
+        """The stored record of ``(pk, sk)`` (see :mod:`._records`), or None."""
+        partition = self._partitions.get(pk)
+        return None if partition is None else partition.get(sk)
+
     def get(self, pk: bytes, sk: bytes) -> Item | None:
         """The item at ``(pk, sk)``, or None."""
         partition = self._partitions.get(pk)
         if partition is None:
             return None
-        entry = partition.items.get(sk)
-        return None if entry is None else entry[0]
+        record = partition.get(sk)
+        if record is None:
+            return None
+        if READS.fresh:
+            return decode(record)
+        entry = SHARED.items.get(id(record))  # _shared(record), inlined
+        if entry is not None and entry[0] is record:
+            return entry[1]
+        return SHARED.item(record)
 
     def size_of(self, pk: bytes, sk: bytes) -> int:
         """The stored size of the item at ``(pk, sk)``, 0 if absent."""
         partition = self._partitions.get(pk)
-        entry = None if partition is None else partition.items.get(sk)
-        return 0 if entry is None else entry[1]
+        record = None if partition is None else partition.get(sk)
+        if record is None:
+            return 0
+        size: int = unpack_size(record, -4)[0]  # record_size(record), inlined
+        return size
 
     def put(self, pk: bytes, sk: bytes, item: Item, size: int) -> Item | None:
-        """Store ``item``; return the item it replaced, if any."""
+        """Store ``item``; return the item it replaced, if any.
+
+        ``item`` must not be modified afterwards (the engine never does): reads
+        that share decoded items may be handed this very object. An item that is
+        itself a shared decoded item (read from a store, or stored just before: an
+        index entry projecting ALL, a backfill, a restore) is stored as the very
+        record it came from, not a second copy.
+        """
+        record = SHARED.record_of(item)
+        if record is None or unpack_size(record, -4)[0] != size:
+            record = encode(item, size)
+            SHARED.seed(record, item)
         partition = self._partitions.get(pk)
         if partition is None:
-            self._partitions[pk] = _Partition(sk, item, size)
+            self._partitions[pk] = {sk: record}
             self._scan_index.add(scan_hash(pk) + pk)
             self._count += 1
             self._size += size
             return None
-        old = partition.items.get(sk)
-        partition.items[sk] = (item, size)
+        old = partition.get(sk)
+        partition[sk] = record
         if old is not None:
-            self._size += size - old[1]
-            return old[0]
-        if partition.order is None:
-            partition.order = SortedKeyList(partition.items, load=self._load)
+            self._size += size - record_size(old)
+            return _read(old)
+        order = self._orders.get(pk)
+        if order is None:
+            self._orders[pk] = SortedKeyList(partition, load=self._load)
         else:
-            partition.order.add(sk)
+            order.add(sk)
         self._count += 1
         self._size += size
         return None
@@ -325,17 +343,45 @@ class MemoryTableStore(TableStore):
         partition = self._partitions.get(pk)
         if partition is None:
             return None
-        old = partition.items.pop(sk, None)
+        old = partition.pop(sk, None)
         if old is None:
             return None
         self._count -= 1
-        self._size -= old[1]
-        if not partition.items:
+        self._size -= record_size(old)
+        if not partition:
             del self._partitions[pk]
+            self._orders.pop(pk, None)
             self._scan_index.discard(scan_hash(pk) + pk)
-        elif partition.order is not None:
-            partition.order.discard(sk)
-        return old[0]
+        else:
+            order = self._orders.get(pk)
+            if order is not None:
+                order.discard(sk)
+        return _read(old)
+
+    def _keys_between(
+        self,
+        pk: bytes,
+        partition: _Partition,
+        lo: bytes | None,
+        lo_inclusive: bool,
+        hi: bytes | None,
+        hi_inclusive: bool,
+        reverse: bool,
+    ) -> Iterator[bytes]:
+        """Sort keys of ``partition`` in ``[lo, hi]`` (bounds per their flags), in order."""
+        order = self._orders.get(pk)
+        if order is not None:
+            return order.irange(
+                lo, hi, lo_inclusive=lo_inclusive, hi_inclusive=hi_inclusive, reverse=reverse
+            )
+        # At most one item: never held two, so no order was made.
+        keys = [
+            sk
+            for sk in partition
+            if (lo is None or sk > lo or (lo_inclusive and sk == lo))
+            and (hi is None or sk < hi or (hi_inclusive and sk == hi))
+        ]
+        return iter(keys)
 
     def query(
         self,
@@ -358,7 +404,7 @@ class MemoryTableStore(TableStore):
                 lo, lo_inclusive = after, False
             elif not forward and (hi is None or after <= hi):
                 hi, hi_inclusive = after, False
-        keys = partition.keys_between(lo, lo_inclusive, hi, hi_inclusive, not forward)
+        keys = self._keys_between(pk, partition, lo, lo_inclusive, hi, hi_inclusive, not forward)
         return _items_of(partition, keys)
 
     def scan(
@@ -385,34 +431,57 @@ class MemoryTableStore(TableStore):
                 # Finish the partition we stopped in, then go on after it.
                 partition = self._partitions.get(after_pk)
                 if partition is not None:
-                    keys = partition.keys_between(after_sk, False, None, True, False)
+                    keys = self._keys_between(
+                        after_pk, partition, after_sk, False, None, True, False
+                    )
                     for sk, item in _items_of(partition, keys):
                         yield after_pk, sk, item
                 start, start_inclusive = position, False
         positions = self._scan_index.irange(
             start, seg_hi, lo_inclusive=start_inclusive, hi_inclusive=False
         )
+        partitions = self._partitions
+        fresh, shared = READS.fresh, SHARED
         for position in positions:
             pk = position[8:]
-            partition = self._partitions.get(pk)
+            partition = partitions.get(pk)
             if partition is None:
                 continue  # removed while this iterator was suspended
-            if partition.order is None:  # one item (every hash-only table): no sorting
-                for sk, (item, _size) in list(partition.items.items()):
+            if len(partition) == 1:  # one item (every hash-only table): no sorting
+                for sk, record in list(partition.items()):
+                    if fresh:
+                        item = decode(record)
+                    else:  # _shared(record), inlined
+                        entry = shared.items.get(id(record))
+                        if entry is not None and entry[0] is record:
+                            item = entry[1]
+                        else:
+                            item = shared.item(record)
                     yield pk, sk, item
                 continue
-            keys = partition.keys_between(None, True, None, True, False)
+            keys = self._keys_between(pk, partition, None, True, None, True, False)
             for sk, item in _items_of(partition, keys):
                 yield pk, sk, item
 
 
 def _items_of(partition: _Partition, keys: Iterator[bytes]) -> Iterator[tuple[bytes, Item]]:
     """``(sk, item)`` for each sort key still present in ``partition``."""
-    items = partition.items
+    if READS.fresh:
+        for sk in keys:
+            record = partition.get(sk)
+            if record is not None:
+                yield sk, decode(record)
+        return
+    shared = SHARED
     for sk in keys:
-        entry = items.get(sk)
-        if entry is not None:
-            yield sk, entry[0]
+        record = partition.get(sk)
+        if record is None:
+            continue
+        entry = shared.items.get(id(record))  # _shared(record), inlined
+        if entry is not None and entry[0] is record:
+            yield sk, entry[1]
+        else:
+            yield sk, shared.item(record)
 
 
 MemoryState = tuple[dict[str, MemoryTableStore], dict[str, dict[str, Any]]]
@@ -437,6 +506,14 @@ class MemoryStorage(Storage):
         tables, meta = state
         self._tables = {name: store.clone() for name, store in tables.items()}
         self._meta = copy.deepcopy(meta)
+
+    def copy_store(self, source: str, target: str, meta: dict[str, Any]) -> None:
+        """Create store ``target`` holding ``source``'s items (a backup): the two share
+        the (immutable) records, only the structure around them is copied."""
+        if target in self._tables:
+            raise ValueError(f"table store {target!r} already exists")
+        self._tables[target] = self._tables[source].clone()
+        self._meta[target] = meta
 
     def create_table(self, name: str, meta: dict[str, Any] | None = None) -> MemoryTableStore:
         """Create an empty store ``name``; ValueError if it exists."""

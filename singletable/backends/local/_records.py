@@ -1,0 +1,199 @@
+"""Stored items as compact records, and the decoded items that reads share.
+
+A stored item is one immutable ``bytes`` object, its *record*: ``marshal`` of the
+canonical item followed by the item's size (4 bytes, little-endian). Why:
+
+* **Memory.** A 1 KB item held as the canonical wire dict costs several times its
+  size (one dict per attribute value, one string object per name and value);
+  its record costs about its JSON size (marshal writes a repeated string such as
+  ``"S"`` once and refers back to it).
+* **Garbage collection.** ``bytes`` are not tracked by Python's cyclic garbage
+  collector, and neither is a dict holding only bytes: a stored item adds no
+  object for the collector to walk (the wire dicts added one per attribute).
+* **Speed.** ``marshal.loads`` rebuilds a 1 KB item in about 2 us, in C; the
+  engine's response copy (``marshal.dumps`` plus ``loads``) cost about 3.5 us, so
+  a read that hands its caller freshly decoded items needs no copy at all.
+  ``marshal.loads`` ignores bytes after the value (documented), which is what lets
+  the size ride along at the end of the record.
+
+marshal's format is Python's own and may change between versions: records never
+leave the process (the durable storage writes JSON).
+
+Reads come in two kinds (:data:`READS`):
+
+* **fresh** (:meth:`LocalEngine.call` of a GetItem, with its default copy): the
+  item is decoded anew, so the caller owns it and the engine skips its copy;
+* **shared** (everything else: ``call(copy=False)``, ``call_json``, the engine's
+  own reads on its write path, Query and Scan pages, which ``call`` then copies
+  whole, cheaper than decoding them item by item): items come from
+  :data:`SHARED`, a small cache of decoded items by record, and must be treated
+  as read-only, exactly as the stored dicts themselves had to be before. Hot
+  items are then decoded once, and ``call_json`` keeps their JSON text there too
+  (see :mod:`._encoding`).
+
+The cache also knows each shared item's record: a store given a shared item (the
+table item just stored, for an index projecting ALL; an item read from one store,
+for a backfill, a restore or a replica) stores that very record, not a copy.
+"""
+
+from __future__ import annotations
+
+import marshal
+import struct
+import threading
+from collections.abc import Callable
+
+from singletable._values import Item
+
+__all__ = ["READS", "SHARED", "SharedItems", "decode", "encode", "record_size", "unpack_size"]
+
+_SIZE = struct.Struct("<I")
+_dumps = marshal.dumps
+_pack = _SIZE.pack
+unpack_size = _SIZE.unpack_from
+"""``unpack_size(record, -4)[0]`` is :func:`record_size` (for loops that inline it)."""
+
+decode: Callable[[bytes], Item] = marshal.loads
+"""The item of a record, freshly built (trailing size bytes are ignored by marshal)."""
+
+
+def encode(item: Item, size: int) -> bytes:
+    """The record of ``item`` whose DynamoDB size is ``size`` (0 <= size < 2**32)."""
+    return _dumps(item) + _pack(size)
+
+
+def record_size(record: bytes) -> int:
+    """The item size a record carries."""
+    size: int = unpack_size(record, -4)[0]
+    return size
+
+
+class _Reads(threading.local):
+    """How the stores decode items for the current thread (see the module docstring)."""
+
+    fresh = False
+
+
+READS = _Reads()
+
+
+# What one decoded top-level attribute costs in memory, about (its value dict, name and
+# value objects): 1 KB items measured 2.2 KB decoded with 9 attributes, 8.3 KB with 30.
+_ATTRIBUTE_COST = 240
+
+
+class SharedItems:
+    """Decoded items by record (and their JSON texts), bounded by bytes.
+
+    Entries are found by the record's identity (``id``; each entry holds its record,
+    so the id cannot be reused while it is cached): no 1 KB hash per lookup.
+    :attr:`items` maps ``id(record)`` to ``(record, item, cost)``; the stores read it
+    directly, a hit being one dict lookup. The bytes counted estimate what the
+    decoded items and texts take; past ``budget`` the oldest entries go (first in,
+    first out) until half of it is used. A fixed budget, whatever the tables' size:
+    about 300 hot 1 KB items of 9 attributes, or 120 of 30.
+
+    Lookups take no lock (one dict read, atomic); additions and evictions take one.
+    """
+
+    budget = 1024 * 1024
+
+    def __init__(self) -> None:
+        # id(record) -> (record, item, cost), oldest first.
+        self.items: dict[int, tuple[bytes, Item, int]] = {}
+        self._records: dict[int, bytes] = {}  # id(item) -> its record
+        self._texts: dict[int, tuple[Item, str]] = {}  # id(item) -> (item, JSON text)
+        self._used = 0
+        self._lock = threading.Lock()
+
+    @property
+    def used(self) -> int:
+        """Bytes counted against the budget now."""
+        return self._used
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def item(self, record: bytes) -> Item:
+        """The shared decoded item of ``record`` (decoded now if it is not cached)."""
+        entry = self.items.get(id(record))
+        if entry is not None and entry[0] is record:
+            return entry[1]
+        item: Item = decode(record)
+        return self._add(record, item)
+
+    def seed(self, record: bytes, item: Item) -> None:
+        """Remember that ``item`` (never to be modified again) is what ``record`` holds."""
+        entry = self.items.get(id(record))
+        if entry is None or entry[0] is not record:
+            self._add(record, item)
+
+    def record_of(self, item: Item) -> bytes | None:
+        """The record of ``item`` if it is a shared item (None otherwise)."""
+        record = self._records.get(id(item))
+        if record is None:
+            return None
+        entry = self.items.get(id(record))
+        return record if entry is not None and entry[1] is item else None
+
+    def text(self, item: Item, encode_json: Callable[[Item], str]) -> str:
+        """The JSON text of ``item``: kept with it if it is a shared item, else just made."""
+        kept = self._texts.get(id(item))
+        if kept is not None and kept[0] is item:
+            return kept[1]
+        text = encode_json(item)
+        if self.record_of(item) is not None:
+            with self._lock:
+                if self.record_of(item) is not None:  # still cached: keep the text with it
+                    self._texts[id(item)] = (item, text)
+                    self._used += len(text)
+        return text
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        with self._lock:
+            self.items = {}
+            self._records = {}
+            self._texts = {}
+            self._used = 0
+
+    def _add(self, record: bytes, item: Item) -> Item:
+        """Cache ``item`` as ``record``'s; returns the item cached for it (another
+        thread's, if it came first)."""
+        cost = len(record) + _ATTRIBUTE_COST * len(item)
+        with self._lock:
+            items = self.items
+            known = items.get(id(record))
+            if known is not None and known[0] is record:
+                return known[1]
+            items[id(record)] = (record, item, cost)
+            self._records[id(item)] = record
+            self._used += cost
+            if self._used > self.budget:
+                self._evict()
+        return item
+
+    def _evict(self) -> None:
+        """Drop the oldest entries until at most half the budget is used (lock held)."""
+        items, records, texts = self.items, self._records, self._texts
+        target = self.budget // 2
+        used = self._used
+        doomed = []
+        for key, (record, item, cost) in items.items():
+            if used <= target:
+                break
+            doomed.append(key)
+            used -= cost
+            text = texts.get(id(item))
+            if text is not None and text[0] is item:
+                del texts[id(item)]
+                used -= len(text[1])
+            if records.get(id(item)) is record:
+                del records[id(item)]
+        for key in doomed:
+            del items[key]
+        self._used = used
+
+
+SHARED = SharedItems()
+"""The process's shared decoded items (records are content: any engine may share them)."""
