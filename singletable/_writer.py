@@ -245,34 +245,10 @@ def _plain_model_encoder(kind: Any) -> Callable[[Any, str], Any] | None:
     """An encoder of instances of the model class ``kind`` from their ``__dict__``,
     or None if ``model_dump`` could give anything else than the field values as
     they are (see the module docstring)."""
-    if not (isinstance(kind, type) and issubclass(kind, BaseModel)):
+    plain = plain_fields(kind)
+    if plain is None:
         return None
-    if kind.model_computed_fields or kind.model_config.get("extra") == "allow":
-        return None
-    decorators = kind.__pydantic_decorators__
-    if decorators.field_serializers or decorators.model_serializers:
-        return None
-    if getattr(kind, "__pydantic_root_model__", False):
-        return None
-    fields: list[tuple[str, str, tuple[type, ...]]] = []
-    for name, info in kind.model_fields.items():
-        if info.exclude:
-            return None
-        if any(isinstance(m, PlainSerializer | WrapSerializer) for m in info.metadata):
-            return None
-        declared = _declared_type(info.annotation)
-        if declared in _PLAIN_COLLECTIONS:
-            # only collections of plain scalars: model_dump copies them as they are
-            member = _member_type(info.annotation)
-            if member not in _PLAIN_SCALARS:
-                return None
-        elif declared not in _PLAIN_SCALARS:
-            return None
-        fields.append((name, nested_attribute(name, info), (declared,)))
-    if not fields:
-        return None
-    count = len(fields)
-    plain = tuple(fields)
+    count = len(plain)
 
     def encode(value: Any, path: str) -> Any:
         values = value.__dict__
@@ -297,6 +273,37 @@ def _plain_model_encoder(kind: Any) -> Callable[[Any, str], Any] | None:
         return {"M": out}
 
     return encode
+
+
+def plain_fields(kind: Any) -> tuple[tuple[str, str, tuple[type, ...]], ...] | None:
+    """(field, attribute, (declared type,)) of each field of the model class ``kind``
+    when its instances can be encoded from their ``__dict__`` (see the module
+    docstring), else None."""
+    if not (isinstance(kind, type) and issubclass(kind, BaseModel)):
+        return None
+    if kind.model_computed_fields or kind.model_config.get("extra") == "allow":
+        return None
+    decorators = kind.__pydantic_decorators__
+    if decorators.field_serializers or decorators.model_serializers:
+        return None
+    if getattr(kind, "__pydantic_root_model__", False):
+        return None
+    fields: list[tuple[str, str, tuple[type, ...]]] = []
+    for name, info in kind.model_fields.items():
+        if info.exclude:
+            return None
+        if any(isinstance(m, PlainSerializer | WrapSerializer) for m in info.metadata):
+            return None
+        declared = _declared_type(info.annotation)
+        if declared in _PLAIN_COLLECTIONS:
+            # only collections of plain scalars: model_dump copies them as they are
+            member = _member_type(info.annotation)
+            if member not in _PLAIN_SCALARS:
+                return None
+        elif declared not in _PLAIN_SCALARS:
+            return None
+        fields.append((name, nested_attribute(name, info), (declared,)))
+    return tuple(fields) if fields else None
 
 
 _MISSING = object()
