@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from singletable._encoded import EncodedItem, EncodedRequest
 from singletable._flows import SLEEP, Flow
+from singletable._json_writer import _WRITERS, json_writer
 from singletable._operations import json_key, key_of
 from singletable.entity import validated
 from singletable.errors import InvalidValueError, ThrottledError
@@ -78,12 +80,19 @@ def get_many(
 
 
 def write_many(
-    puts: Sequence[Entity], deletes: Sequence[tuple[type[Entity], Mapping[str, Any]]]
+    puts: Sequence[Entity],
+    deletes: Sequence[tuple[type[Entity], Mapping[str, Any]]],
+    *,
+    encoded: bool = False,
 ) -> Flow[int]:
     """BatchWriteItem in chunks of 25 writes (on one table or several), retrying
     unprocessed items with backoff; returns how many writes were made. No
     conditions, no versions: a batch write is unconditional in DynamoDB. Every
-    entity and key is checked before the first request is sent."""
+    entity and key is checked before the first request is sent.
+
+    ``encoded``: the backend takes items as JSON text (:mod:`singletable._encoded`):
+    each put's item is written as its JSON text, not built as a dict, and every
+    request is an :class:`EncodedRequest`."""
     for cls in [type(e) for e in puts] + [c for c, _ in deletes]:
         fields = cls.__singletable__.unique
         if fields:
@@ -95,8 +104,15 @@ def write_many(
             )
     requests: list[tuple[str, dict[str, Any]]] = []
     for entity in puts:
-        table = type(entity).__singletable__.table.name
-        requests.append((table, {"PutRequest": {"Item": validated(entity).to_item()}}))
+        cls = type(entity)
+        table = cls.__singletable__.table.name
+        stored = validated(entity)
+        if encoded:
+            item: Any = EncodedItem((_WRITERS.get(cls) or json_writer(cls))(stored.__dict__))
+        else:
+            item = stored.to_item()
+        requests.append((table, {"PutRequest": {"Item": item}}))
+    wrap = EncodedRequest if encoded else dict
     for cls, key in deletes:
         table = cls.__singletable__.table.name
         requests.append((table, {"DeleteRequest": {"Key": key_of(cls, key, "write_many")}}))
@@ -107,7 +123,7 @@ def write_many(
         attempt = 0
         while pending:
             try:
-                response = yield "BatchWriteItem", {"RequestItems": pending}
+                response = yield "BatchWriteItem", wrap({"RequestItems": pending})
             except ThrottledError:
                 # None of the batch could be written (API Reference, BatchWriteItem):
                 # retried with the same backoff, as the AWS SDKs retry it.

@@ -16,7 +16,10 @@ then the entity-type and schema-version attributes), with the same errors:
 
 * a field whose value has exactly the type it is declared with is encoded by the
   codec's own encoder for that type (``codec._BY_TYPE``: the function
-  ``to_attribute`` itself would pick); any other value goes through
+  ``to_attribute`` itself would pick), and for int, Decimal, datetime and sets
+  the encoder's common case is inlined (a number whose ``str`` is already
+  canonical, a naive or zero-offset datetime, a non-empty set of plain strings),
+  its other cases left to the encoder; any other value goes through
   ``to_attribute``;
 * a nested model of exactly its declared class whose fields are all of plain
   declared types (str, int, bool, Decimal, float, datetime, sets, lists and dicts of
@@ -36,7 +39,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +47,8 @@ from pydantic import BaseModel
 from pydantic.functional_serializers import PlainSerializer, WrapSerializer
 
 from singletable._annotations import nested_attribute
-from singletable.codec import _BY_TYPE, epoch_seconds, to_attribute
+from singletable._values import MAX_DIGITS
+from singletable.codec import _BY_TYPE, _INT_LIMIT, _set, epoch_seconds, to_attribute
 from singletable.errors import InvalidValueError
 from singletable.keys import base_type
 
@@ -80,6 +84,8 @@ class _Source:
             "to_attribute": to_attribute,
             "epoch_seconds": epoch_seconds,
             "no_key_value": _no_key_value,
+            "encode_set": _set,
+            "ZERO": timedelta(0),
         }
 
     def const(self, value: Any, hint: str) -> str:
@@ -135,6 +141,41 @@ def _field(src: _Source, target: str, path: str, annotation: Any) -> None:
     elif nested is not None:
         src.add(2, f"if type(v) is {src.const(kind, 'model')}:")
         src.add(3, f"{target} = {src.const(nested, 'nested')}(v, {path!r})")
+    elif kind is int:
+        # codec._int inline: at most 38 digits, str() is the canonical number
+        src.add(2, "if type(v) is int:")
+        src.add(3, f"if {-_INT_LIMIT!r} < v < {_INT_LIMIT!r}:")
+        src.add(4, f"{target} = {{'N': str(v)}}")
+        src.add(3, "else:")
+        src.add(4, f"{target} = {src.const(_BY_TYPE[int], 'encode')}(v, {path!r})")
+    elif kind is Decimal:
+        # codec._number's already-canonical case inline (a finite Decimal whose str()
+        # has no exponent, no trailing fraction zero, is not -0 and has at most 38
+        # characters); any other goes through the codec's encoder
+        src.add(2, f"if type(v) is {src.const(Decimal, 'kind')} and v.is_finite():")
+        src.add(3, "t = str(v)")
+        src.add(3, f"if len(t) <= {MAX_DIGITS} and 'E' not in t and "
+                "('.' not in t or t[-1] != '0') and t != '-0':")
+        src.add(4, f"{target} = {{'N': t}}")
+        src.add(3, "else:")
+        src.add(4, f"{target} = {src.const(_BY_TYPE[Decimal], 'encode')}(v, {path!r})")
+    elif kind is datetime:
+        # codec._datetime_text inline for naive datetimes and ones at offset zero
+        # (their isoformat is the stored text); others are moved to UTC by the codec
+        src.add(2, f"if type(v) is {src.const(datetime, 'kind')}:")
+        src.add(3, "if v.tzinfo is None or v.utcoffset() == ZERO:")
+        src.add(4, f"{target} = {{'S': v.isoformat()}}")
+        src.add(3, "else:")
+        src.add(4, f"{target} = {src.const(_BY_TYPE[datetime], 'encode')}(v, {path!r})")
+    elif kind is set or kind is frozenset:
+        # codec._set inline for a non-empty set of plain strings (sorted as they are)
+        src.add(2, f"if type(v) is {src.const(kind, 'kind')}:")
+        src.add(3, "for m in v:")
+        src.add(4, "if type(m) is not str:")
+        src.add(5, f"{target} = encode_set(v, {path!r})")
+        src.add(5, "break")
+        src.add(3, "else:")
+        src.add(4, f"{target} = {{'SS': sorted(v)}} if v else encode_set(v, {path!r})")
     elif kind in _BY_TYPE:
         src.add(2, f"if type(v) is {src.const(kind, 'kind')}:")
         src.add(3, f"{target} = {src.const(_BY_TYPE[kind], 'encode')}(v, {path!r})")
@@ -204,34 +245,10 @@ def _plain_model_encoder(kind: Any) -> Callable[[Any, str], Any] | None:
     """An encoder of instances of the model class ``kind`` from their ``__dict__``,
     or None if ``model_dump`` could give anything else than the field values as
     they are (see the module docstring)."""
-    if not (isinstance(kind, type) and issubclass(kind, BaseModel)):
+    plain = plain_fields(kind)
+    if plain is None:
         return None
-    if kind.model_computed_fields or kind.model_config.get("extra") == "allow":
-        return None
-    decorators = kind.__pydantic_decorators__
-    if decorators.field_serializers or decorators.model_serializers:
-        return None
-    if getattr(kind, "__pydantic_root_model__", False):
-        return None
-    fields: list[tuple[str, str, tuple[type, ...]]] = []
-    for name, info in kind.model_fields.items():
-        if info.exclude:
-            return None
-        if any(isinstance(m, PlainSerializer | WrapSerializer) for m in info.metadata):
-            return None
-        declared = _declared_type(info.annotation)
-        if declared in _PLAIN_COLLECTIONS:
-            # only collections of plain scalars: model_dump copies them as they are
-            member = _member_type(info.annotation)
-            if member not in _PLAIN_SCALARS:
-                return None
-        elif declared not in _PLAIN_SCALARS:
-            return None
-        fields.append((name, nested_attribute(name, info), (declared,)))
-    if not fields:
-        return None
-    count = len(fields)
-    plain = tuple(fields)
+    count = len(plain)
 
     def encode(value: Any, path: str) -> Any:
         values = value.__dict__
@@ -256,6 +273,37 @@ def _plain_model_encoder(kind: Any) -> Callable[[Any, str], Any] | None:
         return {"M": out}
 
     return encode
+
+
+def plain_fields(kind: Any) -> tuple[tuple[str, str, tuple[type, ...]], ...] | None:
+    """(field, attribute, (declared type,)) of each field of the model class ``kind``
+    when its instances can be encoded from their ``__dict__`` (see the module
+    docstring), else None."""
+    if not (isinstance(kind, type) and issubclass(kind, BaseModel)):
+        return None
+    if kind.model_computed_fields or kind.model_config.get("extra") == "allow":
+        return None
+    decorators = kind.__pydantic_decorators__
+    if decorators.field_serializers or decorators.model_serializers:
+        return None
+    if getattr(kind, "__pydantic_root_model__", False):
+        return None
+    fields: list[tuple[str, str, tuple[type, ...]]] = []
+    for name, info in kind.model_fields.items():
+        if info.exclude:
+            return None
+        if any(isinstance(m, PlainSerializer | WrapSerializer) for m in info.metadata):
+            return None
+        declared = _declared_type(info.annotation)
+        if declared in _PLAIN_COLLECTIONS:
+            # only collections of plain scalars: model_dump copies them as they are
+            member = _member_type(info.annotation)
+            if member not in _PLAIN_SCALARS:
+                return None
+        elif declared not in _PLAIN_SCALARS:
+            return None
+        fields.append((name, nested_attribute(name, info), (declared,)))
+    return tuple(fields) if fields else None
 
 
 _MISSING = object()

@@ -452,7 +452,8 @@ class DB:
         """Batch write: unconditional puts and deletes, on one table or several, chunked
         by 25, unprocessed items retried with backoff; returns the number of writes.
         Every entity is validated and every key checked before the first request."""
-        return run(self.backend, batches.write_many(puts, deletes))
+        encoded = getattr(type(self.backend), "encodes_items", False)  # (see _encoded)
+        return run(self.backend, batches.write_many(puts, deletes, encoded=encoded))
 
     def scan(self, entity: type[E], *, page_size: int | None = None) -> SyncScan[E]:
         """A scan of every ``entity`` in the table: lazy and composable like a query
@@ -633,7 +634,8 @@ class AsyncDB:
         deletes: Sequence[tuple[type[Entity], Mapping[str, Any]]] = (),
     ) -> int:
         """Batch write (see :meth:`DB.write_many`)."""
-        return await run_async(self.backend, batches.write_many(puts, deletes))
+        encoded = getattr(type(self.backend), "encodes_items", False)  # (see _encoded)
+        return await run_async(self.backend, batches.write_many(puts, deletes, encoded=encoded))
 
     def scan(self, entity: type[E], *, page_size: int | None = None) -> AsyncScan[E]:
         """A scan of every ``entity`` in the table (see :meth:`DB.scan`): ``async for``

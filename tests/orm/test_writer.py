@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, Field, computed_field, field_serializer
 
 from singletable import DB, TTL, Entity, GlobalIndex, Keys, LocalIndex, Table
+from singletable._json_writer import json_writer, to_json
 from singletable.codec import epoch_seconds, to_attribute
 from singletable.entity import key_item
 from singletable.keys import KeyTemplate
@@ -67,6 +68,15 @@ def _general_to_item(entity: Entity) -> dict[str, Any]:
     if model.schema_version is not None:
         item[model.table.schema_attribute] = {"N": str(model.schema_version)}
     return item
+
+
+def assert_same_json(entity: Entity) -> None:
+    """The compiled JSON writer (singletable/_json_writer.py, batch writes on the wire
+    backends) gives the JSON text of the general path's item, or its error."""
+    compiled = json_writer(type(entity))
+    assert outcome(lambda: compiled(entity.__dict__)) == outcome(
+        lambda: to_json(general_to_item(entity))
+    ), entity
 
 
 def outcome(fn: Callable[[], Any]) -> tuple[Any, ...]:
@@ -215,6 +225,7 @@ _orders = st.builds(
 @given(_orders)
 def test_the_compiled_writer_gives_the_general_paths_item_or_error(order: Order) -> None:
     assert outcome(order.to_item) == outcome(lambda: general_to_item(order))
+    assert_same_json(order)
 
 
 _wrong = st.one_of(
@@ -237,6 +248,7 @@ def test_values_of_other_types_than_declared_take_the_general_path(
     values = {**order.__dict__, **wrong}
     built = Order.model_construct(**values)
     assert outcome(built.to_item) == outcome(lambda: general_to_item(built))
+    assert_same_json(built)
 
 
 @settings(max_examples=100, deadline=None)
@@ -261,6 +273,7 @@ def test_a_nested_model_holding_other_types_is_encoded_as_model_dump_does(
         customer_id="c", order_id="o", created_at=datetime(2026, 1, 1), address=address
     )
     assert outcome(order.to_item) == outcome(lambda: general_to_item(order))
+    assert_same_json(order)
 
 
 _EVERY_KIND: list[Any] = [
@@ -275,6 +288,23 @@ _EVERY_KIND: list[Any] = [
     -(10**40),
     Decimal("1.50"),
     Decimal("NaN"),
+    # (the writer's inline number, datetime and set encodings: each edge of their tests)
+    Decimal("-0"),
+    Decimal("0.0"),
+    Decimal("1E+3"),
+    Decimal("-Infinity"),
+    Decimal("1" * 38),
+    Decimal("1" * 39),
+    Decimal("0." + "1" * 37),
+    10**38 - 1,
+    -(10**38) + 1,
+    10**38,
+    datetime(2026, 1, 1, 12, tzinfo=timezone(timedelta(0), "Z")),
+    datetime(2026, 1, 1, 12, tzinfo=UTC),
+    {Shade.DARK, "x"},
+    {"b", "a", "c"},
+    {"a", 1},
+    frozenset(),
     1.25,
     float("inf"),
     datetime(2026, 1, 1, 12, tzinfo=timezone(timedelta(hours=2))),
@@ -307,6 +337,7 @@ def test_every_field_holding_a_value_of_any_kind_is_encoded_as_the_general_path_
             field,
             value,
         )
+        assert_same_json(order)
 
 
 def test_the_writer_keeps_every_key_error() -> None:
@@ -330,13 +361,16 @@ def test_the_writer_keeps_every_key_error() -> None:
     for changes in cases:
         order = Order.model_construct(**{**base, **changes})
         assert outcome(order.to_item) == outcome(lambda order=order: general_to_item(order))
+        assert_same_json(order)
     plain = Versioned(PK="p", SK=3, text="t")
     assert outcome(plain.to_item) == outcome(lambda: general_to_item(plain))
+    assert_same_json(plain)
     schema = Versioned.__singletable__.table.schema_attribute
     assert plain.to_item()[schema] == {"N": "2"} and plain.to_item()["SK"] == {"N": "3"}
     for broken in ({"PK": None}, {"SK": None}, {"SK": float("nan")}):
         entity = Versioned.model_construct(**{"PK": "p", "SK": 1, **broken})
         assert outcome(entity.to_item) == outcome(lambda entity=entity: general_to_item(entity))
+        assert_same_json(entity)
 
 
 def test_str_subclasses_are_stored_as_plain_strings() -> None:
@@ -416,8 +450,10 @@ class Holder(Entity, table=Table("writer_aliases")):
 def test_nested_models_are_written_under_the_names_model_dump_gives() -> None:
     holder = Holder(owner="o", where=Aliased(st="s", z=3), maybe=Aliased(st="x", note="n"))
     assert holder.to_item() == general_to_item(holder)
+    assert_same_json(holder)
     assert holder.to_item()["where"] == {
         "M": {"st": {"S": "s"}, "town": {"S": "c"}, "zone": {"N": "3"}}
     }
     odd = Holder.model_construct(owner="o", where=Aliased.model_construct(street=1))
     assert outcome(odd.to_item) == outcome(lambda: general_to_item(odd))
+    assert_same_json(odd)

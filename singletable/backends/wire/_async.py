@@ -52,6 +52,9 @@ class AsyncWireBackend:
     loop only.
     """
 
+    encodes_items = True
+    """Batch writes may hand items over as JSON text (:mod:`singletable._encoded`)."""
+
     def __init__(
         self,
         *,

@@ -58,6 +58,7 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from singletable._encoded import EncodedItem, EncodedRequest
 from singletable.backends.wire._credentials import CredentialSource
 from singletable.backends.wire._endpoint import Endpoint
 from singletable.backends.wire._signing import Signer, amz_date
@@ -286,7 +287,10 @@ class Core:
         if operation == "TransactWriteItems" and "ClientRequestToken" not in request:
             request = {**request, "ClientRequestToken": uuid4_text()}
         try:
-            text = _to_json(request)
+            if type(request) is EncodedRequest:
+                text = _batch_write_text(request)
+            else:
+                text = _to_json(request)
         except (TypeError, ValueError, RecursionError) as error:
             # (botocore refuses such a value before sending: ParamValidationError)
             if isinstance(error, RecursionError):  # the encoder does not look for cycles
@@ -427,6 +431,24 @@ def error_from_body(status: int, body: bytes, operation: str) -> DynamoDBService
             ]
         details[member] = value
     return from_dynamodb(code, str(message), operation=operation, details=details)
+
+
+def _batch_write_text(request: EncodedRequest) -> str:
+    """The JSON text of a BatchWriteItem request whose put items may be JSON text
+    already (:mod:`singletable._encoded`): what ``_to_json`` gives for the same
+    request with each item as its dict."""
+    tables = []
+    for table, writes in request["RequestItems"].items():
+        texts = []
+        for write in writes:
+            put = write.get("PutRequest")
+            item = put.get("Item") if type(put) is dict else None
+            if type(item) is EncodedItem and len(write) == 1 and len(put) == 1:
+                texts.append('{"PutRequest": {"Item": ' + item + "}}")
+            else:
+                texts.append(_to_json(write))
+        tables.append(_to_json(table) + ": [" + ", ".join(texts) + "]")
+    return '{"RequestItems": {' + ", ".join(tables) + "}}"
 
 
 def _check_binary(value: Any, operation: str) -> None:

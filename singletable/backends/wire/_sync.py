@@ -64,6 +64,9 @@ class WireBackend:
             endpoint URL.
     """
 
+    encodes_items = True
+    """Batch writes may hand items over as JSON text (:mod:`singletable._encoded`)."""
+
     def __init__(
         self,
         *,
