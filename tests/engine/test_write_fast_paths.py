@@ -219,3 +219,42 @@ def test_index_key_limits_are_checked(name: str, length: int) -> None:
     item = {"PK": {"S": "p"}, "SK": {"S": "s"}, name: value}
     if table.index_keys_plain(item):
         table.check_index_keys(item)
+
+
+class _Key(dict[str, Any]):
+    """A Key that is not exactly a dict: takes key_from_request's checking path."""
+
+
+_KEY_VALUES = [
+    {"S": "a"},
+    {"S": ""},
+    {"S": "a" * 1024},
+    {"S": "a" * 1025},
+    {"S": "a" * 2048},
+    {"S": "a" * 2049},
+    {"S": "\u00e9" * 600},
+    {"S": 5},
+    {"N": "1"},
+    {"N": "x"},
+    {"B": "AAE="},
+    {"S": "a", "N": "1"},
+    {},
+    None,
+    "a",
+]
+
+
+@pytest.mark.parametrize("sort_type", ["S", "N"])
+@pytest.mark.parametrize("hash_value", _KEY_VALUES)
+@pytest.mark.parametrize("sort_value", _KEY_VALUES)
+def test_the_request_key_shortcut_answers_as_the_checks_do(
+    sort_type: str, hash_value: Any, sort_value: Any
+) -> None:
+    table = _engine(sort_type).tables[TABLE]
+    for key in ({"PK": hash_value, "SK": sort_value}, {"PK": hash_value}, {"SK": sort_value}):
+        expected = _encoded(lambda key=key: table.key_from_request(_Key(key)))
+        assert _encoded(lambda key=key: table.key_from_request(key)) == expected
+    extra = {"PK": hash_value, "SK": sort_value, "X": {"S": "x"}}
+    assert _encoded(lambda: table.key_from_request(extra)) == _encoded(
+        lambda: table.key_from_request(_Key(extra))
+    )

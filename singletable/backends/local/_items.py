@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from singletable._values import (
+    AttributeValue,
     InvalidValue,
     Item,
     check_nesting,
@@ -250,10 +251,13 @@ def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
         if update is not None:
             # Only the attributes the update touches can change size.
             for name in update.top_level_names:
-                size += _attribute_size(new, name) - _attribute_size(base, name)
+                before, after = base.get(name), new.get(name)
+                if after is not before:
+                    size += _attribute_size(name, after) - _attribute_size(name, before)
         if size > MAX_ITEM_BYTES:
             raise validation_error("Item size to update has exceeded the maximum allowed size")
-        table.check_index_keys(new, updating=True)
+        if table.indexes and not table.index_keys_plain(new):
+            table.check_index_keys(new, updating=True)  # (raises DynamoDB's error)
         change = Change(table, pk, sk, old, new, size)
         commit(engine, [change])
     units = write_units(max(size, base_size if old is not None else 0))
@@ -261,9 +265,10 @@ def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     return _respond(table, options, units, returned, change)
 
 
-def _attribute_size(item: Item, name: str) -> int:
-    value = item.get(name)
-    return 0 if value is None else len(name.encode("utf-8")) + value_size(value)
+def _attribute_size(name: str, value: AttributeValue | None) -> int:
+    if value is None:
+        return 0
+    return (len(name) if name.isascii() else len(name.encode("utf-8"))) + value_size(value)
 
 
 def _returned(mode: str, old: Item | None, new: Item, update: Update | None) -> Item | None:

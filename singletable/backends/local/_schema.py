@@ -227,6 +227,32 @@ class TableDef:
 
     def key_from_request(self, key: Any) -> tuple[bytes, bytes]:
         """Encode a request's ``Key`` member: exactly the key attributes, right types."""
+        if type(key) is dict and len(key) == (1 if self.range is None else 2):
+            # The common case straight: ASCII strings of the declared type S, not empty,
+            # within the limits (one byte a character). Anything else: the checks below.
+            hash_, range_ = self.hash, self.range
+            value = key.get(hash_.name)
+            raw = value.get("S") if type(value) is dict and len(value) == 1 else None
+            if (
+                hash_.type == "S"
+                and type(raw) is str
+                and raw
+                and len(raw) <= MAX_HASH_KEY_BYTES
+                and raw.isascii()
+            ):
+                pk = encode_key({"S": raw})
+                if range_ is None:
+                    return pk, b""
+                value = key.get(range_.name)
+                raw = value.get("S") if type(value) is dict and len(value) == 1 else None
+                if (
+                    range_.type == "S"
+                    and type(raw) is str
+                    and raw
+                    and len(raw) <= MAX_RANGE_KEY_BYTES
+                    and raw.isascii()
+                ):
+                    return pk, encode_key({"S": raw})
         if not isinstance(key, dict):
             raise key_error()
         names = self.key_names
