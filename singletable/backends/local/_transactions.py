@@ -254,6 +254,8 @@ def _compile(action: _Action) -> None:
             raise validation_error("Item size has exceeded the maximum allowed size")
     else:
         action.size = item_size(_key_values(body["Key"]))
+    if body.keys().isdisjoint(_EXPRESSION_MEMBERS):
+        return  # (a Put or Delete without expressions: nothing to bind or check)
     expressions = _expressions(body)
     if action.kind == "Update":
         action.update = expressions.update()
