@@ -10,8 +10,11 @@ used.
 Parsing, the text-only checks and the compilation of conditions into closures
 are cached by expression text (:func:`functools.lru_cache`). The binding checks
 that passed are cached too, by text, what its ``#names`` stand for and its
-``:values``' types (see :func:`_signature`): a request repeating an expression
-with the same shape only binds its values.
+``:values``' types (see :func:`_signature`), with an update's compiled
+:class:`~singletable.expressions.update.UpdatePlan`: a request repeating an
+expression with the same shape only supplies its values. A context made with
+``record=True`` lists what it bound (:attr:`ExpressionContext.steps`), which the
+engine replays for a later request of the same shape (:func:`replay_step`).
 """
 
 from __future__ import annotations
