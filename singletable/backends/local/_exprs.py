@@ -291,8 +291,12 @@ _NO_EXPRESSIONS = ExpressionContext(None, None)
 # replays the bindings (the plan per expression text of issue 19).
 _PLANS: dict[tuple[object, ...], tuple[Step, ...]] = {}
 _PLANS_MAX = 1024
-_LEGACY_MEMBERS = frozenset(
+# Requests with these are never planned: legacy members are translated first, and
+# key conditions and projections are bound on every request (never recorded).
+_UNPLANNED = frozenset(
     {
+        "KeyConditionExpression",
+        "ProjectionExpression",
         "AttributesToGet",
         "Expected",
         "QueryFilter",
@@ -309,7 +313,7 @@ def _plan_key(request: dict[str, Any]) -> tuple[object, ...] | None:
     content: the expression texts, what each ``#name`` stands for, each ``:value``'s
     type. None for a request that cannot be planned (legacy members, members of
     unexpected types; they take the checking path, which reports them)."""
-    if not request.keys().isdisjoint(_LEGACY_MEMBERS):
+    if not request.keys().isdisjoint(_UNPLANNED):
         return None
     key: list[object] = []
     for member in _MEMBERS:
