@@ -17,8 +17,8 @@ Ways (table 1), each on a fresh, identically loaded database:
 Workloads (items of about 1 KB; the item tables have one GSI projecting ALL):
 put (new items), get, update with a condition, query of a 100-item partition
 with ``begins_with`` and ``Limit`` 25, scan of a 100-item table with a filter
-matching a quarter of it, and transact: TransactWriteItems of two new items
-and one ConditionCheck.
+matching a quarter of it, transact: TransactWriteItems of two new items
+and one ConditionCheck, and batch: BatchWriteItem of 25 new items.
 
 Table 1b: the direct engine against the *Python floor* of put, update and
 transact: what the same change costs in plain Python (a dict of dicts plus a
@@ -34,6 +34,15 @@ the neighbours. ops/s is 1 / mean CPU time per call.
 Table 2: direct engine cost of get and query as the table grows from 1k to 1M
 items (``--quick`` stops at 100k); moto is measured at small sizes only, since
 its Query and Scan walk the whole table.
+
+Table 3: the write path (put, update, transact, batch) and the reads (get,
+query, scan) with the written table (one GSI) holding 2,000 and 100,000 items,
+the direct engine against the Python floor at both sizes and against moto at
+2,000 items only (loading moto costs about a millisecond an item).
+
+``--ab TREE`` runs Table 3's engine part alternately with TREE's ``singletable``
+and this tree's on PYTHONPATH (``--ab-rounds`` runs each, same script) and
+prints the medians: the before/after of a change, measured in one run.
 """
 
 from __future__ import annotations
@@ -78,8 +87,9 @@ TABLE = "bench"
 PUT_TABLE = "bench_put"
 SCAN_TABLE = "bench_scan"
 PAYLOAD = "x" * 900  # with the other attributes an item is about 1 KB
-WORKLOADS = ("put", "get", "update", "query", "scan", "transact")
-FLOOR_WORKLOADS = ("put", "update", "transact")
+WORKLOADS = ("put", "get", "update", "query", "scan", "transact", "batch")
+FLOOR_WORKLOADS = ("put", "update", "transact", "batch")
+BATCH = 25  # items per BatchWriteItem
 GSI = [
     {
         "IndexName": "gsi",
@@ -142,8 +152,19 @@ def requests(workload: str) -> Iterator[tuple[str, dict[str, Any]]]:
             yield "Scan", scan_request(SCAN_TABLE)
         elif workload == "transact":
             yield "TransactWriteItems", _transact_request(n, key)
+        elif workload == "batch":
+            yield "BatchWriteItem", _batch_request(PUT_TABLE, n)
         else:
             raise ValueError(workload)
+
+
+def _batch_request(table: str, n: int) -> dict[str, Any]:
+    """BatchWriteItem of 25 new items (one partition, 25 sort keys)."""
+    puts = [
+        {"PutRequest": {"Item": _item(f"CUSTOMER#b{n}", f"ORDER#{k:02d}", n)}}
+        for k in range(BATCH)
+    ]
+    return {"RequestItems": {table: puts}}
 
 
 def _transact_request(n: int, key: dict[str, Any]) -> dict[str, Any]:
@@ -195,6 +216,8 @@ def _floor_ops(workload: str) -> Iterator[Callable[[], None]]:
             yield partial(tables[PUT_TABLE].put, dict(request["Item"]))
         elif workload == "update":
             yield partial(_floor_update, tables[TABLE], request)
+        elif workload == "batch":
+            yield partial(_floor_batch, tables[PUT_TABLE], request)
         else:
             yield partial(_floor_transact, tables, request)
 
@@ -217,6 +240,12 @@ def _floor_transact(tables: dict[str, _FloorTable], request: dict[str, Any]) -> 
         raise RuntimeError("condition failed")
     for action in actions[:2]:
         tables[PUT_TABLE].put(dict(action["Put"]["Item"]))
+
+
+def _floor_batch(table: _FloorTable, request: dict[str, Any]) -> None:
+    for writes in request["RequestItems"].values():
+        for write in writes:
+            table.put(dict(write["PutRequest"]["Item"]))
 
 
 def time_floor(batch: list[Callable[[], None]]) -> list[float]:
@@ -417,7 +446,7 @@ def print_ways(results: list[Result]) -> None:
         over = (p50["routed"] / p50["floor"] - 1) * 100
         over_unsigned = (p50["routed"] / p50["floor-unsigned"] - 1) * 100
         speedup = p50["moto"] / p50["direct"]
-        target = {"query": 300, "scan": None, "transact": None}.get(workload, 80)
+        target = {"query": 300, "scan": None, "transact": None, "batch": None}.get(workload, 80)
         verdict = "" if target is None else ("  ok" if speedup >= target else "  speed-up MISSED")
         verdict += "" if over <= 25 else "  routed MISSED +25%"
         print(f"{workload:<8} {over:>+12.1f}% {over_unsigned:>+15.1f}% {speedup:>14,.0f}x{verdict}")
@@ -456,21 +485,214 @@ def print_scaling(rows: list[tuple[str, int, str, Result]], moto_note: str) -> N
     print(moto_note)
 
 
+# -- table 3: the write path at table size ----------------------------------------
+
+SIZES = (2_000, 100_000)
+SIZED_WORKLOADS = ("put", "update", "transact", "batch", "get", "query", "scan")
+SIZED_FLOOR = ("put", "update", "transact", "batch")
+
+
+def _profile(i: int) -> dict[str, Any]:
+    return _item(f"CUSTOMER#{i}", "PROFILE", i)
+
+
+def _sized_requests(workload: str, size: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Like :func:`requests`, on TABLE holding ``size`` profiles: writes add new items
+    to it (and so to its GSI), updates and checks hit profiles spread over all of it."""
+    for n in itertools.count():
+        key = {"PK": {"S": f"CUSTOMER#{spread(n, size)}"}, "SK": {"S": "PROFILE"}}
+        if workload == "put":
+            yield "PutItem", {"TableName": TABLE, "Item": _item(f"CUSTOMER#p{n}", "PROFILE", n)}
+        elif workload == "update":
+            yield "UpdateItem", update_request(TABLE, key, "shipped")
+        elif workload == "transact":
+            request = _transact_request(n, key)
+            for action in request["TransactItems"][:2]:
+                action["Put"]["TableName"] = TABLE
+            yield "TransactWriteItems", request
+        elif workload == "batch":
+            yield "BatchWriteItem", _batch_request(TABLE, n)
+        elif workload == "get":
+            yield "GetItem", {"TableName": TABLE, "Key": key}
+        elif workload == "query":
+            yield "Query", query_request(TABLE, "CUSTOMER#q", "ORDER#")
+        else:
+            yield "Scan", scan_request(SCAN_TABLE)
+
+
+def _sized_engine(size: int) -> LocalEngine:
+    engine = LocalEngine()
+    setup(engine.call)  # (profiles 0-99 among them)
+    engine.load(TABLE, [_profile(i) for i in range(100, size)])
+    return engine
+
+
+def _sized_floor(workload: str, size: int) -> Iterator[Callable[[], None]]:
+    table = _FloorTable()
+    for i in range(size):
+        table.put(_profile(i))
+    for _, request in _sized_requests(workload, size):
+        if workload == "put":
+            yield partial(table.put, dict(request["Item"]))
+        elif workload == "update":
+            yield partial(_floor_update, table, request)
+        elif workload == "batch":
+            yield partial(_floor_batch, table, request)
+        else:
+            yield partial(_floor_transact, {TABLE: table, PUT_TABLE: table}, request)
+
+
+def run_sized(sizes: tuple[int, ...], n: int) -> dict[tuple[str, int, str], Result]:
+    """Table 3, engine and floor: each workload at each size, interleaved in rounds."""
+    results: dict[tuple[str, int, str], Result] = {}
+    for size in sizes:
+        engine = _sized_engine(size)
+        for workload in SIZED_WORKLOADS:
+            count = n // 10 if workload == "batch" else n
+            stream = _sized_requests(workload, size)
+            floor = _sized_floor(workload, size) if workload in SIZED_FLOOR else None
+            timings: list[float] = []
+            floor_timings: list[float] = []
+            for round_ in range(ROUNDS + 1):  # round 0 warms up
+                take = 20 if round_ == 0 else max(1, count // ROUNDS)
+                if floor is not None:
+                    taken = time_floor([next(floor) for _ in range(take)])
+                    floor_timings += taken if round_ else []
+                taken = time_calls([next(stream) for _ in range(take)], engine.call)
+                timings += taken if round_ else []
+            results[("direct", size, workload)] = Result("direct", workload, timings)
+            if floor_timings:
+                results[("floor", size, workload)] = Result("floor", workload, floor_timings)
+        del engine
+    return results
+
+
+def run_sized_moto(size: int, n: int) -> dict[tuple[str, int, str], Result]:
+    """Table 3, moto: the write workloads at ``size`` items (loaded through moto)."""
+    from moto import mock_aws
+
+    results: dict[tuple[str, int, str], Result] = {}
+    with mock_aws():
+        call = boto3_call(boto3.client("dynamodb", region_name=REGION))
+        setup(call)
+        for i in range(100, size):
+            call("PutItem", {"TableName": TABLE, "Item": _profile(i)})
+        for workload in SIZED_FLOOR:
+            stream = _sized_requests(workload, size)
+            count = max(5, n // 10) if workload == "batch" else n
+            for _ in range(5):
+                call(*next(stream))
+            timings = time_calls([next(stream) for _ in range(count)], call)
+            results[("moto", size, workload)] = Result("moto", workload, timings)
+    return results
+
+
+def print_sized(results: dict[tuple[str, int, str], Result], moto_size: int | None) -> None:
+    """Table 3: p50 per size; ratios to the floor (target <= 6x) and moto (>= 80x)."""
+    print(
+        "\nTable 3 -- the write path at table size (TABLE with one GSI holds the items; "
+        "p50 us, thread CPU time)"
+    )
+    print(
+        f"{'items':>8} {'workload':<9} {'direct':>9} {'floor':>8} {'x floor':>8} "
+        f"{'':<6} {'moto':>9} {'x moto':>8}"
+    )
+    for key in sorted(results, key=lambda k: (k[1], SIZED_WORKLOADS.index(k[2]))):
+        way, size, workload = key
+        if way != "direct":
+            continue
+        direct = results[key].percentile(50)
+        line = f"{size:>8,} {workload:<9} {direct:>9.1f}"
+        floor = results.get(("floor", size, workload))
+        if floor is not None:
+            ratio = direct / floor.percentile(50)
+            verdict = "" if workload == "batch" else ("ok" if ratio <= 6 else "MISSED")
+            line += f" {floor.percentile(50):>8.2f} {ratio:>7.1f}x {verdict:<6}"
+        moto = results.get(("moto", size, workload))
+        if moto is not None:
+            line += f" {moto.percentile(50):>9.0f} {moto.percentile(50) / direct:>7.0f}x"
+        print(line)
+    if moto_size is not None:
+        print(
+            f"moto is measured at {moto_size:,} items only: loading it costs about a "
+            "millisecond an item, so 100,000 items would take minutes."
+        )
+    print(
+        "The floor's sorted lists take bisect.insort: a memmove of the whole list per new "
+        "key, which dominates its writes at 100,000 items."
+    )
+
+
+# -- A/B: this tree's engine against another tree's, same script, same run ---------
+
+
+def run_ab(base: str, rounds: int, quick: bool) -> None:
+    """Run Table 3's engine part alternately with ``base`` and this tree on PYTHONPATH;
+    print the medians of the per-run p50s."""
+    import statistics
+    import subprocess
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    trees = {"base": os.path.abspath(base), "this": here}
+    runs: dict[str, list[dict[str, dict[str, float]]]] = {name: [] for name in trees}
+    for round_ in range(rounds):
+        order = list(trees) if round_ % 2 == 0 else list(reversed(trees))
+        for name in order:
+            env = dict(os.environ, PYTHONPATH=trees[name])
+            command = [sys.executable, os.path.abspath(__file__), "--engine-json"]
+            command += ["--quick"] if quick else []
+            output = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+            runs[name].append(json.loads(output.stdout.strip().splitlines()[-1]))
+            print(f"  round {round_ + 1}/{rounds}: {name} done", file=sys.stderr)
+    print(f"\nA/B -- median over {rounds} alternating runs of each run's p50 (us)")
+    print(f"base: {trees['base']}\nthis: {trees['this']}")
+    print(f"{'items':>8} {'workload':<9} {'base':>9} {'this':>9} {'this/base':>10}")
+    for size in SIZES:
+        for workload in SIZED_WORKLOADS:
+            cell = f"{size}/{workload}"
+            base_p50 = statistics.median(run[cell] for run in runs["base"])
+            this_p50 = statistics.median(run[cell] for run in runs["this"])
+            print(
+                f"{size:>8,} {workload:<9} {base_p50:>9.1f} {this_p50:>9.1f} "
+                f"{this_p50 / base_p50:>9.2f}x"
+            )
+
+
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Parse the options, run both tables, print them."""
+    """Parse the options, run the tables, print them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls; sizes up to 100k")
+    parser.add_argument("--ab", metavar="TREE", help="A/B Table 3 against TREE's engine")
+    parser.add_argument("--ab-rounds", type=int, default=3, help="alternating runs per tree")
+    parser.add_argument("--engine-json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     aws_environment()
     overhead = clock_overhead()
     n = 1000 if args.quick else 5000
+    sized_n = 1000 if args.quick else 3000
+    if args.engine_json:  # one A/B run: Table 3's engine part, as JSON on the last line
+        sized = run_sized(SIZES, sized_n)
+        cells = {
+            f"{size}/{workload}": r.percentile(50)
+            for (way, size, workload), r in sized.items()
+            if way == "direct"
+        }
+        print(json.dumps(cells))
+        return
+    if args.ab:
+        run_ab(args.ab, args.ab_rounds, args.quick)
+        return
     counts = dict.fromkeys(WORKLOADS, n)
+    counts["batch"] = n // 10
     moto_n = 100 if args.quick else 300
     moto_counts = {
         **dict.fromkeys(WORKLOADS, moto_n),
         "query": moto_n // 2,
         "scan": moto_n // 2,
         "transact": moto_n // 2,
+        "batch": moto_n // 4,
     }
     sizes = [1_000, 10_000, 100_000] + ([] if args.quick else [1_000_000])
     moto_sizes = [1_000] if args.quick else [1_000, 10_000]
@@ -485,6 +707,9 @@ def main(argv: list[str] | None = None) -> None:
         f"{os.getloadavg()[0]:.1f}"
     )
     print_ways(run_ways(counts, moto_counts))
+    sized = run_sized(SIZES, sized_n)
+    sized.update(run_sized_moto(SIZES[0], moto_n))
+    print_sized(sized, SIZES[0])
     rows = run_scaling(sizes, moto_sizes, n=2000 if args.quick else 5000, moto_n=50)
     note = (
         f"moto is measured at {', '.join(f'{s:,}' for s in moto_sizes)} items only: its Query "

@@ -16,7 +16,9 @@ from singletable.expressions.context import (
     Condition,
     ExpressionContext,
     Projection,
+    Step,
     Update,
+    replay_step,
 )
 from singletable.expressions.errors import ExpressionError
 from singletable.expressions.keycondition import KeyCondition, KeyTerm
@@ -33,11 +35,13 @@ __all__ = [
     "KeyTerm",
     "Projection",
     "Rendered",
+    "Step",
     "Update",
     "is_reserved",
     "parse_condition",
     "parse_projection",
     "parse_update",
     "render",
+    "replay_step",
     "to_text",
 ]

@@ -10,8 +10,11 @@ used.
 Parsing, the text-only checks and the compilation of conditions into closures
 are cached by expression text (:func:`functools.lru_cache`). The binding checks
 that passed are cached too, by text, what its ``#names`` stand for and its
-``:values``' types (see :func:`_signature`): a request repeating an expression
-with the same shape only binds its values.
+``:values``' types (see :func:`_signature`), with an update's compiled
+:class:`~singletable.expressions.update.UpdatePlan`: a request repeating an
+expression with the same shape only supplies its values. A context made with
+``record=True`` lists what it bound (:attr:`ExpressionContext.steps`), which the
+engine replays for a later request of the same shape (:func:`replay_step`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from singletable.expressions.evaluate import Env, PredicateFn, compile_condition
 from singletable.expressions.keycondition import KeyCondition, analyze_key_condition
 from singletable.expressions.nodes import ConditionNode, ProjectionExpression, UpdateExpression
 from singletable.expressions.parser import parse_condition, parse_projection, parse_update
-from singletable.expressions.update import INCORRECT_DATA_TYPE, BoundUpdate, bind_update
+from singletable.expressions.update import INCORRECT_DATA_TYPE, UpdatePlan, compile_update
 from singletable.expressions.validate import (
     Binder,
     BindingRefs,
@@ -49,7 +52,9 @@ __all__ = [
     "Condition",
     "ExpressionContext",
     "Projection",
+    "Step",
     "Update",
+    "replay_step",
 ]
 
 MAX_EXPRESSION_BYTES = 4096
@@ -160,6 +165,32 @@ def _signature(
     return tuple(key)
 
 
+# One expression bound for a request, as ExpressionContext records it:
+# ("C", text, parameter, None) for a condition or filter, ("U", text, type_mismatch,
+# shape) for an update. Only bindings the binding cache could answer are recorded.
+Step = tuple[str, str, "str | None", "_UpdateShape | None"]
+
+
+def replay_step(step: Step, env: Env) -> Condition | Update:
+    """The bound expression of ``step`` for a request whose placeholder maps are ``env``.
+
+    Only valid for a request of the recorded one's shape: the same expression texts,
+    the same ``#names`` standing for the same names, the same ``:values`` of the same
+    types (so every binding check has the same outcome).
+    """
+    kind, text, extra, shape = step
+    if kind == "U":
+        assert shape is not None
+        return Update(shape, env.values, extra)
+    node = _condition_entry(text).node
+    assert node is not None
+    return Condition(
+        _compiled_condition(text),
+        env,
+        lambda: condition_paths(node, Binder(env.names, env.values, set(), set())),
+    )
+
+
 def _remember(key: tuple[object, ...], shape: _UpdateShape | None) -> None:
     if len(_CHECKED) >= _CHECKED_MAX:
         _CHECKED.clear()
@@ -213,35 +244,32 @@ class Condition:
 
 
 class _UpdateShape:
-    """What a checked update expression's paths imply, whatever its values: kept with
-    the binding cache, so that a repeated expression does not work it out again."""
+    """A checked update expression compiled for what its ``#names`` stand for, whatever
+    its values: kept with the binding cache, so that a request repeating the
+    expression only supplies its values."""
 
-    __slots__ = ("paths", "top_level_names", "updated")
+    __slots__ = ("plan", "top_level_names", "updated")
 
-    def __init__(self, bound: BoundUpdate, paths: list[ResolvedPath]) -> None:
-        self.paths = paths
-        self.top_level_names = bound.top_level_names
-        written = [p for p, _ in bound.sets] + list(bound.removes)
-        written += [p for p, _ in bound.adds] + [p for p, _ in bound.deletes]
-        self.updated = Projection(written)  # (ReturnValues UPDATED_*)
+    def __init__(self, plan: UpdatePlan) -> None:
+        self.plan = plan
+        self.top_level_names = plan.top_level_names
+        self.updated = Projection(plan.written)  # (ReturnValues UPDATED_*)
 
 
 class Update:
-    """A bound update expression."""
+    """A bound update expression: a compiled plan and the request's values."""
 
-    __slots__ = ("_bound", "_shape", "_type_mismatch", "top_level_names")
+    __slots__ = ("_plan", "_shape", "_type_mismatch", "_values", "top_level_names")
 
     def __init__(
         self,
-        bound: BoundUpdate,
+        shape: _UpdateShape,
+        values: Mapping[str, AttributeValue],
         type_mismatch: str | None = None,
-        paths: list[ResolvedPath] | None = None,
-        shape: _UpdateShape | None = None,
     ) -> None:
-        self._bound = bound
-        if shape is None:
-            shape = _UpdateShape(bound, paths or [])
         self._shape = shape
+        self._plan = shape.plan
+        self._values = values
         self._type_mismatch = type_mismatch
         self.top_level_names: frozenset[str] = shape.top_level_names
 
@@ -251,9 +279,9 @@ class Update:
         ``new_item``: the item does not exist yet and ``item`` holds only its key.
         """
         if self._type_mismatch is None:
-            return self._bound.apply(item, new_item=new_item)
+            return self._plan.apply(item, self._values, new_item=new_item)
         try:
-            return self._bound.apply(item, new_item=new_item)
+            return self._plan.apply(item, self._values, new_item=new_item)
         except ExpressionError as error:
             if error.message != INCORRECT_DATA_TYPE:
                 raise
@@ -263,8 +291,8 @@ class Update:
     def only_removes(self) -> bool:
         """Whether every action takes something away (REMOVE, DELETE): such an update
         of a missing item creates nothing."""
-        bound = self._bound
-        return not bound.sets and not bound.adds
+        plan = self._plan
+        return not plan.sets and not plan.adds
 
     def updated_attributes(self, item: Item) -> Item:
         """The parts of ``item`` at the paths this update writes (ReturnValues UPDATED_*)."""
@@ -329,7 +357,10 @@ class ExpressionContext:
         self,
         names: Mapping[str, str] | None,
         values: Mapping[str, AttributeValue] | None,
+        *,
+        record: bool = False,
     ) -> None:
+        """``record``: keep the :attr:`steps` a request of the same shape can replay."""
         if names is not None and not names:
             raise ExpressionError("ExpressionAttributeNames must not be empty")
         if values is not None and not values:
@@ -349,6 +380,22 @@ class ExpressionContext:
         self._used_names: set[str] = set()
         self._used_values: set[str] = set()
         self._env = Env(self._names, self._values)
+        # What was bound, for replay_step (None: something that cannot be replayed).
+        self.steps: list[Step] | None = [] if record else None
+
+    def _record(self, step: Step | None) -> None:
+        if self.steps is not None:
+            if step is None:
+                self.steps = None
+            else:
+                self.steps.append(step)
+
+    def mark_replayed(self, steps: Sequence[Step]) -> None:
+        """Count the placeholders of steps replayed for this request as used."""
+        for kind, text, _, _ in steps:
+            refs = _condition_refs(text) if kind == "C" else _update_refs(text)
+            self._used_names.update(refs.names)
+            self._used_values.update(refs.values)
 
     def _binder(self) -> Binder:
         return Binder(self._names, self._values, self._used_names, self._used_values)
@@ -370,12 +417,14 @@ class ExpressionContext:
                 raise invalid(parameter, error.detail) from None
             if key is not None:
                 _remember(key, None)
+        self._record(None if key is None else ("C", text, parameter, None))
         return Condition(
             _compiled_condition(text), self._env, lambda: condition_paths(node, binder)
         )
 
     def condition_node(self, node: ConditionNode, parameter: str) -> Condition:
         """Bind a condition built as an AST (no text, no cache)."""
+        self._record(None)
         try:
             static_condition(node)
             check_condition(node, binder := self._binder())
@@ -387,6 +436,7 @@ class ExpressionContext:
         self, text: str, hash_keys: Sequence[str], range_keys: Sequence[str]
     ) -> KeyCondition:
         """Bind a KeyConditionExpression against the key attribute names."""
+        self._record(None)
         parameter = "KeyConditionExpression"
         node = _node(_condition_entry(text), parameter)
         binder = self._binder()
@@ -408,19 +458,24 @@ class ExpressionContext:
         key = _signature("U", text, refs, self._names, self._values)
         shape = None if key is None else _CHECKED.get(key)
         if shape is None:
+            steps = self.steps
             update = self.update_node(node, checked=True, type_mismatch=type_mismatch)
+            self.steps = steps  # (update_node stops the recording)
             if key is not None:
                 _remember(key, update._shape)
-            return update
-        self._used_names.update(refs.names)
-        self._used_values.update(refs.values)
-        bound = bind_update(node, shape.paths, self._binder())
-        return Update(bound, type_mismatch, shape=shape)
+            shape = update._shape
+        else:
+            self._used_names.update(refs.names)
+            self._used_values.update(refs.values)
+            update = Update(shape, self._values, type_mismatch)
+        self._record(None if key is None else ("U", text, type_mismatch, shape))
+        return update
 
     def update_node(
         self, node: UpdateExpression, checked: bool = False, type_mismatch: str | None = None
     ) -> Update:
         """Bind an update expression built as an AST."""
+        self._record(None)
         binder = self._binder()
         try:
             if not checked:
@@ -428,7 +483,8 @@ class ExpressionContext:
             paths = check_update(node, binder)
         except DetailError as error:
             raise invalid("UpdateExpression", error.detail) from None
-        return Update(bind_update(node, paths, binder), type_mismatch, paths)
+        shape = _UpdateShape(compile_update(node, paths, binder))
+        return Update(shape, self._values, type_mismatch)
 
     def projection(self, text: str) -> Projection:
         """Bind a ProjectionExpression."""
@@ -438,6 +494,7 @@ class ExpressionContext:
 
     def projection_node(self, node: ProjectionExpression, checked: bool = False) -> Projection:
         """Bind a projection expression built as an AST."""
+        self._record(None)
         binder = self._binder()
         try:
             if not checked:

@@ -23,7 +23,7 @@ Runtime errors have no ``Invalid UpdateExpression:`` prefix, as in DynamoDB.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
@@ -58,8 +58,8 @@ __all__ = [
     "INCORRECT_DATA_TYPE",
     "INVALID_PATH",
     "MISSING_ATTRIBUTE",
-    "BoundUpdate",
-    "bind_update",
+    "UpdatePlan",
+    "compile_update",
 ]
 
 MISSING_ATTRIBUTE = "The provided expression refers to an attribute that does not exist in the item"
@@ -72,47 +72,63 @@ UNDERFLOW = (
     "Number underflow. Attempting to store a number with magnitude smaller than supported range"
 )
 
-ValueFn = Callable[[Item], AttributeValue]
+# A compiled operand: its value for an item and the request's ExpressionAttributeValues.
+ValueFn = Callable[[Item, Mapping[str, AttributeValue]], AttributeValue]
 _SETS = ("SS", "NS", "BS")
 
 
 @dataclass(frozen=True, slots=True)
-class BoundUpdate:
-    """An update expression with its placeholders resolved, ready to apply."""
+class UpdatePlan:
+    """An update expression compiled once: its ``#names`` resolved into paths, its
+    operands into functions of the item and the request's values.
+
+    A plan depends on the expression text and on what its ``#names`` stand for, never
+    on the ``:values``: a request applies it with its own values
+    (:meth:`apply`), so a repeated expression costs no binding.
+    """
 
     sets: tuple[tuple[ResolvedPath, ValueFn], ...]
     removes: tuple[ResolvedPath, ...]
-    adds: tuple[tuple[ResolvedPath, AttributeValue], ...]
-    deletes: tuple[tuple[ResolvedPath, AttributeValue], ...]
+    adds: tuple[tuple[ResolvedPath, ValueFn], ...]
+    deletes: tuple[tuple[ResolvedPath, ValueFn], ...]
+    # REMOVE paths in the order they are applied: highest list index first.
+    removes_applied: tuple[ResolvedPath, ...]
 
     @property
     def top_level_names(self) -> frozenset[str]:
         """The top-level attributes this update touches."""
-        paths = [p for p, _ in self.sets] + list(self.removes)
-        paths += [p for p, _ in self.adds] + [p for p, _ in self.deletes]
-        return frozenset(str(path[0]) for path in paths)
+        return frozenset(str(path[0]) for path in self.written)
 
-    def apply(self, item: Item, *, new_item: bool = False) -> Item:
+    @property
+    def written(self) -> list[ResolvedPath]:
+        """Every path the update writes (SET, REMOVE, ADD, DELETE, in that order)."""
+        paths = [p for p, _ in self.sets] + list(self.removes)
+        return paths + [p for p, _ in self.adds] + [p for p, _ in self.deletes]
+
+    def apply(
+        self, item: Item, values: Mapping[str, AttributeValue], *, new_item: bool = False
+    ) -> Item:
         """The updated copy of ``item`` (which is left untouched).
 
+        ``values``: the request's ExpressionAttributeValues (the binding checks passed).
         ``new_item``: the item does not exist yet (``item`` holds just its key);
         REMOVE of a nested path then does nothing instead of requiring its parent.
         """
         if not new_item:
             for path in self.removes:
                 _check_remove_path(item, path)
-        computed = [(path, copy_value(fn(item))) for path, fn in self.sets]
+        computed = [(path, copy_value(fn(item, values))) for path, fn in self.sets]
         # Copy on write: the new item shares every value the update does not touch;
         # containers on a modified path are copied first (see _own).
         new = dict(item)
         for path, value in computed:
             _set_at(new, path, value)
-        for path in sorted(self.removes, key=_descending_key, reverse=True):
+        for path in self.removes_applied:
             _remove_at(new, path)
-        for path, value in self.adds:
-            _add_at(new, path, value)
-        for path, value in self.deletes:
-            _delete_at(new, path, value)
+        for path, fn in self.adds:
+            _add_at(new, path, fn(item, values))
+        for path, fn in self.deletes:
+            _delete_at(new, path, fn(item, values))
         return new
 
 
@@ -120,15 +136,21 @@ def _descending_key(path: ResolvedPath) -> tuple[tuple[int, str, int], ...]:
     return tuple((1, "", p) if isinstance(p, int) else (0, p, 0) for p in path)
 
 
-# --------------------------------------------------------------------------- binding
+# --------------------------------------------------------------------------- compiling
 
 
-def bind_update(node: UpdateExpression, paths: list[ResolvedPath], binder: Binder) -> BoundUpdate:
-    """Resolve a checked update expression (``paths`` from ``check_update``)."""
+def compile_update(
+    node: UpdateExpression, paths: list[ResolvedPath], binder: Binder
+) -> UpdatePlan:
+    """Compile a checked update expression (``paths`` from ``check_update``).
+
+    ``binder`` resolves the ``#names`` of the operands; ``:values`` are looked up
+    when the plan is applied.
+    """
     sets: list[tuple[ResolvedPath, ValueFn]] = []
     removes: list[ResolvedPath] = []
-    adds: list[tuple[ResolvedPath, AttributeValue]] = []
-    deletes: list[tuple[ResolvedPath, AttributeValue]] = []
+    adds: list[tuple[ResolvedPath, ValueFn]] = []
+    deletes: list[tuple[ResolvedPath, ValueFn]] = []
     position = iter(paths)
     for section in node.sections:
         for action in section.actions:
@@ -136,12 +158,13 @@ def bind_update(node: UpdateExpression, paths: list[ResolvedPath], binder: Binde
             if isinstance(action, SetAction):
                 sets.append((path, _value_fn(action.value, binder)))
             elif isinstance(action, AddAction | DeleteAction):
-                value = binder.constant(action.value)
-                assert value is not None
-                (adds if isinstance(action, AddAction) else deletes).append((path, value))
+                (adds if isinstance(action, AddAction) else deletes).append(
+                    (path, _value_fn(action.value, binder))
+                )
             else:
                 removes.append(path)
-    return BoundUpdate(_index_order(sets), tuple(removes), tuple(adds), tuple(deletes))
+    applied = tuple(sorted(removes, key=_descending_key, reverse=True))
+    return UpdatePlan(_index_order(sets), tuple(removes), tuple(adds), tuple(deletes), applied)
 
 
 def _index_order(
@@ -168,26 +191,28 @@ def _index_order(
 
 
 def _value_fn(operand: Operand, binder: Binder) -> ValueFn:
-    if isinstance(operand, ValueRef | Literal):
-        constant = binder.constant(operand)
-        assert constant is not None
-        return lambda item: constant
+    if isinstance(operand, ValueRef):
+        ref = operand.ref
+        return lambda item, values: values[ref]
+    if isinstance(operand, Literal):
+        constant = operand.value
+        return lambda item, values: constant
     if isinstance(operand, Path):
         path = binder.path(operand)
-        return lambda item: _read(item, path)
+        return lambda item, values: _read(item, path)
     if isinstance(operand, Arithmetic):
         left, right = _value_fn(operand.left, binder), _value_fn(operand.right, binder)
         combine = add_numbers if operand.op == "+" else subtract_numbers
-        return lambda item: _arithmetic(combine, left(item), right(item))
+        return lambda item, values: _arithmetic(combine, left(item, values), right(item, values))
     assert isinstance(operand, Call)
     if operand.name == "if_not_exists":
         first = operand.args[0]
         assert isinstance(first, Path)
         path = binder.path(first)
         fallback = _value_fn(operand.args[1], binder)
-        return lambda item: _if_not_exists(item, path, fallback)
+        return lambda item, values: _if_not_exists(item, values, path, fallback)
     left, right = (_value_fn(arg, binder) for arg in operand.args)
-    return lambda item: _list_append(left(item), right(item))
+    return lambda item, values: _list_append(left(item, values), right(item, values))
 
 
 def _read(item: Item, path: ResolvedPath) -> AttributeValue:
@@ -197,9 +222,11 @@ def _read(item: Item, path: ResolvedPath) -> AttributeValue:
     return value
 
 
-def _if_not_exists(item: Item, path: ResolvedPath, fallback: ValueFn) -> AttributeValue:
+def _if_not_exists(
+    item: Item, values: Mapping[str, AttributeValue], path: ResolvedPath, fallback: ValueFn
+) -> AttributeValue:
     value: AttributeValue | None = get_path(item, path)
-    return fallback(item) if value is None else value
+    return fallback(item, values) if value is None else value
 
 
 def _arithmetic(

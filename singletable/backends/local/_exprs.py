@@ -30,8 +30,11 @@ from singletable.expressions import (
     ExpressionError,
     KeyCondition,
     Projection,
+    Step,
     Update,
+    replay_step,
 )
+from singletable.expressions.evaluate import Env
 
 __all__ = ["RequestExpressions", "invalid_value"]
 
@@ -101,6 +104,13 @@ class RequestExpressions:
     # KeyConditions translated beside expressions (see __init__); a class default, so
     # the plain request's path sets nothing more.
     _key_context: ExpressionContext | None = None
+    # A request of a shape seen before (see _plan_key): the recorded steps replayed
+    # so far (position), and the request's placeholder maps.
+    _steps: tuple[Step, ...] | None = None
+    _position = 0
+    _env: Env | None = None
+    # A request of a plannable shape seen for the first time: its shape, to record.
+    _plan_key: tuple[object, ...] | None = None
 
     def __init__(self, request: dict[str, Any]) -> None:
         self.request = request
@@ -110,6 +120,20 @@ class RequestExpressions:
             self._texts: dict[str, Any] = {}
             self.context = _NO_EXPRESSIONS
             return
+        key = _plan_key(request)
+        if key is not None:
+            steps = _PLANS.get(key)
+            if steps is not None:
+                # Every check that does not look at the values' content passed for a
+                # request of this shape: validate the values, replay the bindings.
+                self.legacy = False
+                self._texts = {member: request.get(member) for member in _MEMBERS}
+                values = _values(request.get("ExpressionAttributeValues"))
+                names = request.get("ExpressionAttributeNames")
+                self._steps = steps
+                self._env = Env(names or {}, values or {})
+                return
+            self._plan_key = key
         legacy = reject_unknown_mix(request)
         texts: dict[str, Any]
         if legacy and uses_expressions(request):
@@ -154,7 +178,25 @@ class RequestExpressions:
             values = _values(request.get("ExpressionAttributeValues"))
         self.legacy = legacy
         self._texts = texts
-        self.context = _guard(lambda: ExpressionContext(names, values))
+        record = self._plan_key is not None
+        self.context = _guard(lambda: ExpressionContext(names, values, record=record))
+
+    def _replay(self, kind: str, text: str, extra: str | None) -> Condition | Update | None:
+        """The next recorded binding, if it is this one; otherwise (a request of this
+        shape binding something else) go back to binding everything."""
+        steps = self._steps
+        assert steps is not None and self._env is not None
+        position = self._position
+        if position < len(steps):
+            step = steps[position]
+            if step[0] == kind and step[1] == text and step[2] == extra:
+                self._position = position + 1
+                return replay_step(step, self._env)
+        self._steps = None
+        env = self._env
+        self.context = _guard(lambda: ExpressionContext(env.names or None, env.values or None))
+        self.context.mark_replayed(steps[:position])
+        return None
 
     def _text(self, member: str) -> str | None:
         value = self._texts.get(member)
@@ -167,25 +209,35 @@ class RequestExpressions:
     def condition(self) -> Condition | None:
         """ConditionExpression, or Expected (+ ConditionalOperator)."""
         text = self._text("ConditionExpression")
-        return (
-            None
-            if text is None
-            else _bind(text, lambda: self.context.condition(text, "ConditionExpression"))
-        )
+        if text is None:
+            return None
+        if self._steps is not None:
+            replayed = self._replay("C", text, "ConditionExpression")
+            if replayed is not None:
+                assert isinstance(replayed, Condition)
+                return replayed
+        return _bind(text, lambda: self.context.condition(text, "ConditionExpression"))
 
     def filter(self) -> Condition | None:
         """FilterExpression, or QueryFilter/ScanFilter (+ ConditionalOperator)."""
         text = self._text("FilterExpression")
-        return (
-            None
-            if text is None
-            else _bind(text, lambda: self.context.condition(text, "FilterExpression"))
-        )
+        if text is None:
+            return None
+        if self._steps is not None:
+            replayed = self._replay("C", text, "FilterExpression")
+            if replayed is not None:
+                assert isinstance(replayed, Condition)
+                return replayed
+        return _bind(text, lambda: self.context.condition(text, "FilterExpression"))
 
     def projection(self) -> Projection | None:
         """ProjectionExpression, or AttributesToGet."""
         text = self._text("ProjectionExpression")
-        return None if text is None else _bind(text, lambda: self.context.projection(text))
+        if text is None:
+            return None
+        if self._steps is not None:
+            self._replay("P", text, None)  # (never recorded: binds as usual)
+        return _bind(text, lambda: self.context.projection(text))
 
     def update(self) -> Update | None:
         """UpdateExpression, or AttributeUpdates."""
@@ -193,11 +245,14 @@ class RequestExpressions:
         # AttributeUpdates' ADD/DELETE of another type than the attribute's is worded
         # as DynamoDB words it for the legacy form (dynalite's recorded tests).
         mismatch = "Type mismatch for attribute to update" if self.legacy else None
-        return (
-            None
-            if text is None
-            else _bind(text, lambda: self.context.update(text, type_mismatch=mismatch))
-        )
+        if text is None:
+            return None
+        if self._steps is not None:
+            replayed = self._replay("U", text, mismatch)
+            if replayed is not None:
+                assert isinstance(replayed, Update)
+                return replayed
+        return _bind(text, lambda: self.context.update(text, type_mismatch=mismatch))
 
     def key_condition(self, hash_keys: Sequence[str], range_keys: Sequence[str]) -> KeyCondition:
         """KeyConditionExpression, or KeyConditions; one of them is required."""
@@ -207,16 +262,88 @@ class RequestExpressions:
                 "Either the KeyConditions or KeyConditionExpression parameter must be specified "
                 "in the request."
             )
+        if self._steps is not None:
+            self._replay("K", text, None)  # (never recorded: binds as usual)
         context = self.context if self._key_context is None else self._key_context
         return _bind(text, lambda: context.key_condition(text, hash_keys, range_keys))
 
     def finish(self) -> None:
         """Reject names and values that no expression of the request used."""
-        _guard(self.context.check_unused)
+        steps = self._steps
+        if steps is not None:
+            if self._position == len(steps):
+                return  # the recorded request used every name and value: so does this one
+            self._replay("", "", None)  # (fewer bindings than recorded: check as usual)
+        context = self.context
+        _guard(context.check_unused)
+        key = self._plan_key
+        if key is not None and context.steps is not None:
+            if len(_PLANS) >= _PLANS_MAX:
+                _PLANS.clear()
+            _PLANS[key] = tuple(context.steps)
 
 
 # Binds nothing and records nothing: shared by every request without expressions.
 _NO_EXPRESSIONS = ExpressionContext(None, None)
+
+# The bindings of requests whose expressions all bound and passed finish(), by the
+# request's shape (_plan_key): a request of a recorded shape validates its values and
+# replays the bindings (the plan per expression text of issue 19).
+_PLANS: dict[tuple[object, ...], tuple[Step, ...]] = {}
+_PLANS_MAX = 1024
+# Requests with these are never planned: legacy members are translated first, and
+# key conditions and projections are bound on every request (never recorded).
+_UNPLANNED = frozenset(
+    {
+        "KeyConditionExpression",
+        "ProjectionExpression",
+        "AttributesToGet",
+        "Expected",
+        "QueryFilter",
+        "ScanFilter",
+        "KeyConditions",
+        "AttributeUpdates",
+        "ConditionalOperator",
+    }
+)
+
+
+def _plan_key(request: dict[str, Any]) -> tuple[object, ...] | None:
+    """What every check of a request's expressions depends on, except its values'
+    content: the expression texts, what each ``#name`` stands for, each ``:value``'s
+    type. None for a request that cannot be planned (legacy members, members of
+    unexpected types; they take the checking path, which reports them)."""
+    if not request.keys().isdisjoint(_UNPLANNED):
+        return None
+    key: list[object] = []
+    for member in _MEMBERS:
+        text = request.get(member)
+        if text is not None and type(text) is not str:
+            return None
+        key.append(text)
+    names = request.get("ExpressionAttributeNames")
+    if names is None:
+        key.append(None)
+    elif type(names) is dict:
+        for pair in names.items():
+            if type(pair[1]) is not str:
+                return None
+            key.append(pair)
+    else:
+        return None
+    key.append(None)  # (names end here)
+    values = request.get("ExpressionAttributeValues")
+    if values is None:
+        return tuple(key)
+    if type(values) is not dict:
+        return None
+    key.append("values")  # (an empty map is not an absent one: it is refused)
+    for ref, value in values.items():
+        if type(value) is not dict or len(value) != 1:
+            return None
+        for tag in value:
+            key.append((ref, tag))
+    return tuple(key)
 
 _MEMBERS = (
     "ConditionExpression",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from singletable._canonical import CanonicalItem
 from singletable._values import (
+    AttributeValue,
     InvalidValue,
     Item,
     check_nesting,
@@ -38,7 +39,15 @@ from singletable.expressions import Condition, ExpressionError, Update
 if TYPE_CHECKING:
     from singletable.backends.local.engine import LocalEngine
 
-__all__ = ["delete_item", "find_table", "get_item", "put_item", "update_item"]
+__all__ = [
+    "delete_item",
+    "find_table",
+    "get_item",
+    "prepare_item",
+    "put_item",
+    "update_item",
+    "validated_item",
+]
 
 MAX_ITEM_BYTES = 400 * 1024
 
@@ -107,8 +116,9 @@ def _respond(
     return response
 
 
-def prepare_item(table: TableDef, raw_item: Any) -> tuple[bytes, bytes, Item, int]:
-    """Validate a whole item for ``table``: its encoded key, canonical form and size."""
+def validated_item(raw_item: Any) -> tuple[Item, int]:
+    """The one pass over a written item (PutItem, BatchWriteItem, TransactWriteItems):
+    its values checked and made canonical, its size, its attribute names' lengths."""
     try:
         item, size = validate_item_sized(raw_item)
     except InvalidValue as error:
@@ -117,30 +127,61 @@ def prepare_item(table: TableDef, raw_item: Any) -> tuple[bytes, bytes, Item, in
         check_attribute_names(item)
         for value in item.values():
             check_nested_names(value)
+    return item, size
+
+
+def prepare_item(table: TableDef, raw_item: Any) -> tuple[bytes, bytes, Item, int]:
+    """Validate a whole item for ``table``: its encoded key, canonical form and size."""
+    item, size = validated_item(raw_item)
     pk, sk = table.key_from_item(item)
     if size > MAX_ITEM_BYTES:
         raise validation_error("Item size has exceeded the maximum allowed size")
     return pk, sk, item, size
 
 
+def _plain_table(engine: LocalEngine, request: dict[str, Any], members: frozenset[str]) -> Any:
+    """The table of a request made of ``members`` only, all present, naming an existing
+    table: one no member check can fail for (its name passed them when the table was
+    created) and whose options are the defaults. None for any other request."""
+    if request.keys() == members:
+        name = request["TableName"]
+        if type(name) is str and all(request[member] is not None for member in members):
+            return engine.tables.get(name)
+    return None
+
+
+_PLAIN_PUT = frozenset(("TableName", "Item"))
+_PLAIN_OPTIONS = WriteOptions(Checks({}), _RETURN_VALUES)
+
+
 def put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     """PutItem: create or replace a whole item."""
-    checks = Checks(request)
-    raw_item = checks.required("Item")
-    options = WriteOptions(checks, ("NONE", "ALL_OLD"))
-    table = table_for(engine, checks)
     # (an item the codec built is only measured, not rebuilt: see ._trusted)
-    prepare = _trusted.prepare_trusted if type(raw_item) is CanonicalItem else prepare_item
-    pk, sk, item, size = prepare(table, raw_item)
-    expressions = RequestExpressions(request)
-    condition = expressions.condition()
-    expressions.finish()
+    table = _plain_table(engine, request, _PLAIN_PUT)
+    if table is not None:  # no options, no expressions: nothing else to check
+        options = _PLAIN_OPTIONS
+        raw_item = request["Item"]
+        prepare = _trusted.prepare_trusted if type(raw_item) is CanonicalItem else prepare_item
+        pk, sk, item, size = prepare(table, raw_item)
+        condition = None
+    else:
+        checks = Checks(request)
+        raw_item = checks.required("Item")
+        options = WriteOptions(checks, ("NONE", "ALL_OLD"))
+        table = table_for(engine, checks)
+        prepare = _trusted.prepare_trusted if type(raw_item) is CanonicalItem else prepare_item
+        pk, sk, item, size = prepare(table, raw_item)
+        expressions = RequestExpressions(request)
+        condition = expressions.condition()
+        expressions.finish()
     with engine.lock:
         store = table.store
         old = store.get(pk, sk)
-        check_condition(condition, old, options.on_failure)
-        old_size = store.size_of(pk, sk)
-        table.check_index_keys(item)
+        if condition is not None:
+            check_condition(condition, old, options.on_failure)
+        old_size = store.size_of(pk, sk) if old is not None else 0
+        if table.indexes and not table.index_keys_plain(item):
+            table.check_index_keys(item)  # (raises DynamoDB's error)
         change = Change(table, pk, sk, old, item, size)
         commit(engine, [change])
     units = write_units(max(size, old_size))
@@ -216,10 +257,13 @@ def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
         if update is not None:
             # Only the attributes the update touches can change size.
             for name in update.top_level_names:
-                size += _attribute_size(new, name) - _attribute_size(base, name)
+                before, after = base.get(name), new.get(name)
+                if after is not before:
+                    size += _attribute_size(name, after) - _attribute_size(name, before)
         if size > MAX_ITEM_BYTES:
             raise validation_error("Item size to update has exceeded the maximum allowed size")
-        table.check_index_keys(new, updating=True)
+        if table.indexes and not table.index_keys_plain(new):
+            table.check_index_keys(new, updating=True)  # (raises DynamoDB's error)
         change = Change(table, pk, sk, old, new, size)
         commit(engine, [change])
     units = write_units(max(size, base_size if old is not None else 0))
@@ -227,9 +271,10 @@ def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     return _respond(table, options, units, returned, change)
 
 
-def _attribute_size(item: Item, name: str) -> int:
-    value = item.get(name)
-    return 0 if value is None else len(name.encode("utf-8")) + value_size(value)
+def _attribute_size(name: str, value: AttributeValue | None) -> int:
+    if value is None:
+        return 0
+    return (len(name) if name.isascii() else len(name.encode("utf-8"))) + value_size(value)
 
 
 def _returned(mode: str, old: Item | None, new: Item, update: Update | None) -> Item | None:

@@ -83,6 +83,19 @@ def _placement(table: TableDef, index: IndexDef) -> dict[str, Any]:
     }
 
 
+def _missing_in_item(attr: KeyAttr) -> DynamoDBError:
+    return validation_error(
+        f"One or more parameter values were invalid: Missing the key {attr.name} in the item"
+    )
+
+
+def _mismatch_in_item(attr: KeyAttr, actual: str) -> DynamoDBError:
+    return validation_error(
+        "One or more parameter values were invalid: Type mismatch for key "
+        f"{attr.name} expected: {attr.type} actual: {actual}"
+    )
+
+
 @dataclass(slots=True)
 class TableDef:
     """A table in the catalog."""
@@ -271,6 +284,32 @@ class TableDef:
 
     def key_from_request(self, key: Any) -> tuple[bytes, bytes]:
         """Encode a request's ``Key`` member: exactly the key attributes, right types."""
+        if type(key) is dict and len(key) == (1 if self.range is None else 2):
+            # The common case straight: ASCII strings of the declared type S, not empty,
+            # within the limits (one byte a character). Anything else: the checks below.
+            hash_, range_ = self.hash, self.range
+            value = key.get(hash_.name)
+            raw = value.get("S") if type(value) is dict and len(value) == 1 else None
+            if (
+                hash_.type == "S"
+                and type(raw) is str
+                and raw
+                and len(raw) <= MAX_HASH_KEY_BYTES
+                and raw.isascii()
+            ):
+                pk = encode_key({"S": raw})
+                if range_ is None:
+                    return pk, b""
+                value = key.get(range_.name)
+                raw = value.get("S") if type(value) is dict and len(value) == 1 else None
+                if (
+                    range_.type == "S"
+                    and type(raw) is str
+                    and raw
+                    and len(raw) <= MAX_RANGE_KEY_BYTES
+                    and raw.isascii()
+                ):
+                    return pk, encode_key({"S": raw})
         if not isinstance(key, dict):
             raise key_error()
         names = self.key_names
@@ -298,21 +337,37 @@ class TableDef:
         )
 
     def key_from_item(self, item: Mapping[str, AttributeValue]) -> tuple[bytes, bytes]:
-        """Encode the key attributes of a whole item (PutItem)."""
+        """Encode the key attributes of a whole (validated) item (PutItem)."""
+        hash_, range_ = self.hash, self.range
+        # The common case straight: values of the right type, not empty, too short to
+        # break a size limit (a character is at most 4 UTF-8 bytes; base64 text is
+        # longer than its bytes). Anything else takes the checking path below.
+        value = item.get(hash_.name)
+        raw = None if value is None else value.get(hash_.type)
+        if type(raw) is str and raw and len(raw) <= MAX_HASH_KEY_BYTES // 4:
+            assert value is not None
+            pk = encode_key(value)
+            if range_ is None:
+                return pk, b""
+            value = item.get(range_.name)
+            raw = None if value is None else value.get(range_.type)
+            if type(raw) is str and raw and len(raw) <= MAX_RANGE_KEY_BYTES // 4:
+                assert value is not None
+                return pk, encode_key(value)
+        return self._encode(item, missing=_missing_in_item, mismatch=_mismatch_in_item)
 
-        def missing_in_item(attr: KeyAttr) -> DynamoDBError:
-            return validation_error(
-                f"One or more parameter values were invalid: Missing the key {attr.name} "
-                "in the item"
-            )
-
-        def mismatch(attr: KeyAttr, actual: str) -> DynamoDBError:
-            return validation_error(
-                "One or more parameter values were invalid: Type mismatch for key "
-                f"{attr.name} expected: {attr.type} actual: {actual}"
-            )
-
-        return self._encode(item, missing=missing_in_item, mismatch=mismatch)
+    def index_keys_plain(self, item: Mapping[str, AttributeValue]) -> bool:
+        """Whether :meth:`check_index_keys` surely passes for ``item``: every index key
+        value present has its type, is not empty and is too short to break a limit."""
+        for index in self.indexes:
+            for attrs in (index.hash, index.range):
+                for attr in attrs:
+                    value = item.get(attr.name)
+                    if value is not None:
+                        raw = value.get(attr.type)
+                        if type(raw) is not str or not raw or len(raw) > MAX_RANGE_KEY_BYTES // 4:
+                            return False
+        return True
 
     def _encode(
         self, source: Mapping[str, AttributeValue], *, missing: _Missing, mismatch: _Mismatch

@@ -53,12 +53,11 @@ from singletable._values import (
     Item,
     check_nesting,
     item_size,
-    validate_item_sized,
     validate_value,
 )
 from singletable.backends.local._capacity import read_units, write_units
 from singletable.backends.local._exprs import RequestExpressions, invalid_value
-from singletable.backends.local._items import MAX_ITEM_BYTES, find_table
+from singletable.backends.local._items import MAX_ITEM_BYTES, find_table, validated_item
 from singletable.backends.local._params import Checks
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local._write import Change, commit
@@ -221,6 +220,8 @@ class _Action:
     pk: bytes = b""
     sk: bytes = b""
     key_problem: str | None = None  # a key that does not match the schema: a cancellation
+    # Put: whether the item's index keys surely pass the checks (TableDef.index_keys_plain)
+    plain_indexes: bool | None = None
 
 
 def _parse_write(checks: Checks, position: int, raw: Any) -> _Action | None:
@@ -248,14 +249,13 @@ def _compile(action: _Action) -> None:
     """Phase 2: the action's values and expressions, without any table."""
     body = action.body
     if action.kind == "Put":
-        try:
-            action.item, action.size = validate_item_sized(body["Item"])
-        except InvalidValue as error:
-            raise invalid_value(error) from None
+        action.item, action.size = validated_item(body["Item"])  # (as PutItem's)
         if action.size > MAX_ITEM_BYTES:
             raise validation_error("Item size has exceeded the maximum allowed size")
     else:
         action.size = item_size(_key_values(body["Key"]))
+    if body.keys().isdisjoint(_EXPRESSION_MEMBERS):
+        return  # (a Put or Delete without expressions: nothing to bind or check)
     expressions = _expressions(body)
     if action.kind == "Update":
         action.update = expressions.update()
@@ -269,7 +269,9 @@ def _bind(engine: LocalEngine, action: _Action) -> None:
     source = action.item if action.item is not None else action.body["Key"]
     _check_key_values(table, source)
     if action.item is not None and table.indexes:
-        _check_index_key_values(table, action.item)
+        action.plain_indexes = table.index_keys_plain(action.item)
+        if not action.plain_indexes:
+            _check_index_key_values(table, action.item)
     try:
         if action.item is not None:
             action.pk, action.sk = table.key_from_item(action.item)
@@ -307,7 +309,8 @@ def _new_state(action: _Action, old: Item | None, old_size: int) -> tuple[Item |
         return old, old_size
     if action.kind == "Put":
         assert action.item is not None
-        table.check_index_keys(action.item)
+        if table.indexes and not action.plain_indexes:
+            table.check_index_keys(action.item)
         return action.item, action.size
     assert action.update is not None
     if old is None and action.update.only_removes:
