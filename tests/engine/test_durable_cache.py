@@ -597,3 +597,41 @@ def test_the_sort_keys_of_a_small_partition_follow_its_writes(path: Path) -> Non
         assert keys() == [0, 1, 3, 4, 9]
     finally:
         engine.close()
+
+
+@pytest.mark.parametrize("projection", [None, "g, v"])
+def test_a_get_response_changed_by_its_caller_changes_nothing_stored(
+    path: Path, projection: str | None
+) -> None:
+    # call() hands a GetItem's response over without copying it; the durable cache's
+    # item must not be what the caller receives (found in review: the change reached
+    # later reads and, after a write, the file).
+    engine = _open(path)
+    engine.call("CreateTable", _request())
+    engine.call("PutItem", {"TableName": TABLE, "Item": _item(1, 1)})
+    request: dict[str, Any] = {"TableName": TABLE, "Key": _key(1, 1)}
+    if projection is not None:
+        request["ProjectionExpression"] = projection
+    for _ in range(2):  # once from the pending/just-written item, once from the cache
+        got = engine.call("GetItem", request)["Item"]
+        for value in got.values():
+            value.clear()
+            value["S"] = "MUTATED"
+        got["extra"] = {"S": "x"}
+        assert engine.call("GetItem", {"TableName": TABLE, "Key": _key(1, 1)})["Item"] == _item(
+            1, 1
+        )
+        assert engine.call("Scan", {"TableName": TABLE})["Items"] == [_item(1, 1)]
+    engine.call(
+        "UpdateItem",
+        {
+            "TableName": TABLE,
+            "Key": _key(1, 1),
+            "UpdateExpression": "SET v = :v",
+            "ExpressionAttributeValues": {":v": {"N": "5"}},
+        },
+    )
+    engine.close()
+    engine = _open(path)
+    assert engine.call("GetItem", {"TableName": TABLE, "Key": _key(1, 1)})["Item"] == _item(1, 1, 5)
+    engine.close()

@@ -31,6 +31,7 @@ group: nothing needs a pass over the items.
 from __future__ import annotations
 
 import json
+import marshal
 from bisect import bisect_left, bisect_right, insort
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from singletable._values import Item
 from singletable.backends.local._durable_file import row_crc
+from singletable.backends.local._records import READS
 from singletable.backends.local.storage import TableStore, scan_hash, segment_bounds
 
 if TYPE_CHECKING:
@@ -176,7 +178,19 @@ class DurableTableStore(TableStore):
     # ----------------------------------------------------------------- point reads
 
     def get(self, pk: bytes, sk: bytes) -> Item | None:
-        """The item at ``(pk, sk)``, or None (from the cache, else one SQLite lookup)."""
+        """The item at ``(pk, sk)``, or None (from the cache, else one SQLite lookup).
+
+        A fresh read (:data:`._records.READS`: ``LocalEngine.call`` of a GetItem, which
+        hands its response over without copying it) gets a copy of its own: the cached
+        item is shared with every later reader, and with the pending row written at commit.
+        """
+        item = self._get(pk, sk)
+        if item is not None and READS.fresh:
+            copied: Item = marshal.loads(marshal.dumps(item))
+            return copied
+        return item
+
+    def _get(self, pk: bytes, sk: bytes) -> Item | None:
         key = (self._id, pk, sk)
         pending = self._pending
         if pending:
@@ -232,7 +246,7 @@ class DurableTableStore(TableStore):
         if not storage._depth:  # a write of its own: a group of one
             with storage.atomic():
                 return self.put(pk, sk, item, size)
-        old = self.get(pk, sk)
+        old = self._get(pk, sk)
         old_size = self.size_of(pk, sk) if old is not None else 0
         storage._touch(self)
         storage._record(self, pk, sk, item, size, old is not None)
@@ -253,7 +267,7 @@ class DurableTableStore(TableStore):
         if not storage._depth:
             with storage.atomic():
                 return self.delete(pk, sk)
-        old = self.get(pk, sk)
+        old = self._get(pk, sk)
         if old is None:
             return None
         old_size = self.size_of(pk, sk)
