@@ -94,6 +94,15 @@ _PLAIN_DECIMAL_RE = re.compile(r"-?(?:[1-9][0-9]*|0)\.[0-9]*[1-9]")
 _PLAIN_DECIMAL_MAX = 38
 
 
+def is_canonical_number(text: str) -> bool:
+    """Whether ``text`` is a number already in canonical form that needs no checks
+    (the fast case of :func:`canonical_number`, which returns such text unchanged)."""
+    return bool(
+        _PLAIN_INT_RE.fullmatch(text)
+        or (len(text) <= _PLAIN_DECIMAL_MAX and _PLAIN_DECIMAL_RE.fullmatch(text))
+    )
+
+
 class InvalidValue(Exception):
     """A value DynamoDB would reject; ``message`` is DynamoDB's text."""
 
@@ -162,9 +171,7 @@ def canonical_number(text: Any) -> str:
     """Validate a number as sent on the wire and return its canonical text."""
     if type(text) is not str:
         raise _serialization(text, "String")
-    if _PLAIN_INT_RE.fullmatch(text) or (
-        len(text) <= _PLAIN_DECIMAL_MAX and _PLAIN_DECIMAL_RE.fullmatch(text)
-    ):
+    if is_canonical_number(text):
         return text
     if not _NUMBER_RE.fullmatch(text):
         check_text(text, "a number")  # a lone surrogate gets its own message

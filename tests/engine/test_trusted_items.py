@@ -90,7 +90,9 @@ def _both(values: dict[str, Any], **extra: Any) -> None:
         by_wire = _outcome(general, copy.deepcopy(item), **extra)
         assert by_trust == by_wire
         assert _stored(trusted, item) == _stored(general, item)
-    scanned = [e.call("Scan", {"TableName": TABLE, "IndexName": "GSI1"}) for e in (trusted, general)]
+    scanned = [
+        e.call("Scan", {"TableName": TABLE, "IndexName": "GSI1"}) for e in (trusted, general)
+    ]
     assert scanned[0] == scanned[1]
     size = trusted_size(item)
     if size is not None:  # measured: the size and the item the general path gives
@@ -115,9 +117,7 @@ _values = st.recursive(
         st.sets(_text, min_size=1, max_size=3),
         st.sets(st.integers(-5, 5), min_size=1, max_size=3),
     ),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(_text, inner, max_size=3)
-    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_text, inner, max_size=3)),
     max_leaves=8,
 )
 
@@ -195,8 +195,11 @@ def test_conditions_and_returned_values_are_the_general_paths() -> None:
         {"ConditionExpression": "attribute_not_exists(PK)"},
         {"ConditionExpression": "n = :one", "ExpressionAttributeValues": {":one": {"N": "1"}}},
         {"ReturnValues": "ALL_OLD"},
-        {"ReturnValuesOnConditionCheckFailure": "ALL_OLD", "ConditionExpression": "n = :two",
-         "ExpressionAttributeValues": {":two": {"N": "2"}}},
+        {
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            "ConditionExpression": "n = :two",
+            "ExpressionAttributeValues": {":two": {"N": "2"}},
+        },
     ):
         _both(item, **extra)
 
@@ -216,3 +219,60 @@ def test_the_common_item_is_measured_not_rebuilt() -> None:
     # and what it cannot vouch for goes the general path
     for odd in ({"S": "\ud800"}, {"B": "AA=="}, {"SS": ["a", "a"]}, {"N": "1" * 39}, {"S": 5}):
         assert trusted_size({**item, "odd": odd}) is None
+
+
+@pytest.mark.parametrize(
+    "number",
+    [{"N": "abc"}, {"N": "01"}, {"N": "1e5"}, {"N": "-0"}, {"N": "1.50"}, {"NS": ["1", "1.0"]}],
+)
+def test_number_texts_the_codec_never_writes_take_the_general_path(
+    number: dict[str, Any],
+) -> None:
+    # Found in review: any short text was taken as a canonical number, so "01" was
+    # stored as "01" (the general path stores 1) and "abc" was stored at all.
+    item = {"PK": {"S": "p"}, "SK": {"S": "s"}, "n": number, "l": {"L": [number]}}
+    assert trusted_size(item) is None
+    trusted, general = _engine(), _engine()
+    by_trust = _outcome(trusted, CanonicalItem(copy.deepcopy(item)))
+    assert by_trust == _outcome(general, copy.deepcopy(item))
+    assert _stored(trusted, item) == _stored(general, item)
+
+
+def test_the_stored_item_shares_nothing_with_the_request() -> None:
+    # Found in review: the trusted path stored a shallow copy, so a later change to
+    # the request's nested values showed in Query and call_json (not in GetItem).
+    item = {
+        "PK": {"S": "p"},
+        "SK": {"S": "s"},
+        "G1": {"S": "g"},
+        "G2": {"N": "1"},
+        "v": {"S": "orig"},
+        "l": {"L": [{"S": "a"}]},
+        "m": {"M": {"k": {"S": "b"}}},
+        "ss": {"SS": ["x"]},
+    }
+    engine = _engine()
+    request = CanonicalItem(copy.deepcopy(item))
+    engine.call("PutItem", {"TableName": TABLE, "Item": request})
+    request["v"]["S"] = "changed"
+    request["l"]["L"].append({"S": "z"})
+    request["m"]["M"]["k"]["S"] = "changed"
+    request["ss"]["SS"].append("y")
+    query = {
+        "TableName": TABLE,
+        "KeyConditionExpression": "PK = :p",
+        "ExpressionAttributeValues": {":p": {"S": "p"}},
+    }
+    assert engine.call("Query", query, copy=False)["Items"] == [item]
+    assert engine.call(
+        "Query",
+        {
+            **query,
+            "IndexName": "GSI1",
+            "ExpressionAttributeValues": {":p": {"S": "g"}},
+            "KeyConditionExpression": "G1 = :p",
+        },
+        copy=False,
+    )["Items"] == [item]
+    status, body = engine.call_json("Scan", b'{"TableName": "trusted"}')
+    assert status == 200 and b"changed" not in body and b'"z"' not in body

@@ -22,7 +22,6 @@ from singletable._values import (
     validate_value,
     value_size,
 )
-from singletable.backends.local import _trusted
 from singletable.backends.local._capacity import consumed, read_units, write_units
 from singletable.backends.local._exprs import RequestExpressions, invalid_value
 from singletable.backends.local._params import (
@@ -32,6 +31,7 @@ from singletable.backends.local._params import (
     check_nested_names,
 )
 from singletable.backends.local._schema import TableDef
+from singletable.backends.local._trusted import prepare_trusted
 from singletable.backends.local._write import Change, commit
 from singletable.backends.local.errors import DynamoDBError, validation_error
 from singletable.expressions import Condition, ExpressionError, Update
@@ -154,6 +154,13 @@ _PLAIN_PUT = frozenset(("TableName", "Item"))
 _PLAIN_OPTIONS = WriteOptions(Checks({}), _RETURN_VALUES)
 
 
+def _prepare(table: TableDef, raw_item: Any) -> tuple[bytes, bytes, Item, int]:
+    """:func:`prepare_item`, or for an item the codec built, its measuring twin (._trusted)."""
+    if type(raw_item) is CanonicalItem:
+        return prepare_trusted(table, raw_item, prepare_item)
+    return prepare_item(table, raw_item)
+
+
 def put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     """PutItem: create or replace a whole item."""
     # (an item the codec built is only measured, not rebuilt: see ._trusted)
@@ -161,16 +168,14 @@ def put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     if table is not None:  # no options, no expressions: nothing else to check
         options = _PLAIN_OPTIONS
         raw_item = request["Item"]
-        prepare = _trusted.prepare_trusted if type(raw_item) is CanonicalItem else prepare_item
-        pk, sk, item, size = prepare(table, raw_item)
+        pk, sk, item, size = _prepare(table, raw_item)
         condition = None
     else:
         checks = Checks(request)
         raw_item = checks.required("Item")
         options = WriteOptions(checks, ("NONE", "ALL_OLD"))
         table = table_for(engine, checks)
-        prepare = _trusted.prepare_trusted if type(raw_item) is CanonicalItem else prepare_item
-        pk, sk, item, size = prepare(table, raw_item)
+        pk, sk, item, size = _prepare(table, raw_item)
         expressions = RequestExpressions(request)
         condition = expressions.condition()
         expressions.finish()

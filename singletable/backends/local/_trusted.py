@@ -13,7 +13,13 @@ out, while measuring:
   which has no UTF-8 form: the general path checks and measures it);
 * each AttributeValue having the shape the codec gives it (one member of a known
   type; ``B``/``BS``, which the codec seldom builds, are left to the general path),
-  and number texts being short enough to be canonical (see :data:`_NUMBER_TEXT`).
+  and number texts being canonical already (:func:`singletable._values.is_canonical_number`:
+  any other text, e.g. ``"01"`` or ``"1e5"``, takes the general path, which
+  canonicalises it or refuses it).
+
+The stored item is a deep copy: the request keeps its own containers, so nothing
+done to the request afterwards (by a wrapper that ignores the read-only rule of
+``backends/base.py``) can reach what is stored or read.
 
 Anything else (and any item of more than 64 KB, where attribute names need their
 length checks) goes the general path, so errors are always the general path's own.
@@ -26,30 +32,30 @@ other (items, sizes, errors).
 
 from __future__ import annotations
 
+import marshal
+from collections.abc import Callable
 from typing import Any
 
-from singletable._values import MAX_NESTING, Item, _number_size
-from singletable.backends.local import _items
+from singletable._values import MAX_NESTING, Item, _number_size, is_canonical_number
 from singletable.backends.local._params import MAX_ATTRIBUTE_NAME_BYTES
 from singletable.backends.local._schema import TableDef
+
+Prepare = Callable[[TableDef, Any], tuple[bytes, bytes, Item, int]]
 
 __all__ = ["prepare_trusted", "trusted_size"]
 
 
-_NUMBER_TEXT = 38
-"""Number texts up to this long are taken as they are: the codec's numbers are
-canonical (``canonical_number``'s own output), and the one number it formats with
-``str(int)`` (a TTL's epoch seconds) is canonical too when it has at most 38
-characters (at most 38 digits, no sign or leading zero to strip). Longer ones
-(rare: a huge TTL, a number with many zeros) take the general path."""
-
-
-def prepare_trusted(table: TableDef, raw_item: Any) -> tuple[bytes, bytes, Item, int]:
-    """:func:`._items.prepare_item` for a codec-built item (see the module docstring)."""
+def prepare_trusted(
+    table: TableDef, raw_item: Any, general: Prepare
+) -> tuple[bytes, bytes, Item, int]:
+    """``general`` (:func:`._items.prepare_item`) for a codec-built item, measured
+    instead of rebuilt (see the module docstring)."""
     size = trusted_size(raw_item)
-    item = dict(raw_item)  # a plain dict is stored (the mark stays out of the table)
     if size is None or size > MAX_ATTRIBUTE_NAME_BYTES:
-        return _items.prepare_item(table, item)  # the general path, with its errors
+        return general(table, dict(raw_item))  # the general path, with its errors
+    # A plain dict is stored (the mark stays out of the table), sharing nothing with
+    # the request: every value above is of an exact built-in type, so marshal copies it.
+    item: Item = marshal.loads(marshal.dumps(dict(raw_item)))
     pk, sk = table.key_from_item(item)
     return pk, sk, item, size
 
@@ -66,7 +72,7 @@ def trusted_size(item: Any) -> int | None:
             total += len(name) + len(raw)
             continue
         raw = value.get("N")
-        if type(raw) is str and len(raw) <= _NUMBER_TEXT and len(value) == 1:
+        if type(raw) is str and len(value) == 1 and is_canonical_number(raw):
             total += len(name) + _number_size(raw)
             continue
         size = _size(value, 0)
@@ -84,7 +90,7 @@ def _size(value: Any, depth: int) -> int | None:
         if kind == "S":
             return len(raw) if type(raw) is str and raw.isascii() else None
         if kind == "N":
-            return _number_size(raw) if type(raw) is str and len(raw) <= _NUMBER_TEXT else None
+            return _number_size(raw) if type(raw) is str and is_canonical_number(raw) else None
         if kind == "BOOL":
             return 1 if type(raw) is bool else None
         if kind == "NULL":
@@ -128,7 +134,7 @@ def _set_size(raw: Any, numbers: bool) -> int | None:
         if type(member) is not str:
             return None
         if numbers:
-            if len(member) > _NUMBER_TEXT:
+            if not is_canonical_number(member):  # so distinct texts are distinct numbers
                 return None
             total += _number_size(member)
         elif member.isascii():
