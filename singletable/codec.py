@@ -173,7 +173,12 @@ def epoch_seconds(value: Any, path: str) -> int:
         moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         return int(moment.timestamp())
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        return int(value)
+        try:
+            return int(value)
+        except (OverflowError, ValueError):  # inf, nan
+            raise InvalidValueError(
+                f"{path}: {value!r} cannot be a TTL (epoch seconds are finite)"
+            ) from None
     raise InvalidValueError(f"{path}: a TTL must be a datetime or epoch seconds, not {value!r}")
 
 

@@ -374,3 +374,20 @@ def test_a_numeric_key_is_stored_as_a_number() -> None:
             doc_id: str
             version: int
             keys = Keys(pk="DOC#{doc_id}", sk="V#{version}")
+
+
+@pytest.mark.parametrize(
+    "value", [float("inf"), float("nan"), Decimal("NaN"), Decimal("-Infinity")]
+)
+def test_a_ttl_that_is_not_a_finite_number_is_refused_by_name(value: float | Decimal) -> None:
+    # int(inf) raised a bare OverflowError out of to_item (found in review).
+    app = _table()
+
+    class Lease(Entity, table=app):
+        lease_id: str
+        expires: Annotated[float | Decimal, TTL]
+
+        keys = Keys(pk="LEASE#{lease_id}", sk="LEASE")
+
+    with pytest.raises(InvalidValueError, match=r"expires.*cannot be a TTL"):
+        Lease(lease_id="l1", expires=value).to_item()
