@@ -48,7 +48,7 @@ _BAD_TOKEN = "The security token included in the request is invalid."
 
 # Five slash-separated parts, the third (the region) not empty, then a comma, a
 # space or the end.
-_SCOPE = re.compile(r"[^,/ ]*/[^,/ ]*/([^,/ ]+)/[^,/ ]*/[^,/ ]*(?![^, ])")
+_SCOPE = re.compile(r"[^/]*/[^/]*/([^/]+)/[^/]*/[^/]*")
 
 Failure = tuple[str, str]
 """An error code and its message."""
@@ -59,13 +59,26 @@ def signing_region(authorization: str) -> str | None:
 
     ``Credential=<key id>/<date>/<region>/<service>/aws4_request``: the region the
     client was made for (every SDK signs each request, also for a local endpoint).
-    The credential runs to the first comma or space after ``Credential=``.
+    The header is read as :func:`verify` reads it (the same ``Credential`` parameter
+    when it is repeated), so a signed request runs in the region it was signed for.
     """
-    at = authorization.find("Credential=")
-    if at < 0:
+    credential = _parameters(authorization)[1].get("Credential")
+    if credential is None:
         return None
-    match = _SCOPE.match(authorization, at + len("Credential="))
+    match = _SCOPE.fullmatch(credential.rstrip("/"))
     return None if match is None else match.group(1)
+
+
+def _parameters(authorization: str) -> tuple[str, dict[str, str]]:
+    """The algorithm of an ``Authorization`` header and its ``name=value`` parameters
+    (separated by commas or white space; a repeated name: the last one counts)."""
+    algorithm, _, rest = authorization.strip().partition(" ")
+    params: dict[str, str] = {}
+    for part in rest.replace(",", " ").split():
+        name, sep, value = part.partition("=")
+        if sep:
+            params[name] = value
+    return algorithm, params
 
 
 def verify(
@@ -98,12 +111,7 @@ def verify(
         return "MissingAuthenticationTokenException", _MISSING_TOKEN
     if authorization is None or not authorization.strip().startswith("AWS4-"):
         return "MissingAuthenticationTokenException", _MISSING_TOKEN
-    algorithm, _, rest = authorization.strip().partition(" ")
-    params: dict[str, str] = {}
-    for part in rest.replace(",", " ").split():
-        name, sep, value = part.partition("=")
-        if sep:
-            params[name] = value
+    algorithm, params = _parameters(authorization)
     missing = [
         f"Authorization header requires '{name}' parameter."
         for name in ("Credential", "Signature", "SignedHeaders")

@@ -20,7 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from singletable.server import Server
-from singletable.server._sigv4 import verify
+from singletable.server._sigv4 import signing_region, verify
 
 KEY_ID, SECRET = "AKIDLOCAL", "local-secret"
 REGION = "us-east-1"
@@ -288,3 +288,30 @@ def test_a_content_hash_header_that_disagrees_with_the_signed_body_is_refused(
     status, body = _post(secured, headers, b"{}")
     assert (status, body["__type"]) == (400, "com.amazon.coral.service#InvalidSignatureException")
     assert "x-amz-content-sha256" in body["message"]
+
+
+def _scope(region: str) -> str:
+    return f"Credential=AKID/20260101/{region}/dynamodb/aws4_request"
+
+
+@pytest.mark.parametrize(
+    ("header", "region"),
+    [
+        (f"AWS4-HMAC-SHA256 {_scope('eu-west-1')}, SignedHeaders=host, Signature=ab", "eu-west-1"),
+        # repeated: verify() checks the last one, so the region is the last one's
+        (
+            f"AWS4-HMAC-SHA256 {_scope('us-east-1')},{_scope('eu-west-1')}, Signature=ab",
+            "eu-west-1",
+        ),
+        # a parameter whose name merely ends in Credential is not the credential
+        (f"AWS4-HMAC-SHA256 XCredential=A/d/us-east-2/s/t, {_scope('ap-south-1')}", "ap-south-1"),
+        ("AWS4-HMAC-SHA256 SignedHeaders=host, Signature=ab", None),
+        ("AWS4-HMAC-SHA256 Credential=AKID/20260101/dynamodb", None),
+    ],
+)
+def test_the_region_is_read_from_the_credential_verify_checks(
+    header: str, region: str | None
+) -> None:
+    # Found in review: the first 'Credential=' anywhere in the header picked the region
+    # while verify() checked the last Credential parameter.
+    assert signing_region(header) == region
