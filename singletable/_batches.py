@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from singletable._encoded import EncodedItem, EncodedRequest
 from singletable._flows import SLEEP, Flow
 from singletable._json_writer import _WRITERS, json_writer
-from singletable._operations import json_key, key_of
+from singletable._requests import json_key, key_of
 from singletable.entity import validated
 from singletable.errors import InvalidValueError, ThrottledError
 

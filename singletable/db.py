@@ -30,6 +30,7 @@ from singletable import _find as finding
 from singletable import _operations as ops
 from singletable import _queries as queries
 from singletable import _tables as tables
+from singletable import _transact as tx
 from singletable._canonical import CanonicalItem
 from singletable._flows import Call, explain, run, run_async
 from singletable._operations import PutMode
@@ -263,14 +264,14 @@ class _TransactionCore:
 
     def __init__(self, token: str | None) -> None:
         self.token = token
-        self.actions: list[ops.TxAction] = []
+        self.actions: list[tx.TxAction] = []
         self.results: list[Any] = []
 
     def put(
         self, entity: Entity, *, mode: PutMode = "upsert", condition: Condition | None = None
     ) -> None:
         """Put ``entity`` (with :meth:`DB.put`'s mode, version and condition checks)."""
-        self.actions.append(ops.tx_put(entity, mode, condition))
+        self.actions.append(tx.tx_put(entity, mode, condition))
 
     def delete(
         self,
@@ -281,7 +282,7 @@ class _TransactionCore:
         **key: Any,
     ) -> None:
         """Delete the item the key fields identify."""
-        self.actions.append(ops.tx_delete(entity, key, must_exist=must_exist, condition=condition))
+        self.actions.append(tx.tx_delete(entity, key, must_exist=must_exist, condition=condition))
 
     def update(
         self,
@@ -294,17 +295,17 @@ class _TransactionCore:
     ) -> None:
         """Update the (existing) item the key fields identify (with
         ``expected_version``, only if its version is still that one)."""
-        self.actions.append(ops.tx_update(entity, key, changes, condition, expected_version))
+        self.actions.append(tx.tx_update(entity, key, changes, condition, expected_version))
 
     def check(self, entity: type[Entity], condition: Condition, **key: Any) -> None:
         """Require ``condition`` on the item the key fields identify (e.g.
         ``Account.balance >= 100``, or ``attribute("PK").not_exists()``)."""
-        self.actions.append(ops.tx_check(entity, key, condition))
+        self.actions.append(tx.tx_check(entity, key, condition))
 
     def explain(self) -> Call:
         """The TransactWriteItems request this transaction would send (with writes of
         entities with unique fields, other than creates, the read that comes first)."""
-        return explain(ops.transact_write(self.actions, self.token))
+        return explain(tx.transact_write(self.actions, self.token))
 
 
 class SyncTransaction(_TransactionCore):
@@ -319,7 +320,7 @@ class SyncTransaction(_TransactionCore):
 
     def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
         if exc_type is None:
-            self.results = run(self._db.backend, ops.transact_write(self.actions, self.token))
+            self.results = run(self._db.backend, tx.transact_write(self.actions, self.token))
 
 
 class AsyncTransaction(_TransactionCore):
@@ -334,7 +335,7 @@ class AsyncTransaction(_TransactionCore):
 
     async def __aexit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
         if exc_type is None:
-            flow = ops.transact_write(self.actions, self.token)
+            flow = tx.transact_write(self.actions, self.token)
             self.results = await run_async(self._db.backend, flow)
 
 
@@ -497,7 +498,7 @@ class DB:
 
     def get_together(self, requests: Sequence[tuple[type[Entity], Mapping[str, Any]]]) -> list[Any]:
         """TransactGetItems: a consistent snapshot of several entities (None where absent)."""
-        return run(self.backend, ops.transact_get(requests))
+        return run(self.backend, tx.transact_get(requests))
 
     def create_table(self, table: Table, *, exist_ok: bool = False) -> bool:
         """Create ``table`` with every index; False if it existed and ``exist_ok``."""
@@ -669,7 +670,7 @@ class AsyncDB:
         self, requests: Sequence[tuple[type[Entity], Mapping[str, Any]]]
     ) -> list[Any]:
         """TransactGetItems (see :meth:`DB.get_together`)."""
-        return await run_async(self.backend, ops.transact_get(requests))
+        return await run_async(self.backend, tx.transact_get(requests))
 
     async def create_table(self, table: Table, *, exist_ok: bool = False) -> bool:
         """Create ``table`` with every index; False if it existed and ``exist_ok``."""
@@ -790,7 +791,7 @@ class Explain:
 
     def get_together(self, requests: Sequence[tuple[type[Entity], Mapping[str, Any]]]) -> Call:
         """The TransactGetItems request."""
-        return explain(ops.transact_get(requests))
+        return explain(tx.transact_get(requests))
 
     def create_table(self, table: Table) -> Call:
         """CreateTable's request."""

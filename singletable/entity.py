@@ -179,7 +179,7 @@ class EntityModel:
     write_conditions: dict[Any, Any] = field(default_factory=dict)
     """The expression members of the writes' own conditions (a put's mode and version
     check by shape; ``"update"``: an update's item-exists check), rendered once
-    (:func:`singletable._operations._own_condition`, ``_with_exists``)."""
+    (:func:`singletable._requests._own_condition`, ``_with_exists``)."""
 
     def owns(self, item: Mapping[str, AttributeValue]) -> bool:
         """Whether ``item``'s table key has this entity's key shape (for items that

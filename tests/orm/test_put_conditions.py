@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import pytest
 
 from singletable import Entity, Keys, Table, Version
-from singletable import _operations as ops
+from singletable import _requests as ops
 from singletable.conditions import attribute, expression_parameters
 from singletable.updates import Update
 
