@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from json.encoder import encode_basestring_ascii
 from typing import TYPE_CHECKING, Any
 
 from singletable._values import MAX_DIGITS
-from singletable._writer import _MISSING, _declared_type, _no_key_value, plain_fields
-from singletable.codec import _INT_LIMIT, _set, epoch_seconds, to_attribute
+from singletable._writer import _MISSING, _declared_type, _Source, plain_fields
+from singletable.codec import _INT_LIMIT, to_attribute
 
 if TYPE_CHECKING:
     from singletable.entity import Entity, EntityModel
@@ -55,31 +55,10 @@ def json_writer(cls: type[Entity]) -> JsonWriter:
     return built
 
 
-class _Source:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.names: dict[str, Any] = {
-            "to_attribute": to_attribute,
-            "epoch_seconds": epoch_seconds,
-            "no_key_value": _no_key_value,
-            "encode_set": _set,
-            "esc": encode_basestring_ascii,
-            "dumps": to_json,
-            "ZERO": timedelta(0),
-        }
-
-    def const(self, value: Any, hint: str) -> str:
-        name = f"{hint}_{len(self.names)}"
-        self.names[name] = value
-        return name
-
-    def add(self, indent: int, line: str) -> None:
-        self.lines.append("    " * indent + line)
-
-
 def _compile(cls: type[Entity], model: EntityModel) -> JsonWriter:
     owner = cls.__name__
-    src = _Source()
+    src = _Source()  # the compiled writer's, plus JSON's own helpers
+    src.names.update(esc=encode_basestring_ascii, dumps=to_json)
     src.add(0, "def write(values):")
     src.add(1, "get = values.get")
     src.add(1, "parts = []")
@@ -101,10 +80,7 @@ def _compile(cls: type[Entity], model: EntityModel) -> JsonWriter:
         schema_head = encode_basestring_ascii(model.table.schema_attribute)
         src.add(1, f"add({schema_head + ': ' + schema!r})")
     src.add(1, "return '{' + ', '.join(parts) + '}'")
-    namespace = dict(src.names)
-    exec("\n".join(src.lines), namespace)  # (source built here from the model)
-    function: JsonWriter = namespace["write"]
-    function.__qualname__ = f"{owner}.to_item (compiled to JSON)"
+    function: JsonWriter = src.build(f"{owner}.to_item (compiled to JSON)")
     return function
 
 

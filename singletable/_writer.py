@@ -97,6 +97,14 @@ class _Source:
     def add(self, indent: int, line: str) -> None:
         self.lines.append("    " * indent + line)
 
+    def build(self, qualname: str) -> Any:
+        """The function ``write`` the lines define, named ``qualname``."""
+        namespace = dict(self.names)
+        exec("\n".join(self.lines), namespace)  # (source built here from the model)
+        function = namespace["write"]
+        function.__qualname__ = qualname
+        return function
+
 
 def _compile(cls: type[Entity], model: EntityModel) -> Writer:
     owner = cls.__name__
@@ -118,10 +126,7 @@ def _compile(cls: type[Entity], model: EntityModel) -> Writer:
         schema = str(model.schema_version)
         src.add(1, f"item[{model.table.schema_attribute!r}] = {{'N': {schema!r}}}")
     src.add(1, "return item")
-    namespace = dict(src.names)
-    exec("\n".join(src.lines), namespace)  # (source built here from the model)
-    function: Writer = namespace["write"]
-    function.__qualname__ = f"{owner}.to_item (compiled)"
+    function: Writer = src.build(f"{owner}.to_item (compiled)")
     return function
 
 
