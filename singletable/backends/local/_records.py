@@ -31,9 +31,11 @@ Reads come in two kinds (:data:`READS`):
   items are then decoded once, and ``call_json`` keeps their JSON text there too
   (see :mod:`._encoding`).
 
-The cache also knows each shared item's record: a store given a shared item (the
-table item just stored, for an index projecting ALL; an item read from one store,
-for a backfill, a restore or a replica) stores that very record, not a copy.
+The cache also knows each shared item's record: a store given a shared item (an
+item read from one store, for a backfill, a restore or a replica) stores that very
+record, not a copy. Writes do not add to the cache (a cold item written would only
+push hot ones out); the table item just stored reaches an index projecting ALL
+through the store's memo of recent writes (:mod:`.storage`) instead.
 """
 
 from __future__ import annotations

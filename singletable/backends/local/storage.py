@@ -36,7 +36,7 @@ import copy
 import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from typing import Any
 
 from singletable._values import Item
@@ -222,6 +222,15 @@ def _shared(record: bytes) -> Item:
     return SHARED.item(record)
 
 
+_recent: dict[int, tuple[Item, bytes, int]] = {}
+"""The items last stored (by id), each with its record and size: an index projecting
+ALL, given that very item right after the table, stores the table's record instead of
+a second copy. Each entry holds its item, so an id cannot be reused while it is here.
+A written item is not put in the shared decoded-item cache: a write of a cold item
+leaves the cache alone (reads decode the item when they come)."""
+_RECENT = 16
+
+
 class MemoryTableStore(TableStore):
     """A table store in memory: a dict of partitions plus a sorted scan index.
 
@@ -313,10 +322,21 @@ class MemoryTableStore(TableStore):
         index entry projecting ALL, a backfill, a restore) is stored as the very
         record it came from, not a second copy.
         """
-        record = SHARED.record_of(item)
-        if record is None or unpack_size(record, -4)[0] != size:
-            record = encode(item, size)
-            SHARED.seed(record, item)
+        recent = _recent
+        last = recent.get(id(item))
+        if last is not None and last[0] is item and last[2] == size:
+            record = last[1]  # the table's record, for an index projecting ALL
+        else:
+            shared = SHARED.record_of(item)  # read from a store: a backfill, a restore
+            if shared is None or unpack_size(shared, -4)[0] != size:
+                record = encode(item, size)
+            else:
+                record = shared
+            recent[id(item)] = (item, record, size)
+            if len(recent) > _RECENT:
+                # The oldest goes (another thread may have taken it first).
+                with suppress(KeyError, RuntimeError, StopIteration):
+                    del recent[next(iter(recent))]
         partition = self._partitions.get(pk)
         if partition is None:
             self._partitions[pk] = {sk: record}
