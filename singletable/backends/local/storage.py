@@ -36,7 +36,7 @@ import copy
 import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, nullcontext, suppress
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from singletable._values import Item
@@ -334,9 +334,10 @@ class MemoryTableStore(TableStore):
                 record = shared
             recent[id(item)] = (item, record, size)
             if len(recent) > _RECENT:
-                # The oldest goes (another thread may have taken it first).
-                with suppress(KeyError, RuntimeError, StopIteration):
+                try:  # the oldest goes (another thread may have taken it first)
                     del recent[next(iter(recent))]
+                except (KeyError, RuntimeError, StopIteration):
+                    recent.clear()  # (rare) start again rather than lose the bound
         partition = self._partitions.get(pk)
         if partition is None:
             self._partitions[pk] = {sk: record}
