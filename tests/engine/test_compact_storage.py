@@ -321,3 +321,27 @@ def test_fresh_reads_end_with_the_call_even_when_it_fails(engine: LocalEngine) -
     with pytest.raises(DynamoDBError):
         engine.call("GetItem", {"TableName": "tbl", "Key": {"PK": {"S": "x"}}})
     assert READS.fresh is False
+
+
+def test_size_of_follows_writes_after_a_query_handed_the_item_out() -> None:
+    # size_of answers the item a Query just handed out from memory; a write of that
+    # very key (same key objects) must be seen, not the remembered size.
+    store = MemoryTableStore()
+    pk = b"p"
+    store.put(pk, b"a", {"x": {"S": "1"}}, 10)
+    for _ in range(2):  # the second read comes from the shared cache
+        ((sk, _item),) = list(store.query(pk))
+        assert store.size_of(pk, sk) == 10
+    store.put(pk, sk, {"x": {"S": "22"}}, 11)
+    assert store.size_of(pk, sk) == 11
+    ((sk, _item),) = list(store.query(pk))
+    ((sk, _item),) = list(store.query(pk))
+    assert store.size_of(pk, sk) == 11
+    assert store.delete(pk, sk) is not None
+    assert store.size_of(pk, sk) == 0
+    store.put(b"q", b"", {"y": {"S": "1"}}, 7)
+    for _ in range(2):
+        rows = list(store.scan())
+    assert [(p, s) for p, s, _ in rows] == [(b"q", b"")]
+    assert store.size_of(rows[0][0], rows[0][1]) == 7
+    assert store.size_of(b"r", b"") == 0  # another partition, the same (empty) sort key

@@ -31,9 +31,11 @@ Reads come in two kinds (:data:`READS`):
   items are then decoded once, and ``call_json`` keeps their JSON text there too
   (see :mod:`._encoding`).
 
-The cache also knows each shared item's record: a store given a shared item (the
-table item just stored, for an index projecting ALL; an item read from one store,
-for a backfill, a restore or a replica) stores that very record, not a copy.
+The cache also knows each shared item's record: a store given a shared item (an
+item read from one store, for a backfill, a restore or a replica) stores that very
+record, not a copy. Writes do not add to the cache (a cold item written would only
+push hot ones out); the table item just stored reaches an index projecting ALL
+through the store's memo of recent writes (:mod:`.storage`) instead.
 """
 
 from __future__ import annotations
@@ -87,8 +89,9 @@ class SharedItems:
 
     Entries are found by the record's identity (``id``; each entry holds its record,
     so the id cannot be reused while it is cached): no 1 KB hash per lookup.
-    :attr:`items` maps ``id(record)`` to ``(record, item, cost)``; the stores read it
-    directly, a hit being one dict lookup. The bytes counted estimate what the
+    :attr:`items` maps ``id(record)`` to ``(record, item, cost, size)`` (``size``: the
+    record's item size, unpacked once); the stores read it directly, a hit being one
+    dict lookup. The bytes counted estimate what the
     decoded items and texts take; past ``budget`` the oldest entries go (first in,
     first out) until half of it is used. A fixed budget, whatever the tables' size:
     about 300 hot 1 KB items of 9 attributes, or 120 of 30.
@@ -99,8 +102,8 @@ class SharedItems:
     budget = 1024 * 1024
 
     def __init__(self) -> None:
-        # id(record) -> (record, item, cost), oldest first.
-        self.items: dict[int, tuple[bytes, Item, int]] = {}
+        # id(record) -> (record, item, cost, size), oldest first.
+        self.items: dict[int, tuple[bytes, Item, int, int]] = {}
         self._records: dict[int, bytes] = {}  # id(item) -> its record
         self._texts: dict[int, tuple[Item, str]] = {}  # id(item) -> (item, JSON text)
         self._used = 0
@@ -166,7 +169,7 @@ class SharedItems:
             known = items.get(id(record))
             if known is not None and known[0] is record:
                 return known[1]
-            items[id(record)] = (record, item, cost)
+            items[id(record)] = (record, item, cost, unpack_size(record, -4)[0])
             self._records[id(item)] = record
             self._used += cost
             if self._used > self.budget:
@@ -179,7 +182,7 @@ class SharedItems:
         target = self.budget // 2
         used = self._used
         doomed = []
-        for key, (record, item, cost) in items.items():
+        for key, (record, item, cost, _size) in items.items():
             if used <= target:
                 break
             doomed.append(key)

@@ -222,6 +222,17 @@ def _shared(record: bytes) -> Item:
     return SHARED.item(record)
 
 
+_recent: dict[int, tuple[Item, bytes, int]] = {}
+"""The items last stored (by id), each with its record and size: an index projecting
+ALL, given that very item right after the table, stores the table's record instead of
+a second copy. Each entry holds its item, so an id cannot be reused while it is here.
+A written item is not put in the shared decoded-item cache: a write of a cold item
+leaves the cache alone (reads decode the item when they come)."""
+_RECENT = 16
+
+_UNSEEN: tuple[bytes | None, bytes | None, int] = (None, None, 0)
+
+
 class MemoryTableStore(TableStore):
     """A table store in memory: a dict of partitions plus a sorted scan index.
 
@@ -236,6 +247,11 @@ class MemoryTableStore(TableStore):
       Adding or removing a partition touches one chunk of it (see
       :mod:`._sortedlist`), never a Python loop over all partitions.
     """
+
+    _seen: tuple[bytes | None, bytes | None, int] = (None, None, 0)
+    """``(pk, sk, size)`` of the item a Query or Scan of this store handed out last
+    (from the shared cache, which knows its size): the reader asks its size next,
+    with those very key objects. Any write forgets it."""
 
     def __init__(self, *, load: int = DEFAULT_LOAD) -> None:
         self._load = load
@@ -297,6 +313,9 @@ class MemoryTableStore(TableStore):
 
     def size_of(self, pk: bytes, sk: bytes) -> int:
         """The stored size of the item at ``(pk, sk)``, 0 if absent."""
+        seen = self._seen
+        if seen[1] is sk and seen[0] is pk:  # the item Query or Scan just handed out
+            return seen[2]
         partition = self._partitions.get(pk)
         record = None if partition is None else partition.get(sk)
         if record is None:
@@ -313,10 +332,23 @@ class MemoryTableStore(TableStore):
         index entry projecting ALL, a backfill, a restore) is stored as the very
         record it came from, not a second copy.
         """
-        record = SHARED.record_of(item)
-        if record is None or unpack_size(record, -4)[0] != size:
-            record = encode(item, size)
-            SHARED.seed(record, item)
+        self._seen = _UNSEEN
+        recent = _recent
+        last = recent.get(id(item))
+        if last is not None and last[0] is item and last[2] == size:
+            record = last[1]  # the table's record, for an index projecting ALL
+        else:
+            shared = SHARED.record_of(item)  # read from a store: a backfill, a restore
+            if shared is None or unpack_size(shared, -4)[0] != size:
+                record = encode(item, size)
+            else:
+                record = shared
+            recent[id(item)] = (item, record, size)
+            if len(recent) > _RECENT:
+                try:  # the oldest goes (another thread may have taken it first)
+                    del recent[next(iter(recent))]
+                except (KeyError, RuntimeError, StopIteration):
+                    recent.clear()  # (rare) start again rather than lose the bound
         partition = self._partitions.get(pk)
         if partition is None:
             self._partitions[pk] = {sk: record}
@@ -346,6 +378,7 @@ class MemoryTableStore(TableStore):
         old = partition.pop(sk, None)
         if old is None:
             return None
+        self._seen = _UNSEEN
         self._count -= 1
         self._size -= record_size(old)
         if not partition:
@@ -405,7 +438,7 @@ class MemoryTableStore(TableStore):
             elif not forward and (hi is None or after <= hi):
                 hi, hi_inclusive = after, False
         keys = self._keys_between(pk, partition, lo, lo_inclusive, hi, hi_inclusive, not forward)
-        return _items_of(partition, keys)
+        return self._items_of(pk, partition, keys)
 
     def scan(
         self,
@@ -434,7 +467,7 @@ class MemoryTableStore(TableStore):
                     keys = self._keys_between(
                         after_pk, partition, after_sk, False, None, True, False
                     )
-                    for sk, item in _items_of(partition, keys):
+                    for sk, item in self._items_of(after_pk, partition, keys):
                         yield after_pk, sk, item
                 start, start_inclusive = position, False
         positions = self._scan_index.irange(
@@ -455,33 +488,36 @@ class MemoryTableStore(TableStore):
                         entry = shared.items.get(id(record))
                         if entry is not None and entry[0] is record:
                             item = entry[1]
+                            self._seen = (pk, sk, entry[3])
                         else:
                             item = shared.item(record)
                     yield pk, sk, item
                 continue
             keys = self._keys_between(pk, partition, None, True, None, True, False)
-            for sk, item in _items_of(partition, keys):
+            for sk, item in self._items_of(pk, partition, keys):
                 yield pk, sk, item
 
-
-def _items_of(partition: _Partition, keys: Iterator[bytes]) -> Iterator[tuple[bytes, Item]]:
-    """``(sk, item)`` for each sort key still present in ``partition``."""
-    if READS.fresh:
+    def _items_of(
+        self, pk: bytes, partition: _Partition, keys: Iterator[bytes]
+    ) -> Iterator[tuple[bytes, Item]]:
+        """``(sk, item)`` for each sort key still present in ``partition`` (of ``pk``)."""
+        if READS.fresh:
+            for sk in keys:
+                record = partition.get(sk)
+                if record is not None:
+                    yield sk, decode(record)
+            return
+        shared = SHARED
         for sk in keys:
             record = partition.get(sk)
-            if record is not None:
-                yield sk, decode(record)
-        return
-    shared = SHARED
-    for sk in keys:
-        record = partition.get(sk)
-        if record is None:
-            continue
-        entry = shared.items.get(id(record))  # _shared(record), inlined
-        if entry is not None and entry[0] is record:
-            yield sk, entry[1]
-        else:
-            yield sk, shared.item(record)
+            if record is None:
+                continue
+            entry = shared.items.get(id(record))  # _shared(record), inlined
+            if entry is not None and entry[0] is record:
+                self._seen = (pk, sk, entry[3])
+                yield sk, entry[1]
+            else:
+                yield sk, shared.item(record)
 
 
 MemoryState = tuple[dict[str, MemoryTableStore], dict[str, dict[str, Any]]]
