@@ -90,8 +90,8 @@ from _common import (
 )
 from pydantic import BaseModel
 
-from singletable import _operations as ops
 from singletable import _queries as queries
+from singletable import _requests as ops
 from singletable._flows import encode_cursor
 from singletable.backends.engine import LocalBackend
 from singletable.backends.local import LocalEngine
