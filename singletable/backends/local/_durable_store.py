@@ -40,7 +40,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from singletable._values import Item
 from singletable.backends.local._durable_file import row_crc
 from singletable.backends.local._records import READS
-from singletable.backends.local.storage import TableStore, scan_hash, segment_bounds
+from singletable.backends.local.storage import (
+    TableStore,
+    resume_bounds,
+    scan_hash,
+    segment_bounds,
+)
 
 if TYPE_CHECKING:
     from singletable.backends.local.durable import DurableStorage
@@ -310,11 +315,9 @@ class DurableTableStore(TableStore):
         after: bytes | None = None,
     ) -> Iterator[tuple[bytes, Item]]:
         """``(sk, item)`` of one partition between the bounds (see :class:`TableStore`)."""
-        if after is not None:
-            if forward and (lo is None or after >= lo):
-                lo, lo_inclusive = after, False
-            elif not forward and (hi is None or after <= hi):
-                hi, hi_inclusive = after, False
+        lo, lo_inclusive, hi, hi_inclusive = resume_bounds(
+            lo, lo_inclusive, hi, hi_inclusive, forward, after
+        )
         return self._query(pk, lo, lo_inclusive, hi, hi_inclusive, forward)
 
     # ----------------------------------------------------------------- reading rows

@@ -55,6 +55,7 @@ __all__ = [
     "MemoryTableStore",
     "Storage",
     "TableStore",
+    "resume_bounds",
     "scan_hash",
     "segment_bounds",
 ]
@@ -65,6 +66,24 @@ _HASH_SPACE = 1 << 64
 def scan_hash(pk: bytes) -> bytes:
     """The 8-byte stable hash that orders partitions in a Scan (big-endian)."""
     return hashlib.blake2b(pk, digest_size=8).digest()
+
+
+def resume_bounds(
+    lo: bytes | None,
+    lo_inclusive: bool,
+    hi: bytes | None,
+    hi_inclusive: bool,
+    forward: bool,
+    after: bytes | None,
+) -> tuple[bytes | None, bool, bytes | None, bool]:
+    """A Query's sort-key bounds narrowed by its exclusive resume point ``after``
+    (on the side the Query starts from, when ``after`` is inside the bounds)."""
+    if after is not None:
+        if forward and (lo is None or after >= lo):
+            lo, lo_inclusive = after, False
+        elif not forward and (hi is None or after <= hi):
+            hi, hi_inclusive = after, False
+    return lo, lo_inclusive, hi, hi_inclusive
 
 
 def segment_bounds(segment: int, total_segments: int) -> tuple[bytes, bytes | None]:
@@ -432,11 +451,9 @@ class MemoryTableStore(TableStore):
         if partition is None:
             return iter(())
         # The resume point narrows the bound on the side we start from.
-        if after is not None:
-            if forward and (lo is None or after >= lo):
-                lo, lo_inclusive = after, False
-            elif not forward and (hi is None or after <= hi):
-                hi, hi_inclusive = after, False
+        lo, lo_inclusive, hi, hi_inclusive = resume_bounds(
+            lo, lo_inclusive, hi, hi_inclusive, forward, after
+        )
         keys = self._keys_between(pk, partition, lo, lo_inclusive, hi, hi_inclusive, not forward)
         return self._items_of(pk, partition, keys)
 
