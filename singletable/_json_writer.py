@@ -30,7 +30,7 @@ from json.encoder import encode_basestring_ascii
 from typing import TYPE_CHECKING, Any
 
 from singletable._values import MAX_DIGITS
-from singletable._writer import _MISSING, _declared_type, _Source, plain_fields
+from singletable._writer import _MISSING, _declared_type, _keys, _Source, plain_fields
 from singletable.codec import _INT_LIMIT, to_attribute
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def _compile(cls: type[Entity], model: EntityModel) -> JsonWriter:
             continue
         annotation = cls.model_fields[field_name].annotation
         _field(src, head, path, annotation)
-    _keys(src, model, owner)
+    _keys(src, model, owner, _json_typed, _json_string)
     type_head = encode_basestring_ascii(model.table.type_attribute)
     src.add(1, f"add({type_head + ': ' + to_json({'S': model.type_name})!r})")
     if model.schema_version is not None:
@@ -132,35 +132,14 @@ def _field(src: _Source, head: str, path: str, annotation: Any) -> None:
     src.add(3, general)
 
 
-def _keys(src: _Source, model: EntityModel, owner: str) -> None:
-    """The lines of the key attributes (as :func:`singletable._writer._keys`)."""
-    src.add(1, "cache = {}")
-    for needs, attributes in model.key_plan:
-        indent = 1
-        if needs:
-            test = " and ".join(f"get({f!r}) is not None" for f in needs)
-            src.add(1, f"if {test}:")
-            indent = 2
-        for attribute, template, check in attributes:
-            head = encode_basestring_ascii(attribute) + ": "
-            if check:
-                field_name = template.fields[0]
-                src.add(indent, f"if get({field_name!r}) is None:")
-                src.add(indent + 1, f"no_key_value({owner!r}, {field_name!r})")
-                continue
-            if template.typed:
-                field_name = template.fields[0]
-                src.add(indent, f"v = get({field_name!r})")
-                src.add(indent, "if v is None:")
-                src.add(indent + 1, f"no_key_value({owner!r}, {field_name!r})")
-                path = f"{owner}.{field_name}"
-                src.add(indent, f"add({head!r} + dumps(to_attribute(v, {path!r})))")
-            else:
-                render = src.const(template.render, "render")
-                text = f"esc({render}(values, {owner!r}, cache))"
-                src.add(indent, f"add({head!r} + '{{\"S\": ' + {text} + '}}')")
-        if indent == 2 and not attributes:
-            src.add(2, "pass")
+def _json_typed(attribute: str, value: str) -> str:
+    head = encode_basestring_ascii(attribute) + ": "
+    return f"add({head!r} + dumps({value}))"
+
+
+def _json_string(attribute: str, text: str) -> str:
+    head = encode_basestring_ascii(attribute) + ": "
+    return f"add({head!r} + '{{\"S\": ' + esc({text}) + '}}')"
 
 
 def _plain_model_json(kind: Any) -> Callable[[Any, str], str] | None:

@@ -206,8 +206,27 @@ def _declared_type(annotation: Any) -> Any:
     return base if isinstance(base, type) else None
 
 
-def _keys(src: _Source, model: EntityModel, owner: str) -> None:
-    """The lines of :func:`singletable.entity.key_item` for the class's key plan."""
+def _item_typed(attribute: str, value: str) -> str:
+    return f"item[{attribute!r}] = {value}"
+
+
+def _item_string(attribute: str, text: str) -> str:
+    return f"item[{attribute!r}] = {{'S': {text}}}"
+
+
+def _keys(
+    src: _Source,
+    model: EntityModel,
+    owner: str,
+    typed: Callable[[str, str], str] = _item_typed,
+    string: Callable[[str, str], str] = _item_string,
+) -> None:
+    """The lines of :func:`singletable.entity.key_item` for the class's key plan.
+
+    ``typed(attribute, value)`` and ``string(attribute, text)`` give the line that
+    writes a key attribute from the expression of its AttributeValue (a field's own
+    typed value) or of its rendered text; the JSON writer passes its own.
+    """
     src.add(1, "cache = {}")
     for needs, attributes in model.key_plan:
         indent = 1
@@ -227,11 +246,10 @@ def _keys(src: _Source, model: EntityModel, owner: str) -> None:
                 src.add(indent, "if v is None:")
                 src.add(indent + 1, f"no_key_value({owner!r}, {field_name!r})")
                 path = f"{owner}.{field_name}"
-                src.add(indent, f"item[{attribute!r}] = to_attribute(v, {path!r})")
+                src.add(indent, typed(attribute, f"to_attribute(v, {path!r})"))
             else:
                 render = src.const(template.render, "render")
-                text = f"{render}(values, {owner!r}, cache)"
-                src.add(indent, f"item[{attribute!r}] = {{'S': {text}}}")
+                src.add(indent, string(attribute, f"{render}(values, {owner!r}, cache)"))
         if indent == 2 and not attributes:
             src.add(2, "pass")
 
