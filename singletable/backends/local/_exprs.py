@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from singletable._values import AttributeValue, InvalidValue, canonical_number, validate_value
 from singletable.backends.local import _legacy
 from singletable.backends.local._params import (
+    _LEGACY_PARAMS,
     EXPRESSION_RELATED,
     check_attribute_names,
     check_nested_names,
@@ -293,19 +294,7 @@ _PLANS: dict[tuple[object, ...], tuple[Step, ...]] = {}
 _PLANS_MAX = 1024
 # Requests with these are never planned: legacy members are translated first, and
 # key conditions and projections are bound on every request (never recorded).
-_UNPLANNED = frozenset(
-    {
-        "KeyConditionExpression",
-        "ProjectionExpression",
-        "AttributesToGet",
-        "Expected",
-        "QueryFilter",
-        "ScanFilter",
-        "KeyConditions",
-        "AttributeUpdates",
-        "ConditionalOperator",
-    }
-)
+_UNPLANNED = frozenset({"KeyConditionExpression", "ProjectionExpression", *_LEGACY_PARAMS})
 
 
 def _plan_key(request: dict[str, Any]) -> tuple[object, ...] | None:
