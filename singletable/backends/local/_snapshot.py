@@ -112,10 +112,7 @@ class _RegionState:
                 )
                 for stream in streams._by_arn.values()
             ]
-            self._ttl = [
-                (name, expiries, expiries.heap.copy(), expiries.current.copy())
-                for name, expiries in engine.ttl.catalog_state().items()
-            ]
+            self._ttl = engine.ttl.memory_state()
             self._backups = engine.backups.catalog_state()
             self._tokens = _token_store(engine)._entries.copy()
 
@@ -144,12 +141,7 @@ class _RegionState:
                 stream._start = start
                 stream.trimmed_through = trimmed
                 stream.last_sequence = last
-            tracked = {}
-            for name, expiries, heap, current in self._ttl:
-                expiries.heap = heap.copy()
-                expiries.current = current.copy()
-                tracked[name] = expiries
-            engine.ttl.restore_catalog_state(tracked)
+            engine.ttl.restore_memory_state(self._ttl)
             engine.backups.restore_catalog_state(self._backups)
             tokens = _token_store(engine)
             tokens._entries = self._tokens.copy()

@@ -20,9 +20,13 @@ Guide "Time to Live (TTL)"), and what this module does about it:
   tests driven by an injected clock. ``LocalEngine(ttl_sweep_interval=None)``
   turns the thread off.
 * A sweep costs O(expired items · log n), not O(table): each TTL-enabled table
-  keeps a heap of ``(expiry, key)`` maintained by a change listener (lazily:
-  an entry whose item changed since is recognised by the per-key map of current
-  expiries and skipped). Enabling TTL builds the heap from the table once.
+  keeps its items' expiries in order, maintained by a change listener. In memory
+  that is a heap of ``(expiry, key)`` (lazily: an entry whose item changed since
+  is recognised by the per-key map of current expiries and skipped). A storage
+  that keeps index stores (a durable file) keeps them in a store of its own,
+  ``<table>#~ttl``, written in the same atomic group as the change: reopening a
+  file reads no item and holds nothing per item in memory, so a table bigger
+  than memory can have TTL on. Enabling TTL fills either from the table once.
 * UpdateTimeToLive messages were captured from the live service: "TimeToLive is
   already enabled", "TimeToLive is already disabled", and "TimeToLive is active
   on a different AttributeName: current AttributeName is <name>" (enabling with
@@ -37,6 +41,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import struct
 import threading
 import weakref
 from collections.abc import Sequence
@@ -51,6 +56,7 @@ from singletable.backends.local.errors import DynamoDBError, validation_error
 if TYPE_CHECKING:
     from singletable.backends.local._schema import TableDef
     from singletable.backends.local.engine import LocalEngine
+    from singletable.backends.local.storage import Storage, TableStore
 
 __all__ = ["TimeToLive", "describe_time_to_live", "update_time_to_live"]
 
@@ -79,7 +85,7 @@ def _expiry(item: Item | None, attribute: str) -> float | None:
 
 
 class _TableExpiries:
-    """The expiry heap of one TTL-enabled table."""
+    """The expiry heap of one TTL-enabled table (in memory)."""
 
     __slots__ = ("attribute", "current", "heap", "table")
 
@@ -95,8 +101,8 @@ class _TableExpiries:
                 self.heap.append((expiry, pk, sk))
         heapq.heapify(self.heap)
 
-    def track(self, pk: bytes, sk: bytes, item: Item | None) -> None:
-        """Follow one committed change of the item at ``(pk, sk)``."""
+    def track(self, pk: bytes, sk: bytes, old: Item | None, item: Item | None) -> None:
+        """Follow one committed change of the item at ``(pk, sk)`` (``old`` became ``item``)."""
         expiry = _expiry(item, self.attribute)
         key = (pk, sk)
         if self.current.get(key) == expiry:
@@ -115,10 +121,12 @@ class _TableExpiries:
         changes: list[Change] = []
         heap, current, store = self.heap, self.current, self.table.store
         too_old = now - FIVE_YEARS_SECONDS
+        taken: set[tuple[bytes, bytes]] = set()
         while heap and heap[0][0] < now and len(changes) < limit:
             expiry, pk, sk = heapq.heappop(heap)
-            if current.get((pk, sk)) != expiry:
-                continue  # stale: the item changed since
+            if current.get((pk, sk)) != expiry or (pk, sk) in taken:
+                continue  # stale (the item changed since), or a twin entry (rolled back)
+            taken.add((pk, sk))
             item = store.get(pk, sk)
             if item is None or expiry < too_old:
                 del current[(pk, sk)]  # never deleted by TTL (unless written again)
@@ -127,10 +135,105 @@ class _TableExpiries:
         return changes
 
 
+# The store of a table's expiries in a storage that keeps index stores. ``~`` never
+# appears in a table or index name, so no index store can take this name, and the
+# storage drops it with the table (as it drops ``<table>#<index>``).
+TTL_STORE_SUFFIX = "#~ttl"
+_FLOAT = struct.Struct(">d")
+_SIGN = 1 << 63
+_ALL_BITS = (1 << 64) - 1
+
+
+def _ordered(expiry: float) -> bytes:
+    """8 bytes whose byte order is ``expiry``'s numeric order (IEEE 754 bits, with the
+    sign bit flipped for positives and every bit flipped for negatives)."""
+    bits = int.from_bytes(_FLOAT.pack(expiry), "big")
+    return (bits ^ _ALL_BITS if bits & _SIGN else bits | _SIGN).to_bytes(8, "big")
+
+
+def _entry(expiry: float, pk: bytes, sk: bytes) -> bytes:
+    """The sort key of an item's entry: its expiry in order, then its key."""
+    return _ordered(expiry) + len(pk).to_bytes(4, "big") + pk + sk
+
+
+def _key_of(entry: bytes) -> tuple[bytes, bytes]:
+    length = int.from_bytes(entry[8:12], "big")
+    return entry[12 : 12 + length], entry[12 + length :]
+
+
+class _StoredExpiries:
+    """The expiries of one TTL-enabled table, kept by the storage (a durable file).
+
+    One partition (``b""``) of entries sorted by :func:`_entry`; each committed
+    change moves its item's entry inside the change's atomic group, so the storage's
+    own rollback takes a failed group's moves back too.
+    """
+
+    __slots__ = ("attribute", "store", "table")
+
+    def __init__(self, table: TableDef, attribute: str, storage: Storage) -> None:
+        self.table = table
+        self.attribute = attribute
+        name = table.name + TTL_STORE_SUFFIX
+        placement = {"kind": "ttl", "table_id": table.table_id, "attribute": attribute}
+        with storage.atomic():
+            if name in storage:
+                if storage.get_meta(name) == placement:
+                    self.store: TableStore = storage.table(name)
+                    return  # a reopen: nothing to read
+                storage.drop_table(name)  # another table's, or another attribute's
+            self.store = storage.create_table(name, placement)
+            for pk, sk, item in table.store.scan():
+                self.track(pk, sk, None, item)
+
+    def track(self, pk: bytes, sk: bytes, old: Item | None, item: Item | None) -> None:
+        """Follow one committed change of the item at ``(pk, sk)`` (``old`` became ``item``)."""
+        before, after = _expiry(old, self.attribute), _expiry(item, self.attribute)
+        gone = None if before is None else _entry(before, pk, sk)
+        entry = None if after is None else _entry(after, pk, sk)
+        if gone == entry:
+            return
+        if gone is not None:
+            self.store.delete(b"", gone)
+        if entry is not None:
+            self.store.put(b"", entry, {}, 0)
+
+    def expired(self, now: float, limit: int) -> list[Change]:
+        """Deletions of up to ``limit`` items expired at ``now`` (nothing is changed yet).
+
+        Entries more than five years old are below the range read, never deleted.
+        """
+        changes: list[Change] = []
+        store = self.table.store
+        entries = self.store.query(
+            b"", lo=_ordered(now - FIVE_YEARS_SECONDS), hi=_ordered(now), hi_inclusive=False
+        )
+        for entry, _ in entries:
+            pk, sk = _key_of(entry)
+            item = store.get(pk, sk)
+            if item is not None:
+                changes.append(Change(self.table, pk, sk, item, None))
+                if len(changes) >= limit:
+                    break
+        return changes
+
+    def drop(self, storage: Storage) -> None:
+        """Forget the expiries (TTL was disabled)."""
+        name = self.table.name + TTL_STORE_SUFFIX
+        if name in storage:
+            storage.drop_table(name)
+
+
+_Expiries = _TableExpiries | _StoredExpiries
+_HeapState = tuple[
+    str, _TableExpiries, list[tuple[float, bytes, bytes]], dict[tuple[bytes, bytes], float]
+]
+
+
 def _untrack(tracked: list[tuple[_TableExpiries, Change]]) -> None:
     """Track the old items again: their changes were rolled back."""
     for expiries, change in reversed(tracked):
-        expiries.track(change.pk, change.sk, change.old)
+        expiries.track(change.pk, change.sk, change.new, change.old)
 
 
 class TimeToLive:
@@ -144,7 +247,7 @@ class TimeToLive:
     def __init__(self, engine: LocalEngine, interval: float | None = 1.0) -> None:
         self._engine = engine
         self.interval = interval
-        self._tables: dict[str, _TableExpiries] = {}
+        self._tables: dict[str, _Expiries] = {}
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.last_error: Exception | None = None
@@ -166,43 +269,70 @@ class TimeToLive:
         ttl = table.settings.get("ttl") or {}
         return str(ttl["AttributeName"]) if ttl.get("Enabled") else None
 
-    def catalog_state(self) -> dict[str, _TableExpiries]:
+    def catalog_state(self) -> dict[str, _Expiries]:
         """What a table operation may change here (see ._rollback)."""
         return dict(self._tables)
 
-    def restore_catalog_state(self, state: dict[str, _TableExpiries]) -> None:
+    def restore_catalog_state(self, state: dict[str, _Expiries]) -> None:
         """Go back to a :meth:`catalog_state` (the table operation was rolled back)."""
         self._tables.clear()
         self._tables.update(state)
 
+    def memory_state(self) -> list[_HeapState]:
+        """A copy of every table's expiry heap (for a snapshot of an in-memory engine)."""
+        state = []
+        for name, expiries in self._tables.items():
+            assert type(expiries) is _TableExpiries  # (only a memory engine is snapshotted)
+            state.append((name, expiries, expiries.heap.copy(), expiries.current.copy()))
+        return state
+
+    def restore_memory_state(self, state: list[_HeapState]) -> None:
+        """Go back to a :meth:`memory_state` (the state stays reusable)."""
+        tracked: dict[str, _Expiries] = {}
+        for name, expiries, heap, current in state:
+            expiries.heap = heap.copy()
+            expiries.current = current.copy()
+            tracked[name] = expiries
+        self.restore_catalog_state(tracked)
+
     def _track(self, table: TableDef) -> None:
         attribute = self.attribute(table)
         assert attribute is not None
-        self._tables[table.name] = _TableExpiries(table, attribute)
+        storage = self._engine.storage
+        if getattr(storage, "keeps_indexes", False):
+            self._tables[table.name] = _StoredExpiries(table, attribute, storage)
+        else:
+            self._tables[table.name] = _TableExpiries(table, attribute)
         self._start_sweeper()
 
     def enable(self, table: TableDef, attribute: str) -> None:
         """Turn TTL on for ``table`` (caller holds the lock and checked the request)."""
         table.settings["ttl"] = {"Enabled": True, "AttributeName": attribute}
-        self._engine.save_table(table)
-        self._track(table)
+        with self._engine.storage.atomic():  # the setting and a kept expiry store together
+            self._engine.save_table(table)
+            self._track(table)
 
     def disable(self, table: TableDef) -> None:
         """Turn TTL off for ``table`` (caller holds the lock and checked the request)."""
         table.settings.pop("ttl", None)
-        self._engine.save_table(table)
-        self._tables.pop(table.name, None)
+        storage = self._engine.storage
+        with storage.atomic():
+            self._engine.save_table(table)
+            expiries = self._tables.pop(table.name, None)
+            if isinstance(expiries, _StoredExpiries):
+                expiries.drop(storage)
 
     def _on_commit(self, changes: Sequence[Change], identity: dict[str, Any] | None) -> None:
-        """The change listener: keep the expiry heaps of TTL-enabled tables current."""
+        """The change listener: keep the expiries of TTL-enabled tables current."""
         if not self._tables:
             return
         tracked = []
         for change in changes:
             expiries = self._tables.get(change.table.name)
             if expiries is not None and expiries.table is change.table:
-                expiries.track(change.pk, change.sk, change.new)
-                tracked.append((expiries, change))
+                expiries.track(change.pk, change.sk, change.old, change.new)
+                if type(expiries) is _TableExpiries:  # (a kept store undoes its own writes)
+                    tracked.append((expiries, change))
         storage = self._engine.storage
         if tracked and storage.can_fail_commit:  # the old expiries, if the group fails
             storage.on_rollback(partial(_untrack, tracked))
