@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from durable_files import FailingConnection, reads_items, traced
 
 from singletable.backends.local import DynamoDBError, LocalEngine, _durable_file
 from singletable.backends.local.durable import (
@@ -234,30 +235,6 @@ def test_reads_writes_and_reopen_with_a_cache_far_smaller_than_the_data(
         again.close()
 
 
-def _traced(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The SQL statements of every durable file opened from now on."""
-    statements: list[str] = []
-    connect = sqlite3.connect
-
-    def tracing(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        conn = connect(*args, **kwargs)
-        conn.set_trace_callback(statements.append)
-        return conn
-
-    monkeypatch.setattr(_durable_file.sqlite3, "connect", tracing)
-    return statements
-
-
-def _reads_items(statements: list[str]) -> list[str]:
-    """The statements that read keys or bodies (not the one step to the last body id)."""
-    return [
-        sql
-        for sql in statements
-        if ("FROM keys" in sql or "FROM bodies" in sql or "FROM items" in sql)
-        and "max(id)" not in sql
-    ]
-
-
 def test_a_reopen_reads_no_item_and_no_index_is_rebuilt(
     path: Path,
     loaded: tuple[LocalEngine, dict[tuple[int, int], dict[str, Any]]],
@@ -265,10 +242,10 @@ def test_a_reopen_reads_no_item_and_no_index_is_rebuilt(
 ) -> None:
     engine, model = loaded
     engine.close()
-    statements = _traced(monkeypatch)
+    statements = traced(monkeypatch)
     again = _open(path)
     try:
-        assert _reads_items(statements) == []
+        assert reads_items(statements) == []
         assert not any(sql.startswith("INSERT") for sql in statements)
         assert not any("quick_check" in sql for sql in statements) or path.stat().st_size < 64 << 20
         description = again.call("DescribeTable", {"TableName": TABLE})["Table"]
@@ -325,22 +302,6 @@ def test_index_stores_follow_their_index_and_table(path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- failed commits
-
-
-class FailingConnection:
-    """An sqlite3 connection whose COMMITs fail while ``armed``."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-        self.armed = False
-
-    def execute(self, sql: str, *args: Any) -> Any:
-        if self.armed and sql.strip().upper() == "COMMIT":
-            raise sqlite3.OperationalError("database or disk is full")
-        return self._conn.execute(sql, *args)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._conn, name)
 
 
 def test_a_failed_commit_leaves_no_trace_in_the_cache_counts_or_file(
@@ -481,10 +442,10 @@ def test_a_format_1_file_is_migrated_on_open(
     conn = sqlite3.connect(old)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == FORMAT_VERSION
     conn.close()
-    statements = _traced(monkeypatch)
+    statements = traced(monkeypatch)
     engine = _open(old)
     try:
-        assert _reads_items(statements) == []  # the index entries were kept this time
+        assert reads_items(statements) == []  # the index entries were kept this time
         _check_reads(engine, model)
     finally:
         engine.close()

@@ -10,13 +10,13 @@ deleted table, and take a failed commit back.
 from __future__ import annotations
 
 import random
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
+from durable_files import FailingConnection, reads_items, traced
 
-from singletable.backends.local import LocalEngine, _durable_file
+from singletable.backends.local import LocalEngine
 from singletable.backends.local.durable import DurableStorage, DurableStorageError
 
 TABLE = "Sessions"
@@ -146,19 +146,6 @@ def test_kept_expiries_delete_what_the_in_memory_heap_deletes(path: Path) -> Non
     durable.close()
 
 
-def _traced(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    statements: list[str] = []
-    connect = sqlite3.connect
-
-    def tracing(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        conn = connect(*args, **kwargs)
-        conn.set_trace_callback(statements.append)
-        return conn
-
-    monkeypatch.setattr(_durable_file.sqlite3, "connect", tracing)
-    return statements
-
-
 def test_a_reopen_with_ttl_on_reads_no_item(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = Clock(1_000_000.0)
     engine = _engine(clock, path)
@@ -171,11 +158,10 @@ def test_a_reopen_with_ttl_on_reads_no_item(path: Path, monkeypatch: pytest.Monk
         ],
     )
     engine.close()
-    statements = _traced(monkeypatch)
+    statements = traced(monkeypatch)
     engine = _engine(clock, path)
     try:
-        reads = [sql for sql in statements if "FROM keys" in sql or "FROM bodies" in sql]
-        assert [sql for sql in reads if "max(id)" not in sql] == []
+        assert reads_items(statements) == []
         assert engine.sweep_ttl() == 1000  # u0..u999 expired before 1,000,000
         assert len(_names(engine)) == 1000
     finally:
@@ -201,22 +187,6 @@ def test_disabling_ttl_or_deleting_the_table_drops_the_kept_expiries(path: Path)
     engine.call("DeleteTable", {"TableName": TABLE})
     assert _storage(engine).table_names() == []
     engine.close()
-
-
-class FailingConnection:
-    """An sqlite3 connection whose COMMITs fail while ``armed``."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-        self.armed = False
-
-    def execute(self, sql: str, *args: Any) -> Any:
-        if self.armed and sql.strip().upper() == "COMMIT":
-            raise sqlite3.OperationalError("database or disk is full")
-        return self._conn.execute(sql, *args)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._conn, name)
 
 
 def test_a_failed_commit_takes_its_expiry_moves_back(path: Path) -> None:
