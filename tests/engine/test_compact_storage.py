@@ -315,6 +315,44 @@ def test_the_shared_cache_stays_within_its_budget() -> None:
     assert (len(cache), cache.used) == (0, 0)
 
 
+def test_a_scan_bigger_than_the_cache_leaves_the_hot_items_in_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A Scan keeps what it decodes only while the cache has room: a scan of a table
+    # bigger than the cache must not push out the items other reads keep hot (nor
+    # pay for keeping items it reads once). Reads that are not scans still evict.
+    monkeypatch.setattr(SHARED, "budget", 64 * 1024)
+    SHARED.clear()
+    engine = LocalEngine(ttl_sweep_interval=None)
+    try:
+        engine.call("CreateTable", gsi_table_request("tbl"))
+        pad = {"pad": {"S": "x" * 2000}}
+        for n in range(200):  # ~600 KB of decoded items: ten times the budget
+            engine.call("PutItem", {"TableName": "tbl", "Item": _item(n, **pad)})
+        hot = engine.call("GetItem", {"TableName": "tbl", "Key": _key(7)}, copy=False)["Item"]
+        seen = 0
+        start = None
+        while True:
+            request: dict[str, Any] = {"TableName": "tbl", "Limit": 25}
+            if start is not None:
+                request["ExclusiveStartKey"] = start
+            page = engine.call("Scan", request, copy=False)
+            seen += page["Count"]
+            assert SHARED.used <= SHARED.budget
+            start = page.get("LastEvaluatedKey")
+            if start is None:
+                break
+        assert seen == 200
+        again = engine.call("GetItem", {"TableName": "tbl", "Key": _key(7)}, copy=False)
+        assert again["Item"] is hot  # still the cached item
+        for n in range(0, 200, 2):  # point reads of cold items do make room
+            engine.call("GetItem", {"TableName": "tbl", "Key": _key(n)}, copy=False)
+            assert SHARED.used <= SHARED.budget + 8192
+    finally:
+        engine.close()
+        SHARED.clear()
+
+
 def test_fresh_reads_end_with_the_call_even_when_it_fails(engine: LocalEngine) -> None:
     with pytest.raises(DynamoDBError):
         engine.call("GetItem", {"TableName": "missing", "Key": _key(1)})

@@ -560,21 +560,41 @@ def test_the_sort_keys_of_a_small_partition_follow_its_writes(path: Path) -> Non
         engine.close()
 
 
+def _read_one(engine: LocalEngine, how: str, projection: str | None) -> dict[str, Any]:
+    """Item (1, 1) as ``how`` reads it through ``call`` (a GetItem, a Query of the table
+    or of the index): the caller's own copy."""
+    request: dict[str, Any] = {"TableName": TABLE}
+    if how == "get":
+        request["Key"] = _key(1, 1)
+    elif how == "query":
+        request["KeyConditionExpression"] = "pk = :p AND sk = :s"
+        request["ExpressionAttributeValues"] = {":p": {"S": "p1"}, ":s": {"N": "1"}}
+    else:
+        request["IndexName"] = "byG"
+        request["KeyConditionExpression"] = "g = :g"
+        request["ExpressionAttributeValues"] = {":g": _item(1, 1)["g"]}
+    if projection is not None:
+        request["ProjectionExpression"] = projection
+    if how == "get":
+        item: dict[str, Any] = engine.call("GetItem", request)["Item"]
+        return item
+    (item,) = engine.call("Query", request)["Items"]
+    return item
+
+
+@pytest.mark.parametrize("how", ["get", "query", "index query"])
 @pytest.mark.parametrize("projection", [None, "g, v"])
-def test_a_get_response_changed_by_its_caller_changes_nothing_stored(
-    path: Path, projection: str | None
+def test_a_read_response_changed_by_its_caller_changes_nothing_stored(
+    path: Path, projection: str | None, how: str
 ) -> None:
-    # call() hands a GetItem's response over without copying it; the durable cache's
-    # item must not be what the caller receives (found in review: the change reached
-    # later reads and, after a write, the file).
+    # call() hands a GetItem's and a Query's response over without copying it; the
+    # durable cache's item must not be what the caller receives (found in review: the
+    # change reached later reads and, after a write, the file).
     engine = _open(path)
     engine.call("CreateTable", _request())
     engine.call("PutItem", {"TableName": TABLE, "Item": _item(1, 1)})
-    request: dict[str, Any] = {"TableName": TABLE, "Key": _key(1, 1)}
-    if projection is not None:
-        request["ProjectionExpression"] = projection
     for _ in range(2):  # once from the pending/just-written item, once from the cache
-        got = engine.call("GetItem", request)["Item"]
+        got = _read_one(engine, how, projection)
         for value in got.values():
             value.clear()
             value["S"] = "MUTATED"
@@ -582,6 +602,7 @@ def test_a_get_response_changed_by_its_caller_changes_nothing_stored(
         assert engine.call("GetItem", {"TableName": TABLE, "Key": _key(1, 1)})["Item"] == _item(
             1, 1
         )
+        assert _read_one(engine, how, None) == _item(1, 1)
         assert engine.call("Scan", {"TableName": TABLE})["Items"] == [_item(1, 1)]
     engine.call(
         "UpdateItem",

@@ -185,7 +185,7 @@ class DurableTableStore(TableStore):
     def get(self, pk: bytes, sk: bytes) -> Item | None:
         """The item at ``(pk, sk)``, or None (from the cache, else one SQLite lookup).
 
-        A fresh read (:data:`._records.READS`: ``LocalEngine.call`` of a GetItem, which
+        A fresh read (:data:`._records.READS`: ``LocalEngine.call`` of a GetItem or a Query, which
         hands its response over without copying it) gets a copy of its own: the cached
         item is shared with every later reader, and with the pending row written at commit.
         """
@@ -318,7 +318,10 @@ class DurableTableStore(TableStore):
         lo, lo_inclusive, hi, hi_inclusive = resume_bounds(
             lo, lo_inclusive, hi, hi_inclusive, forward, after
         )
-        return self._query(pk, lo, lo_inclusive, hi, hi_inclusive, forward)
+        rows = self._query(pk, lo, lo_inclusive, hi, hi_inclusive, forward)
+        if READS.fresh:  # the caller's own items (see get)
+            return ((sk, marshal.loads(marshal.dumps(item))) for sk, item in rows)
+        return rows
 
     # ----------------------------------------------------------------- reading rows
 

@@ -463,10 +463,11 @@ class LocalEngine:
             engine = self if region is None else self.regions.engine(region)
             if not copy:
                 return engine._dispatch(operation, request)
-            if operation == "GetItem":  # its item decoded for the caller alone: no copy
+            if operation in _FRESH_READS:  # items decoded for the caller alone: no copy
                 return engine._fresh(operation, request)
-            # A page of hot items is cheaper to copy whole (one marshal round trip,
-            # attribute names shared between its items) than to decode item by item.
+            # A Scan's page of hot items is cheaper to copy whole (one marshal round
+            # trip, attribute names shared between its items) than to decode item by
+            # item, and its filter reads items it does not return.
             response: dict[str, Any] = _copy(engine._dispatch(operation, request))
             return response
         except DynamoDBError as error:
@@ -560,6 +561,13 @@ class LocalEngine:
         if self.streams.pending:  # stream subscribers run now: after the write, unlocked
             self.streams.deliver()
         return response
+
+
+# The reads whose items ``call`` has the stores decode anew for the caller (._records
+# READS.fresh) instead of copying a response built from shared decoded items. A Query
+# page costs about the same either way when its items are cached, and far less when
+# they are not (a shared miss is decoded, kept, evicted later, then copied).
+_FRESH_READS = frozenset(("GetItem", "Query"))
 
 
 def _copy(value: Any) -> Any:

@@ -484,7 +484,7 @@ class MemoryTableStore(TableStore):
                     keys = self._keys_between(
                         after_pk, partition, after_sk, False, None, True, False
                     )
-                    for sk, item in self._items_of(after_pk, partition, keys):
+                    for sk, item in self._items_of(after_pk, partition, keys, True):
                         yield after_pk, sk, item
                 start, start_inclusive = position, False
         positions = self._scan_index.irange(
@@ -507,17 +507,18 @@ class MemoryTableStore(TableStore):
                             item = entry[1]
                             self._seen = (pk, sk, entry[3])
                         else:
-                            item = shared.item(record)
+                            item = shared.scanned(record)
                     yield pk, sk, item
                 continue
             keys = self._keys_between(pk, partition, None, True, None, True, False)
-            for sk, item in self._items_of(pk, partition, keys):
+            for sk, item in self._items_of(pk, partition, keys, True):
                 yield pk, sk, item
 
     def _items_of(
-        self, pk: bytes, partition: _Partition, keys: Iterator[bytes]
+        self, pk: bytes, partition: _Partition, keys: Iterator[bytes], scanning: bool = False
     ) -> Iterator[tuple[bytes, Item]]:
-        """``(sk, item)`` for each sort key still present in ``partition`` (of ``pk``)."""
+        """``(sk, item)`` for each sort key still present in ``partition`` (of ``pk``);
+        ``scanning``: for a Scan (see :meth:`SharedItems.scanned`)."""
         if READS.fresh:
             for sk in keys:
                 record = partition.get(sk)
@@ -525,6 +526,7 @@ class MemoryTableStore(TableStore):
                     yield sk, decode(record)
             return
         shared = SHARED
+        miss = shared.scanned if scanning else shared.item
         for sk in keys:
             record = partition.get(sk)
             if record is None:
@@ -534,7 +536,7 @@ class MemoryTableStore(TableStore):
                 self._seen = (pk, sk, entry[3])
                 yield sk, entry[1]
             else:
-                yield sk, shared.item(record)
+                yield sk, miss(record)
 
 
 MemoryState = tuple[dict[str, MemoryTableStore], dict[str, dict[str, Any]]]
