@@ -523,6 +523,7 @@ class MemoryTableStore(TableStore):
             for sk in keys:
                 record = partition.get(sk)
                 if record is not None:
+                    self._seen = (pk, sk, unpack_size(record, -4)[0])
                     yield sk, decode(record)
             return
         shared = SHARED
