@@ -315,6 +315,29 @@ def test_the_shared_cache_stays_within_its_budget() -> None:
     assert (len(cache), cache.used) == (0, 0)
 
 
+def test_reads_cycling_over_more_items_than_the_cache_holds_still_hit() -> None:
+    # Kept first in, first out, every item of a cycle longer than the cache would be
+    # evicted just before its next read; a full cache keeps only some misses, so a
+    # part of the cycle stays cached. A set that fits is kept whole.
+    cache = SharedItems()
+    cache.budget = 64 * 1024
+    records = [encode({"v": {"S": f"{n:04d}" + "x" * 1000}}, 1000) for n in range(120)]
+    hits = 0
+    for _ in range(10):
+        for record in records:
+            entry = cache.items.get(id(record))
+            hits += entry is not None and entry[0] is record
+            cache.item(record)
+            assert cache.used <= cache.budget
+    assert hits > len(records) * 10 // 4  # FIFO with every miss kept: no hit at all
+    cache.clear()
+    few = records[:20]
+    for record in few:
+        cache.item(record)
+    assert all(cache.item(record) is cache.item(record) for record in few)
+    assert len(cache) == 20
+
+
 def test_a_scan_bigger_than_the_cache_leaves_the_hot_items_in_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -46,6 +46,7 @@ from __future__ import annotations
 import marshal
 import struct
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 from singletable._values import Item
@@ -85,6 +86,8 @@ READS = _Reads()
 # What one decoded top-level attribute costs in memory, about (its value dict, name and
 # value objects): 1 KB items measured 2.2 KB decoded with 9 attributes, 8.3 KB with 30.
 _ATTRIBUTE_COST = 240
+# A full cache keeps one miss in this many (see SharedItems.item).
+_ADMIT_ONE_IN = 8
 
 
 class SharedItems:
@@ -94,10 +97,11 @@ class SharedItems:
     so the id cannot be reused while it is cached): no 1 KB hash per lookup.
     :attr:`items` maps ``id(record)`` to ``(record, item, cost, size)`` (``size``: the
     record's item size, unpacked once); the stores read it directly, a hit being one
-    dict lookup. The bytes counted estimate what the
-    decoded items and texts take; past ``budget`` the oldest entries go (first in,
-    first out) until half of it is used. A fixed budget, whatever the tables' size:
-    about 300 hot 1 KB items of 9 attributes, or 120 of 30.
+    dict lookup. The bytes counted estimate what the decoded items and texts take;
+    past ``budget`` the oldest entries go (first in, first out), and while it is
+    full only one miss in eight is kept (:meth:`item`). A
+    fixed budget, whatever the tables' size: about 300 hot 1 KB items of 9
+    attributes, or 120 of 30.
 
     Lookups take no lock (one dict read, atomic); additions and evictions take one.
     """
@@ -106,10 +110,11 @@ class SharedItems:
 
     def __init__(self) -> None:
         # id(record) -> (record, item, cost, size), oldest first.
-        self.items: dict[int, tuple[bytes, Item, int, int]] = {}
+        self.items: OrderedDict[int, tuple[bytes, Item, int, int]] = OrderedDict()
         self._records: dict[int, bytes] = {}  # id(item) -> its record
         self._texts: dict[int, tuple[Item, str]] = {}  # id(item) -> (item, JSON text)
         self._used = 0
+        self._refused = 0  # misses not kept since the cache was created
         self._lock = threading.Lock()
 
     @property
@@ -126,6 +131,15 @@ class SharedItems:
         if entry is not None and entry[0] is record:
             return entry[1]
         item: Item = decode(record)
+        if self._used + len(record) + _ATTRIBUTE_COST * len(item) > self.budget:
+            # Full: keep one miss in _ADMIT_ONE_IN. Reads of more items than the
+            # cache holds, over and over (a Query cycling over many partitions),
+            # would otherwise evict every item before its next read: kept at
+            # random, a part of them stays and hits, and the churn (evictions, the
+            # garbage collector's walks) falls by as much.
+            self._refused += 1
+            if self._refused % _ADMIT_ONE_IN:
+                return item
         return self._add(record, item)
 
     def scanned(self, record: bytes) -> Item:
@@ -174,7 +188,7 @@ class SharedItems:
     def clear(self) -> None:
         """Forget every entry."""
         with self._lock:
-            self.items = {}
+            self.items = OrderedDict()
             self._records = {}
             self._texts = {}
             self._used = 0
@@ -196,15 +210,12 @@ class SharedItems:
         return item
 
     def _evict(self) -> None:
-        """Drop the oldest entries until at most half the budget is used (lock held)."""
+        """Drop the oldest entries until the budget holds again (lock held)."""
         items, records, texts = self.items, self._records, self._texts
-        target = self.budget // 2
+        budget = self.budget
         used = self._used
-        doomed = []
-        for key, (record, item, cost, _size) in items.items():
-            if used <= target:
-                break
-            doomed.append(key)
+        while used > budget and items:
+            _, (record, item, cost, _size) = items.popitem(last=False)
             used -= cost
             text = texts.get(id(item))
             if text is not None and text[0] is item:
@@ -212,8 +223,6 @@ class SharedItems:
                 used -= len(text[1])
             if records.get(id(item)) is record:
                 del records[id(item)]
-        for key in doomed:
-            del items[key]
         self._used = used
 
 
