@@ -28,7 +28,12 @@ from typing import Generic, TypeVar
 from singletable._values import AttributeValue, Item, copy_value
 from singletable.expressions.errors import DetailError, ExpressionError, invalid
 from singletable.expressions.evaluate import Env, PredicateFn, compile_condition
-from singletable.expressions.keycondition import KeyCondition, analyze_key_condition
+from singletable.expressions.keycondition import (
+    KeyCondition,
+    KeyOp,
+    KeyTerm,
+    analyze_key_condition,
+)
 from singletable.expressions.nodes import ConditionNode, ProjectionExpression, UpdateExpression
 from singletable.expressions.parser import parse_condition, parse_projection, parse_update
 from singletable.expressions.update import INCORRECT_DATA_TYPE, UpdatePlan, compile_update
@@ -189,6 +194,37 @@ def replay_step(step: Step, env: Env) -> Condition | Update:
         env,
         lambda: condition_paths(node, Binder(env.names, env.values, set(), set())),
     )
+
+
+# Key conditions that passed every check, by _signature plus the key attribute names:
+# for each hash key attribute the :value giving it, then each range term's name,
+# operator and :values. A Query of a checked shape only takes its values.
+_KeyShape = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, KeyOp, tuple[str, ...]], ...]]
+_KEY_SHAPES: dict[tuple[object, ...], _KeyShape] = {}
+
+
+def _key_shape(condition: KeyCondition, values: Mapping[str, AttributeValue]) -> _KeyShape | None:
+    """The :values behind ``condition``'s values (found by identity: the binder hands
+    the request's own value objects over), or None if one is not a placeholder's."""
+    refs = {id(value): ref for ref, value in values.items()}
+    if len(refs) != len(values):
+        return None  # one value object under two placeholders: which one is ambiguous
+    hashes = []
+    for name, value in condition.hash_values.items():
+        ref = refs.get(id(value))
+        if ref is None:
+            return None
+        hashes.append((name, ref))
+    terms = []
+    for term in condition.range_terms:
+        term_refs = []
+        for value in term.values:
+            ref = refs.get(id(value))
+            if ref is None:
+                return None
+            term_refs.append(ref)
+        terms.append((term.name, term.op, tuple(term_refs)))
+    return tuple(hashes), tuple(terms)
 
 
 def _remember(key: tuple[object, ...], shape: _UpdateShape | None) -> None:
@@ -439,12 +475,33 @@ class ExpressionContext:
         self._record(None)
         parameter = "KeyConditionExpression"
         node = _node(_condition_entry(text), parameter)
+        refs = _condition_refs(text)
+        key = _signature("K", text, refs, self._names, self._values)
+        if key is not None:
+            key = (*key, tuple(hash_keys), tuple(range_keys))
+            shape = _KEY_SHAPES.get(key)
+            if shape is not None:  # checked before, for the same names and value types
+                self._used_names.update(refs.names)
+                self._used_values.update(refs.values)
+                values = self._values
+                hashes, terms = shape
+                return KeyCondition(
+                    {name: values[ref] for name, ref in hashes},
+                    [KeyTerm(name, op, tuple(values[r] for r in rs)) for name, op, rs in terms],
+                )
         binder = self._binder()
         try:
             check_condition(node, binder)
         except DetailError as error:
             raise invalid(parameter, error.detail) from None
-        return analyze_key_condition(node, binder, hash_keys, range_keys)
+        condition = analyze_key_condition(node, binder, hash_keys, range_keys)
+        if key is not None:
+            found = _key_shape(condition, self._values)
+            if found is not None:
+                if len(_KEY_SHAPES) >= _CHECKED_MAX:
+                    _KEY_SHAPES.clear()
+                _KEY_SHAPES[key] = found
+        return condition
 
     def update(self, text: str, *, type_mismatch: str | None = None) -> Update:
         """Bind an UpdateExpression.

@@ -50,6 +50,7 @@ def _engine() -> LocalEngine:
 def _forget() -> None:
     _exprs._PLANS.clear()
     expression_context._CHECKED.clear()
+    expression_context._KEY_SHAPES.clear()
 
 
 def _outcome(engine: LocalEngine, operation: str, request: dict[str, Any]) -> Any:
@@ -260,3 +261,63 @@ def test_an_empty_map_is_not_an_absent_one() -> None:
     )
     assert outcomes[0][0] == "ok"
     assert "ExpressionAttributeValues must not be empty" in outcomes[1][2]
+
+
+def _query(condition: str, values: dict[str, Any], **more: Any) -> tuple[str, dict[str, Any]]:
+    return (
+        "Query",
+        {
+            "TableName": TABLE,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            **more,
+        },
+    )
+
+
+def test_checked_key_conditions_bind_each_request_values() -> None:
+    # A key condition checked once is not checked again for the same names and value
+    # types: only its values are taken. Every answer must equal a cold engine's.
+    put = {"TableName": TABLE, "Item": {**KEY, "n": {"N": "1"}}}
+    keyed = "PK = :p AND SK = :s"
+    outcomes = _same_answers(
+        [
+            ("PutItem", put),
+            ("PutItem", {**put, "Item": {"PK": {"S": "a"}, "SK": {"S": "c"}}}),
+            _query(keyed, {":p": {"S": "a"}, ":s": {"S": "b"}}),
+            _query(keyed, {":p": {"S": "a"}, ":s": {"S": "c"}}),  # other values
+            _query(keyed, {":p": {"S": "z"}, ":s": {"S": "b"}}),
+            _query(keyed, {":p": {"N": "1"}, ":s": {"S": "b"}}),  # another type: checked
+            _query(keyed, {":p": {"S": "a"}}),  # :s undefined
+            _query(keyed, {":p": {"S": "a"}, ":s": {"S": "b"}, ":x": {"S": "unused"}}),
+            _query(":s = SK AND :p = PK", {":p": {"S": "a"}, ":s": {"S": "c"}}),  # reversed
+            _query("PK = :p AND begins_with(SK, :s)", {":p": {"S": "a"}, ":s": {"S": "b"}}),
+            _query("PK = :p AND begins_with(SK, :s)", {":p": {"S": "a"}, ":s": {"S": ""}}),
+            _query("PK = :p AND begins_with(SK, :s)", {":p": {"S": "a"}, ":s": {"N": "1"}}),
+            _query("PK = :p AND SK BETWEEN :a AND :b", {":p": {"S": "a"}, ":a": {"S": "a"}, ":b": {"S": "c"}}),
+            _query("PK = :p AND SK BETWEEN :a AND :b", {":p": {"S": "a"}, ":a": {"S": "c"}, ":b": {"S": "a"}}),
+            _query("#k = :p", {":p": {"S": "a"}}, ExpressionAttributeNames={"#k": "PK"}),
+            _query("#k = :p", {":p": {"S": "a"}}, ExpressionAttributeNames={"#k": "SK"}),
+            _query("#k = :p", {":p": {"S": "a"}}, ExpressionAttributeNames={"#k": "PK"}),
+            _query("PK = :p AND SK > :s", {":p": {"S": "a"}, ":s": {"S": "b"}}, ScanIndexForward=False),
+            _query("PK = :p AND SK > :s", {":p": {"S": "a"}, ":s": {"S": "a"}}),
+        ]
+    )  # fmt: skip
+    counts = [outcome[1]["Count"] if outcome[0] == "ok" else outcome[1] for outcome in outcomes[2:]]
+    error = "ValidationException"
+    assert counts == [1, 1, 0, error, error, error, 1, 1, error, error, 2, error, 2, error, 2, 1, 2]
+
+
+def test_one_value_object_under_two_placeholders_is_bound_by_name() -> None:
+    # A Python caller of the expression layer may hand the same dict for two
+    # placeholders; a checked shape must still bind each placeholder to its own value
+    # on the next request (the engine's own requests always hold distinct values).
+    _forget()
+    same = {"S": "b"}
+    condition = "PK = :p AND SK = :s"
+    first = expression_context.ExpressionContext(None, {":p": same, ":s": same})
+    assert first.key_condition(condition, ("PK",), ("SK",)).hash_values == {"PK": same}
+    second = expression_context.ExpressionContext(None, {":p": {"S": "b"}, ":s": {"S": "c"}})
+    bound = second.key_condition(condition, ("PK",), ("SK",))
+    assert bound.hash_values == {"PK": {"S": "b"}}
+    assert bound.range_terms[0].values == ({"S": "c"},)
