@@ -508,6 +508,7 @@ class MemoryTableStore(TableStore):
                             self._seen = (pk, sk, entry[3])
                         else:
                             item = shared.scanned(record)
+                            self._seen = (pk, sk, unpack_size(record, -4)[0])
                     yield pk, sk, item
                 continue
             keys = self._keys_between(pk, partition, None, True, None, True, False)
@@ -537,6 +538,7 @@ class MemoryTableStore(TableStore):
                 self._seen = (pk, sk, entry[3])
                 yield sk, entry[1]
             else:
+                self._seen = (pk, sk, unpack_size(record, -4)[0])
                 yield sk, miss(record)
 
 
