@@ -30,9 +30,9 @@ Reads come in two kinds (:data:`READS`):
   items come from :data:`SHARED`, a small cache of decoded items by record, and
   must be treated as read-only, exactly as the stored dicts themselves had to be
   before. Hot items are then decoded once, and ``call_json`` keeps their JSON text
-  there too (see :mod:`._encoding`). A Scan's misses are kept only while the cache
-  has room (:meth:`SharedItems.scanned`): a scan of a big table neither flushes the
-  hot items nor pays for keeping what it reads once.
+  there too (see :mod:`._encoding`). While the cache is full only one miss in
+  eight is kept (:meth:`SharedItems.item`): a scan of a big table does not flush the
+  hot items, and pays little for keeping what it reads once.
 
 The cache also knows each shared item's record: a store given a shared item (an
 item read from one store, for a backfill, a restore or a replica) stores that very
@@ -140,22 +140,6 @@ class SharedItems:
             self._refused += 1
             if self._refused % _ADMIT_ONE_IN:
                 return item
-        return self._add(record, item)
-
-    def scanned(self, record: bytes) -> Item:
-        """:meth:`item` for a Scan: a miss is kept only while the budget has room.
-
-        A Scan reads each item once, in table order: in a table bigger than the cache
-        every read would miss, and keeping each decoded item would push out the hot
-        ones only to be pushed out itself (besides the bookkeeping and the garbage
-        collector's walks over the kept items, which cost more than the decode).
-        """
-        entry = self.items.get(id(record))
-        if entry is not None and entry[0] is record:
-            return entry[1]
-        item: Item = decode(record)
-        if self._used + len(record) + _ATTRIBUTE_COST * len(item) > self.budget:
-            return item
         return self._add(record, item)
 
     def seed(self, record: bytes, item: Item) -> None:

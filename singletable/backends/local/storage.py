@@ -484,7 +484,7 @@ class MemoryTableStore(TableStore):
                     keys = self._keys_between(
                         after_pk, partition, after_sk, False, None, True, False
                     )
-                    for sk, item in self._items_of(after_pk, partition, keys, True):
+                    for sk, item in self._items_of(after_pk, partition, keys):
                         yield after_pk, sk, item
                 start, start_inclusive = position, False
         positions = self._scan_index.irange(
@@ -507,19 +507,18 @@ class MemoryTableStore(TableStore):
                             item = entry[1]
                             self._seen = (pk, sk, entry[3])
                         else:
-                            item = shared.scanned(record)
+                            item = shared.item(record)
                             self._seen = (pk, sk, unpack_size(record, -4)[0])
                     yield pk, sk, item
                 continue
             keys = self._keys_between(pk, partition, None, True, None, True, False)
-            for sk, item in self._items_of(pk, partition, keys, True):
+            for sk, item in self._items_of(pk, partition, keys):
                 yield pk, sk, item
 
     def _items_of(
-        self, pk: bytes, partition: _Partition, keys: Iterator[bytes], scanning: bool = False
+        self, pk: bytes, partition: _Partition, keys: Iterator[bytes]
     ) -> Iterator[tuple[bytes, Item]]:
-        """``(sk, item)`` for each sort key still present in ``partition`` (of ``pk``);
-        ``scanning``: for a Scan (see :meth:`SharedItems.scanned`)."""
+        """``(sk, item)`` for each sort key still present in ``partition`` (of ``pk``)."""
         if READS.fresh:
             for sk in keys:
                 record = partition.get(sk)
@@ -528,7 +527,7 @@ class MemoryTableStore(TableStore):
                     yield sk, decode(record)
             return
         shared = SHARED
-        miss = shared.scanned if scanning else shared.item
+        miss = shared.item
         for sk in keys:
             record = partition.get(sk)
             if record is None:
