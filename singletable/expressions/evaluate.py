@@ -251,7 +251,52 @@ def compile_condition(node: ConditionNode) -> PredicateFn:
 def _compile_compare(node: Compare) -> PredicateFn:
     test = _COMPARISONS[node.op]
     left, right = compile_operand(node.left), compile_operand(node.right)
-    return lambda item, env: test(left(item, env), right(item, env))
+
+    def general(item: Item, env: Env) -> bool:
+        return test(left(item, env), right(item, env))
+
+    return _scalar_equality(node, general) or general
+
+
+def _scalar_equality(node: Compare, general: PredicateFn) -> PredicateFn | None:
+    """``attribute = :value`` or ``<>`` (either way round) on a top-level attribute: the
+    filter most Scans and Queries carry. When the value is a String or a Number, the
+    stored value equals it exactly when the two one-member dicts are equal (stored and
+    request values are both canonical: a number has one text), so the test is one dict
+    comparison instead of the general walk; any other value takes the general test."""
+    if node.op not in ("=", "<>"):
+        return None
+    path, constant = node.left, node.right
+    if isinstance(path, ValueRef):
+        path, constant = constant, path
+    if not (isinstance(path, Path) and isinstance(constant, ValueRef)):
+        return None
+    if len(path.elements) != 1:
+        return None
+    (element,) = path.elements
+    ref = constant.ref
+    equal = node.op == "="
+    if isinstance(element, Name):
+        name = element.name
+
+        def compare(item: Item, env: Env) -> bool:
+            value = env.values[ref]
+            if "S" in value or "N" in value:
+                return (item.get(name) == value) is equal
+            return general(item, env)
+
+    elif isinstance(element, NameRef):
+        name_ref = element.ref
+
+        def compare(item: Item, env: Env) -> bool:
+            value = env.values[ref]
+            if "S" in value or "N" in value:
+                return (item.get(env.names[name_ref]) == value) is equal
+            return general(item, env)
+
+    else:
+        return None
+    return compare
 
 
 def _compile_between(node: Between) -> PredicateFn:
