@@ -36,11 +36,11 @@ alternate in rounds within a workload; ops/s is 1 / median latency. The ORM's
 overhead is paired by round (each round's median ``orm`` minus its median
 ``engine``; the median of those), so load bursts land on both sides.
 
-Table 3 measures costs with no I/O at all, interleaved in rounds the same way:
-validation (the user's construction, and the put's re-validation), ``to_item``
-and its parts, the general conversion it is compiled from, key building,
-``from_item`` and its parts, a query's build and page parse, and prototypes of
-other read paths (a read plan feeding ``model_validate``; typed decoders feeding
+Table 3 (bench/orm_micro.py) measures costs with no I/O at all, interleaved in
+rounds the same way: validation (the user's construction, and the put's
+re-validation), ``to_item`` and its parts, the general conversion it is compiled
+from, key building, ``from_item`` and its parts, a query's build and page parse,
+and prototypes of other read paths (a read plan feeding ``model_validate``; typed decoders feeding
 ``model_construct``), each checked to give the same item or entity.
 Table 4 profiles the ORM's calls with cProfile (``--no-profile`` skips it).
 Table 5 checks the targets (issue 5's; issue 19's: the ORM's own cost per put
@@ -726,6 +726,11 @@ def compare(base: str, runs: int, dynamoxy_python: str | None, dynamoxy_only: bo
         print(
             f"{key:<24} {base_value:>10.{digits}f} {this_value:>10.{digits}f} {change:>+8.0%}"
         )
+    if "put x dynamoxy" in found["this"][0]:
+        for workload in WORKLOADS:
+            ratio = statistics.median(r[f"{workload} x dynamoxy"] for r in found["this"])
+            name = f"ORM {workload} >= 2x dynamoxy"
+            print(f"  {'PASS' if ratio >= 2 else 'MISS'}  {name:<36} {ratio:>9.2f}x")
     if dynamoxy_only:
         return
     this_put = statistics.median(r["put own us/item"] for r in found["this"])
