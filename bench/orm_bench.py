@@ -40,8 +40,8 @@ Table 3 (bench/orm_micro.py) measures costs with no I/O at all, interleaved in
 rounds the same way: validation (the user's construction, and the put's
 re-validation), ``to_item`` and its parts, the general conversion it is compiled
 from, key building, ``from_item`` and its parts, a query's build and page parse,
-and prototypes of other read paths (a read plan feeding ``model_validate``; typed decoders feeding
-``model_construct``), each checked to give the same item or entity.
+and prototypes of other read paths (a read plan feeding ``model_validate``; typed
+decoders feeding ``model_construct``), each checked to give the same item or entity.
 Table 4 profiles the ORM's calls with cProfile (``--no-profile`` skips it).
 Table 5 checks the targets (issue 5's; issue 19's: the ORM's own cost per put
 under 25 us, and the ORM's put on the engine at least 50x PynamoDB's on moto).
