@@ -108,7 +108,10 @@ def put(entity: E, *, mode: PutMode = "upsert", condition: Condition | None = No
     # The item goes out marked as the codec's: the local engine measures it instead
     # of rebuilding it (singletable._canonical); other backends see a dict.
     request = _put_body(stored, mode, version, condition, CanonicalItem())
-    request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    if "ConditionExpression" in request:  # (the stored item, for the error's message)
+        request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    # else a plain upsert, which cannot fail a check: the request is TableName and Item
+    # alone, a shape the local engine takes without reading any other member
     try:
         yield "PutItem", request
     except ConditionFailedError as error:

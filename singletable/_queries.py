@@ -12,9 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
+from pydantic import ValidationError
+
 from singletable._flows import Flow, decode_cursor, encode_cursor
 from singletable.codec import from_item
 from singletable.conditions import attribute, expression_parameters
+from singletable.entity import direct_decoding
 from singletable.errors import InvalidValueError
 
 if TYPE_CHECKING:
@@ -95,11 +98,21 @@ def _read_page(
     skipped: list[dict[str, Any]] = []
     model = entity.__singletable__
     from_item, keep = entity.from_item, items.append
+    direct = direct_decoding(entity)  # from_item's own steps, looked up once a page
+    read, validate = direct if direct is not None else (None, None)
     for item in response.get("Items", ()):
         marker = item.get(type_attribute)
         if (marker.get("S") != type_name) if marker is not None else not model.owns(item):
             skipped.append(copy.deepcopy(item))  # responses may share the stored data
             continue
+        if read is not None:
+            data = read(item)
+            if data is not None:
+                try:
+                    keep(validate(data))  # type: ignore[misc]
+                    continue
+                except ValidationError:
+                    pass  # from_item raises its own error for it
         keep(from_item(item))
     return items, skipped, response.get("LastEvaluatedKey")
 

@@ -15,9 +15,12 @@ always the general loop's. tests/orm/test_reader.py checks both against each oth
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from singletable.codec import from_attribute
 from singletable.keys import base_type
@@ -54,26 +57,48 @@ def reader(cls: type[Entity]) -> Reader:
 
 
 _DECLARED_KIND = {str: "S", int: "N", Decimal: "N", float: "N", bool: "BOOL"}
+_CONTAINER_KIND = {set: "SS", frozenset: "SS", dict: "M", list: "L", tuple: "L"}
 
 
 def _declared_kind(annotation: Any) -> str:
     """The wire type to try first for a field (any type is decoded right either way)."""
+    base = base_type(annotation)
     try:
-        return _DECLARED_KIND.get(base_type(annotation), "S")
+        kind = _DECLARED_KIND.get(base)
     except TypeError:  # an unhashable annotation
         return "S"
+    if kind is not None:
+        return kind
+    origin = typing.get_origin(base)
+    if origin is not None:  # set[str], dict[str, int], list[X], ...
+        kind = _CONTAINER_KIND.get(origin)
+        if kind == "SS" and typing.get_args(base) not in ((str,),):
+            kind = None  # a set of numbers or bytes is stored as NS or BS
+        return kind or "S"
+    if isinstance(base, type) and issubclass(base, BaseModel):
+        return "M"  # a nested model
+    return "S"
+
+
+# How a value of the declared wire type becomes what the general loop gives it as
+# (decode_value): "r" is its raw member; M and L go straight to from_attribute.
+_TAKEN = {"S": "r", "BOOL": "r", "N": "Decimal(r)", "SS": "set(r)"}
 
 
 def _compile(cls: type[Entity]) -> Reader:
     model = cls.__singletable__
-    names: dict[str, Any] = {"decode": decode_value, "Decimal": Decimal}
+    names: dict[str, Any] = {
+        "decode": decode_value,
+        "Decimal": Decimal,
+        "from_attribute": from_attribute,
+    }
     lines = ["def read(item):", "    get = item.get", "    data = {}"]
     skipped = sorted(model.skip_attributes)
     counted = " + ".join(f"({a!r} in item)" for a in skipped) if skipped else "0"
     lines.append(f"    skipped = {counted}")
     for field_name, attribute in model.attributes.items():
         kind = _declared_kind(cls.model_fields[field_name].annotation)
-        taken = "Decimal(r)" if kind == "N" else "r"
+        taken = _TAKEN.get(kind, "from_attribute(v)")
         lines += [
             f"    v = get({attribute!r})",
             "    if v is not None:",

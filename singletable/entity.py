@@ -33,14 +33,14 @@ sparse index): an index key is written whole or not at all.
 from __future__ import annotations
 
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from singletable._keyargs import exact_types, key_arguments
-from singletable._reader import decode_value, reader
+from singletable._reader import Reader, decode_value, reader
 from singletable._unique import guard_template
 from singletable._upgrades import Upgrade, apply_upgrades, check_upgrades, remember_read
 from singletable._values import AttributeValue, Item
@@ -331,6 +331,25 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
             InvalidValueError: a missing key field, or a value its field refuses.
         """
         return table_key(cls, key_arguments(cls, values, "key"))
+
+
+_FROM_ITEM = Entity.from_item.__func__  # type: ignore[attr-defined]
+
+
+def direct_decoding(cls: type[Entity]) -> tuple[Reader, Callable[[Any], Any]] | None:
+    """What :meth:`Entity.from_item` runs for an item of ``cls``, for loops over many
+    items (a query page): its compiled reader and Pydantic's ``validate_python``.
+
+    A loop may use them only as ``from_item`` would: an item the reader leaves to
+    the general loop (None) or whose values fail validation goes to ``from_item``
+    itself, which then gives its own result or error. None (use ``from_item``) for a
+    class that overrides ``from_item`` or has a schema version (upgrades to apply).
+    """
+    if cls.__singletable__.schema_version is not None:
+        return None
+    if getattr(cls.from_item, "__func__", None) is not _FROM_ITEM:
+        return None
+    return (cls.__singletable__.reader or reader(cls)), cls.__pydantic_validator__.validate_python
 
 
 def validated(entity: E) -> E:

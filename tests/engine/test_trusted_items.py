@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from singletable._canonical import CanonicalItem
 from singletable._values import validate_item_sized
 from singletable.backends.local import LocalEngine
-from singletable.backends.local._trusted import trusted_size
+from singletable.backends.local._trusted import trusted_copy, trusted_size
 from singletable.backends.local.errors import DynamoDBError
 from singletable.codec import to_attribute
 
@@ -97,6 +97,18 @@ def _both(values: dict[str, Any], **extra: Any) -> None:
     size = trusted_size(item)
     if size is not None:  # measured: the size and the item the general path gives
         assert (item, size) == validate_item_sized(copy.deepcopy(item))
+        copied = trusted_copy(item)  # and the copy stored shares no container with it
+        assert copied == (item, size)
+        assert not _containers(copied[0]) & _containers(item)
+
+
+def _containers(value: Any) -> set[int]:
+    """The ids of every dict and list inside ``value``."""
+    if isinstance(value, dict):
+        return {id(value)}.union(*(_containers(v) for v in value.values()))
+    if isinstance(value, list):
+        return {id(value)}.union(*(_containers(v) for v in value))
+    return set()
 
 
 _names = st.sampled_from(["a", "b", "nested", "é", "x" * 70_000])
@@ -216,6 +228,9 @@ def test_the_common_item_is_measured_not_rebuilt() -> None:
         "m": {"M": {"a": {"S": "x"}, "l": {"L": [{"N": "1"}, {"S": "y"}]}}},
     }
     assert trusted_size(item) == validate_item_sized(item)[1]
+    copied = trusted_copy(item)
+    assert copied == (item, validate_item_sized(item)[1])
+    assert not _containers(copied[0]) & _containers(item)
     # and what it cannot vouch for goes the general path
     for odd in ({"S": "\ud800"}, {"B": "AA=="}, {"SS": ["a", "a"]}, {"N": "1" * 39}, {"S": 5}):
         assert trusted_size({**item, "odd": odd}) is None

@@ -21,6 +21,7 @@ from singletable import DB, Entity, GlobalIndex, Keys, Table
 from singletable._canonical import CanonicalItem
 from singletable.backends.engine import LocalBackend
 from singletable.backends.local import LocalEngine
+from singletable.errors import ConditionFailedError
 
 app = Table("trusted_orm", indexes=[GlobalIndex("GSI1", pk="GSI1PK", sk="GSI1SK")])
 
@@ -130,3 +131,29 @@ def test_the_put_hands_the_engine_a_marked_item_and_explain_a_plain_one() -> Non
     # what the engine stores is a plain dict (the mark is not kept)
     table = db.backend.inner.engine.tables[app.name]  # type: ignore[attr-defined]
     assert type(table.store.get(*table.key_from_item(sent[-1]["Item"]))) is dict
+
+
+def test_a_plain_upsert_sends_the_table_and_the_item_alone() -> None:
+    # An upsert with no condition and no version cannot fail a check, so it asks for
+    # no old item on failure: the request is the shape the engine takes without
+    # reading other members. Any put with a condition still asks for it, and its
+    # error still names what it found.
+    sent: list[dict[str, Any]] = []
+
+    class Spy(LocalBackend):
+        def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+            sent.append(request)
+            return super().call(operation, request)
+
+    db = DB(Spy())
+    db.create_table(app)
+    db.put(Doc(owner="o", name="n", size=1))
+    assert sent[-1].keys() == {"TableName", "Item"}
+    assert db.explain.put(Doc(owner="o", name="n", size=1)) == ("PutItem", dict(sent[-1]))
+    with pytest.raises(ConditionFailedError, match="already exists") as failed:
+        db.put(Doc(owner="o", name="n", size=2), mode="create")
+    assert sent[-1]["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
+    assert failed.value.item is not None and failed.value.item["size"] == {"N": "1"}
+    with pytest.raises(ConditionFailedError, match="does not exist"):
+        db.put(Doc(owner="o", name="other"), mode="replace")
+    assert db.get(Doc, owner="o", name="n") == Doc(owner="o", name="n", size=1)

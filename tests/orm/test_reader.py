@@ -87,3 +87,45 @@ def test_an_item_with_other_attributes_is_left_to_the_general_loop() -> None:
     assert read(item) == {"customer_id": "c"}
     assert read({**item, "other": {"S": "x"}}) is None
     assert read({**item, "quantity": {"S": "7"}}) == {"customer_id": "c", "quantity": "7"}
+
+
+_EVERY_KIND = [
+    {"S": "x"},
+    {"S": "7"},
+    {"N": "7"},
+    {"N": "2.5"},
+    {"BOOL": True},
+    {"NULL": True},
+    {"SS": ["a", "b"]},
+    {"SS": ["7"]},
+    {"NS": ["1", "2"]},
+    {"BS": ["AAE="]},
+    {"B": "AAE="},
+    {"L": [{"S": "x"}, {"N": "1"}]},
+    {"L": []},
+    {"M": {"street": {"S": "s"}, "city": {"S": "c"}, "postcode": {"S": "p"}}},
+    {"M": {"street": {"N": "1"}, "x": {"L": [{"NULL": True}]}}},
+    {"M": {}},
+]
+
+
+def test_every_field_with_every_wire_type_decodes_as_the_general_loop() -> None:
+    # Each field tries first the wire type it is declared with (sets of strings SS,
+    # dicts and nested models M, lists L; the rest S, N or BOOL): every wire type in
+    # every field must still give the general loop's entity or error.
+    base = Order(customer_id="c", order_id="o", created_at="2026-01-01T00:00:00Z").to_item()
+    for attribute in Order.__singletable__.attributes.values():
+        for value in _EVERY_KIND:
+            _both({**base, attribute: value})
+
+
+def test_the_declared_wire_types() -> None:
+    from test_writer import Address
+
+    from singletable._reader import _declared_kind
+
+    assert _declared_kind(set[str]) == _declared_kind(frozenset[str] | None) == "SS"
+    assert _declared_kind(set[int]) == "S"  # an NS or BS set: decoded the general way
+    assert _declared_kind(dict[str, Any]) == _declared_kind(Address | None) == "M"
+    assert _declared_kind(list[Any]) == _declared_kind(tuple[int, ...]) == "L"
+    assert _declared_kind(int | None) == "N" and _declared_kind(bool) == "BOOL"

@@ -17,8 +17,9 @@ out, while measuring:
   any other text, e.g. ``"01"`` or ``"1e5"``, takes the general path, which
   canonicalises it or refuses it).
 
-The stored item is a deep copy: the request keeps its own containers, so nothing
-done to the request afterwards (by a wrapper that ignores the read-only rule of
+The stored item is a deep copy, made in the same pass as the checks and the measure
+(:func:`trusted_copy`): the request keeps its own containers, so nothing done to the
+request afterwards (by a wrapper that ignores the read-only rule of
 ``backends/base.py``) can reach what is stored or read.
 
 Anything else (and any item of more than 64 KB, where attribute names need their
@@ -32,7 +33,6 @@ other (items, sizes, errors).
 
 from __future__ import annotations
 
-import marshal
 from collections.abc import Callable
 from typing import Any
 
@@ -42,20 +42,18 @@ from singletable.backends.local._schema import TableDef
 
 Prepare = Callable[[TableDef, Any], tuple[bytes, bytes, Item, int]]
 
-__all__ = ["prepare_trusted", "trusted_size"]
+__all__ = ["prepare_trusted", "trusted_copy", "trusted_size"]
 
 
 def prepare_trusted(
     table: TableDef, raw_item: Any, general: Prepare
 ) -> tuple[bytes, bytes, Item, int]:
     """``general`` (:func:`._items.prepare_item`) for a codec-built item, measured
-    instead of rebuilt (see the module docstring)."""
-    size = trusted_size(raw_item)
-    if size is None or size > MAX_ATTRIBUTE_NAME_BYTES:
+    (and copied, in the same pass) instead of rebuilt: see the module docstring."""
+    found = trusted_copy(raw_item)
+    if found is None or found[1] > MAX_ATTRIBUTE_NAME_BYTES:
         return general(table, dict(raw_item))  # the general path, with its errors
-    # A plain dict is stored (the mark stays out of the table), sharing nothing with
-    # the request: every value above is of an exact built-in type, so marshal copies it.
-    item: Item = marshal.loads(marshal.dumps(dict(raw_item)))
+    item, size = found
     pk, sk = table.key_from_item(item)
     return pk, sk, item, size
 
@@ -63,67 +61,95 @@ def prepare_trusted(
 def trusted_size(item: Any) -> int | None:
     """The DynamoDB size of a codec-built item (what ``item_size`` gives), or None if
     anything in it needs the general path's checks."""
+    found = trusted_copy(item)
+    return None if found is None else found[1]
+
+
+def trusted_copy(item: Any) -> tuple[Item, int] | None:
+    """A codec-built item as the plain dict to store, sharing no dict or list with
+    ``item``, and its DynamoDB size (what ``item_size`` gives); None if anything in
+    it needs the general path's checks. One pass: every value is checked, measured
+    and copied at once (a fresh one-member dict per AttributeValue, a fresh list per
+    set or list; strings are immutable and shared)."""
+    out: Item = {}
     total = 0
     for name, value in item.items():
         if type(name) is not str or not name.isascii() or type(value) is not dict:
             return None
+        if len(value) != 1:
+            return None
         raw = value.get("S")  # strings and numbers inline: most of any item
-        if type(raw) is str and raw.isascii() and len(value) == 1:
+        if raw is not None:
+            if type(raw) is not str or not raw.isascii():
+                return None
+            out[name] = {"S": raw}
             total += len(name) + len(raw)
             continue
         raw = value.get("N")
-        if type(raw) is str and len(value) == 1 and is_canonical_number(raw):
+        if raw is not None:
+            if type(raw) is not str or not is_canonical_number(raw):
+                return None
+            out[name] = {"N": raw}
             total += len(name) + _number_size(raw)
             continue
-        size = _size(value, 0)
-        if size is None:
+        copied = _copy(value, 0)
+        if copied is None:
             return None
-        total += len(name) + size
-    return total
+        out[name] = copied[0]
+        total += len(name) + copied[1]
+    return out, total
 
 
-def _size(value: Any, depth: int) -> int | None:
-    """``value_size`` of one codec-built AttributeValue at ``depth`` (None: not one)."""
+def _copy(value: Any, depth: int) -> tuple[Any, int] | None:
+    """One codec-built AttributeValue at ``depth``, copied, and its ``value_size``
+    (None: not one the codec builds, or one the general path must check)."""
     if type(value) is not dict or len(value) != 1:
         return None
     for kind, raw in value.items():
         if kind == "S":
-            return len(raw) if type(raw) is str and raw.isascii() else None
+            return ({"S": raw}, len(raw)) if type(raw) is str and raw.isascii() else None
         if kind == "N":
-            return _number_size(raw) if type(raw) is str and is_canonical_number(raw) else None
+            if type(raw) is str and is_canonical_number(raw):
+                return {"N": raw}, _number_size(raw)
+            return None
         if kind == "BOOL":
-            return 1 if type(raw) is bool else None
+            return ({"BOOL": raw}, 1) if type(raw) is bool else None
         if kind == "NULL":
-            return 1 if raw is True else None
+            return ({"NULL": True}, 1) if raw is True else None
         if kind == "SS" or kind == "NS":
-            return _set_size(raw, kind == "NS")
+            size = _set_size(raw, kind == "NS")
+            return None if size is None else ({kind: list(raw)}, size)
         if depth >= MAX_NESTING:  # the general path refuses it (or B/BS: it measures them)
             return None
         if kind == "M" and type(raw) is dict:
             total = 3
+            members: dict[str, Any] = {}
             for key, member in raw.items():
-                size = _member_size(member, depth)
-                if size is None or type(key) is not str or not key.isascii():
+                if type(key) is not str or not key.isascii():
                     return None
-                total += len(key) + size + 1
-            return total
+                if type(member) is dict and len(member) == 1:  # a string member inline
+                    text = member.get("S")
+                    if type(text) is str and text.isascii():
+                        members[key] = {"S": text}
+                        total += len(key) + len(text) + 1
+                        continue
+                copied = _copy(member, depth + 1)
+                if copied is None:
+                    return None
+                members[key] = copied[0]
+                total += len(key) + copied[1] + 1
+            return {"M": members}, total
         if kind == "L" and type(raw) is list:
             total = 3
+            elements: list[Any] = []
             for member in raw:
-                size = _member_size(member, depth)
-                if size is None:
+                copied = _copy(member, depth + 1)
+                if copied is None:
                     return None
-                total += size + 1
-            return total
+                elements.append(copied[0])
+                total += copied[1] + 1
+            return {"L": elements}, total
     return None
-
-
-def _member_size(member: Any, depth: int) -> int | None:
-    if type(member) is dict and len(member) == 1:  # a string member inline
-        raw = member.get("S")
-        if type(raw) is str and raw.isascii():
-            return len(raw)
-    return _size(member, depth + 1)
 
 
 def _set_size(raw: Any, numbers: bool) -> int | None:
