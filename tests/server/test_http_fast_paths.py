@@ -249,3 +249,22 @@ def test_a_large_deep_body_is_refused_and_a_large_shallow_one_passes() -> None:
         decode_payload(deep + b" " * 20_000)
     shallow = b"[" + b"[1]," * 5000 + b"[1]]"  # 5,000 brackets, 2 deep
     assert decode_payload(shallow) == shallow.decode()
+
+
+# -- the server's budget for the cache of decoded items ----------------------------
+
+
+def test_a_server_raises_the_decoded_item_cache_budget_and_never_lowers_it() -> None:
+    from singletable.backends.local._records import SHARED
+    from singletable.server import SHARED_ITEMS_BYTES, Server
+
+    saved = SHARED.budget
+    try:
+        SHARED.budget = 1024 * 1024
+        Server().stop()
+        assert SHARED.budget == SHARED_ITEMS_BYTES
+        SHARED.budget = 2 * SHARED_ITEMS_BYTES
+        Server().stop()
+        assert SHARED.budget == 2 * SHARED_ITEMS_BYTES
+    finally:
+        SHARED.budget = saved
