@@ -79,6 +79,7 @@ _EXPOSED = "x-amzn-RequestId, x-amz-crc32, Date"
 
 _UNKNOWN = object()
 _REMEMBERED = 64
+_SHORT = 256
 _CODINGS: dict[str, object] = {}  # Accept-Encoding value -> its chosen coding (or None)
 
 _STREAMS_OPERATIONS = frozenset({"ListStreams", "DescribeStream", "GetShardIterator", "GetRecords"})
@@ -157,9 +158,10 @@ class Protocol:
             coding = _CODINGS.get(accept, _UNKNOWN)
             if coding is _UNKNOWN:  # a client sends the same value with each request
                 coding = choose_encoding(accept)
-                if len(_CODINGS) >= _REMEMBERED:
-                    _CODINGS.clear()
-                _CODINGS[accept] = coding
+                if len(accept) <= _SHORT:  # remembered only short (bounded memory)
+                    if len(_CODINGS) >= _REMEMBERED:
+                        _CODINGS.clear()
+                    _CODINGS[accept] = coding
             if coding is not None:
                 self._compress(response, coding)  # type: ignore[arg-type]
         if log.isEnabledFor(logging.DEBUG):

@@ -54,6 +54,10 @@ _SEPARATORS = (" ", ",")  # what may end the text before a parameter of its own
 _UNKNOWN = object()
 _REMEMBERED = 256  # regions remembered by header text (forgotten all at once past it)
 _REGIONS: dict[str, str | None] = {}  # header text before the signature -> region
+# Values remembered (a date, a region, an Authorization header's text) are at most this
+# long: what clients send, and a bound on what the caches can hold (sent before a request
+# is authenticated, they must not let a client fill memory).
+_SHORT = 512
 
 Failure = tuple[str, str]
 """An error code and its message."""
@@ -73,7 +77,13 @@ def signing_region(authorization: str) -> str | None:
     the text before it alone, and is remembered by that text.
     """
     before, found, signature = authorization.rpartition("Signature=")
-    if found and signature.isalnum() and signature.isascii() and before[-1:] in _SEPARATORS:
+    if (
+        found
+        and len(before) <= _SHORT
+        and signature.isalnum()
+        and signature.isascii()
+        and before[-1:] in _SEPARATORS
+    ):
         region = _REGIONS.get(before, _UNKNOWN)
         if region is _UNKNOWN:
             region = _region_of(authorization)
@@ -193,7 +203,10 @@ def _verify(
         return "IncompleteSignatureException", " ".join(
             [*missing, f"Authorization={authorization}"]
         )
-    request_time, stamp = _parse_date(amz_date, http_date)
+    if len(amz_date or "") + len(http_date or "") <= _SHORT:  # what clients send
+        request_time, stamp = _parse_remembered(amz_date, http_date)
+    else:
+        request_time, stamp = _parse_date(amz_date, http_date)
     if request_time is None:
         got = amz_date if amz_date is not None else http_date
         return (
@@ -267,7 +280,10 @@ def _verify(
     string_to_sign = "\n".join(
         [_ALGORITHM, stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()]
     )
-    key = _signing_key(secret, date, region, service, terminator)
+    if len(region) <= _SHORT:
+        key = _remembered_key(secret, date, region, service, terminator)
+    else:  # not worth remembering (a client can send any region)
+        key = _signing_key(secret, date, region, service, terminator)
     expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, params["Signature"]):
         return (
@@ -279,20 +295,22 @@ def _verify(
     return _Signed(region or None)
 
 
-@functools.lru_cache(maxsize=64)
 def _signing_key(secret: str, date: str, region: str, service: str, terminator: str) -> bytes:
     """The key that signs a day's requests of one scope: an HMAC chain over the secret,
-    the same for every request of that day (computed once a day per key and region)."""
+    the same for every request of that day (remembered: :func:`_remembered_key`)."""
     key = ("AWS4" + secret).encode()
     for part in (date, region, service, terminator):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
     return key
 
 
-@functools.lru_cache(maxsize=64)
+_remembered_key = functools.lru_cache(maxsize=64)(_signing_key)
+
+
 def _parse_date(amz_date: str | None, http_date: str | None) -> tuple[float | None, str]:
     """The request time and its ISO-8601 basic stamp, from X-Amz-Date or else Date
-    (remembered: a client's requests of the same second carry the same date)."""
+    (remembered for short values, :func:`_parse_remembered`: a client's requests of
+    the same second carry the same date)."""
     if amz_date is not None:
         try:
             parsed = time.strptime(amz_date, "%Y%m%dT%H%M%SZ")
@@ -305,6 +323,9 @@ def _parse_date(amz_date: str | None, http_date: str | None) -> tuple[float | No
     except (TypeError, ValueError):
         return None, http_date
     return moment, _stamp(moment)
+
+
+_parse_remembered = functools.lru_cache(maxsize=64)(_parse_date)
 
 
 def _stamp(moment: float) -> str:

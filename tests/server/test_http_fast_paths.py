@@ -169,6 +169,15 @@ def test_a_remembered_region_is_the_one_the_whole_header_names(
         assert signing_region(header) == _sigv4._region_of(header), header
 
 
+def test_a_long_header_is_read_whole_and_not_remembered() -> None:
+    # What is remembered comes from requests not yet authenticated: only short texts.
+    _sigv4._REGIONS.clear()
+    padding = "X" * 600
+    header = f"AWS4-HMAC-SHA256 Junk={padding}, Credential=K/d/eu-west-1/s/t, Signature=ab"
+    assert signing_region(header) == "eu-west-1"
+    assert not _sigv4._REGIONS
+
+
 def _signed(region: str, stamp: str, secret: str = "secret") -> dict[str, str]:
     headers = {"host": "h", "x-amz-date": stamp}
     canonical = "\n".join(
