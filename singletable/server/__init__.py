@@ -31,12 +31,22 @@ import threading
 from collections.abc import Iterable
 from types import TracebackType
 
+from singletable.backends.local._records import SHARED
 from singletable.backends.local.engine import LocalEngine
 from singletable.server._http import HTTPServer, Limits
 from singletable.server._protocol import Protocol
 from singletable.server._sigv4 import Credentials
 
 __all__ = ["Credentials", "Limits", "Server"]
+
+SHARED_ITEMS_BYTES = 32 * 1024 * 1024
+"""The least budget a server gives the process's cache of decoded items and their JSON
+texts (``backends.local._records.SHARED``, 1 MiB by default: about 300 hot 1 KB items,
+sized for a test process). A server's clients read from far larger working sets, and a
+Query or Scan page whose items are not cached decodes and encodes each of them anew
+(bench/http_bench.py: a 25-item Query over a 2,000-item table costs the server about
+half as much CPU with this budget). The cache holds only copies of stored items, and
+it is shared by every engine of the process, so the budget is raised, never lowered."""
 
 
 class Server:
@@ -90,6 +100,8 @@ class Server:
         if engine is not None and data is not None:
             raise ValueError("give engine or data, not both")
         limits = Limits(max_connections, header_timeout, idle_timeout)
+        if SHARED.budget < SHARED_ITEMS_BYTES:
+            SHARED.budget = SHARED_ITEMS_BYTES
         self._owns_engine = engine is None
         self.engine = (
             engine

@@ -59,7 +59,7 @@ from singletable.server._encoding import (
     decode_gzip,
 )
 from singletable.server._payload import BadPayload, decode_payload
-from singletable.server._sigv4 import Credentials, signing_region, verify
+from singletable.server._sigv4 import Credentials, authenticate, signing_region
 
 __all__ = ["MAX_BODY_BYTES", "Protocol", "Response"]
 
@@ -76,6 +76,11 @@ _NOT_FOUND_BODY = b"<UnknownOperationException/>\n"
 _DEFAULT_HOST = "dynamodb.us-east-1.amazonaws.com"
 # What a page's script may read of a response (CORS hides other headers).
 _EXPOSED = "x-amzn-RequestId, x-amz-crc32, Date"
+
+_UNKNOWN = object()
+_REMEMBERED = 64
+_SHORT = 256
+_CODINGS: dict[str, object] = {}  # Accept-Encoding value -> its chosen coding (or None)
 
 _STREAMS_OPERATIONS = frozenset({"ListStreams", "DescribeStream", "GetShardIterator", "GetRecords"})
 _TARGET_PREFIXES = {"DynamoDB_20120810": False, "DynamoDBStreams_20120810": True}
@@ -111,8 +116,13 @@ class Protocol:
         self.engine = engine
         self.credentials = credentials
         self.cors_origins = frozenset(cors_origins)
-        self._dynamodb_ops = frozenset(engine.operations - _STREAMS_OPERATIONS)
-        self._streams_ops = frozenset(engine.operations & _STREAMS_OPERATIONS)
+        # X-Amz-Target -> operation, for every operation of each service.
+        self._targets = {
+            f"{prefix}.{operation}": operation
+            for prefix, streams in _TARGET_PREFIXES.items()
+            for operation in engine.operations
+            if (operation in _STREAMS_OPERATIONS) == streams
+        }
         self._request_prefix = secrets.token_hex(8).upper()
         self._request_numbers = itertools.count(1)
 
@@ -144,9 +154,16 @@ class Protocol:
             assert origin is not None
             _add_cors(response, origin, self.cors_origins)
         if len(response.body) >= COMPRESSION_THRESHOLD and "accept-encoding" in headers:
-            coding = choose_encoding(headers["accept-encoding"])
+            accept = headers["accept-encoding"]
+            coding = _CODINGS.get(accept, _UNKNOWN)
+            if coding is _UNKNOWN:  # a client sends the same value with each request
+                coding = choose_encoding(accept)
+                if len(accept) <= _SHORT:  # remembered only short (bounded memory)
+                    if len(_CODINGS) >= _REMEMBERED:
+                        _CODINGS.clear()
+                    _CODINGS[accept] = coding
             if coding is not None:
-                self._compress(response, coding)
+                self._compress(response, coding)  # type: ignore[arg-type]
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s %s %d %dB %.2fms",
@@ -171,20 +188,24 @@ class Protocol:
         if len(body) > MAX_BODY_BYTES:
             return "-", self.too_large()
         amz_target = headers.get("x-amz-target", "")
-        service, _, operation = amz_target.partition(".")
-        streams = _TARGET_PREFIXES.get(service)
-        known = self._streams_ops if streams else self._dynamodb_ops
-        if streams is None or operation not in known:
+        operation = self._targets.get(amz_target)
+        if operation is None:
             return "-", self._coral(
                 response_type,
                 "UnknownOperationException",
                 f"Unknown operation: {amz_target!r}" if amz_target else "Missing X-Amz-Target",
             )
+        authorization = headers.get("authorization")
         if self.credentials is not None:  # the signature covers the body as sent
-            failure = verify(self.credentials, "POST", target, headers, body, time.time())
+            failure, region = authenticate(
+                self.credentials, "POST", target, headers, body, time.time()
+            )
             if failure is not None:
                 code, message = failure
                 return operation, self._coral(response_type, code, message)
+        else:
+            # The region the request was signed for (its tables; see ._sigv4.signing_region).
+            region = None if authorization is None else signing_region(authorization)
         encoding = headers.get("content-encoding")
         if encoding is not None:
             encoding = encoding.strip().lower()
@@ -209,9 +230,6 @@ class Protocol:
             text = decode_payload(payload)
         except BadPayload as error:
             return operation, self._coral(response_type, "SerializationException", str(error))
-        # The region the request was signed for (its tables; see ._sigv4.signing_region).
-        authorization = headers.get("authorization")
-        region = None if authorization is None else signing_region(authorization)
         status, data = self.engine.call_json(operation, text, region=region)
         return operation, Response(
             status,

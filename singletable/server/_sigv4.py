@@ -21,6 +21,7 @@ signatures are accepted: SDKs never presign DynamoDB requests.
 from __future__ import annotations
 
 import calendar
+import functools
 import hashlib
 import hmac
 import re
@@ -49,6 +50,14 @@ _BAD_TOKEN = "The security token included in the request is invalid."
 # Five slash-separated parts, the third (the region) not empty, then a comma, a
 # space or the end.
 _SCOPE = re.compile(r"[^/]*/[^/]*/([^/]+)/[^/]*/[^/]*")
+_SEPARATORS = (" ", ",")  # what may end the text before a parameter of its own
+_UNKNOWN = object()
+_REMEMBERED = 256  # regions remembered by header text (forgotten all at once past it)
+_REGIONS: dict[str, str | None] = {}  # header text before the signature -> region
+# Values remembered (a date, a region, an Authorization header's text) are at most this
+# long: what clients send, and a bound on what the caches can hold (sent before a request
+# is authenticated, they must not let a client fill memory).
+_SHORT = 512
 
 Failure = tuple[str, str]
 """An error code and its message."""
@@ -61,8 +70,37 @@ def signing_region(authorization: str) -> str | None:
     client was made for (every SDK signs each request, also for a local endpoint).
     The header is read as :func:`verify` reads it (the same ``Credential`` parameter
     when it is repeated), so a signed request runs in the region it was signed for.
+
+    A client's headers differ from request to request only in the signature (and
+    the date, daily in the scope): when the header ends in a ``Signature=`` of
+    letters and digits that starts a parameter of its own, the region depends on
+    the text before it alone, and is remembered by that text.
     """
-    credential = _parameters(authorization)[1].get("Credential")
+    before, found, signature = authorization.rpartition("Signature=")
+    if (
+        found
+        and len(before) <= _SHORT
+        and signature.isalnum()
+        and signature.isascii()
+        and before[-1:] in _SEPARATORS
+    ):
+        region = _REGIONS.get(before, _UNKNOWN)
+        if region is _UNKNOWN:
+            region = _region_of(authorization)
+            if len(_REGIONS) >= _REMEMBERED:
+                _REGIONS.clear()
+            _REGIONS[before] = region
+        return region  # type: ignore[return-value]
+    return _region_of(authorization)
+
+
+def _region_of(authorization: str) -> str | None:
+    """:func:`signing_region`, read from the whole header."""
+    return _scope_region(_parameters(authorization)[1].get("Credential"))
+
+
+def _scope_region(credential: str | None) -> str | None:
+    """The region of a ``Credential`` parameter, None if it has none."""
     if credential is None:
         return None
     match = _SCOPE.fullmatch(credential.rstrip("/"))
@@ -89,7 +127,22 @@ def verify(
     body: bytes,
     now: float,
 ) -> Failure | None:
-    """Check the request's SigV4 signature; None if valid, else DynamoDB's error.
+    """Check the request's SigV4 signature; None if valid, else DynamoDB's error
+    (:func:`authenticate`, without the region)."""
+    return authenticate(credentials, method, target, headers, body, now)[0]
+
+
+def authenticate(
+    credentials: Credentials,
+    method: str,
+    target: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: float,
+) -> tuple[Failure | None, str | None]:
+    """Check the request's SigV4 signature: (None, the region it was signed for, as
+    :func:`signing_region` reads it) if valid, else (DynamoDB's error, None). The
+    header is read once for both.
 
     Args:
         credentials: the accepted access key ids and their secrets.
@@ -100,6 +153,29 @@ def verify(
             computed here, never taken from ``x-amz-content-sha256``).
         now: the current time, in seconds since the epoch.
     """
+    result = _verify(credentials, method, target, headers, body, now)
+    if isinstance(result, _Signed):
+        return None, result.region
+    return result, None
+
+
+class _Signed:
+    """A valid signature, for the region of its scope (None if empty)."""
+
+    __slots__ = ("region",)
+
+    def __init__(self, region: str | None) -> None:
+        self.region = region
+
+
+def _verify(
+    credentials: Credentials,
+    method: str,
+    target: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: float,
+) -> Failure | _Signed:
     authorization = headers.get("authorization")
     if "X-Amz-Algorithm=" in target:
         if authorization is not None:
@@ -127,7 +203,10 @@ def verify(
         return "IncompleteSignatureException", " ".join(
             [*missing, f"Authorization={authorization}"]
         )
-    request_time, stamp = _parse_date(amz_date, http_date)
+    if len(amz_date or "") + len(http_date or "") <= _SHORT:  # what clients send
+        request_time, stamp = _parse_remembered(amz_date, http_date)
+    else:
+        request_time, stamp = _parse_date(amz_date, http_date)
     if request_time is None:
         got = amz_date if amz_date is not None else http_date
         return (
@@ -201,9 +280,10 @@ def verify(
     string_to_sign = "\n".join(
         [_ALGORITHM, stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()]
     )
-    key = ("AWS4" + secret).encode()
-    for part in (date, region, service, terminator):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    if len(region) <= _SHORT:
+        key = _remembered_key(secret, date, region, service, terminator)
+    else:  # not worth remembering (a client can send any region)
+        key = _signing_key(secret, date, region, service, terminator)
     expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, params["Signature"]):
         return (
@@ -211,11 +291,26 @@ def verify(
             f"{_BAD_SIGNATURE}\n\nThe Canonical String for this request should have been\n"
             f"'{canonical}'\n\nThe String-to-Sign should have been\n'{string_to_sign}'\n",
         )
-    return None
+    # The scope has five parts here: _scope_region's reading, without the regex.
+    return _Signed(region or None)
+
+
+def _signing_key(secret: str, date: str, region: str, service: str, terminator: str) -> bytes:
+    """The key that signs a day's requests of one scope: an HMAC chain over the secret,
+    the same for every request of that day (remembered: :func:`_remembered_key`)."""
+    key = ("AWS4" + secret).encode()
+    for part in (date, region, service, terminator):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+_remembered_key = functools.lru_cache(maxsize=64)(_signing_key)
 
 
 def _parse_date(amz_date: str | None, http_date: str | None) -> tuple[float | None, str]:
-    """The request time and its ISO-8601 basic stamp, from X-Amz-Date or else Date."""
+    """The request time and its ISO-8601 basic stamp, from X-Amz-Date or else Date
+    (remembered for short values, :func:`_parse_remembered`: a client's requests of
+    the same second carry the same date)."""
     if amz_date is not None:
         try:
             parsed = time.strptime(amz_date, "%Y%m%dT%H%M%SZ")
@@ -230,6 +325,9 @@ def _parse_date(amz_date: str | None, http_date: str | None) -> tuple[float | No
     return moment, _stamp(moment)
 
 
+_parse_remembered = functools.lru_cache(maxsize=64)(_parse_date)
+
+
 def _stamp(moment: float) -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(moment))
 
@@ -242,12 +340,15 @@ def _canonical_request(
     payload_hash: str,
 ) -> str:
     """The canonical request SigV4 signs (as botocore builds it for the same request)."""
-    split = urlsplit(target)
-    path = quote(split.path or "/", safe="/~")
-    query = "&".join(
-        f"{quote(name, safe='-_.~')}={quote(value, safe='-_.~')}"
-        for name, value in sorted(parse_qsl(split.query, keep_blank_values=True))
-    )
+    if target == "/":  # what every SDK sends
+        path, query = "/", ""
+    else:
+        split = urlsplit(target)
+        path = quote(split.path or "/", safe="/~")
+        query = "&".join(
+            f"{quote(name, safe='-_.~')}={quote(value, safe='-_.~')}"
+            for name, value in sorted(parse_qsl(split.query, keep_blank_values=True))
+        )
     canonical_headers = "".join(
         f"{name}:{' '.join(headers.get(name, '').split())}\n" for name in signed_headers
     )
