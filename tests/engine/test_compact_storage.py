@@ -41,6 +41,9 @@ def _item(n: int, **extra: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def engine() -> Iterator[LocalEngine]:
+    # The decoded-item cache is the process's: emptied, so that what earlier tests
+    # left in it (a full cache keeps only some misses) cannot change what is shared.
+    SHARED.clear()
     engine = LocalEngine(ttl_sweep_interval=None)
     engine.call("CreateTable", gsi_table_request("tbl"))
     for n in range(12):
