@@ -57,9 +57,13 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Env:
-    """The placeholder maps of one request."""
+    """The placeholder maps of one request (never changed once made).
+
+    Not a frozen dataclass: one is made per request, and a frozen one's ``__init__``
+    (``object.__setattr__`` per field) costs three times a plain one's.
+    """
 
     names: Mapping[str, str]
     values: Mapping[str, AttributeValue]

@@ -40,8 +40,10 @@ from singletable._values import (
 )
 from singletable.backends.local._capacity import write_units
 from singletable.backends.local._exprs import expression_value
+from singletable.backends.local._records import SHARED
 from singletable.backends.local._write import Change, commit
 from singletable.backends.local.errors import DynamoDBError
+from singletable.backends.local.storage import MemoryTableStore
 from singletable.expressions import Condition, ExpressionError, Update
 from singletable.expressions.evaluate import Env, PredicateFn
 
@@ -62,9 +64,10 @@ _CHECKED_MEMBERS = frozenset(
     ("TableName", "Key", "ExpressionAttributeNames", "ExpressionAttributeValues")
 )
 # Members in the lookup key, with the table and the names.
-_KEYED_MEMBERS = ("UpdateExpression", "ConditionExpression")
+_KEYED_MEMBERS = ("UpdateExpression", "ConditionExpression", "ReturnValues")
 
 _EMPTY: Item = {}
+_CONTAINERS = frozenset(("L", "M", "SS", "NS", "BS"))
 
 
 def _lookup_key(table: TableDef, request: dict[str, Any]) -> tuple[object, ...]:
@@ -74,6 +77,7 @@ def _lookup_key(table: TableDef, request: dict[str, Any]) -> tuple[object, ...]:
         table.table_id,
         request.get("UpdateExpression"),
         request.get("ConditionExpression"),
+        request.get("ReturnValues"),
         tuple(names.items()) if type(names) is dict else names,
     )
 
@@ -215,7 +219,7 @@ class Program:
         values' types aside (checked as they are validated)."""
         if request.keys() != self.members:
             return False
-        fixed = self.fixed  # (usually empty or ReturnValues alone)
+        fixed = self.fixed  # (usually empty: the common members are in the lookup key)
         return not fixed or all(request[member] == value for member, value in fixed)
 
     # ----------------------------------------------------------------- checks
@@ -323,6 +327,14 @@ class Program:
                 return None  # (the general path checks the index keys and reports)
             change = Change(table, pk, sk, old, new, size)
             commit(engine, (change,))
+            if old is not None and type(store) is MemoryTableStore:
+                # The item was just read, so it was in the shared decoded-item cache
+                # (._records): its new version takes its place there, and the next
+                # read or update of a hot item decodes nothing. (The old entry, whose
+                # record is no longer stored, ages out first in, first out.)
+                record = store.record(pk, sk)
+                if record is not None:
+                    SHARED.seed(record, new)
         units = write_units(max(size, base_size if old is not None else 0))
         return table, units, self._returned(old, new), change
 
@@ -342,8 +354,8 @@ class Program:
         out: Item = {}
         for name in self.written:  # (as Projection.apply projects top-level paths)
             value = source.get(name)
-            if value is not None:
-                out[name] = copy_value(value)
+            if value is not None:  # (a scalar is shared, as ALL_NEW shares the item)
+                out[name] = value if _CONTAINERS.isdisjoint(value) else copy_value(value)
         return out
 
     def delete(
