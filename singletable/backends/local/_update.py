@@ -234,9 +234,9 @@ class Program:
         """The request's ExpressionAttributeValues validated, if they are all valid and
         of the recorded types; None otherwise."""
         specs = self.specs
-        if not self.has_values:
-            return {}
-        raw = request["ExpressionAttributeValues"]
+        raw = request.get("ExpressionAttributeValues")
+        if not self.has_values:  # (recorded absent, or present as null)
+            return {} if raw is None else None
         if type(raw) is not dict or len(raw) != len(specs):
             return None
         values: dict[str, AttributeValue] = {}
