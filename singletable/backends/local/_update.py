@@ -67,6 +67,19 @@ _CHECKED_MEMBERS = frozenset(
 _KEYED_MEMBERS = ("UpdateExpression", "ConditionExpression", "ReturnValues")
 
 _EMPTY: Item = {}
+
+# Number texts of :values already validated, with their canonical form: the same few
+# (":one", ":max", ":zero") come in request after request.
+_NUMBERS: dict[str, str] = {}
+_NUMBERS_MAX = 4096
+
+
+def _value_size(value: AttributeValue) -> int:
+    """:func:`value_size`, with a string's in short."""
+    text = value.get("S")
+    if text is not None:
+        return len(text) if text.isascii() else len(text.encode("utf-8"))
+    return value_size(value)
 _CONTAINERS = frozenset(("L", "M", "SS", "NS", "BS"))
 
 
@@ -248,9 +261,18 @@ class Program:
             if tag == "S" and type(text) is str and text.isascii():
                 values[ref] = {"S": text}
                 continue
+            if tag == "N":
+                number = _NUMBERS.get(text) if type(text) is str else None
+                if number is not None:
+                    values[ref] = {"N": number}
+                    continue
             try:
                 if tag == "N":
-                    values[ref] = {"N": canonical_number(text)}
+                    number = canonical_number(text)
+                    if len(_NUMBERS) >= _NUMBERS_MAX:
+                        _NUMBERS.clear()
+                    _NUMBERS[text] = number
+                    values[ref] = {"N": number}
                     continue
                 checked = expression_value(ref, value)
             except (InvalidValue, DynamoDBError):
@@ -265,13 +287,16 @@ class Program:
         if predicate is not None and not predicate(
             _EMPTY if old is None else old, Env(self.names, values)
         ):
-            # As _items.check_condition raises it.
-            extra: dict[str, Any] = {}
-            if self.options.on_failure == "ALL_OLD" and old is not None:
-                extra["Item"] = old
-            raise DynamoDBError(
-                "ConditionalCheckFailedException", "The conditional request failed", **extra
-            )
+            raise self._failed(old)
+
+    def _failed(self, old: Item | None) -> DynamoDBError:
+        """ConditionalCheckFailedException, as _items.check_condition raises it."""
+        extra: dict[str, Any] = {}
+        if self.options.on_failure == "ALL_OLD" and old is not None:
+            extra["Item"] = old
+        return DynamoDBError(
+            "ConditionalCheckFailedException", "The conditional request failed", **extra
+        )
 
     # ----------------------------------------------------------------- operations
 
@@ -279,18 +304,22 @@ class Program:
         self, engine: LocalEngine, table: TableDef, request: dict[str, Any]
     ) -> Outcome | None:
         """Run an UpdateItem of this shape; None: take the general path (nothing changed)."""
-        keys = self._keys(table, request)
-        if keys is None:
+        try:
+            pk, sk = table.key_from_request(request["Key"])
+        except DynamoDBError:
             return None
         values = self._values(request)
         if values is None:
             return None
-        pk, sk = keys
         plan = self.plan
+        predicate = self.predicate
         with engine.lock:
             store = table.store
             old = store.get(pk, sk)
-            self._check(old, values)
+            if predicate is not None and not predicate(
+                _EMPTY if old is None else old, Env(self.names, values)
+            ):
+                raise self._failed(old)
             if old is not None:
                 base, base_size = old, store.size_of(pk, sk)
             else:
@@ -318,9 +347,9 @@ class Program:
                 before, after = base.get(name), new.get(name)
                 if after is not before:
                     if after is not None:
-                        size += name_size + value_size(after)
+                        size += name_size + _value_size(after)
                     if before is not None:
-                        size -= name_size + value_size(before)
+                        size -= name_size + _value_size(before)
             if size > MAX_ITEM_BYTES:
                 return None
             if table.indexes and not table.index_keys_plain(new):
