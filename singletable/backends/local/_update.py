@@ -268,10 +268,10 @@ class Program:
                     continue
             try:
                 if tag == "N":
-                    number = canonical_number(text)
+                    number = canonical_number(text)  # (a str, if this passed)
                     if len(_NUMBERS) >= _NUMBERS_MAX:
                         _NUMBERS.clear()
-                    _NUMBERS[text] = number
+                    _NUMBERS[str(text)] = number
                     values[ref] = {"N": number}
                     continue
                 checked = expression_value(ref, value)
