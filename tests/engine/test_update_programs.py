@@ -149,17 +149,29 @@ UPDATES: list[tuple[str | None, str | None, dict[str, str] | None, dict[str, str
     ),
     ("ADD #c :one SET #s = :s", None, {"#c": "count", "#s": "status"}, {":one": "N", ":s": "S"}),
     ("SET #c = if_not_exists(#c, :one) - :one", None, {"#c": "count"}, {":one": "N"}),
-    ("REMOVE #s, tags", "attribute_exists(#s) OR #c = :one", {"#s": "status", "#c": "count"},
-     {":one": "N"}),
+    (
+        "REMOVE #s, tags",
+        "attribute_exists(#s) OR #c = :one",
+        {"#s": "status", "#c": "count"},
+        {":one": "N"},
+    ),
     ("SET #l = list_append(#l, :l)", None, {"#l": "list"}, {":l": "L"}),
-    ("SET #m.#k = :s, #l[3] = :s", "size(#m) < :one", {"#m": "map", "#k": "k", "#l": "list"},
-     {":s": "S", ":one": "N"}),
+    (
+        "SET #m.#k = :s, #l[3] = :s",
+        "size(#m) < :one",
+        {"#m": "map", "#k": "k", "#l": "list"},
+        {":s": "S", ":one": "N"},
+    ),
     ("SET GPK = :s, GSK = :one", None, None, {":s": "S", ":one": "N"}),
     ("DELETE tags :ss ADD #n :ss", None, {"#n": "other"}, {":ss": "SS"}),
     ("SET payload = :s", "#c <> :one", {"#c": "count"}, {":s": "S", ":one": "N"}),
     ("SET #c = :s", None, {"#c": "count"}, {":s": "S"}),
-    ("SET #c = :one", "begins_with(#s, :s)", {"#c": "count", "#s": "status"},
-     {":one": "N", ":s": "S"}),
+    (
+        "SET #c = :one",
+        "begins_with(#s, :s)",
+        {"#c": "count", "#s": "status"},
+        {":one": "N", ":s": "S"},
+    ),
     (None, None, None, {}),
     ("REMOVE #s", None, {"#s": "status"}, {}),
     ("SET PK = :s", None, None, {":s": "S"}),
@@ -296,9 +308,11 @@ _REQUESTS = st.one_of(
     _update_request().map(lambda r: ("UpdateItem", r)),
     _delete_request().map(lambda r: ("DeleteItem", r)),
     _update_request().map(
-        lambda r: ("PutItem", {"TableName": TABLE, "Item": dict(r["Key"])})
-        if isinstance(r["Key"], dict)
-        else ("UpdateItem", r)
+        lambda r: (
+            ("PutItem", {"TableName": TABLE, "Item": dict(r["Key"])})
+            if isinstance(r["Key"], dict)
+            else ("UpdateItem", r)
+        )
     ),
 )
 

@@ -80,6 +80,8 @@ def _value_size(value: AttributeValue) -> int:
     if text is not None:
         return len(text) if text.isascii() else len(text.encode("utf-8"))
     return value_size(value)
+
+
 _CONTAINERS = frozenset(("L", "M", "SS", "NS", "BS"))
 
 
