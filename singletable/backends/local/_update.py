@@ -21,6 +21,13 @@ reports. A program only ever ends in one of the general path's own outcomes: the
 committed write (the response is made by the caller, as on the general path) or
 ConditionalCheckFailedException. tests/engine/test_update_programs.py compares the
 two paths request by request, good and bad.
+
+One exception to "writes do not add to the shared decoded-item cache" (._records):
+an item a program updated in a memory store is added there, as its record's item.
+Its old version was just read through that cache (and is now stale: it ages out
+first in, first out), so a hot item stays hot: its next update, or shared read,
+decodes nothing (about 3 us saved on a 1 KB item). An update of a cold item pays
+one cache insertion for it (about 1 us).
 """
 
 from __future__ import annotations
