@@ -187,12 +187,29 @@ def canonical_number(text: Any) -> str:
 
 def add_numbers(a: str, b: str) -> str:
     """``a + b`` exactly, as canonical text (limits checked)."""
+    if len(a) < _SMALL_INT_CHARS and len(b) < _SMALL_INT_CHARS and "." not in a and "." not in b:
+        try:  # two integers of at most 18 digits: the exact sum has at most 19
+            return str(int(a) + int(b))
+        except ValueError:  # (not canonical integers: the general way decides)
+            pass
     return format_number(_EXACT.add(Decimal(a), Decimal(b)))
 
 
 def subtract_numbers(a: str, b: str) -> str:
     """``a - b`` exactly, as canonical text (limits checked)."""
+    if len(a) < _SMALL_INT_CHARS and len(b) < _SMALL_INT_CHARS and "." not in a and "." not in b:
+        try:
+            return str(int(a) - int(b))
+        except ValueError:
+            pass
     return format_number(_EXACT.subtract(Decimal(a), Decimal(b)))
+
+
+# Counters, the common operands of SET #c = #c + :n and ADD, are small integers: with
+# fewer characters than this (sign included) the sum or difference of two of them is
+# an integer of at most 19 digits, far inside DynamoDB's 38 digits and its range, and
+# ``str(int)`` is its canonical text (no leading zeros, no "-0").
+_SMALL_INT_CHARS = 19
 
 
 def _number_size(canonical: str) -> int:

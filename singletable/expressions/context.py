@@ -278,6 +278,12 @@ class Condition:
         """Whether ``item`` (``{}`` for "no item") satisfies the condition."""
         return self._predicate(item, self._env)
 
+    @property
+    def predicate(self) -> PredicateFn:
+        """The compiled condition, ``fn(item, env)``: what :meth:`matches` runs, for any
+        request's placeholder maps (it depends on the expression text alone)."""
+        return self._predicate
+
 
 class _UpdateShape:
     """A checked update expression compiled for what its ``#names`` stand for, whatever
@@ -333,6 +339,21 @@ class Update:
     def updated_attributes(self, item: Item) -> Item:
         """The parts of ``item`` at the paths this update writes (ReturnValues UPDATED_*)."""
         return self._shape.updated.apply(item)
+
+    @property
+    def plan(self) -> UpdatePlan:
+        """The compiled plan, applied with any request's values (see :class:`UpdatePlan`)."""
+        return self._plan
+
+    @property
+    def updated(self) -> Projection:
+        """The projection of the paths this update writes (ReturnValues UPDATED_*)."""
+        return self._shape.updated
+
+    @property
+    def type_mismatch(self) -> str | None:
+        """The replacement text of the incorrect-data-type error (legacy AttributeUpdates)."""
+        return self._type_mismatch
 
 
 _Tree = dict[str | int, "_Tree | None"]

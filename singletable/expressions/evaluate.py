@@ -57,9 +57,13 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Env:
-    """The placeholder maps of one request."""
+    """The placeholder maps of one request (never changed once made).
+
+    Not a frozen dataclass: one is made per request, and a frozen one's ``__init__``
+    (``object.__setattr__`` per field) costs three times a plain one's.
+    """
 
     names: Mapping[str, str]
     values: Mapping[str, AttributeValue]
@@ -153,7 +157,25 @@ def contains(value: AttributeValue, operand: AttributeValue) -> bool:
 def _ordered(left: AttributeValue | None, right: AttributeValue | None) -> int | None:
     if left is None or right is None:
         return None
+    a, b = left.get("N"), right.get("N")
+    if a is not None and b is not None:
+        small = _small_int(a)
+        if small is not None:
+            other = _small_int(b)
+            if other is not None:
+                return (small > other) - (small < other)
     return compare_values(left, right)
+
+
+def _small_int(text: str) -> int | None:
+    """The value of a canonical number that is an integer of at most 18 digits (exact
+    as an ``int``, and compared as one: no Decimal needed), else None."""
+    if len(text) < 19 and "." not in text:
+        try:
+            return int(text)
+        except ValueError:  # (not canonical: compare_values decides)
+            return None
+    return None
 
 
 def _equal(left: AttributeValue | None, right: AttributeValue | None) -> bool:
@@ -207,6 +229,14 @@ def compile_path(path: Path) -> PathFn:
 def compile_operand(operand: Operand) -> OperandFn:
     """``fn(item, env) -> value | None`` for a condition operand."""
     if isinstance(operand, Path):
+        if len(operand.elements) == 1:  # a top-level attribute: one lookup
+            (element,) = operand.elements
+            if isinstance(element, NameRef):
+                ref = element.ref
+                return lambda item, env: item.get(env.names[ref])
+            if isinstance(element, Name):
+                name = element.name
+                return lambda item, env: item.get(name)
         resolve = compile_path(operand)
         return lambda item, env: get_path(item, resolve(env))
     if isinstance(operand, ValueRef):
@@ -230,9 +260,15 @@ def compile_condition(node: ConditionNode) -> PredicateFn:
     """Compile a (validated) condition AST into ``fn(item, env) -> bool``."""
     if isinstance(node, And):
         parts = [compile_condition(c) for c in node.conditions]
+        if len(parts) == 2:  # the common case, without a generator
+            first, second = parts
+            return lambda item, env: first(item, env) and second(item, env)
         return lambda item, env: all(part(item, env) for part in parts)
     if isinstance(node, Or):
         parts = [compile_condition(c) for c in node.conditions]
+        if len(parts) == 2:
+            first, second = parts
+            return lambda item, env: first(item, env) or second(item, env)
         return lambda item, env: any(part(item, env) for part in parts)
     if isinstance(node, Not):
         inner = compile_condition(node.condition)

@@ -75,6 +75,7 @@ UNDERFLOW = (
 # A compiled operand: its value for an item and the request's ExpressionAttributeValues.
 ValueFn = Callable[[Item, Mapping[str, AttributeValue]], AttributeValue]
 _SETS = ("SS", "NS", "BS")
+_CONTAINERS = frozenset(("L", "M", *_SETS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,8 @@ class UpdatePlan:
     deletes: tuple[tuple[ResolvedPath, ValueFn], ...]
     # REMOVE paths in the order they are applied: highest list index first.
     removes_applied: tuple[ResolvedPath, ...]
+    # Every path is a top-level attribute (``SET a = ..., REMOVE b``): see apply_flat.
+    flat: bool = False
 
     @property
     def top_level_names(self) -> frozenset[str]:
@@ -125,6 +128,27 @@ class UpdatePlan:
             _set_at(new, path, value)
         for path in self.removes_applied:
             _remove_at(new, path)
+        for path, fn in self.adds:
+            _add_at(new, path, fn(item, values))
+        for path, fn in self.deletes:
+            _delete_at(new, path, fn(item, values))
+        return new
+
+    def apply_flat(self, item: Item, values: Mapping[str, AttributeValue]) -> Item:
+        """:meth:`apply` for a :attr:`flat` plan: the same new item, the same errors.
+
+        Every path is a top-level attribute, so no parent has to exist and nothing is
+        walked: a SET stores its value, a REMOVE pops the attribute. A value SET from
+        the request or from another attribute is shared rather than copied (stored
+        values are never modified in place: every change copies on write, see _own);
+        lists, maps and sets are still copied, as :meth:`apply` copies them.
+        """
+        new = dict(item)
+        for path, fn in self.sets:  # (each reads ``item``, the item before the update)
+            value = fn(item, values)
+            new[str(path[0])] = value if _CONTAINERS.isdisjoint(value) else copy_value(value)
+        for path in self.removes:
+            new.pop(str(path[0]), None)
         for path, fn in self.adds:
             _add_at(new, path, fn(item, values))
         for path, fn in self.deletes:
@@ -164,7 +188,10 @@ def compile_update(
             else:
                 removes.append(path)
     applied = tuple(sorted(removes, key=_descending_key, reverse=True))
-    return UpdatePlan(_index_order(sets), tuple(removes), tuple(adds), tuple(deletes), applied)
+    flat = all(len(path) == 1 for path in paths)
+    return UpdatePlan(
+        _index_order(sets), tuple(removes), tuple(adds), tuple(deletes), applied, flat
+    )
 
 
 def _index_order(
@@ -199,6 +226,9 @@ def _value_fn(operand: Operand, binder: Binder) -> ValueFn:
         return lambda item, values: constant
     if isinstance(operand, Path):
         path = binder.path(operand)
+        if len(path) == 1:  # a top-level attribute: one lookup
+            name = str(path[0])
+            return lambda item, values: _read_top(item, name)
         return lambda item, values: _read(item, path)
     if isinstance(operand, Arithmetic):
         left, right = _value_fn(operand.left, binder), _value_fn(operand.right, binder)
@@ -217,6 +247,13 @@ def _value_fn(operand: Operand, binder: Binder) -> ValueFn:
 
 def _read(item: Item, path: ResolvedPath) -> AttributeValue:
     value: AttributeValue | None = get_path(item, path)
+    if value is None:
+        raise ExpressionError(MISSING_ATTRIBUTE)
+    return value
+
+
+def _read_top(item: Item, name: str) -> AttributeValue:
+    value = item.get(name)
     if value is None:
         raise ExpressionError(MISSING_ATTRIBUTE)
     return value

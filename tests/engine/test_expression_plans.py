@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from singletable.backends.local import LocalEngine, _exprs
+from singletable.backends.local import _update as update_programs
 from singletable.backends.local.errors import DynamoDBError
 from singletable.expressions import context as expression_context
 
@@ -51,6 +52,8 @@ def _forget() -> None:
     _exprs._PLANS.clear()
     expression_context._CHECKED.clear()
     expression_context._KEY_SHAPES.clear()
+    for programs in update_programs._PROGRAMS.values():  # (compiled writes: ._update)
+        programs.clear()
 
 
 def _outcome(engine: LocalEngine, operation: str, request: dict[str, Any]) -> Any:

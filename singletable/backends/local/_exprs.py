@@ -37,7 +37,7 @@ from singletable.expressions import (
 )
 from singletable.expressions.evaluate import Env
 
-__all__ = ["RequestExpressions", "invalid_value"]
+__all__ = ["RequestExpressions", "expression_value", "invalid_value"]
 
 T = TypeVar("T")
 
@@ -72,18 +72,25 @@ def _values(raw: Any) -> dict[str, AttributeValue] | None:
                     continue
                 except InvalidValue:
                     pass  # reported below, as for any other value
-        try:
-            values[key] = checked = validate_value(value, key)
-            if "M" in checked or "L" in checked:
-                check_nested_names(checked)
-        except InvalidValue as error:
-            if error.code != "ValidationException":
-                raise invalid_value(error) from None
-            raise _classified(
-                f"ExpressionAttributeValues contains invalid value: {error.message} for key {key}",
-                request_validation=error.family is not None,
-            ) from None
+        values[key] = expression_value(key, value)
     return values
+
+
+def expression_value(key: str, value: Any) -> AttributeValue:
+    """The canonical form of the ExpressionAttributeValues member ``key``, or the
+    DynamoDBError DynamoDB reports for it."""
+    try:
+        checked = validate_value(value, key)
+        if "M" in checked or "L" in checked:
+            check_nested_names(checked)
+    except InvalidValue as error:
+        if error.code != "ValidationException":
+            raise invalid_value(error) from None
+        raise _classified(
+            f"ExpressionAttributeValues contains invalid value: {error.message} for key {key}",
+            request_validation=error.family is not None,
+        ) from None
+    return checked
 
 
 def _names(raw: Any) -> dict[str, str] | None:
@@ -112,6 +119,11 @@ class RequestExpressions:
     _env: Env | None = None
     # A request of a plannable shape seen for the first time: its shape, to record.
     _plan_key: tuple[object, ...] | None = None
+    _no_expressions = False
+    planned = False
+    """Set by :meth:`finish`: every check of the request's expressions depends on its
+    shape alone (see :func:`_plan_key`; the values' content aside), so any request of
+    the same shape passes them too (the engine's compiled writes, ._update)."""
 
     def __init__(self, request: dict[str, Any]) -> None:
         self.request = request
@@ -120,6 +132,7 @@ class RequestExpressions:
             self.legacy = False
             self._texts: dict[str, Any] = {}
             self.context = _NO_EXPRESSIONS
+            self._no_expressions = True
             return
         key = _plan_key(request)
         if key is not None:
@@ -273,15 +286,21 @@ class RequestExpressions:
         steps = self._steps
         if steps is not None:
             if self._position == len(steps):
-                return  # the recorded request used every name and value: so does this one
+                # The recorded request used every name and value: so does this one.
+                self.planned = True
+                return
             self._replay("", "", None)  # (fewer bindings than recorded: check as usual)
         context = self.context
         _guard(context.check_unused)
+        if self._no_expressions:
+            self.planned = True
+            return
         key = self._plan_key
         if key is not None and context.steps is not None:
             if len(_PLANS) >= _PLANS_MAX:
                 _PLANS.clear()
             _PLANS[key] = tuple(context.steps)
+            self.planned = True
 
 
 # Binds nothing and records nothing: shared by every request without expressions.

@@ -32,6 +32,7 @@ from singletable.backends.local._params import (
 )
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local._trusted import prepare_trusted
+from singletable.backends.local._update import program_for, remember
 from singletable.backends.local._write import Change, commit
 from singletable.backends.local.errors import DynamoDBError, validation_error
 from singletable.expressions import Condition, ExpressionError, Update
@@ -195,6 +196,12 @@ def put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
 
 def delete_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     """DeleteItem."""
+    found = program_for("DeleteItem", engine, request)
+    if found is not None:  # a request of a shape seen before (see ._update)
+        program, table = found
+        outcome = program.delete(engine, table, request)
+        if outcome is not None:
+            return _respond(outcome[0], program.options, outcome[1], outcome[2], outcome[3])
     checks = Checks(request)
     key = checks.required("Key")
     options = WriteOptions(checks, ("NONE", "ALL_OLD"))
@@ -203,6 +210,8 @@ def delete_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     expressions = RequestExpressions(request)
     condition = expressions.condition()
     expressions.finish()
+    if found is None and expressions.planned:
+        remember("DeleteItem", table, request, options, condition)
     with engine.lock:
         old = table.store.get(pk, sk)
         check_condition(condition, old, options.on_failure)
@@ -215,6 +224,12 @@ def delete_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
 
 def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     """UpdateItem: apply an update expression to an item, creating it if needed."""
+    found = program_for("UpdateItem", engine, request)
+    if found is not None:  # a request of a shape seen before (see ._update)
+        program, table = found
+        outcome = program.update(engine, table, request)
+        if outcome is not None:
+            return _respond(outcome[0], program.options, outcome[1], outcome[2], outcome[3])
     checks = Checks(request)
     key = checks.required("Key")
     options = WriteOptions(checks, _RETURN_VALUES)
@@ -231,6 +246,8 @@ def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
                     "One or more parameter values were invalid: Cannot update attribute "
                     f"{name}. This attribute is part of the key"
                 )
+    if found is None and expressions.planned:
+        remember("UpdateItem", table, request, options, condition, update)
     with engine.lock:
         store = table.store
         old = store.get(pk, sk)
