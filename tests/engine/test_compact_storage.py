@@ -341,6 +341,23 @@ def test_reads_cycling_over_more_items_than_the_cache_holds_still_hit() -> None:
     assert len(cache) == 20
 
 
+def test_an_updated_item_takes_its_old_versions_place_in_the_cache() -> None:
+    cache = SharedItems()
+    old_record = encode({"v": {"N": "1"}}, 2)
+    old = cache.item(old_record)
+    cache.text(old, json.dumps)
+    new_record = encode({"v": {"N": "2"}}, 2)
+    new = {"v": {"N": "2"}}
+    cache.replace(old, new_record, new)
+    assert cache.item(new_record) is new
+    assert cache.record_of(old) is None and len(cache) == 1
+    assert cache.used == len(new_record) + 240  # the old entry and its text are gone
+    # An item that was not cached leaves the cache alone.
+    other = {"v": {"N": "3"}}
+    cache.replace({"v": {"N": "9"}}, encode(other, 2), other)
+    assert len(cache) == 1
+
+
 def test_a_full_cache_keeps_one_miss_in_eight() -> None:
     # Reading once each of ten times more items than the cache holds (a scan of a big
     # table) keeps about an eighth of them: far less churn than keeping every one.

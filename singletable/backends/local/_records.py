@@ -38,7 +38,10 @@ The cache also knows each shared item's record: a store given a shared item (an
 item read from one store, for a backfill, a restore or a replica) stores that very
 record, not a copy. Writes do not add to the cache (a cold item written would only
 push hot ones out); the table item just stored reaches an index projecting ALL
-through the store's memo of recent writes (:mod:`.storage`) instead.
+through the store's memo of recent writes (:mod:`.storage`) instead. The one
+exception is an UpdateItem answered by a compiled program (:mod:`._update`): when
+the item it updated was cached, its new version takes the old one's place
+(:meth:`SharedItems.replace`).
 """
 
 from __future__ import annotations
@@ -147,6 +150,25 @@ class SharedItems:
         entry = self.items.get(id(record))
         if entry is None or entry[0] is not record:
             self._add(record, item)
+
+    def replace(self, old: Item, record: bytes, item: Item) -> None:
+        """``item`` (never to be modified again), stored as ``record``, is the new version
+        of the shared item ``old``: it takes old's place in the cache if old is there
+        (old's record is no longer stored, so its entry could only age out)."""
+        old_record = self.record_of(old)
+        if old_record is None:
+            return
+        with self._lock:
+            entry = self.items.pop(id(old_record), None)
+            if entry is not None:
+                self._used -= entry[2]
+                if self._records.get(id(old)) is old_record:
+                    del self._records[id(old)]
+                text = self._texts.get(id(old))
+                if text is not None and text[0] is old:
+                    del self._texts[id(old)]
+                    self._used -= len(text[1])
+        self.seed(record, item)
 
     def record_of(self, item: Item) -> bytes | None:
         """The record of ``item`` if it is a shared item (None otherwise)."""

@@ -366,13 +366,12 @@ class Program:
             change = Change(table, pk, sk, old, new, size)
             commit(engine, (change,))
             if old is not None and type(store) is MemoryTableStore:
-                # The item was just read, so it was in the shared decoded-item cache
-                # (._records): its new version takes its place there, and the next
-                # read or update of a hot item decodes nothing. (The old entry, whose
-                # record is no longer stored, ages out first in, first out.)
+                # The item was just read: if it was in the shared decoded-item cache
+                # (._records), its new version takes its place there, and the next
+                # read or update of a hot item decodes nothing.
                 record = store.record(pk, sk)
                 if record is not None:
-                    SHARED.seed(record, new)
+                    SHARED.replace(old, record, new)
         units = write_units(max(size, base_size if old is not None else 0))
         return table, units, self._returned(old, new), change
 
