@@ -129,7 +129,9 @@ def test_every_way_of_writing_an_item_answers_alike(item: dict[str, Any], sort_t
 
 def _same_everywhere(item: dict[str, Any], sort_type: str) -> None:
     plain, checked, batch, transact = (_engine(sort_type) for _ in range(4))
-    expected = _answer(checked, "PutItem", {"TableName": TABLE, "Item": item, "ReturnValues": "NONE"})
+    expected = _answer(
+        checked, "PutItem", {"TableName": TABLE, "Item": item, "ReturnValues": "NONE"}
+    )
     assert _answer(plain, "PutItem", {"TableName": TABLE, "Item": item}) == expected
     assert _contents(plain) == _contents(checked)
     batch_answer = _answer(
@@ -138,7 +140,9 @@ def _same_everywhere(item: dict[str, Any], sort_type: str) -> None:
     assert batch_answer == expected
     assert _contents(batch) == _contents(checked)
     transact_answer = _answer(
-        transact, "TransactWriteItems", {"TransactItems": [{"Put": {"TableName": TABLE, "Item": item}}]}
+        transact,
+        "TransactWriteItems",
+        {"TransactItems": [{"Put": {"TableName": TABLE, "Item": item}}]},
     )
     if expected == "ok":
         assert transact_answer == "ok"
@@ -166,7 +170,9 @@ def test_a_transacted_put_refuses_an_attribute_name_over_65535_bytes() -> None:
     assert expected[0] == "ValidationException"
     assert "Attribute name is too large" in expected[1]
     answer = _answer(
-        engine, "TransactWriteItems", {"TransactItems": [{"Put": {"TableName": TABLE, "Item": item}}]}
+        engine,
+        "TransactWriteItems",
+        {"TransactItems": [{"Put": {"TableName": TABLE, "Item": item}}]},
     )
     assert answer[0] == "ValidationException"
     assert "Attribute name is too large, must be less than 65536 bytes" in answer[1]
@@ -258,3 +264,33 @@ def test_the_request_key_shortcut_answers_as_the_checks_do(
     assert _encoded(lambda: table.key_from_request(extra)) == _encoded(
         lambda: table.key_from_request(_Key(extra))
     )
+
+
+@pytest.mark.parametrize("hash_value", _KEY_VALUES)
+@pytest.mark.parametrize("sort_value", _KEY_VALUES)
+def test_a_plain_get_answers_as_the_checked_get(hash_value: Any, sort_value: Any) -> None:
+    # A GetItem of TableName and Key alone skips the member checks; with any other
+    # member (here ConsistentRead at its default) the checks run. Same answers.
+    engine = _engine()
+    engine.call("PutItem", {"TableName": TABLE, "Item": {**_BASE, "data": {"S": "x"}}})
+    keys: list[Any] = [
+        {"PK": hash_value, "SK": sort_value},
+        {"PK": hash_value},
+        {"PK": hash_value, "SK": sort_value, "X": {"S": "x"}},
+        {"PK": {"S": "p"}, "SK": {"S": "s"}},
+        [{"PK": {"S": "p"}}],
+        "PK",
+    ]
+    for key in keys:
+        plain = {"TableName": TABLE, "Key": key}
+        checked = {**plain, "ConsistentRead": False}
+        assert _got(engine, plain) == _got(engine, checked), key
+    missing = {"TableName": "missing", "Key": {"PK": {"S": "p"}, "SK": {"S": "s"}}}
+    assert _got(engine, missing) == _got(engine, {**missing, "ConsistentRead": False})
+
+
+def _got(engine: LocalEngine, request: dict[str, Any]) -> Any:
+    try:
+        return engine.call("GetItem", request)
+    except DynamoDBError as error:
+        return (error.code, error.message)

@@ -312,8 +312,17 @@ def _returned(mode: str, old: Item | None, new: Item, update: Update | None) -> 
     return None
 
 
+_PLAIN_GET = frozenset(("TableName", "Key"))
+
+
 def get_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     """GetItem."""
+    table = _plain_table(engine, request, _PLAIN_GET)
+    if table is not None and type(request["Key"]) is dict:  # no options: only the key to check
+        pk, sk = table.key_from_request(request["Key"])
+        with engine.lock:
+            item = table.store.get(pk, sk)
+        return {} if item is None else {"Item": item}
     checks = Checks(request)
     key = checks.required("Key")
     capacity_mode = checks.enum("ReturnConsumedCapacity", _CAPACITY_MODES, "NONE")
