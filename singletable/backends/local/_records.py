@@ -47,11 +47,22 @@ from collections.abc import Callable
 
 from singletable._values import Item
 
-__all__ = ["READS", "SHARED", "SharedItems", "decode", "encode", "record_size", "unpack_size"]
+__all__ = [
+    "READS",
+    "SHARED",
+    "SharedItems",
+    "decode",
+    "dumps_item",
+    "encode",
+    "pack_size",
+    "record_size",
+    "unpack_size",
+]
 
 _SIZE = struct.Struct("<I")
-_dumps = marshal.dumps
-_pack = _SIZE.pack
+_dumps = dumps_item = marshal.dumps
+"""``dumps_item(item) + pack_size(size)`` is :func:`encode` (for code that inlines it)."""
+_pack = pack_size = _SIZE.pack
 unpack_size = _SIZE.unpack_from
 """``unpack_size(record, -4)[0]`` is :func:`record_size` (for loops that inline it)."""
 

@@ -93,6 +93,7 @@ _REQUIRED = {
     "Put": ("Item",),
     "Delete": ("Key",),
     "Update": ("Key", "UpdateExpression"),
+    "Get": ("Key",),  # (TransactGetItems)
 }
 # The expression members an action may carry; anything else in it is ignored.
 _EXPRESSION_MEMBERS = (
@@ -155,13 +156,19 @@ def _body(raw: Any, kind: str) -> dict[str, Any]:
     return raw
 
 
-def _require(checks: Checks, body: dict[str, Any], path: str, names: tuple[str, ...]) -> None:
-    for name in ("TableName", *names):
+def _require(checks: Checks, body: dict[str, Any], position: int, kind: str) -> None:
+    for name in ("TableName", *_REQUIRED[kind]):
         if body.get(name) is None:
-            checks.fail(f"{path}.{name[:1].lower()}{name[1:]}", None, "Member must not be null")
+            member = f"{_path(position, kind)}.{name[:1].lower()}{name[1:]}"
+            checks.fail(member, None, "Member must not be null")
     table_name = body.get("TableName")
     if table_name is not None and not isinstance(table_name, str):
         raise _serialization("TableName")
+
+
+def _path(position: int, kind: str) -> str:
+    """The member path of action ``position`` (from 1) of ``kind``, for messages."""
+    return f"transactItems.{position}.member.{kind[:1].lower()}{kind[1:]}"
 
 
 def _key_values(raw_key: Any) -> Item:
@@ -228,17 +235,20 @@ def _parse_write(checks: Checks, position: int, raw: Any) -> _Action | None:
     """Phase 1 for one action; None when it names none or several action kinds."""
     if not isinstance(raw, dict):
         raise DynamoDBError("SerializationException", "Unexpected value type in payload")
-    kinds = [kind for kind in _WRITE_KINDS if raw.get(kind) is not None]
-    if len(kinds) != 1:
+    kind = None
+    for name in _WRITE_KINDS:
+        if raw.get(name) is not None:
+            if kind is not None:
+                return None
+            kind = name
+    if kind is None:
         return None
-    kind = kinds[0]
     body = _body(raw[kind], kind)
-    path = f"transactItems.{position}.member.{kind[:1].lower()}{kind[1:]}"
-    _require(checks, body, path, _REQUIRED[kind])
+    _require(checks, body, position, kind)
     on_failure = body.get("ReturnValuesOnConditionCheckFailure")
     if on_failure is not None and on_failure not in ("ALL_OLD", "NONE"):
         checks.fail(
-            f"{path}.returnValuesOnConditionCheckFailure",
+            f"{_path(position, kind)}.returnValuesOnConditionCheckFailure",
             on_failure,
             "Member must satisfy enum value set: [ALL_OLD, NONE]",
         )
@@ -429,8 +439,8 @@ def transact_write_items(engine: LocalEngine, request: dict[str, Any]) -> dict[s
         _compile(action)
     digest = _fingerprint(raw_actions) if token is not None else b""
     with engine.lock:
-        tokens = _token_store(engine)
         if token is not None:
+            tokens = _token_store(engine)
             replayed = tokens.replay(token, digest, engine.clock())
             if replayed is not None:
                 return _replay_response(replayed, capacity_mode)
@@ -461,7 +471,7 @@ def transact_write_items(engine: LocalEngine, request: dict[str, Any]) -> dict[s
         commit(engine, changes)
         if token is not None:
             targets = [(a.table, a.pk, a.sk) for a in actions if a.table is not None]
-            tokens.remember(token, digest, engine.clock(), targets)
+            _token_store(engine).remember(token, digest, engine.clock(), targets)
     response: dict[str, Any] = {}
     if capacity_mode in ("TOTAL", "INDEXES"):
         response["ConsumedCapacity"] = _consumed(capacity_mode, units, "Write", index_units)
@@ -580,7 +590,7 @@ def _parse_get(checks: Checks, position: int, raw: Any) -> _Get:
         checks.fail(path, None, "Member must not be null")
         return _Get({})
     body = _body(raw["Get"], "Get")
-    _require(checks, body, path, ("Key",))
+    _require(checks, body, position, "Get")
     return _Get(body)
 
 
