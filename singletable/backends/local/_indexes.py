@@ -77,9 +77,14 @@ class IndexDef:
     projected: frozenset[str] | None = None
     # The index key attribute names (what places an entry).
     _placing: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)
+    # (name, type) of every index key attribute (TableDef.index_keys_plain).
+    key_types: tuple[tuple[str, str], ...] = field(
+        default=(), init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self._placing = self.key_names
+        self.key_types = tuple((a.name, a.type) for a in self.hash + self.range)
         if self.projection_type != "ALL":
             names = set(self.table_keys) | set(self.key_names)
             if self.projection_type == "INCLUDE":

@@ -40,6 +40,9 @@ __all__ = ["KeyAttr", "TableDef", "key_error"]
 ACCOUNT = "000000000000"
 
 
+_PLAIN_KEY_LENGTH = MAX_RANGE_KEY_BYTES // 4  # (a character is at most 4 UTF-8 bytes)
+
+
 @dataclass(frozen=True, slots=True)
 class KeyAttr:
     """One key attribute: its name and scalar type (S, N or B)."""
@@ -361,13 +364,12 @@ class TableDef:
         """Whether :meth:`check_index_keys` surely passes for ``item``: every index key
         value present has its type, is not empty and is too short to break a limit."""
         for index in self.indexes:
-            for attrs in (index.hash, index.range):
-                for attr in attrs:
-                    value = item.get(attr.name)
-                    if value is not None:
-                        raw = value.get(attr.type)
-                        if type(raw) is not str or not raw or len(raw) > MAX_RANGE_KEY_BYTES // 4:
-                            return False
+            for name, kind in index.key_types:
+                value = item.get(name)
+                if value is not None:
+                    raw = value.get(kind)
+                    if type(raw) is not str or not raw or len(raw) > _PLAIN_KEY_LENGTH:
+                        return False
         return True
 
     def _encode(

@@ -181,6 +181,23 @@ def _key_values(raw_key: Any) -> Item:
         raise invalid_value(error) from None
 
 
+def _key_size(raw_key: Any) -> int:
+    """The size of a Key (for the 4 MB total), its values checked (:func:`_key_values`):
+    ASCII names and strings, the common key, are measured as they are."""
+    if type(raw_key) is dict:
+        size = 0
+        for name, value in raw_key.items():
+            if type(value) is dict and len(value) == 1 and type(name) is str and name.isascii():
+                raw = value.get("S")
+                if type(raw) is str and raw.isascii():
+                    size += len(name) + len(raw)
+                    continue
+            break
+        else:
+            return size
+    return item_size(_key_values(raw_key))
+
+
 def _expressions(body: dict[str, Any]) -> RequestExpressions:
     return RequestExpressions({name: body[name] for name in _EXPRESSION_MEMBERS if name in body})
 
@@ -263,7 +280,7 @@ def _compile(action: _Action) -> None:
         if action.size > MAX_ITEM_BYTES:
             raise validation_error("Item size has exceeded the maximum allowed size")
     else:
-        action.size = item_size(_key_values(body["Key"]))
+        action.size = _key_size(body["Key"])
     if body.keys().isdisjoint(_EXPRESSION_MEMBERS):
         return  # (a Put or Delete without expressions: nothing to bind or check)
     expressions = _expressions(body)
@@ -444,28 +461,35 @@ def transact_write_items(engine: LocalEngine, request: dict[str, Any]) -> dict[s
             replayed = tokens.replay(token, digest, engine.clock())
             if replayed is not None:
                 return _replay_response(replayed, capacity_mode)
+        total = 0
         for action in actions:
             _bind(engine, action)
+            total += action.size
         _reject_duplicates([(a.table, a.pk, a.sk, a.key_problem) for a in actions])
-        if sum(action.size for action in actions) > MAX_TRANSACTION_BYTES:
+        if total > MAX_TRANSACTION_BYTES:
             raise validation_error(_TOO_BIG)
         reasons: list[dict[str, Any]] = []
         changes: list[Change] = []
         units: dict[str, float] = {}
+        cancelled = False
         for action in actions:
-            if reasons and reasons[-1]["Code"] == "ValidationError":
+            if cancelled and reasons[-1]["Code"] == "ValidationError":
                 # DynamoDB stops at an action that fails validation: the actions after
                 # it are not evaluated and report "None" (paritysuite's capture,
                 # tests/tier3/error-messages/transactWriteItems.test.ts).
                 reasons.append({"Code": "None"})
                 continue
             reason, change, cost = _evaluate(action)
-            reasons.append(reason or {"Code": "None"})
+            if reason is None:
+                reasons.append({"Code": "None"})
+            else:
+                reasons.append(reason)
+                cancelled = True
             if change is not None:
                 changes.append(change)
             assert action.table is not None
             units[action.table.name] = units.get(action.table.name, 0.0) + cost
-        if any(reason["Code"] != "None" for reason in reasons):
+        if cancelled:
             raise transaction_cancelled(reasons)
         index_units = _index_units(changes) if capacity_mode in ("TOTAL", "INDEXES") else None
         commit(engine, changes)
