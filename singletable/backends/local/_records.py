@@ -35,7 +35,7 @@ The cache also knows each shared item's record: a store given a shared item (an
 item read from one store, for a backfill, a restore or a replica) stores that very
 record, not a copy. Writes do not add to the cache (a cold item written would only
 push hot ones out); the table item just stored reaches an index projecting ALL
-through the store's memo of recent writes (:mod:`.storage`) instead.
+through the stores' memory of the item they encoded last (:mod:`.storage`) instead.
 """
 
 from __future__ import annotations
@@ -115,7 +115,9 @@ class SharedItems:
     def __init__(self) -> None:
         # id(record) -> (record, item, cost, size), oldest first.
         self.items: dict[int, tuple[bytes, Item, int, int]] = {}
-        self._records: dict[int, bytes] = {}  # id(item) -> its record
+        # id(item) -> its record (an item may be in it without being cached any more:
+        # :meth:`record_of` checks; the stores' write test it inline, a miss being the rule)
+        self.records: dict[int, bytes] = {}
         self._texts: dict[int, tuple[Item, str]] = {}  # id(item) -> (item, JSON text)
         self._used = 0
         self._lock = threading.Lock()
@@ -144,7 +146,7 @@ class SharedItems:
 
     def record_of(self, item: Item) -> bytes | None:
         """The record of ``item`` if it is a shared item (None otherwise)."""
-        record = self._records.get(id(item))
+        record = self.records.get(id(item))
         if record is None:
             return None
         entry = self.items.get(id(record))
@@ -167,7 +169,7 @@ class SharedItems:
         """Forget every entry."""
         with self._lock:
             self.items = {}
-            self._records = {}
+            self.records = {}
             self._texts = {}
             self._used = 0
 
@@ -181,7 +183,7 @@ class SharedItems:
             if known is not None and known[0] is record:
                 return known[1]
             items[id(record)] = (record, item, cost, unpack_size(record, -4)[0])
-            self._records[id(item)] = record
+            self.records[id(item)] = record
             self._used += cost
             if self._used > self.budget:
                 self._evict()
@@ -189,7 +191,7 @@ class SharedItems:
 
     def _evict(self) -> None:
         """Drop the oldest entries until at most half the budget is used (lock held)."""
-        items, records, texts = self.items, self._records, self._texts
+        items, records, texts = self.items, self.records, self._texts
         target = self.budget // 2
         used = self._used
         doomed = []

@@ -84,10 +84,10 @@ def commit(
             return
     storage = engine.storage
     if type(storage).atomic is _NO_GROUPS:  # in memory: each write is atomic already
-        _apply(engine, effective, identity, undoable=False)
+        _apply(engine, effective, identity, False)
     else:
         with storage.atomic():
-            _apply(engine, effective, identity, undoable=storage.can_fail_commit)
+            _apply(engine, effective, identity, storage.can_fail_commit)
 
 
 _NO_GROUPS = Storage.atomic  # (what a storage that does not group writes inherits)
@@ -97,10 +97,10 @@ def _apply(
     engine: LocalEngine,
     changes: Sequence[Change],
     identity: dict[str, Any] | None,
-    *,
     undoable: bool,
 ) -> None:
-    """The body of :func:`commit`: the stores, the indexes, then the listeners."""
+    """The body of :func:`commit`: the stores, the indexes, then the listeners
+    (``undoable``: prepare taking the index entries back, see Storage.on_rollback)."""
     for change in changes:
         table = change.table
         new = change.new

@@ -385,7 +385,8 @@ class MemoryTableStore(TableStore):
         if last[0] is item and last[2] == size:
             record = last[1]  # the table's record, for an index projecting ALL
         else:
-            shared = SHARED.record_of(item)  # read from a store: a backfill, a restore
+            # A shared item (read from a store: a backfill, a restore) keeps its record.
+            shared = SHARED.record_of(item) if id(item) in SHARED.records else None
             if shared is None or unpack_size(shared, -4)[0] != size:
                 record = _dumps(item) + _pack_size(size)  # encode(item, size), inlined
             else:
