@@ -95,8 +95,11 @@ _INVERT = bytes(255 - b for b in range(256))
 def encode_key(av: AttributeValue) -> bytes:
     """The order-preserving encoding of an S, N or B key value."""
     ((kind, raw),) = av.items()
-    if kind == "S":
-        return encode_string(raw)
+    if kind == "S":  # (encode_string, inlined)
+        text: str = raw
+        if "\0" in text:
+            return _PREFIX_S + text.encode("utf-8").replace(_NUL, _ESCAPED_NUL) + _END
+        return b"S%b\0\1" % text.encode("utf-8")
     if kind == "N":
         return _encode_number(raw)
     if kind == "B":
