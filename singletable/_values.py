@@ -474,16 +474,38 @@ def validate_item(item: Any) -> Item:
     return validate_item_sized(item)[0]
 
 
+_NUMBERS: dict[str, tuple[str, int]] = {}
+"""Number texts of written items already seen: wire text -> (canonical text, size).
+Items repeat their numbers (counters, flags, prices): a known text costs one lookup
+instead of the regular expressions and the digit count. Bounded by :data:`_NUMBERS_MAX`
+(cleared when full); only valid texts get in."""
+_NUMBERS_MAX = 4096
+
+
+def _known_number(raw: str) -> tuple[str, int]:
+    """(canonical text, size) of a wire number text (raises InvalidValue as
+    :func:`canonical_number` does); remembered in :data:`_NUMBERS`."""
+    known = _NUMBERS.get(raw)
+    if known is None:
+        number = canonical_number(raw)
+        known = (number, _number_size(number))
+        if len(_NUMBERS) >= _NUMBERS_MAX:
+            _NUMBERS.clear()
+        _NUMBERS[raw] = known
+    return known
+
+
 def validate_item_sized(item: Any) -> tuple[Item, int]:
     """Validate an item and measure it in one pass: (canonical item, item_size).
 
-    Strings and numbers, most of any item, take a fast path; everything else goes
-    through :func:`validate_value` and :func:`value_size`.
+    Strings, numbers and string sets, most of any item, take a fast path;
+    everything else goes through :func:`validate_value` and :func:`value_size`.
     """
     if type(item) is not dict:
         raise _serialization(item, "Map")
     out: Item = {}
     total = 0
+    numbers = _NUMBERS
     for name, value in item.items():
         if type(name) is not str:  # (only from Python callers: JSON keys are strings)
             raise _serialization(name, "String")
@@ -496,9 +518,11 @@ def validate_item_sized(item: Any) -> tuple[Item, int]:
                 continue
             raw = value.get("N")
             if type(raw) is str:
-                number = canonical_number(raw)
-                out[name] = {"N": number}
-                total += _number_size(number)
+                known = numbers.get(raw)
+                if known is None:
+                    known = _known_number(raw)
+                out[name] = {"N": known[0]}
+                total += known[1]
                 continue
             raw = value.get("SS")
             if type(raw) is list and raw:  # ASCII members, no duplicates: as sent
@@ -509,7 +533,7 @@ def validate_item_sized(item: Any) -> tuple[Item, int]:
                     size += len(member)
                 else:
                     if len(set(raw)) == len(raw):
-                        out[name] = {"SS": list(raw)}
+                        out[name] = {"SS": raw.copy()}
                         total += size
                         continue
         checked = validate_value(value, name)

@@ -208,11 +208,15 @@ def test_a_store_reuses_a_record_only_for_the_shared_item_it_holds() -> None:
     table, index = MemoryTableStore(), MemoryTableStore()
     first = {"a": {"S": "1"}}
     table.put(b"k", b"", first, 5)
+    index.put(b"k", b"", first, 5)  # the item stored last (an ALL entry): its record
+    assert index.record(b"k", b"") is table.record(b"k", b"")
     index.put(b"i", b"", {"a": {"S": "1"}}, 5)  # equal, but not the item stored
     assert index.get(b"i", b"") == first
     assert index.record(b"i", b"") is not table.record(b"k", b"")
-    index.put(b"k", b"", first, 5)
-    assert index.record(b"k", b"") is table.record(b"k", b"")
+    index.put(b"m", b"", first, 5)  # no longer the item stored last: a record of its own
+    assert index.get(b"m", b"") == first
+    assert index.record(b"m", b"") is not table.record(b"k", b"")
+    table.put(b"k", b"", first, 5)
     index.put(b"j", b"", first, 6)  # the stored item, but another size
     assert index.size_of(b"j", b"") == 6
     assert index.record(b"j", b"") is not table.record(b"k", b"")

@@ -1,7 +1,7 @@
 """The write path's shortcuts answer exactly as the checking path does.
 
 A PutItem of only ``TableName`` and ``Item`` skips the member checks
-(``_items._plain_table``); key values that are plainly fine are encoded without
+(``_items.put_item``'s plain case); key values that are plainly fine are encoded without
 the limit checks (``TableDef.key_from_item``); index key values that are plainly
 fine skip ``check_index_keys`` (``TableDef.index_keys_plain``). Each test sends
 the same item as a plain PutItem and as one carrying a default option (which

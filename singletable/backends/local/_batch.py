@@ -130,12 +130,16 @@ def batch_write_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, 
         # itemizes them as the single-item writes do (see _capacity.consumed).
         index_units: dict[str, dict[str, tuple[float, bool]]] = {}
         changes: list[Change] = []
+        itemized = capacity_mode in ("TOTAL", "INDEXES")
         for table, pk, sk, new, size in planned:
-            old = table.store.get(pk, sk)
-            old_size = table.store.size_of(pk, sk)
+            store = table.store
+            old = store.get(pk, sk)
+            old_size = store.size_of(pk, sk) if old is not None else 0
             changes.append(Change(table, pk, sk, old, new, size))
+            if not itemized:
+                continue
             units[table.name] = units.get(table.name, 0.0) + write_units(max(size, old_size))
-            if table.indexes and capacity_mode in ("TOTAL", "INDEXES"):
+            if table.indexes:
                 spent = index_units.setdefault(table.name, {})
                 for index, (cost, local) in table.index_write_costs(pk, sk, old, new).items():
                     spent[index] = (spent.get(index, (0.0, local))[0] + cost, local)

@@ -39,6 +39,7 @@ from singletable.backends.local.keycodec import (
     MAX_HASH_KEY_BYTES,
     MAX_RANGE_KEY_BYTES,
     encode_key,
+    encode_string,
     oversized_key,
     prefix_bounds,
     successor,
@@ -76,9 +77,14 @@ class IndexDef:
     projected: frozenset[str] | None = None
     # The index key attribute names (what places an entry).
     _placing: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)
+    # (name, type) of every index key attribute (TableDef.index_keys_plain).
+    key_types: tuple[tuple[str, str], ...] = field(
+        default=(), init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self._placing = self.key_names
+        self.key_types = tuple((a.name, a.type) for a in self.hash + self.range)
         if self.projection_type != "ALL":
             names = set(self.table_keys) | set(self.key_names)
             if self.projection_type == "INCLUDE":
@@ -259,26 +265,46 @@ class IndexDef:
     def entry_key(
         self, item: Mapping[str, AttributeValue], pk: bytes, sk: bytes
     ) -> tuple[bytes, bytes] | None:
-        """The ``(ipk, isk)`` of ``item``'s entry, or None if the item is not in the index."""
+        """The ``(ipk, isk)`` of ``item``'s entry, or None if the item is not in the index
+        (an index key attribute is missing, or has another type than the index's: an
+        item written before the index existed, which its backfill left out)."""
         hash_, range_, table_keys = self.hash, self.range, self.table_keys
-        try:
-            if len(hash_) == 1:  # the common shapes first: one attribute, often a table key's
-                name = hash_[0].name
-                ipk = pk if name == table_keys[0] else encode_key(item[name])
+        if len(hash_) == 1:  # the common shapes first: one attribute, often a table key's
+            attr = hash_[0]
+            if attr.name == table_keys[0]:
+                ipk = pk
             else:
-                ipk = b"".join([encode_key(item[a.name]) for a in hash_])
-            if not range_:
-                isk = b""
-            elif len(range_) == 1:
-                name = range_[0].name
-                if len(table_keys) == 2 and name == table_keys[1]:
-                    isk = sk  # the table's sort key, encoded alike
-                else:
-                    isk = encode_key(item[name])
+                value = item.get(attr.name)
+                if value is None:
+                    return None  # sparse: a key attribute is missing
+                raw = value.get(attr.type)
+                if raw is None:
+                    return None
+                ipk = encode_string(raw) if attr.type == "S" else encode_key(value)
+        else:
+            encoded = _encode_all(item, hash_)
+            if encoded is None:
+                return None
+            ipk = encoded
+        if not range_:
+            isk = b""
+        elif len(range_) == 1:
+            attr = range_[0]
+            if len(table_keys) == 2 and attr.name == table_keys[1]:
+                isk = sk  # the table's sort key, encoded alike
             else:
-                isk = b"".join([encode_key(item[a.name]) for a in range_])
-        except KeyError:
-            return None  # sparse: a key attribute is missing
+                value = item.get(attr.name)
+                if value is None:
+                    return None
+                raw = value.get(attr.type)
+                if raw is None:
+                    return None
+                isk = encode_string(raw) if attr.type == "S" else encode_key(value)
+        else:
+            encoded = _encode_all(item, range_)
+            if encoded is None:
+                return None
+            isk = encoded
         return ipk, isk + pk + sk
 
     def project(self, item: Item) -> Item:
@@ -298,29 +324,47 @@ class IndexDef:
         the entry where it was (its key is encoded once), and a KEYS_ONLY or INCLUDE
         entry none of whose attributes changed is left as it is.
         """
-        new_key = self.entry_key(new, pk, sk) if new is not None else None
-        if old is None:
-            old_key = None
-        elif new is not None and all(old.get(n) is new.get(n) for n in self._placing):
-            old_key = new_key  # same key values: same place (None both if sparse)
-            projected = self.projected
-            if (
-                new_key is not None
-                and projected is not None
-                and all(old.get(n) is new.get(n) for n in projected)
-            ):
-                return  # the entry holds nothing that changed
-        else:
+        if old is None:  # a new item: an entry to add, if the item has the index's keys
+            if new is not None:
+                new_key = self.entry_key(new, pk, sk)
+                if new_key is not None:
+                    if self.projected is None:  # (_put_entry, inlined)
+                        self.store.write(new_key[0], new_key[1], new, new_size)
+                    else:
+                        self._put_entry(new_key, new, new_size)
+            return
+        if new is None:
             old_key = self.entry_key(old, pk, sk)
+            if old_key is not None:
+                self.store.delete(*old_key)
+            return
+        new_key = self.entry_key(new, pk, sk)
+        for name in self._placing:
+            if old.get(name) is not new.get(name):
+                old_key = self.entry_key(old, pk, sk)
+                break
+        else:  # the same key values: the same place (None both if sparse)
+            old_key = new_key
+            projected = self.projected
+            if new_key is not None and projected is not None:
+                for name in projected:
+                    if old.get(name) is not new.get(name):
+                        break
+                else:
+                    return  # the entry holds nothing that changed
         if old_key is not None and old_key != new_key:
             self.store.delete(*old_key)
         if new_key is not None:
-            assert new is not None
-            if self.projected is None:
-                self.store.put(new_key[0], new_key[1], new, new_size)
-            else:
-                entry = self.project(new)
-                self.store.put(new_key[0], new_key[1], entry, item_size(entry))
+            self._put_entry(new_key, new, new_size)
+
+    def _put_entry(self, key: tuple[bytes, bytes], new: Item, new_size: int) -> None:
+        """Store the entry of table item ``new`` at ``key``: for ALL, the item itself
+        (the store shares the table's record, see :meth:`.storage.MemoryTableStore.put`)."""
+        if self.projected is None:
+            self.store.write(key[0], key[1], new, new_size)
+        else:
+            entry = self.project(new)
+            self.store.write(key[0], key[1], entry, item_size(entry))
 
     def write_cost(self, pk: bytes, sk: bytes, old: Item | None, new: Item | None) -> float:
         """Write units the index spends when table item ``(pk, sk)`` goes from ``old`` to ``new``.
@@ -398,6 +442,18 @@ class IndexDef:
                 "the schema"
             )
         return key
+
+
+def _encode_all(item: Mapping[str, AttributeValue], attrs: tuple[_Attr, ...]) -> bytes | None:
+    """The concatenated encodings of ``item``'s values of ``attrs`` (None: one is
+    missing or of another type)."""
+    parts = []
+    for attr in attrs:
+        value = item.get(attr.name)
+        if value is None or attr.type not in value:
+            return None
+        parts.append(encode_key(value))
+    return b"".join(parts)
 
 
 def check_key_type(value: AttributeValue, expected: str) -> None:

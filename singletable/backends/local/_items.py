@@ -125,10 +125,15 @@ def validated_item(raw_item: Any) -> tuple[Item, int]:
     except InvalidValue as error:
         raise invalid_value(error) from None
     if size > MAX_ATTRIBUTE_NAME_BYTES:  # only then can a name be too long
-        check_attribute_names(item)
-        for value in item.values():
-            check_nested_names(value)
+        _check_names(item)
     return item, size
+
+
+def _check_names(item: Item) -> None:
+    """The lengths of an item's attribute names, nested ones included."""
+    check_attribute_names(item)
+    for value in item.values():
+        check_nested_names(value)
 
 
 def prepare_item(table: TableDef, raw_item: Any) -> tuple[bytes, bytes, Item, int]:
@@ -138,21 +143,6 @@ def prepare_item(table: TableDef, raw_item: Any) -> tuple[bytes, bytes, Item, in
     if size > MAX_ITEM_BYTES:
         raise validation_error("Item size has exceeded the maximum allowed size")
     return pk, sk, item, size
-
-
-def _plain_table(engine: LocalEngine, request: dict[str, Any], members: frozenset[str]) -> Any:
-    """The table of a request made of ``members`` only, all present, naming an existing
-    table: one no member check can fail for (its name passed them when the table was
-    created) and whose options are the defaults. None for any other request."""
-    if request.keys() == members:
-        name = request["TableName"]
-        if type(name) is str and all(request[member] is not None for member in members):
-            return engine.tables.get(name)
-    return None
-
-
-_PLAIN_PUT = frozenset(("TableName", "Item"))
-_PLAIN_OPTIONS = WriteOptions(Checks({}), _RETURN_VALUES)
 
 
 def _prepare(table: TableDef, raw_item: Any) -> tuple[bytes, bytes, Item, int]:
@@ -165,21 +155,42 @@ def _prepare(table: TableDef, raw_item: Any) -> tuple[bytes, bytes, Item, int]:
 def put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     """PutItem: create or replace a whole item."""
     # (an item the codec built is only measured, not rebuilt: see ._trusted)
-    table = _plain_table(engine, request, _PLAIN_PUT)
+    table = None
+    # A plain request (TableName and Item only, both present, naming an existing table)
+    # is one no member check can fail for and whose options are the defaults.
+    if len(request) == 2:
+        name = request.get("TableName")
+        raw_item = request.get("Item")
+        if type(name) is str and raw_item is not None:
+            table = engine.tables.get(name)
     if table is not None:  # no options, no expressions: nothing else to check
-        options = _PLAIN_OPTIONS
-        raw_item = request["Item"]
-        pk, sk, item, size = _prepare(table, raw_item)
-        condition = None
-    else:
-        checks = Checks(request)
-        raw_item = checks.required("Item")
-        options = WriteOptions(checks, ("NONE", "ALL_OLD"))
-        table = table_for(engine, checks)
-        pk, sk, item, size = _prepare(table, raw_item)
-        expressions = RequestExpressions(request)
-        condition = expressions.condition()
-        expressions.finish()
+        if type(raw_item) is CanonicalItem:
+            pk, sk, item, size = prepare_trusted(table, raw_item, prepare_item)
+        else:
+            try:  # (validated_item, inlined)
+                item, size = validate_item_sized(raw_item)
+            except InvalidValue as error:
+                raise invalid_value(error) from None
+            if size > MAX_ATTRIBUTE_NAME_BYTES:  # only then can a name be too long
+                _check_names(item)
+            pk, sk = table.key_from_item(item)
+            if size > MAX_ITEM_BYTES:
+                raise validation_error("Item size has exceeded the maximum allowed size")
+        with engine.lock:
+            store = table.store
+            old = store.get(pk, sk)
+            if table.indexes and not table.index_keys_plain(item):
+                table.check_index_keys(item)  # (raises DynamoDB's error)
+            commit(engine, (Change(table, pk, sk, old, item, size),))
+        return {}
+    checks = Checks(request)
+    raw_item = checks.required("Item")
+    options = WriteOptions(checks, ("NONE", "ALL_OLD"))
+    table = table_for(engine, checks)
+    pk, sk, item, size = _prepare(table, raw_item)
+    expressions = RequestExpressions(request)
+    condition = expressions.condition()
+    expressions.finish()
     with engine.lock:
         store = table.store
         old = store.get(pk, sk)
@@ -189,7 +200,7 @@ def put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
         if table.indexes and not table.index_keys_plain(item):
             table.check_index_keys(item)  # (raises DynamoDB's error)
         change = Change(table, pk, sk, old, item, size)
-        commit(engine, [change])
+        commit(engine, (change,))
     units = write_units(max(size, old_size))
     return _respond(table, options, units, old if options.returns == "ALL_OLD" else None, change)
 
@@ -312,17 +323,19 @@ def _returned(mode: str, old: Item | None, new: Item, update: Update | None) -> 
     return None
 
 
-_PLAIN_GET = frozenset(("TableName", "Key"))
-
-
 def get_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     """GetItem."""
-    table = _plain_table(engine, request, _PLAIN_GET)
-    if table is not None and type(request["Key"]) is dict:  # no options: only the key to check
-        pk, sk = table.key_from_request(request["Key"])
-        with engine.lock:
-            item = table.store.get(pk, sk)
-        return {} if item is None else {"Item": item}
+    # A plain request (TableName and a Key map only, naming an existing table): no
+    # member check can fail for it and its options are the defaults; only its key is
+    # checked, by the same code as any GetItem's.
+    if len(request) == 2:
+        name, key = request.get("TableName"), request.get("Key")
+        table = engine.tables.get(name) if type(name) is str and type(key) is dict else None
+        if table is not None:
+            pk, sk = table.key_from_request(key)
+            with engine.lock:
+                item = table.store.get(pk, sk)
+            return {} if item is None else {"Item": item}
     checks = Checks(request)
     key = checks.required("Key")
     capacity_mode = checks.enum("ReturnConsumedCapacity", _CAPACITY_MODES, "NONE")

@@ -38,10 +38,10 @@ The cache also knows each shared item's record: a store given a shared item (an
 item read from one store, for a backfill, a restore or a replica) stores that very
 record, not a copy. Writes do not add to the cache (a cold item written would only
 push hot ones out); the table item just stored reaches an index projecting ALL
-through the store's memo of recent writes (:mod:`.storage`) instead. The one
-exception is an UpdateItem answered by a compiled program (:mod:`._update`): when
-the item it updated was cached, its new version takes the old one's place
-(:meth:`SharedItems.replace`).
+through the stores' memory of the item they encoded last (:mod:`.storage`)
+instead. The one exception is an UpdateItem answered by a compiled program
+(:mod:`._update`): when the item it updated was cached, its new version takes the
+old one's place (:meth:`SharedItems.replace`).
 """
 
 from __future__ import annotations
@@ -54,11 +54,22 @@ from collections.abc import Callable
 
 from singletable._values import Item
 
-__all__ = ["READS", "SHARED", "SharedItems", "decode", "encode", "record_size", "unpack_size"]
+__all__ = [
+    "READS",
+    "SHARED",
+    "SharedItems",
+    "decode",
+    "dumps_item",
+    "encode",
+    "pack_size",
+    "record_size",
+    "unpack_size",
+]
 
 _SIZE = struct.Struct("<I")
-_dumps = marshal.dumps
-_pack = _SIZE.pack
+_dumps = dumps_item = marshal.dumps
+"""``dumps_item(item) + pack_size(size)`` is :func:`encode` (for code that inlines it)."""
+_pack = pack_size = _SIZE.pack
 unpack_size = _SIZE.unpack_from
 """``unpack_size(record, -4)[0]`` is :func:`record_size` (for loops that inline it)."""
 
@@ -114,7 +125,9 @@ class SharedItems:
     def __init__(self) -> None:
         # id(record) -> (record, item, cost, size), oldest first.
         self.items: OrderedDict[int, tuple[bytes, Item, int, int]] = OrderedDict()
-        self._records: dict[int, bytes] = {}  # id(item) -> its record
+        # id(item) -> its record (an item may be in it without being cached any more:
+        # :meth:`record_of` checks; the stores' write test it inline, a miss being the rule)
+        self.records: dict[int, bytes] = {}
         self._texts: dict[int, tuple[Item, str]] = {}  # id(item) -> (item, JSON text)
         self._used = 0
         self._refused = 0  # misses not kept since the cache was created
@@ -162,8 +175,8 @@ class SharedItems:
             entry = self.items.pop(id(old_record), None)
             if entry is not None:
                 self._used -= entry[2]
-                if self._records.get(id(old)) is old_record:
-                    del self._records[id(old)]
+                if self.records.get(id(old)) is old_record:
+                    del self.records[id(old)]
                 text = self._texts.get(id(old))
                 if text is not None and text[0] is old:
                     del self._texts[id(old)]
@@ -172,7 +185,7 @@ class SharedItems:
 
     def record_of(self, item: Item) -> bytes | None:
         """The record of ``item`` if it is a shared item (None otherwise)."""
-        record = self._records.get(id(item))
+        record = self.records.get(id(item))
         if record is None:
             return None
         entry = self.items.get(id(record))
@@ -195,7 +208,7 @@ class SharedItems:
         """Forget every entry."""
         with self._lock:
             self.items = OrderedDict()
-            self._records = {}
+            self.records = {}
             self._texts = {}
             self._used = 0
 
@@ -209,7 +222,7 @@ class SharedItems:
             if known is not None and known[0] is record:
                 return known[1]
             items[id(record)] = (record, item, cost, unpack_size(record, -4)[0])
-            self._records[id(item)] = record
+            self.records[id(item)] = record
             self._used += cost
             if self._used > self.budget:
                 self._evict()
@@ -217,7 +230,7 @@ class SharedItems:
 
     def _evict(self) -> None:
         """Drop the oldest entries until the budget holds again (lock held)."""
-        items, records, texts = self.items, self._records, self._texts
+        items, records, texts = self.items, self.records, self._texts
         budget = self.budget
         used = self._used
         while used > budget and items:

@@ -85,7 +85,7 @@ def check_request(operation: str, request: dict[str, Any]) -> None:
             elif kind in _OTHER_SCALARS or spec.get(name, False) is None:
                 continue
         try:
-            _walk({name: value}, spec, "", 1)
+            _walk({name: value}, spec, None, 1)
         except InvalidValue as error:
             raise DynamoDBError(error.code, error.message) from None
 
@@ -93,39 +93,70 @@ def check_request(operation: str, request: dict[str, Any]) -> None:
 _NOTHING_SKIPPED: _Spec = {}
 _OTHER_SCALARS = frozenset({int, float, bool, type(None)})
 
+def _text(path: Any) -> str:
+    """The message form of a path. Paths are built as cheap pairs on the way down,
+    ``(parent, name)`` or ``(parent, position)`` in a list (None: the request), and
+    written out only for a message: ``TransactItems[0].Put.Key``."""
+    if path is None:
+        return ""
+    parent, part = path
+    prefix = _text(parent)
+    if type(part) is int:
+        return f"{prefix}[{part}]"
+    return f"{prefix}.{part}" if prefix else str(part)
 
-def _walk(node: Any, spec: _Spec, path: str, depth: int) -> None:
+
+def _walk(node: Any, spec: _Spec, path: Any, depth: int) -> None:
     """Walk ``node`` (the object or list ``spec`` describes) at ``depth``.
 
-    Paths for messages are only built for members walked further: on the way down
-    the strings only get ``isascii()`` tests (O(1) in CPython).
+    On the way down the strings only get ``isascii()`` tests (O(1) in CPython) and
+    the paths stay pairs: their text is only made for an error's message.
     """
     each = spec.get("*", False)
     if type(node) is list and each is not False:
-        for position, element in enumerate(node):
-            _member(element, each, f"{path}[{position}]", depth + 1)
+        if each is None:
+            return
+        for position, element in enumerate(node):  # (_member, inlined)
+            if type(element) is dict and type(each) is dict:
+                _walk(element, each, (path, position), depth + 1)
+            else:
+                _member(element, each, (path, position), depth + 1)
         return
     if type(node) is not dict:
-        check_nested(node, path or "the request", MAX_DEPTH - depth + 1)
+        _nested(node, path, MAX_DEPTH - depth + 1)
         return
     for name, value in node.items():
         if type(name) is str and not name.isascii():
-            check_text(name, f"a member name in {path or 'the request'}")
+            check_text(name, f"a member name in {_text(path) or 'the request'}")
         kind = type(value)
         if kind is str:
             if not value.isascii():
-                check_text(value, f"the string at {path}.{name}" if path else f"{name}")
+                where = f"the string at {_text(path)}.{name}" if path is not None else f"{name}"
+                check_text(value, where)
             continue
         if kind in _OTHER_SCALARS:
             continue
         sub = spec.get(name, False) if each is False else each
-        if sub is not None:  # (None: validated by the operation itself)
-            _member(value, sub, f"{path}.{name}" if path else str(name), depth + 1)
+        if sub is None:  # validated by the operation itself
+            continue
+        if type(sub) is dict:  # (_member, inlined)
+            _walk(value, sub, (path, name), depth + 1)
+        else:
+            _nested(value, (path, name), MAX_DEPTH - depth)
 
 
-def _member(value: Any, spec: _Spec | bool | None, path: str, depth: int) -> None:
+def _nested(value: Any, path: Any, max_depth: int) -> None:
+    """:func:`check_nested` of ``value``, its message naming ``path`` (made only if it fails)."""
+    try:
+        check_nested(value, "", max_depth)
+    except InvalidValue:
+        check_nested(value, _text(path) or "the request", max_depth)  # (raises, named)
+        raise
+
+
+def _member(value: Any, spec: _Spec | bool | None, path: Any, depth: int) -> None:
     if spec is False:
-        check_nested(value, path, MAX_DEPTH - depth + 1)
+        _nested(value, path, MAX_DEPTH - depth + 1)
     elif spec is not None:
         assert isinstance(spec, dict)
         _walk(value, spec, path, depth)

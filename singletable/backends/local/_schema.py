@@ -27,6 +27,7 @@ from singletable.backends.local.keycodec import (
     MAX_HASH_KEY_BYTES,
     MAX_RANGE_KEY_BYTES,
     encode_key,
+    encode_string,
     oversized_key,
 )
 from singletable.backends.local.storage import Storage, TableStore
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
 __all__ = ["KeyAttr", "TableDef", "key_error"]
 
 ACCOUNT = "000000000000"
+
+
+_PLAIN_KEY_LENGTH = MAX_RANGE_KEY_BYTES // 4  # (a character is at most 4 UTF-8 bytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +301,7 @@ class TableDef:
                 and len(raw) <= MAX_HASH_KEY_BYTES
                 and raw.isascii()
             ):
-                pk = encode_key({"S": raw})
+                pk = encode_string(raw)
                 if range_ is None:
                     return pk, b""
                 value = key.get(range_.name)
@@ -309,7 +313,7 @@ class TableDef:
                     and len(raw) <= MAX_RANGE_KEY_BYTES
                     and raw.isascii()
                 ):
-                    return pk, encode_key({"S": raw})
+                    return pk, encode_string(raw)
         if not isinstance(key, dict):
             raise key_error()
         names = self.key_names
@@ -346,27 +350,26 @@ class TableDef:
         raw = None if value is None else value.get(hash_.type)
         if type(raw) is str and raw and len(raw) <= MAX_HASH_KEY_BYTES // 4:
             assert value is not None
-            pk = encode_key(value)
+            pk = encode_string(raw) if hash_.type == "S" else encode_key(value)
             if range_ is None:
                 return pk, b""
             value = item.get(range_.name)
             raw = None if value is None else value.get(range_.type)
             if type(raw) is str and raw and len(raw) <= MAX_RANGE_KEY_BYTES // 4:
                 assert value is not None
-                return pk, encode_key(value)
+                return pk, encode_string(raw) if range_.type == "S" else encode_key(value)
         return self._encode(item, missing=_missing_in_item, mismatch=_mismatch_in_item)
 
     def index_keys_plain(self, item: Mapping[str, AttributeValue]) -> bool:
         """Whether :meth:`check_index_keys` surely passes for ``item``: every index key
         value present has its type, is not empty and is too short to break a limit."""
         for index in self.indexes:
-            for attrs in (index.hash, index.range):
-                for attr in attrs:
-                    value = item.get(attr.name)
-                    if value is not None:
-                        raw = value.get(attr.type)
-                        if type(raw) is not str or not raw or len(raw) > MAX_RANGE_KEY_BYTES // 4:
-                            return False
+            for name, kind in index.key_types:
+                value = item.get(name)
+                if value is not None:
+                    raw = value.get(kind)
+                    if type(raw) is not str or not raw or len(raw) > _PLAIN_KEY_LENGTH:
+                        return False
         return True
 
     def _encode(

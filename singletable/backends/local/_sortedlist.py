@@ -61,6 +61,18 @@ class SortedKeyList:
             self._maxes.append(chunk[-1])
         self._len = len(initial)
 
+    @classmethod
+    def of_pair(cls, first: bytes, second: bytes, load: int = DEFAULT_LOAD) -> SortedKeyList:
+        """The list of two distinct keys (a partition's second item: its order is made)."""
+        keys = SortedKeyList.__new__(SortedKeyList)
+        keys._load = load
+        chunk = [first, second] if first < second else [second, first]
+        keys._lists = [chunk]
+        keys._maxes = [chunk[1]]
+        keys._len = 2
+        keys._version = 0
+        return keys
+
     def copy(self) -> SortedKeyList:
         """An independent copy: the chunk lists are copied, the (immutable) keys shared."""
         twin = SortedKeyList.__new__(SortedKeyList)

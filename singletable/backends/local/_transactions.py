@@ -93,6 +93,7 @@ _REQUIRED = {
     "Put": ("Item",),
     "Delete": ("Key",),
     "Update": ("Key", "UpdateExpression"),
+    "Get": ("Key",),  # (TransactGetItems)
 }
 # The expression members an action may carry; anything else in it is ignored.
 _EXPRESSION_MEMBERS = (
@@ -155,13 +156,19 @@ def _body(raw: Any, kind: str) -> dict[str, Any]:
     return raw
 
 
-def _require(checks: Checks, body: dict[str, Any], path: str, names: tuple[str, ...]) -> None:
-    for name in ("TableName", *names):
+def _require(checks: Checks, body: dict[str, Any], position: int, kind: str) -> None:
+    for name in ("TableName", *_REQUIRED[kind]):
         if body.get(name) is None:
-            checks.fail(f"{path}.{name[:1].lower()}{name[1:]}", None, "Member must not be null")
+            member = f"{_path(position, kind)}.{name[:1].lower()}{name[1:]}"
+            checks.fail(member, None, "Member must not be null")
     table_name = body.get("TableName")
     if table_name is not None and not isinstance(table_name, str):
         raise _serialization("TableName")
+
+
+def _path(position: int, kind: str) -> str:
+    """The member path of action ``position`` (from 1) of ``kind``, for messages."""
+    return f"transactItems.{position}.member.{kind[:1].lower()}{kind[1:]}"
 
 
 def _key_values(raw_key: Any) -> Item:
@@ -172,6 +179,23 @@ def _key_values(raw_key: Any) -> Item:
         return {name: validate_value(value, name) for name, value in raw_key.items()}
     except InvalidValue as error:
         raise invalid_value(error) from None
+
+
+def _key_size(raw_key: Any) -> int:
+    """The size of a Key (for the 4 MB total), its values checked (:func:`_key_values`):
+    ASCII names and strings, the common key, are measured as they are."""
+    if type(raw_key) is dict:
+        size = 0
+        for name, value in raw_key.items():
+            if type(value) is dict and len(value) == 1 and type(name) is str and name.isascii():
+                raw = value.get("S")
+                if type(raw) is str and raw.isascii():
+                    size += len(name) + len(raw)
+                    continue
+            break
+        else:
+            return size
+    return item_size(_key_values(raw_key))
 
 
 def _expressions(body: dict[str, Any]) -> RequestExpressions:
@@ -228,17 +252,20 @@ def _parse_write(checks: Checks, position: int, raw: Any) -> _Action | None:
     """Phase 1 for one action; None when it names none or several action kinds."""
     if not isinstance(raw, dict):
         raise DynamoDBError("SerializationException", "Unexpected value type in payload")
-    kinds = [kind for kind in _WRITE_KINDS if raw.get(kind) is not None]
-    if len(kinds) != 1:
+    kind = None
+    for name in _WRITE_KINDS:
+        if raw.get(name) is not None:
+            if kind is not None:
+                return None
+            kind = name
+    if kind is None:
         return None
-    kind = kinds[0]
     body = _body(raw[kind], kind)
-    path = f"transactItems.{position}.member.{kind[:1].lower()}{kind[1:]}"
-    _require(checks, body, path, _REQUIRED[kind])
+    _require(checks, body, position, kind)
     on_failure = body.get("ReturnValuesOnConditionCheckFailure")
     if on_failure is not None and on_failure not in ("ALL_OLD", "NONE"):
         checks.fail(
-            f"{path}.returnValuesOnConditionCheckFailure",
+            f"{_path(position, kind)}.returnValuesOnConditionCheckFailure",
             on_failure,
             "Member must satisfy enum value set: [ALL_OLD, NONE]",
         )
@@ -253,7 +280,7 @@ def _compile(action: _Action) -> None:
         if action.size > MAX_ITEM_BYTES:
             raise validation_error("Item size has exceeded the maximum allowed size")
     else:
-        action.size = item_size(_key_values(body["Key"]))
+        action.size = _key_size(body["Key"])
     if body.keys().isdisjoint(_EXPRESSION_MEMBERS):
         return  # (a Put or Delete without expressions: nothing to bind or check)
     expressions = _expressions(body)
@@ -429,39 +456,46 @@ def transact_write_items(engine: LocalEngine, request: dict[str, Any]) -> dict[s
         _compile(action)
     digest = _fingerprint(raw_actions) if token is not None else b""
     with engine.lock:
-        tokens = _token_store(engine)
         if token is not None:
+            tokens = _token_store(engine)
             replayed = tokens.replay(token, digest, engine.clock())
             if replayed is not None:
                 return _replay_response(replayed, capacity_mode)
+        total = 0
         for action in actions:
             _bind(engine, action)
+            total += action.size
         _reject_duplicates([(a.table, a.pk, a.sk, a.key_problem) for a in actions])
-        if sum(action.size for action in actions) > MAX_TRANSACTION_BYTES:
+        if total > MAX_TRANSACTION_BYTES:
             raise validation_error(_TOO_BIG)
         reasons: list[dict[str, Any]] = []
         changes: list[Change] = []
         units: dict[str, float] = {}
+        cancelled = False
         for action in actions:
-            if reasons and reasons[-1]["Code"] == "ValidationError":
+            if cancelled and reasons[-1]["Code"] == "ValidationError":
                 # DynamoDB stops at an action that fails validation: the actions after
                 # it are not evaluated and report "None" (paritysuite's capture,
                 # tests/tier3/error-messages/transactWriteItems.test.ts).
                 reasons.append({"Code": "None"})
                 continue
             reason, change, cost = _evaluate(action)
-            reasons.append(reason or {"Code": "None"})
+            if reason is None:
+                reasons.append({"Code": "None"})
+            else:
+                reasons.append(reason)
+                cancelled = True
             if change is not None:
                 changes.append(change)
             assert action.table is not None
             units[action.table.name] = units.get(action.table.name, 0.0) + cost
-        if any(reason["Code"] != "None" for reason in reasons):
+        if cancelled:
             raise transaction_cancelled(reasons)
         index_units = _index_units(changes) if capacity_mode in ("TOTAL", "INDEXES") else None
         commit(engine, changes)
         if token is not None:
             targets = [(a.table, a.pk, a.sk) for a in actions if a.table is not None]
-            tokens.remember(token, digest, engine.clock(), targets)
+            _token_store(engine).remember(token, digest, engine.clock(), targets)
     response: dict[str, Any] = {}
     if capacity_mode in ("TOTAL", "INDEXES"):
         response["ConsumedCapacity"] = _consumed(capacity_mode, units, "Write", index_units)
@@ -580,7 +614,7 @@ def _parse_get(checks: Checks, position: int, raw: Any) -> _Get:
         checks.fail(path, None, "Member must not be null")
         return _Get({})
     body = _body(raw["Get"], "Get")
-    _require(checks, body, path, ("Key",))
+    _require(checks, body, position, "Get")
     return _Get(body)
 
 

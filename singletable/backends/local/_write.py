@@ -29,8 +29,10 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from singletable._values import Item, item_size
+from singletable.backends.local.storage import Storage
 
 if TYPE_CHECKING:
+    from singletable.backends.local._indexes import IndexDef
     from singletable.backends.local._schema import TableDef
     from singletable.backends.local.engine import LocalEngine
 
@@ -71,25 +73,63 @@ def commit(
     The caller must hold ``engine.lock`` and must have validated every change
     (index key types included): nothing here raises on account of the data.
     """
-    effective = [change for change in changes if change.old is not None or change.new is not None]
-    if not effective:
-        return
+    if len(changes) == 1:  # (most writes: no list to build)
+        change = changes[0]
+        if change.old is None and change.new is None:
+            return
+        effective = changes
+    else:
+        effective = [c for c in changes if c.old is not None or c.new is not None]
+        if not effective:
+            return
     storage = engine.storage
-    with storage.atomic():
-        for change in effective:
-            table = change.table
-            if change.new is None:
-                table.store.delete(change.pk, change.sk)
-            else:
-                table.store.put(change.pk, change.sk, change.new, change.size)
-            if table.indexes:
-                table.update_indexes(change.pk, change.sk, change.old, change.new, change.size)
-                if storage.can_fail_commit:
-                    storage.on_rollback(partial(_undo_indexes, change))
-        # Inside the group: what a listener stores durably (the PITR history) is
-        # committed with the change itself, never apart from it.
-        for listener in engine.change_listeners:
-            listener(effective, identity)
+    if type(storage).atomic is _NO_GROUPS:  # in memory: each write is atomic already
+        _apply(engine, effective, identity, False)
+    else:
+        with storage.atomic():
+            _apply(engine, effective, identity, storage.can_fail_commit)
+
+
+_NO_GROUPS = Storage.atomic  # (what a storage that does not group writes inherits)
+
+
+def _apply(
+    engine: LocalEngine,
+    changes: Sequence[Change],
+    identity: dict[str, Any] | None,
+    undoable: bool,
+) -> None:
+    """The body of :func:`commit`: the stores, the indexes, then the listeners
+    (``undoable``: prepare taking the index entries back, see Storage.on_rollback)."""
+    for change in changes:
+        table = change.table
+        new = change.new
+        if new is None:
+            table.store.delete(change.pk, change.sk)
+        else:
+            table.store.write(change.pk, change.sk, new, change.size)
+        indexes = table.indexes
+        if indexes:
+            if len(indexes) == 1:
+                indexes[0].replace(change.pk, change.sk, change.old, new, change.size)
+            else:  # those projecting ALL first: they share the record just stored
+                for index in _by_projection(indexes):
+                    index.replace(change.pk, change.sk, change.old, new, change.size)
+            if undoable:
+                engine.storage.on_rollback(partial(_undo_indexes, change))
+    # Inside the group: what a listener stores durably (the PITR history) is
+    # committed with the change itself, never apart from it.
+    for listener in engine.change_listeners:
+        listener(changes, identity)
+
+
+def _by_projection(indexes: list[IndexDef]) -> list[IndexDef]:
+    """``indexes``, those projecting ALL first. A memory store recognizes the item it
+    stored last and stores its record again instead of a copy (see
+    :class:`.storage.MemoryTableStore`): the table's item, until a projection is stored."""
+    return [i for i in indexes if i.projected is None] + [
+        i for i in indexes if i.projected is not None
+    ]
 
 
 def _undo_indexes(change: Change) -> None:

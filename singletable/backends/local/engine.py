@@ -468,8 +468,8 @@ class LocalEngine:
             # A Scan's page of hot items is cheaper to copy whole (one marshal round
             # trip, attribute names shared between its items) than to decode item by
             # item, and its filter reads items it does not return.
-            response: dict[str, Any] = _copy(engine._dispatch(operation, request))
-            return response
+            response: dict[str, Any] = engine._dispatch(operation, request)
+            return _copy(response) if response else {}  # (most writes answer {})
         except DynamoDBError as error:
             if error.extra:
                 error.extra = _copy(error.extra)

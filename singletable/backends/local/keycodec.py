@@ -45,6 +45,7 @@ __all__ = [
     "MAX_RANGE_KEY_BYTES",
     "decode_key",
     "encode_key",
+    "encode_string",
     "oversized_key",
     "prefix_bounds",
     "successor",
@@ -94,14 +95,23 @@ _INVERT = bytes(255 - b for b in range(256))
 def encode_key(av: AttributeValue) -> bytes:
     """The order-preserving encoding of an S, N or B key value."""
     ((kind, raw),) = av.items()
-    if kind == "S":
+    if kind == "S":  # (encode_string, inlined)
         text: str = raw
-        return _PREFIX_S + text.encode("utf-8").replace(_NUL, _ESCAPED_NUL) + _END
+        if "\0" in text:
+            return _PREFIX_S + text.encode("utf-8").replace(_NUL, _ESCAPED_NUL) + _END
+        return b"S%b\0\1" % text.encode("utf-8")
     if kind == "N":
         return _encode_number(raw)
     if kind == "B":
         return _PREFIX_B + _b64decode(raw).replace(_NUL, _ESCAPED_NUL) + _END
     raise ValueError(f"not a key type: {kind}")
+
+
+def encode_string(text: str) -> bytes:
+    """:func:`encode_key` of ``{"S": text}`` (the write path's keys, given their text)."""
+    if "\0" in text:
+        return _PREFIX_S + text.encode("utf-8").replace(_NUL, _ESCAPED_NUL) + _END
+    return b"S%b\0\1" % text.encode("utf-8")
 
 
 def _b64decode(text: str) -> bytes:

@@ -44,7 +44,8 @@ from singletable.backends.local._records import (
     READS,
     SHARED,
     decode,
-    encode,
+    dumps_item,
+    pack_size,
     record_size,
     unpack_size,
 )
@@ -61,11 +62,15 @@ __all__ = [
 ]
 
 _HASH_SPACE = 1 << 64
+_NO_GROUP = nullcontext()  # (reusable: it holds nothing)
 
 
 def scan_hash(pk: bytes) -> bytes:
     """The 8-byte stable hash that orders partitions in a Scan (big-endian)."""
-    return hashlib.blake2b(pk, digest_size=8).digest()
+    return _blake2b(pk, digest_size=8).digest()
+
+
+_blake2b = hashlib.blake2b
 
 
 def resume_bounds(
@@ -118,6 +123,11 @@ class TableStore(ABC):
     @abstractmethod
     def put(self, pk: bytes, sk: bytes, item: Item, size: int) -> Item | None:
         """Store ``item`` (``size`` bytes by DynamoDB's count); return the item it replaced."""
+
+    def write(self, pk: bytes, sk: bytes, item: Item, size: int) -> None:
+        """:meth:`put`, for a writer that has no use for the item replaced (the
+        engine's commit, which read it already): a store may skip reading it."""
+        self.put(pk, sk, item, size)
 
     @abstractmethod
     def delete(self, pk: bytes, sk: bytes) -> Item | None:
@@ -241,13 +251,25 @@ def _shared(record: bytes) -> Item:
     return SHARED.item(record)
 
 
-_recent: dict[int, tuple[Item, bytes, int]] = {}
-"""The items last stored (by id), each with its record and size: an index projecting
-ALL, given that very item right after the table, stores the table's record instead of
-a second copy. Each entry holds its item, so an id cannot be reused while it is here.
-A written item is not put in the shared decoded-item cache: a write of a cold item
+class _Last:
+    """The item a memory store encoded last, with its record and size: an index
+    projecting ALL, given that very item right after the table (see
+    :func:`._write.commit`), stores the table's record instead of a second copy. The
+    entry holds its item, so its identity cannot be reused while it is here; it is
+    replaced whole (one attribute store), so a thread never sees half of another's."""
+
+    __slots__ = ("entry",)
+
+    def __init__(self) -> None:
+        self.entry: tuple[Item | None, bytes, int] = (None, b"", -1)
+
+
+_LAST = _Last()
+"""A written item is not put in the shared decoded-item cache: a write of a cold item
 leaves the cache alone (reads decode the item when they come)."""
-_RECENT = 16
+
+_dumps = dumps_item
+_pack_size = pack_size
 
 _UNSEEN: tuple[bytes | None, bytes | None, int] = (None, None, 0)
 
@@ -351,43 +373,48 @@ class MemoryTableStore(TableStore):
         index entry projecting ALL, a backfill, a restore) is stored as the very
         record it came from, not a second copy.
         """
+        partition = self._partitions.get(pk)
+        old = None if partition is None else partition.get(sk)
+        self.write(pk, sk, item, size)
+        return None if old is None else _read(old)
+
+    def write(self, pk: bytes, sk: bytes, item: Item, size: int) -> None:
+        """:meth:`put` without decoding the item replaced."""
         self._seen = _UNSEEN
-        recent = _recent
-        last = recent.get(id(item))
-        if last is not None and last[0] is item and last[2] == size:
+        last = _LAST.entry
+        if last[0] is item and last[2] == size:
             record = last[1]  # the table's record, for an index projecting ALL
         else:
-            shared = SHARED.record_of(item)  # read from a store: a backfill, a restore
+            # A shared item (read from a store: a backfill, a restore) keeps its record.
+            shared = SHARED.record_of(item) if id(item) in SHARED.records else None
             if shared is None or unpack_size(shared, -4)[0] != size:
-                record = encode(item, size)
+                record = _dumps(item) + _pack_size(size)  # encode(item, size), inlined
             else:
                 record = shared
-            recent[id(item)] = (item, record, size)
-            if len(recent) > _RECENT:
-                try:  # the oldest goes (another thread may have taken it first)
-                    del recent[next(iter(recent))]
-                except (KeyError, RuntimeError, StopIteration):
-                    recent.clear()  # (rare) start again rather than lose the bound
+            _LAST.entry = (item, record, size)
         partition = self._partitions.get(pk)
         if partition is None:
             self._partitions[pk] = {sk: record}
             self._scan_index.add(scan_hash(pk) + pk)
             self._count += 1
             self._size += size
-            return None
+            return
         old = partition.get(sk)
         partition[sk] = record
         if old is not None:
-            self._size += size - record_size(old)
-            return _read(old)
+            self._size += size - unpack_size(old, -4)[0]
+            return
         order = self._orders.get(pk)
         if order is None:
-            self._orders[pk] = SortedKeyList(partition, load=self._load)
+            if len(partition) == 2:  # (a partition without an order held one item)
+                first, second = partition
+                self._orders[pk] = SortedKeyList.of_pair(first, second, self._load)
+            else:
+                self._orders[pk] = SortedKeyList(partition, load=self._load)
         else:
             order.add(sk)
         self._count += 1
         self._size += size
-        return None
 
     def delete(self, pk: bytes, sk: bytes) -> Item | None:
         """Remove the item at ``(pk, sk)``; return it, or None."""
