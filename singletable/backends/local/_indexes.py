@@ -269,37 +269,18 @@ class IndexDef:
         (an index key attribute is missing, or has another type than the index's: an
         item written before the index existed, which its backfill left out)."""
         hash_, range_, table_keys = self.hash, self.range, self.table_keys
-        if len(hash_) == 1:  # the common shapes first: one attribute, often a table key's
-            attr = hash_[0]
-            if attr.name == table_keys[0]:
-                ipk = pk
-            else:
-                value = item.get(attr.name)
-                if value is None:
-                    return None  # sparse: a key attribute is missing
-                raw = value.get(attr.type)
-                if raw is None:
-                    return None
-                ipk = encode_string(raw) if attr.type == "S" else encode_key(value)
+        # The common shapes first: one attribute, often a table key's (encoded alike).
+        if len(hash_) == 1 and hash_[0].name == table_keys[0]:
+            ipk = pk
         else:
             encoded = _encode_all(item, hash_)
             if encoded is None:
-                return None
+                return None  # sparse: a key attribute is missing
             ipk = encoded
         if not range_:
             isk = b""
-        elif len(range_) == 1:
-            attr = range_[0]
-            if len(table_keys) == 2 and attr.name == table_keys[1]:
-                isk = sk  # the table's sort key, encoded alike
-            else:
-                value = item.get(attr.name)
-                if value is None:
-                    return None
-                raw = value.get(attr.type)
-                if raw is None:
-                    return None
-                isk = encode_string(raw) if attr.type == "S" else encode_key(value)
+        elif len(range_) == 1 and len(table_keys) == 2 and range_[0].name == table_keys[1]:
+            isk = sk
         else:
             encoded = _encode_all(item, range_)
             if encoded is None:
@@ -447,6 +428,15 @@ class IndexDef:
 def _encode_all(item: Mapping[str, AttributeValue], attrs: tuple[_Attr, ...]) -> bytes | None:
     """The concatenated encodings of ``item``'s values of ``attrs`` (None: one is
     missing or of another type)."""
+    if len(attrs) == 1:  # the common shape: one attribute
+        (attr,) = attrs
+        value = item.get(attr.name)
+        if value is None:
+            return None
+        raw = value.get(attr.type)
+        if raw is None:
+            return None
+        return encode_string(raw) if attr.type == "S" else encode_key(value)
     parts = []
     for attr in attrs:
         value = item.get(attr.name)

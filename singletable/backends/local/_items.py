@@ -205,14 +205,27 @@ def put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     return _respond(table, options, units, old if options.returns == "ALL_OLD" else None, change)
 
 
+def _by_program(
+    operation: str, engine: LocalEngine, request: dict[str, Any]
+) -> tuple[bool, dict[str, Any] | None]:
+    """Whether a program (._update) of the request's shape is known, and its response
+    if it answered (None: the general path answers, with its errors)."""
+    found = program_for(operation, engine, request)
+    if found is None:
+        return False, None
+    program, table = found
+    run = program.delete if operation == "DeleteItem" else program.update
+    outcome = run(engine, table, request)
+    if outcome is None:
+        return True, None
+    return True, _respond(outcome[0], program.options, outcome[1], outcome[2], outcome[3])
+
+
 def delete_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     """DeleteItem."""
-    found = program_for("DeleteItem", engine, request)
-    if found is not None:  # a request of a shape seen before (see ._update)
-        program, table = found
-        outcome = program.delete(engine, table, request)
-        if outcome is not None:
-            return _respond(outcome[0], program.options, outcome[1], outcome[2], outcome[3])
+    known, response = _by_program("DeleteItem", engine, request)
+    if response is not None:
+        return response
     checks = Checks(request)
     key = checks.required("Key")
     options = WriteOptions(checks, ("NONE", "ALL_OLD"))
@@ -221,7 +234,7 @@ def delete_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     expressions = RequestExpressions(request)
     condition = expressions.condition()
     expressions.finish()
-    if found is None and expressions.planned:
+    if not known and expressions.planned:
         remember("DeleteItem", table, request, options, condition)
     with engine.lock:
         old = table.store.get(pk, sk)
@@ -235,12 +248,9 @@ def delete_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
 
 def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     """UpdateItem: apply an update expression to an item, creating it if needed."""
-    found = program_for("UpdateItem", engine, request)
-    if found is not None:  # a request of a shape seen before (see ._update)
-        program, table = found
-        outcome = program.update(engine, table, request)
-        if outcome is not None:
-            return _respond(outcome[0], program.options, outcome[1], outcome[2], outcome[3])
+    known, response = _by_program("UpdateItem", engine, request)
+    if response is not None:
+        return response
     checks = Checks(request)
     key = checks.required("Key")
     options = WriteOptions(checks, _RETURN_VALUES)
@@ -257,7 +267,7 @@ def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
                     "One or more parameter values were invalid: Cannot update attribute "
                     f"{name}. This attribute is part of the key"
                 )
-    if found is None and expressions.planned:
+    if not known and expressions.planned:
         remember("UpdateItem", table, request, options, condition, update)
     with engine.lock:
         store = table.store
