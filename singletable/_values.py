@@ -478,8 +478,12 @@ _NUMBERS: dict[str, tuple[str, int]] = {}
 """Number texts of written items already seen: wire text -> (canonical text, size).
 Items repeat their numbers (counters, flags, prices): a known text costs one lookup
 instead of the regular expressions and the digit count. Bounded by :data:`_NUMBERS_MAX`
-(cleared when full); only valid texts get in."""
+(cleared when full) and :data:`NUMBER_TEXT_MAX`; only valid texts get in."""
 _NUMBERS_MAX = 4096
+NUMBER_TEXT_MAX = 64
+"""The longest number text kept in a cache of seen texts. A canonical number fits in
+about 45 characters; a valid text can be longer only by padding (leading zeros, say),
+which is not worth keeping, and keys of any length would let a client fill memory."""
 
 
 def _known_number(raw: str) -> tuple[str, int]:
@@ -489,9 +493,10 @@ def _known_number(raw: str) -> tuple[str, int]:
     if known is None:
         number = canonical_number(raw)
         known = (number, _number_size(number))
-        if len(_NUMBERS) >= _NUMBERS_MAX:
-            _NUMBERS.clear()
-        _NUMBERS[raw] = known
+        if len(raw) <= NUMBER_TEXT_MAX:
+            if len(_NUMBERS) >= _NUMBERS_MAX:
+                _NUMBERS.clear()
+            _NUMBERS[raw] = known
     return known
 
 

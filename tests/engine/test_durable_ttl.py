@@ -207,3 +207,21 @@ def test_a_failed_commit_takes_its_expiry_moves_back(path: Path) -> None:
     assert engine.sweep_ttl() == 1
     assert _names(engine) == ["b"]
     engine.close()
+
+
+def test_an_entry_that_does_not_match_its_item_is_never_obeyed(path: Path) -> None:
+    # Each write moves its item's entry in its own commit, so entries always match;
+    # were one ever left behind (a bug), the sweep must not delete the item for it.
+    from singletable.backends.local import _ttl
+
+    clock = Clock(1_000.0)
+    engine = _engine(clock, path)
+    _create(engine)
+    _put(engine, "kept", {"N": "5000"})
+    table = engine.tables[TABLE]
+    pk, sk = table.key_from_item({"pk": {"S": "kept"}, "sk": {"S": "s"}})
+    stale = _ttl._entry(50.0, pk, sk)
+    _storage(engine).table(TABLE + "#~ttl").put(b"", stale, {}, 0)
+    assert engine.sweep_ttl() == 0
+    assert _names(engine) == ["kept"]
+    engine.close()

@@ -35,6 +35,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from singletable._values import (
+    NUMBER_TEXT_MAX,
     AttributeValue,
     InvalidValue,
     Item,
@@ -72,6 +73,18 @@ _CHECKED_MEMBERS = frozenset(
 )
 # Members in the lookup key, with the table and the names.
 _KEYED_MEMBERS = ("UpdateExpression", "ConditionExpression", "ReturnValues")
+# The string members a program may be compiled for: the keyed ones and the options
+# (enums, checked by the general path before a program is remembered). A request with
+# any other member is never compiled: a program keeps its fixed members' values, and
+# an unknown member's value could be of any size.
+_KNOWN_MEMBERS = frozenset(
+    (
+        *_KEYED_MEMBERS,
+        "ReturnConsumedCapacity",
+        "ReturnItemCollectionMetrics",
+        "ReturnValuesOnConditionCheckFailure",
+    )
+)
 
 _EMPTY: Item = {}
 
@@ -145,8 +158,8 @@ def remember(
     for member, value in request.items():
         if member in _CHECKED_MEMBERS:
             continue
-        if type(value) is not str:  # (unknown members of other types: never compiled)
-            return
+        if type(value) is not str or member not in _KNOWN_MEMBERS:
+            return  # (unknown members: never compiled, nor kept)
         if member not in _KEYED_MEMBERS:
             fixed.append((member, value))
     names = request.get("ExpressionAttributeNames")
@@ -278,9 +291,10 @@ class Program:
             try:
                 if tag == "N":
                     number = canonical_number(text)  # (a str, if this passed)
-                    if len(_NUMBERS) >= _NUMBERS_MAX:
-                        _NUMBERS.clear()
-                    _NUMBERS[str(text)] = number
+                    if len(str(text)) <= NUMBER_TEXT_MAX:  # (no client-sized keys)
+                        if len(_NUMBERS) >= _NUMBERS_MAX:
+                            _NUMBERS.clear()
+                        _NUMBERS[str(text)] = number
                     values[ref] = {"N": number}
                     continue
                 checked = expression_value(ref, value)
