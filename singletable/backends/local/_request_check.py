@@ -82,12 +82,26 @@ def check_request(operation: str, request: dict[str, Any]) -> None:
             if kind is str:
                 if value.isascii():
                     continue
-            elif kind in _OTHER_SCALARS or spec.get(name, False) is None:
+            elif (
+                kind in _OTHER_SCALARS
+                or spec.get(name, False) is None
+                or (kind is dict and _flat_ascii(value))  # ExpressionAttributeNames, say
+            ):
                 continue
         try:
             _walk({name: value}, spec, None, 1)
         except InvalidValue as error:
             raise DynamoDBError(error.code, error.message) from None
+
+
+def _flat_ascii(node: dict[Any, Any]) -> bool:
+    """Whether ``node`` maps ASCII strings to ASCII strings (nothing in it to check)."""
+    for key, value in node.items():
+        if type(key) is not str or type(value) is not str:
+            return False
+        if not key.isascii() or not value.isascii():
+            return False
+    return True
 
 
 _NOTHING_SKIPPED: _Spec = {}
