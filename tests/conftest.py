@@ -61,6 +61,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _empty_decoded_item_cache() -> None:
+    """Every test starts with the engine's process-wide cache of decoded items empty.
+
+    What a test reads decides what stays cached (a full cache keeps one miss in
+    eight), so a test asserting that a read-only response shares a cached item would
+    otherwise depend on what the tests before it left there.
+    """
+    from singletable.backends.local._records import SHARED
+
+    SHARED.clear()
+
+
+@pytest.fixture(autouse=True)
 def _hermetic_aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Fake credentials, a fixed region, and no way to reach a real AWS endpoint."""
     for name in _REMOVED:
