@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import itertools
 import os
 import time
 import zlib
@@ -63,7 +64,7 @@ def clock_overhead() -> float:
     return sorted(pairs)[len(pairs) // 2]
 
 
-def time_calls(batch: list[tuple[str, dict[str, Any]]], call: Call) -> list[float]:
+def time_calls(batch: list[tuple[str, Any]], call: Callable[[str, Any], Any]) -> list[float]:
     """The CPU time of each call of ``batch`` (after a full collection), overhead removed."""
     overhead = clock_overhead()
     clock = CLOCK
@@ -313,3 +314,55 @@ def transfer_request(
             },
         ]
     }
+
+
+# -- the wire workload of http_bench.py and routing_bench.py ----------------------------
+
+WIRE_TABLE = "bench"
+WIRE_PUT_TABLE = "bench_put"
+WIRE_SCAN_TABLE = "bench_scan"
+WIRE_PAYLOAD = "x" * 850  # with the other attributes an item is about 1 KB
+WIRE_WORKLOADS = ("put", "get", "update", "query", "scan", "batch", "transact")
+
+
+def wire_item(i: int) -> dict[str, Any]:
+    """Item ``i``, about 1 KB, in partition ``i // 100``, with a string of its own."""
+    return {
+        **key(i),
+        "status": {"S": STATUSES[i % 4]},
+        "total": {"N": f"{i * 7 % 1000}.25"},
+        "count": {"N": "0"},
+        "balance": {"N": "100"},
+        "tags": {"SS": ["a", "b", "c"]},
+        "payload": {"S": f"{i:010d}{WIRE_PAYLOAD}"},
+    }
+
+
+def wire_requests(
+    workload: str, fresh: Iterator[int], table_items: int
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """An endless stream of (operation, request) of ``workload`` on the wire tables
+    (``table_items`` items in WIRE_TABLE); ``fresh`` numbers new items."""
+    for n in itertools.count():
+        if workload == "put":
+            yield "PutItem", {"TableName": WIRE_PUT_TABLE, "Item": wire_item(next(fresh))}
+        elif workload == "get":
+            yield "GetItem", {"TableName": WIRE_TABLE, "Key": key(spread(n, table_items))}
+        elif workload == "update":
+            item_key = key(spread(n, table_items))
+            yield "UpdateItem", update_request(WIRE_TABLE, item_key, STATUSES[n % 4])
+        elif workload == "query":
+            partition = spread(n, table_items // 100)
+            yield "Query", query_request(WIRE_TABLE, f"P#{partition:06d}", "ORDER#")
+        elif workload == "scan":
+            yield "Scan", scan_request(WIRE_SCAN_TABLE)
+        elif workload == "batch":
+            puts = [{"PutRequest": {"Item": wire_item(next(fresh))}} for _ in range(25)]
+            yield "BatchWriteItem", {"RequestItems": {WIRE_PUT_TABLE: puts}}
+        elif workload == "transact":
+            a, b, c = (spread(n * 3 + k, table_items) for k in range(3))
+            yield "TransactWriteItems", transfer_request(
+                WIRE_TABLE, n, wire_item(a), wire_item(b), key(c)
+            )
+        else:
+            raise ValueError(workload)

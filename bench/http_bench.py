@@ -105,28 +105,24 @@ import boto3
 import botocore
 from _common import (
     REGION,
-    STATUSES,
+    WIRE_PUT_TABLE,
+    WIRE_SCAN_TABLE,
+    WIRE_TABLE,
+    WIRE_WORKLOADS,
     Call,
     answer_with,
     aws_environment,
     boto3_call,
-    key,
-    query_request,
-    scan_request,
-    spread,
     table_request,
-    transfer_request,
-    update_request,
+    wire_item,
+    wire_requests,
 )
 from botocore.config import Config
 
-TABLE = "bench"
-PUT_TABLE = "bench_put"
-SCAN_TABLE = "bench_scan"
+TABLE, PUT_TABLE, SCAN_TABLE = WIRE_TABLE, WIRE_PUT_TABLE, WIRE_SCAN_TABLE
 TABLE_ITEMS = 2000
 SCAN_ITEMS = 100
-PAYLOAD = "x" * 850  # with the other attributes an item is about 1 KB
-WORKLOADS = ("put", "get", "update", "query", "scan", "batch", "transact")
+WORKLOADS = WIRE_WORKLOADS
 TARGETS = ("singletable", "moto", "dynalite")
 BASELINE = "baseline"
 FLOOR = "floor"
@@ -148,41 +144,9 @@ def _progress(message: str) -> None:
 # -- the workloads, as wire requests ----------------------------------------------------
 
 
-def item(i: int) -> dict[str, Any]:
-    """Item ``i``, about 1 KB, in partition ``i // 100``, with a string of its own."""
-    return {
-        **key(i),
-        "status": {"S": STATUSES[i % 4]},
-        "total": {"N": f"{i * 7 % 1000}.25"},
-        "count": {"N": "0"},
-        "balance": {"N": "100"},
-        "tags": {"SS": ["a", "b", "c"]},
-        "payload": {"S": f"{i:010d}{PAYLOAD}"},
-    }
-
-
 def requests(workload: str, fresh: Iterator[int]) -> Stream:
     """An endless stream of (operation, request); ``fresh`` numbers new items."""
-    for n in itertools.count():
-        if workload == "put":
-            yield "PutItem", {"TableName": PUT_TABLE, "Item": item(next(fresh))}
-        elif workload == "get":
-            yield "GetItem", {"TableName": TABLE, "Key": key(spread(n, TABLE_ITEMS))}
-        elif workload == "update":
-            yield "UpdateItem", update_request(TABLE, key(spread(n, TABLE_ITEMS)), STATUSES[n % 4])
-        elif workload == "query":
-            partition = spread(n, TABLE_ITEMS // 100)
-            yield "Query", query_request(TABLE, f"P#{partition:06d}", "ORDER#")
-        elif workload == "scan":
-            yield "Scan", scan_request(SCAN_TABLE)
-        elif workload == "batch":
-            puts = [{"PutRequest": {"Item": item(next(fresh))}} for _ in range(25)]
-            yield "BatchWriteItem", {"RequestItems": {PUT_TABLE: puts}}
-        elif workload == "transact":
-            a, b, c = (spread(n * 3 + k, TABLE_ITEMS) for k in range(3))
-            yield "TransactWriteItems", transfer_request(TABLE, n, item(a), item(b), key(c))
-        else:
-            raise ValueError(workload)
+    return wire_requests(workload, fresh, TABLE_ITEMS)
 
 
 def fresh_numbers(owner: int) -> Iterator[int]:
@@ -432,7 +396,7 @@ def load(target: Target) -> dict[str, bytes]:
             time.sleep(0.05)
     for table, count in ((TABLE, TABLE_ITEMS), (SCAN_TABLE, SCAN_ITEMS)):
         for first in range(0, count, 25):
-            puts = [{"PutRequest": {"Item": item(i)}} for i in range(first, first + 25)]
+            puts = [{"PutRequest": {"Item": wire_item(i)}} for i in range(first, first + 25)]
             if call("BatchWriteItem", {"RequestItems": {table: puts}}).get("UnprocessedItems"):
                 raise RuntimeError(f"{target.name}: BatchWriteItem left items unprocessed")
     bodies = capture_bodies(client)

@@ -42,79 +42,46 @@ import os
 import platform
 import statistics
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 from _common import (
-    CLOCK,
     REGION,
-    STATUSES,
+    WIRE_PUT_TABLE,
+    WIRE_SCAN_TABLE,
+    WIRE_TABLE,
+    WIRE_WORKLOADS,
     Call,
     aws_environment,
     boto3_call,
     clock_overhead,
     floor_client,
-    key,
-    query_request,
-    scan_request,
-    spread,
     table_request,
-    transfer_request,
-    update_request,
+    time_calls,
+    wire_item,
+    wire_requests,
 )
 
 from singletable.backends.local import LocalEngine
 from singletable.testing import local_dynamodb
 
-TABLE = "bench"
-PUT_TABLE = "bench_put"
-SCAN_TABLE = "bench_scan"
+TABLE, PUT_TABLE, SCAN_TABLE = WIRE_TABLE, WIRE_PUT_TABLE, WIRE_SCAN_TABLE
 TABLE_ITEMS = 1000
 SCAN_ITEMS = 100
-PAYLOAD = "x" * 850  # with the other attributes an item is about 1 KB
-WORKLOADS = ("put", "get", "update", "query", "scan", "batch", "transact")
+WORKLOADS = WIRE_WORKLOADS
 WAYS = ("routed", "floor", "floor-unsigned", "engine")
 TARGET = 1.25
 
 Request = tuple[str, dict[str, Any]]
 
 
-def item(i: int) -> dict[str, Any]:
-    """Item ``i``, about 1 KB, in partition ``i // 100``."""
-    return {
-        **key(i),
-        "status": {"S": STATUSES[i % 4]},
-        "total": {"N": f"{i * 7 % 1000}.25"},
-        "count": {"N": "0"},
-        "balance": {"N": "100"},
-        "tags": {"SS": ["a", "b", "c"]},
-        "payload": {"S": f"{i:010d}{PAYLOAD}"},
-    }
+# -- the workloads, as wire requests (bench/_common.py) ---------------------------------
 
 
 def requests(workload: str, fresh: Iterator[int]) -> Iterator[Request]:
     """An endless stream of (operation, request); ``fresh`` numbers new items."""
-    for n in itertools.count():
-        if workload == "put":
-            yield "PutItem", {"TableName": PUT_TABLE, "Item": item(next(fresh))}
-        elif workload == "get":
-            yield "GetItem", {"TableName": TABLE, "Key": key(spread(n, TABLE_ITEMS))}
-        elif workload == "update":
-            yield "UpdateItem", update_request(TABLE, key(spread(n, TABLE_ITEMS)), STATUSES[n % 4])
-        elif workload == "query":
-            partition = spread(n, TABLE_ITEMS // 100)
-            yield "Query", query_request(TABLE, f"P#{partition:06d}", "ORDER#")
-        elif workload == "scan":
-            yield "Scan", scan_request(SCAN_TABLE)
-        elif workload == "batch":
-            puts = [{"PutRequest": {"Item": item(next(fresh))}} for _ in range(25)]
-            yield "BatchWriteItem", {"RequestItems": {PUT_TABLE: puts}}
-        elif workload == "transact":
-            a, b, c = (spread(n * 3 + k, TABLE_ITEMS) for k in range(3))
-            yield "TransactWriteItems", transfer_request(TABLE, n, item(a), item(b), key(c))
-        else:
-            raise ValueError(workload)
+    return wire_requests(workload, fresh, TABLE_ITEMS)
 
 
 def load(call: Call) -> None:
@@ -123,7 +90,7 @@ def load(call: Call) -> None:
         call("CreateTable", table_request(name))
     for table, count in ((TABLE, TABLE_ITEMS), (SCAN_TABLE, SCAN_ITEMS)):
         for first in range(0, count, 25):
-            puts = [{"PutRequest": {"Item": item(i)}} for i in range(first, first + 25)]
+            puts = [{"PutRequest": {"Item": wire_item(i)}} for i in range(first, first + 25)]
             call("BatchWriteItem", {"RequestItems": {table: puts}})
 
 
@@ -137,19 +104,6 @@ def canned_bodies(engine: LocalEngine, fresh: Iterator[int]) -> dict[str, bytes]
             raise RuntimeError(f"{operation}: {body!r}")
         bodies[operation] = body
     return bodies
-
-
-def time_calls(batch: list[tuple[str, Any]], call: Callable[[str, Any], Any]) -> list[float]:
-    """CPU time of each call of ``batch`` (after a collection), the clock's own cost removed."""
-    overhead = clock_overhead()
-    clock = CLOCK
-    timings = []
-    gc.collect()
-    for operation, request in batch:
-        start = clock()
-        call(operation, request)
-        timings.append(max(clock() - start - overhead, 1e-9))
-    return timings
 
 
 def run(rounds: int, size: int) -> dict[tuple[str, str], list[list[float]]]:
