@@ -60,6 +60,17 @@ def key_error() -> DynamoDBError:
     return validation_error("The provided key element does not match the schema")
 
 
+def _plain_string(key: dict[str, Any], attr: KeyAttr, limit: int) -> str | None:
+    """The text of ``key``'s value of ``attr`` when it needs no check beyond this: a
+    string key attribute sent as a non-empty ASCII S within ``limit`` bytes (None:
+    anything else, which the full checks take)."""
+    value = key.get(attr.name)
+    raw = value.get("S") if type(value) is dict and len(value) == 1 else None
+    if attr.type == "S" and type(raw) is str and raw and len(raw) <= limit and raw.isascii():
+        return raw
+    return None
+
+
 def _index_name(index: IndexDef) -> str:
     return index.name
 
@@ -291,28 +302,13 @@ class TableDef:
         if type(key) is dict and len(key) == (1 if self.range is None else 2):
             # The common case straight: ASCII strings of the declared type S, not empty,
             # within the limits (one byte a character). Anything else: the checks below.
-            hash_, range_ = self.hash, self.range
-            value = key.get(hash_.name)
-            raw = value.get("S") if type(value) is dict and len(value) == 1 else None
-            if (
-                hash_.type == "S"
-                and type(raw) is str
-                and raw
-                and len(raw) <= MAX_HASH_KEY_BYTES
-                and raw.isascii()
-            ):
+            raw = _plain_string(key, self.hash, MAX_HASH_KEY_BYTES)
+            if raw is not None:
                 pk = encode_string(raw)
-                if range_ is None:
+                if self.range is None:
                     return pk, b""
-                value = key.get(range_.name)
-                raw = value.get("S") if type(value) is dict and len(value) == 1 else None
-                if (
-                    range_.type == "S"
-                    and type(raw) is str
-                    and raw
-                    and len(raw) <= MAX_RANGE_KEY_BYTES
-                    and raw.isascii()
-                ):
+                raw = _plain_string(key, self.range, MAX_RANGE_KEY_BYTES)
+                if raw is not None:
                     return pk, encode_string(raw)
         if not isinstance(key, dict):
             raise key_error()
