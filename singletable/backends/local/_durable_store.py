@@ -467,7 +467,7 @@ class DurableTableStore(TableStore):
             chosen = keys[start:end]  # a copy: writes while suspended do not disturb it
             if not forward:
                 chosen.reverse()
-            get = self.get
+            get = self._get  # (shared items: query() copies them for a fresh read)
             pending = self._pending
             entries = self._entries
             fetched: dict[bytes, Item] = {}
