@@ -291,47 +291,33 @@ def _compile_compare(node: Compare) -> PredicateFn:
     def general(item: Item, env: Env) -> bool:
         return test(left(item, env), right(item, env))
 
-    return _scalar_equality(node, general) or general
+    if node.op in ("=", "<>"):
+        if _top_level(node.left) and isinstance(node.right, ValueRef):
+            return _scalar_equality(node.op, left, node.right.ref, general)
+        if _top_level(node.right) and isinstance(node.left, ValueRef):
+            return _scalar_equality(node.op, right, node.left.ref, general)
+    return general
 
 
-def _scalar_equality(node: Compare, general: PredicateFn) -> PredicateFn | None:
+def _top_level(operand: Operand) -> bool:
+    return isinstance(operand, Path) and len(operand.elements) == 1
+
+
+def _scalar_equality(op: str, attribute: OperandFn, ref: str, general: PredicateFn) -> PredicateFn:
     """``attribute = :value`` or ``<>`` (either way round) on a top-level attribute: the
     filter most Scans and Queries carry. When the value is a String or a Number, the
     stored value equals it exactly when the two one-member dicts are equal (stored and
     request values are both canonical: a number has one text), so the test is one dict
-    comparison instead of the general walk; any other value takes the general test."""
-    if node.op not in ("=", "<>"):
-        return None
-    path, constant = node.left, node.right
-    if isinstance(path, ValueRef):
-        path, constant = constant, path
-    if not (isinstance(path, Path) and isinstance(constant, ValueRef)):
-        return None
-    if len(path.elements) != 1:
-        return None
-    (element,) = path.elements
-    ref = constant.ref
-    equal = node.op == "="
-    if isinstance(element, Name):
-        name = element.name
+    comparison (``attribute`` is one lookup: see :func:`compile_operand`) instead of
+    the general walk; any other value takes the general test."""
+    equal = op == "="
 
-        def compare(item: Item, env: Env) -> bool:
-            value = env.values[ref]
-            if "S" in value or "N" in value:
-                return (item.get(name) == value) is equal
-            return general(item, env)
+    def compare(item: Item, env: Env) -> bool:
+        value = env.values[ref]
+        if "S" in value or "N" in value:
+            return (attribute(item, env) == value) is equal
+        return general(item, env)
 
-    elif isinstance(element, NameRef):
-        name_ref = element.ref
-
-        def compare(item: Item, env: Env) -> bool:
-            value = env.values[ref]
-            if "S" in value or "N" in value:
-                return (item.get(env.names[name_ref]) == value) is equal
-            return general(item, env)
-
-    else:
-        return None
     return compare
 
 
