@@ -6,7 +6,9 @@ through the engine's API takes a few minutes on its own). Not a test: it prints
 numbers and compares them with issue 3's targets, then a summary.
 
 Method: the one of ``bench/engine_bench.py``, whose helpers (``bench/_common.py``) it
-shares.
+shares. Code: the table, its items and the request streams are in
+``_features_data.py``, the ways of calling and timing them (and moto's turns) in
+``_features_ways.py``; this script runs and prints the four tables.
 Latencies are the benchmark thread's CPU time (``time.thread_time``, minus the
 clock's own cost); the ways being compared run interleaved in rounds (round 0
 warms up), so a burst of load from other processes lands on all of them alike;
@@ -43,10 +45,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import itertools
-import json
-import math
 import os
 import platform
 import sqlite3
@@ -54,331 +53,37 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 _HERE = Path(__file__).resolve().parent
 if str(_HERE) not in sys.path:
-    sys.path.insert(0, str(_HERE))  # _common
+    sys.path.insert(0, str(_HERE))  # _common, _features_data, _features_ways
 sys.path.append(str(_HERE.parent))  # singletable, if it is not installed
 
 import boto3  # noqa: E402
-from _common import (  # noqa: E402
-    CLOCK,
-    REGION,
-    ROUNDS,
-    STATUSES,
-    STEP,
-    Call,
-    Result,
-    aws_environment,
-    boto3_call,
-    clock_overhead,
-    floor_client,
-    key,
-    key_schema,
-    spread,
-    table_request,
-    time_calls,
-    transfer_request,
-    update_request,
+from _common import CLOCK, REGION, Result, aws_environment, boto3_call, clock_overhead  # noqa: E402
+from _features_data import (  # noqa: E402
+    MULTI_TABLE,
+    Stream,
+    features_table,
+    grow,
+    operations,
+    queries,
+    snapshots,
+    transfers,
+)
+from _features_ways import (  # noqa: E402
+    Moto,
+    Way,
+    floor_call,
+    interleave,
+    make_engine,
+    settle,
+    time_budgeted,
 )
 
-from singletable.backends.local import LocalEngine  # noqa: E402
-from singletable.backends.local.durable import DurableStorage  # noqa: E402
 from singletable.testing import local_dynamodb  # noqa: E402
-
-TABLE = "features"  # two GSIs (ALL and KEYS_ONLY), like moto's table
-MULTI_TABLE = "features_multi"  # the same items, with the multi-attribute GSI only
-PAYLOAD = "x" * 790  # with the other attributes an item is about 1 KB
-Stream = Iterator[tuple[str, dict[str, Any]]]
-
-# -- data: the table, its indexes, its items ----------------------------------------
-
-GSI_ALL = "by_group"  # GSI1PK / GSI1SK, projection ALL
-GSI_KEYS = "by_group_keys"  # the same keys, projection KEYS_ONLY
-GSI_MULTI = "by_place"  # (tenant, region) / (status, total): multi-attribute keys
-
-
-def _gsi(name: str, projection: str, *keys: tuple[str, str]) -> dict[str, Any]:
-    return {
-        "IndexName": name,
-        "KeySchema": key_schema(*keys),
-        "Projection": {"ProjectionType": projection},
-    }
-
-
-def features_table(multi: bool = False) -> dict[str, Any]:
-    """CreateTable for :data:`TABLE` (two GSIs), or :data:`MULTI_TABLE` if ``multi``."""
-    group = (("GSI1PK", "HASH"), ("GSI1SK", "RANGE"))
-    types = {"PK": "S", "SK": "S", "GSI1PK": "S", "GSI1SK": "S"}
-    gsis = [_gsi(GSI_ALL, "ALL", *group), _gsi(GSI_KEYS, "KEYS_ONLY", *group)]
-    if multi:
-        types = {"PK": "S", "SK": "S", "tenant": "S", "region": "S", "status": "S", "total": "N"}
-        place = (("tenant", "HASH"), ("region", "HASH"), ("status", "RANGE"), ("total", "RANGE"))
-        gsis = [_gsi(GSI_MULTI, "ALL", *place)]
-    return table_request(MULTI_TABLE if multi else TABLE, types, gsis)
-
-
-def item(i: int) -> dict[str, Any]:
-    """Item ``i``: base partitions of 100 items; GSI partitions of 100 items too.
-
-    Within each block of 2,000 items (20 base partitions) the GSI groups are
-    ``i % 20``: a GSI partition holds 5 items of each of 20 base partitions.
-    The multi-attribute partition ``(tenant, region)`` holds about 100 items.
-    """
-    block = i // 2000
-    return {
-        **key(i),
-        "GSI1PK": {"S": f"G#{block * 20 + i % 20:06d}"},
-        "GSI1SK": {"S": f"D#{i:08d}"},
-        "tenant": {"S": f"T#{block}"},
-        "region": {"S": f"R#{(i // 7) % 20}"},
-        "status": {"S": STATUSES[i % 4]},
-        "total": {"N": str(i * 7 % 1000)},
-        "count": {"N": "0"},
-        "balance": {"N": "100"},
-        # A string of its own, as an item read from the wire would have: with one
-        # shared string, marshal (the engine's response copy) writes it once per
-        # response, and copies would measure a quarter of their real cost.
-        "payload": {"S": f"{i:010d}{PAYLOAD}"},
-    }
-
-
-def grow(call: Call, start: int, stop: int, table: str = TABLE) -> None:
-    """Add items ``start..stop`` to ``table`` with BatchWriteItem (25 a call), scattered.
-
-    The items go in a scattered order, as a table filled over time would get
-    them: loaded partition by partition, a base-table partition's items would be
-    neighbours in memory while a GSI partition's are not, and CPU caches alone
-    would then make the GSI query look ~1.3x dearer at 100k items (measured).
-    """
-    count = stop - start
-    assert math.gcd(count, STEP) == 1
-    order = [start + k * STEP % count for k in range(count)]
-    for first in range(0, count, 25):
-        puts = [{"PutRequest": {"Item": item(i)}} for i in order[first : first + 25]]
-        response = call("BatchWriteItem", {"RequestItems": {table: puts}})
-        if response.get("UnprocessedItems"):
-            raise RuntimeError("BatchWriteItem left items unprocessed")
-
-
-# -- request streams -----------------------------------------------------------------
-
-
-def queries(kind: str, size: int) -> Stream:
-    """Query streams over 100-item partitions of a ``size``-item table (``Limit`` 25).
-
-    ``kind``: ``base`` (the table), ``gsi-all``, ``gsi-keys``, ``gsi-multi`` (on
-    :data:`MULTI_TABLE`). Every call reads another partition.
-    """
-    for n in itertools.count():
-        table = TABLE
-        part = spread(n, size // 100)
-        if kind == "base":
-            request = {
-                "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
-                "ExpressionAttributeValues": {
-                    ":pk": {"S": f"P#{part:06d}"},
-                    ":p": {"S": "ORDER#"},
-                },
-            }
-        elif kind in ("gsi-all", "gsi-keys"):
-            request = {
-                "IndexName": GSI_ALL if kind == "gsi-all" else GSI_KEYS,
-                "KeyConditionExpression": "GSI1PK = :pk AND begins_with(GSI1SK, :p)",
-                "ExpressionAttributeValues": {":pk": {"S": f"G#{part:06d}"}, ":p": {"S": "D#"}},
-            }
-        elif kind == "gsi-multi":
-            # status = one of four, total in a range: about 25 of the ~100 items
-            table = MULTI_TABLE
-            request = {
-                "IndexName": GSI_MULTI,
-                "KeyConditionExpression": (
-                    "tenant = :t AND #r = :r AND #s = :s AND #t BETWEEN :lo AND :hi"
-                ),
-                "ExpressionAttributeNames": {"#r": "region", "#s": "status", "#t": "total"},
-                "ExpressionAttributeValues": {
-                    ":t": {"S": f"T#{part // 20}"},
-                    ":r": {"S": f"R#{part % 20}"},
-                    ":s": {"S": STATUSES[n % 4]},
-                    ":lo": {"N": "0"},
-                    ":hi": {"N": "999"},
-                },
-            }
-        else:
-            raise ValueError(kind)
-        yield "Query", {"TableName": table, "Limit": 25, **request}
-
-
-def operations(workload: str, size: int, fresh: Iterator[int]) -> Stream:
-    """Item and query streams on a ``size``-item table; ``fresh`` numbers new items."""
-    if workload in ("query", "gsi-query"):
-        yield from queries("base" if workload == "query" else "gsi-all", size)
-    for n in itertools.count():
-        if workload == "put":
-            yield "PutItem", {"TableName": TABLE, "Item": item(next(fresh))}
-        elif workload == "batch-write":
-            puts = [{"PutRequest": {"Item": item(next(fresh))}} for _ in range(25)]
-            yield "BatchWriteItem", {"RequestItems": {TABLE: puts}}
-        elif workload == "get":
-            yield "GetItem", {"TableName": TABLE, "Key": key(spread(n, size))}
-        elif workload == "update":
-            yield "UpdateItem", update_request(TABLE, key(spread(n, size)), STATUSES[n % 4])
-        else:
-            raise ValueError(workload)
-
-
-def transfers(size: int) -> Stream:
-    """TransactWriteItems, the bank-transfer shape: 2 conditional Puts + 1 ConditionCheck."""
-    for n in itertools.count():
-        a, b, c = (spread(n * 3 + k, size) for k in range(3))
-        yield "TransactWriteItems", transfer_request(TABLE, n, item(a), item(b), key(c))
-
-
-def snapshots(size: int) -> Stream:
-    """TransactGetItems of 4 items."""
-    for n in itertools.count():
-        gets = [
-            {"Get": {"TableName": TABLE, "Key": key(spread(n * 4 + k, size))}} for k in range(4)
-        ]
-        yield "TransactGetItems", {"TransactItems": gets}
-
-
-# -- ways of calling, and timing them ------------------------------------------------
-
-
-@dataclass
-class Way:
-    """One way of sending requests: its stream, its call, and a context it needs (routing)."""
-
-    stream: Stream
-    call: Call
-    context: AbstractContextManager[Any] | None = None
-    count: int | None = None  # calls to time, if not the common number
-    wall: bool = False  # time in wall time too
-    cpu: list[float] = field(default_factory=list)
-    walls: list[float] = field(default_factory=list)
-
-
-def _time_both(
-    batch: list[tuple[str, dict[str, Any]]], call: Call
-) -> tuple[list[float], list[float]]:
-    """CPU-time and wall-time latencies of each call of ``batch``."""
-    cpu_clock, wall_clock, overhead = CLOCK, time.perf_counter, clock_overhead()
-    cpu, wall = [], []
-    gc.collect()
-    for operation, request in batch:
-        start_wall, start = wall_clock(), cpu_clock()
-        call(operation, request)
-        cpu.append(max(cpu_clock() - start - overhead, 1e-9))
-        wall.append(wall_clock() - start_wall)
-    return cpu, wall
-
-
-def interleave(ways: dict[str, Way], n: int, rounds: int = ROUNDS) -> None:
-    """Time ``n`` calls per way (or ``way.count``), the ways alternating in ``rounds`` rounds.
-
-    Round 0 warms up (up to 20 calls) and is not counted.
-    """
-    for round_ in range(rounds + 1):
-        for way in ways.values():
-            size = max(1, (way.count or n) // rounds)
-            size = min(20, size) if round_ == 0 else size
-            batch = [next(way.stream) for _ in range(size)]
-            with way.context or contextlib.nullcontext():
-                if way.wall:
-                    cpu, wall = _time_both(batch, way.call)
-                else:
-                    cpu, wall = time_calls(batch, way.call), []
-            if round_:
-                way.cpu += cpu
-                way.walls += wall
-
-
-def time_budgeted(stream: Stream, call: Call, n: int, budget: float, warm: int = 2) -> Result:
-    """Up to ``n`` timed calls (after ``warm``), stopping once ``budget`` CPU seconds are spent."""
-    for _ in range(warm):
-        call(*next(stream))
-    clock, overhead = CLOCK, clock_overhead()
-    seconds: list[float] = []
-    gc.collect()
-    while len(seconds) < n and sum(seconds) < budget:
-        operation, request = next(stream)
-        start = clock()
-        call(operation, request)
-        seconds.append(max(clock() - start - overhead, 1e-9))
-    return Result("", "", seconds)
-
-
-def floor_call(call: Call, stream: Stream) -> Call:
-    """boto3's floor for ``stream``'s operation: unsigned, send answered with a canned body.
-
-    The body is the one ``call`` returns for the stream's first request; see
-    ``_common.floor_client``. No boto3 way can cost less than this.
-    """
-    operation, request = next(stream)
-    response = dict(call(operation, request))
-    response.pop("ResponseMetadata", None)
-    return boto3_call(floor_client({operation: json.dumps(response).encode()}, unsigned=True))
-
-
-def settle() -> None:
-    """Collect, then freeze what survives (the loaded tables; never unfrozen).
-
-    A full collection walks every tracked object (~1 s at 100k items); done before
-    every timed batch (``_common.time_calls``) it would dominate the run.
-    """
-    gc.collect()
-    gc.freeze()
-
-
-def _engine(path: str | None = None, sync: str = "normal") -> LocalEngine:
-    if path is None:
-        return LocalEngine(ttl_sweep_interval=None)
-    return LocalEngine(DurableStorage(path, sync=sync), ttl_sweep_interval=None)
-
-
-class Moto:
-    """boto3 on moto (one table, two GSIs), whose data outlives each turn.
-
-    Used as a context manager for each batch of calls: moto's mock is started
-    without reset and stopped without removing data, so moto can take turns
-    with the engine's ways in :func:`interleave` rounds instead of being
-    measured at another time, under another load.
-    """
-
-    def __init__(self) -> None:
-        from moto import mock_aws
-
-        self._mock = mock_aws()
-        self._reset = True
-        self.size = 0
-        with self:
-            self.call = boto3_call(boto3.client("dynamodb", region_name=REGION))
-            self.call("CreateTable", features_table())
-
-    def grow(self, size: int) -> None:
-        """Load items up to ``size``."""
-        with self:
-            grow(self.call, self.size, size)
-        self.size = size
-        settle()
-
-    def __enter__(self) -> None:
-        self._mock.start(reset=self._reset)
-        self._reset = False
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._mock.stop(remove_data=False)
-
-    def close(self) -> None:
-        """Drop moto's data."""
-        self._mock.start(reset=False)
-        self._mock.stop(remove_data=True)
-
 
 # -- printing helpers ----------------------------------------------------------------
 
@@ -430,7 +135,7 @@ def run_indexes_and_transactions(
     ``floor`` and, at ``moto.size``, ``moto`` (``moto_tx`` transactions,
     ten times as many TransactGetItems).
     """
-    engine = _engine()
+    engine = make_engine()
     engine.call("CreateTable", features_table())
     engine.call("CreateTable", features_table(multi=True))
     routing = local_dynamodb(engine=engine)
@@ -506,10 +211,10 @@ MOTO_SIZE = 2000
 
 def run_moto_ratios(n: int, moto_n: dict[str, int], moto: Moto) -> dict[tuple[str, str], Result]:
     """Table 2: results by ``(way, workload)``, ways ``moto``, ``routed``, ``direct`` in turns."""
-    direct = _engine()
+    direct = make_engine()
     direct.call("CreateTable", features_table())
     grow(direct.call, 0, moto.size)
-    routed_engine = _engine()
+    routed_engine = make_engine()
     routing = local_dynamodb(engine=routed_engine)
     with routing:
         routed = boto3_call(boto3.client("dynamodb", region_name=REGION))
@@ -650,9 +355,9 @@ WRITES = ("batch-write", "put")
 def run_durable(counts: dict[str, int], directory: str) -> dict[tuple[str, str], Way]:
     """Table 4: timings by ``(mode, workload)``, modes memory / durable / durable-full."""
     engines = {
-        "memory": _engine(),
-        "durable": _engine(os.path.join(directory, "normal.db")),
-        "durable-full": _engine(os.path.join(directory, "full.db"), sync="full"),
+        "memory": make_engine(),
+        "durable": make_engine(os.path.join(directory, "normal.db")),
+        "durable-full": make_engine(os.path.join(directory, "full.db"), sync="full"),
     }
     for engine in engines.values():
         engine.call("CreateTable", features_table())
