@@ -3,7 +3,8 @@
 :func:`verify` recomputes the signature of a request the way the SDKs compute it
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html):
 canonical request, string to sign, and the HMAC chain over the secret key, the
-date, the region and the service, then compares it with the one sent. The
+date, the region and the service (the steps of ``singletable._sigv4``, which the
+wire backends sign with), then compares it with the one sent. The
 region is not checked (any region signs for the local endpoint); the service
 must be ``dynamodb``, which is also the signing name of DynamoDB Streams.
 
@@ -30,14 +31,22 @@ from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, quote, urlsplit
 
+from singletable._sigv4 import (
+    ALGORITHM,
+    SERVICE,
+    TERMINATOR,
+    KeyedHash,
+    canonical_request,
+    signing_key,
+    string_to_sign,
+)
+from singletable._sigv4 import amz_date as _stamp
+
 __all__ = ["Credentials", "signing_region", "verify"]
 
 Credentials = Mapping[str, str]
 """Access key id -> secret access key."""
 
-_ALGORITHM = "AWS4-HMAC-SHA256"
-_SERVICE = "dynamodb"
-_TERMINATOR = "aws4_request"
 _MAX_SKEW = 15 * 60
 _MISSING_TOKEN = "Request is missing Authentication Token"
 _BAD_SIGNATURE = (
@@ -232,10 +241,10 @@ def _verify(
             "InvalidSignatureException",
             "'Host' must be a 'SignedHeader' in the AWS Authorization.",
         )
-    if algorithm != _ALGORITHM:
+    if algorithm != ALGORITHM:
         return (
             "IncompleteSignatureException",
-            f"Unsupported AWS 'algorithm': '{algorithm}' (only {_ALGORITHM} for now). ",
+            f"Unsupported AWS 'algorithm': '{algorithm}' (only {ALGORITHM} for now). ",
         )
     credential = params["Credential"]
     scope_parts = credential.rstrip("/").split("/")
@@ -247,11 +256,11 @@ def _verify(
         )
     key_id, date, region, service, terminator = scope_parts
     problems = []
-    if service != _SERVICE:
-        problems.append(f"Credential should be scoped to correct service: '{_SERVICE}'. ")
-    if terminator != _TERMINATOR:
+    if service != SERVICE:
+        problems.append(f"Credential should be scoped to correct service: '{SERVICE}'. ")
+    if terminator != TERMINATOR:
         problems.append(
-            f"Credential should be scoped with a valid terminator: '{_TERMINATOR}', "
+            f"Credential should be scoped with a valid terminator: '{TERMINATOR}', "
             f"not '{terminator}'. "
         )
     if date != stamp[:8]:
@@ -277,34 +286,29 @@ def _verify(
         )
     canonical = _canonical_request(method, target, headers, signed_headers, payload_hash)
     scope = f"{date}/{region}/{service}/{terminator}"
-    string_to_sign = "\n".join(
-        [_ALGORITHM, stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()]
-    )
+    to_sign = string_to_sign(stamp, scope, canonical)
     if len(region) <= _SHORT:
-        key = _remembered_key(secret, date, region, service, terminator)
+        keyed = _remembered_key(secret, date, region, service, terminator)
     else:  # not worth remembering (a client can send any region)
-        key = _signing_key(secret, date, region, service, terminator)
-    expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+        keyed = _keyed(secret, date, region, service, terminator)
+    expected = keyed.hexdigest(to_sign.encode())
     if not hmac.compare_digest(expected, params["Signature"]):
         return (
             "InvalidSignatureException",
             f"{_BAD_SIGNATURE}\n\nThe Canonical String for this request should have been\n"
-            f"'{canonical}'\n\nThe String-to-Sign should have been\n'{string_to_sign}'\n",
+            f"'{canonical}'\n\nThe String-to-Sign should have been\n'{to_sign}'\n",
         )
     # The scope has five parts here: _scope_region's reading, without the regex.
     return _Signed(region or None)
 
 
-def _signing_key(secret: str, date: str, region: str, service: str, terminator: str) -> bytes:
-    """The key that signs a day's requests of one scope: an HMAC chain over the secret,
-    the same for every request of that day (remembered: :func:`_remembered_key`)."""
-    key = ("AWS4" + secret).encode()
-    for part in (date, region, service, terminator):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    return key
+def _keyed(secret: str, date: str, region: str, service: str, terminator: str) -> KeyedHash:
+    """The HMAC under the key that signs a day's requests of one scope, the same for
+    every request of that day (remembered: :func:`_remembered_key`)."""
+    return KeyedHash(signing_key(secret, date, region, service, terminator))
 
 
-_remembered_key = functools.lru_cache(maxsize=64)(_signing_key)
+_remembered_key = functools.lru_cache(maxsize=64)(_keyed)
 
 
 def _parse_date(amz_date: str | None, http_date: str | None) -> tuple[float | None, str]:
@@ -328,10 +332,6 @@ def _parse_date(amz_date: str | None, http_date: str | None) -> tuple[float | No
 _parse_remembered = functools.lru_cache(maxsize=64)(_parse_date)
 
 
-def _stamp(moment: float) -> str:
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(moment))
-
-
 def _canonical_request(
     method: str,
     target: str,
@@ -349,9 +349,5 @@ def _canonical_request(
             f"{quote(name, safe='-_.~')}={quote(value, safe='-_.~')}"
             for name, value in sorted(parse_qsl(split.query, keep_blank_values=True))
         )
-    canonical_headers = "".join(
-        f"{name}:{' '.join(headers.get(name, '').split())}\n" for name in signed_headers
-    )
-    return "\n".join(
-        [method, path, query, canonical_headers, ";".join(signed_headers), payload_hash]
-    )
+    signed = [(name, headers.get(name, "")) for name in signed_headers]
+    return canonical_request(method, path, query, signed, payload_hash)[0]

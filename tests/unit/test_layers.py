@@ -41,6 +41,8 @@ FORBIDDEN = {
     ),
     # The routing machinery sits below the public module that wraps it.
     "singletable._testing": ("singletable.testing",),
+    # SigV4's steps, shared by the wire backends (signing) and the server (verifying).
+    "singletable._sigv4": ("singletable.backends", "singletable.server", "singletable.testing"),
 }
 
 

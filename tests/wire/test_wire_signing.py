@@ -2,9 +2,11 @@
 refused with a wrong secret, and the very canonical request botocore builds.
 
 The canonical requests are recomputed from the headers each client actually
-produced, by the server's verifier (``singletable.server._sigv4``, written apart
-from the backend's signer), and compared; the signatures, made over the same time
-and keys, must then be equal too.
+produced, by the server's verifier (``singletable.server._sigv4``), and compared;
+the signatures, made over the same time and keys, must then be equal too: the
+Authorization header the backend builds is botocore's, byte for byte (the signer
+and the verifier share SigV4's steps, ``singletable._sigv4``; botocore is the
+independent check).
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from typing import Any
 import boto3
 import pytest
 
+from singletable._sigv4 import KeyedHash
 from singletable.backends.boto3 import to_botocore
 from singletable.backends.wire import AsyncWireBackend, WireBackend
-from singletable.backends.wire._signing import _KeyedHash
 from singletable.errors import AccessError
 from singletable.server import Server
 from singletable.server._sigv4 import _canonical_request
@@ -179,7 +181,7 @@ def test_the_canonical_request_is_botocores(operation: str) -> None:
 @pytest.mark.parametrize("size", [0, 1, 32, 63, 64, 65, 200])
 def test_the_keyed_hash_is_hmac_sha256(size: int) -> None:
     key = bytes(range(256))[:size]
-    keyed = _KeyedHash(key)
+    keyed = KeyedHash(key)
     for message in (b"", b"AWS4-HMAC-SHA256\n20260102T030405Z\n", bytes(range(256)) * 5):
         # twice: each message starts from the keyed states, untouched by the one before
         assert keyed.hexdigest(message) == hmac.new(key, message, hashlib.sha256).hexdigest()
