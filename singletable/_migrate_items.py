@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from singletable._flows import SLEEP, Flow
+from singletable._identify import key_owner, type_name_of
 from singletable._values import values_equal
 from singletable.codec import from_attribute
 from singletable.errors import (
@@ -65,19 +66,22 @@ class Models:
     new: Table
 
     def identify(self, item: Mapping[str, Any]) -> tuple[type[Entity] | None, str]:
-        """The new model's entity of ``item``, or None and why not."""
-        type_attribute = self.new.type_attribute
-        marker = item.get(type_attribute) or (
-            item.get(self.old.type_attribute) if self.old is not None else None
-        )
-        name = marker.get("S") if isinstance(marker, Mapping) else None
+        """The new model's entity of ``item``, or None and why not.
+
+        The rule of :mod:`singletable._identify`, across two models: the type name is
+        read from the new model's type attribute, else the old one's (renamed); an item
+        without one is matched by the old model's key templates (its items were written
+        with them), and the entity is then the new model's of that name.
+        """
+        name = type_name_of(item, self.new.type_attribute)
+        if name is None and self.old is not None:
+            name = type_name_of(item, self.old.type_attribute)
         if name is None:
             source = self.old if self.old is not None else self.new
-            owners = [e for e in source.entities.values() if e.__singletable__.owns(item)]
-            if len(owners) != 1:
-                what = "no" if not owners else "several"
-                return None, f"no type attribute, and {what} entity's key shape fits"
-            name = owners[0].__singletable__.type_name
+            owner, reason = key_owner(source.entities.values(), item)
+            if owner is None:
+                return None, reason
+            name = owner.__singletable__.type_name
         entity = self.new.entities.get(name)
         if entity is None:
             return None, f"entity type {name!r} is not in the new model"

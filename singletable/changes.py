@@ -40,6 +40,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from singletable._change_stream import StreamPosition, drive, drive_async, follow_stream
+from singletable._identify import identify, type_name_of
 from singletable._unique import GUARD_TYPE
 from singletable._values import encode_binary
 from singletable.codec import from_attribute
@@ -173,9 +174,7 @@ class ChangeParser:
         keys = _image(body.get("Keys")) or {}
         sequence = str(body.get("SequenceNumber", ""))
         created = _moment(body.get("ApproximateCreationDateTime"))
-        type_attribute = self.table.type_attribute
-        marker = (new_image or old_image or {}).get(type_attribute)
-        type_name = marker.get("S") if isinstance(marker, Mapping) else None
+        type_name = type_name_of(new_image or old_image or {}, self.table.type_attribute)
         entity, reason = self._entity(type_name, keys or new_image or old_image or {})
         if entity is None:
             return UnknownChange(event, type_name, keys, sequence, created, reason, record)
@@ -206,22 +205,16 @@ class ChangeParser:
     def _entity(
         self, type_name: str | None, keys: Mapping[str, Any]
     ) -> tuple[type[Entity] | None, str]:
-        if type_name is not None:
-            entity = self.entities.get(type_name)
-            if entity is not None:
-                return entity, ""
+        """The rule of :mod:`singletable._identify`, among the parser's entities; a type
+        name none of them has is said more precisely."""
+        entity, reason = identify(type_name, keys, self.entities)
+        if entity is None and type_name is not None:
             if type_name == GUARD_TYPE:
                 return None, "the guard item of a unique value"
             if type_name in self.table.entities:
                 return None, f"entity type {type_name!r} is not one of the parser's"
             return None, f"unknown entity type {type_name!r} on table {self.table.name!r}"
-        owners = [e for e in self.entities.values() if e.__singletable__.owns(keys)]
-        if len(owners) == 1:
-            return owners[0], ""
-        if not owners:
-            return None, "no type attribute, and no entity's key templates match the keys"
-        names = ", ".join(e.__name__ for e in owners)
-        return None, f"no type attribute, and the keys fit several entities ({names})"
+        return entity, reason
 
 
 def _warn_unknown(change: UnknownChange) -> None:

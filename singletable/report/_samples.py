@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from singletable._identify import identify, type_name_of
 from singletable.report._examples import entity_values, example_item, example_value
 
 if TYPE_CHECKING:
@@ -106,17 +107,11 @@ def _key(item: Mapping[str, Any], table: Table) -> tuple[str, ...]:
 
 
 def entity_of(item: Mapping[str, Any], table: Table) -> str:
-    """The name of the entity ``item`` belongs to: by its type attribute, else by the
-    shape of its table key, else :data:`OTHER`."""
-    marker = item.get(table.type_attribute)
-    if isinstance(marker, dict) and isinstance(marker.get("S"), str):
-        entity = table.entities.get(marker["S"])
-        if entity is not None:
-            return entity.__name__
-    for entity in table.entities.values():
-        if entity.__singletable__.owns(item):
-            return entity.__name__
-    return OTHER
+    """The name of the entity ``item`` belongs to (the rule of
+    :mod:`singletable._identify`: by its type attribute, else by the shape of its table
+    key when exactly one entity's fits), else :data:`OTHER`."""
+    entity, _ = identify(type_name_of(item, table.type_attribute), item, table.entities)
+    return OTHER if entity is None else entity.__name__
 
 
 def select_items(

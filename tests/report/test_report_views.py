@@ -19,6 +19,7 @@ import report_shop_model as model
 from singletable.backends.engine import LocalBackend
 from singletable.cli import UsageError, _report
 from singletable.db import DB
+from singletable.entity import Entity, Keys
 from singletable.report import (
     Report,
     SampleError,
@@ -28,9 +29,10 @@ from singletable.report import (
     sample_file,
     sample_table,
 )
-from singletable.report._samples import select_items
+from singletable.report._samples import entity_of, select_items
 from singletable.report._views import IndexView
 from singletable.server import Server
+from singletable.table import Table
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -239,6 +241,33 @@ def test_select_items_reads_no_more_than_its_limit() -> None:
 
     picked = select_items(endless(), model.shop, partitions=3, limit=50)
     assert read == 50 and len(picked) == 3
+
+
+def test_a_sampled_item_belongs_to_an_entity_as_a_change_record_does() -> None:
+    # The rule ChangeParser and the migrations apply (singletable._identify): a type
+    # name decides, and the key shape only speaks for an untyped item that exactly one
+    # entity's key templates fit.
+    untyped = {"PK": {"S": "CUSTOMER#c1"}, "SK": {"S": "PROFILE"}}
+    ghost = {**untyped, model.shop.type_attribute: {"S": "Ghost"}}
+    assert entity_of(untyped, model.shop) == "Customer"
+    assert entity_of(ghost, model.shop) == "(other)"  # was Customer, by its key shape
+
+    twins = Table("twins")
+
+    class Note(Entity, table=twins):
+        owner: str
+        id: str
+        keys = Keys(pk="OWNER#{owner}", sk="{id}")  # a whole-field sort key: fits any
+
+    class Badge(Entity, table=twins):
+        owner: str
+        id: str
+        keys = Keys(pk="OWNER#{owner}", sk="BADGE#{id}")
+
+    badge = {"PK": {"S": "OWNER#1"}, "SK": {"S": "BADGE#7"}}
+    assert entity_of(badge, twins) == "(other)"  # both fit (was Note, declared first)
+    assert entity_of({**badge, twins.type_attribute: {"S": "Badge"}}, twins) == "Badge"
+    assert entity_of({**badge, twins.type_attribute: {"S": "Note"}}, twins) == "Note"
 
 
 def test_a_report_from_an_export_file(tmp_path: Path) -> None:
