@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from singletable.backends.local import LocalEngine, _items
 from singletable.backends.local import _update as programs
+from singletable.backends.local._records import SHARED
 from singletable.backends.local.errors import DynamoDBError
 
 TABLE = "programs"
@@ -461,3 +462,90 @@ def test_members_sent_as_null_are_part_of_the_shape(monkeypatch: pytest.MonkeyPa
         for _ in range(2):
             assert paths.same("DeleteItem", deleting)[:2] == ("error", "ValidationException")
     assert paths.answered == 1
+
+
+@pytest.mark.parametrize("returns", ["NONE", "UPDATED_OLD", "UPDATED_NEW", "ALL_OLD", "ALL_NEW"])
+@pytest.mark.parametrize("capacity", ["NONE", "INDEXES"])
+def test_a_programs_response_is_its_callers_own(returns: str, capacity: str) -> None:
+    """``call`` hands out a program's UPDATED_* response without its deep copy (it is
+    built for the caller): changing it must change nothing stored, nor the next answer."""
+    engine = _engine()
+    key = {"PK": {"S": "a"}, "SK": {"S": "x"}}
+    request = {
+        "TableName": TABLE,
+        "Key": key,
+        "UpdateExpression": "SET #c = #c + :one, #s = :s, #t = :t, #l = :l",
+        "ExpressionAttributeNames": {"#c": "count", "#s": "status", "#t": "tags", "#l": "list"},
+        "ExpressionAttributeValues": {
+            ":one": {"N": "1"},
+            ":s": {"S": "s"},
+            ":t": {"SS": ["x", "y"]},
+            ":l": {"L": [{"S": "m"}]},
+        },
+        "ReturnValues": returns,
+        "ReturnConsumedCapacity": capacity,
+    }
+    for count in range(1, 4):  # the first one compiles, the others run the program
+        response = engine.call("UpdateItem", copy.deepcopy(request))
+        if returns != "NONE":
+            attributes = response["Attributes"]
+            for value in attributes.values():
+                kind = next(iter(value))
+                if kind in ("L", "SS"):
+                    value[kind].append({"S": "junk"} if kind == "L" else "junk")
+                else:
+                    value[kind] = "junk"
+            attributes["extra"] = {"S": "junk"}
+        if capacity != "NONE":
+            response["ConsumedCapacity"]["CapacityUnits"] = -1
+        stored = engine.call("GetItem", {"TableName": TABLE, "Key": key})["Item"]
+        assert stored["count"] == {"N": str(count)}
+        assert stored["status"] == {"S": "s"}
+        assert stored["tags"] == {"SS": ["x", "y"]}
+        assert stored["list"] == {"L": [{"S": "m"}]}
+        assert "extra" not in stored
+        shared = engine.call("GetItem", {"TableName": TABLE, "Key": key}, copy=False)["Item"]
+        assert shared == stored
+
+
+def test_a_programs_update_keeps_hot_items_in_the_shared_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An item updated by a program is in the shared decoded-item cache afterwards while
+    the cache has room, whether its old version was there (hot) or not (cold, decoded
+    for the update alone), and is the stored item; once the cache is full, a cold
+    item's new version is not always kept (one in eight)."""
+    engine = _engine()
+    table = engine.tables[TABLE]
+    request = {
+        "TableName": TABLE,
+        "Key": {"PK": {"S": "a"}, "SK": {"S": "x"}},
+        "UpdateExpression": "SET #c = #c + :one",
+        "ExpressionAttributeNames": {"#c": "count"},
+        "ExpressionAttributeValues": {":one": {"N": "1"}},
+    }
+    pk, sk = table.key_from_request(request["Key"])
+
+    def cached() -> Any:
+        record = table.store.record(pk, sk)
+        entry = SHARED.items.get(id(record))
+        return entry[1] if entry is not None and entry[0] is record else None
+
+    engine.call("UpdateItem", copy.deepcopy(request))  # (compiles the program)
+    for count in range(2, 5):
+        if count == 3:
+            SHARED.clear()  # cold
+        engine.call("UpdateItem", copy.deepcopy(request))
+        item = cached()
+        assert item is not None and item["count"] == {"N": str(count)}
+        assert engine.call("GetItem", {"TableName": TABLE, "Key": request["Key"]}, copy=False)[
+            "Item"
+        ] is item
+    monkeypatch.setattr(SHARED, "budget", 3000)  # full (room for this one item only)
+    SHARED.clear()
+    kept = 0
+    for _ in range(16):
+        engine.call("UpdateItem", copy.deepcopy(request))
+        kept += cached() is not None
+        SHARED.clear()
+    assert kept == 2

@@ -32,7 +32,7 @@ from singletable.backends.local._params import (
 )
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local._trusted import prepare_trusted
-from singletable.backends.local._update import program_for, remember
+from singletable.backends.local._update import OWNED, program_for, remember
 from singletable.backends.local._write import Change, commit
 from singletable.backends.local.errors import DynamoDBError, validation_error
 from singletable.expressions import Condition, ExpressionError, Update
@@ -218,7 +218,10 @@ def _by_program(
     outcome = run(engine, table, request)
     if outcome is None:
         return True, None
-    return True, _respond(outcome[0], program.options, outcome[1], outcome[2], outcome[3])
+    response = _respond(outcome[0], program.options, outcome[1], outcome[2], outcome[3])
+    if program.owns and response:
+        OWNED.response = response  # (its caller's own: LocalEngine.call makes no copy)
+    return True, response
 
 
 def delete_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:

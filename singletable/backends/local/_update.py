@@ -23,15 +23,21 @@ ConditionalCheckFailedException. tests/engine/test_update_programs.py compares t
 two paths request by request, good and bad.
 
 One exception to "writes do not add to the shared decoded-item cache" (._records):
-an item a program updated in a memory store is added there, as its record's item.
-Its old version was just read through that cache (and is now stale: it ages out
-first in, first out), so a hot item stays hot: its next update, or shared read,
-decodes nothing (about 3 us saved on a 1 KB item). An update of a cold item pays
-one cache insertion for it (about 1 us).
+an item a program updated in a memory store is added there, as its record's item,
+when its old version was there (a hot item stays hot: its next update, or shared
+read, decodes nothing; about 3 us saved on a 1 KB item), or by the admission policy
+of a read's miss when it was not (:func:`_admitted`). A cold item is decoded for the
+update alone, not through the cache (a miss kept there only to be replaced cost
+about 1 us).
+
+A program's response with no item in it (ReturnValues NONE, UPDATED_OLD or
+UPDATED_NEW, whose attributes it copies) is its caller's own: :data:`OWNED` tells
+:meth:`LocalEngine.call` to skip its deep copy.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 from singletable._values import (
@@ -48,7 +54,7 @@ from singletable._values import (
 )
 from singletable.backends.local._capacity import write_units
 from singletable.backends.local._exprs import expression_value
-from singletable.backends.local._records import SHARED
+from singletable.backends.local._records import SHARED, decode, unpack_size
 from singletable.backends.local._write import Change, commit
 from singletable.backends.local.errors import DynamoDBError
 from singletable.backends.local.storage import MemoryTableStore
@@ -59,7 +65,7 @@ if TYPE_CHECKING:
     from singletable.backends.local._schema import TableDef
     from singletable.backends.local.engine import LocalEngine
 
-__all__ = ["MAX_ITEM_BYTES", "Outcome", "Program", "program_for", "remember"]
+__all__ = ["MAX_ITEM_BYTES", "OWNED", "Outcome", "Program", "program_for", "remember"]
 
 MAX_ITEM_BYTES = 400 * 1024
 
@@ -88,6 +94,20 @@ _KNOWN_MEMBERS = frozenset(
 
 _EMPTY: Item = {}
 
+
+class _Owned(threading.local):
+    """The last response a program made that shares nothing with stored data (per thread)."""
+
+    response: dict[str, Any] | None = None
+
+
+OWNED = _Owned()
+"""``OWNED.response is response``: ``response`` (a program's) is its caller's own: its
+Attributes were built for it (UPDATED_OLD, UPDATED_NEW, or none), so
+:meth:`LocalEngine.call` hands it out without its deep copy (about 2 us on an
+UpdateItem's response). Compared by identity: a response is marked only by the
+program that made it, and the reference keeps its id from being reused."""
+
 # Number texts of :values already validated, with their canonical form: the same few
 # (":one", ":max", ":zero") come in request after request.
 _NUMBERS: dict[str, str] = {}
@@ -103,6 +123,31 @@ def _value_size(value: AttributeValue) -> int:
 
 
 _CONTAINERS = frozenset(("L", "M", "SS", "NS", "BS"))
+
+
+# A full shared cache takes in one cold item updated in this many (as SharedItems.item
+# keeps one miss in eight of its reads).
+_ADMIT_ONE_IN = 8
+_refused = [0]
+
+
+def _admitted(old: Item | None) -> bool:
+    """Whether the new version of an updated item that was not in the shared
+    decoded-item cache goes in: always while the cache has room, then one in
+    :data:`_ADMIT_ONE_IN`, the policy of a read's miss (._records). The old version
+    was decoded for the update alone: putting it in only for the new one to replace
+    it (what a read through the cache did) cost about 1 us."""
+    if old is None:
+        return False
+    if SHARED.used + _COST_ESTIMATE < SHARED.budget:
+        return True
+    _refused[0] += 1
+    return _refused[0] % _ADMIT_ONE_IN == 0
+
+
+# What a cached 1 KB item costs the cache, about (._records._cost): only decides
+# whether the cache counts as full.
+_COST_ESTIMATE = 3 * 1024
 
 
 def _lookup_key(table: TableDef, request: dict[str, Any]) -> tuple[object, ...]:
@@ -204,6 +249,7 @@ class Program:
         "names",
         "only_removes",
         "options",
+        "owns",
         "plan",
         "predicate",
         "returns",
@@ -232,6 +278,8 @@ class Program:
         self.has_values = has_values
         self.options = options
         self.returns: str = options.returns
+        # Whether a response shares nothing with stored items (see OWNED).
+        self.owns = self.returns in ("NONE", "UPDATED_OLD", "UPDATED_NEW")
         self.predicate = predicate
         self.key_names = key_names
         self.plan = update.plan if update is not None else None
@@ -338,13 +386,26 @@ class Program:
         predicate = self.predicate
         with engine.lock:
             store = table.store
-            old = store.get(pk, sk)
+            shared = False  # (whether ``old`` is the shared decoded item of its record)
+            if type(store) is MemoryTableStore:
+                record = store.record(pk, sk)
+                if record is None:
+                    old, base_size = None, 0
+                else:
+                    entry = SHARED.items.get(id(record))
+                    if entry is not None and entry[0] is record:  # a hot item: shared
+                        old, base_size, shared = entry[1], entry[3], True
+                    else:  # read for this update alone (see _admitted)
+                        old, base_size = decode(record), unpack_size(record, -4)[0]
+            else:
+                old = store.get(pk, sk)
+                base_size = store.size_of(pk, sk) if old is not None else 0
             if predicate is not None and not predicate(
                 _EMPTY if old is None else old, Env(self.names, values)
             ):
                 raise self._failed(old)
             if old is not None:
-                base, base_size = old, store.size_of(pk, sk)
+                base = old
             else:
                 if self.only_removes:
                     return None  # (creates nothing: the general path answers)
@@ -379,13 +440,15 @@ class Program:
                 return None  # (the general path checks the index keys and reports)
             change = Change(table, pk, sk, old, new, size)
             commit(engine, (change,))
-            if old is not None and type(store) is MemoryTableStore:
-                # The item was just read: if it was in the shared decoded-item cache
-                # (._records), its new version takes its place there, and the next
-                # read or update of a hot item decodes nothing.
+            if type(store) is MemoryTableStore and (shared or _admitted(old)):
+                # A hot item's new version takes its place in the shared decoded-item
+                # cache (._records): its next read or update decodes nothing.
                 record = store.record(pk, sk)
                 if record is not None:
-                    SHARED.replace(old, record, new)
+                    if shared:
+                        SHARED.replace(old, record, new)  # type: ignore[arg-type]
+                    else:
+                        SHARED.seed(record, new)
         units = write_units(max(size, base_size if old is not None else 0))
         return table, units, self._returned(old, new), change
 
@@ -405,8 +468,8 @@ class Program:
         out: Item = {}
         for name in self.written:  # (as Projection.apply projects top-level paths)
             value = source.get(name)
-            if value is not None:  # (a scalar is shared, as ALL_NEW shares the item)
-                out[name] = value if _CONTAINERS.isdisjoint(value) else copy_value(value)
+            if value is not None:  # (copied, as Projection.apply copies: see OWNED)
+                out[name] = dict(value) if _CONTAINERS.isdisjoint(value) else copy_value(value)
         return out
 
     def delete(

@@ -55,6 +55,7 @@ from singletable.backends.local._snapshot import Snapshot
 from singletable.backends.local._streams import RecordStream, Streams, Subscription
 from singletable.backends.local._throttle import CapacityEnforcement, Throttle
 from singletable.backends.local._ttl import TimeToLive
+from singletable.backends.local._update import OWNED
 from singletable.backends.local._write import ChangeListener
 from singletable.backends.local.durable import DurableStorage
 from singletable.backends.local.errors import DynamoDBError, in_envelope
@@ -469,7 +470,13 @@ class LocalEngine:
             # trip, attribute names shared between its items) than to decode item by
             # item, and its filter reads items it does not return.
             response: dict[str, Any] = engine._dispatch(operation, request)
-            return _copy(response) if response else {}  # (most writes answer {})
+            if not response:
+                return {}  # (most writes)
+            if response is OWNED.response:  # an UpdateItem's, made for its caller
+                OWNED.response = None
+                return response
+            copied: dict[str, Any] = _copy(response)
+            return copied
         except DynamoDBError as error:
             if error.extra:
                 error.extra = _copy(error.extra)
