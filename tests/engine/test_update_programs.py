@@ -176,6 +176,7 @@ UPDATES: list[tuple[str | None, str | None, dict[str, str] | None, dict[str, str
     (None, None, None, {}),
     ("REMOVE #s", None, {"#s": "status"}, {}),
     ("SET PK = :s", None, None, {":s": "S"}),
+    ("SET #c = :s", None, {"#c": "co\ud800unt"}, {":s": "S"}),
 ]
 
 DELETES: list[tuple[str | None, dict[str, str] | None, dict[str, str]]] = [
@@ -183,6 +184,14 @@ DELETES: list[tuple[str | None, dict[str, str] | None, dict[str, str]]] = [
     ("attribute_exists(#s)", {"#s": "status"}, {}),
     (None, None, {}),
 ]
+
+def _deep(levels: int) -> dict[str, Any]:
+    """An L value nested ``levels`` deep (past 32: invalid; past 100: the request too)."""
+    value: dict[str, Any] = {"S": "bottom"}
+    for _ in range(levels):
+        value = {"L": [value]}
+    return value
+
 
 NUMBERS = st.sampled_from(
     [
@@ -202,7 +211,7 @@ NUMBERS = st.sampled_from(
         "1" + "0" * 40,
     ]
 )
-STRINGS = st.sampled_from(["x", "", "é", "new", "n" * 300_000, "a" * 10])
+STRINGS = st.sampled_from(["x", "", "é", "new", "n" * 300_000, "a" * 10, "lone \ud800"])
 GOOD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "N": NUMBERS.map(lambda n: {"N": n}),
     "S": STRINGS.map(lambda s: {"S": s}),
@@ -224,6 +233,11 @@ ODD_VALUES: st.SearchStrategy[Any] = st.sampled_from(
         None,
         {"BOOL": True},
         {"L": [{"S": "deep"}]},
+        {"S": "\udc00"},
+        {"L": [{"L": [{"L": []}]}]},
+        {"M": {"k\ud800": {"S": "v"}}},
+        _deep(40),
+        _deep(120),
     ]
 )
 KEYS = st.sampled_from(
@@ -236,12 +250,15 @@ KEYS = st.sampled_from(
         {"PK": {"S": "a"}},
         {"PK": {"S": "a"}, "SK": {"S": "x"}, "other": {"S": "y"}},
         {"PK": {"S": "é"}, "SK": {"S": "x"}},
+        {"PK": {"S": "a\ud800"}, "SK": {"S": "x"}},
+        {"PK": {"S": "a"}, "SK": _deep(120)},
         [],
     ]
 )
 OPTIONS = st.fixed_dictionaries(
     {},
     optional={
+        "ReturnItemCollectionMetrics": st.sampled_from(["NONE", "SIZE", "\ud800", [[["x"]]]]),
         "ReturnValues": st.sampled_from(
             ["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW", "BAD"]
         ),
@@ -549,3 +566,39 @@ def test_a_programs_update_keeps_hot_items_in_the_shared_cache(
         kept += cached() is not None
         SHARED.clear()
     assert kept == 2
+
+
+def test_a_program_runs_before_the_request_checks_only_for_requests_that_pass_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """LocalEngine._dispatch tries an UpdateItem's or DeleteItem's program before the
+    request checks (._request_check): a request of a known shape holding a lone
+    surrogate or nesting too deep anywhere gets the checks' error, as without programs."""
+    paths = _Paths()
+    base = {
+        "TableName": TABLE,
+        "Key": {"PK": {"S": "a"}, "SK": {"S": "x"}},
+        "UpdateExpression": "SET #c = :v",
+        "ExpressionAttributeNames": {"#c": "count"},
+        "ExpressionAttributeValues": {":v": {"S": "x"}},
+        "ReturnItemCollectionMetrics": "NONE",
+    }
+    delete = {"TableName": TABLE, "Key": {"PK": {"S": "b"}, "SK": {"S": "x"}}}
+    bad = [
+        ("UpdateItem", {**base, "ReturnItemCollectionMetrics": "\ud800"}),
+        ("UpdateItem", {**base, "ReturnItemCollectionMetrics": _deep(150)}),
+        ("UpdateItem", {**base, "ExpressionAttributeNames": {"#c": "c\ud800"}}),
+        ("UpdateItem", {**base, "ExpressionAttributeValues": {":v": {"S": "\ud800"}}}),
+        ("UpdateItem", {**base, "ExpressionAttributeValues": {":v": _deep(150)}}),
+        ("UpdateItem", {**base, "Key": {"PK": {"S": "\ud800"}, "SK": {"S": "x"}}}),
+        ("DeleteItem", {**delete, "Key": {"PK": {"S": "b\udfff"}, "SK": {"S": "x"}}}),
+        ("DeleteItem", {**delete, "Expected": _deep(150)}),
+    ]
+    with paths.installed(monkeypatch):
+        for operation, request in (("UpdateItem", base), ("DeleteItem", delete)) * 2:
+            paths.same(operation, request)
+        answered = paths.answered
+        for operation, request in bad:
+            outcome = paths.same(operation, request)
+            assert outcome[:2] == ("error", "ValidationException"), (request, outcome)
+        assert paths.answered == answered == 2  # (the second of each: by its program)

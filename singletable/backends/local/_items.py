@@ -30,6 +30,7 @@ from singletable.backends.local._params import (
     check_attribute_names,
     check_nested_names,
 )
+from singletable.backends.local._request_check import check_request
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local._trusted import prepare_trusted
 from singletable.backends.local._update import OWNED, program_for, remember
@@ -42,11 +43,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "delete_item",
+    "delete_item_unchecked",
     "find_table",
     "get_item",
     "prepare_item",
     "put_item",
     "update_item",
+    "update_item_unchecked",
     "validated_item",
 ]
 
@@ -229,6 +232,21 @@ def delete_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     known, response = _by_program("DeleteItem", engine, request)
     if response is not None:
         return response
+    return _delete_item(engine, request, known)
+
+
+def delete_item_unchecked(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """DeleteItem, for a request the request checks (._request_check) have not seen yet:
+    see :func:`update_item_unchecked`."""
+    known, response = _by_program("DeleteItem", engine, request)
+    if response is not None:
+        return response
+    check_request("DeleteItem", request)
+    return _delete_item(engine, request, known)
+
+
+def _delete_item(engine: LocalEngine, request: dict[str, Any], known: bool) -> dict[str, Any]:
+    """DeleteItem by the general path (``known``: its shape has a program)."""
     checks = Checks(request)
     key = checks.required("Key")
     options = WriteOptions(checks, ("NONE", "ALL_OLD"))
@@ -254,6 +272,28 @@ def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     known, response = _by_program("UpdateItem", engine, request)
     if response is not None:
         return response
+    return _update_item(engine, request, known)
+
+
+def update_item_unchecked(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """UpdateItem, for a request the request checks (._request_check) have not seen yet
+    (LocalEngine._dispatch): they run only if the shape's program does not answer.
+
+    A request a program answers passes them: every string in it outside its Key and
+    ExpressionAttributeValues (which the program validates itself, as the general path
+    does: the checks skip them) equals a string of the request the program was compiled
+    from, which passed them (the table name, the expressions, the #names, the options),
+    so it holds no lone surrogate and nests nothing.
+    """
+    known, response = _by_program("UpdateItem", engine, request)
+    if response is not None:
+        return response
+    check_request("UpdateItem", request)
+    return _update_item(engine, request, known)
+
+
+def _update_item(engine: LocalEngine, request: dict[str, Any], known: bool) -> dict[str, Any]:
+    """UpdateItem by the general path (``known``: its shape has a program)."""
     checks = Checks(request)
     key = checks.required("Key")
     options = WriteOptions(checks, _RETURN_VALUES)

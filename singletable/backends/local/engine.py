@@ -126,6 +126,13 @@ _OPERATIONS: dict[str, _Handler] = {
 # errors; that is not in the capture (see tests/conformance MOTO_DIFFERENCES).
 _ENVELOPED_OPERATIONS = frozenset({"PutItem", "UpdateItem"})
 
+# Operations whose handler runs the request checks (._request_check) itself, after the
+# compiled program of the request's shape (._update), if any, did not answer.
+_UNCHECKED: dict[str, _Handler] = {
+    "UpdateItem": _items.update_item_unchecked,
+    "DeleteItem": _items.delete_item_unchecked,
+}
+
 
 class LocalEngine:
     """An in-process DynamoDB.
@@ -551,15 +558,19 @@ class LocalEngine:
         if not isinstance(request, dict):
             raise DynamoDBError("SerializationException", "Start of list found where not expected")
         try:
+            unchecked = _UNCHECKED.get(operation)
+            if unchecked is not None:  # (a program answers before the request checks)
+                response = unchecked(self, request)
             # Lone surrogates and excessive depth, before anything else (._request_check):
             # past this point nothing recurses more than about a hundred levels.
-            check_request(operation, request)
-            if operation in CATALOG_OPERATIONS and self.storage.can_fail_commit:
+            elif operation in CATALOG_OPERATIONS and self.storage.can_fail_commit:
+                check_request(operation, request)
                 # One group, taken back whole (engine state included) if it fails.
                 with self.lock, self.storage.atomic():
                     guard_catalog(self)
                     response = handler(self, request)
             else:
+                check_request(operation, request)
                 response = handler(self, request)
         except DynamoDBError as error:
             if error.request_validation and operation in _ENVELOPED_OPERATIONS:
