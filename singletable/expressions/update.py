@@ -96,6 +96,8 @@ class UpdatePlan:
     removes_applied: tuple[ResolvedPath, ...]
     # Every path is a top-level attribute (``SET a = ..., REMOVE b``): see apply_flat.
     flat: bool = False
+    # ``sets`` by the name of their top-level attribute (what apply_flat stores).
+    named_sets: tuple[tuple[str, ValueFn], ...] = ()
 
     @property
     def top_level_names(self) -> frozenset[str]:
@@ -144,9 +146,9 @@ class UpdatePlan:
         lists, maps and sets are still copied, as :meth:`apply` copies them.
         """
         new = dict(item)
-        for path, fn in self.sets:  # (each reads ``item``, the item before the update)
+        for name, fn in self.named_sets:  # (each reads ``item``, the item before the update)
             value = fn(item, values)
-            new[str(path[0])] = value if _CONTAINERS.isdisjoint(value) else copy_value(value)
+            new[name] = value if _CONTAINERS.isdisjoint(value) else copy_value(value)
         for path in self.removes:
             new.pop(str(path[0]), None)
         for path, fn in self.adds:
@@ -189,8 +191,10 @@ def compile_update(
                 removes.append(path)
     applied = tuple(sorted(removes, key=_descending_key, reverse=True))
     flat = all(len(path) == 1 for path in paths)
+    ordered = _index_order(sets)
+    named = tuple((str(path[0]), fn) for path, fn in ordered)
     return UpdatePlan(
-        _index_order(sets), tuple(removes), tuple(adds), tuple(deletes), applied, flat
+        ordered, tuple(removes), tuple(adds), tuple(deletes), applied, flat, named
     )
 
 
@@ -233,6 +237,19 @@ def _value_fn(operand: Operand, binder: Binder) -> ValueFn:
     if isinstance(operand, Arithmetic):
         left, right = _value_fn(operand.left, binder), _value_fn(operand.right, binder)
         combine = add_numbers if operand.op == "+" else subtract_numbers
+        counted = operand.left
+        if isinstance(counted, Path) and isinstance(operand.right, ValueRef):
+            counter = binder.path(counted)
+            if len(counter) == 1:  # ``#c + :n``, a counter: its operands' lookups inlined
+                name, ref = str(counter[0]), operand.right.ref
+
+                def count(item: Item, values: Mapping[str, AttributeValue]) -> AttributeValue:
+                    current = item.get(name)
+                    if current is None:
+                        raise ExpressionError(MISSING_ATTRIBUTE)
+                    return _arithmetic(combine, current, values[ref])
+
+                return count
         return lambda item, values: _arithmetic(combine, left(item, values), right(item, values))
     assert isinstance(operand, Call)
     if operand.name == "if_not_exists":

@@ -115,10 +115,13 @@ _NUMBERS_MAX = 4096
 
 
 def _value_size(value: AttributeValue) -> int:
-    """:func:`value_size`, with a string's in short."""
+    """:func:`value_size`, with a string's and a number's in short."""
     text = value.get("S")
     if text is not None:
         return len(text) if text.isascii() else len(text.encode("utf-8"))
+    text = value.get("N")
+    if text is not None:  # (_values._number_size of a canonical number, inlined)
+        return (len(text.lstrip("-").replace(".", "").strip("0")) + 1) // 2 + 1
     return value_size(value)
 
 
