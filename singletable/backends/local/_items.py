@@ -221,7 +221,12 @@ def _by_program(
     outcome = run(engine, table, request)
     if outcome is None:
         return True, None
-    response = _respond(outcome[0], program.options, outcome[1], outcome[2], outcome[3])
+    if program.counts:
+        units = write_units(outcome[1])
+        response = _respond(outcome[0], program.options, units, outcome[2], outcome[3])
+    else:  # (_respond without capacity)
+        attributes = outcome[2]
+        response = {"Attributes": attributes} if attributes else {}
     if program.owns and response:
         OWNED.response = response  # (its caller's own: LocalEngine.call makes no copy)
     return True, response

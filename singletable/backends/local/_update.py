@@ -52,7 +52,6 @@ from singletable._values import (
     validate_value,
     value_size,
 )
-from singletable.backends.local._capacity import write_units
 from singletable.backends.local._exprs import expression_value
 from singletable.backends.local._records import SHARED, decode, unpack_size
 from singletable.backends.local._write import Change, commit
@@ -69,9 +68,10 @@ __all__ = ["MAX_ITEM_BYTES", "OWNED", "Outcome", "Program", "program_for", "reme
 
 MAX_ITEM_BYTES = 400 * 1024
 
-# What a program hands back after its write: the table, the write units, the
-# Attributes to return (None: none) and the committed change (for index capacity).
-Outcome = tuple["TableDef", float, "Item | None", Change]
+# What a program hands back after its write: the table, the size its write units are
+# counted from (the larger of the old and the new item), the Attributes to return
+# (None: none) and the committed change (for index capacity).
+Outcome = tuple["TableDef", int, "Item | None", Change]
 
 # Members whose values a program checks itself (the others must equal the recorded ones).
 _CHECKED_MEMBERS = frozenset(
@@ -244,6 +244,7 @@ class Program:
     """What one request shape compiles to (see the module docstring)."""
 
     __slots__ = (
+        "counts",
         "fixed",
         "flat",
         "has_values",
@@ -283,6 +284,8 @@ class Program:
         self.returns: str = options.returns
         # Whether a response shares nothing with stored items (see OWNED).
         self.owns = self.returns in ("NONE", "UPDATED_OLD", "UPDATED_NEW")
+        # Whether a response reports ConsumedCapacity (else its units are not counted).
+        self.counts = options.capacity in ("TOTAL", "INDEXES")
         self.predicate = predicate
         self.key_names = key_names
         self.plan = update.plan if update is not None else None
@@ -452,8 +455,8 @@ class Program:
                         SHARED.replace(old, record, new)  # type: ignore[arg-type]
                     else:
                         SHARED.seed(record, new)
-        units = write_units(max(size, base_size if old is not None else 0))
-        return table, units, self._returned(old, new), change
+        counted = max(size, base_size if old is not None else 0)
+        return table, counted, self._returned(old, new), change
 
     def _returned(self, old: Item | None, new: Item) -> Item | None:
         mode = self.returns
@@ -493,4 +496,4 @@ class Program:
             old_size = store.size_of(pk, sk)
             change = Change(table, pk, sk, old, None)
             commit(engine, (change,))
-        return table, write_units(old_size), old if self.returns == "ALL_OLD" else None, change
+        return table, old_size, old if self.returns == "ALL_OLD" else None, change
