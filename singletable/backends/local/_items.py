@@ -48,6 +48,7 @@ __all__ = [
     "get_item",
     "prepare_item",
     "put_item",
+    "put_item_unchecked",
     "update_item",
     "update_item_unchecked",
     "validated_item",
@@ -157,6 +158,25 @@ def _prepare(table: TableDef, raw_item: Any) -> tuple[bytes, bytes, Item, int]:
 
 def put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     """PutItem: create or replace a whole item."""
+    response = _put_plain(engine, request)
+    if response is not None:
+        return response
+    return _put_item(engine, request)
+
+
+def put_item_unchecked(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """PutItem, for a request the request checks (._request_check) have not seen yet
+    (LocalEngine._dispatch): they run unless the request is a plain one, which they
+    would pass (they leave its Item to the operation, and its TableName names a table)."""
+    response = _put_plain(engine, request)
+    if response is not None:
+        return response
+    check_request("PutItem", request)
+    return _put_item(engine, request)
+
+
+def _put_plain(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any] | None:
+    """PutItem of a plain request (None: not one; the general path answers)."""
     # (an item the codec built is only measured, not rebuilt: see ._trusted)
     table = None
     # A plain request (TableName and Item only, both present, naming an existing table)
@@ -186,6 +206,11 @@ def put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
                 table.check_index_keys(item)  # (raises DynamoDB's error)
             commit(engine, (Change(table, pk, sk, old, item, size),))
         return {}
+    return None
+
+
+def _put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """PutItem by the general path."""
     checks = Checks(request)
     raw_item = checks.required("Item")
     options = WriteOptions(checks, ("NONE", "ALL_OLD"))

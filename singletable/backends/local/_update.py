@@ -56,6 +56,11 @@ from singletable.backends.local._exprs import expression_value
 from singletable.backends.local._records import SHARED, decode, unpack_size
 from singletable.backends.local._write import Change, commit
 from singletable.backends.local.errors import DynamoDBError
+from singletable.backends.local.keycodec import (
+    MAX_HASH_KEY_BYTES,
+    MAX_RANGE_KEY_BYTES,
+    encode_string,
+)
 from singletable.backends.local.storage import MemoryTableStore
 from singletable.expressions import Condition, ExpressionError, Update
 from singletable.expressions.evaluate import Env, PredicateFn
@@ -175,14 +180,25 @@ def program_for(
     operation: str, engine: LocalEngine, request: dict[str, Any]
 ) -> tuple[Program, TableDef] | None:
     """The program of ``request``'s shape, with its table, if one was remembered."""
+    get = request.get
     try:
-        table = engine.tables.get(request.get("TableName"))  # type: ignore[arg-type]
+        table = engine.tables.get(get("TableName"))  # type: ignore[arg-type]
         if table is None:
             return None
-        program = _PROGRAMS[operation].get(_lookup_key(table, request))
+        names = get("ExpressionAttributeNames")  # (_lookup_key, inlined)
+        key = (
+            table.table_id,
+            get("UpdateExpression"),
+            get("ConditionExpression"),
+            get("ReturnValues"),
+            tuple(names.items()) if type(names) is dict else names,
+        )
+        program = _PROGRAMS[operation].get(key)
     except TypeError:  # (an unhashable member: the general path reports it)
         return None
-    if program is None or not program.fits(request):
+    if program is None or request.keys() != program.members:  # (fits, inlined)
+        return None
+    if program.fixed and not program.fits(request):
         return None
     return program, table
 
@@ -233,11 +249,19 @@ def remember(
         condition.predicate if condition is not None else None,
         update,
         table.key_names,
+        _plain_key_names(table),
     )
     programs = _PROGRAMS[operation]
     if len(programs) >= _PROGRAMS_MAX:
         programs.clear()
     programs[key] = program
+
+
+def _plain_key_names(table: TableDef) -> tuple[str, str] | None:
+    """The key names of a table keyed by two S attributes (Program._plain_keys)."""
+    if table.hash.type == "S" and table.range is not None and table.range.type == "S":
+        return table.hash.name, table.range.name
+    return None
 
 
 class Program:
@@ -254,6 +278,7 @@ class Program:
         "only_removes",
         "options",
         "owns",
+        "plain_keys",
         "plan",
         "predicate",
         "returns",
@@ -274,6 +299,7 @@ class Program:
         predicate: PredicateFn | None,
         update: Update | None,
         key_names: tuple[str, ...],
+        plain_keys: tuple[str, str] | None = None,
     ) -> None:
         self.members = members
         self.fixed = fixed
@@ -288,6 +314,8 @@ class Program:
         self.counts = options.capacity in ("TOTAL", "INDEXES")
         self.predicate = predicate
         self.key_names = key_names
+        # (hash, range) names of a table keyed by two S attributes (see _plain_keys).
+        self.plain_keys = plain_keys
         self.plan = update.plan if update is not None else None
         self.updated = update.updated if update is not None else None
         self.only_removes = update is not None and update.only_removes
@@ -312,6 +340,32 @@ class Program:
         return not fixed or all(request[member] == value for member, value in fixed)
 
     # ----------------------------------------------------------------- checks
+
+    def _plain_keys(self, key: Any) -> tuple[bytes, bytes] | None:
+        """TableDef.key_from_request's common case (two non-empty ASCII strings within
+        the limits, for a table keyed by two S attributes), inline; None: anything
+        else, which key_from_request takes."""
+        plain = self.plain_keys
+        if plain is None or type(key) is not dict or len(key) != 2:
+            return None
+        hash_value, range_value = key.get(plain[0]), key.get(plain[1])
+        if type(hash_value) is not dict or type(range_value) is not dict:
+            return None
+        if len(hash_value) != 1 or len(range_value) != 1:
+            return None
+        hash_text, range_text = hash_value.get("S"), range_value.get("S")
+        if (
+            type(hash_text) is str
+            and type(range_text) is str
+            and hash_text
+            and range_text
+            and len(hash_text) <= MAX_HASH_KEY_BYTES
+            and len(range_text) <= MAX_RANGE_KEY_BYTES
+            and hash_text.isascii()
+            and range_text.isascii()
+        ):
+            return encode_string(hash_text), encode_string(range_text)
+        return None
 
     def _keys(self, table: TableDef, request: dict[str, Any]) -> tuple[bytes, bytes] | None:
         try:
@@ -381,10 +435,13 @@ class Program:
         self, engine: LocalEngine, table: TableDef, request: dict[str, Any]
     ) -> Outcome | None:
         """Run an UpdateItem of this shape; None: take the general path (nothing changed)."""
-        try:
-            pk, sk = table.key_from_request(request["Key"])
-        except DynamoDBError:
-            return None
+        keys = self._plain_keys(request["Key"])
+        if keys is None:
+            try:
+                keys = table.key_from_request(request["Key"])
+            except DynamoDBError:
+                return None
+        pk, sk = keys
         values = self._values(request)
         if values is None:
             return None

@@ -126,9 +126,11 @@ _OPERATIONS: dict[str, _Handler] = {
 # errors; that is not in the capture (see tests/conformance MOTO_DIFFERENCES).
 _ENVELOPED_OPERATIONS = frozenset({"PutItem", "UpdateItem"})
 
-# Operations whose handler runs the request checks (._request_check) itself, after the
-# compiled program of the request's shape (._update), if any, did not answer.
+# Operations whose handler runs the request checks (._request_check) itself, unless a
+# fast path answers first (a compiled program of the request's shape, ._update, or a
+# plain PutItem), for a request that would pass them.
 _UNCHECKED: dict[str, _Handler] = {
+    "PutItem": _items.put_item_unchecked,
     "UpdateItem": _items.update_item_unchecked,
     "DeleteItem": _items.delete_item_unchecked,
 }
