@@ -96,8 +96,9 @@ class UpdatePlan:
     removes_applied: tuple[ResolvedPath, ...]
     # Every path is a top-level attribute (``SET a = ..., REMOVE b``): see apply_flat.
     flat: bool = False
-    # ``sets`` by the name of their top-level attribute (what apply_flat stores).
-    named_sets: tuple[tuple[str, ValueFn], ...] = ()
+    # ``sets`` by the name of their top-level attribute (what apply_flat stores), with
+    # the placeholder of a value set as it is (``SET a = :v``: read without a call).
+    named_sets: tuple[tuple[str, ValueFn, str | None], ...] = ()
 
     @property
     def top_level_names(self) -> frozenset[str]:
@@ -146,8 +147,8 @@ class UpdatePlan:
         lists, maps and sets are still copied, as :meth:`apply` copies them.
         """
         new = dict(item)
-        for name, fn in self.named_sets:  # (each reads ``item``, the item before the update)
-            value = fn(item, values)
+        for name, fn, ref in self.named_sets:  # (each reads ``item``, as it was before)
+            value = fn(item, values) if ref is None else values[ref]
             new[name] = value if _CONTAINERS.isdisjoint(value) else copy_value(value)
         for path in self.removes:
             new.pop(str(path[0]), None)
@@ -177,12 +178,15 @@ def compile_update(
     removes: list[ResolvedPath] = []
     adds: list[tuple[ResolvedPath, ValueFn]] = []
     deletes: list[tuple[ResolvedPath, ValueFn]] = []
+    refs: dict[ResolvedPath, str] = {}  # the SETs of a :value as it is, by path
     position = iter(paths)
     for section in node.sections:
         for action in section.actions:
             path = next(position)
             if isinstance(action, SetAction):
                 sets.append((path, _value_fn(action.value, binder)))
+                if isinstance(action.value, ValueRef):  # (paths never overlap: one each)
+                    refs[path] = action.value.ref
             elif isinstance(action, AddAction | DeleteAction):
                 (adds if isinstance(action, AddAction) else deletes).append(
                     (path, _value_fn(action.value, binder))
@@ -192,7 +196,7 @@ def compile_update(
     applied = tuple(sorted(removes, key=_descending_key, reverse=True))
     flat = all(len(path) == 1 for path in paths)
     ordered = _index_order(sets)
-    named = tuple((str(path[0]), fn) for path, fn in ordered)
+    named = tuple((str(path[0]), fn, refs.get(path)) for path, fn in ordered)
     return UpdatePlan(
         ordered, tuple(removes), tuple(adds), tuple(deletes), applied, flat, named
     )

@@ -490,13 +490,21 @@ class Program:
                 except (ExpressionError, InvalidValue):
                     return None  # (an error to report: the general path reports it)
             size = base_size
-            for name, name_size in self.touched:
+            for name, name_size in self.touched:  # (_value_size's common cases inline)
                 before, after = base.get(name), new.get(name)
                 if after is not before:
                     if after is not None:
-                        size += name_size + _value_size(after)
+                        text = after.get("S")
+                        if text is not None and text.isascii():
+                            size += name_size + len(text)
+                        else:
+                            size += name_size + _value_size(after)
                     if before is not None:
-                        size -= name_size + _value_size(before)
+                        text = before.get("S")
+                        if text is not None and text.isascii():
+                            size -= name_size + len(text)
+                        else:
+                            size -= name_size + _value_size(before)
             if size > MAX_ITEM_BYTES:
                 return None
             if table.indexes and not table.index_keys_plain(new):
