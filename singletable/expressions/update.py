@@ -96,6 +96,9 @@ class UpdatePlan:
     removes_applied: tuple[ResolvedPath, ...]
     # Every path is a top-level attribute (``SET a = ..., REMOVE b``): see apply_flat.
     flat: bool = False
+    # ``sets`` by the name of their top-level attribute (what apply_flat stores), with
+    # the placeholder of a value set as it is (``SET a = :v``: read without a call).
+    named_sets: tuple[tuple[str, ValueFn, str | None], ...] = ()
 
     @property
     def top_level_names(self) -> frozenset[str]:
@@ -144,9 +147,9 @@ class UpdatePlan:
         lists, maps and sets are still copied, as :meth:`apply` copies them.
         """
         new = dict(item)
-        for path, fn in self.sets:  # (each reads ``item``, the item before the update)
-            value = fn(item, values)
-            new[str(path[0])] = value if _CONTAINERS.isdisjoint(value) else copy_value(value)
+        for name, fn, ref in self.named_sets:  # (each reads ``item``, as it was before)
+            value = fn(item, values) if ref is None else values[ref]
+            new[name] = value if _CONTAINERS.isdisjoint(value) else copy_value(value)
         for path in self.removes:
             new.pop(str(path[0]), None)
         for path, fn in self.adds:
@@ -175,12 +178,15 @@ def compile_update(
     removes: list[ResolvedPath] = []
     adds: list[tuple[ResolvedPath, ValueFn]] = []
     deletes: list[tuple[ResolvedPath, ValueFn]] = []
+    refs: dict[ResolvedPath, str] = {}  # the SETs of a :value as it is, by path
     position = iter(paths)
     for section in node.sections:
         for action in section.actions:
             path = next(position)
             if isinstance(action, SetAction):
                 sets.append((path, _value_fn(action.value, binder)))
+                if isinstance(action.value, ValueRef):  # (paths never overlap: one each)
+                    refs[path] = action.value.ref
             elif isinstance(action, AddAction | DeleteAction):
                 (adds if isinstance(action, AddAction) else deletes).append(
                     (path, _value_fn(action.value, binder))
@@ -189,8 +195,10 @@ def compile_update(
                 removes.append(path)
     applied = tuple(sorted(removes, key=_descending_key, reverse=True))
     flat = all(len(path) == 1 for path in paths)
+    ordered = _index_order(sets)
+    named = tuple((str(path[0]), fn, refs.get(path)) for path, fn in ordered)
     return UpdatePlan(
-        _index_order(sets), tuple(removes), tuple(adds), tuple(deletes), applied, flat
+        ordered, tuple(removes), tuple(adds), tuple(deletes), applied, flat, named
     )
 
 
@@ -233,6 +241,19 @@ def _value_fn(operand: Operand, binder: Binder) -> ValueFn:
     if isinstance(operand, Arithmetic):
         left, right = _value_fn(operand.left, binder), _value_fn(operand.right, binder)
         combine = add_numbers if operand.op == "+" else subtract_numbers
+        counted = operand.left
+        if isinstance(counted, Path) and isinstance(operand.right, ValueRef):
+            counter = binder.path(counted)
+            if len(counter) == 1:  # ``#c + :n``, a counter: its operands' lookups inlined
+                name, ref = str(counter[0]), operand.right.ref
+
+                def count(item: Item, values: Mapping[str, AttributeValue]) -> AttributeValue:
+                    current = item.get(name)
+                    if current is None:
+                        raise ExpressionError(MISSING_ATTRIBUTE)
+                    return _arithmetic(combine, current, values[ref])
+
+                return count
         return lambda item, values: _arithmetic(combine, left(item, values), right(item, values))
     assert isinstance(operand, Call)
     if operand.name == "if_not_exists":

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from singletable.backends.local import LocalEngine, _items
 from singletable.backends.local import _update as programs
+from singletable.backends.local._records import SHARED
 from singletable.backends.local.errors import DynamoDBError
 
 TABLE = "programs"
@@ -175,6 +176,7 @@ UPDATES: list[tuple[str | None, str | None, dict[str, str] | None, dict[str, str
     (None, None, None, {}),
     ("REMOVE #s", None, {"#s": "status"}, {}),
     ("SET PK = :s", None, None, {":s": "S"}),
+    ("SET #c = :s", None, {"#c": "co\ud800unt"}, {":s": "S"}),
 ]
 
 DELETES: list[tuple[str | None, dict[str, str] | None, dict[str, str]]] = [
@@ -182,6 +184,14 @@ DELETES: list[tuple[str | None, dict[str, str] | None, dict[str, str]]] = [
     ("attribute_exists(#s)", {"#s": "status"}, {}),
     (None, None, {}),
 ]
+
+def _deep(levels: int) -> dict[str, Any]:
+    """An L value nested ``levels`` deep (past 32: invalid; past 100: the request too)."""
+    value: dict[str, Any] = {"S": "bottom"}
+    for _ in range(levels):
+        value = {"L": [value]}
+    return value
+
 
 NUMBERS = st.sampled_from(
     [
@@ -201,7 +211,7 @@ NUMBERS = st.sampled_from(
         "1" + "0" * 40,
     ]
 )
-STRINGS = st.sampled_from(["x", "", "é", "new", "n" * 300_000, "a" * 10])
+STRINGS = st.sampled_from(["x", "", "é", "new", "n" * 300_000, "a" * 10, "lone \ud800"])
 GOOD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "N": NUMBERS.map(lambda n: {"N": n}),
     "S": STRINGS.map(lambda s: {"S": s}),
@@ -223,6 +233,11 @@ ODD_VALUES: st.SearchStrategy[Any] = st.sampled_from(
         None,
         {"BOOL": True},
         {"L": [{"S": "deep"}]},
+        {"S": "\udc00"},
+        {"L": [{"L": [{"L": []}]}]},
+        {"M": {"k\ud800": {"S": "v"}}},
+        _deep(40),
+        _deep(120),
     ]
 )
 KEYS = st.sampled_from(
@@ -235,12 +250,20 @@ KEYS = st.sampled_from(
         {"PK": {"S": "a"}},
         {"PK": {"S": "a"}, "SK": {"S": "x"}, "other": {"S": "y"}},
         {"PK": {"S": "é"}, "SK": {"S": "x"}},
+        {"PK": {"S": "a\ud800"}, "SK": {"S": "x"}},
+        {"PK": {"S": "k" * 2048}, "SK": {"S": "s" * 1024}},
+        {"PK": {"S": "k" * 2049}, "SK": {"S": "x"}},
+        {"PK": {"S": "a"}, "SK": {"S": "s" * 1025}},
+        {"PK": {"S": "a\0b"}, "SK": {"S": "\0"}},
+        {"PK": {"S": "a", "N": "1"}, "SK": {"S": "x"}},
+        {"PK": {"S": "a"}, "SK": _deep(120)},
         [],
     ]
 )
 OPTIONS = st.fixed_dictionaries(
     {},
     optional={
+        "ReturnItemCollectionMetrics": st.sampled_from(["NONE", "SIZE", "\ud800", [[["x"]]]]),
         "ReturnValues": st.sampled_from(
             ["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW", "BAD"]
         ),
@@ -461,3 +484,126 @@ def test_members_sent_as_null_are_part_of_the_shape(monkeypatch: pytest.MonkeyPa
         for _ in range(2):
             assert paths.same("DeleteItem", deleting)[:2] == ("error", "ValidationException")
     assert paths.answered == 1
+
+
+@pytest.mark.parametrize("returns", ["NONE", "UPDATED_OLD", "UPDATED_NEW", "ALL_OLD", "ALL_NEW"])
+@pytest.mark.parametrize("capacity", ["NONE", "INDEXES"])
+def test_a_programs_response_is_its_callers_own(returns: str, capacity: str) -> None:
+    """``call`` hands out a program's UPDATED_* response without its deep copy (it is
+    built for the caller): changing it must change nothing stored, nor the next answer."""
+    engine = _engine()
+    key = {"PK": {"S": "a"}, "SK": {"S": "x"}}
+    request = {
+        "TableName": TABLE,
+        "Key": key,
+        "UpdateExpression": "SET #c = #c + :one, #s = :s, #t = :t, #l = :l",
+        "ExpressionAttributeNames": {"#c": "count", "#s": "status", "#t": "tags", "#l": "list"},
+        "ExpressionAttributeValues": {
+            ":one": {"N": "1"},
+            ":s": {"S": "s"},
+            ":t": {"SS": ["x", "y"]},
+            ":l": {"L": [{"S": "m"}]},
+        },
+        "ReturnValues": returns,
+        "ReturnConsumedCapacity": capacity,
+    }
+    for count in range(1, 4):  # the first one compiles, the others run the program
+        response = engine.call("UpdateItem", copy.deepcopy(request))
+        if returns != "NONE":
+            attributes = response["Attributes"]
+            for value in attributes.values():
+                kind = next(iter(value))
+                if kind in ("L", "SS"):
+                    value[kind].append({"S": "junk"} if kind == "L" else "junk")
+                else:
+                    value[kind] = "junk"
+            attributes["extra"] = {"S": "junk"}
+        if capacity != "NONE":
+            response["ConsumedCapacity"]["CapacityUnits"] = -1
+        stored = engine.call("GetItem", {"TableName": TABLE, "Key": key})["Item"]
+        assert stored["count"] == {"N": str(count)}
+        assert stored["status"] == {"S": "s"}
+        assert stored["tags"] == {"SS": ["x", "y"]}
+        assert stored["list"] == {"L": [{"S": "m"}]}
+        assert "extra" not in stored
+        shared = engine.call("GetItem", {"TableName": TABLE, "Key": key}, copy=False)["Item"]
+        assert shared == stored
+
+
+def test_a_programs_update_keeps_hot_items_in_the_shared_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An item updated by a program is in the shared decoded-item cache afterwards while
+    the cache has room, whether its old version was there (hot) or not (cold, decoded
+    for the update alone), and is the stored item; once the cache is full, a cold
+    item's new version is not always kept (one in eight)."""
+    engine = _engine()
+    table = engine.tables[TABLE]
+    request = {
+        "TableName": TABLE,
+        "Key": {"PK": {"S": "a"}, "SK": {"S": "x"}},
+        "UpdateExpression": "SET #c = #c + :one",
+        "ExpressionAttributeNames": {"#c": "count"},
+        "ExpressionAttributeValues": {":one": {"N": "1"}},
+    }
+    pk, sk = table.key_from_request(request["Key"])
+
+    def cached() -> Any:
+        record = table.store.record(pk, sk)
+        entry = SHARED.items.get(id(record))
+        return entry[1] if entry is not None and entry[0] is record else None
+
+    engine.call("UpdateItem", copy.deepcopy(request))  # (compiles the program)
+    for count in range(2, 5):
+        if count == 3:
+            SHARED.clear()  # cold
+        engine.call("UpdateItem", copy.deepcopy(request))
+        item = cached()
+        assert item is not None and item["count"] == {"N": str(count)}
+        assert engine.call("GetItem", {"TableName": TABLE, "Key": request["Key"]}, copy=False)[
+            "Item"
+        ] is item
+    monkeypatch.setattr(SHARED, "budget", 3000)  # full (room for this one item only)
+    SHARED.clear()
+    kept = 0
+    for _ in range(16):
+        engine.call("UpdateItem", copy.deepcopy(request))
+        kept += cached() is not None
+        SHARED.clear()
+    assert kept == 2
+
+
+def test_a_program_runs_before_the_request_checks_only_for_requests_that_pass_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """LocalEngine._dispatch tries an UpdateItem's or DeleteItem's program before the
+    request checks (._request_check): a request of a known shape holding a lone
+    surrogate or nesting too deep anywhere gets the checks' error, as without programs."""
+    paths = _Paths()
+    base = {
+        "TableName": TABLE,
+        "Key": {"PK": {"S": "a"}, "SK": {"S": "x"}},
+        "UpdateExpression": "SET #c = :v",
+        "ExpressionAttributeNames": {"#c": "count"},
+        "ExpressionAttributeValues": {":v": {"S": "x"}},
+        "ReturnItemCollectionMetrics": "NONE",
+    }
+    delete = {"TableName": TABLE, "Key": {"PK": {"S": "b"}, "SK": {"S": "x"}}}
+    bad = [
+        ("UpdateItem", {**base, "ReturnItemCollectionMetrics": "\ud800"}),
+        ("UpdateItem", {**base, "ReturnItemCollectionMetrics": _deep(150)}),
+        ("UpdateItem", {**base, "ExpressionAttributeNames": {"#c": "c\ud800"}}),
+        ("UpdateItem", {**base, "ExpressionAttributeValues": {":v": {"S": "\ud800"}}}),
+        ("UpdateItem", {**base, "ExpressionAttributeValues": {":v": _deep(150)}}),
+        ("UpdateItem", {**base, "Key": {"PK": {"S": "\ud800"}, "SK": {"S": "x"}}}),
+        ("DeleteItem", {**delete, "Key": {"PK": {"S": "b\udfff"}, "SK": {"S": "x"}}}),
+        ("DeleteItem", {**delete, "Expected": _deep(150)}),
+    ]
+    with paths.installed(monkeypatch):
+        for operation, request in (("UpdateItem", base), ("DeleteItem", delete)) * 2:
+            paths.same(operation, request)
+        answered = paths.answered
+        for operation, request in bad:
+            outcome = paths.same(operation, request)
+            assert outcome[:2] == ("error", "ValidationException"), (request, outcome)
+        assert paths.answered == answered == 2  # (the second of each: by its program)

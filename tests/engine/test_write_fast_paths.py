@@ -294,3 +294,34 @@ def _got(engine: LocalEngine, request: dict[str, Any]) -> Any:
         return engine.call("GetItem", request)
     except DynamoDBError as error:
         return (error.code, error.message)
+
+
+def _deep(levels: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"S": "bottom"}
+    for _ in range(levels):
+        value = {"L": [value]}
+    return value
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"data": {"S": "lone \ud800"}},
+        {"da\udc00ta": {"S": "x"}},
+        {"data": {"M": {"k\ud800": {"S": "v"}}}},
+        {"data": {"SS": ["a", "\ud800"]}},
+        {"data": _deep(40)},
+        {"data": _deep(150)},
+        {"PK": {"S": "p\ud800"}},
+    ],
+)
+def test_a_plain_put_runs_before_the_request_checks_and_answers_as_they_would(
+    odd: dict[str, Any],
+) -> None:
+    """LocalEngine._dispatch tries a plain PutItem before the request checks
+    (._request_check): a lone surrogate or deep nesting in its Item gets the error the
+    checking path gives (the checks leave the Item to the operation)."""
+    _same_everywhere({**_BASE, **odd}, "S")
+    engine = _engine()
+    answer = _answer(engine, "PutItem", {"TableName": "fa\ud800st", "Item": dict(_BASE)})
+    assert answer[0] == "ValidationException"

@@ -70,3 +70,37 @@ def test_the_fast_path_agrees_with_the_general_test(
     env = Env({"#a": "a"}, {":v": constant})
     item = {"other": {"S": "x"}} if stored is None else {"a": stored, "other": {"S": "x"}}
     assert compile_condition(node)(item, env) is _general(node, item, env)
+
+
+ordered_numbers = st.sampled_from(
+    [
+        "0", "1", "-1", "10", "1.5", "-2.25", "1E+5", "999999999999999999",
+        "-999999999999999999", "1000000000000000000", "12345678901234567890",
+        "1E-130", "9.9999999999999999999999999999999999999E+125",
+    ]
+)  # fmt: skip
+ordered_values = st.one_of(
+    ordered_numbers.map(lambda n: {"N": canonical_number(n)}),
+    strings.map(lambda s: {"S": s}),
+    st.sampled_from([{"B": "AAE="}, {"B": "AQ=="}, {"BOOL": True}, {"SS": ["a"]}]),
+)
+
+
+@settings(deadline=None, max_examples=600)
+@given(
+    op=st.sampled_from(["<", "<=", ">", ">="]),
+    by_ref=st.booleans(),
+    reversed_=st.booleans(),
+    stored=st.one_of(st.none(), ordered_values),
+    constant=ordered_values,
+)
+def test_the_ordered_fast_path_agrees_with_the_general_test(
+    op: str, by_ref: bool, reversed_: bool, stored: Any, constant: Any
+) -> None:
+    """``attribute < :value`` and the like (evaluate._ordered_to_value), either way round."""
+    path = Path((NameRef("#a"),)) if by_ref else Path((Name("a"),))
+    value = ValueRef(":v")
+    node = Compare(op, value, path) if reversed_ else Compare(op, path, value)  # type: ignore[arg-type]
+    env = Env({"#a": "a"}, {":v": constant})
+    item = {"other": {"S": "x"}} if stored is None else {"a": stored, "other": {"S": "x"}}
+    assert compile_condition(node)(item, env) is _general(node, item, env)

@@ -120,9 +120,13 @@ class Backups:
         return storage.table(name) if name in storage else None
 
     def _on_commit(self, changes: Sequence[Change], identity: dict[str, Any] | None) -> None:
-        pitr = [c for c in changes if (c.table.settings.get(_SETTING) or {}).get("enabled")]
-        if not pitr:
+        for change in changes:  # (most writes: no table with PITR, nothing to build)
+            setting = change.table.settings.get(_SETTING)
+            if setting is not None and setting.get("enabled"):
+                break
+        else:
             return
+        pitr = [c for c in changes if (c.table.settings.get(_SETTING) or {}).get("enabled")]
         now = self._engine.clock()
         storage = self._engine.storage
         with storage.atomic():

@@ -270,8 +270,16 @@ class IndexDef:
         item written before the index existed, which its backfill left out)."""
         hash_, range_, table_keys = self.hash, self.range, self.table_keys
         # The common shapes first: one attribute, often a table key's (encoded alike).
-        if len(hash_) == 1 and hash_[0].name == table_keys[0]:
-            ipk = pk
+        if len(hash_) == 1:
+            attr = hash_[0]
+            if attr.name == table_keys[0]:
+                ipk = pk
+            else:  # (_encode_all of one attribute, inlined)
+                value = item.get(attr.name)
+                raw = None if value is None else value.get(attr.type)
+                if raw is None:
+                    return None  # sparse: the key attribute is missing
+                ipk = encode_string(raw) if attr.type == "S" else encode_key(value)  # type: ignore[arg-type]
         else:
             encoded = _encode_all(item, hash_)
             if encoded is None:
@@ -279,8 +287,16 @@ class IndexDef:
             ipk = encoded
         if not range_:
             isk = b""
-        elif len(range_) == 1 and len(table_keys) == 2 and range_[0].name == table_keys[1]:
-            isk = sk
+        elif len(range_) == 1:
+            attr = range_[0]
+            if len(table_keys) == 2 and attr.name == table_keys[1]:
+                isk = sk
+            else:
+                value = item.get(attr.name)
+                raw = None if value is None else value.get(attr.type)
+                if raw is None:
+                    return None
+                isk = encode_string(raw) if attr.type == "S" else encode_key(value)  # type: ignore[arg-type]
         else:
             encoded = _encode_all(item, range_)
             if encoded is None:
@@ -336,7 +352,10 @@ class IndexDef:
         if old_key is not None and old_key != new_key:
             self.store.delete(*old_key)
         if new_key is not None:
-            self._put_entry(new_key, new, new_size)
+            if self.projected is None:  # (_put_entry, inlined)
+                self.store.write(new_key[0], new_key[1], new, new_size)
+            else:
+                self._put_entry(new_key, new, new_size)
 
     def _put_entry(self, key: tuple[bytes, bytes], new: Item, new_size: int) -> None:
         """Store the entry of table item ``new`` at ``key``: for ALL, the item itself

@@ -30,9 +30,10 @@ from singletable.backends.local._params import (
     check_attribute_names,
     check_nested_names,
 )
+from singletable.backends.local._request_check import check_request
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local._trusted import prepare_trusted
-from singletable.backends.local._update import program_for, remember
+from singletable.backends.local._update import OWNED, program_for, remember
 from singletable.backends.local._write import Change, commit
 from singletable.backends.local.errors import DynamoDBError, validation_error
 from singletable.expressions import Condition, ExpressionError, Update
@@ -42,11 +43,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "delete_item",
+    "delete_item_unchecked",
     "find_table",
     "get_item",
     "prepare_item",
     "put_item",
+    "put_item_unchecked",
     "update_item",
+    "update_item_unchecked",
     "validated_item",
 ]
 
@@ -154,6 +158,25 @@ def _prepare(table: TableDef, raw_item: Any) -> tuple[bytes, bytes, Item, int]:
 
 def put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     """PutItem: create or replace a whole item."""
+    response = _put_plain(engine, request)
+    if response is not None:
+        return response
+    return _put_item(engine, request)
+
+
+def put_item_unchecked(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """PutItem, for a request the request checks (._request_check) have not seen yet
+    (LocalEngine._dispatch): they run unless the request is a plain one, which they
+    would pass (they leave its Item to the operation, and its TableName names a table)."""
+    response = _put_plain(engine, request)
+    if response is not None:
+        return response
+    check_request("PutItem", request)
+    return _put_item(engine, request)
+
+
+def _put_plain(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any] | None:
+    """PutItem of a plain request (None: not one; the general path answers)."""
     # (an item the codec built is only measured, not rebuilt: see ._trusted)
     table = None
     # A plain request (TableName and Item only, both present, naming an existing table)
@@ -183,6 +206,11 @@ def put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
                 table.check_index_keys(item)  # (raises DynamoDB's error)
             commit(engine, (Change(table, pk, sk, old, item, size),))
         return {}
+    return None
+
+
+def _put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """PutItem by the general path."""
     checks = Checks(request)
     raw_item = checks.required("Item")
     options = WriteOptions(checks, ("NONE", "ALL_OLD"))
@@ -218,7 +246,15 @@ def _by_program(
     outcome = run(engine, table, request)
     if outcome is None:
         return True, None
-    return True, _respond(outcome[0], program.options, outcome[1], outcome[2], outcome[3])
+    if program.counts:
+        units = write_units(outcome[1])
+        response = _respond(outcome[0], program.options, units, outcome[2], outcome[3])
+    else:  # (_respond without capacity)
+        attributes = outcome[2]
+        response = {"Attributes": attributes} if attributes else {}
+    if program.owns and response:
+        OWNED.response = response  # (its caller's own: LocalEngine.call makes no copy)
+    return True, response
 
 
 def delete_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
@@ -226,6 +262,21 @@ def delete_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     known, response = _by_program("DeleteItem", engine, request)
     if response is not None:
         return response
+    return _delete_item(engine, request, known)
+
+
+def delete_item_unchecked(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """DeleteItem, for a request the request checks (._request_check) have not seen yet:
+    see :func:`update_item_unchecked`."""
+    known, response = _by_program("DeleteItem", engine, request)
+    if response is not None:
+        return response
+    check_request("DeleteItem", request)
+    return _delete_item(engine, request, known)
+
+
+def _delete_item(engine: LocalEngine, request: dict[str, Any], known: bool) -> dict[str, Any]:
+    """DeleteItem by the general path (``known``: its shape has a program)."""
     checks = Checks(request)
     key = checks.required("Key")
     options = WriteOptions(checks, ("NONE", "ALL_OLD"))
@@ -251,6 +302,28 @@ def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     known, response = _by_program("UpdateItem", engine, request)
     if response is not None:
         return response
+    return _update_item(engine, request, known)
+
+
+def update_item_unchecked(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
+    """UpdateItem, for a request the request checks (._request_check) have not seen yet
+    (LocalEngine._dispatch): they run only if the shape's program does not answer.
+
+    A request a program answers passes them: every string in it outside its Key and
+    ExpressionAttributeValues (which the program validates itself, as the general path
+    does: the checks skip them) equals a string of the request the program was compiled
+    from, which passed them (the table name, the expressions, the #names, the options),
+    so it holds no lone surrogate and nests nothing.
+    """
+    known, response = _by_program("UpdateItem", engine, request)
+    if response is not None:
+        return response
+    check_request("UpdateItem", request)
+    return _update_item(engine, request, known)
+
+
+def _update_item(engine: LocalEngine, request: dict[str, Any], known: bool) -> dict[str, Any]:
+    """UpdateItem by the general path (``known``: its shape has a program)."""
     checks = Checks(request)
     key = checks.required("Key")
     options = WriteOptions(checks, _RETURN_VALUES)

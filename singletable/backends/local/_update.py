@@ -23,15 +23,21 @@ ConditionalCheckFailedException. tests/engine/test_update_programs.py compares t
 two paths request by request, good and bad.
 
 One exception to "writes do not add to the shared decoded-item cache" (._records):
-an item a program updated in a memory store is added there, as its record's item.
-Its old version was just read through that cache (and is now stale: it ages out
-first in, first out), so a hot item stays hot: its next update, or shared read,
-decodes nothing (about 3 us saved on a 1 KB item). An update of a cold item pays
-one cache insertion for it (about 1 us).
+an item a program updated in a memory store is added there, as its record's item,
+when its old version was there (a hot item stays hot: its next update, or shared
+read, decodes nothing; about 3 us saved on a 1 KB item), or by the admission policy
+of a read's miss when it was not (:func:`_admitted`). A cold item is decoded for the
+update alone, not through the cache (a miss kept there only to be replaced cost
+about 1 us).
+
+A program's response with no item in it (ReturnValues NONE, UPDATED_OLD or
+UPDATED_NEW, whose attributes it copies) is its caller's own: :data:`OWNED` tells
+:meth:`LocalEngine.call` to skip its deep copy.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 from singletable._values import (
@@ -46,11 +52,15 @@ from singletable._values import (
     validate_value,
     value_size,
 )
-from singletable.backends.local._capacity import write_units
 from singletable.backends.local._exprs import expression_value
-from singletable.backends.local._records import SHARED
+from singletable.backends.local._records import SHARED, decode, unpack_size
 from singletable.backends.local._write import Change, commit
 from singletable.backends.local.errors import DynamoDBError
+from singletable.backends.local.keycodec import (
+    MAX_HASH_KEY_BYTES,
+    MAX_RANGE_KEY_BYTES,
+    encode_string,
+)
 from singletable.backends.local.storage import MemoryTableStore
 from singletable.expressions import Condition, ExpressionError, Update
 from singletable.expressions.evaluate import Env, PredicateFn
@@ -59,13 +69,14 @@ if TYPE_CHECKING:
     from singletable.backends.local._schema import TableDef
     from singletable.backends.local.engine import LocalEngine
 
-__all__ = ["MAX_ITEM_BYTES", "Outcome", "Program", "program_for", "remember"]
+__all__ = ["MAX_ITEM_BYTES", "OWNED", "Outcome", "Program", "program_for", "remember"]
 
 MAX_ITEM_BYTES = 400 * 1024
 
-# What a program hands back after its write: the table, the write units, the
-# Attributes to return (None: none) and the committed change (for index capacity).
-Outcome = tuple["TableDef", float, "Item | None", Change]
+# What a program hands back after its write: the table, the size its write units are
+# counted from (the larger of the old and the new item), the Attributes to return
+# (None: none) and the committed change (for index capacity).
+Outcome = tuple["TableDef", int, "Item | None", Change]
 
 # Members whose values a program checks itself (the others must equal the recorded ones).
 _CHECKED_MEMBERS = frozenset(
@@ -88,6 +99,20 @@ _KNOWN_MEMBERS = frozenset(
 
 _EMPTY: Item = {}
 
+
+class _Owned(threading.local):
+    """The last response a program made that shares nothing with stored data (per thread)."""
+
+    response: dict[str, Any] | None = None
+
+
+OWNED = _Owned()
+"""``OWNED.response is response``: ``response`` (a program's) is its caller's own: its
+Attributes were built for it (UPDATED_OLD, UPDATED_NEW, or none), so
+:meth:`LocalEngine.call` hands it out without its deep copy (about 2 us on an
+UpdateItem's response). Compared by identity: a response is marked only by the
+program that made it, and the reference keeps its id from being reused."""
+
 # Number texts of :values already validated, with their canonical form: the same few
 # (":one", ":max", ":zero") come in request after request.
 _NUMBERS: dict[str, str] = {}
@@ -95,14 +120,42 @@ _NUMBERS_MAX = 4096
 
 
 def _value_size(value: AttributeValue) -> int:
-    """:func:`value_size`, with a string's in short."""
+    """:func:`value_size`, with a string's and a number's in short."""
     text = value.get("S")
     if text is not None:
         return len(text) if text.isascii() else len(text.encode("utf-8"))
+    text = value.get("N")
+    if text is not None:  # (_values._number_size of a canonical number, inlined)
+        return (len(text.lstrip("-").replace(".", "").strip("0")) + 1) // 2 + 1
     return value_size(value)
 
 
 _CONTAINERS = frozenset(("L", "M", "SS", "NS", "BS"))
+
+
+# A full shared cache takes in one cold item updated in this many (as SharedItems.item
+# keeps one miss in eight of its reads).
+_ADMIT_ONE_IN = 8
+_refused = [0]
+
+
+def _admitted(old: Item | None) -> bool:
+    """Whether the new version of an updated item that was not in the shared
+    decoded-item cache goes in: always while the cache has room, then one in
+    :data:`_ADMIT_ONE_IN`, the policy of a read's miss (._records). The old version
+    was decoded for the update alone: putting it in only for the new one to replace
+    it (what a read through the cache did) cost about 1 us."""
+    if old is None:
+        return False
+    if SHARED.used + _COST_ESTIMATE < SHARED.budget:
+        return True
+    _refused[0] += 1
+    return _refused[0] % _ADMIT_ONE_IN == 0
+
+
+# What a cached 1 KB item costs the cache, about (._records._cost): only decides
+# whether the cache counts as full.
+_COST_ESTIMATE = 3 * 1024
 
 
 def _lookup_key(table: TableDef, request: dict[str, Any]) -> tuple[object, ...]:
@@ -127,14 +180,25 @@ def program_for(
     operation: str, engine: LocalEngine, request: dict[str, Any]
 ) -> tuple[Program, TableDef] | None:
     """The program of ``request``'s shape, with its table, if one was remembered."""
+    get = request.get
     try:
-        table = engine.tables.get(request.get("TableName"))  # type: ignore[arg-type]
+        table = engine.tables.get(get("TableName"))  # type: ignore[arg-type]
         if table is None:
             return None
-        program = _PROGRAMS[operation].get(_lookup_key(table, request))
+        names = get("ExpressionAttributeNames")  # (_lookup_key, inlined)
+        key = (
+            table.table_id,
+            get("UpdateExpression"),
+            get("ConditionExpression"),
+            get("ReturnValues"),
+            tuple(names.items()) if type(names) is dict else names,
+        )
+        program = _PROGRAMS[operation].get(key)
     except TypeError:  # (an unhashable member: the general path reports it)
         return None
-    if program is None or not program.fits(request):
+    if program is None or request.keys() != program.members:  # (fits, inlined)
+        return None
+    if program.fixed and not program.fits(request):
         return None
     return program, table
 
@@ -185,6 +249,7 @@ def remember(
         condition.predicate if condition is not None else None,
         update,
         table.key_names,
+        _plain_key_names(table),
     )
     programs = _PROGRAMS[operation]
     if len(programs) >= _PROGRAMS_MAX:
@@ -192,10 +257,18 @@ def remember(
     programs[key] = program
 
 
+def _plain_key_names(table: TableDef) -> tuple[str, str] | None:
+    """The key names of a table keyed by two S attributes (Program._plain_keys)."""
+    if table.hash.type == "S" and table.range is not None and table.range.type == "S":
+        return table.hash.name, table.range.name
+    return None
+
+
 class Program:
     """What one request shape compiles to (see the module docstring)."""
 
     __slots__ = (
+        "counts",
         "fixed",
         "flat",
         "has_values",
@@ -204,6 +277,8 @@ class Program:
         "names",
         "only_removes",
         "options",
+        "owns",
+        "plain_keys",
         "plan",
         "predicate",
         "returns",
@@ -224,6 +299,7 @@ class Program:
         predicate: PredicateFn | None,
         update: Update | None,
         key_names: tuple[str, ...],
+        plain_keys: tuple[str, str] | None = None,
     ) -> None:
         self.members = members
         self.fixed = fixed
@@ -232,8 +308,14 @@ class Program:
         self.has_values = has_values
         self.options = options
         self.returns: str = options.returns
+        # Whether a response shares nothing with stored items (see OWNED).
+        self.owns = self.returns in ("NONE", "UPDATED_OLD", "UPDATED_NEW")
+        # Whether a response reports ConsumedCapacity (else its units are not counted).
+        self.counts = options.capacity in ("TOTAL", "INDEXES")
         self.predicate = predicate
         self.key_names = key_names
+        # (hash, range) names of a table keyed by two S attributes (see _plain_keys).
+        self.plain_keys = plain_keys
         self.plan = update.plan if update is not None else None
         self.updated = update.updated if update is not None else None
         self.only_removes = update is not None and update.only_removes
@@ -258,6 +340,32 @@ class Program:
         return not fixed or all(request[member] == value for member, value in fixed)
 
     # ----------------------------------------------------------------- checks
+
+    def _plain_keys(self, key: Any) -> tuple[bytes, bytes] | None:
+        """TableDef.key_from_request's common case (two non-empty ASCII strings within
+        the limits, for a table keyed by two S attributes), inline; None: anything
+        else, which key_from_request takes."""
+        plain = self.plain_keys
+        if plain is None or type(key) is not dict or len(key) != 2:
+            return None
+        hash_value, range_value = key.get(plain[0]), key.get(plain[1])
+        if type(hash_value) is not dict or type(range_value) is not dict:
+            return None
+        if len(hash_value) != 1 or len(range_value) != 1:
+            return None
+        hash_text, range_text = hash_value.get("S"), range_value.get("S")
+        if (
+            type(hash_text) is str
+            and type(range_text) is str
+            and hash_text
+            and range_text
+            and len(hash_text) <= MAX_HASH_KEY_BYTES
+            and len(range_text) <= MAX_RANGE_KEY_BYTES
+            and hash_text.isascii()
+            and range_text.isascii()
+        ):
+            return encode_string(hash_text), encode_string(range_text)
+        return None
 
     def _keys(self, table: TableDef, request: dict[str, Any]) -> tuple[bytes, bytes] | None:
         try:
@@ -327,10 +435,13 @@ class Program:
         self, engine: LocalEngine, table: TableDef, request: dict[str, Any]
     ) -> Outcome | None:
         """Run an UpdateItem of this shape; None: take the general path (nothing changed)."""
-        try:
-            pk, sk = table.key_from_request(request["Key"])
-        except DynamoDBError:
-            return None
+        keys = self._plain_keys(request["Key"])
+        if keys is None:
+            try:
+                keys = table.key_from_request(request["Key"])
+            except DynamoDBError:
+                return None
+        pk, sk = keys
         values = self._values(request)
         if values is None:
             return None
@@ -338,13 +449,26 @@ class Program:
         predicate = self.predicate
         with engine.lock:
             store = table.store
-            old = store.get(pk, sk)
+            shared = False  # (whether ``old`` is the shared decoded item of its record)
+            if type(store) is MemoryTableStore:
+                record = store.record(pk, sk)
+                if record is None:
+                    old, base_size = None, 0
+                else:
+                    entry = SHARED.items.get(id(record))
+                    if entry is not None and entry[0] is record:  # a hot item: shared
+                        old, base_size, shared = entry[1], entry[3], True
+                    else:  # read for this update alone (see _admitted)
+                        old, base_size = decode(record), unpack_size(record, -4)[0]
+            else:
+                old = store.get(pk, sk)
+                base_size = store.size_of(pk, sk) if old is not None else 0
             if predicate is not None and not predicate(
                 _EMPTY if old is None else old, Env(self.names, values)
             ):
                 raise self._failed(old)
             if old is not None:
-                base, base_size = old, store.size_of(pk, sk)
+                base = old
             else:
                 if self.only_removes:
                     return None  # (creates nothing: the general path answers)
@@ -366,28 +490,38 @@ class Program:
                 except (ExpressionError, InvalidValue):
                     return None  # (an error to report: the general path reports it)
             size = base_size
-            for name, name_size in self.touched:
+            for name, name_size in self.touched:  # (_value_size's common cases inline)
                 before, after = base.get(name), new.get(name)
                 if after is not before:
                     if after is not None:
-                        size += name_size + _value_size(after)
+                        text = after.get("S")
+                        if text is not None and text.isascii():
+                            size += name_size + len(text)
+                        else:
+                            size += name_size + _value_size(after)
                     if before is not None:
-                        size -= name_size + _value_size(before)
+                        text = before.get("S")
+                        if text is not None and text.isascii():
+                            size -= name_size + len(text)
+                        else:
+                            size -= name_size + _value_size(before)
             if size > MAX_ITEM_BYTES:
                 return None
             if table.indexes and not table.index_keys_plain(new):
                 return None  # (the general path checks the index keys and reports)
             change = Change(table, pk, sk, old, new, size)
             commit(engine, (change,))
-            if old is not None and type(store) is MemoryTableStore:
-                # The item was just read: if it was in the shared decoded-item cache
-                # (._records), its new version takes its place there, and the next
-                # read or update of a hot item decodes nothing.
+            if type(store) is MemoryTableStore and (shared or _admitted(old)):
+                # A hot item's new version takes its place in the shared decoded-item
+                # cache (._records): its next read or update decodes nothing.
                 record = store.record(pk, sk)
                 if record is not None:
-                    SHARED.replace(old, record, new)
-        units = write_units(max(size, base_size if old is not None else 0))
-        return table, units, self._returned(old, new), change
+                    if shared:
+                        SHARED.replace(old, record, new)  # type: ignore[arg-type]
+                    else:
+                        SHARED.seed(record, new)
+        counted = max(size, base_size if old is not None else 0)
+        return table, counted, self._returned(old, new), change
 
     def _returned(self, old: Item | None, new: Item) -> Item | None:
         mode = self.returns
@@ -405,8 +539,8 @@ class Program:
         out: Item = {}
         for name in self.written:  # (as Projection.apply projects top-level paths)
             value = source.get(name)
-            if value is not None:  # (a scalar is shared, as ALL_NEW shares the item)
-                out[name] = value if _CONTAINERS.isdisjoint(value) else copy_value(value)
+            if value is not None:  # (copied, as Projection.apply copies: see OWNED)
+                out[name] = dict(value) if _CONTAINERS.isdisjoint(value) else copy_value(value)
         return out
 
     def delete(
@@ -427,4 +561,4 @@ class Program:
             old_size = store.size_of(pk, sk)
             change = Change(table, pk, sk, old, None)
             commit(engine, (change,))
-        return table, write_units(old_size), old if self.returns == "ALL_OLD" else None, change
+        return table, old_size, old if self.returns == "ALL_OLD" else None, change

@@ -55,6 +55,7 @@ from singletable.backends.local._snapshot import Snapshot
 from singletable.backends.local._streams import RecordStream, Streams, Subscription
 from singletable.backends.local._throttle import CapacityEnforcement, Throttle
 from singletable.backends.local._ttl import TimeToLive
+from singletable.backends.local._update import OWNED
 from singletable.backends.local._write import ChangeListener
 from singletable.backends.local.durable import DurableStorage
 from singletable.backends.local.errors import DynamoDBError, in_envelope
@@ -124,6 +125,15 @@ _OPERATIONS: dict[str, _Handler] = {
 # moto 5.2.5 also envelopes DeleteItem and the unused/empty ExpressionAttribute*
 # errors; that is not in the capture (see tests/conformance MOTO_DIFFERENCES).
 _ENVELOPED_OPERATIONS = frozenset({"PutItem", "UpdateItem"})
+
+# Operations whose handler runs the request checks (._request_check) itself, unless a
+# fast path answers first (a compiled program of the request's shape, ._update, or a
+# plain PutItem), for a request that would pass them.
+_UNCHECKED: dict[str, _Handler] = {
+    "PutItem": _items.put_item_unchecked,
+    "UpdateItem": _items.update_item_unchecked,
+    "DeleteItem": _items.delete_item_unchecked,
+}
 
 
 class LocalEngine:
@@ -469,7 +479,13 @@ class LocalEngine:
             # trip, attribute names shared between its items) than to decode item by
             # item, and its filter reads items it does not return.
             response: dict[str, Any] = engine._dispatch(operation, request)
-            return _copy(response) if response else {}  # (most writes answer {})
+            if not response:
+                return {}  # (most writes)
+            if response is OWNED.response:  # an UpdateItem's, made for its caller
+                OWNED.response = None
+                return response
+            copied: dict[str, Any] = _copy(response)
+            return copied
         except DynamoDBError as error:
             if error.extra:
                 error.extra = _copy(error.extra)
@@ -544,15 +560,19 @@ class LocalEngine:
         if not isinstance(request, dict):
             raise DynamoDBError("SerializationException", "Start of list found where not expected")
         try:
+            unchecked = _UNCHECKED.get(operation)
+            if unchecked is not None:  # (a program answers before the request checks)
+                response = unchecked(self, request)
             # Lone surrogates and excessive depth, before anything else (._request_check):
             # past this point nothing recurses more than about a hundred levels.
-            check_request(operation, request)
-            if operation in CATALOG_OPERATIONS and self.storage.can_fail_commit:
+            elif operation in CATALOG_OPERATIONS and self.storage.can_fail_commit:
+                check_request(operation, request)
                 # One group, taken back whole (engine state included) if it fails.
                 with self.lock, self.storage.atomic():
                     guard_catalog(self)
                     response = handler(self, request)
             else:
+                check_request(operation, request)
                 response = handler(self, request)
         except DynamoDBError as error:
             if error.request_validation and operation in _ENVELOPED_OPERATIONS:
