@@ -36,8 +36,9 @@ def loads(body: bytes | str) -> Any:
     A request body is a JSON object, from its first character to its last, as a rule:
     that is parsed by json's scanner directly, without json.loads's layers (three
     Python calls and two regular expression matches, for whitespace around the
-    document; a malformed object raises json's own error from the scanner), on the HTTP path's every request. Anything else (bytes, whitespace
-    around the object, something after it, another value) goes to json.loads.
+    document), on the HTTP path's every request; a malformed object gets json's own
+    error from the scanner. Anything else (bytes, whitespace around the object,
+    something after it, another value) goes to json.loads.
     """
     if type(body) is str and body[:1] == "{":
         try:
