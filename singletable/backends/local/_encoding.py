@@ -13,6 +13,7 @@ time from the routed and HTTP paths.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from singletable.backends.local._records import SHARED
@@ -27,7 +28,7 @@ _encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 _PROJECTING = ("ProjectionExpression", "AttributesToGet")
 
 # The scanner json.loads runs (a decoder of the default options, as json.loads's own).
-_scan = json.JSONDecoder().scan_once
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def loads(body: bytes | str) -> Any:
