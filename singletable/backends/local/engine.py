@@ -486,7 +486,7 @@ class LocalEngine:
         """
         engine = self
         try:
-            if region is not None:
+            if region is not None and region != self.region:  # (every SDK request names one)
                 engine = self.regions.engine(region)
             try:
                 request = loads(body) if body else {}
