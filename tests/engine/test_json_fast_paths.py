@@ -5,6 +5,8 @@
   through ``json.loads``. The two must agree on every text: same value, same error.
 * A GetItem answer of the item alone is assembled from the item's kept text; it must
   be the JSON of the whole response, as ``dumps`` writes it.
+* A page of items is encoded run by run (items not shared encoded together): the
+  same text as the items' own texts joined.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from singletable.backends.local import LocalEngine
-from singletable.backends.local._encoding import dumps, encode_response, loads
+from singletable.backends.local._encoding import _encode, dumps, encode_response, loads
+from singletable.backends.local._records import SharedItems, encode
 
 _PIECES = st.sampled_from(
     ['{', '}', '[', ']', '"a"', '"\\ud800"', '"\\"', ":", ",", "1", "-0.5e3", "NaN", "true",
@@ -118,3 +121,32 @@ def test_call_json_answers_as_call_does() -> None:
         assert json.loads(answer)["__type"].endswith(
             "SerializationException" if body not in ("",) else "ValidationException"
         ), (body, answer)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    page=st.lists(
+        st.tuples(
+            st.dictionaries(st.text(max_size=3), _values, min_size=1, max_size=3),
+            st.sampled_from(["loose", "shared", "shared with text"]),
+        ),
+        max_size=8,
+    )
+)
+def test_a_page_of_texts_is_the_items_texts_joined(page: list[tuple[dict[str, Any], str]]) -> None:
+    """SharedItems.texts encodes runs of loose items together: the same text as each
+    item's own, joined; shared items keep their text."""
+    shared = SharedItems()
+    items = []
+    for number, (item, kind) in enumerate(page):
+        if kind != "loose":
+            record = encode(item, number)
+            item = shared.item(record)
+            if kind == "shared with text":
+                shared.text(item, _encode)
+        items.append(item)
+    assert shared.texts(items, _encode) == ",".join(_encode(item) for item in items)
+    assert "[" + shared.texts(items, _encode) + "]" == _encode(items)
+    for item, (_, kind) in zip(items, page, strict=True):
+        if kind != "loose":  # every shared item's text is now kept
+            assert shared.text(item, lambda _: "not kept") == _encode(item)

@@ -75,8 +75,7 @@ def encode_response(operation: str, request: dict[str, Any], response: dict[str,
         if not items or not _whole_stored_items(operation, request):
             return dumps(response)
         rest = {key: value for key, value in response.items() if key != "Items"}
-        text = SHARED.text
-        head = '{"Items":[' + ",".join([text(item, _encode) for item in items]) + "]"
+        head = '{"Items":[' + SHARED.texts(items, _encode) + "]"
     if not rest:
         return (head + "}").encode("ascii")
     tail = _encode(rest)
