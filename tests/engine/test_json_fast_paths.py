@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from singletable.backends.local import LocalEngine
 from singletable.backends.local._encoding import _encode, dumps, encode_response, loads
-from singletable.backends.local._records import SharedItems, encode
+from singletable.backends.local._records import SHARED, SharedItems, encode
 
 _PIECES = st.sampled_from(
     ['{', '}', '[', ']', '"a"', '"\\ud800"', '"\\"', ":", ",", "1", "-0.5e3", "NaN", "true",
@@ -145,8 +145,39 @@ def test_a_page_of_texts_is_the_items_texts_joined(page: list[tuple[dict[str, An
             if kind == "shared with text":
                 shared.text(item, _encode)
         items.append(item)
-    assert shared.texts(items, _encode) == ",".join(_encode(item) for item in items)
-    assert "[" + shared.texts(items, _encode) + "]" == _encode(items)
+    assert ",".join(shared.texts(items, _encode)) == ",".join(_encode(item) for item in items)
+    assert "[" + ",".join(shared.texts(items, _encode)) + "]" == _encode(items)
     for item, (_, kind) in zip(items, page, strict=True):
         if kind != "loose":  # every shared item's text is now kept
             assert shared.text(item, lambda _: "not kept") == _encode(item)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    page=st.lists(
+        st.tuples(
+            st.dictionaries(st.text(max_size=3), _values, min_size=1, max_size=3),
+            st.sampled_from(["loose", "shared", "shared with text"]),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    rest=st.sampled_from(
+        [{}, {"Count": 1, "ScannedCount": 2}, {"Count": 1, "LastEvaluatedKey": {"k": {"S": "x"}}}]
+    ),
+    operation=st.sampled_from(["Query", "Scan"]),
+)
+def test_a_page_answer_is_the_json_of_the_whole_response(
+    page: list[tuple[dict[str, Any], str]], rest: dict[str, Any], operation: str
+) -> None:
+    """encode_response joins the page's texts with its head and tail in one join: the
+    body is still the JSON of the whole response, as dumps writes it."""
+    items = []
+    for number, (item, kind) in enumerate(page):
+        if kind != "loose":
+            item = SHARED.item(encode(item, number))
+            if kind == "shared with text":
+                SHARED.text(item, _encode)
+        items.append(item)
+    response = {"Items": items, **rest}
+    assert encode_response(operation, {"TableName": "tbl"}, response) == dumps(response)

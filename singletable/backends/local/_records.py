@@ -212,12 +212,12 @@ class SharedItems:
                     self._used += len(text)
         return text
 
-    def texts(self, items: list[Item], encode_json: Callable[[object], str]) -> str:
-        """The JSON texts of ``items`` joined with commas (a JSON array's inside): each
-        as :meth:`text` gives it, with the items that are not shared (a cold page's
-        misses, not kept) encoded together, run by run, in one call of ``encode_json``
-        on a list, which writes the same text as the items one by one joined with ","
-        (compact separators), at less cost an item."""
+    def texts(self, items: list[Item], encode_json: Callable[[object], str]) -> list[str]:
+        """The JSON texts of ``items``, to be joined with commas (a JSON array's inside):
+        each as :meth:`text` gives it, except that items not shared (a cold page's
+        misses, not kept) are encoded together, run by run, in one call of
+        ``encode_json`` on a list, whose text is the same as the items' own joined with
+        "," (compact separators), at less cost an item. Empty for no items."""
         kept_texts = self._texts
         parts: list[str] = []
         loose: list[Item] = []
@@ -237,7 +237,7 @@ class SharedItems:
                 loose.append(item)
         if loose:
             parts.append(encode_json(loose)[1:-1])
-        return ",".join(parts)
+        return parts
 
     def clear(self) -> None:
         """Forget every entry."""
