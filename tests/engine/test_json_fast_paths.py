@@ -61,6 +61,17 @@ def test_loads_of_a_deep_object_fails_as_json_loads_does() -> None:
     assert _outcome(loads, deep) == _outcome(json.loads, deep)
 
 
+
+def test_call_json_answers_a_deeply_nested_body_with_a_serialization_error() -> None:
+    # json's decoder recurses per nesting level: a body nested past Python's limit
+    # is malformed input, answered as DynamoDB answers a body it cannot read.
+    engine = LocalEngine()
+    deep_value = '{"TableName":"tbl","Key":{"pk":{"S":"a"}},"X":' + "[" * 100_000 + "}"
+    for body in ("[" * 100_000, deep_value, deep_value.encode()):
+        status, answer = engine.call_json("GetItem", body)
+        assert status == 400
+        assert json.loads(answer)["__type"].endswith("SerializationException")
+
 _values = st.recursive(
     st.one_of(
         st.builds(lambda s: {"S": s}, st.text(max_size=5)),

@@ -506,7 +506,7 @@ class LocalEngine:
                 engine = self.regions.engine(region)
             try:
                 request = loads(body) if body else {}
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):  # (deep nesting too)
                 raise DynamoDBError(
                     "SerializationException", "Start of structure or map found where not expected."
                 ) from None
