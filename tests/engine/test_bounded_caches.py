@@ -4,7 +4,8 @@ Number texts seen before are remembered by their wire text (items and UpdateItem
 values repeat their numbers); a valid number text can be padded to any length
 (``"000...7"``), so only short texts are kept. UpdateItem programs keep the values
 of their fixed members; a request with a member the engine does not know is never
-compiled.
+compiled. Shape caches (expression plans, binding checks, key-condition shapes,
+UpdateItem programs) keep no shape whose attribute names are long.
 """
 
 from __future__ import annotations
@@ -71,4 +72,86 @@ def test_a_request_with_an_unknown_member_is_never_compiled() -> None:
         if any(member == "Junk" for member, _ in program.fixed)
     ]
     assert kept == []
+    engine.close()
+
+
+def _longest_text(value: object, seen: set[int] | None = None) -> int:
+    """The longest string inside ``value`` (tuples, lists, dicts, sets, objects)."""
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return 0
+    seen.add(id(value))
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        parts: list[object] = [*value.keys(), *value.values()]
+    elif isinstance(value, (tuple, list, set, frozenset)):
+        parts = list(value)
+    elif hasattr(value, "__slots__") or hasattr(value, "__dict__"):
+        slots = getattr(type(value), "__slots__", ())
+        parts = [getattr(value, name, None) for name in slots]
+        parts += list(getattr(value, "__dict__", {}).values())
+    else:
+        return 0
+    return max((_longest_text(part, seen) for part in parts), default=0)
+
+
+def test_shapes_with_long_attribute_names_are_not_kept() -> None:
+    # An attribute name may be 64 KB: a shape cache keyed by what #names stand for
+    # would keep every such name of every shape (up to its count limit), hundreds of
+    # MB pinned by a few requests. Such shapes are checked every time instead.
+    from singletable.backends.local import _exprs
+    from singletable.expressions import context
+
+    engine = LocalEngine(ttl_sweep_interval=None)
+    engine.call(
+        "CreateTable",
+        {
+            "TableName": TABLE,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [
+                {"AttributeName": "PK", "AttributeType": "S"},
+                {"AttributeName": "SK", "AttributeType": "S"},
+            ],
+            "KeySchema": [
+                {"AttributeName": "PK", "KeyType": "HASH"},
+                {"AttributeName": "SK", "KeyType": "RANGE"},
+            ],
+        },
+    )
+    long_names = {f"#n{i}": chr(ord("a") + i) * 20_000 for i in range(3)}
+    for round_ in range(3):  # the first request of a shape records it, later ones reuse
+        update: dict[str, Any] = {
+            "TableName": TABLE,
+            "Key": {"PK": {"S": "k"}, "SK": {"S": "s"}},
+            "UpdateExpression": "SET #n0 = :v, #n1 = :v ADD #n2 :one",
+            "ConditionExpression": "attribute_not_exists(#n0) OR #n1 = :v",
+            "ExpressionAttributeNames": long_names,
+            "ExpressionAttributeValues": {":v": {"S": "x"}, ":one": {"N": "1"}},
+            "ReturnValues": "UPDATED_NEW",
+        }
+        answer = engine.call("UpdateItem", update)
+        assert answer["Attributes"][long_names["#n2"]] == {"N": str(round_ + 1)}
+        page = engine.call(
+            "Query",
+            {
+                "TableName": TABLE,
+                "KeyConditionExpression": "#pk = :k AND begins_with(#sk, :s)",
+                "FilterExpression": "#n1 = :v",
+                "ExpressionAttributeNames": {
+                    "#pk": "PK",
+                    "#sk": "SK",
+                    "#n1": long_names["#n1"],
+                },
+                "ExpressionAttributeValues": {":k": {"S": "k"}, ":s": {"S": "s"}, ":v": {"S": "x"}},
+            },
+        )
+        assert page["Count"] == 1
+    caches = (
+        _exprs._PLANS,
+        update_programs._PROGRAMS,
+        context._CHECKED,
+        context._KEY_SHAPES,
+    )
+    assert max(_longest_text(cache) for cache in caches) < 20_000  # (no long name kept)
     engine.close()
