@@ -286,8 +286,13 @@ def _keys(
                 path = f"{owner}.{field_name}"
                 src.add(indent, typed(attribute, f"to_attribute(v, {path!r})"))
             else:
+                # KeyTemplate.render, its fast path called here: the general render
+                # (and its errors) where that gives None
                 render = src.const(template.render, "render")
-                src.add(indent, string(attribute, f"{render}(values, {owner!r}, cache)"))
+                fast = src.const(template.fast_render(), "fast")
+                src.add(indent, f"k = {fast}(values, cache)")
+                text = f"k if k is not None else {render}(values, {owner!r}, cache)"
+                src.add(indent, string(attribute, text))
         if indent == 2 and not attributes:
             src.add(2, "pass")
 

@@ -212,6 +212,15 @@ class KeyTemplate:
             out.append(text)
         return "".join(out)
 
+    def fast_render(self) -> _FastRender:
+        """:meth:`render`'s compiled fast path: ``fast(values, cache)`` gives the key,
+        or None where :meth:`render` goes on to its general path (and its errors);
+        generated code calls it directly (:mod:`singletable._writer`)."""
+        fast = self._fast
+        if fast is None:
+            fast = self._fast = _compile_fast(self)
+        return fast
+
     def prefix(self, values: Mapping[str, Any], owner: str) -> str:
         """The longest prefix of the key known from ``values``: literals and slots up
         to the first slot whose field is missing (for ``begins_with``)."""
