@@ -13,9 +13,10 @@ out, while measuring:
   which has no UTF-8 form: the general path checks and measures it);
 * each AttributeValue having the shape the codec gives it (one member of a known
   type; ``B``/``BS``, which the codec seldom builds, are left to the general path),
-  and number texts being canonical already (:func:`singletable._values.is_canonical_number`:
-  any other text, e.g. ``"01"`` or ``"1e5"``, takes the general path, which
-  canonicalises it or refuses it).
+  and number texts being canonical already (:func:`singletable._values.is_canonical_number`,
+  or at the top level a text the general path's cache of seen numbers,
+  ``_values._NUMBERS``, holds as its own canonical form: any other text, e.g.
+  ``"01"`` or ``"1e5"``, takes the general path, which canonicalises it or refuses it).
 
 The stored item is a deep copy, made in the same pass as the checks and the measure
 (:func:`trusted_copy`): the request keeps its own containers, so nothing done to the
