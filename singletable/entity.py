@@ -313,16 +313,15 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
             # what model_validate(data) runs, without its wrapper's keyword handling
             entity: Self = cls.__pydantic_validator__.validate_python(data)
         except ValidationError as error:
-            failure = error
-            if compiled and stored is None and model.schema_version is None:
-                # the error the general loop's values give (the compiled decoding may
-                # hand Pydantic an int where the general loop hands it a Decimal,
-                # which reads differently in the message: singletable._reader)
-                try:
-                    cls.__pydantic_validator__.validate_python(_general_values(model, item))
-                except ValidationError as general:
-                    failure = general
-            raise _invalid_item(cls, item, failure) from None
+            if not (compiled and stored is None and model.schema_version is None):
+                raise _invalid_item(cls, item, error) from None
+            # decided on the general loop's values (the compiled decoding may hand
+            # Pydantic an int or a list where the general loop hands it a Decimal or
+            # a set, which reads differently in a message: singletable._reader)
+            try:
+                entity = cls.__pydantic_validator__.validate_python(_general_values(model, item))
+            except ValidationError as general:
+                raise _invalid_item(cls, item, general) from None
         if stored is not None:
             remember_read(entity, stored, item)
         return entity
