@@ -558,12 +558,14 @@ def _transact_write(engine: LocalEngine, request: dict[str, Any], *, known: bool
 def _step(action: _Action) -> Step:
     """The program step of a checked action."""
     assert action.table is not None
+    condition = action.condition
     return Step(
         action.kind,
         action.table,
         action.body,
-        action.condition.predicate if action.condition is not None else None,
+        condition.predicate if condition is not None else None,
         action.update.plan if action.update is not None else None,
+        condition.top_level_names if condition is not None else frozenset(),
     )
 
 

@@ -57,6 +57,7 @@ from singletable.backends.local._exprs import expression_value
 from singletable.backends.local._params import MAX_ATTRIBUTE_NAME_BYTES
 from singletable.backends.local._write import Change
 from singletable.backends.local.errors import DynamoDBError
+from singletable.backends.local.storage import MemoryTableStore
 from singletable.expressions import ExpressionError
 from singletable.expressions.evaluate import Env, PredicateFn
 
@@ -110,20 +111,22 @@ def shape_of(engine: LocalEngine, request: dict[str, Any]) -> tuple[object, ...]
             if type(body) is not dict or kind not in _KINDS:
                 return None
             append(kind)
+            append(len(body))  # (member names and their values follow, in pairs)
             # The member a program validates: Put's Item, the others' Key.
             checked = "Item" if kind == _PUT else "Key"
             for member, value in body.items():
+                append(member)
                 kind_of = type(value)
                 if kind_of is str or value is None:
-                    append((member, value))
+                    append(value)
                 elif kind_of is not dict:
                     return None
                 elif member == checked:
-                    append((member, _CHECKED))
+                    append(_CHECKED)
                 elif member == _NAMES:
-                    append((member, tuple(value.items())))
+                    append(tuple(value.items()))
                 elif member == _VALUES:
-                    tags: list[object] = [member]
+                    tags: list[object] = []
                     for ref, raw_value in value.items():
                         if type(raw_value) is not dict or len(raw_value) != 1:
                             return None
@@ -179,6 +182,7 @@ class Step:
 
     __slots__ = (
         "has_values",
+        "key_check",
         "key_names",
         "kind",
         "only_removes",
@@ -197,12 +201,18 @@ class Step:
         body: dict[str, Any],
         predicate: PredicateFn | None,
         plan: UpdatePlan | None,
+        condition_names: frozenset[str] = frozenset(),
     ) -> None:
         self.kind = kind
         self.table_name = table.name
         self.table_id = table.table_id
         self.key_names = table.key_names
         self.predicate = predicate
+        # A ConditionCheck whose condition reads key attributes only: it holds for the
+        # stored item as for the key alone, which the request gives (no item to decode).
+        self.key_check = (
+            predicate if kind == _CHECK and condition_names <= set(table.key_names) else None
+        )
         self.plan = plan
         self.only_removes = plan is not None and not plan.sets and not plan.adds
         self.top_level_names = tuple(plan.top_level_names) if plan is not None else ()
@@ -241,7 +251,8 @@ class Step:
 
 # What prepare hands to evaluate for each action: its step, table, encoded key,
 # Key member, Put item and size, and placeholder maps (None: no expression).
-_Prepared = tuple[Step, "TableDef", bytes, bytes, Any, "Item | None", int, "Env | None"]
+_Prepared = tuple[Step, "TableDef", bytes, bytes, Any, "Item | None", int, Env]
+_NO_ENV = Env({}, {})
 
 
 class Program:
@@ -299,7 +310,7 @@ class Program:
             if target in targets:
                 return None
             targets.add(target)
-            env = None
+            env = _NO_ENV
             if step.predicate is not None or step.plan is not None:
                 values = step.values(body)
                 if values is None:
@@ -323,14 +334,20 @@ class Program:
             if tables.get(step.table_name) is not table:
                 return None  # (dropped since prepare)
             store = table.store
+            kind = step.kind
+            key_check = step.key_check
+            if key_check is not None and type(store) is MemoryTableStore:
+                old_size = store.size_of(pk, sk)  # (0: no item)
+                if not key_check(_key_item(key) if old_size else _EMPTY, env):
+                    return None  # (a cancellation: the general path reports it)
+                name = table.name
+                units[name] = units.get(name, 0.0) + 2 * write_units(old_size)
+                continue
             old = store.get(pk, sk)
             old_size = store.size_of(pk, sk) if old is not None else 0
             predicate = step.predicate
-            if predicate is not None and not predicate(
-                _EMPTY if old is None else old, env  # type: ignore[arg-type]
-            ):
+            if predicate is not None and not predicate(_EMPTY if old is None else old, env):
                 return None  # (a cancellation: the general path reports it)
-            kind = step.kind
             new = None
             if kind == _PUT:
                 new = item
@@ -354,10 +371,10 @@ class Program:
         return changes, units
 
 
-def _updated(step: Step, old: Item | None, key: Any, env: Env | None) -> Item | None:
+def _updated(step: Step, old: Item | None, key: Any, env: Env) -> Item | None:
     """The item after an Update action; None for an error (the general path's to report)."""
     plan = step.plan
-    assert plan is not None and env is not None
+    assert plan is not None
     try:
         if old is None:
             base = {name: validate_value(key[name], name) for name in step.key_names}
@@ -368,6 +385,16 @@ def _updated(step: Step, old: Item | None, key: Any, env: Env | None) -> Item | 
     except (InvalidValue, ExpressionError):
         return None
     return new
+
+
+def _key_item(raw_key: dict[str, Any]) -> Item:
+    """The key attributes of the item a Key (that passed ``TableDef.key_from_request``)
+    names, as the stored item holds them (canonical)."""
+    for value in raw_key.values():
+        raw = value.get("S")
+        if type(raw) is not str or len(value) != 1:
+            return {name: validate_value(value, name) for name, value in raw_key.items()}
+    return raw_key  # (strings are canonical as they are)
 
 
 def _key_size(raw_key: dict[str, Any]) -> int:
