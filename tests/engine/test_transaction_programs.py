@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,8 +31,8 @@ TABLE = "txs"  # PK, SK strings; gsi on GPK (S), GSK (N), projecting ALL
 NUMBERED = "tnum"  # PK a number
 
 
-def _engine() -> LocalEngine:
-    engine = LocalEngine(ttl_sweep_interval=None)
+def _engine(path: Path | None = None) -> LocalEngine:
+    engine = LocalEngine(path=path, ttl_sweep_interval=None)
     engine.call(
         "CreateTable",
         {
@@ -89,9 +90,9 @@ def _engine() -> LocalEngine:
 class _Paths:
     """Two engines, one never running programs; counts the programs' answers."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: Path | None = None) -> None:
         programs._PROGRAMS.clear()
-        self.fast, self.general = _engine(), _engine()
+        self.fast, self.general = _engine(path), _engine()
         self.answered = 0
 
     @contextmanager
@@ -494,3 +495,44 @@ def test_each_engine_runs_its_own_programs() -> None:
     stored = {"TableName": TABLE, "Key": {"PK": {"S": "C#2"}, "SK": {"S": "O#1"}}}
     assert first.call("GetItem", stored) == second.call("GetItem", stored)
     assert len(programs._PROGRAMS) >= 2
+
+
+def test_programs_run_on_a_durable_engine_and_what_they_write_stays(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """On a durable store (no key-only checks: items are read), the same answers,
+    and what the programs committed is there after reopening."""
+    paths = _Paths(tmp_path / "db.sqlite")
+    with paths.installed(monkeypatch):
+        for n in range(4):
+            assert paths.same(_bench_request(n)) == ("ok", {})
+        assert paths.same(_bench_request(8, check="zz"))[:2] == (
+            "error",
+            "TransactionCanceledException",
+        )
+        counted = [COUNT, DELETE_IF]
+        for n in range(3):
+            request = {
+                "TransactItems": [
+                    {
+                        "Update": {
+                            "TableName": TABLE,
+                            "Key": {"PK": {"S": "a"}, "SK": {"S": "x"}},
+                            "UpdateExpression": counted[0][3],
+                            "ConditionExpression": counted[0][2],
+                            "ExpressionAttributeNames": counted[0][4],
+                            "ExpressionAttributeValues": {":one": {"N": "1"}, ":s": {"S": f"s{n}"}},
+                        }
+                    },
+                    {"Delete": {"TableName": TABLE, "Key": {"PK": {"S": f"C#{n}"}, "SK": {"S": "O#0"}}}},
+                ],
+                "ReturnConsumedCapacity": "INDEXES",
+            }
+            assert paths.same(request)[0] == "ok"
+    assert paths.answered == 5
+    paths.fast.close()
+    reopened = LocalEngine(path=tmp_path / "db.sqlite", ttl_sweep_interval=None)
+    for table in (TABLE, NUMBERED):
+        scan = {"TableName": table}
+        assert _outcome(reopened, "Scan", scan) == _outcome(paths.general, "Scan", scan)
+    reopened.close()

@@ -181,6 +181,7 @@ class Step:
     """One action of a program: what the general path found for its shape."""
 
     __slots__ = (
+        "env",
         "has_values",
         "key_check",
         "key_names",
@@ -218,6 +219,8 @@ class Step:
         self.top_level_names = tuple(plan.top_level_names) if plan is not None else ()
         values = body.get(_VALUES)
         self.has_values = values is not None
+        # The placeholder maps of a request without :values: its #names are the shape's.
+        self.env = Env(dict(body.get(_NAMES) or {}), {})
         self.specs: tuple[tuple[str, str], ...] = ()
         if values is not None:
             self.specs = tuple((ref, next(iter(value))) for ref, value in values.items())
@@ -252,7 +255,6 @@ class Step:
 # What prepare hands to evaluate for each action: its step, table, encoded key,
 # Key member, Put item and size, and placeholder maps (None: no expression).
 _Prepared = tuple[Step, "TableDef", bytes, bytes, Any, "Item | None", int, Env]
-_NO_ENV = Env({}, {})
 
 
 class Program:
@@ -310,12 +312,12 @@ class Program:
             if target in targets:
                 return None
             targets.add(target)
-            env = _NO_ENV
-            if step.predicate is not None or step.plan is not None:
+            env = step.env
+            if step.has_values and (step.predicate is not None or step.plan is not None):
                 values = step.values(body)
                 if values is None:
                     return None
-                env = Env(body.get(_NAMES) or {}, values)
+                env = Env(env.names, values)
             prepared.append((step, table, pk, sk, key, item, size, env))
         if total > MAX_TRANSACTION_BYTES:
             return None
