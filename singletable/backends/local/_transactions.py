@@ -30,6 +30,13 @@ outgrows 400 KB is a ValidationError reason. Transactions are serialized by the
 engine lock, so the TransactionConflict reason never arises here: concurrent
 transactions on one item simply run one after the other (a valid linearization).
 
+A request of a shape seen before (the same members, tables, expressions and
+value types) runs the shape's compiled program instead (:mod:`._tx_programs`),
+which does only the checks that depend on the values, and hands anything unusual
+back to the general path above before anything is written. The request checks of
+:mod:`._request_check` (lone surrogates, depth) are run here, first thing on the
+general path, not by the engine's dispatch: a program's requests need none.
+
 ClientRequestToken (API Reference, TransactWriteItems): the same token with the
 same TransactItems within 10 minutes of a success returns success again without
 applying anything (capacity then reports the reads of the items, as DynamoDB

@@ -9,7 +9,8 @@ takes the general path (:func:`._transactions.transact_write_items`), which chec
 all of it; once such a request has passed every check that depends on its shape
 alone (the member checks, the tables, its expressions bound from the plan cache:
 ``RequestExpressions.planned``, no update of a key attribute), a :class:`Program`
-for the shape is remembered here, tied to the very tables (by ``table_id``).
+for the shape is remembered here, for that engine and tied to its very tables
+(by ``table_id``: a table recreated under the same name gets a program of its own).
 
 A later request of that shape runs the program in two steps, on the same item
 sizes, keys, conditions and updates as the general path:
@@ -26,9 +27,16 @@ over a limit, an index key that needs its checks, a condition that does not
 hold, an update that cannot be applied. The general path then runs the whole
 request and answers what it always answers (its ValidationException, its
 TransactionCanceledException with every reason, ...). So a program only ever
-ends in the general path's successful outcome: the same changes, the same
-consumed capacity. tests/engine/test_transaction_programs.py compares the two
-paths request by request, good and bad.
+ends in an outcome the general path reaches for the same request, by the same
+code for the token (``_transactions._by_program``): the committed changes with
+the same consumed capacity, a replayed token's success, or the token mismatch.
+tests/engine/test_transaction_programs.py compares the two paths request by
+request, good and bad.
+
+A ConditionCheck whose condition reads key attributes only (``attribute_exists(PK)``)
+is judged, on a memory store, on the key the request names: the stored item holds
+the same key values, so the condition has the same outcome without the item being
+decoded (:attr:`Step.key_check`).
 
 A program also stands for the request checks of :mod:`._request_check` (valid
 Unicode, bounded nesting), which the engine leaves to this operation (see
