@@ -155,3 +155,60 @@ def test_shapes_with_long_attribute_names_are_not_kept() -> None:
     )
     assert max(_longest_text(cache) for cache in caches) < 20_000  # (no long name kept)
     engine.close()
+
+
+
+def test_transactions_with_much_text_are_not_kept() -> None:
+    # Long attribute names are never planned (above); long expressions are valid
+    # (4 KB each), but a shape of many actions holding them is not kept either: a
+    # program keeps its shape's text, and 512 of them would pin hundreds of MB.
+    from singletable.backends.local import _tx_programs
+
+    engine = _engine()
+    condition = " OR ".join(["attribute_not_exists(PK)"] * 140)  # ~3.9 KB
+    assert len(condition) <= 4096
+    _tx_programs._PROGRAMS.clear()
+    for round_ in range(3):
+        actions: list[dict[str, Any]] = [
+            {
+                "ConditionCheck": {
+                    "TableName": TABLE,
+                    "Key": {"PK": {"S": f"c{i}"}},
+                    "ConditionExpression": condition,
+                }
+            }
+            for i in range(8)
+        ]
+        actions.append({"Put": {"TableName": TABLE, "Item": {"PK": {"S": f"p{round_}"}}}})
+        engine.call("TransactWriteItems", {"TransactItems": actions})
+    assert engine.call("GetItem", {"TableName": TABLE, "Key": {"PK": {"S": "p2"}}})["Item"]
+    assert not _tx_programs._PROGRAMS
+    engine.close()
+
+def test_transactions_with_long_attribute_names_are_not_kept() -> None:
+    from singletable.backends.local import _tx_programs
+
+    engine = _engine()
+    long_name = "n" * 30_000
+    for round_ in range(3):  # the first records a shape, later ones would reuse it
+        engine.call(
+            "TransactWriteItems",
+            {
+                "TransactItems": [
+                    {
+                        "Update": {
+                            "TableName": TABLE,
+                            "Key": {"PK": {"S": "k"}},
+                            "UpdateExpression": "ADD #n :one",
+                            "ExpressionAttributeNames": {"#n": long_name},
+                            "ExpressionAttributeValues": {":one": {"N": "1"}},
+                        }
+                    },
+                    {"Put": {"TableName": TABLE, "Item": {"PK": {"S": f"p{round_}"}}}},
+                ]
+            },
+        )
+    got = engine.call("GetItem", {"TableName": TABLE, "Key": {"PK": {"S": "k"}}})["Item"]
+    assert got[long_name] == {"N": "3"}
+    assert _longest_text(_tx_programs._PROGRAMS) < 30_000  # (no long name kept)
+    engine.close()

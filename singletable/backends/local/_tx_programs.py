@@ -150,6 +150,20 @@ def shape_of(engine: LocalEngine, request: dict[str, Any]) -> tuple[object, ...]
 # next request).
 _PROGRAMS: dict[tuple[object, ...], Program] = {}
 _PROGRAMS_MAX = 512
+# The most text (expressions, names, table names) a kept shape may hold. Programs are
+# bounded by count; this bounds each one, so a client cannot pin memory with shapes of
+# 100 actions each carrying 4 KB expressions and 64 KB attribute names. Real
+# transactions stay far below it.
+_SHAPE_TEXT_MAX = 16 * 1024
+
+
+def _text_size(shape: object) -> int:
+    """The characters of the strings in a shape (nested tuples)."""
+    if type(shape) is str:
+        return len(shape)
+    if type(shape) is tuple:
+        return sum(_text_size(part) for part in shape)
+    return 0
 
 
 def program_for(engine: LocalEngine, request: dict[str, Any]) -> Program | None:
@@ -170,8 +184,8 @@ def remember(engine: LocalEngine, request: dict[str, Any], steps: list[Step]) ->
     module docstring); ``steps``: its actions, in order.
     """
     shape = shape_of(engine, request)
-    if shape is None:
-        return
+    if shape is None or _text_size(shape) > _SHAPE_TEXT_MAX:
+        return  # (long names or expressions: checked on every request, never kept)
     capacity = request.get("ReturnConsumedCapacity")
     program = Program(steps, request.get(TOKEN) is not None, capacity)
     try:
