@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from pydantic import ValidationError
 
 from singletable._flows import Flow, decode_cursor, encode_cursor
+from singletable._identify import identify, type_name_of
 from singletable.codec import from_item
 from singletable.conditions import attribute, expression_parameters
 from singletable.entity import direct_decoding
@@ -270,12 +271,9 @@ def collection(coll: Collection, spec: QuerySpec) -> Flow[CollectionResult]:
     while True:
         response = yield "Query", spec.request(start, spec.page_size)
         for item in response.get("Items", ()):
-            marker = item.get(type_attribute)
-            if marker is not None:
-                entity = coll.by_type.get(marker.get("S", ""))
-            else:  # written by other code: the entity whose key shape it has, if one
-                owners = [e for e in coll.entities if e.__singletable__.owns(item)]
-                entity = owners[0] if len(owners) == 1 else None
+            # By its type name; one written by other code: the entity whose key shape
+            # it has, if exactly one (the rule changes and migrations share).
+            entity, _ = identify(type_name_of(item, type_attribute), item, coll.by_type)
             if entity is None:
                 result.unknown.append(copy.deepcopy(item))  # responses are read-only
             else:

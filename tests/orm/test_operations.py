@@ -225,10 +225,23 @@ def test_a_collection_splits_a_partition_by_type(db: DB) -> None:
             "Item": {"PK": {"S": "CUSTOMER#c1"}, "SK": {"S": "X"}, "_type": {"S": "Legacy"}},
         },
     )
+    db.backend.call(  # written by other code, without a type name: its key shape decides
+        "PutItem",
+        {
+            "TableName": "shop",
+            "Item": {
+                "PK": {"S": "CUSTOMER#c1"},
+                "SK": {"S": "ADDRESS#work"},
+                "customer_id": {"S": "c1"},
+                "label": {"S": "work"},
+                "city": {"S": "Bergen"},
+            },
+        },
+    )
     page = db.collection(customer_page, customer_id="c1")
     assert page[Customer] == [alice]
     assert page[Order] == orders
-    assert page[Address] == [home]
+    assert page[Address] == [home, Address(customer_id="c1", label="work", city="Bergen")]
     assert [item["_type"] for item in page.unknown] == [{"S": "Legacy"}]
 
 
