@@ -91,7 +91,7 @@ _TAKEN = {"S": "r", "BOOL": "r", "N": "Decimal(r)", "SS": "set(r)"}
 # loop gives it; a string set's list as it is (Pydantic builds the set: the general
 # loop's set(r) would be built twice). Entity.from_item decides a failure on the
 # general loop's values.
-_INT_TAKEN = "int(r) if r.isdecimal() else Decimal(r)"
+_INT_TAKEN = "int(r) if r.__class__ is str and r.isdecimal() else Decimal(r)"
 _SET_TAKEN = "r"
 
 
@@ -113,12 +113,23 @@ def _unseen(cls: type[Entity], field_name: str) -> bool:
     for meta in info.metadata:
         if getattr(meta, "strict", None) or _is_validator(meta):
             return False
+    if _annotated_inside(info.annotation):
+        return False  # (metadata inside Optional/Union: Pydantic keeps it out of .metadata)
     decorators = cls.__pydantic_decorators__
+    if decorators.validators or decorators.root_validators:
+        return False  # (Pydantic v1-style @validator / @root_validator: they may be "pre")
     for decorator in decorators.field_validators.values():
         fields = decorator.info.fields
         if (field_name in fields or "*" in fields) and decorator.info.mode != "after":
             return False
     return all(d.info.mode == "after" for d in decorators.model_validators.values())
+
+
+def _annotated_inside(annotation: Any) -> bool:
+    """Whether an ``Annotated[...]`` appears anywhere in ``annotation``'s arguments."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        return True
+    return any(_annotated_inside(arg) for arg in typing.get_args(annotation))
 
 
 def _is_validator(meta: Any) -> bool:

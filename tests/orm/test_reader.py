@@ -136,9 +136,19 @@ def test_the_declared_wire_types() -> None:
 # loop hands it a Decimal): the same entity, and for a failure the general loop's
 # error (Entity.from_item validates the general loop's values for it).
 
+import warnings  # noqa: E402
+from decimal import Decimal  # noqa: E402
 from typing import Annotated  # noqa: E402
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator  # noqa: E402
+from pydantic import (  # noqa: E402
+    BeforeValidator,
+    Field,
+    StrictInt,
+    field_validator,
+    model_validator,
+    root_validator,
+    validator,
+)
 
 from singletable import Entity, Keys, Table  # noqa: E402
 from singletable._reader import _plain_int, _unseen  # noqa: E402
@@ -151,6 +161,13 @@ def _no_sets(value: Any) -> Any:
     # the shortcut's list would get past, so it must not be taken for this field)
     if isinstance(value, set):
         raise ValueError("a set")
+    return value
+
+
+def _no_decimals(value: Any) -> Any:
+    # sees the value Pydantic is given: refuses the general loop's Decimal
+    if isinstance(value, Decimal):
+        raise ValueError("a Decimal")
     return value
 
 
@@ -168,6 +185,10 @@ class Counts(Entity, table=_ints):
     limited: Annotated[set[str], Field(max_length=1)] = Field(default_factory=set)
     strict_tags: Annotated[set[str], Field(strict=True)] = Field(default_factory=set)
     no_sets: Annotated[set[str], BeforeValidator(_no_sets)] = Field(default_factory=set)
+    # Metadata inside Optional: Pydantic leaves it out of the field's .metadata
+    maybe_before: Annotated[int, BeforeValidator(_no_decimals)] | None = None
+    maybe_strict: StrictInt | None = None
+    maybe_no_sets: Annotated[set[str], BeforeValidator(_no_sets)] | None = None
 
     keys = Keys(pk="K#{name}", sk="C")
 
@@ -195,12 +216,34 @@ class Tagged(Entity, table=_ints):
     seen: str = ""
 
 
+class Legacy(Entity, table=_ints):
+    """Pydantic v1-style validators, kept by Pydantic apart from field_validators."""
+
+    name: str
+    pre: int = 0
+    rooted: int = 0
+
+    keys = Keys(pk="L#{name}", sk="L")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+
+        @validator("pre", pre=True)
+        def _pre(cls, value: Any) -> Any:
+            return _no_decimals(value)
+
+        @root_validator(pre=True, skip_on_failure=True)
+        def _root(cls, values: Any) -> Any:
+            return {**values, "rooted": _no_decimals(values.get("rooted", 0))}
+
+
 def test_which_int_fields_take_the_int_shortcut() -> None:
     taken = {name for name in Counts.model_fields if _plain_int(Counts, name)}
     assert taken == {"plain", "maybe", "positive"}
-    unseen = ("tags", "frozen", "limited", "strict_tags", "no_sets")
+    unseen = ("tags", "frozen", "limited", "strict_tags", "no_sets", "maybe_no_sets")
     assert {name for name in unseen if _unseen(Counts, name)} == {"tags", "frozen", "limited"}
     assert not _plain_int(Tagged, "plain")  # a "before" model validator sees the values
+    assert not _plain_int(Legacy, "pre") and not _plain_int(Legacy, "rooted")
 
 
 def _both_for(cls: type[Entity], item: dict[str, Any]) -> None:
@@ -231,13 +274,23 @@ _NUMBER_TEXTS = st.one_of(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.sampled_from(["plain", "maybe", "positive", "strict", "before", "checked"]),
+    st.sampled_from(
+        ["plain", "maybe", "positive", "strict", "before", "checked", "maybe_before", "maybe_strict"]
+    ),
     _NUMBER_TEXTS,
 )
 def test_int_fields_decode_as_the_general_loop(field: str, text: str) -> None:
     item = {"PK": {"S": "K#k"}, "_type": {"S": "Counts"}, "name": {"S": "k"}}
     _both_for(Counts, {**item, field: {"N": text}})
     _both_for(Tagged, {"PK": {"S": "T#k"}, "name": {"S": "k"}, "plain": {"N": text}})
+    _both_for(Legacy, {"PK": {"S": "L#k"}, "name": {"S": "k"}, "pre": {"N": text}})
+    _both_for(Legacy, {"PK": {"S": "L#k"}, "name": {"S": "k"}, "rooted": {"N": text}})
+
+
+def test_a_number_that_is_not_text_decodes_as_the_general_loop() -> None:
+    # (only hand-built items have one: the engine and DynamoDB give texts)
+    item = {"PK": {"S": "K#k"}, "_type": {"S": "Counts"}, "name": {"S": "k"}}
+    _both_for(Counts, {**item, "plain": {"N": 5}})
 
 
 _SET_MEMBERS = st.lists(
@@ -246,7 +299,10 @@ _SET_MEMBERS = st.lists(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from(["tags", "frozen", "limited", "strict_tags", "no_sets"]), _SET_MEMBERS)
+@given(
+    st.sampled_from(["tags", "frozen", "limited", "strict_tags", "no_sets", "maybe_no_sets"]),
+    _SET_MEMBERS,
+)
 def test_string_set_fields_decode_as_the_general_loop(field: str, members: list[Any]) -> None:
     # (members with duplicates or of other types only come from other code's items)
     item = {"PK": {"S": "K#k"}, "_type": {"S": "Counts"}, "name": {"S": "k"}}
