@@ -99,8 +99,14 @@ def _prepare(text: str, parse: Callable[[str], N], check: Callable[[N], None]) -
     return _Entry(node, None)
 
 
-@lru_cache(maxsize=1024)
 def _condition_entry(text: str) -> _Entry[ConditionNode]:
+    if len(text) > MAX_EXPRESSION_BYTES:  # (over the limit: an error, never cached)
+        return _prepare(text, parse_condition, static_condition)
+    return _cached_condition_entry(text)
+
+
+@lru_cache(maxsize=1024)
+def _cached_condition_entry(text: str) -> _Entry[ConditionNode]:
     return _prepare(text, parse_condition, static_condition)
 
 
@@ -112,13 +118,25 @@ def _compiled_condition(text: str) -> PredicateFn:
     return compile_condition(node)
 
 
-@lru_cache(maxsize=1024)
 def _update_entry(text: str) -> _Entry[UpdateExpression]:
+    if len(text) > MAX_EXPRESSION_BYTES:  # (over the limit: an error, never cached)
+        return _prepare(text, parse_update, static_update)
+    return _cached_update_entry(text)
+
+
+@lru_cache(maxsize=1024)
+def _cached_update_entry(text: str) -> _Entry[UpdateExpression]:
     return _prepare(text, parse_update, static_update)
 
 
-@lru_cache(maxsize=1024)
 def _projection_entry(text: str) -> _Entry[ProjectionExpression]:
+    if len(text) > MAX_EXPRESSION_BYTES:  # (over the limit: an error, never cached)
+        return _prepare(text, parse_projection, static_projection)
+    return _cached_projection_entry(text)
+
+
+@lru_cache(maxsize=1024)
+def _cached_projection_entry(text: str) -> _Entry[ProjectionExpression]:
     return _prepare(text, parse_projection, static_projection)
 
 
@@ -263,14 +281,16 @@ def _remember(key: tuple[object, ...], shape: _UpdateShape | None) -> None:
 _GOOD_NAME_KEYS: set[str] = set()
 _GOOD_VALUE_KEYS: set[str] = set()
 _GOOD_KEYS_MAX = 4096
+_GOOD_KEY_LENGTH_MAX = 255  # (DynamoDB's longest placeholder: 255 bytes)
 
 
 def _good_key(pattern: re.Pattern[str], good: set[str], key: str) -> bool:
     if not pattern.fullmatch(key):
         return False
-    if len(good) >= _GOOD_KEYS_MAX:
-        good.clear()
-    good.add(key)
+    if len(key) <= _GOOD_KEY_LENGTH_MAX:  # (a longer one is checked every time)
+        if len(good) >= _GOOD_KEYS_MAX:
+            good.clear()
+        good.add(key)
     return True
 
 

@@ -212,3 +212,54 @@ def test_transactions_with_long_attribute_names_are_not_kept() -> None:
     assert got[long_name] == {"N": "3"}
     assert _longest_text(_tx_programs._PROGRAMS) < 30_000  # (no long name kept)
     engine.close()
+
+
+def test_expressions_over_the_limit_and_long_placeholders_are_not_kept() -> None:
+    # An expression over 4 KB is an error; the parse caches are keyed by the text,
+    # so keeping its error would keep the text (a request may carry megabytes).
+    from singletable.backends.local.errors import DynamoDBError
+    from singletable.expressions import context
+
+    engine = _engine()
+    caches = (
+        context._cached_condition_entry,
+        context._cached_update_entry,
+        context._cached_projection_entry,
+    )
+    engine.call(  # (the valid text used below, parsed and kept beforehand)
+        "PutItem",
+        {
+            "TableName": TABLE,
+            "Item": {"PK": {"S": "other"}},
+            "ConditionExpression": "attribute_not_exists(#p)",
+            "ExpressionAttributeNames": {"#p": "PK"},
+        },
+    )
+    before = [cache.cache_info().currsize for cache in caches]
+    long_text = "a" * 100_000
+    requests: list[tuple[str, dict[str, Any]]] = [
+        (
+            "PutItem",
+            {"Item": {"PK": {"S": "k"}}, "ConditionExpression": f"attribute_exists({long_text})"},
+        ),
+        ("UpdateItem", {"Key": {"PK": {"S": "k"}}, "UpdateExpression": f"REMOVE {long_text}"}),
+        ("GetItem", {"Key": {"PK": {"S": "k"}}, "ProjectionExpression": long_text}),
+        (  # a placeholder key of any length is well formed, and unused here
+            "PutItem",
+            {
+                "Item": {"PK": {"S": "k"}},
+                "ConditionExpression": "attribute_not_exists(#p)",
+                "ExpressionAttributeNames": {"#p": "PK", f"#{long_text}": "x"},
+            },
+        ),
+    ]
+    for operation, request in requests:
+        try:
+            engine.call(operation, {"TableName": TABLE, **request})
+        except DynamoDBError as error:
+            assert error.code == "ValidationException"
+        else:
+            raise AssertionError(f"{operation} accepted an oversized expression or key")
+    assert [cache.cache_info().currsize for cache in caches] == before
+    assert max(map(len, context._GOOD_NAME_KEYS), default=0) <= 255
+    engine.close()
