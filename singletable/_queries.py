@@ -155,7 +155,10 @@ def _read_page(
             skipped.append(copy.deepcopy(item))  # responses may share the stored data
             continue
         if read is not None:
-            data = read(item)
+            try:
+                data = read(item)
+            except Exception:  # not in the wire shape: from_item says what is wrong
+                data = None
             if data is not None:
                 try:
                     keep(validate(data))  # type: ignore[misc]

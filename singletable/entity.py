@@ -290,10 +290,14 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
         model = cls.__singletable__
         # compiled once per class (singletable._reader); None: an item with other
         # attributes, for the general loop
-        data = (model.reader or reader(cls))(item)
-        compiled = data is not None
-        if data is None:
-            data = _general_values(model, item)
+        read = model.reader or reader(cls)
+        try:
+            data = read(item)
+            compiled = data is not None
+            if data is None:
+                data = _general_values(model, item)
+        except _MALFORMED as error:  # not an item in DynamoDB's wire shape
+            raise _malformed_item(cls, item, error) from None
         stored = None
         if model.schema_version is not None:
             stored = _stored_version(item, model)
@@ -322,6 +326,8 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
                 entity = cls.__pydantic_validator__.validate_python(_general_values(model, item))
             except ValidationError as general:
                 raise _invalid_item(cls, item, general) from None
+            except _MALFORMED as error:
+                raise _malformed_item(cls, item, error) from None
         if stored is not None:
             remember_read(entity, stored, item)
         return entity
@@ -416,9 +422,59 @@ def _stored_version(item: Mapping[str, AttributeValue], model: EntityModel) -> i
 def _shown_key(cls: type[Entity], item: Mapping[str, AttributeValue]) -> str:
     spec = cls.__singletable__.table.primary
     return ", ".join(
-        f"{name}={from_attribute(item[name])!r}"
+        f"{name}={_shown_value(item[name])}"
         for name in (spec.pk, spec.sk)
         if name is not None and name in item
+    )
+
+
+def _shown_value(value: Any) -> str:
+    try:
+        return repr(from_attribute(value))
+    except _MALFORMED:
+        return repr(value)
+
+
+# What decoding a value that is not a DynamoDB AttributeValue raises: a wrong type
+# tag, a member of the wrong type (bytes for N, a list for M...), a number text
+# Decimal refuses, a dict without a member.
+_MALFORMED = (
+    TypeError,
+    ValueError,
+    AttributeError,
+    ArithmeticError,
+    LookupError,
+    StopIteration,
+    InvalidValueError,
+)
+
+
+def _malformed_item(cls: type[Entity], item: Any, error: Exception) -> ItemValidationError:
+    """The error of an item ``from_item`` cannot decode, naming its first bad attribute."""
+    name = cls.__name__
+    if not isinstance(item, Mapping):
+        return ItemValidationError(
+            f"{name}.from_item: expected an item (a dict of attribute values), "
+            f"got {type(item).__name__}",
+            {},
+            [],
+        )
+    where = ""
+    for attribute, value in item.items():
+        try:
+            decode_value(value)
+        except _MALFORMED as found:
+            where, error = f" attribute {attribute!r}: {value!r:.80}", found
+            break
+    if isinstance(error, ArithmeticError):  # (decimal's message is a list of classes)
+        detail = "not a number"
+    else:
+        detail = str(error) or type(error).__name__
+    return ItemValidationError(
+        f"stored {name} ({_shown_key(cls, item)}) is not a valid DynamoDB item:{where}"
+        f" ({detail})",
+        dict(item),
+        [],
     )
 
 
