@@ -128,3 +128,24 @@ def test_durable_engine_measures_after_reopen(tmp_path: Path) -> None:
 )
 def test_estimate_is_the_whole_gb_the_size_falls_in(size: int, estimate: list[float]) -> None:
     assert size_estimate(size) == estimate
+
+
+def test_unprocessed_batch_writes_report_no_collection() -> None:
+    # API Reference, BatchWriteItem: the metrics are of the collections "affected by
+    # individual DeleteItem or PutItem operations": an unprocessed write affected none.
+    engine = LocalEngine(ttl_sweep_interval=None)
+    _create(engine)
+    puts = [
+        {"PutRequest": {"Item": {"PK": {"S": pk}, "SK": {"S": "1"}}}} for pk in ("a", "b", "c")
+    ]
+    with engine.faults.inject(operation="BatchWriteItem", unprocessed=1, times=1):
+        response = engine.call(
+            "BatchWriteItem",
+            {"RequestItems": {"coll": puts}, "ReturnItemCollectionMetrics": "SIZE"},
+        )
+    (held,) = response["UnprocessedItems"]["coll"]
+    reported = {m["ItemCollectionKey"]["PK"]["S"] for m in response["ItemCollectionMetrics"]["coll"]}
+    assert reported == {"a", "b", "c"} - {held["PutRequest"]["Item"]["PK"]["S"]}
+    assert all(
+        m["SizeEstimateRangeGB"] == [0.0, 1.0] for m in response["ItemCollectionMetrics"]["coll"]
+    )
