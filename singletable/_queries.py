@@ -8,8 +8,10 @@ nothing here knows which backend runs it, or whether it runs sync or async.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import ValidationError
@@ -25,7 +27,16 @@ if TYPE_CHECKING:
     from singletable.entity import Entity
     from singletable.patterns import BoundPattern, Collection, KeyCondition
 
-__all__ = ["CollectionResult", "Page", "QuerySpec", "check_positive", "count_all", "request_size"]
+__all__ = [
+    "CollectionResult",
+    "Page",
+    "QuerySpec",
+    "check_positive",
+    "count_all",
+    "replaced_spec",
+    "request_size",
+    "scope",
+]
 
 E = TypeVar("E", bound="Entity")
 
@@ -71,6 +82,43 @@ class QuerySpec:
             names.update(extra.get("ExpressionAttributeNames", {}))
             values.update(extra.get("ExpressionAttributeValues", {}))
         return request
+
+
+def replaced_spec(spec: QuerySpec, changes: dict[str, Any]) -> QuerySpec:
+    """``dataclasses.replace(spec, **changes)`` for the options of a query (fields of
+    :class:`QuerySpec`, which has no ``__post_init__``): a copy of its fields with
+    ``changes``, without ``replace``'s look-up of every field on each call."""
+    clone = object.__new__(type(spec))
+    clone.__dict__.update(spec.__dict__)
+    clone.__dict__.update(changes)
+    return clone
+
+
+def scope(name: str, values: dict[str, Any], index: str | None) -> str:
+    """What a cursor is bound to: the pattern, its index and the key values given
+    (cursors carry a digest of it, made by :mod:`._flows`)."""
+    return f"{name}|{index}|{_scope_json(values)}"
+
+
+# json.dumps(values, sort_keys=True, default=str) with its encoder made once (dumps
+# makes a new one on every call when given options)
+_SCOPE_JSON = json.JSONEncoder(sort_keys=True, default=str).encode
+_JSON_STRING = encode_basestring_ascii  # (what that encoder writes a str with)
+
+
+def _scope_json(values: dict[str, Any]) -> str:
+    """``_SCOPE_JSON(values)``; key values that are all plain strings (most queries:
+    one partition field) are written here, with the encoder's own string function,
+    separators and key order, instead of through its general machinery
+    (tests/orm/test_query_build.py checks both give the same text)."""
+    for value in values.values():
+        if type(value) is not str:
+            return _SCOPE_JSON(values)
+    if len(values) == 1:
+        for key, value in values.items():
+            return "{" + _JSON_STRING(key) + ": " + _JSON_STRING(value) + "}"
+    pairs = sorted(values.items())
+    return "{" + ", ".join(_JSON_STRING(k) + ": " + _JSON_STRING(v) for k, v in pairs) + "}"
 
 
 @dataclass

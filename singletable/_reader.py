@@ -20,7 +20,8 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from annotated_types import BaseMetadata
+from pydantic import AfterValidator, BaseModel, BeforeValidator, PlainValidator, WrapValidator
 
 from singletable.codec import from_attribute
 from singletable.keys import base_type
@@ -83,6 +84,47 @@ def _declared_kind(annotation: Any) -> str:
 # How a value of the declared wire type becomes what the general loop gives it as
 # (decode_value): "r" is its raw member; M and L go straight to from_attribute.
 _TAKEN = {"S": "r", "BOOL": "r", "N": "Decimal(r)", "SS": "set(r)"}
+# Where Pydantic alone sees a field's value (see _unseen), what it makes of the
+# general loop's value is what it makes of a cheaper one: a plain int field's whole
+# number text as the int Pydantic makes of its Decimal (validating an int is several
+# times cheaper than validating a Decimal as an int), any other text as the general
+# loop gives it; a string set's list as it is (Pydantic builds the set: the general
+# loop's set(r) would be built twice). Entity.from_item decides a failure on the
+# general loop's values.
+_INT_TAKEN = "int(r) if r.isdecimal() else Decimal(r)"
+_SET_TAKEN = "r"
+
+
+def _plain_int(cls: type[Entity], field_name: str) -> bool:
+    """Whether ``field_name`` is declared int (or Optional[int]) and :func:`_unseen`."""
+    annotation = cls.model_fields[field_name].annotation
+    return base_type(annotation) is int and _unseen(cls, field_name)
+
+
+def _unseen(cls: type[Entity], field_name: str) -> bool:
+    """Whether Pydantic's validation of ``field_name`` gives the same value for every
+    input it converts to the same value: the field is not strict, and no validator
+    sees the value before Pydantic converts it (a field or model validator in
+    "before", "wrap" or "plain" mode, or one in the annotation), in a class with no
+    schema version (upgrades see the values)."""
+    if cls.__singletable__.schema_version is not None or cls.model_config.get("strict"):
+        return False
+    info = cls.model_fields[field_name]
+    for meta in info.metadata:
+        if getattr(meta, "strict", None) or _is_validator(meta):
+            return False
+    decorators = cls.__pydantic_decorators__
+    for decorator in decorators.field_validators.values():
+        fields = decorator.info.fields
+        if (field_name in fields or "*" in fields) and decorator.info.mode != "after":
+            return False
+    return all(d.info.mode == "after" for d in decorators.model_validators.values())
+
+
+def _is_validator(meta: Any) -> bool:
+    return isinstance(meta, BeforeValidator | WrapValidator | PlainValidator) or (
+        not isinstance(meta, BaseMetadata | AfterValidator)
+    )
 
 
 def _compile(cls: type[Entity]) -> Reader:
@@ -99,6 +141,10 @@ def _compile(cls: type[Entity]) -> Reader:
     for field_name, attribute in model.attributes.items():
         kind = _declared_kind(cls.model_fields[field_name].annotation)
         taken = _TAKEN.get(kind, "from_attribute(v)")
+        if kind == "N" and _plain_int(cls, field_name):
+            taken = _INT_TAKEN
+        elif kind == "SS" and _unseen(cls, field_name):
+            taken = _SET_TAKEN
         lines += [
             f"    v = get({attribute!r})",
             "    if v is not None:",

@@ -50,7 +50,7 @@ from singletable._annotations import nested_attribute
 from singletable._values import MAX_DIGITS
 from singletable.codec import _BY_TYPE, _INT_LIMIT, _set, epoch_seconds, to_attribute
 from singletable.errors import InvalidValueError
-from singletable.keys import base_type
+from singletable.keys import base_type, render_datetime
 
 if TYPE_CHECKING:
     from singletable._values import Item
@@ -111,6 +111,8 @@ def _compile(cls: type[Entity], model: EntityModel) -> Writer:
     src = _Source()
     src.add(0, "def write(values, item):")
     src.add(1, "get = values.get")
+    src.add(1, "cache = {}")  # the key renders' shared slots (KeyTemplate.render)
+    slots = _datetime_slots(model)
     for field_name, attribute, path in model.writes:
         src.add(1, f"v = get({field_name!r})")
         src.add(1, "if v is not None:")
@@ -119,8 +121,8 @@ def _compile(cls: type[Entity], model: EntityModel) -> Writer:
             src.add(2, f"{target} = {{'N': str(epoch_seconds(v, {path!r}))}}")
             continue
         annotation = cls.model_fields[field_name].annotation
-        _field(src, target, path, annotation)
-    _keys(src, model, owner)
+        _field(src, target, path, annotation, field_name if field_name in slots else None)
+    _keys(src, model, owner, cache_made=True)
     src.add(1, f"item[{model.table.type_attribute!r}] = {{'S': {model.type_name!r}}}")
     if model.schema_version is not None:
         schema = str(model.schema_version)
@@ -130,8 +132,23 @@ def _compile(cls: type[Entity], model: EntityModel) -> Writer:
     return function
 
 
-def _field(src: _Source, target: str, path: str, annotation: Any) -> None:
-    """The lines encoding ``v`` (not None) into ``target``."""
+def _datetime_slots(model: EntityModel) -> set[str]:
+    """The fields rendered in a datetime slot of a key template of the class."""
+    return {
+        slot.field
+        for _, attributes in model.key_plan
+        for _, template, check in attributes
+        if not check
+        for slot in template.slots
+        if slot.render is render_datetime
+    }
+
+
+def _field(
+    src: _Source, target: str, path: str, annotation: Any, slot: str | None = None
+) -> None:
+    """The lines encoding ``v`` (not None) into ``target`` (``slot``: the field, when a
+    key template renders it in a datetime slot; see the datetime case)."""
     kind = _declared_type(annotation)
     nested = _plain_model_encoder(kind) if kind is not None else None
     if kind is str or kind is None:
@@ -168,10 +185,27 @@ def _field(src: _Source, target: str, path: str, annotation: Any) -> None:
         # codec._datetime_text inline for naive datetimes and ones at offset zero
         # (their isoformat is the stored text); others are moved to UTC by the codec
         src.add(2, f"if type(v) is {src.const(datetime, 'kind')}:")
-        src.add(3, "if v.tzinfo is None or v.utcoffset() == ZERO:")
-        src.add(4, f"{target} = {{'S': v.isoformat()}}")
-        src.add(3, "else:")
-        src.add(4, f"{target} = {src.const(_BY_TYPE[datetime], 'encode')}(v, {path!r})")
+        encode = src.const(_BY_TYPE[datetime], "encode")
+        if slot is None:
+            src.add(3, "if v.tzinfo is None or v.utcoffset() == ZERO:")
+            src.add(4, f"{target} = {{'S': v.isoformat()}}")
+            src.add(3, "else:")
+            src.add(4, f"{target} = {encode}(v, {path!r})")
+        else:
+            # The same text is what keys.render_datetime gives the field's key slot,
+            # with the fraction always written and "Z" for the offset: the slot's text
+            # is put in the renders' cache from it instead of formatted a second time.
+            key = repr((slot, ""))
+            src.add(3, "if v.tzinfo is None:")
+            src.add(4, "t = v.isoformat()")
+            src.add(4, f"{target} = {{'S': t}}")
+            src.add(4, f"cache[{key}] = t + 'Z' if v.microsecond else t + '.000000Z'")
+            src.add(3, "elif v.utcoffset() == ZERO:")
+            src.add(4, "t = v.isoformat()")  # (ends in +00:00)
+            src.add(4, f"{target} = {{'S': t}}")
+            src.add(4, f"cache[{key}] = t[:-6] + 'Z' if v.microsecond else t[:-6] + '.000000Z'")
+            src.add(3, "else:")
+            src.add(4, f"{target} = {encode}(v, {path!r})")
     elif kind is set or kind is frozenset:
         # codec._set inline for a non-empty set of plain strings (sorted as they are)
         src.add(2, f"if type(v) is {src.const(kind, 'kind')}:")
@@ -220,14 +254,18 @@ def _keys(
     owner: str,
     typed: Callable[[str, str], str] = _item_typed,
     string: Callable[[str, str], str] = _item_string,
+    *,
+    cache_made: bool = False,
 ) -> None:
     """The lines of :func:`singletable.entity.key_item` for the class's key plan.
 
     ``typed(attribute, value)`` and ``string(attribute, text)`` give the line that
     writes a key attribute from the expression of its AttributeValue (a field's own
     typed value) or of its rendered text; the JSON writer passes its own.
+    ``cache_made``: the function made the renders' ``cache`` already.
     """
-    src.add(1, "cache = {}")
+    if not cache_made:
+        src.add(1, "cache = {}")
     for needs, attributes in model.key_plan:
         indent = 1
         if needs:
@@ -248,8 +286,13 @@ def _keys(
                 path = f"{owner}.{field_name}"
                 src.add(indent, typed(attribute, f"to_attribute(v, {path!r})"))
             else:
+                # KeyTemplate.render, its fast path called here: the general render
+                # (and its errors) where that gives None
                 render = src.const(template.render, "render")
-                src.add(indent, string(attribute, f"{render}(values, {owner!r}, cache)"))
+                fast = src.const(template.fast_render(), "fast")
+                src.add(indent, f"k = {fast}(values, cache)")
+                text = f"k if k is not None else {render}(values, {owner!r}, cache)"
+                src.add(indent, string(attribute, text))
         if indent == 2 and not attributes:
             src.add(2, "pass")
 

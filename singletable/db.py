@@ -20,7 +20,6 @@ exact ``(operation, request)`` the method would send first, without sending it.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
@@ -34,7 +33,14 @@ from singletable import _transact as tx
 from singletable._canonical import CanonicalItem
 from singletable._flows import Call, explain, run, run_async
 from singletable._operations import PutMode
-from singletable._queries import CollectionResult, Page, QuerySpec, check_positive
+from singletable._queries import (
+    CollectionResult,
+    Page,
+    QuerySpec,
+    check_positive,
+    replaced_spec,
+    scope,
+)
 from singletable._scan import AsyncScan, ScanSpec, SyncScan, scan_page
 from singletable.errors import ItemNotFoundError
 from singletable.tracing import AsyncTracingBackend, OnCall, TracingBackend
@@ -65,23 +71,12 @@ E = TypeVar("E", bound="Entity")
 _DEFAULT_SECRET = b"singletable cursor"
 
 
-def _scope(name: str, values: dict[str, Any], index: str | None) -> str:
-    """What a cursor is bound to: the pattern, its index and the key values given
-    (cursors carry a digest of it, made by :mod:`._flows`)."""
-    return f"{name}|{index}|{_SCOPE_JSON(values)}"
-
-
-# json.dumps(values, sort_keys=True, default=str) with its encoder made once (dumps
-# makes a new one on every call when given options)
-_SCOPE_JSON = json.JSONEncoder(sort_keys=True, default=str).encode
-
-
 def _query_spec(pattern: BoundPattern[Any], values: dict[str, Any], secret: bytes) -> QuerySpec:
     table = pattern.entity.__singletable__.table.name
     return QuerySpec(
         table=table,
         condition=pattern.key_condition(values),
-        scope=_scope(pattern.name, values, pattern.spec.name),
+        scope=scope(pattern.name, values, pattern.spec.name),
         reverse=pattern.pattern.reverse,
         secret=secret,
     )
@@ -91,7 +86,7 @@ def _collection_spec(coll: Collection, values: dict[str, Any], secret: bytes) ->
     return QuerySpec(
         table=coll.table.name,
         condition=coll.key_condition(values),
-        scope=_scope(coll.name, values, coll.index),
+        scope=scope(coll.name, values, coll.index),
         secret=secret,
     )
 
@@ -112,7 +107,7 @@ class _QueryCore(Generic[E]):
     def _copy(self, **changes: Any) -> Self:
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
-        clone._spec = replace(self._spec, **changes)
+        clone._spec = replaced_spec(self._spec, changes)
         return clone
 
     def limit(self, count: int) -> Self:

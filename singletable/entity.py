@@ -291,13 +291,9 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
         # compiled once per class (singletable._reader); None: an item with other
         # attributes, for the general loop
         data = (model.reader or reader(cls))(item)
+        compiled = data is not None
         if data is None:
-            skip = model.skip_attributes
-            data = {}
-            for name, value in item.items():
-                if name in skip:
-                    continue  # key and type attributes: the fields carry their values
-                data[name] = decode_value(value)
+            data = _general_values(model, item)
         stored = None
         if model.schema_version is not None:
             stored = _stored_version(item, model)
@@ -317,7 +313,15 @@ class Entity(BaseModel, metaclass=FieldPathMeta):
             # what model_validate(data) runs, without its wrapper's keyword handling
             entity: Self = cls.__pydantic_validator__.validate_python(data)
         except ValidationError as error:
-            raise _invalid_item(cls, item, error) from None
+            if not (compiled and stored is None and model.schema_version is None):
+                raise _invalid_item(cls, item, error) from None
+            # decided on the general loop's values (the compiled decoding may hand
+            # Pydantic an int or a list where the general loop hands it a Decimal or
+            # a set, which reads differently in a message: singletable._reader)
+            try:
+                entity = cls.__pydantic_validator__.validate_python(_general_values(model, item))
+            except ValidationError as general:
+                raise _invalid_item(cls, item, general) from None
         if stored is not None:
             remember_read(entity, stored, item)
         return entity
@@ -387,6 +391,17 @@ def table_key(cls: type[Entity], values: Mapping[str, Any]) -> Item:
     if sk is not None and spec.sk is not None:
         out[spec.sk] = _key_value(sk, values, cls.__name__)
     return out
+
+
+def _general_values(model: EntityModel, item: Mapping[str, AttributeValue]) -> dict[str, Any]:
+    """``from_item``'s general loop: every attribute but the key and type ones, decoded."""
+    skip = model.skip_attributes
+    data = {}
+    for name, value in item.items():
+        if name in skip:
+            continue  # key and type attributes: the fields carry their values
+        data[name] = decode_value(value)
+    return data
 
 
 def _stored_version(item: Mapping[str, AttributeValue], model: EntityModel) -> int:

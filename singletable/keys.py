@@ -212,6 +212,15 @@ class KeyTemplate:
             out.append(text)
         return "".join(out)
 
+    def fast_render(self) -> _FastRender:
+        """:meth:`render`'s compiled fast path: ``fast(values, cache)`` gives the key,
+        or None where :meth:`render` goes on to its general path (and its errors);
+        generated code calls it directly (:mod:`singletable._writer`)."""
+        fast = self._fast
+        if fast is None:
+            fast = self._fast = _compile_fast(self)
+        return fast
+
     def prefix(self, values: Mapping[str, Any], owner: str) -> str:
         """The longest prefix of the key known from ``values``: literals and slots up
         to the first slot whose field is missing (for ``begins_with``)."""
@@ -487,12 +496,16 @@ def _slot(name: str, fmt: str, annotation: Any, source: str, owner: str) -> Slot
 def render_datetime(value: datetime) -> str:
     """ISO-8601 in UTC with microseconds (fixed width); naive datetimes are UTC."""
     if value.tzinfo is None:  # (as it would be once made UTC, without making it so)
-        return value.isoformat(timespec="microseconds") + "Z"
-    offset = value.utcoffset()
-    if offset is None or offset:  # not already UTC time (a zero offset is UTC's wall time)
-        value = value.astimezone(UTC)
-    # isoformat of an aware datetime at offset zero ends in "+00:00"; faster than strftime.
-    return value.isoformat(timespec="microseconds")[:-6] + "Z"
+        text = value.isoformat()
+    else:
+        offset = value.utcoffset()
+        if offset is None or offset:  # not already UTC time (a zero offset is UTC's wall time)
+            value = value.astimezone(UTC)
+        # isoformat of an aware datetime at offset zero ends in "+00:00"
+        text = value.isoformat()[:-6]
+    # isoformat() leaves the fraction out when it is zero; the key always has it.
+    # (Faster than strftime, and than isoformat(timespec=...): keyword parsing.)
+    return text + "Z" if value.microsecond else text + ".000000Z"
 
 
 def _padded(width: int) -> Callable[[Any], str]:

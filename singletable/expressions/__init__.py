@@ -19,6 +19,7 @@ from singletable.expressions.context import (
     Step,
     Update,
     replay_step,
+    small_names,
 )
 from singletable.expressions.errors import ExpressionError
 from singletable.expressions.keycondition import KeyCondition, KeyTerm
@@ -43,5 +44,6 @@ __all__ = [
     "parse_update",
     "render",
     "replay_step",
+    "small_names",
     "to_text",
 ]

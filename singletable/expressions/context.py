@@ -136,6 +136,27 @@ def _update_refs(text: str) -> BindingRefs:
     return binding_refs(node)
 
 
+# The longest total of attribute names (characters of the #names and what they stand
+# for) a cached shape may hold. Shape caches are bounded by count; this bounds what
+# each entry keeps, so a client cannot pin memory by sending many shapes whose names
+# are 64 KB each (attribute names may be, and a request may carry 2 MB of them). Names
+# that long are rare: such a request takes the checking path every time.
+SHAPE_NAMES_MAX = 4096
+
+
+def small_names(names: object) -> bool:
+    """Whether a request's ExpressionAttributeNames are short enough for a shape
+    cache (None, or a dict whose keys and string values total <= SHAPE_NAMES_MAX)."""
+    if names is None:
+        return True
+    if type(names) is not dict:
+        return False
+    total = 0
+    for ref, name in names.items():
+        total += len(ref) + (len(name) if type(name) is str else 0)
+    return total <= SHAPE_NAMES_MAX
+
+
 # Binding checks that passed, by (kind, text, what the names stand for, the values'
 # types): a request that repeats a checked expression with the same names and value
 # types only marks its placeholders used. Updates keep their resolved paths here.
@@ -155,11 +176,15 @@ def _signature(
     if refs.value_dependent:
         return None
     key: list[object] = [kind, text]
+    spelled = 0
     for ref in refs.names:
         name = names.get(ref)
         if name is None:
             return None
+        spelled += len(name)
         key.append(name)
+    if spelled > SHAPE_NAMES_MAX:
+        return None  # (long names: checked every time rather than kept)
     for ref in refs.values:
         value = values.get(ref)
         if value is None:

@@ -231,10 +231,11 @@ class Protocol:
         except BadPayload as error:
             return operation, self._coral(response_type, "SerializationException", str(error))
         status, data = self.engine.call_json(operation, text, region=region)
+        number = str(next(self._request_numbers))  # (_request_id, inlined)
         return operation, Response(
             status,
             [
-                ("x-amzn-RequestId", f"{self._request_prefix}{next(self._request_numbers):036d}"),
+                ("x-amzn-RequestId", self._request_prefix + number.zfill(36)),
                 ("x-amz-crc32", str(zlib.crc32(data))),
                 ("Content-Type", response_type),
                 ("Content-Length", str(len(data))),
@@ -324,7 +325,7 @@ class Protocol:
     def _request_id(self) -> str:
         # 52 characters, like DynamoDB's; next() on a count is atomic, so ids are unique
         # across threads without a lock.
-        return f"{self._request_prefix}{next(self._request_numbers):036d}"
+        return self._request_prefix + str(next(self._request_numbers)).zfill(36)
 
 
 def _path(target: str) -> str:

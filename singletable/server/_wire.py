@@ -329,9 +329,9 @@ def read_request(reader: Reader, idle_timeout: float, header_timeout: float) -> 
         name, sep, value = line.partition(":")
         if not sep:
             raise BadRequest(f"Malformed header line: {line[:200]!r}")
-        key = name.lower()
-        value = value.strip(" \t")
-        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        headers[name.lower()] = value.strip(" \t")
+    if len(headers) < len(lines):  # a name came more than once (rare): values joined
+        headers = _joined(lines)
     # Names of ASCII letters, digits and dashes (what clients send) are tokens: checked
     # on the lower-cased names at once (lower() keeps a Latin-1 character ASCII or not,
     # a letter or digit or not). Any other name goes through the token rule.
@@ -346,6 +346,18 @@ def read_request(reader: Reader, idle_timeout: float, header_timeout: float) -> 
             raise BadRequest(f"Malformed header name: {bad[:200]!r}")
     method, target, version = parts
     return Request(method, target, version, headers)
+
+
+def _joined(lines: list[str]) -> dict[str, str]:
+    """The headers of ``lines`` (each holds a colon), a repeated name's values joined
+    with ", " in their order."""
+    headers: dict[str, str] = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        key = name.lower()
+        value = value.strip(" \t")
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return headers
 
 
 def read_body(reader: Reader, headers: dict[str, str], timeout: float) -> bytes | None:

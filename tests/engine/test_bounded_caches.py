@@ -4,7 +4,8 @@ Number texts seen before are remembered by their wire text (items and UpdateItem
 values repeat their numbers); a valid number text can be padded to any length
 (``"000...7"``), so only short texts are kept. UpdateItem programs keep the values
 of their fixed members; a request with a member the engine does not know is never
-compiled.
+compiled. Shape caches (expression plans, binding checks, key-condition shapes,
+UpdateItem programs) keep no shape whose attribute names are long.
 """
 
 from __future__ import annotations
@@ -71,4 +72,143 @@ def test_a_request_with_an_unknown_member_is_never_compiled() -> None:
         if any(member == "Junk" for member, _ in program.fixed)
     ]
     assert kept == []
+    engine.close()
+
+
+def _longest_text(value: object, seen: set[int] | None = None) -> int:
+    """The longest string inside ``value`` (tuples, lists, dicts, sets, objects)."""
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return 0
+    seen.add(id(value))
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        parts: list[object] = [*value.keys(), *value.values()]
+    elif isinstance(value, (tuple, list, set, frozenset)):
+        parts = list(value)
+    elif hasattr(value, "__slots__") or hasattr(value, "__dict__"):
+        slots = getattr(type(value), "__slots__", ())
+        parts = [getattr(value, name, None) for name in slots]
+        parts += list(getattr(value, "__dict__", {}).values())
+    else:
+        return 0
+    return max((_longest_text(part, seen) for part in parts), default=0)
+
+
+def test_shapes_with_long_attribute_names_are_not_kept() -> None:
+    # An attribute name may be 64 KB: a shape cache keyed by what #names stand for
+    # would keep every such name of every shape (up to its count limit), hundreds of
+    # MB pinned by a few requests. Such shapes are checked every time instead.
+    from singletable.backends.local import _exprs
+    from singletable.expressions import context
+
+    engine = LocalEngine(ttl_sweep_interval=None)
+    engine.call(
+        "CreateTable",
+        {
+            "TableName": TABLE,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [
+                {"AttributeName": "PK", "AttributeType": "S"},
+                {"AttributeName": "SK", "AttributeType": "S"},
+            ],
+            "KeySchema": [
+                {"AttributeName": "PK", "KeyType": "HASH"},
+                {"AttributeName": "SK", "KeyType": "RANGE"},
+            ],
+        },
+    )
+    long_names = {f"#n{i}": chr(ord("a") + i) * 20_000 for i in range(3)}
+    for round_ in range(3):  # the first request of a shape records it, later ones reuse
+        update: dict[str, Any] = {
+            "TableName": TABLE,
+            "Key": {"PK": {"S": "k"}, "SK": {"S": "s"}},
+            "UpdateExpression": "SET #n0 = :v, #n1 = :v ADD #n2 :one",
+            "ConditionExpression": "attribute_not_exists(#n0) OR #n1 = :v",
+            "ExpressionAttributeNames": long_names,
+            "ExpressionAttributeValues": {":v": {"S": "x"}, ":one": {"N": "1"}},
+            "ReturnValues": "UPDATED_NEW",
+        }
+        answer = engine.call("UpdateItem", update)
+        assert answer["Attributes"][long_names["#n2"]] == {"N": str(round_ + 1)}
+        page = engine.call(
+            "Query",
+            {
+                "TableName": TABLE,
+                "KeyConditionExpression": "#pk = :k AND begins_with(#sk, :s)",
+                "FilterExpression": "#n1 = :v",
+                "ExpressionAttributeNames": {
+                    "#pk": "PK",
+                    "#sk": "SK",
+                    "#n1": long_names["#n1"],
+                },
+                "ExpressionAttributeValues": {":k": {"S": "k"}, ":s": {"S": "s"}, ":v": {"S": "x"}},
+            },
+        )
+        assert page["Count"] == 1
+    caches = (
+        _exprs._PLANS,
+        update_programs._PROGRAMS,
+        context._CHECKED,
+        context._KEY_SHAPES,
+    )
+    assert max(_longest_text(cache) for cache in caches) < 20_000  # (no long name kept)
+    engine.close()
+
+
+
+def test_transactions_with_much_text_are_not_kept() -> None:
+    # Long attribute names are never planned (above); long expressions are valid
+    # (4 KB each), but a shape of many actions holding them is not kept either: a
+    # program keeps its shape's text, and 512 of them would pin hundreds of MB.
+    from singletable.backends.local import _tx_programs
+
+    engine = _engine()
+    condition = " OR ".join(["attribute_not_exists(PK)"] * 140)  # ~3.9 KB
+    assert len(condition) <= 4096
+    _tx_programs._PROGRAMS.clear()
+    for round_ in range(3):
+        actions: list[dict[str, Any]] = [
+            {
+                "ConditionCheck": {
+                    "TableName": TABLE,
+                    "Key": {"PK": {"S": f"c{i}"}},
+                    "ConditionExpression": condition,
+                }
+            }
+            for i in range(8)
+        ]
+        actions.append({"Put": {"TableName": TABLE, "Item": {"PK": {"S": f"p{round_}"}}}})
+        engine.call("TransactWriteItems", {"TransactItems": actions})
+    assert engine.call("GetItem", {"TableName": TABLE, "Key": {"PK": {"S": "p2"}}})["Item"]
+    assert not _tx_programs._PROGRAMS
+    engine.close()
+
+def test_transactions_with_long_attribute_names_are_not_kept() -> None:
+    from singletable.backends.local import _tx_programs
+
+    engine = _engine()
+    long_name = "n" * 30_000
+    for round_ in range(3):  # the first records a shape, later ones would reuse it
+        engine.call(
+            "TransactWriteItems",
+            {
+                "TransactItems": [
+                    {
+                        "Update": {
+                            "TableName": TABLE,
+                            "Key": {"PK": {"S": "k"}},
+                            "UpdateExpression": "ADD #n :one",
+                            "ExpressionAttributeNames": {"#n": long_name},
+                            "ExpressionAttributeValues": {":one": {"N": "1"}},
+                        }
+                    },
+                    {"Put": {"TableName": TABLE, "Item": {"PK": {"S": f"p{round_}"}}}},
+                ]
+            },
+        )
+    got = engine.call("GetItem", {"TableName": TABLE, "Key": {"PK": {"S": "k"}}})["Item"]
+    assert got[long_name] == {"N": "3"}
+    assert _longest_text(_tx_programs._PROGRAMS) < 30_000  # (no long name kept)
     engine.close()

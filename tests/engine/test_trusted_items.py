@@ -10,6 +10,7 @@ give the same response or the same error, code and message, and store the same i
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from decimal import Decimal
 from typing import Any
@@ -247,6 +248,34 @@ def test_number_texts_the_codec_never_writes_take_the_general_path(
     # stored as "01" (the general path stores 1) and "abc" was stored at all.
     item = {"PK": {"S": "p"}, "SK": {"S": "s"}, "n": number, "l": {"L": [number]}}
     assert trusted_size(item) is None
+    trusted, general = _engine(), _engine()
+    by_trust = _outcome(trusted, CanonicalItem(copy.deepcopy(item)))
+    assert by_trust == _outcome(general, copy.deepcopy(item))
+    assert _stored(trusted, item) == _stored(general, item)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.decimals(allow_nan=False, allow_infinity=False).map(str),
+        st.integers(-(10**40), 10**40).map(str),
+        st.from_regex(r"-?0*[0-9]{0,4}(\.[0-9]{0,4})?([eE][-+]?[0-9]{1,2})?", fullmatch=True),
+    ),
+    st.booleans(),
+)
+def test_number_texts_seen_by_the_general_path_first_are_judged_the_same(
+    text: str, warm: bool
+) -> None:
+    # The trusted path reads the general path's cache of seen number texts
+    # (._values._NUMBERS): a text cached with another canonical form ("1.50" -> "1.5")
+    # must still take the general path, and a canonical one be measured the same.
+    item = {"PK": {"S": "p"}, "SK": {"S": "s"}, "n": {"N": text}}
+    if warm:
+        with contextlib.suppress(Exception):
+            validate_item_sized(copy.deepcopy(item))  # (fills the cache, if valid)
+    size = trusted_size(item)
+    if size is not None:
+        assert (item, size) == validate_item_sized(copy.deepcopy(item))
     trusted, general = _engine(), _engine()
     by_trust = _outcome(trusted, CanonicalItem(copy.deepcopy(item)))
     assert by_trust == _outcome(general, copy.deepcopy(item))

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
@@ -98,6 +98,25 @@ _MOMENTS = [
     datetime(2026, 1, 2, 3, 4, 5, 6),
     TypeAdapter(datetime).validate_python("2026-01-02T03:04:05.000006+00:00"),  # Pydantic's tz
 ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(
+        timezones=st.one_of(
+            st.none(),
+            st.just(UTC),
+            st.integers(-23 * 60, 23 * 60).map(lambda m: timezone(timedelta(minutes=m))),
+        ),
+        min_value=datetime(2, 1, 1),
+        max_value=datetime(9998, 12, 31),
+    )
+)
+def test_datetime_key_slots_are_the_utc_moment_with_microseconds(moment: datetime) -> None:
+    # render_datetime formats with isoformat() (the fraction added when it is zero),
+    # not isoformat(timespec="microseconds"): the same text for every moment
+    utc = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    assert render_datetime(moment) == utc.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 @pytest.mark.parametrize("moment", _MOMENTS)

@@ -34,6 +34,7 @@ from singletable.expressions import (
     Step,
     Update,
     replay_step,
+    small_names,
 )
 from singletable.expressions.evaluate import Env
 
@@ -296,7 +297,9 @@ class RequestExpressions:
             self.planned = True
             return
         key = self._plan_key
-        if key is not None and context.steps is not None:
+        if key is not None and context.steps is not None and small_names(
+            self.request.get("ExpressionAttributeNames")
+        ):  # (what a plan keeps is bounded: SHAPE_NAMES_MAX)
             if len(_PLANS) >= _PLANS_MAX:
                 _PLANS.clear()
             _PLANS[key] = tuple(context.steps)

@@ -212,6 +212,33 @@ class SharedItems:
                     self._used += len(text)
         return text
 
+    def texts(self, items: list[Item], encode_json: Callable[[object], str]) -> list[str]:
+        """The JSON texts of ``items``, to be joined with commas (a JSON array's inside):
+        each as :meth:`text` gives it, except that items not shared (a cold page's
+        misses, not kept) are encoded together, run by run, in one call of
+        ``encode_json`` on a list, whose text is the same as the items' own joined with
+        "," (compact separators), at less cost an item. Empty for no items."""
+        kept_texts = self._texts
+        parts: list[str] = []
+        loose: list[Item] = []
+        for item in items:
+            kept = kept_texts.get(id(item))
+            if kept is not None and kept[0] is item:
+                if loose:
+                    parts.append(encode_json(loose)[1:-1])
+                    loose = []
+                parts.append(kept[1])
+            elif id(item) in self.records and self.record_of(item) is not None:
+                if loose:
+                    parts.append(encode_json(loose)[1:-1])
+                    loose = []
+                parts.append(self.text(item, encode_json))  # shared: its text kept
+            else:
+                loose.append(item)
+        if loose:
+            parts.append(encode_json(loose)[1:-1])
+        return parts
+
     def clear(self) -> None:
         """Forget every entry."""
         with self._lock:

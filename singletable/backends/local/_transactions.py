@@ -30,6 +30,13 @@ outgrows 400 KB is a ValidationError reason. Transactions are serialized by the
 engine lock, so the TransactionConflict reason never arises here: concurrent
 transactions on one item simply run one after the other (a valid linearization).
 
+A request of a shape seen before (the same members, tables, expressions and
+value types) runs the shape's compiled program instead (:mod:`._tx_programs`),
+which does only the checks that depend on the values, and hands anything unusual
+back to the general path above before anything is written. The request checks of
+:mod:`._request_check` (lone surrogates, depth) are run here, first thing on the
+general path, not by the engine's dispatch: a program's requests need none.
+
 ClientRequestToken (API Reference, TransactWriteItems): the same token with the
 same TransactItems within 10 minutes of a success returns success again without
 applying anything (capacity then reports the reads of the items, as DynamoDB
@@ -59,7 +66,9 @@ from singletable.backends.local._capacity import read_units, write_units
 from singletable.backends.local._exprs import RequestExpressions, invalid_value
 from singletable.backends.local._items import MAX_ITEM_BYTES, find_table, validated_item
 from singletable.backends.local._params import Checks
+from singletable.backends.local._request_check import check_deferred_request
 from singletable.backends.local._schema import TableDef
+from singletable.backends.local._tx_programs import Program, Step, program_for, remember
 from singletable.backends.local._write import Change, commit
 from singletable.backends.local.errors import (
     DynamoDBError,
@@ -246,6 +255,8 @@ class _Action:
     key_problem: str | None = None  # a key that does not match the schema: a cancellation
     # Put: whether the item's index keys surely pass the checks (TableDef.index_keys_plain)
     plain_indexes: bool | None = None
+    # Whether every check of its expressions depends on their shape alone (._tx_programs)
+    planned: bool = True
 
 
 def _parse_write(checks: Checks, position: int, raw: Any) -> _Action | None:
@@ -288,6 +299,7 @@ def _compile(action: _Action) -> None:
         action.update = expressions.update()
     action.condition = expressions.condition()
     expressions.finish()
+    action.planned = expressions.planned
 
 
 def _bind(engine: LocalEngine, action: _Action) -> None:
@@ -442,6 +454,51 @@ def _index_units(changes: list[Change]) -> _IndexUnits:
 
 def transact_write_items(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
     """TransactWriteItems: up to 100 actions across tables, applied all or none."""
+    program = program_for(engine, request)
+    if program is not None:
+        response = _by_program(engine, program, request)
+        if response is not None:
+            return response
+    return _transact_write(
+        engine, request, known=program is not None and program.bound_to(engine)
+    )
+
+
+def _by_program(
+    engine: LocalEngine, program: Program, request: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Run a request of a known shape by its program (._tx_programs); None: nothing
+    was written, the general path answers."""
+    prepared = program.prepare(engine, request)
+    if prepared is None:
+        return None
+    token = request.get("ClientRequestToken") if program.has_token else None
+    capacity_mode = program.capacity
+    digest = _fingerprint(request["TransactItems"]) if token is not None else b""
+    with engine.lock:
+        if token is not None:
+            replayed = _token_store(engine).replay(token, digest, engine.clock())
+            if replayed is not None:
+                return _replay_response(replayed, capacity_mode)
+        outcome = program.evaluate(engine, prepared)
+        if outcome is None:
+            return None
+        changes, units = outcome
+        index_units = _index_units(changes) if capacity_mode in ("TOTAL", "INDEXES") else None
+        commit(engine, changes)
+        if token is not None:
+            targets = [(table, pk, sk) for _, table, pk, sk, *_ in prepared]
+            _token_store(engine).remember(token, digest, engine.clock(), targets)
+    if capacity_mode in ("TOTAL", "INDEXES"):
+        return {"ConsumedCapacity": _consumed(capacity_mode, units, "Write", index_units)}
+    return {}
+
+
+def _transact_write(engine: LocalEngine, request: dict[str, Any], *, known: bool) -> dict[str, Any]:
+    """The general path: every check, in DynamoDB's order (see the module docstring).
+    ``known``: a program of the request's shape exists already, for these tables."""
+    # The engine leaves these checks to this operation (a program needs none of them).
+    check_deferred_request("TransactWriteItems", request)
     checks = Checks(request)
     raw_actions = _transact_items(checks)
     token = _token(checks)
@@ -468,6 +525,9 @@ def transact_write_items(engine: LocalEngine, request: dict[str, Any]) -> dict[s
         _reject_duplicates([(a.table, a.pk, a.sk, a.key_problem) for a in actions])
         if total > MAX_TRANSACTION_BYTES:
             raise validation_error(_TOO_BIG)
+        if not known and all(action.planned for action in actions):
+            # Every check that depends on the request's shape alone passed.
+            remember(engine, request, [_step(action) for action in actions])
         reasons: list[dict[str, Any]] = []
         changes: list[Change] = []
         units: dict[str, float] = {}
@@ -500,6 +560,20 @@ def transact_write_items(engine: LocalEngine, request: dict[str, Any]) -> dict[s
     if capacity_mode in ("TOTAL", "INDEXES"):
         response["ConsumedCapacity"] = _consumed(capacity_mode, units, "Write", index_units)
     return response
+
+
+def _step(action: _Action) -> Step:
+    """The program step of a checked action."""
+    assert action.table is not None
+    condition = action.condition
+    return Step(
+        action.kind,
+        action.table,
+        action.body,
+        condition.predicate if condition is not None else None,
+        action.update.plan if action.update is not None else None,
+        condition.top_level_names if condition is not None else frozenset(),
+    )
 
 
 # --------------------------------------------------------------------------- idempotency

@@ -13,9 +13,10 @@ out, while measuring:
   which has no UTF-8 form: the general path checks and measures it);
 * each AttributeValue having the shape the codec gives it (one member of a known
   type; ``B``/``BS``, which the codec seldom builds, are left to the general path),
-  and number texts being canonical already (:func:`singletable._values.is_canonical_number`:
-  any other text, e.g. ``"01"`` or ``"1e5"``, takes the general path, which
-  canonicalises it or refuses it).
+  and number texts being canonical already (:func:`singletable._values.is_canonical_number`,
+  or at the top level a text the general path's cache of seen numbers,
+  ``_values._NUMBERS``, holds as its own canonical form: any other text, e.g.
+  ``"01"`` or ``"1e5"``, takes the general path, which canonicalises it or refuses it).
 
 The stored item is a deep copy, made in the same pass as the checks and the measure
 (:func:`trusted_copy`): the request keeps its own containers, so nothing done to the
@@ -36,7 +37,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from singletable._values import MAX_NESTING, Item, _number_size, is_canonical_number
+from singletable._values import (
+    _NUMBERS,
+    MAX_NESTING,
+    Item,
+    _known_number,
+    _number_size,
+    is_canonical_number,
+)
 from singletable.backends.local._params import MAX_ATTRIBUTE_NAME_BYTES
 from singletable.backends.local._schema import TableDef
 
@@ -73,12 +81,13 @@ def trusted_copy(item: Any) -> tuple[Item, int] | None:
     set or list; strings are immutable and shared)."""
     out: Item = {}
     total = 0
+    numbers = _NUMBERS
     for name, value in item.items():
-        if type(name) is not str or not name.isascii() or type(value) is not dict:
+        if type(value) is not dict or len(value) != 1:
             return None
-        if len(value) != 1:
+        if type(name) is not str or not name.isascii():
             return None
-        raw = value.get("S")  # strings and numbers inline: most of any item
+        raw = value.get("S")  # strings, numbers and string sets inline: most of any item
         if raw is not None:
             if type(raw) is not str or not raw.isascii():
                 return None
@@ -87,10 +96,32 @@ def trusted_copy(item: Any) -> tuple[Item, int] | None:
             continue
         raw = value.get("N")
         if raw is not None:
-            if type(raw) is not str or not is_canonical_number(raw):
+            if type(raw) is not str:
+                return None
+            # the general path's cache of seen number texts (._values._NUMBERS): a
+            # text it holds as its own canonical form is one the general path
+            # stores as it is, with that size
+            known = numbers.get(raw)
+            if known is None:
+                if not is_canonical_number(raw):
+                    return None
+                known = _known_number(raw)  # (canonical already: cannot fail)
+            if known[0] != raw:
                 return None
             out[name] = {"N": raw}
-            total += len(name) + _number_size(raw)
+            total += len(name) + known[1]
+            continue
+        raw = value.get("SS")
+        if type(raw) is list and raw:
+            size = 0
+            for member in raw:
+                if type(member) is not str or not member.isascii():
+                    return None
+                size += len(member)
+            if len(set(raw)) != len(raw):
+                return None
+            out[name] = {"SS": raw.copy()}
+            total += len(name) + size
             continue
         copied = _copy(value, 0)
         if copied is None:

@@ -63,7 +63,7 @@ from singletable.backends.local.keycodec import (
     encode_string,
 )
 from singletable.backends.local.storage import MemoryTableStore
-from singletable.expressions import Condition, ExpressionError, Update
+from singletable.expressions import Condition, ExpressionError, Update, small_names
 from singletable.expressions.evaluate import Env, PredicateFn
 
 if TYPE_CHECKING:
@@ -239,6 +239,8 @@ def remember(
             specs.append((ref, tag))
     if update is not None and update.type_mismatch is not None:
         return  # (legacy AttributeUpdates: never planned)
+    if not small_names(names):
+        return  # (what a program keeps is bounded: see SHAPE_NAMES_MAX)
     try:
         key = _lookup_key(table, request)
     except TypeError:

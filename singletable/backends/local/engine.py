@@ -18,7 +18,6 @@ costs O(1) and Query O(log n + page), independent of the table's size.
 
 from __future__ import annotations
 
-import json
 import marshal
 import os
 import threading
@@ -43,7 +42,7 @@ from singletable.backends.local import (
 )
 from singletable.backends.local._bulk import Seed
 from singletable.backends.local._capacity_meter import CapacityMeter, metered
-from singletable.backends.local._encoding import dumps, encode_response
+from singletable.backends.local._encoding import dumps, encode_response, loads
 from singletable.backends.local._faults import Faults
 from singletable.backends.local._records import READS
 from singletable.backends.local._regions import Regions, check_region
@@ -503,11 +502,11 @@ class LocalEngine:
         """
         engine = self
         try:
-            if region is not None:
+            if region is not None and region != self.region:  # (every SDK request names one)
                 engine = self.regions.engine(region)
             try:
-                request = json.loads(body) if body else {}
-            except (ValueError, UnicodeDecodeError):
+                request = loads(body) if body else {}
+            except (ValueError, UnicodeDecodeError, RecursionError):  # (deep nesting too)
                 raise DynamoDBError(
                     "SerializationException", "Start of structure or map found where not expected."
                 ) from None
