@@ -6,12 +6,15 @@ information is not returned in the response." ``ItemCollectionKey`` is the parti
 key value of the item; ``SizeEstimateRangeGB`` a two-element [lower, upper] estimate in
 GB of the collection (its items plus the attributes projected into its LSIs); DynamoDB
 answers ``[0.0, 1.0]`` for a small one (see singletable/backends/local/_collections.py).
-PutItem, UpdateItem and DeleteItem report one collection; BatchWriteItem a map of table
-name to a list, one entry per collection written (API Reference, BatchWriteItem).
+PutItem, UpdateItem and DeleteItem report one collection; BatchWriteItem and
+TransactWriteItems a map of table name to a list, one entry per collection written (API
+Reference, BatchWriteItem and TransactWriteItems: by the Put, Update and Delete actions,
+not by a ConditionCheck).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -259,3 +262,75 @@ def test_a_failed_condition_reports_no_metrics(ddb: Any, lsi_table: str) -> None
     assert ddb.get_item(TableName=lsi_table, Key=_item("a", "1"))["Item"] == _item(
         "a", "1", L="x"
     )
+
+
+@METRICS
+def test_transaction_reports_the_collections_it_wrote(
+    ddb: Any, lsi_table: str, table: str
+) -> None:
+    ddb.put_item(TableName=lsi_table, Item=_item("d", "1", L="x"))
+    ddb.put_item(TableName=lsi_table, Item=_item("e", "1"))
+    for _ in range(3):  # repeated: the engine compiles a repeated transaction's shape
+        response = ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": lsi_table, "Item": _item("a", "1", L="x")}},
+                {
+                    "Update": {
+                        "TableName": lsi_table,
+                        "Key": _item("a", "2"),
+                        "UpdateExpression": "SET v = :v",
+                        "ExpressionAttributeValues": {":v": _s("y")},
+                    }
+                },
+                {"Delete": {"TableName": lsi_table, "Key": _item("d", "1")}},
+                {
+                    "ConditionCheck": {
+                        "TableName": lsi_table,
+                        "Key": _item("e", "1"),
+                        "ConditionExpression": "attribute_exists(PK)",
+                    }
+                },
+                {"Put": {"TableName": table, "Item": _item("a", "1")}},
+            ],
+            ReturnItemCollectionMetrics="SIZE",
+        )
+        metrics = response["ItemCollectionMetrics"]
+        assert set(metrics) == {lsi_table}
+        reported = [entry["ItemCollectionKey"]["PK"]["S"] for entry in metrics[lsi_table]]
+        assert sorted(reported) == ["a", "d"]  # "e" was only checked
+        for entry in metrics[lsi_table]:
+            _check(entry, entry["ItemCollectionKey"]["PK"])
+
+
+def test_transaction_without_lsi_or_size_reports_nothing(
+    ddb: Any, lsi_table: str, table: str
+) -> None:
+    for _ in range(3):
+        plain = ddb.transact_write_items(
+            TransactItems=[{"Put": {"TableName": table, "Item": _item("a", "1")}}],
+            ReturnItemCollectionMetrics="SIZE",
+        )
+        none = ddb.transact_write_items(
+            TransactItems=[{"Put": {"TableName": lsi_table, "Item": _item("a", "1")}}],
+            ReturnItemCollectionMetrics="NONE",
+        )
+        assert not plain.get("ItemCollectionMetrics")
+        assert not none.get("ItemCollectionMetrics")
+
+
+def test_cancelled_transaction_reports_no_metrics(ddb: Any, lsi_table: str) -> None:
+    with raises("TransactionCanceledException", re.compile(r"Transaction cancelled, .*")) as err:
+        ddb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": lsi_table,
+                        "Item": _item("a", "1", L="x"),
+                        "ConditionExpression": "attribute_exists(PK)",
+                    }
+                }
+            ],
+            ReturnItemCollectionMetrics="SIZE",
+        )
+    assert "ItemCollectionMetrics" not in err.response
+    assert "Item" not in ddb.get_item(TableName=lsi_table, Key=_item("a", "1"))
