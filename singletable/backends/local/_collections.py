@@ -5,7 +5,9 @@ their entries in the table's local secondary indexes (Developer Guide, "Item
 collections in Local Secondary Indexes"). A write asked for
 ``ReturnItemCollectionMetrics: SIZE`` reports, for each collection it wrote to,
 the partition key value (``ItemCollectionKey``) and an estimate of the
-collection's size as a ``[lower, upper]`` range in GB (``SizeEstimateRangeGB``).
+collection's size as a ``[lower, upper]`` range in GB (``SizeEstimateRangeGB``):
+PutItem, UpdateItem and DeleteItem one (:func:`collection_metrics`), BatchWriteItem
+and TransactWriteItems a list per table (:func:`table_metrics`).
 Only for a table with at least one LSI: on any other table the member is absent
 (API Reference, ItemCollectionMetrics: "If the table does not have any local
 secondary indexes, this information is not returned in the response").
