@@ -182,6 +182,12 @@ class TableStoreMachine(RuleBasedStateMachine):
         entry = self.model.get((pk, sk))
         assert self.store.get(pk, sk) == (None if entry is None else entry[0])
 
+    @rule(pk=pks)
+    def partition_usage(self, pk: bytes) -> None:
+        # Item count and bytes of one partition (ItemCollectionMetrics, ._collections).
+        sizes = [size for (p, _), (_, size) in self.model.items() if p == pk]
+        assert self.store.partition_usage(pk) == (len(sizes), sum(sizes))
+
     @rule(
         pk=pks,
         lo=optional_sks,

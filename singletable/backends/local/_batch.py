@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from singletable._values import Item, item_size
 from singletable.backends.local._capacity import consumed, read_units, write_units
+from singletable.backends.local._collections import table_metrics
 from singletable.backends.local._exprs import RequestExpressions
 from singletable.backends.local._items import find_table, prepare_item
 from singletable.backends.local._params import Checks
@@ -90,7 +91,7 @@ def batch_write_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, 
     """BatchWriteItem: up to 25 puts and deletes across tables, validated as one."""
     checks = Checks(request)
     capacity_mode = checks.enum("ReturnConsumedCapacity", ("INDEXES", "TOTAL", "NONE"))
-    checks.enum("ReturnItemCollectionMetrics", ("SIZE", "NONE"))
+    metrics_mode = checks.enum("ReturnItemCollectionMetrics", ("SIZE", "NONE"))
     request_items = _request_items(checks, "BatchWriteItem")
     for requests in request_items.values():
         if isinstance(requests, list) and not 1 <= len(requests) <= MAX_WRITES:
@@ -100,6 +101,8 @@ def batch_write_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, 
         raise validation_error("Too many items requested for the BatchWriteItem call")
     # (table, pk, sk, item or None for a delete, size)
     planned: list[tuple[TableDef, bytes, bytes, Item | None, int]] = []
+    # (table, pk, the item or Key holding its partition key value): ItemCollectionMetrics
+    written: list[tuple[TableDef, bytes, Any]] = []
     with engine.lock:
         for name, requests in request_items.items():
             table = find_table(engine, name)
@@ -119,9 +122,12 @@ def batch_write_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, 
                     if table.indexes and not table.index_keys_plain(item):
                         table.check_index_keys(item)  # (raises DynamoDB's error)
                     planned.append((table, pk, sk, item, size))
+                    written.append((table, pk, item))
                 else:
-                    pk, sk = table.key_from_request((delete or {}).get("Key"))
+                    key = (delete or {}).get("Key")
+                    pk, sk = table.key_from_request(key)
                     planned.append((table, pk, sk, None, 0))
+                    written.append((table, pk, key))
                 if (pk, sk) in seen:
                     raise _duplicates()
                 seen.add((pk, sk))
@@ -144,7 +150,13 @@ def batch_write_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, 
                 for index, (cost, local) in table.index_write_costs(pk, sk, old, new).items():
                     spent[index] = (spent.get(index, (0.0, local))[0] + cost, local)
         commit(engine, changes)
+        # Per table with an LSI, one entry per item collection written (API Reference,
+        # BatchWriteItem: "information about any item collections that were affected by
+        # individual DeleteItem or PutItem operations"); measured after the batch.
+        collections = table_metrics(metrics_mode, written)
     response: dict[str, Any] = {"UnprocessedItems": {}}
+    if collections:
+        response["ItemCollectionMetrics"] = collections
     if capacity_mode in ("TOTAL", "INDEXES"):
         response["ConsumedCapacity"] = [
             consumed(capacity_mode, name, value, index_units=index_units.get(name))

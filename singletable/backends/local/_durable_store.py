@@ -61,6 +61,9 @@ _POINT = (
     f"SELECT k.size, b.item, k.crc {_JOIN} WHERE k.store = ? AND k.h = ? AND k.pk = ? AND k.sk = ?"
 )
 _BODY = "SELECT item FROM bodies WHERE id = ?"
+_PARTITION_USAGE = (
+    "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM keys WHERE store = ? AND h = ? AND pk = ?"
+)
 _PARTITION_KEYS = "SELECT sk FROM keys WHERE store = ? AND h = ? AND pk = ? ORDER BY sk LIMIT ?"
 # The Query statements, by the shape of their bounds and direction.
 _PARTITION_SQL: dict[tuple[bool, bool, bool, bool, bool], str] = {}
@@ -300,6 +303,13 @@ class DurableTableStore(TableStore):
             at = bisect_left(keys, sk)
             if at < len(keys) and keys[at] == sk:
                 del keys[at]
+
+    def partition_usage(self, pk: bytes) -> tuple[int, int]:
+        """``(items, bytes)`` of partition ``pk``: one aggregate over its rows of the
+        ``keys`` table, which keeps each item's size (no body is read; the current
+        group's pending rows are flushed first, by :meth:`DurableStorage._rows`)."""
+        row = self._storage._rows(_PARTITION_USAGE, (self._id, scan_hash(pk), pk))[0]
+        return int(row[0]), int(row[1])
 
     # ----------------------------------------------------------------- ranges
 

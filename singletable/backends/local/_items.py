@@ -23,6 +23,7 @@ from singletable._values import (
     value_size,
 )
 from singletable.backends.local._capacity import consumed, read_units, write_units
+from singletable.backends.local._collections import collection_metrics
 from singletable.backends.local._exprs import RequestExpressions, invalid_value
 from singletable.backends.local._params import (
     MAX_ATTRIBUTE_NAME_BYTES,
@@ -69,7 +70,7 @@ class WriteOptions:
         self.on_failure = checks.enum(
             "ReturnValuesOnConditionCheckFailure", ("ALL_OLD", "NONE"), "NONE"
         )
-        checks.enum("ReturnItemCollectionMetrics", ("SIZE", "NONE"), "NONE")
+        self.metrics = checks.enum("ReturnItemCollectionMetrics", ("SIZE", "NONE"), "NONE")
         if self.returns not in allowed_returns:
             checks.raise_if_any()
             raise validation_error("Return values set to invalid value")
@@ -108,10 +109,17 @@ def _respond(
     units: float,
     attributes: Item | None,
     change: Change | None = None,
+    collection: tuple[bytes, Any] | None = None,
 ) -> dict[str, Any]:
+    """The response of a write; ``collection``: the encoded partition key of the item
+    written and a Key or item holding its value (for ItemCollectionMetrics)."""
     response: dict[str, Any] = {}
     if attributes:
         response["Attributes"] = attributes
+    if options.metrics == "SIZE" and collection is not None:
+        metrics = collection_metrics("SIZE", table, *collection)
+        if metrics is not None:
+            response["ItemCollectionMetrics"] = metrics
     index_units = None
     if change is not None and table.indexes and options.capacity in ("TOTAL", "INDEXES"):
         index_units = table.index_write_costs(change.pk, change.sk, change.old, change.new)
@@ -230,7 +238,8 @@ def _put_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
         change = Change(table, pk, sk, old, item, size)
         commit(engine, (change,))
     units = write_units(max(size, old_size))
-    return _respond(table, options, units, old if options.returns == "ALL_OLD" else None, change)
+    returned = old if options.returns == "ALL_OLD" else None
+    return _respond(table, options, units, returned, change, (pk, item))
 
 
 def _by_program(
@@ -294,7 +303,11 @@ def _delete_item(engine: LocalEngine, request: dict[str, Any], known: bool) -> d
         change = Change(table, pk, sk, old, None)
         commit(engine, [change])
     units = write_units(old_size)
-    return _respond(table, options, units, old if options.returns == "ALL_OLD" else None, change)
+    returned = old if options.returns == "ALL_OLD" else None
+    # A delete of a missing item reports its collection as well (it names one); not
+    # confirmed against DynamoDB, whose docs say "item collections, if any, that were
+    # affected".
+    return _respond(table, options, units, returned, change, (pk, key))
 
 
 def update_item(engine: LocalEngine, request: dict[str, Any]) -> dict[str, Any]:
@@ -354,7 +367,7 @@ def _update_item(engine: LocalEngine, request: dict[str, Any], known: bool) -> d
             # The expression forms (REMOVE, DELETE) behave the same (issue 14 item 2;
             # ScyllaDB issue 5862, checked against DynamoDB). An UpdateItem with no
             # update at all still creates the key-only item.
-            return _respond(table, options, write_units(0), None)
+            return _respond(table, options, write_units(0), None, None, (pk, key))
         if old is not None:
             base, base_size = old, store.size_of(pk, sk)
         else:
@@ -384,7 +397,7 @@ def _update_item(engine: LocalEngine, request: dict[str, Any], known: bool) -> d
         commit(engine, [change])
     units = write_units(max(size, base_size if old is not None else 0))
     returned = _returned(options.returns, old, new, update)
-    return _respond(table, options, units, returned, change)
+    return _respond(table, options, units, returned, change, (pk, key))
 
 
 def _attribute_size(name: str, value: AttributeValue | None) -> int:

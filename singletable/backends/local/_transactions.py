@@ -63,6 +63,7 @@ from singletable._values import (
     validate_value,
 )
 from singletable.backends.local._capacity import read_units, write_units
+from singletable.backends.local._collections import has_local_indexes, table_metrics
 from singletable.backends.local._exprs import RequestExpressions, invalid_value
 from singletable.backends.local._items import MAX_ITEM_BYTES, find_table, validated_item
 from singletable.backends.local._params import Checks
@@ -503,7 +504,7 @@ def _transact_write(engine: LocalEngine, request: dict[str, Any], *, known: bool
     raw_actions = _transact_items(checks)
     token = _token(checks)
     capacity_mode = checks.enum("ReturnConsumedCapacity", _CAPACITY_MODES, "NONE")
-    checks.enum("ReturnItemCollectionMetrics", ("SIZE", "NONE"), "NONE")
+    metrics_mode = checks.enum("ReturnItemCollectionMetrics", ("SIZE", "NONE"), "NONE")
     parsed = [_parse_write(checks, i, raw) for i, raw in enumerate(raw_actions, 1)]
     checks.raise_if_any()
     actions = [action for action in parsed if action is not None]
@@ -525,7 +526,12 @@ def _transact_write(engine: LocalEngine, request: dict[str, Any], *, known: bool
         _reject_duplicates([(a.table, a.pk, a.sk, a.key_problem) for a in actions])
         if total > MAX_TRANSACTION_BYTES:
             raise validation_error(_TOO_BIG)
-        if not known and all(action.planned for action in actions):
+        # (a request asking for the collections of a table with an LSI is never
+        # compiled: this path measures them)
+        measured = metrics_mode == "SIZE" and any(
+            a.table is not None and has_local_indexes(a.table) for a in actions
+        )
+        if not known and not measured and all(action.planned for action in actions):
             # Every check that depends on the request's shape alone passed.
             remember(engine, request, [_step(action) for action in actions])
         reasons: list[dict[str, Any]] = []
@@ -556,10 +562,27 @@ def _transact_write(engine: LocalEngine, request: dict[str, Any], *, known: bool
         if token is not None:
             targets = [(a.table, a.pk, a.sk) for a in actions if a.table is not None]
             _token_store(engine).remember(token, digest, engine.clock(), targets)
+        collections = _collections(actions) if measured else {}
     response: dict[str, Any] = {}
     if capacity_mode in ("TOTAL", "INDEXES"):
         response["ConsumedCapacity"] = _consumed(capacity_mode, units, "Write", index_units)
+    if collections:
+        response["ItemCollectionMetrics"] = collections
     return response
+
+
+def _collections(actions: list[_Action]) -> dict[str, list[dict[str, Any]]]:
+    """The ItemCollectionMetrics of a committed transaction (._collections): per table
+    with an LSI, the collections its Put, Update and Delete actions wrote (API
+    Reference, TransactWriteItems: "item collections ... affected by individual
+    UpdateItem, PutItem, or DeleteItem operations"; a ConditionCheck writes none).
+    A replayed ClientRequestToken's answer carries none (nothing is written)."""
+    written = [
+        (a.table, a.pk, a.item if a.kind == "Put" else a.body.get("Key"))
+        for a in actions
+        if a.table is not None and a.kind != "ConditionCheck"
+    ]
+    return table_metrics("SIZE", written)
 
 
 def _step(action: _Action) -> Step:

@@ -52,6 +52,7 @@ from singletable._values import (
     validate_value,
     value_size,
 )
+from singletable.backends.local._collections import has_local_indexes
 from singletable.backends.local._exprs import expression_value
 from singletable.backends.local._records import SHARED, decode, unpack_size
 from singletable.backends.local._write import Change, commit
@@ -216,8 +217,11 @@ def remember(
     Only for a request that passed every check depending on its shape: the member
     checks, the table, its expressions (bound from the plan cache:
     ``RequestExpressions.planned``) and the update's key-attribute check.
-    ``options``: its WriteOptions.
+    ``options``: its WriteOptions. A request asking for ItemCollectionMetrics of a
+    table with an LSI is never compiled: the general path measures the collection.
     """
+    if options.metrics == "SIZE" and has_local_indexes(table):
+        return
     fixed: list[tuple[str, str]] = []
     for member, value in request.items():
         if member in _CHECKED_MEMBERS:

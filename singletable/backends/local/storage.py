@@ -141,6 +141,16 @@ class TableStore(ABC):
         measuring every item again on each read.
         """
 
+    def partition_usage(self, pk: bytes) -> tuple[int, int]:
+        """``(items, bytes)`` of partition ``pk``: its item count and the sum of their
+        sizes. Work bounded by the partition, never the table (ItemCollectionMetrics,
+        ._collections); a store may answer it without decoding an item."""
+        count = size = 0
+        for sk, _item in self.query(pk):
+            count += 1
+            size += self.size_of(pk, sk)
+        return count, size
+
     @abstractmethod
     def query(
         self,
@@ -363,6 +373,13 @@ class MemoryTableStore(TableStore):
             return 0
         size: int = unpack_size(record, -4)[0]  # record_size(record), inlined
         return size
+
+    def partition_usage(self, pk: bytes) -> tuple[int, int]:
+        """``(items, bytes)`` of partition ``pk``, from its records' sizes (nothing decoded)."""
+        partition = self._partitions.get(pk)
+        if partition is None:
+            return 0, 0
+        return len(partition), sum(unpack_size(record, -4)[0] for record in partition.values())
 
     def put(self, pk: bytes, sk: bytes, item: Item, size: int) -> Item | None:
         """Store ``item``; return the item it replaced, if any.
