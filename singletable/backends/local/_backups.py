@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 from singletable._values import Item, item_size
 from singletable.backends.local._params import Checks
 from singletable.backends.local._schema import TableDef
-from singletable.backends.local._write import Change, commit
+from singletable.backends.local._write import Change, commit, register_listener
 from singletable.backends.local.errors import DynamoDBError, validation_error
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ class Backups:
     def __init__(self, engine: LocalEngine) -> None:
         self._engine = engine
         self._sequence: dict[str, int] = {}  # next history number, by history store
-        engine.change_listeners.append(self._on_commit)
+        register_listener(engine, self._on_commit)
 
     def catalog_state(self) -> dict[str, int]:
         """What a table operation may change here (see ._rollback)."""

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from singletable._values import Item, item_size
 from singletable.backends.local._schema import TableDef
-from singletable.backends.local._write import Change, commit
+from singletable.backends.local._write import Change, commit, register_listener
 
 if TYPE_CHECKING:
     from singletable.backends.local._regions import Regions
@@ -119,7 +119,7 @@ class Replication:
         if id(engine) in self._attached:
             return
         self._attached.add(id(engine))
-        engine.change_listeners.append(partial(self._on_commit, engine))
+        register_listener(engine, partial(self._on_commit, engine))
 
     def _on_commit(
         self, engine: LocalEngine, changes: Sequence[Change], identity: dict[str, Any] | None

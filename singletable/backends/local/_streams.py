@@ -69,6 +69,7 @@ from typing import TYPE_CHECKING, Any
 from singletable._values import Item, item_size, values_equal
 from singletable.backends.local._params import Checks
 from singletable.backends.local._subscriptions import Callback, Record, RecordStream, Subscription
+from singletable.backends.local._write import register_listener, set_listening
 from singletable.backends.local.errors import DynamoDBError, validation_error
 
 if TYPE_CHECKING:
@@ -372,7 +373,8 @@ class Streams:
         self._delivery_lock = threading.Lock()
         self._delivering = threading.local()
         self._discovered = False
-        engine.change_listeners.append(self._on_commit)
+        self._listener = self._on_commit
+        register_listener(engine, self._listener, live=False)  # (live: _sync_listening)
         self._discover()
 
     # ----------------------------------------------------------------- settings
@@ -390,11 +392,19 @@ class Streams:
                         stream.get("CreationRequestDateTime", table.created),
                     )
             self._discovered = True
+            self._sync_listening()
+
+    def _sync_listening(self) -> None:
+        """The record writer is called by commits only while a stream or a subscriber
+        may want records (._write.set_listening)."""
+        live = bool(self._active or self._subscriptions)
+        set_listening(self._engine, self._listener, live)
 
     def _start(self, table: TableDef, view: str, label: str, created: float) -> Stream:
         stream = Stream(table, view, label, created, self._last_sequence + 1)
         self._by_arn[stream.arn] = stream
         self._active[table.name] = stream
+        self._sync_listening()
         return stream
 
     def enable(self, table: TableDef, view: str) -> None:
@@ -418,6 +428,7 @@ class Streams:
         stream = self._active.pop(table.name, None)
         if stream is not None:
             stream.disabled_at = self._engine.clock()
+            self._sync_listening()
         settings = dict(table.settings.get("stream") or {})
         settings["StreamEnabled"] = False
         settings.pop("StreamViewType", None)
@@ -438,6 +449,7 @@ class Streams:
         if stream is not None and stream.table is table:
             self._active.pop(table.name)
             stream.disabled_at = self._engine.clock()
+            self._sync_listening()
 
     # ----------------------------------------------------------------- records
 
@@ -485,6 +497,7 @@ class Streams:
         self._by_arn.update(by_arn)
         self._active.clear()
         self._active.update(active)
+        self._sync_listening()
         for stream, disabled_at in disabled:
             stream.disabled_at = disabled_at
 
@@ -540,6 +553,7 @@ class Streams:
                 )
             subscription = Subscription(self, table_name, callback, view)
             self._subscriptions.setdefault(table_name, []).append(subscription)
+            self._sync_listening()
         return subscription
 
     def record_stream(self, table_name: str, view: str | None) -> RecordStream:
@@ -560,6 +574,7 @@ class Streams:
                 subscriptions.remove(subscription)
             if not subscriptions:
                 self._subscriptions.pop(subscription.table_name, None)
+                self._sync_listening()
 
     # ----------------------------------------------------------------- lookups (under the lock)
 

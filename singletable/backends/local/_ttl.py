@@ -50,7 +50,13 @@ from typing import TYPE_CHECKING, Any
 
 from singletable._values import Item
 from singletable.backends.local._params import Checks
-from singletable.backends.local._write import SERVICE_IDENTITY, Change, commit
+from singletable.backends.local._write import (
+    SERVICE_IDENTITY,
+    Change,
+    commit,
+    register_listener,
+    set_listening,
+)
 from singletable.backends.local.errors import DynamoDBError, validation_error
 
 if TYPE_CHECKING:
@@ -258,7 +264,8 @@ class TimeToLive:
         commit...), None while none has; see :meth:`LocalEngine.ttl_sweep_error`."""
         self.failures = 0
         """How many background sweeps have failed."""
-        engine.change_listeners.append(self._on_commit)
+        self._listener = self._on_commit
+        register_listener(engine, self._listener, live=False)  # (live: _sync_listening)
         engine.close_hooks.append(self.stop)
         with engine.lock:  # tables a durable storage reopened with TTL on
             for table in engine.tables.values():
@@ -280,6 +287,11 @@ class TimeToLive:
         """Go back to a :meth:`catalog_state` (the table operation was rolled back)."""
         self._tables.clear()
         self._tables.update(state)
+        self._sync_listening()
+
+    def _sync_listening(self) -> None:
+        """Commits call the expiry tracker only while a table has TTL on (._write.set_listening)."""
+        set_listening(self._engine, self._listener, bool(self._tables))
 
     def memory_state(self) -> list[_HeapState]:
         """A copy of every table's expiry heap (for a snapshot of an in-memory engine)."""
@@ -306,6 +318,7 @@ class TimeToLive:
             self._tables[table.name] = _StoredExpiries(table, attribute, storage)
         else:
             self._tables[table.name] = _TableExpiries(table, attribute)
+        self._sync_listening()
         self._start_sweeper()
 
     def enable(self, table: TableDef, attribute: str) -> None:
@@ -324,6 +337,7 @@ class TimeToLive:
             expiries = self._tables.pop(table.name, None)
             if isinstance(expiries, _StoredExpiries):
                 expiries.drop(storage)
+            self._sync_listening()
 
     def _on_commit(self, changes: Sequence[Change], identity: dict[str, Any] | None) -> None:
         """The change listener: keep the expiries of TTL-enabled tables current."""
@@ -372,6 +386,7 @@ class TimeToLive:
         for name, expiries in list(self._tables.items()):
             if self._engine.tables.get(name) is not expiries.table:
                 del self._tables[name]  # the table was deleted (or replaced)
+                self._sync_listening()
                 continue
             changes = expiries.expired(now, SWEEP_BATCH)
             if changes:

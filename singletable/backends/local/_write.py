@@ -36,7 +36,14 @@ if TYPE_CHECKING:
     from singletable.backends.local._schema import TableDef
     from singletable.backends.local.engine import LocalEngine
 
-__all__ = ["SERVICE_IDENTITY", "Change", "ChangeListener", "commit"]
+__all__ = [
+    "SERVICE_IDENTITY",
+    "Change",
+    "ChangeListener",
+    "commit",
+    "register_listener",
+    "set_listening",
+]
 
 # The userIdentity DynamoDB puts on stream records of items that TTL deleted
 # (Developer Guide, "DynamoDB Streams and Time to Live").
@@ -63,6 +70,36 @@ class Change:
 # A listener receives the committed changes of one atomic step (no-ops left out)
 # and the identity that made them (None for a user's request; SERVICE_IDENTITY for TTL).
 ChangeListener = Callable[[Sequence[Change], "dict[str, Any] | None"], None]
+
+
+def register_listener(engine: LocalEngine, listener: ChangeListener, live: bool = True) -> None:
+    """Give ``engine`` the change listener ``listener``, called by :func:`commit` while it
+    is live (see :func:`set_listening`); listeners are called in the order registered."""
+    engine.listener_order.append(listener)
+    if live:
+        set_listening(engine, listener, True)
+
+
+def set_listening(engine: LocalEngine, listener: ChangeListener, live: bool) -> None:
+    """Whether :func:`commit` calls ``listener`` (registered by :func:`register_listener`).
+
+    An idle listener (no stream or subscriber, no table with TTL) is left out of
+    ``engine.change_listeners`` instead of being called to find it has nothing to do:
+    a write then pays nothing for it. Its owner makes it live before it has anything
+    to record; a live listener with nothing to do still returns at once. The list is
+    replaced, never changed in place (a commit iterating it is not disturbed).
+    """
+    current = engine.change_listeners
+    if (listener in current) == live:
+        return
+    order = engine.listener_order
+    wanted = [
+        known
+        for known in order
+        if (live and known == listener) or (known != listener and known in current)
+    ]
+    wanted += [other for other in current if other not in order]  # (appended directly)
+    engine.change_listeners = wanted
 
 
 def commit(

@@ -241,6 +241,8 @@ class LocalEngine:
         self.tables: dict[str, TableDef] = {}
         # Called with every committed group of changes, under the lock (see ._write).
         self.change_listeners: list[ChangeListener] = []
+        # Every listener registered (._write.register_listener); the live ones are above.
+        self.listener_order: list[ChangeListener] = []
         # Run once by close() (background threads stop here).
         self.close_hooks: list[Callable[[], None]] = []
         self._load_catalog()
