@@ -1,6 +1,6 @@
-"""The table most engine tests use: PK/SK strings, a global index ``gsi`` keyed on
-``G`` (projecting everything), on-demand billing (imported by the test modules of
-this folder; not a test module)."""
+"""The tables most engine tests use: PK/SK strings, a global index ``gsi`` keyed on
+``G`` or on ``GPK``/``GSK`` (projecting everything), on-demand billing (imported by
+the test modules of this folder; not a test module)."""
 
 from __future__ import annotations
 
@@ -36,3 +36,31 @@ def gsi_table_request(name: str, *, stream: bool = False) -> dict[str, Any]:
             "StreamViewType": "NEW_AND_OLD_IMAGES",
         }
     return request
+
+
+def ranged_gsi_table_request(name: str) -> dict[str, Any]:
+    """The CreateTable request of the table ``name`` the compiled-write tests share:
+    PK/SK strings and a global index ``gsi`` keyed on GPK (S) and GSK (N), like the
+    benchmarks' table."""
+    return {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": attribute, "AttributeType": kind}
+            for attribute, kind in (("PK", "S"), ("SK", "S"), ("GPK", "S"), ("GSK", "N"))
+        ],
+        "KeySchema": [
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "gsi",
+                "KeySchema": [
+                    {"AttributeName": "GPK", "KeyType": "HASH"},
+                    {"AttributeName": "GSK", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    }

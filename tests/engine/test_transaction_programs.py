@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gsi_table import ranged_gsi_table_request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -33,31 +34,7 @@ NUMBERED = "tnum"  # PK a number
 
 def _engine(path: Path | None = None) -> LocalEngine:
     engine = LocalEngine(path=path, ttl_sweep_interval=None)
-    engine.call(
-        "CreateTable",
-        {
-            "TableName": TABLE,
-            "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [
-                {"AttributeName": name, "AttributeType": kind}
-                for name, kind in (("PK", "S"), ("SK", "S"), ("GPK", "S"), ("GSK", "N"))
-            ],
-            "KeySchema": [
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            "GlobalSecondaryIndexes": [
-                {
-                    "IndexName": "gsi",
-                    "KeySchema": [
-                        {"AttributeName": "GPK", "KeyType": "HASH"},
-                        {"AttributeName": "GSK", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        },
-    )
+    engine.call("CreateTable", ranged_gsi_table_request(TABLE))
     engine.call(
         "CreateTable",
         {

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from gsi_table import ranged_gsi_table_request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,31 +31,7 @@ TABLE = "programs"
 
 def _engine() -> LocalEngine:
     engine = LocalEngine(ttl_sweep_interval=None)
-    engine.call(
-        "CreateTable",
-        {
-            "TableName": TABLE,
-            "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [
-                {"AttributeName": name, "AttributeType": kind}
-                for name, kind in (("PK", "S"), ("SK", "S"), ("GPK", "S"), ("GSK", "N"))
-            ],
-            "KeySchema": [
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            "GlobalSecondaryIndexes": [
-                {
-                    "IndexName": "gsi",
-                    "KeySchema": [
-                        {"AttributeName": "GPK", "KeyType": "HASH"},
-                        {"AttributeName": "GSK", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        },
-    )
+    engine.call("CreateTable", ranged_gsi_table_request(TABLE))
     for pk in ("a", "b"):
         engine.call(
             "PutItem",
