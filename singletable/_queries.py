@@ -151,7 +151,11 @@ def _read_page(
     read, validate = direct if direct is not None else (None, None)
     for item in response.get("Items", ()):
         marker = item.get(type_attribute)
-        if (marker.get("S") != type_name) if marker is not None else not model.owns(item):
+        if (
+            (marker.__class__ is not dict or marker.get("S") != type_name)
+            if marker is not None
+            else not model.owns(item)
+        ):
             skipped.append(copy.deepcopy(item))  # responses may share the stored data
             continue
         if read is not None:

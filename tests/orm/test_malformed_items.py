@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 
 from singletable import Entity, Keys, Table
+from singletable.backends.engine import LocalBackend
+from singletable.db import DB
 from singletable.errors import ItemValidationError
+from singletable.patterns import Query
 
 _table = Table("malformed")
 
@@ -26,6 +29,7 @@ class Gadget(Entity, table=_table):
     extra: dict[str, Any] = {}
 
     keys = Keys(pk="G#{gadget_id}", sk="G")
+    by_id = Query()
 
 
 _GOOD = {"PK": {"S": "G#g1"}, "SK": {"S": "G"}, "_type": {"S": "Gadget"}, "gadget_id": {"S": "g1"}}
@@ -74,3 +78,36 @@ def test_a_malformed_key_is_shown_as_it_is() -> None:
 def test_a_value_of_the_wrong_type_still_fails_validation() -> None:
     with pytest.raises(ItemValidationError, match="does not validate: gadget_id"):
         Gadget.from_item({**_GOOD, "gadget_id": {"S": 5}})
+
+
+class _Tampered(LocalBackend):
+    """Query pages as a non-DynamoDB endpoint might answer them: a stored item's
+    attribute replaced by something that is not an AttributeValue."""
+
+    def __init__(self, attribute: str, value: Any) -> None:
+        super().__init__()
+        self.attribute, self.value = attribute, value
+
+    def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        response = super().call(operation, request)
+        if operation == "Query":
+            items = [{**item, self.attribute: self.value} for item in response["Items"]]
+            response = {**response, "Items": items}
+        return response
+
+
+def test_a_query_page_names_a_malformed_item() -> None:
+    db = DB(_Tampered("count", {"N": b"5"}))
+    db.create_table(_table)
+    db.put(Gadget(gadget_id="g1", tags={"t"}))
+    with pytest.raises(ItemValidationError, match="attribute 'count'"):
+        db.query(Gadget.by_id, gadget_id="g1").all()
+
+
+def test_a_query_page_skips_an_item_whose_type_marker_is_malformed() -> None:
+    db = DB(_Tampered("_type", "Gadget"))
+    db.create_table(_table)
+    db.put(Gadget(gadget_id="g1", tags={"t"}))
+    page = db.query(Gadget.by_id, gadget_id="g1").page()
+    assert page.items == []
+    assert [item["_type"] for item in page.skipped] == ["Gadget"]
