@@ -34,7 +34,7 @@ from singletable.backends.local._params import (
 from singletable.backends.local._request_check import check_request
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local._trusted import prepare_trusted
-from singletable.backends.local._update import OWNED, program_for, remember
+from singletable.backends.local._update import MAX_ITEM_BYTES, OWNED, program_for, remember
 from singletable.backends.local._write import Change, commit
 from singletable.backends.local.errors import DynamoDBError, validation_error
 from singletable.expressions import Condition, ExpressionError, Update
@@ -54,8 +54,6 @@ __all__ = [
     "update_item_unchecked",
     "validated_item",
 ]
-
-MAX_ITEM_BYTES = 400 * 1024
 
 _CAPACITY_MODES = ("INDEXES", "TOTAL", "NONE")
 _RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")

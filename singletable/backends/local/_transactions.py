@@ -65,11 +65,18 @@ from singletable._values import (
 from singletable.backends.local._capacity import read_units, write_units
 from singletable.backends.local._collections import has_local_indexes, table_metrics
 from singletable.backends.local._exprs import RequestExpressions, invalid_value
-from singletable.backends.local._items import MAX_ITEM_BYTES, find_table, validated_item
+from singletable.backends.local._items import find_table, validated_item
 from singletable.backends.local._params import Checks
 from singletable.backends.local._request_check import check_deferred_request
 from singletable.backends.local._schema import TableDef
-from singletable.backends.local._tx_programs import Program, Step, program_for, remember
+from singletable.backends.local._tx_programs import (
+    MAX_TRANSACTION_BYTES,
+    Program,
+    Step,
+    program_for,
+    remember,
+)
+from singletable.backends.local._update import MAX_ITEM_BYTES
 from singletable.backends.local._write import Change, commit
 from singletable.backends.local.errors import (
     DynamoDBError,
@@ -90,7 +97,6 @@ __all__ = [
 ]
 
 MAX_ACTIONS = 100
-MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
 TOKEN_LIFETIME = 600.0
 """Seconds a ClientRequestToken stays valid after the request that used it succeeded."""
 MAX_TOKENS = 100_000

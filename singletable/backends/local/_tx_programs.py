@@ -54,15 +54,14 @@ from singletable._values import (
     AttributeValue,
     InvalidValue,
     Item,
-    canonical_number,
     check_nesting,
     item_size,
     validate_item_sized,
     validate_value,
 )
 from singletable.backends.local._capacity import write_units
-from singletable.backends.local._exprs import expression_value
 from singletable.backends.local._params import MAX_ATTRIBUTE_NAME_BYTES
+from singletable.backends.local._update import MAX_ITEM_BYTES, validated_values
 from singletable.backends.local._write import Change
 from singletable.backends.local.errors import DynamoDBError
 from singletable.backends.local.storage import MemoryTableStore
@@ -74,9 +73,8 @@ if TYPE_CHECKING:
     from singletable.backends.local.engine import LocalEngine
     from singletable.expressions.update import UpdatePlan
 
-__all__ = ["Program", "Step", "program_for", "remember", "shape_of"]
+__all__ = ["MAX_TRANSACTION_BYTES", "Program", "Step", "program_for", "remember", "shape_of"]
 
-MAX_ITEM_BYTES = 400 * 1024
 MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
 TOKEN = "ClientRequestToken"
 
@@ -252,26 +250,7 @@ class Step:
         (their types are the shape's); None otherwise."""
         if not self.has_values:
             return {}
-        raw: dict[str, Any] = body[_VALUES]
-        values: dict[str, AttributeValue] = {}
-        for ref, tag in self.specs:
-            value = raw[ref]
-            text = value[tag]
-            if type(text) is str:
-                if tag == "S" and text.isascii():
-                    values[ref] = {"S": text}
-                    continue
-                if tag == "N":
-                    try:
-                        values[ref] = {"N": canonical_number(text)}
-                    except InvalidValue:
-                        return None
-                    continue
-            try:
-                values[ref] = expression_value(ref, value)
-            except DynamoDBError:
-                return None
-        return values
+        return validated_values(self.specs, body[_VALUES])
 
 
 # What prepare hands to evaluate for each action: its step, table, encoded key,

@@ -41,11 +41,11 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from singletable._values import (
-    NUMBER_TEXT_MAX,
+    _NUMBERS,
     AttributeValue,
     InvalidValue,
     Item,
-    canonical_number,
+    _known_number,
     check_nesting,
     copy_value,
     item_size,
@@ -70,9 +70,18 @@ if TYPE_CHECKING:
     from singletable.backends.local._schema import TableDef
     from singletable.backends.local.engine import LocalEngine
 
-__all__ = ["MAX_ITEM_BYTES", "OWNED", "Outcome", "Program", "program_for", "remember"]
+__all__ = [
+    "MAX_ITEM_BYTES",
+    "OWNED",
+    "Outcome",
+    "Program",
+    "program_for",
+    "remember",
+    "validated_values",
+]
 
 MAX_ITEM_BYTES = 400 * 1024
+"""DynamoDB's largest item (names and values), for every write of the engine."""
 
 # What a program hands back after its write: the table, the size its write units are
 # counted from (the larger of the old and the new item), the Attributes to return
@@ -114,10 +123,43 @@ Attributes were built for it (UPDATED_OLD, UPDATED_NEW, or none), so
 UpdateItem's response). Compared by identity: a response is marked only by the
 program that made it, and the reference keeps its id from being reused."""
 
-# Number texts of :values already validated, with their canonical form: the same few
-# (":one", ":max", ":zero") come in request after request.
-_NUMBERS: dict[str, str] = {}
-_NUMBERS_MAX = 4096
+def validated_values(
+    specs: tuple[tuple[str, str], ...], raw: dict[str, Any]
+) -> dict[str, AttributeValue] | None:
+    """A compiled request's ExpressionAttributeValues validated: ``specs`` are the
+    recorded ``(:value, type)`` pairs, one per member of ``raw``. None when a value is
+    invalid or of another type (the general path reports it). UpdateItem, DeleteItem
+    and transaction programs share it; number texts go through the cache of seen
+    numbers that item validation keeps (``_values._known_number``): the same few
+    (``:one``, ``:max``) come in request after request."""
+    values: dict[str, AttributeValue] = {}
+    numbers = _NUMBERS
+    for ref, tag in specs:
+        value = raw.get(ref)
+        if type(value) is not dict or len(value) != 1:
+            return None
+        text = value.get(tag)
+        if type(text) is str:
+            if tag == "S" and text.isascii():
+                values[ref] = {"S": text}
+                continue
+            if tag == "N":
+                known = numbers.get(text)
+                if known is None:
+                    try:
+                        known = _known_number(text)
+                    except InvalidValue:
+                        return None
+                values[ref] = {"N": known[0]}
+                continue
+        try:
+            checked = expression_value(ref, value)
+        except DynamoDBError:
+            return None
+        if tag not in checked:
+            return None
+        values[ref] = checked
+    return values
 
 
 def _value_size(value: AttributeValue) -> int:
@@ -388,36 +430,7 @@ class Program:
             return {} if raw is None else None
         if type(raw) is not dict or len(raw) != len(specs):
             return None
-        values: dict[str, AttributeValue] = {}
-        for ref, tag in specs:
-            value = raw.get(ref)
-            if type(value) is not dict or len(value) != 1:
-                return None
-            text = value.get(tag)
-            if tag == "S" and type(text) is str and text.isascii():
-                values[ref] = {"S": text}
-                continue
-            if tag == "N":
-                number = _NUMBERS.get(text) if type(text) is str else None
-                if number is not None:
-                    values[ref] = {"N": number}
-                    continue
-            try:
-                if tag == "N":
-                    number = canonical_number(text)  # (a str, if this passed)
-                    if len(str(text)) <= NUMBER_TEXT_MAX:  # (no client-sized keys)
-                        if len(_NUMBERS) >= _NUMBERS_MAX:
-                            _NUMBERS.clear()
-                        _NUMBERS[str(text)] = number
-                    values[ref] = {"N": number}
-                    continue
-                checked = expression_value(ref, value)
-            except (InvalidValue, DynamoDBError):
-                return None
-            if tag not in checked:
-                return None
-            values[ref] = checked
-        return values
+        return validated_values(specs, raw)
 
     def _check(self, old: Item | None, values: dict[str, AttributeValue]) -> None:
         predicate = self.predicate
