@@ -25,7 +25,7 @@ from typing import Any
 from singletable._values import InvalidValue, check_nested, check_text
 from singletable.backends.local.errors import DynamoDBError
 
-__all__ = ["MAX_DEPTH", "check_deferred_request", "check_request"]
+__all__ = ["MAX_DEPTH", "check_request"]
 
 MAX_DEPTH = 100
 """JSON levels a request may have. The deepest valid requests (an AttributeValue 32
@@ -69,27 +69,17 @@ _PRECHECKED: dict[str, _Spec] = {
 }
 
 
-# Operations that run these checks themselves, first thing, through
-# check_deferred_request: TransactWriteItems, whose compiled shapes (._tx_programs)
-# need none of them (every string of a shape is the checked request's, and the
-# values a program validates itself are those skipped here on every operation).
-_DEFERRED: _Spec = {}
-_DEFERRED_SPECS = {"TransactWriteItems": _PRECHECKED.pop("TransactWriteItems")}
-_PRECHECKED["TransactWriteItems"] = _DEFERRED
+def check_request(operation: str, request: dict[str, Any]) -> None:
+    """Refuse a request holding a lone surrogate anywhere, or nested too deep.
 
-
-def check_request(operation: str, request: dict[str, Any], spec: _Spec | None = None) -> None:
-    """Refuse a request holding a lone surrogate anywhere, or nested too deep
-    (except for the operations that check it themselves: :func:`check_deferred_request`).
-    ``spec``: what to skip (None: the operation's own choice, ``_PRECHECKED``).
+    The engine runs it before every operation's handler, except for the operations
+    whose handlers run it themselves once their fast path has not answered
+    (``engine._UNCHECKED``: a compiled program's request passes these checks).
 
     Raises:
         DynamoDBError: ValidationException.
     """
-    if spec is None:
-        spec = _PRECHECKED.get(operation, _NOTHING_SKIPPED)
-        if spec is _DEFERRED:
-            return
+    spec = _PRECHECKED.get(operation, _NOTHING_SKIPPED)
     for name, value in request.items():  # the top level inline: the common members are cheap
         kind = type(value)
         if type(name) is str and name.isascii():
@@ -106,12 +96,6 @@ def check_request(operation: str, request: dict[str, Any], spec: _Spec | None = 
             _walk({name: value}, spec, None, 1)
         except InvalidValue as error:
             raise DynamoDBError(error.code, error.message) from None
-
-
-def check_deferred_request(operation: str, request: dict[str, Any]) -> None:
-    """:func:`check_request` for an operation that checks its requests itself (the
-    same checks, the same errors), called by the operation before anything else."""
-    check_request(operation, request, _DEFERRED_SPECS[operation])
 
 
 def _flat_ascii(node: dict[Any, Any]) -> bool:

@@ -67,7 +67,7 @@ from singletable.backends.local._collections import has_local_indexes, table_met
 from singletable.backends.local._exprs import RequestExpressions, invalid_value
 from singletable.backends.local._items import find_table, validated_item
 from singletable.backends.local._params import Checks
-from singletable.backends.local._request_check import check_deferred_request
+from singletable.backends.local._request_check import check_request
 from singletable.backends.local._schema import TableDef
 from singletable.backends.local._tx_programs import (
     MAX_TRANSACTION_BYTES,
@@ -505,7 +505,7 @@ def _transact_write(engine: LocalEngine, request: dict[str, Any], *, known: bool
     """The general path: every check, in DynamoDB's order (see the module docstring).
     ``known``: a program of the request's shape exists already, for these tables."""
     # The engine leaves these checks to this operation (a program needs none of them).
-    check_deferred_request("TransactWriteItems", request)
+    check_request("TransactWriteItems", request)
     checks = Checks(request)
     raw_actions = _transact_items(checks)
     token = _token(checks)

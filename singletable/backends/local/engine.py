@@ -126,12 +126,13 @@ _OPERATIONS: dict[str, _Handler] = {
 _ENVELOPED_OPERATIONS = frozenset({"PutItem", "UpdateItem"})
 
 # Operations whose handler runs the request checks (._request_check) itself, unless a
-# fast path answers first (a compiled program of the request's shape, ._update, or a
-# plain PutItem), for a request that would pass them.
+# fast path answers first (a compiled program of the request's shape, ._update and
+# ._tx_programs, or a plain PutItem), for a request that would pass them.
 _UNCHECKED: dict[str, _Handler] = {
     "PutItem": _items.put_item_unchecked,
     "UpdateItem": _items.update_item_unchecked,
     "DeleteItem": _items.delete_item_unchecked,
+    "TransactWriteItems": _transactions.transact_write_items,
 }
 
 
